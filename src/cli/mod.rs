@@ -1,0 +1,55 @@
+//! Front ends: one file per command. Each reads its arguments, calls the pipeline stages and hands the result
+//! to `report`. None of them computes anything a stage should.
+
+use clap::{Parser, Subcommand};
+
+pub mod check;
+pub mod eval;
+pub mod promql_test;
+pub mod routes;
+pub mod test;
+
+/// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    Ok = 0,
+    Problems = 1,
+    Usage = 2,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ruletest",
+    version,
+    about = "Test Prometheus alerting rules and Alertmanager routing before they page anyone"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate rule files, PrometheusRule objects and Alertmanager configs; run the lints.
+    Check(check::Args),
+    /// Run rule unit tests (promtool's test file format).
+    Test(test::Args),
+    /// Evaluate one PromQL expression over a fixture.
+    Eval(eval::Args),
+    /// Run Prometheus's PromQL engine test files (the `.test` format).
+    #[command(name = "promql-test")]
+    PromqlTest(promql_test::Args),
+    /// Route label sets through an Alertmanager configuration, or draw its route tree.
+    Routes(routes::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Check(a) => check::run(&a),
+        Command::Test(a) => test::run(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::PromqlTest(a) => promql_test::run(&a),
+        Command::Routes(a) => routes::run(&a),
+    }
+}

@@ -1,0 +1,3 @@
+//! Loading: YAML with spans, the kinds of document we recognise, and Prometheus durations.
+pub mod duration;
+pub mod yaml;
