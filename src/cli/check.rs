@@ -1,12 +1,179 @@
-//! Not built yet: its issue is open. Exits with status 2 so nobody mistakes it for a pass.
+//! `ruletest check PATH...`: load every rule file, PrometheusRule, Alertmanager config and test file under the
+//! paths, validate them as Prometheus and Alertmanager would, and report problems with file:line.
+
 use super::Status;
+use crate::diag::{Diagnostic, Severity};
+use crate::load::documents::{self, Kind, Loaded};
+use crate::load::rules::{self, RuleKind};
+use crate::report::{human, json};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Files or directories (searched recursively for .yaml/.yml).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, default_value = "error", value_parser = ["error", "warning"])]
+    pub fail_on: String,
+    /// Also list documents that were skipped (Deployments, Services, ...).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<Status> {
-    anyhow::bail!("this command is not implemented yet")
+/// What `check` found, for the summary line and the JSON output.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub groups: usize,
+    pub rules: usize,
+    pub alerting_rules: usize,
+    pub recording_rules: usize,
+    pub alertmanager_configs: usize,
+    pub receivers: usize,
+    pub test_files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// Loads and validates everything under `paths`; shared by `check` and the commands that need rules.
+pub struct Checked {
+    pub loaded: Loaded,
+    pub rule_files: Vec<rules::RuleFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
+    let loaded = documents::load_paths(paths)?;
+    let mut diagnostics = loaded.diagnostics.clone();
+    let mut summary = Summary {
+        files: loaded.files.len(),
+        ..Summary::default()
+    };
+    let mut rule_files = Vec::new();
+    for item in &loaded.items {
+        match item.kind {
+            Kind::RuleFile | Kind::PrometheusRule => {
+                let (rf, d) = rules::load_rule_file(item);
+                diagnostics.extend(d);
+                summary.groups += rf.groups.len();
+                for r in rf.groups.iter().flat_map(|g| &g.rules) {
+                    summary.rules += 1;
+                    match r.kind {
+                        RuleKind::Alerting => summary.alerting_rules += 1,
+                        RuleKind::Recording => summary.recording_rules += 1,
+                    }
+                }
+                rule_files.push(rf);
+            }
+            Kind::Alertmanager => {
+                summary.alertmanager_configs += 1;
+                let (receivers, d) = crate::alertmanager::check_config(item);
+                summary.receivers += receivers;
+                diagnostics.extend(d);
+            }
+            Kind::AlertmanagerConfigCrd => {}
+            Kind::TestFile => summary.test_files += 1,
+        }
+    }
+    sort_diagnostics(&mut diagnostics);
+    summary.errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    summary.warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    Ok(Checked {
+        loaded,
+        rule_files,
+        diagnostics,
+        summary,
+    })
+}
+
+fn sort_diagnostics(d: &mut [Diagnostic]) {
+    d.sort_by(|a, b| a.location.cmp(&b.location).then(a.code.cmp(b.code)));
+}
+
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    let checked = check_paths(&args.paths)?;
+    let threshold = if args.fail_on == "warning" {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let failed = checked.diagnostics.iter().any(|d| d.severity >= threshold);
+    match args.format {
+        Format::Human => print_human(&checked, args.verbose),
+        Format::Json => {
+            let out = json!({
+                "version": 1,
+                "summary": checked.summary,
+                "diagnostics": checked.diagnostics.iter().map(json::diagnostic).collect::<Vec<_>>(),
+                "skipped": checked.loaded.skipped.iter().map(|s| json!({
+                    "file": s.file.to_string(), "line": s.pos.line, "what": s.what,
+                })).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(if failed { Status::Problems } else { Status::Ok })
+}
+
+fn print_human(checked: &Checked, verbose: bool) {
+    let style = human::Style {
+        color: std::io::stdout().is_terminal(),
+    };
+    for d in &checked.diagnostics {
+        print!("{}", human::render(d, &checked.loaded.files, &style));
+    }
+    if verbose {
+        for s in &checked.loaded.skipped {
+            println!("{}:{}: skipped {}", s.file, s.pos.line, s.what);
+        }
+    }
+    let s = &checked.summary;
+    println!(
+        "checked {} {}: {} {}, {} {} ({} alerting, {} recording), {} Alertmanager {} ({} {}), {} test {}; {} {}, {} {}",
+        s.files,
+        plural(s.files, "file", "files"),
+        s.groups,
+        plural(s.groups, "group", "groups"),
+        s.rules,
+        plural(s.rules, "rule", "rules"),
+        s.alerting_rules,
+        s.recording_rules,
+        s.alertmanager_configs,
+        plural(s.alertmanager_configs, "config", "configs"),
+        s.receivers,
+        plural(s.receivers, "receiver", "receivers"),
+        s.test_files,
+        plural(s.test_files, "file", "files"),
+        s.errors,
+        plural(s.errors, "error", "errors"),
+        s.warnings,
+        plural(s.warnings, "warning", "warnings"),
+    );
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }

@@ -1,3 +1,5 @@
-//! Loading: YAML with spans, the kinds of document we recognise, and Prometheus durations.
+//! Loading: YAML with spans, the kinds of document we recognise, rule files, and Prometheus durations.
+pub mod documents;
 pub mod duration;
+pub mod rules;
 pub mod yaml;

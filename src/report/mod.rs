@@ -1,1 +1,5 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! Reports: how diagnostics and results look to a person (human) or a program (json, ...).
+//! Only this stage and `main.rs` decide presentation; the stages hand over typed results.
+pub mod human;
+pub mod json;
+pub mod redact;

@@ -1,0 +1,680 @@
+//! Rule files: plain Prometheus rule files and the `spec` of PrometheusRule objects, turned into rule groups
+//! and validated as Prometheus's `rulefmt` does, so that what passes here loads in Prometheus.
+//!
+//! Input: an [`Item`] of kind RuleFile or PrometheusRule. Output: a [`RuleFile`] (groups, rules, every field
+//! with its position) and the diagnostics, with rulefmt's wording where Prometheus has one.
+
+use crate::diag::Diagnostic;
+use crate::load::documents::{Item, Kind};
+use crate::load::duration::parse_duration;
+use crate::load::yaml::{Node, Pos, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A value with the position it was written at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct RuleFile {
+    pub file: Arc<str>,
+    /// `PrometheusRule monitoring/chat2sql-rules`, or empty for a plain file.
+    pub origin: String,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub pos: Pos,
+    /// Evaluation interval; `None` means the global default (1m).
+    pub interval_ms: Option<i64>,
+    pub query_offset_ms: Option<i64>,
+    /// 0 means no limit.
+    pub limit: u64,
+    pub labels: Vec<(Spanned<String>, Spanned<String>)>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    Alerting,
+    Recording,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub kind: RuleKind,
+    /// The alert name or the recorded metric name.
+    pub name: Spanned<String>,
+    pub expr: Spanned<String>,
+    pub for_ms: Option<Spanned<i64>>,
+    pub keep_firing_for_ms: Option<Spanned<i64>>,
+    pub labels: Vec<(Spanned<String>, Spanned<String>)>,
+    pub annotations: Vec<(Spanned<String>, Spanned<String>)>,
+    /// Position of the rule's mapping (its first key).
+    pub pos: Pos,
+}
+
+impl Rule {
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v.value.as_str())
+    }
+    pub fn annotation(&self, name: &str) -> Option<&str> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v.value.as_str())
+    }
+    pub fn for_duration(&self) -> i64 {
+        self.for_ms.as_ref().map_or(0, |f| f.value)
+    }
+    pub fn keep_firing_for(&self) -> i64 {
+        self.keep_firing_for_ms.as_ref().map_or(0, |f| f.value)
+    }
+}
+
+const FILE_FIELDS: &[&str] = &["groups"];
+const GROUP_FIELDS: &[&str] = &[
+    "name",
+    "interval",
+    "query_offset",
+    "limit",
+    "rules",
+    "labels",
+];
+/// The Prometheus Operator's CRD also allows Thanos's `partial_response_strategy`.
+const CRD_GROUP_FIELDS: &[&str] = &[
+    "name",
+    "interval",
+    "query_offset",
+    "limit",
+    "rules",
+    "labels",
+    "partial_response_strategy",
+];
+const RULE_FIELDS: &[&str] = &[
+    "record",
+    "alert",
+    "expr",
+    "for",
+    "keep_firing_for",
+    "labels",
+    "annotations",
+];
+
+/// Reads and validates a rule file or PrometheusRule spec.
+pub fn load_rule_file(item: &Item) -> (RuleFile, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        file: item.file.clone(),
+        diags: Vec::new(),
+        prefix: prefix(item),
+    };
+    let mut rf = RuleFile {
+        file: item.file.clone(),
+        origin: item.origin.clone(),
+        groups: Vec::new(),
+    };
+    let crd = item.kind == Kind::PrometheusRule;
+    let root = &item.root;
+    if root.as_map().is_none() {
+        cx.error(
+            "rule/not-a-mapping",
+            root.pos,
+            format!(
+                "expected a mapping with `groups`, found {}",
+                root.kind_name()
+            ),
+        );
+        return (rf, cx.diags);
+    }
+    if !crd {
+        cx.unknown_fields(root, FILE_FIELDS, "rule file");
+    }
+    let Some(groups) = root.get("groups") else {
+        cx.error(
+            "rule/missing-field",
+            root.pos,
+            "field `groups` must be set".to_string(),
+        );
+        return (rf, cx.diags);
+    };
+    let Some(groups) = cx.seq(groups, "groups") else {
+        return (rf, cx.diags);
+    };
+    let mut names = HashSet::new();
+    for g in groups {
+        if let Some(group) = load_group(&mut cx, g, crd) {
+            if !names.insert(group.name.clone()) {
+                cx.diags.push(
+                    Diagnostic::error(
+                        "rule/duplicate-group",
+                        format!(
+                            "{}groupname: \"{}\" is repeated in the same file",
+                            cx.prefix, group.name
+                        ),
+                    )
+                    .at(&cx.file, group.pos)
+                    .help("group names must be unique within a file; rename or merge one of them"),
+                );
+            }
+            rf.groups.push(group);
+        }
+    }
+    duplicate_rules(&mut cx, &rf);
+    (rf, cx.diags)
+}
+
+fn prefix(item: &Item) -> String {
+    if item.origin.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", item.origin)
+    }
+}
+
+struct Cx {
+    file: Arc<str>,
+    diags: Vec<Diagnostic>,
+    prefix: String,
+}
+
+impl Cx {
+    fn error(&mut self, code: &'static str, pos: Pos, msg: String) {
+        self.diags
+            .push(Diagnostic::error(code, format!("{}{}", self.prefix, msg)).at(&self.file, pos));
+    }
+
+    fn error_help(&mut self, code: &'static str, pos: Pos, msg: String, help: impl Into<String>) {
+        self.diags.push(
+            Diagnostic::error(code, format!("{}{}", self.prefix, msg))
+                .at(&self.file, pos)
+                .help(help),
+        );
+    }
+
+    fn unknown_fields(&mut self, node: &Node, allowed: &[&str], what: &str) {
+        for (k, _) in node.as_map().unwrap_or(&[]) {
+            let Some(name) = k.as_str() else {
+                self.error(
+                    "rule/unknown-field",
+                    k.pos,
+                    format!("{what} keys must be strings"),
+                );
+                continue;
+            };
+            if !allowed.contains(&name) {
+                let help = match closest(name, allowed) {
+                    Some(c) => format!(
+                        "did you mean `{c}`? A {what} has the fields {}",
+                        allowed.join(", ")
+                    ),
+                    None => format!("a {what} has the fields {}", allowed.join(", ")),
+                };
+                self.error_help(
+                    "rule/unknown-field",
+                    k.pos,
+                    format!("field {name} not found in {what}"),
+                    help,
+                );
+            }
+        }
+    }
+
+    fn seq<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a [Node]> {
+        match &node.value {
+            Value::Seq(s) => Some(s),
+            Value::Null => Some(&[]),
+            _ => {
+                self.error(
+                    "rule/wrong-type",
+                    node.pos,
+                    format!("`{what}` must be a list, found {}", node.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match &node.value {
+            Value::Scalar(s) => Some(Spanned {
+                value: s.text.clone(),
+                pos: node.pos,
+            }),
+            Value::Null => Some(Spanned {
+                value: String::new(),
+                pos: node.pos,
+            }),
+            _ => {
+                self.error(
+                    "rule/wrong-type",
+                    node.pos,
+                    format!("`{what}` must be a string, found {}", node.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, node: &Node, what: &str) -> Option<Spanned<i64>> {
+        let s = self.string(node, what)?;
+        match parse_duration(&s.value) {
+            Ok(ms) => Some(Spanned {
+                value: ms,
+                pos: s.pos,
+            }),
+            Err(e) => {
+                self.error_help(
+                    "rule/bad-duration",
+                    node.pos,
+                    format!("`{what}`: {e}"),
+                    "write a Prometheus duration such as 30s, 5m, 1h30m or 0 (units y w d h m s ms, largest first)",
+                );
+                None
+            }
+        }
+    }
+
+    fn string_map(&mut self, node: &Node, what: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
+        let mut out = Vec::new();
+        match &node.value {
+            Value::Null => {}
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    let (Some(k), Some(v)) = (self.string(k, what), self.string(v, what)) else {
+                        continue;
+                    };
+                    out.push((k, v));
+                }
+            }
+            _ => self.error(
+                "rule/wrong-type",
+                node.pos,
+                format!("`{what}` must be a mapping, found {}", node.kind_name()),
+            ),
+        }
+        out
+    }
+}
+
+fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
+    if g.as_map().is_none() {
+        cx.error(
+            "rule/wrong-type",
+            g.pos,
+            format!("a rule group must be a mapping, found {}", g.kind_name()),
+        );
+        return None;
+    }
+    cx.unknown_fields(
+        g,
+        if crd { CRD_GROUP_FIELDS } else { GROUP_FIELDS },
+        "rule group",
+    );
+    let name = g
+        .get("name")
+        .and_then(|n| cx.string(n, "name"))
+        .map(|s| s.value)
+        .unwrap_or_default();
+    if name.is_empty() {
+        cx.error_help(
+            "rule/missing-field",
+            g.pos,
+            "Groupname must not be empty".into(),
+            "give the group a `name:`",
+        );
+    }
+    let interval_ms = g
+        .get("interval")
+        .and_then(|n| cx.duration(n, "interval"))
+        .map(|d| d.value);
+    let query_offset_ms = g
+        .get("query_offset")
+        .and_then(|n| cx.duration(n, "query_offset"))
+        .map(|d| d.value);
+    let limit = match g.get("limit") {
+        None => 0,
+        Some(n) if n.is_null() => 0,
+        Some(n) => match n.as_i64() {
+            Some(l) if l >= 0 => l as u64,
+            _ => {
+                cx.error(
+                    "rule/wrong-type",
+                    n.pos,
+                    "`limit` must be a non-negative integer".into(),
+                );
+                0
+            }
+        },
+    };
+    let labels = g
+        .get("labels")
+        .map(|n| cx.string_map(n, "labels"))
+        .unwrap_or_default();
+    for (k, v) in &labels {
+        check_label(cx, k, v);
+    }
+    let mut group = Group {
+        name,
+        pos: g.pos,
+        interval_ms,
+        query_offset_ms,
+        limit,
+        labels,
+        rules: Vec::new(),
+    };
+    let rules = match g.get("rules") {
+        Some(r) => cx.seq(r, "rules").unwrap_or(&[]),
+        None => &[],
+    };
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(rule) = load_rule(cx, r, &group.name, i + 1) {
+            group.rules.push(rule);
+        }
+    }
+    Some(group)
+}
+
+fn check_label(cx: &mut Cx, k: &Spanned<String>, _v: &Spanned<String>) {
+    if k.value.is_empty() || k.value == "__name__" {
+        cx.error(
+            "rule/bad-label-name",
+            k.pos,
+            format!("invalid label name: {}", k.value),
+        );
+    }
+}
+
+fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
+    if r.as_map().is_none() {
+        cx.error(
+            "rule/wrong-type",
+            r.pos,
+            format!("a rule must be a mapping, found {}", r.kind_name()),
+        );
+        return None;
+    }
+    cx.unknown_fields(r, RULE_FIELDS, "rule");
+    let record = r
+        .get("record")
+        .and_then(|n| cx.string(n, "record"))
+        .filter(|s| !s.value.is_empty());
+    let alert = r
+        .get("alert")
+        .and_then(|n| cx.string(n, "alert"))
+        .filter(|s| !s.value.is_empty());
+    let label_for = |name: &str| format!("group \"{group}\", rule {index}, \"{name}\": ");
+    let (kind, name) = match (record, alert) {
+        (Some(_), Some(al)) => {
+            let p = label_for(&al.value);
+            cx.error_help(
+                "rule/record-and-alert",
+                al.pos,
+                format!("{p}only one of 'record' and 'alert' must be set"),
+                "a rule either records a series or raises an alert: split it into two rules",
+            );
+            return None;
+        }
+        (Some(rec), None) => (RuleKind::Recording, rec),
+        (None, Some(al)) => (RuleKind::Alerting, al),
+        (None, None) => {
+            let p = label_for("");
+            cx.error_help(
+                "rule/missing-field",
+                r.pos,
+                format!("{p}one of 'record' or 'alert' must be set"),
+                "add `alert: <AlertName>` or `record: <metric_name>`",
+            );
+            return None;
+        }
+    };
+    let p = label_for(&name.value);
+    let expr = match r.get("expr").and_then(|n| cx.string(n, "expr")) {
+        Some(e) if !e.value.trim().is_empty() => {
+            let pos = r.get("expr").map(Node::content_origin).unwrap_or(e.pos);
+            Spanned {
+                value: e.value,
+                pos,
+            }
+        }
+        _ => {
+            let pos = r.get("expr").map_or(r.pos, |n| n.pos);
+            cx.error(
+                "rule/missing-field",
+                pos,
+                format!("{p}field 'expr' must be set in rule"),
+            );
+            Spanned {
+                value: String::new(),
+                pos,
+            }
+        }
+    };
+    if !expr.value.is_empty() {
+        if let Err(e) = promql_parser::parser::parse(&expr.value) {
+            cx.error_help(
+                "rule/bad-expr",
+                expr.pos,
+                format!("{p}could not parse expression: {}", e.trim()),
+                "fix the PromQL; `ruletest eval` can try an expression against a fixture",
+            );
+        }
+    }
+    let for_ms = r.get("for").and_then(|n| cx.duration(n, "for"));
+    let keep_firing_for_ms = r
+        .get("keep_firing_for")
+        .and_then(|n| cx.duration(n, "keep_firing_for"));
+    let labels = r
+        .get("labels")
+        .map(|n| cx.string_map(n, "labels"))
+        .unwrap_or_default();
+    let annotations = r
+        .get("annotations")
+        .map(|n| cx.string_map(n, "annotations"))
+        .unwrap_or_default();
+    if kind == RuleKind::Recording {
+        let help = "recording rules take only record, expr and labels: move this to an alerting rule or remove it";
+        if !annotations.is_empty() {
+            cx.error_help(
+                "rule/recording-field",
+                name.pos,
+                format!("{p}invalid field 'annotations' in recording rule"),
+                help,
+            );
+        }
+        if for_ms.as_ref().is_some_and(|f| f.value != 0) {
+            cx.error_help(
+                "rule/recording-field",
+                name.pos,
+                format!("{p}invalid field 'for' in recording rule"),
+                help,
+            );
+        }
+        if keep_firing_for_ms.as_ref().is_some_and(|f| f.value != 0) {
+            cx.error_help(
+                "rule/recording-field",
+                name.pos,
+                format!("{p}invalid field 'keep_firing_for' in recording rule"),
+                help,
+            );
+        }
+        if name.value.contains('{') || name.value.contains('}') {
+            cx.error(
+                "rule/bad-record-name",
+                name.pos,
+                format!(
+                    "{p}braces present in the recording rule name; should it be in expr?: {}",
+                    name.value
+                ),
+            );
+        }
+    }
+    for (k, v) in &labels {
+        check_label(cx, k, v);
+    }
+    for (k, _) in &annotations {
+        if k.value.is_empty() {
+            cx.error(
+                "rule/bad-annotation-name",
+                k.pos,
+                format!("{p}invalid annotation name: {}", k.value),
+            );
+        }
+    }
+    Some(Rule {
+        kind,
+        name,
+        expr,
+        for_ms,
+        keep_firing_for_ms,
+        labels,
+        annotations,
+        pos: r.pos,
+    })
+}
+
+/// promtool's `duplicate-rules` lint: rules with the same name and the same labels in one file.
+fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
+    let mut seen: Vec<(&str, Vec<(&str, &str)>, Pos)> = Vec::new();
+    for g in &rf.groups {
+        for r in &g.rules {
+            let mut labels: Vec<(&str, &str)> = r
+                .labels
+                .iter()
+                .map(|(k, v)| (k.value.as_str(), v.value.as_str()))
+                .collect();
+            labels.sort();
+            if let Some((_, _, first)) = seen
+                .iter()
+                .find(|(n, l, _)| *n == r.name.value && *l == labels)
+            {
+                let first = *first;
+                cx.diags.push(
+                    Diagnostic::warning(
+                        "rule/duplicate",
+                        format!("{}duplicate rule: `{}` with the same labels is also defined at line {}", cx.prefix, r.name.value, first.line),
+                    )
+                    .at(&cx.file, r.name.pos)
+                    .help("both rules produce the same series; remove one or give them distinguishing labels"),
+                );
+            } else {
+                seen.push((r.name.value.as_str(), labels, r.name.pos));
+            }
+        }
+    }
+}
+
+/// The allowed name nearest to `name` by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    allowed
+        .iter()
+        .map(|a| (edit_distance(name, a), *a))
+        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::documents::{load_bytes, Loaded};
+
+    fn load(text: &str) -> (Vec<RuleFile>, Vec<Diagnostic>) {
+        let mut l = Loaded::default();
+        load_bytes(Arc::from("r.yaml"), text.as_bytes(), &mut l);
+        let mut files = Vec::new();
+        let mut diags = l.diagnostics.clone();
+        for item in &l.items {
+            let (rf, d) = load_rule_file(item);
+            files.push(rf);
+            diags.extend(d);
+        }
+        (files, diags)
+    }
+
+    #[test]
+    fn loads_groups_and_rules_with_positions() {
+        let (files, diags) = load(
+            "groups:\n- name: g\n  interval: 30s\n  rules:\n  - alert: A\n    expr: |\n      up == 0\n    for: 5m\n    labels: {severity: page}\n    annotations: {summary: down}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let g = &files[0].groups[0];
+        assert_eq!(g.interval_ms, Some(30_000));
+        assert_eq!(g.rules.len(), 2);
+        let a = &g.rules[0];
+        assert_eq!(a.kind, RuleKind::Alerting);
+        assert_eq!(a.expr.pos, Pos::new(7, 7));
+        assert_eq!(a.for_duration(), 300_000);
+        assert_eq!(a.label("severity"), Some("page"));
+        assert_eq!(g.rules[1].kind, RuleKind::Recording);
+    }
+
+    #[test]
+    fn reports_what_rulefmt_reports() {
+        let (_, diags) = load(
+            "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(\n  - record: r\n    expr: up\n    for: 5m\n  - expr: up\n  - alert: B\n    expr: up\n    for: 5x\n    labelz: {}\n- name: g\n",
+        );
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "rule/bad-expr",
+                "rule/recording-field",
+                "rule/missing-field",
+                "rule/unknown-field",
+                "rule/bad-duration",
+                "rule/duplicate-group"
+            ]
+        );
+        let unknown = &diags[3];
+        assert_eq!(unknown.location.as_ref().unwrap().pos, Pos::new(13, 5));
+        assert!(unknown
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `labels`"));
+        assert_eq!(diags[0].location.as_ref().unwrap().pos.line, 5);
+        assert!(diags[5]
+            .message
+            .contains("groupname: \"g\" is repeated in the same file"));
+    }
+
+    #[test]
+    fn duplicate_rules_are_warnings() {
+        let (_, diags) = load("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n  - alert: A\n    expr: up > 1\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, "rule/duplicate");
+        assert_eq!(diags[0].severity, crate::diag::Severity::Warning);
+    }
+
+    #[test]
+    fn prometheus_rule_allows_partial_response_strategy() {
+        let (files, diags) = load(
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\nspec:\n  groups:\n  - name: g\n    partial_response_strategy: warn\n    rules: []\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(files[0].groups[0].name, "g");
+    }
+}
