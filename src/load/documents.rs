@@ -220,7 +220,7 @@ pub fn load_bytes(name: Arc<str>, bytes: &[u8], loaded: &mut Loaded) {
     };
     if stream.documents.is_empty() {
         loaded.diagnostics.push(
-            Diagnostic::warning("load/empty", "file holds no YAML document")
+            Diagnostic::error("load/empty", "file holds no YAML document")
                 .at(&name, Pos::new(1, 1))
                 .help("an empty file loads as nothing in Prometheus; remove it or add rule groups"),
         );

@@ -542,7 +542,8 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
 
 /// promtool's `duplicate-rules` lint: rules with the same name and the same labels in one file.
 fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
-    let mut seen: Vec<(&str, Vec<(&str, &str)>, Pos)> = Vec::new();
+    type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, Pos);
+    let mut seen: Vec<Key> = Vec::new();
     for g in &rf.groups {
         for r in &g.rules {
             let mut labels: Vec<(&str, &str)> = r

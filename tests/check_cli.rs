@@ -1,0 +1,160 @@
+//! `ruletest check` on good and broken files, through the real binary.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("ruletest was killed by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn shipped_rules_pass() {
+    let (code, out, _) = check(&["rules/"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "2 groups, 6 rules (6 alerting, 0 recording), 1 Alertmanager config (4 receivers)"
+        ),
+        "{out}"
+    );
+}
+
+/// Each broken file: exit status, the diagnostic code, and the `file:line` it must name.
+const BROKEN: &[(&str, i32, &str, u32)] = &[
+    ("bad-yaml.yaml", 1, "yaml/syntax", 6),
+    ("bad-promql.yaml", 1, "rule/bad-expr", 5),
+    ("unknown-field.yaml", 1, "rule/unknown-field", 6),
+    ("bad-duration.yaml", 1, "rule/bad-duration", 6),
+    ("duplicate-group.yaml", 1, "rule/duplicate-group", 6),
+    ("tabs.yaml", 1, "yaml/syntax", 4),
+    ("empty.yaml", 1, "load/empty", 1),
+    ("binary.yaml", 1, "load/not-text", 1),
+    ("recording-with-for.yaml", 1, "rule/recording-field", 4),
+];
+
+#[test]
+fn broken_files_give_one_clear_message_each() {
+    for (file, want_code, diag, line) in BROKEN {
+        let path = format!("fixtures/invalid/{file}");
+        let (code, out, err) = check(&[&path]);
+        assert_eq!(code, *want_code, "{file}: {out}{err}");
+        let first = out.lines().next().unwrap_or("");
+        let expected = format!("{path}:{line}:");
+        assert!(
+            first.starts_with(&expected),
+            "{file}: expected `{expected}` first, got:\n{out}"
+        );
+        assert!(
+            first.contains(&format!("error[{diag}]")),
+            "{file}: expected {diag}:\n{out}"
+        );
+        let errors = out.lines().filter(|l| l.contains(": error[")).count();
+        assert_eq!(errors, 1, "{file}: exactly one error expected:\n{out}");
+    }
+}
+
+#[test]
+fn tabs_get_a_hint() {
+    let (_, out, _) = check(&["fixtures/invalid/tabs.yaml"]);
+    assert!(
+        out.contains("help: YAML indentation must use spaces, not tabs"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unknown_field_suggests_the_right_name() {
+    let (_, out, _) = check(&["fixtures/invalid/unknown-field.yaml"]);
+    assert!(out.contains("did you mean `labels`?"), "{out}");
+    assert!(
+        out.contains("6 |     lables:"),
+        "code frame expected:\n{out}"
+    );
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let (code, _, err) = check(&["no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no/such/dir: no such file or directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_arguments_is_a_usage_error() {
+    let (code, _, _) = check(&[]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn json_output_is_stable() {
+    let (code, out, _) = check(&["--format", "json", "fixtures/invalid/bad-duration.yaml"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["errors"], 1);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "rule/bad-duration");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "fixtures/invalid/bad-duration.yaml");
+    assert_eq!(d["line"], 6);
+    assert_eq!(d["column"], 10);
+    assert!(d["help"].as_str().unwrap().contains("Prometheus duration"));
+}
+
+#[test]
+fn warnings_fail_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dup.yaml");
+    std::fs::write(
+        &f,
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n  - alert: A\n    expr: up\n",
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    assert_eq!(check(&[f]).0, 0);
+    assert_eq!(check(&["--fail-on", "warning", f]).0, 1);
+}
+
+#[test]
+fn kubernetes_documents_of_other_kinds_are_listed_with_verbose() {
+    let (_, out, _) = check(&["-v", "fixtures/invalid/chat2sql-alertmanager-original.yaml"]);
+    assert!(
+        out.contains("skipped Deployment monitoring/alertmanager"),
+        "{out}"
+    );
+}
+
+/// The 112 files of awesome-prometheus-alerts are valid for Prometheus: nothing error-level may be reported.
+#[test]
+fn corpus_loads_without_errors() {
+    let corpus = root().join("../shared/corpus/awesome-prometheus-alerts");
+    assert!(
+        Path::new(&corpus).is_dir(),
+        "corpus missing at {}: ../shared must sit beside the repository",
+        corpus.display()
+    );
+    let (code, out, err) = check(&["--format", "json", corpus.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["files"], 112);
+    assert_eq!(v["summary"]["alerting_rules"], 954);
+    assert_eq!(v["summary"]["errors"], 0, "{out}");
+}
