@@ -2,4 +2,5 @@
 pub mod documents;
 pub mod duration;
 pub mod rules;
+pub mod testfile;
 pub mod yaml;

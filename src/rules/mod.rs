@@ -1,1 +1,3 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! Rule groups over time: recording and alerting rules evaluated tick by tick, the alert state machine, and
+//! the alert timeline handed to the Alertmanager simulator.
+pub mod alerting;

@@ -1,0 +1,462 @@
+//! Rule unit test files in promtool's format (`rule_files`, `evaluation_interval`, `group_eval_order`,
+//! `fuzzy_compare`, `tests: [...]`), read strictly: unknown fields are errors with file:line, as promtool 3.x
+//! reads them.
+//!
+//! Input: an [`Item`] of kind TestFile. Output: a [`TestFile`] with positions, and diagnostics.
+
+use crate::diag::Diagnostic;
+use crate::load::documents::Item;
+use crate::load::duration::parse_duration;
+use crate::load::rules::{closest, Spanned};
+use crate::load::yaml::{Node, Pos, Value};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct TestFile {
+    pub file: Arc<str>,
+    pub rule_files: Vec<Spanned<String>>,
+    pub evaluation_interval_ms: i64,
+    pub group_eval_order: Vec<String>,
+    pub fuzzy_compare: bool,
+    pub tests: Vec<TestGroup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TestGroup {
+    pub name: String,
+    pub pos: Pos,
+    pub interval_ms: Option<i64>,
+    /// Unix milliseconds of the test's time 0.
+    pub start_ms: i64,
+    pub input_series: Vec<InputSeries>,
+    pub external_labels: Vec<(String, String)>,
+    pub external_url: String,
+    pub alert_rule_tests: Vec<AlertRuleTest>,
+    pub promql_expr_tests: Vec<PromqlExprTest>,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputSeries {
+    pub series: Spanned<String>,
+    pub values: Spanned<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertRuleTest {
+    pub pos: Pos,
+    pub eval_time_ms: i64,
+    pub alertname: String,
+    pub exp_alerts: Vec<ExpAlert>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExpAlert {
+    pub pos: Pos,
+    pub exp_labels: Vec<(String, String)>,
+    pub exp_annotations: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PromqlExprTest {
+    pub pos: Pos,
+    pub expr: Spanned<String>,
+    pub eval_time_ms: i64,
+    pub exp_samples: Vec<ExpSample>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExpSample {
+    pub pos: Pos,
+    /// A series descriptor (`metric{a="b"}`); empty for a scalar-like sample without labels.
+    pub labels: String,
+    pub value: f64,
+}
+
+const FILE_FIELDS: &[&str] = &[
+    "rule_files",
+    "evaluation_interval",
+    "group_eval_order",
+    "fuzzy_compare",
+    "tests",
+];
+const GROUP_FIELDS: &[&str] = &[
+    "name",
+    "interval",
+    "start_timestamp",
+    "input_series",
+    "external_labels",
+    "external_url",
+    "alert_rule_test",
+    "promql_expr_test",
+];
+const SERIES_FIELDS: &[&str] = &["series", "values"];
+const ALERT_TEST_FIELDS: &[&str] = &["eval_time", "alertname", "exp_alerts"];
+const EXP_ALERT_FIELDS: &[&str] = &["exp_labels", "exp_annotations"];
+const EXPR_TEST_FIELDS: &[&str] = &["expr", "eval_time", "exp_samples"];
+const SAMPLE_FIELDS: &[&str] = &["labels", "value"];
+
+struct Cx {
+    file: Arc<str>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx {
+    fn error(&mut self, code: &'static str, pos: Pos, msg: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(code, msg).at(&self.file, pos));
+    }
+
+    fn fields(&mut self, node: &Node, allowed: &[&str], what: &str) -> bool {
+        if node.as_map().is_none() {
+            self.error(
+                "test/wrong-type",
+                node.pos,
+                format!("{what} must be a mapping, found {}", node.kind_name()),
+            );
+            return false;
+        }
+        for (k, _) in node.as_map().unwrap_or(&[]) {
+            let name = k.as_str().unwrap_or("");
+            if !allowed.contains(&name) {
+                let mut d = Diagnostic::error(
+                    "test/unknown-field",
+                    format!("field {name} not found in {what}"),
+                )
+                .at(&self.file, k.pos);
+                d = match closest(name, allowed) {
+                    Some(c) => d.help(format!("did you mean `{c}`?")),
+                    None => d.help(format!("a {what} has the fields {}", allowed.join(", "))),
+                };
+                self.diags.push(d);
+            }
+        }
+        true
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match &node.value {
+            Value::Scalar(s) => Some(Spanned {
+                value: s.text.clone(),
+                pos: node.pos,
+            }),
+            Value::Null => Some(Spanned {
+                value: String::new(),
+                pos: node.pos,
+            }),
+            _ => {
+                self.error(
+                    "test/wrong-type",
+                    node.pos,
+                    format!("`{what}` must be a string, found {}", node.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, node: &Node, what: &str) -> Option<i64> {
+        let s = self.string(node, what)?;
+        match parse_duration(&s.value) {
+            Ok(ms) => Some(ms),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error("test/bad-duration", format!("`{what}`: {e}"))
+                        .at(&self.file, node.pos)
+                        .help("write a Prometheus duration such as 30s, 5m or 1h30m"),
+                );
+                None
+            }
+        }
+    }
+
+    fn seq<'a>(&mut self, node: Option<&'a Node>, what: &str) -> &'a [Node] {
+        match node.map(|n| &n.value) {
+            None | Some(Value::Null) => &[],
+            Some(Value::Seq(s)) => s,
+            Some(_) => {
+                let n = node.map_or(Pos::default(), |n| n.pos);
+                self.error("test/wrong-type", n, format!("`{what}` must be a list"));
+                &[]
+            }
+        }
+    }
+
+    fn string_map(&mut self, node: Option<&Node>, what: &str) -> Vec<(String, String)> {
+        let Some(node) = node else { return Vec::new() };
+        match &node.value {
+            Value::Null => Vec::new(),
+            Value::Map(entries) => entries
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((self.string(k, what)?.value, self.string(v, what)?.value))
+                })
+                .collect(),
+            _ => {
+                self.error(
+                    "test/wrong-type",
+                    node.pos,
+                    format!("`{what}` must be a mapping"),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Reads a test file document.
+pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        file: item.file.clone(),
+        diags: Vec::new(),
+    };
+    let root = &item.root;
+    let mut tf = TestFile {
+        file: item.file.clone(),
+        rule_files: Vec::new(),
+        evaluation_interval_ms: 60_000,
+        group_eval_order: Vec::new(),
+        fuzzy_compare: false,
+        tests: Vec::new(),
+    };
+    if !cx.fields(root, FILE_FIELDS, "test file") {
+        return (tf, cx.diags);
+    }
+    for n in cx.seq(root.get("rule_files"), "rule_files") {
+        if let Some(s) = cx.string(n, "rule_files") {
+            tf.rule_files.push(s);
+        }
+    }
+    if let Some(n) = root.get("evaluation_interval") {
+        if let Some(d) = cx.duration(n, "evaluation_interval") {
+            tf.evaluation_interval_ms = d;
+        }
+    }
+    for n in cx.seq(root.get("group_eval_order"), "group_eval_order") {
+        if let Some(s) = cx.string(n, "group_eval_order") {
+            tf.group_eval_order.push(s.value);
+        }
+    }
+    if let Some(n) = root.get("fuzzy_compare") {
+        match n.as_bool() {
+            Some(b) => tf.fuzzy_compare = b,
+            None => cx.error(
+                "test/wrong-type",
+                n.pos,
+                "`fuzzy_compare` must be true or false",
+            ),
+        }
+    }
+    for t in cx.seq(root.get("tests"), "tests") {
+        if let Some(g) = load_group(&mut cx, t) {
+            tf.tests.push(g);
+        }
+    }
+    (tf, cx.diags)
+}
+
+fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
+    if !cx.fields(t, GROUP_FIELDS, "test group") {
+        return None;
+    }
+    let mut g = TestGroup {
+        name: t
+            .get("name")
+            .and_then(|n| cx.string(n, "name"))
+            .map(|s| s.value)
+            .unwrap_or_default(),
+        pos: t.pos,
+        interval_ms: t.get("interval").and_then(|n| cx.duration(n, "interval")),
+        start_ms: 0,
+        input_series: Vec::new(),
+        external_labels: cx.string_map(t.get("external_labels"), "external_labels"),
+        external_url: t
+            .get("external_url")
+            .and_then(|n| cx.string(n, "external_url"))
+            .map(|s| s.value)
+            .unwrap_or_default(),
+        alert_rule_tests: Vec::new(),
+        promql_expr_tests: Vec::new(),
+    };
+    if let Some(n) = t.get("start_timestamp") {
+        match n.as_str().and_then(parse_timestamp) {
+            Some(ms) => g.start_ms = ms,
+            None => cx.diags.push(
+                Diagnostic::error(
+                    "test/bad-timestamp",
+                    "`start_timestamp` must be Unix seconds or RFC3339",
+                )
+                .at(&cx.file, n.pos)
+                .help("for example 0, 1700000000 or 2024-01-01T00:00:00Z"),
+            ),
+        }
+    }
+    for s in cx.seq(t.get("input_series"), "input_series") {
+        if !cx.fields(s, SERIES_FIELDS, "input series") {
+            continue;
+        }
+        let series = s.get("series").and_then(|n| cx.string(n, "series"));
+        let values = s.get("values").and_then(|n| cx.string(n, "values"));
+        match (series, values) {
+            (Some(series), Some(values)) => g.input_series.push(InputSeries { series, values }),
+            _ => cx.error(
+                "test/missing-field",
+                s.pos,
+                "an input series needs `series` and `values`",
+            ),
+        }
+    }
+    for a in cx.seq(t.get("alert_rule_test"), "alert_rule_test") {
+        if !cx.fields(a, ALERT_TEST_FIELDS, "alert rule test") {
+            continue;
+        }
+        let eval_time_ms = a
+            .get("eval_time")
+            .and_then(|n| cx.duration(n, "eval_time"))
+            .unwrap_or(0);
+        let alertname = a
+            .get("alertname")
+            .and_then(|n| cx.string(n, "alertname"))
+            .map(|s| s.value)
+            .unwrap_or_default();
+        let mut exp_alerts = Vec::new();
+        for e in cx.seq(a.get("exp_alerts"), "exp_alerts") {
+            if !cx.fields(e, EXP_ALERT_FIELDS, "expected alert") {
+                continue;
+            }
+            exp_alerts.push(ExpAlert {
+                pos: e.pos,
+                exp_labels: cx.string_map(e.get("exp_labels"), "exp_labels"),
+                exp_annotations: cx.string_map(e.get("exp_annotations"), "exp_annotations"),
+            });
+        }
+        g.alert_rule_tests.push(AlertRuleTest {
+            pos: a.pos,
+            eval_time_ms,
+            alertname,
+            exp_alerts,
+        });
+    }
+    for p in cx.seq(t.get("promql_expr_test"), "promql_expr_test") {
+        if !cx.fields(p, EXPR_TEST_FIELDS, "PromQL expression test") {
+            continue;
+        }
+        let Some(expr) = p.get("expr").and_then(|n| cx.string(n, "expr")) else {
+            cx.error(
+                "test/missing-field",
+                p.pos,
+                "a PromQL expression test needs `expr`",
+            );
+            continue;
+        };
+        let eval_time_ms = p
+            .get("eval_time")
+            .and_then(|n| cx.duration(n, "eval_time"))
+            .unwrap_or(0);
+        let mut exp_samples = Vec::new();
+        for s in cx.seq(p.get("exp_samples"), "exp_samples") {
+            if !cx.fields(s, SAMPLE_FIELDS, "expected sample") {
+                continue;
+            }
+            let labels = s
+                .get("labels")
+                .and_then(|n| cx.string(n, "labels"))
+                .map(|s| s.value)
+                .unwrap_or_default();
+            let value = match s.get("value") {
+                Some(v) => match v.as_f64().or_else(|| v.as_str().and_then(parse_go_float)) {
+                    Some(f) => f,
+                    None => {
+                        cx.error("test/wrong-type", v.pos, "`value` must be a number");
+                        continue;
+                    }
+                },
+                None => 0.0,
+            };
+            exp_samples.push(ExpSample {
+                pos: s.pos,
+                labels,
+                value,
+            });
+        }
+        g.promql_expr_tests.push(PromqlExprTest {
+            pos: p.pos,
+            expr,
+            eval_time_ms,
+            exp_samples,
+        });
+    }
+    Some(g)
+}
+
+/// Go's ParseFloat spellings that YAML does not read as numbers (`Inf`, `+Inf`, `NaN`).
+fn parse_go_float(s: &str) -> Option<f64> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
+        t => t.parse().ok(),
+    }
+}
+
+/// `start_timestamp`: Unix seconds (integer or fractional) or RFC3339, to Unix milliseconds.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    if let Ok(secs) = s.parse::<f64>() {
+        return secs.is_finite().then(|| (secs * 1000.0).round() as i64);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::documents::{load_bytes, Kind, Loaded};
+
+    fn load(text: &str) -> (TestFile, Vec<Diagnostic>) {
+        let mut l = Loaded::default();
+        load_bytes(Arc::from("t.yml"), text.as_bytes(), &mut l);
+        let item = l
+            .items
+            .iter()
+            .find(|i| i.kind == Kind::TestFile)
+            .expect("a test file");
+        load_test_file(item)
+    }
+
+    #[test]
+    fn reads_promtool_test_files() {
+        let (tf, d) = load(
+            "rule_files: [rules.yml]\nevaluation_interval: 30s\ntests:\n- interval: 15s\n  start_timestamp: '2024-01-01T00:00:00Z'\n  input_series:\n  - series: 'up{job=\"a\"}'\n    values: '1 0x10'\n  alert_rule_test:\n  - eval_time: 5m\n    alertname: Down\n    exp_alerts:\n    - exp_labels: {job: a}\n  promql_expr_test:\n  - expr: up\n    eval_time: 1m\n    exp_samples:\n    - labels: 'up{job=\"a\"}'\n      value: 0\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(tf.evaluation_interval_ms, 30_000);
+        let g = &tf.tests[0];
+        assert_eq!(g.interval_ms, Some(15_000));
+        assert_eq!(g.start_ms, 1_704_067_200_000);
+        assert_eq!(g.input_series[0].values.value, "1 0x10");
+        assert_eq!(g.alert_rule_tests[0].eval_time_ms, 300_000);
+        assert_eq!(
+            g.alert_rule_tests[0].exp_alerts[0].exp_labels,
+            vec![("job".into(), "a".into())]
+        );
+        assert_eq!(g.promql_expr_tests[0].exp_samples[0].value, 0.0);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_position() {
+        let (_, d) = load("rule_files: []\ntests:\n- name: x\n  input_serie: []\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "test/unknown-field");
+        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(4, 3));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `input_series`?"));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_timestamp("0"), Some(0));
+        assert_eq!(parse_timestamp("1.5"), Some(1500));
+        assert_eq!(parse_timestamp("1970-01-01T00:01:00Z"), Some(60_000));
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+}
