@@ -1,1 +1,18 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! Alertmanager: the config model (routes, receivers, inhibit rules, time intervals), routing, inhibition,
+//! grouping and timing of notifications over virtual time, and the data notification templates see.
+//!
+//! Input comes from `load` (the YAML tree of an alertmanager.yml or a ConfigMap/Secret holding one) and from
+//! `rules` (alert episodes as Prometheus sends them); output goes to `report` and the `routes` command.
+
+use std::collections::BTreeMap;
+
+pub mod config;
+pub mod fields;
+pub mod intervals;
+pub mod matcher;
+pub mod receivers;
+pub mod route;
+pub mod source;
+
+/// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.
+pub type LabelSet = BTreeMap<String, String>;
