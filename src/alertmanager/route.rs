@@ -97,7 +97,8 @@ impl Tree {
             out.push_str(if last { "└── " } else { "├── " });
             out.push_str(&c.label);
             out.push('\n');
-            let next = format!("{prefix}{}", if last { "    " } else { "│   " });
+            // treeprint pads the continuing edge with two no-break spaces.
+            let next = format!("{prefix}{}", if last { "    " } else { "│\u{a0}\u{a0} " });
             c.render(out, &next);
         }
     }
@@ -219,7 +220,7 @@ receivers: [{name: default}, {name: crit}, {name: teama}, {name: teamb}, {name: 
     fn trees_match_amtool() {
         let c = config();
         // Copied from amtool 0.25 output for this config.
-        let want = "Routing tree:\n.\n└── default-route  receiver: default\n    ├── {service=~\"^(?:pg.*)$\",severity=\"critical\"}  continue: true  receiver: crit\n    │   └── {env!~\"prod|stage\",team=\"a b\"}  receiver: teama\n    ├── {team=\"b\"}  receiver: teamb\n    └── {baz=\"\",foo=~\"bar\"}  receiver: x\n\n";
+        let want = "Routing tree:\n.\n└── default-route  receiver: default\n    ├── {service=~\"^(?:pg.*)$\",severity=\"critical\"}  continue: true  receiver: crit\n    │\u{a0}\u{a0} └── {env!~\"prod|stage\",team=\"a b\"}  receiver: teama\n    ├── {team=\"b\"}  receiver: teamb\n    └── {baz=\"\",foo=~\"bar\"}  receiver: x\n\n";
         assert_eq!(render_tree(&c), want);
         let want = "Matching routes:\n.\n└── default-route\n    ├── {service=~\"^(?:pg.*)$\",severity=\"critical\"}  receiver: crit\n    └── {team=\"b\"}  receiver: teamb\n\n\n";
         let labels = ls(&[("severity", "critical"), ("service", "pgx"), ("team", "b")]);
