@@ -6,12 +6,16 @@
 
 use std::collections::BTreeMap;
 
+pub mod alert;
 pub mod config;
+pub mod dispatch;
 pub mod fields;
+pub mod inhibit;
 pub mod intervals;
 pub mod matcher;
 pub mod receivers;
 pub mod route;
+pub mod sender;
 pub mod source;
 
 /// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.
