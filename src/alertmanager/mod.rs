@@ -13,6 +13,7 @@ pub mod fields;
 pub mod inhibit;
 pub mod intervals;
 pub mod matcher;
+pub mod notify;
 pub mod receivers;
 pub mod route;
 pub mod sender;
