@@ -8,7 +8,7 @@ use super::alert::{fingerprint_string, notification_order, Alert};
 use super::dispatch::Notification;
 use super::receivers::{self, Integration, Value};
 use super::LabelSet;
-use chrono::{DateTime, SecondsFormat};
+use chrono::DateTime;
 use serde_json::json;
 
 /// One alert as templates see it.
@@ -127,10 +127,20 @@ pub fn sorted_pairs(labels: &LabelSet) -> Vec<(&str, &str)> {
     out
 }
 
-/// RFC 3339 with nanosecond precision trimmed, as Go's JSON encoding of `time.Time`; zero time for `None`.
+/// Go's `time.RFC3339Nano` in UTC, as its JSON encoding of `time.Time` prints it: the fraction loses its
+/// trailing zeros (`17.5Z`, not `17.500Z`); zero time for `None`.
 pub fn json_time(ms: Option<i64>) -> String {
     match ms.and_then(DateTime::from_timestamp_millis) {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        Some(t) => {
+            let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            let nanos = t.timestamp_subsec_nanos();
+            if nanos == 0 {
+                format!("{base}Z")
+            } else {
+                let frac = format!("{nanos:09}");
+                format!("{base}.{}Z", frac.trim_end_matches('0'))
+            }
+        }
         None => "0001-01-01T00:00:00Z".into(),
     }
 }
@@ -341,6 +351,9 @@ mod tests {
         assert_eq!(v["truncatedAlerts"], 1);
         assert_eq!(v["alerts"][0]["startsAt"], "2025-11-24T16:00:00Z");
         assert_eq!(json_time(None), "0001-01-01T00:00:00Z");
+        // Go trims the fraction's trailing zeros (seen in a real Alertmanager's webhook body).
+        assert_eq!(json_time(Some(1_500)), "1970-01-01T00:00:01.5Z");
+        assert_eq!(json_time(Some(1_230)), "1970-01-01T00:00:01.23Z");
         assert_eq!(
             go_time_string(Some(1_500)),
             "1970-01-01 00:00:01.5 +0000 UTC"
