@@ -45,6 +45,12 @@ const BROKEN: &[(&str, i32, &str, u32)] = &[
     ("empty.yaml", 1, "load/empty", 1),
     ("binary.yaml", 1, "load/not-text", 1),
     ("recording-with-for.yaml", 1, "rule/recording-field", 4),
+    (
+        "missing-receiver.yaml",
+        1,
+        "alertmanager/undefined-receiver",
+        4,
+    ),
 ];
 
 #[test]
@@ -157,4 +163,23 @@ fn corpus_loads_without_errors() {
     assert_eq!(v["summary"]["files"], 112);
     assert_eq!(v["summary"]["alerting_rules"], 954);
     assert_eq!(v["summary"]["errors"], 0, "{out}");
+}
+
+/// The guide's original Alertmanager file is not valid for Alertmanager: email has no `subject`/`body`.
+#[test]
+fn original_guide_alertmanager_config_names_the_subject_line() {
+    let (code, out, _) = check(&["fixtures/invalid/chat2sql-alertmanager-original.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "fixtures/invalid/chat2sql-alertmanager-original.yaml:60:9: error[alertmanager/unknown-field] field subject not found in email_configs"
+    );
+    assert!(out.contains("help: Alertmanager puts the email subject in `headers: {Subject: ...}` and the body in `text` or `html`"));
+    assert!(
+        out.contains(":61:9: error[alertmanager/unknown-field] field body not found"),
+        "{out}"
+    );
+    // The smtp password of the same file never appears.
+    assert!(!out.contains("smtp-password"), "{out}");
 }

@@ -1,14 +1,38 @@
-//! The Alertmanager half of the pipeline: configuration, routing, inhibition, time intervals, grouping and
-//! notification text.
-use crate::diag::Diagnostic;
-use crate::load::documents::Item;
+//! Alertmanager: the config model (routes, receivers, inhibit rules, time intervals), routing, inhibition,
+//! grouping and timing of notifications over virtual time, and the data notification templates see.
+//!
+//! Input comes from `load` (the YAML tree of an alertmanager.yml or a ConfigMap/Secret holding one) and from
+//! `rules` (alert episodes as Prometheus sends them); output goes to `report` and the `routes` command.
 
-/// Validates an Alertmanager configuration document; returns the number of receivers and the problems.
-pub fn check_config(item: &Item) -> (usize, Vec<Diagnostic>) {
-    let receivers = item
-        .root
-        .get("receivers")
-        .and_then(|r| r.as_seq())
-        .map_or(0, |r| r.len());
-    (receivers, Vec::new())
+use std::collections::BTreeMap;
+
+pub mod alert;
+pub mod config;
+pub mod dispatch;
+pub mod fields;
+pub mod inhibit;
+pub mod intervals;
+pub mod matcher;
+pub mod notify;
+pub mod receivers;
+pub mod route;
+pub mod sender;
+pub mod source;
+
+/// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.
+pub type LabelSet = BTreeMap<String, String>;
+
+/// Validates an Alertmanager configuration document for `check`; returns the number of receivers and the
+/// problems found.
+pub fn check_config(item: &crate::load::documents::Item) -> (usize, Vec<crate::diag::Diagnostic>) {
+    let (config, diagnostics) = config::from_node(&item.root, &item.file);
+    let receivers = match &config {
+        Some(c) => c.receivers.len(),
+        None => item
+            .root
+            .get("receivers")
+            .and_then(|r| r.as_seq())
+            .map_or(0, |r| r.len()),
+    };
+    (receivers, diagnostics)
 }

@@ -1,12 +1,136 @@
-//! Not built yet: its issue is open. Exits with status 2 so nobody mistakes it for a pass.
+//! `ruletest routes`: route label sets through an Alertmanager config (`routes test`, output as
+//! `amtool config routes test`) or draw its route tree (`routes tree`, as `amtool config routes`).
+//! `--config` takes a plain alertmanager.yml or a ConfigMap/Secret holding one.
+
 use super::Status;
+use crate::alertmanager::config::Config;
+use crate::alertmanager::matcher::{parse_matcher, MatchType};
+use crate::alertmanager::route::{receivers_slug, render_matching_tree, render_tree};
+use crate::alertmanager::source::load_config_text;
+use crate::alertmanager::LabelSet;
+use crate::diag::Diagnostic;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    #[command(subcommand)]
+    pub command: RoutesCommand,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<Status> {
-    anyhow::bail!("this command is not implemented yet")
+#[derive(Debug, clap::Subcommand)]
+pub enum RoutesCommand {
+    /// Print the receivers an alert with these labels is routed to (comma-joined, in tree order).
+    Test(TestArgs),
+    /// Draw the route tree.
+    Tree(TreeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// alertmanager.yml, or a ConfigMap/Secret holding it.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Print the branch of the tree the alert takes.
+    #[arg(long)]
+    pub tree: bool,
+    /// Expected receivers (comma-joined, in order); exit 1 when they differ.
+    #[arg(long = "verify.receivers")]
+    pub verify_receivers: Option<String>,
+    /// Labels as name=value.
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TreeArgs {
+    /// alertmanager.yml, or a ConfigMap/Secret holding it.
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    match &args.command {
+        RoutesCommand::Test(a) => run_test(a),
+        RoutesCommand::Tree(a) => run_tree(a),
+    }
+}
+
+fn load(path: &PathBuf) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let file: Arc<str> = Arc::from(path.display().to_string());
+    let (config, diags) = load_config_text(&src, &file);
+    Ok(match config {
+        Some(c) => Ok(c),
+        None => Err(diags),
+    })
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    for d in diags {
+        let place = d
+            .location
+            .as_ref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        eprintln!("{place}{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        if let Some(h) = &d.help {
+            eprintln!("  help: {h}");
+        }
+    }
+}
+
+/// Labels as amtool reads them: each argument a matcher, which must be an equality.
+fn parse_labels(args: &[String]) -> Result<LabelSet, String> {
+    let mut out = LabelSet::new();
+    for a in args {
+        let m = parse_matcher(a).map_err(|e| format!("Failed to parse labels: {e}"))?;
+        if m.op != MatchType::Equal {
+            return Err("Labels must be specified as key=value pairs".into());
+        }
+        out.insert(m.name.clone(), m.value.clone());
+    }
+    Ok(out)
+}
+
+fn run_test(a: &TestArgs) -> anyhow::Result<Status> {
+    let config = match load(&a.config)? {
+        Ok(c) => c,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(Status::Problems);
+        }
+    };
+    let labels = match parse_labels(&a.labels) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Status::Usage);
+        }
+    };
+    if a.tree {
+        print!("{}", render_matching_tree(&config, &labels));
+    }
+    let slug = receivers_slug(&config, &labels);
+    println!("{slug}");
+    match &a.verify_receivers {
+        Some(want) if !want.is_empty() && *want != slug => {
+            println!("WARNING: Expected receivers did not match resolved receivers.");
+            Ok(Status::Problems)
+        }
+        _ => Ok(Status::Ok),
+    }
+}
+
+fn run_tree(a: &TreeArgs) -> anyhow::Result<Status> {
+    match load(&a.config)? {
+        Ok(c) => {
+            print!("{}", render_tree(&c));
+            Ok(Status::Ok)
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            Ok(Status::Problems)
+        }
+    }
 }

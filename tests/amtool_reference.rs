@@ -1,0 +1,219 @@
+//! Reference test: `ruletest routes` against `amtool` (Debian's prometheus-alertmanager, 0.25) on the same
+//! configs and generated label sets. Output must be byte-identical: receivers, `--tree`, `--verify.receivers`
+//! exit status, and the full route tree.
+//!
+//! amtool is required: without it the test fails and says how to install it (CI installs it).
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+use std::process::Command as Process;
+
+fn fixture(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/alertmanager")
+        .join(name);
+    assert!(p.exists(), "fixture {} is missing", p.display());
+    p
+}
+
+fn amtool() -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = PathBuf::from(dir).join("amtool");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "amtool not found on PATH: install Debian's prometheus-alertmanager \
+         (`apt-get install -y prometheus-alertmanager`); this reference test does not skip"
+    );
+}
+
+/// Deterministic generator (xorshift64*) so a failure can be reproduced.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+/// Label sets over a vocabulary: each label absent ("-") or one of its values.
+fn label_sets(vocab: &[(&str, &[&str])], n: usize, seed: u64) -> Vec<Vec<String>> {
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|_| {
+            vocab
+                .iter()
+                .filter_map(|(k, vs)| {
+                    let v = rng.pick(vs);
+                    (v != "-").then(|| format!("{k}={v}"))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+struct Outcome {
+    stdout: String,
+    code: i32,
+}
+
+fn run_amtool(args: &[String]) -> Outcome {
+    let out = Process::new(amtool())
+        .args(args)
+        .output()
+        .expect("amtool runs");
+    Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn run_ruletest(args: &[String]) -> Outcome {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn compare(config: &str, vocab: &[(&str, &[&str])], n: usize, seed: u64) -> usize {
+    let path = fixture(config);
+    let path_s = path.display().to_string();
+    // The whole tree first.
+    let a = run_amtool(&[
+        "config".into(),
+        "routes".into(),
+        format!("--config.file={path_s}"),
+    ]);
+    let r = run_ruletest(&[
+        "routes".into(),
+        "tree".into(),
+        "--config".into(),
+        path_s.clone(),
+    ]);
+    assert_eq!(a.code, 0, "amtool failed on {config}");
+    assert_eq!(r.stdout, a.stdout, "route tree of {config}");
+
+    let mut distinct = std::collections::BTreeSet::new();
+    for (i, labels) in label_sets(vocab, n, seed).into_iter().enumerate() {
+        let mut am: Vec<String> = vec![
+            "config".into(),
+            "routes".into(),
+            "test".into(),
+            format!("--config.file={path_s}"),
+        ];
+        let mut rt: Vec<String> = vec![
+            "routes".into(),
+            "test".into(),
+            "--config".into(),
+            path_s.clone(),
+        ];
+        // Every fifth case also draws the matching tree; every seventh verifies a wrong expectation.
+        if i % 5 == 0 {
+            am.push("--tree".into());
+            rt.push("--tree".into());
+        }
+        if i % 7 == 0 {
+            am.push("--verify.receivers=nobody".into());
+            rt.push("--verify.receivers=nobody".into());
+        }
+        am.extend(labels.iter().cloned());
+        rt.extend(labels.iter().cloned());
+        let a = run_amtool(&am);
+        let r = run_ruletest(&rt);
+        assert_eq!(r.stdout, a.stdout, "{config} {labels:?}");
+        assert_eq!(r.code, a.code, "exit status, {config} {labels:?}");
+        distinct.insert(a.stdout.lines().last().unwrap_or("").to_string());
+    }
+    distinct.len()
+}
+
+#[test]
+fn chat2sql_routes_like_amtool() {
+    let vocab: &[(&str, &[&str])] = &[
+        ("alertname", &["HighLatency", "Chat2SQLDown", "-"]),
+        ("severity", &["critical", "warning", "info", "-"]),
+        ("component", &["kubernetes", "security", "database", "-"]),
+        ("service", &["chat2sql-api", "postgres", "-"]),
+    ];
+    let distinct = compare("chat2sql.yml", vocab, 80, 0x9e37_79b9_7f4a_7c15);
+    // The generated sets must exercise every route, not just the default.
+    assert!(distinct >= 4, "only {distinct} distinct outcomes");
+}
+
+#[test]
+fn nested_tree_with_continue_routes_like_amtool() {
+    let vocab: &[(&str, &[&str])] = &[
+        ("env", &["prod", "staging", "dev", "-"]),
+        ("team", &["db", "frontend", "web", "ops", "-"]),
+        ("severity", &["critical", "warning", "info", "none", "-"]),
+        ("service", &["pgbouncer", "mysql-main", "redis", "-"]),
+        ("alertname", &["Watchdog", "DiskFull", "-"]),
+    ];
+    let distinct = compare("nested.yml", vocab, 120, 0x1234_5678_9abc_def1);
+    assert!(distinct >= 10, "only {distinct} distinct outcomes");
+}
+
+#[test]
+fn matcher_lists_route_like_amtool() {
+    let vocab: &[(&str, &[&str])] = &[
+        ("region", &["eu west", "us-east", "eu-central", "apac", "-"]),
+        ("tier", &["backend", "frontend", "frontdoor", "", "-"]),
+        ("owner", &["ops", "dev", "", "-"]),
+        ("alertname", &["DiskFull", "MemoryHigh", "CPUHigh", "-"]),
+    ];
+    let distinct = compare("matchers.yml", vocab, 120, 0x0bad_cafe_f00d_beef);
+    assert!(distinct >= 8, "only {distinct} distinct outcomes");
+}
+
+#[test]
+fn configmap_routes_like_the_plain_file() {
+    // The ConfigMap form of the Chat2SQL config must route exactly as amtool routes the plain file.
+    let plain = fixture("chat2sql.yml");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cm = dir.path().join("cm.yaml");
+    let indented: String = text.lines().map(|l| format!("    {l}\n")).collect();
+    std::fs::write(
+        &cm,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: am}}\ndata:\n  alertmanager.yml: |\n{indented}"),
+    )
+    .unwrap();
+    for labels in [
+        vec!["severity=critical", "component=kubernetes"],
+        vec!["component=security"],
+        vec!["component=kubernetes", "severity=warning"],
+        vec![],
+    ] {
+        let mut am = vec![
+            "config".to_string(),
+            "routes".into(),
+            "test".into(),
+            format!("--config.file={}", plain.display()),
+        ];
+        let mut rt = vec![
+            "routes".to_string(),
+            "test".into(),
+            "--config".into(),
+            cm.display().to_string(),
+        ];
+        am.extend(labels.iter().map(|s| s.to_string()));
+        rt.extend(labels.iter().map(|s| s.to_string()));
+        assert_eq!(
+            run_ruletest(&rt).stdout,
+            run_amtool(&am).stdout,
+            "{labels:?}"
+        );
+    }
+}
