@@ -21,7 +21,7 @@ pub use super::receivers::Integration;
 /// Alertmanager's defaults for the root route.
 pub const DEFAULT_GROUP_WAIT_MS: i64 = 30_000;
 pub const DEFAULT_GROUP_INTERVAL_MS: i64 = 5 * 60_000;
-pub const DEFAULT_REPEAT_INTERVAL_MS: i64 = 4 * 3600_000;
+pub const DEFAULT_REPEAT_INTERVAL_MS: i64 = 4 * 3_600_000;
 pub const DEFAULT_RESOLVE_TIMEOUT_MS: i64 = 5 * 60_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
