@@ -5,3 +5,11 @@
 //! port without reflection lacks: Go's printing of floats, zero values for missing map keys, and method calls
 //! such as `.Alerts.Firing` or `.Labels.SortedPairs`.
 pub mod gofmt;
+pub mod engine;
+pub mod gotime;
+pub mod prometheus;
+
+pub use engine::TemplateError;
+pub use prometheus::{
+    check_syntax, expand_alert_template, AlertTemplateData, Expansion, QueryFn, QuerySample,
+};
