@@ -1039,10 +1039,15 @@ mod tests {
             run(Dialect::Alertmanager, "{{ range .L.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}", &data).unwrap(),
             "alertname=Down;pod=web-1;"
         );
-        assert_eq!(
-            run(Dialect::Alertmanager, "{{ (.L.Remove (.L.Names | slice 0 1)).Names }}", &data).unwrap_or_default(),
-            ""
+        let data = struct_value(
+            "template.Data",
+            vec![("L", labels()), ("Keys", Value::List(vec![Value::String("pod".into())].into()))],
         );
+        assert_eq!(run(Dialect::Alertmanager, "{{ .L.Remove .Keys }}", &data).unwrap(), "alertname=Down");
+        assert_eq!(run(Dialect::Alertmanager, "{{ (.L.Remove .Keys).Names }}", &data).unwrap(), "[alertname]");
+        assert_eq!(run(Dialect::Alertmanager, "{{ .Keys | .L.Remove }}", &data).unwrap(), "alertname=Down");
+        // Prometheus label maps have no methods: .Names is just a missing key.
+        assert_eq!(run(Dialect::Prometheus, "[{{ .L.Names }}]", &data).unwrap(), "[]");
     }
 
     #[test]

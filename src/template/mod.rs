@@ -13,3 +13,6 @@ pub use engine::TemplateError;
 pub use prometheus::{
     check_syntax, expand_alert_template, AlertTemplateData, Expansion, QueryFn, QuerySample,
 };
+pub mod alertmanager;
+
+pub use alertmanager::{AlertStatus, NotificationAlert, NotificationData, TemplateSet};
