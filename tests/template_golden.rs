@@ -2,8 +2,8 @@
 //! tests/golden/templates/*.golden with a note on how each expectation follows from the Go source.
 
 use ruletest::template::{
-    check_syntax, expand_alert_template, AlertStatus, AlertTemplateData, NotificationAlert, NotificationData,
-    TemplateSet,
+    check_syntax, expand_alert_template, AlertStatus, AlertTemplateData, NotificationAlert,
+    NotificationData, TemplateSet,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,7 +71,11 @@ fn parse_cases(file: &str) -> Vec<Case> {
     flush(&mut cases, &block, &mut lines);
     // The why block ends the case; trailing blank lines there belong to the file layout, not the case.
     for c in &mut cases {
-        assert!(!c.why.trim().is_empty(), "case {} must say how its expectation was derived", c.name);
+        assert!(
+            !c.why.trim().is_empty(),
+            "case {} must say how its expectation was derived",
+            c.name
+        );
     }
     assert!(!cases.is_empty(), "{file} has no cases");
     cases
@@ -82,13 +86,18 @@ fn parse_value(s: &str) -> f64 {
         "NaN" => f64::NAN,
         "+Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
-        other => other.parse().unwrap_or_else(|_| panic!("bad value {other}")),
+        other => other
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value {other}")),
     }
 }
 
 #[test]
 fn prometheus_alert_templates() {
-    let labels: BTreeMap<String, String> = LABELS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let labels: BTreeMap<String, String> = LABELS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut failures = Vec::new();
     let cases = parse_cases("prometheus.golden");
     for c in &cases {
@@ -101,19 +110,31 @@ fn prometheus_alert_templates() {
         let rule = c.fields.get("rule").map_or("R", String::as_str);
         let got = expand_alert_template(rule, &c.template, &data, 1_700_000_000_000, None);
         if got.text != c.expect {
-            failures.push(format!("case {}:\n  expected: {}\n  got:      {}", c.name, c.expect, got.text));
+            failures.push(format!(
+                "case {}:\n  expected: {}\n  got:      {}",
+                c.name, c.expect, got.text
+            ));
         }
         // Errors are returned as well as embedded in the text.
         if c.expect.starts_with("<error expanding template: ") {
             let err = got.error.unwrap_or_default();
             if format!("<error expanding template: {err}>") != c.expect {
-                failures.push(format!("case {}: returned error {err:?} does not match the text", c.name));
+                failures.push(format!(
+                    "case {}: returned error {err:?} does not match the text",
+                    c.name
+                ));
             }
         } else if let Some(e) = got.error {
             failures.push(format!("case {}: unexpected error {e}", c.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 fn alert(instance: &str, description: &str, starts_at_ms: i64) -> NotificationAlert {
@@ -141,10 +162,21 @@ fn data() -> NotificationData {
     NotificationData {
         receiver: "critical-alerts".into(),
         alerts: vec![
-            alert("api-1", "95%的SQL查询延迟超过10秒，当前值: 12.3456s", 1_700_000_000_000),
-            alert("api-2", "95%的SQL查询延迟超过10秒，当前值: 15s", 1_700_000_030_000),
+            alert(
+                "api-1",
+                "95%的SQL查询延迟超过10秒，当前值: 12.3456s",
+                1_700_000_000_000,
+            ),
+            alert(
+                "api-2",
+                "95%的SQL查询延迟超过10秒，当前值: 15s",
+                1_700_000_030_000,
+            ),
         ],
-        group_labels: BTreeMap::from([("alertname".to_string(), "HighSQLQueryLatency".to_string())]),
+        group_labels: BTreeMap::from([(
+            "alertname".to_string(),
+            "HighSQLQueryLatency".to_string(),
+        )]),
         external_url: "http://alertmanager:9093".into(),
         notification_reason: String::new(),
     }
@@ -167,22 +199,35 @@ fn alertmanager_notification_templates() {
             Err(e) => format!("ERROR {e}"),
         };
         if got != c.expect {
-            failures.push(format!("case {}:\n  expected: {:?}\n  got:      {:?}", c.name, c.expect, got));
+            failures.push(format!(
+                "case {}:\n  expected: {:?}\n  got:      {:?}",
+                c.name, c.expect, got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every annotation template of the Chat2SQL seed rules parses with the Prometheus function set.
 #[test]
 fn seed_annotations_parse() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/000_3e23f1f703a52589.txt");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/000_3e23f1f703a52589.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("seed file {} must exist: {e}", path.display()));
     let mut checked = 0;
     for line in text.lines() {
         let t = line.trim();
-        let Some(v) = t.strip_prefix("description: ").or_else(|| t.strip_prefix("summary: ")) else {
+        let Some(v) = t
+            .strip_prefix("description: ")
+            .or_else(|| t.strip_prefix("summary: "))
+        else {
             continue;
         };
         let v = v.trim_matches('"');
@@ -191,5 +236,8 @@ fn seed_annotations_parse() {
             checked += 1;
         }
     }
-    assert!(checked >= 6, "expected the Chat2SQL annotation templates, found {checked}");
+    assert!(
+        checked >= 6,
+        "expected the Chat2SQL annotation templates, found {checked}"
+    );
 }

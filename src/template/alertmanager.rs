@@ -8,8 +8,8 @@
 //! `missingkey=zero` over a clone of the loaded set).
 
 use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect, Engine,
-    TemplateError, TYPE_KEY,
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
+    Engine, TemplateError, TYPE_KEY,
 };
 use super::gofmt::format_float;
 use super::gotime;
@@ -90,17 +90,25 @@ impl NotificationData {
                 ("Receiver", Value::String(quote_meta(&self.receiver).into())),
                 ("Status", Value::String(self.status().into())),
                 ("Alerts", Value::List(alerts.into())),
-                ("NotificationReason", Value::String(self.notification_reason.as_str().into())),
+                (
+                    "NotificationReason",
+                    Value::String(self.notification_reason.as_str().into()),
+                ),
                 ("GroupLabels", string_map(&self.group_labels)),
                 ("CommonLabels", string_map(&self.common_labels())),
                 ("CommonAnnotations", string_map(&self.common_annotations())),
-                ("ExternalURL", Value::String(self.external_url.as_str().into())),
+                (
+                    "ExternalURL",
+                    Value::String(self.external_url.as_str().into()),
+                ),
             ],
         )
     }
 }
 
-fn common<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn common<'a>(
+    mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
     let Some(first) = maps.next() else {
         return BTreeMap::new();
     };
@@ -112,7 +120,10 @@ fn common<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> B
 }
 
 fn alert_value(a: &NotificationAlert) -> Value {
-    let fp = a.fingerprint.clone().unwrap_or_else(|| fingerprint(&a.labels));
+    let fp = a
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| fingerprint(&a.labels));
     struct_value(
         "template.Alert",
         vec![
@@ -120,8 +131,15 @@ fn alert_value(a: &NotificationAlert) -> Value {
             ("Labels", string_map(&a.labels)),
             ("Annotations", string_map(&a.annotations)),
             ("StartsAt", gotime::time_from_unix_ms(a.starts_at_ms)),
-            ("EndsAt", a.ends_at_ms.map_or_else(gotime::zero_time, gotime::time_from_unix_ms)),
-            ("GeneratorURL", Value::String(a.generator_url.as_str().into())),
+            (
+                "EndsAt",
+                a.ends_at_ms
+                    .map_or_else(gotime::zero_time, gotime::time_from_unix_ms),
+            ),
+            (
+                "GeneratorURL",
+                Value::String(a.generator_url.as_str().into()),
+            ),
             ("Fingerprint", Value::String(fp.into())),
         ],
     )
@@ -192,15 +210,16 @@ impl TemplateSet {
     }
 
     /// Defaults plus the given files, read from disk in order.
-    pub fn load_files(paths: &[std::path::PathBuf], now_ms: i64) -> Result<TemplateSet, TemplateError> {
+    pub fn load_files(
+        paths: &[std::path::PathBuf],
+        now_ms: i64,
+    ) -> Result<TemplateSet, TemplateError> {
         let mut ts = TemplateSet::with_defaults(now_ms)?;
         for p in paths {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                TemplateError::Parse {
-                    message: format!("open {}: {e}", p.display()),
-                    line: 0,
-                    col: 0,
-                }
+            let text = std::fs::read_to_string(p).map_err(|e| TemplateError::Parse {
+                message: format!("open {}: {e}", p.display()),
+                line: 0,
+                col: 0,
             })?;
             ts.add_file(&p.to_string_lossy(), &text)?;
         }
@@ -217,7 +236,11 @@ impl TemplateSet {
     }
 
     /// Execute one defined template by name, e.g. `email.default.subject`.
-    pub fn render_named(&self, name: &str, data: &NotificationData) -> Result<String, TemplateError> {
+    pub fn render_named(
+        &self,
+        name: &str,
+        data: &NotificationData,
+    ) -> Result<String, TemplateError> {
         self.engine.execute(&self.set, name, &data.to_value())
     }
 
@@ -232,9 +255,13 @@ fn functions(now_ms: i64) -> FuncMap {
     let mut m = FuncMap::new();
     prometheus::insert_string_funcs(&mut m);
     insert(&mut m, "title", |a| {
-        Ok(Value::String(prometheus::title_lower_rest(arg_str("title", a, 0)?).into()))
+        Ok(Value::String(
+            prometheus::title_lower_rest(arg_str("title", a, 0)?).into(),
+        ))
     });
-    insert(&mut m, "trimSpace", |a| Ok(Value::String(arg_str("trimSpace", a, 0)?.trim().into())));
+    insert(&mut m, "trimSpace", |a| {
+        Ok(Value::String(arg_str("trimSpace", a, 0)?.trim().into()))
+    });
     insert(&mut m, "join", |a| {
         want_args("join", a, 2)?;
         let sep = arg_str("join", a, 0)?;
@@ -258,7 +285,9 @@ fn functions(now_ms: i64) -> FuncMap {
         }
         Ok(Value::String(parts.join(sep).into()))
     });
-    insert(&mut m, "safeUrl", |a| Ok(Value::String(arg_str("safeUrl", a, 0)?.into())));
+    insert(&mut m, "safeUrl", |a| {
+        Ok(Value::String(arg_str("safeUrl", a, 0)?.into()))
+    });
     insert(&mut m, "stringSlice", |a| {
         for i in 0..a.len() {
             arg_str("stringSlice", a, i)?;
@@ -337,7 +366,10 @@ fn json_fields(go_type: &str) -> Option<&'static [(&'static str, &'static str)]>
 fn json(v: &Value, out: &mut String) -> Result<(), String> {
     match struct_type(v) {
         Some("time.Time") => {
-            json_string(&gotime::format_time(v, "2006-01-02T15:04:05.999999999Z07:00"), out);
+            json_string(
+                &gotime::format_time(v, "2006-01-02T15:04:05.999999999Z07:00"),
+                out,
+            );
             return Ok(());
         }
         Some("time.Duration") => {
@@ -405,7 +437,10 @@ fn json(v: &Value, out: &mut String) -> Result<(), String> {
 /// encoding/json float encoding: like ES6, `%e` only below 1e-6 or from 1e21, exponent without padding.
 fn json_float(f: f64) -> Result<String, String> {
     if f.is_nan() || f.is_infinite() {
-        return Err(format!("json: unsupported value: {}", super::gofmt::format_float_v(f)));
+        return Err(format!(
+            "json: unsupported value: {}",
+            super::gofmt::format_float_v(f)
+        ));
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
@@ -432,7 +467,9 @@ fn json_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -482,7 +519,8 @@ mod tests {
             "[FIRING:2] InstanceDown (critical)"
         );
         assert_eq!(
-            ts.render("{{ template \"__alertmanagerURL\" . }}", &data()).unwrap(),
+            ts.render("{{ template \"__alertmanagerURL\" . }}", &data())
+                .unwrap(),
             "http://am:9093/#/alerts?receiver=team-x%5C.pager"
         );
     }
@@ -492,29 +530,65 @@ mod tests {
         let ts = TemplateSet::with_defaults(1_700_000_060_000).unwrap();
         let d = data();
         assert_eq!(ts.render("{{ .Receiver }}", &d).unwrap(), "team-x\\.pager");
-        assert_eq!(ts.render("{{ len .Alerts.Firing }}/{{ len .Alerts.Resolved }}", &d).unwrap(), "2/0");
         assert_eq!(
-            ts.render("{{ (index .Alerts 0).Labels.SortedPairs }}", &d).unwrap(),
+            ts.render("{{ len .Alerts.Firing }}/{{ len .Alerts.Resolved }}", &d)
+                .unwrap(),
+            "2/0"
+        );
+        assert_eq!(
+            ts.render("{{ (index .Alerts 0).Labels.SortedPairs }}", &d)
+                .unwrap(),
             "alertname=InstanceDown, instance=a:9100, severity=critical"
         );
-        assert_eq!(ts.render("{{ .CommonLabels.Names | join \",\" }}", &d).unwrap(), "alertname,severity");
-        assert_eq!(ts.render("{{ (index .Alerts 0).StartsAt }}", &d).unwrap(), "2023-11-14 22:13:20 +0000 UTC");
-        assert_eq!(ts.render("{{ (index .Alerts 0).EndsAt }}", &d).unwrap(), "0001-01-01 00:00:00 +0000 UTC");
-        assert_eq!(ts.render("{{ (index .Alerts 0).StartsAt | since | humanizeDuration }}", &d).unwrap(), "1m 0s");
+        assert_eq!(
+            ts.render("{{ .CommonLabels.Names | join \",\" }}", &d)
+                .unwrap(),
+            "alertname,severity"
+        );
+        assert_eq!(
+            ts.render("{{ (index .Alerts 0).StartsAt }}", &d).unwrap(),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
+        assert_eq!(
+            ts.render("{{ (index .Alerts 0).EndsAt }}", &d).unwrap(),
+            "0001-01-01 00:00:00 +0000 UTC"
+        );
+        assert_eq!(
+            ts.render(
+                "{{ (index .Alerts 0).StartsAt | since | humanizeDuration }}",
+                &d
+            )
+            .unwrap(),
+            "1m 0s"
+        );
         assert_eq!(
             ts.render("{{ (index .Alerts 0).StartsAt.Format \"15:04\" }} {{ date \"2006\" (index .Alerts 0).StartsAt }}", &d)
                 .unwrap(),
             "22:13 2023"
         );
-        assert_eq!(ts.render("{{ .CommonLabels.missing }}|{{ title \"hELLO world\" }}", &d).unwrap(), "|Hello World");
-        assert_eq!(ts.render("{{ stringSlice \"a\" \"b\" | join \"-\" }}", &d).unwrap(), "a-b");
+        assert_eq!(
+            ts.render(
+                "{{ .CommonLabels.missing }}|{{ title \"hELLO world\" }}",
+                &d
+            )
+            .unwrap(),
+            "|Hello World"
+        );
+        assert_eq!(
+            ts.render("{{ stringSlice \"a\" \"b\" | join \"-\" }}", &d)
+                .unwrap(),
+            "a-b"
+        );
         assert_eq!(ts.render("", &d).unwrap(), "");
     }
 
     #[test]
     fn to_json_matches_encoding_json() {
         let ts = TemplateSet::with_defaults(0).unwrap();
-        assert_eq!(ts.render("{{ .GroupLabels | toJson }}", &data()).unwrap(), "{\"alertname\":\"InstanceDown\"}");
+        assert_eq!(
+            ts.render("{{ .GroupLabels | toJson }}", &data()).unwrap(),
+            "{\"alertname\":\"InstanceDown\"}"
+        );
         assert_eq!(json_float(1e21).unwrap(), "1e+21");
         assert_eq!(json_float(1e20).unwrap(), "100000000000000000000");
         assert_eq!(json_float(1e-7).unwrap(), "1e-7");
@@ -527,12 +601,27 @@ mod tests {
     #[test]
     fn user_files_override_defaults() {
         let mut ts = TemplateSet::with_defaults(0).unwrap();
-        ts.add_file("/etc/am/custom.tmpl", "{{ define \"__subject\" }}custom {{ .Status }}{{ end }}").unwrap();
-        assert_eq!(ts.render_named("email.default.subject", &data()).unwrap(), "custom firing");
-        let err = ts.add_file("bad.tmpl", "{{ define \"x\" }}{{ nosuch }}{{ end }}").unwrap_err();
-        assert_eq!(err.to_string(), "template: bad.tmpl:1: function \"nosuch\" not defined");
+        ts.add_file(
+            "/etc/am/custom.tmpl",
+            "{{ define \"__subject\" }}custom {{ .Status }}{{ end }}",
+        )
+        .unwrap();
+        assert_eq!(
+            ts.render_named("email.default.subject", &data()).unwrap(),
+            "custom firing"
+        );
+        let err = ts
+            .add_file("bad.tmpl", "{{ define \"x\" }}{{ nosuch }}{{ end }}")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "template: bad.tmpl:1: function \"nosuch\" not defined"
+        );
         // A failed file leaves the set as it was.
-        assert_eq!(ts.render_named("email.default.subject", &data()).unwrap(), "custom firing");
+        assert_eq!(
+            ts.render_named("email.default.subject", &data()).unwrap(),
+            "custom firing"
+        );
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub const TYPE_KEY: &str = "\u{0}type";
 
 /// Go's own template builtins (text/template/funcs.go); `and`/`or` are evaluated lazily by gotmpl itself.
 pub const GO_BUILTINS: &[&str] = &[
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println",
-    "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
 ];
 
 /// Which product's data model the templates run against; it decides what a string map is.
@@ -98,7 +98,11 @@ pub fn string_map(m: &BTreeMap<String, String>) -> Value {
 }
 
 /// A string argument as Go would receive it: strings pass, nothing else converts.
-pub fn arg_str<'a>(fname: &str, args: &'a [Value], i: usize) -> Result<&'a str, gotmpl::TemplateError> {
+pub fn arg_str<'a>(
+    fname: &str,
+    args: &'a [Value],
+    i: usize,
+) -> Result<&'a str, gotmpl::TemplateError> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s),
         Some(other) => Err(exec_err(format!(
@@ -180,12 +184,17 @@ pub fn to_arg(v: &Value, dialect: Dialect) -> Arg {
 }
 
 fn is_pairs(items: &[Value]) -> bool {
-    !items.is_empty() && items.iter().all(|i| struct_type(i) == Some("template.Pair"))
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| struct_type(i) == Some("template.Pair"))
 }
 
 fn is_string_map(v: &Value) -> bool {
     match v {
-        Value::Map(m) => !m.contains_key(TYPE_KEY) && m.values().all(|x| matches!(x, Value::String(_))),
+        Value::Map(m) => {
+            !m.contains_key(TYPE_KEY) && m.values().all(|x| matches!(x, Value::String(_)))
+        }
         _ => false,
     }
 }
@@ -197,7 +206,11 @@ pub fn print_value(v: &Value, dialect: Dialect) -> String {
         Some("time.Duration") => return gotime::duration_string(gotime::duration_nanos(v)),
         Some("template.Pair") => {
             // Pair has no String(); Go prints a struct as {field field}.
-            let f = |k: &str| field_of(v, k).map(|x| print_value(&x, dialect)).unwrap_or_default();
+            let f = |k: &str| {
+                field_of(v, k)
+                    .map(|x| print_value(&x, dialect))
+                    .unwrap_or_default()
+            };
             return format!("{{{} {}}}", f("Name"), f("Value"));
         }
         Some(_) => {
@@ -270,7 +283,10 @@ pub fn sorted_pairs(kv: &Value) -> Vec<Value> {
                 "template.Pair",
                 vec![
                     ("Name", Value::String(k.clone())),
-                    ("Value", m.get(k).cloned().unwrap_or(Value::String("".into()))),
+                    (
+                        "Value",
+                        m.get(k).cloned().unwrap_or(Value::String("".into())),
+                    ),
                 ],
             )
         })
@@ -339,17 +355,31 @@ fn call_method(
             }
         }
         Value::List(items) => match name {
-            "Firing" | "Resolved" if items.iter().all(|a| struct_type(a) == Some("template.Alert")) => {
-                let want = if name == "Firing" { "firing" } else { "resolved" };
+            "Firing" | "Resolved"
+                if items
+                    .iter()
+                    .all(|a| struct_type(a) == Some("template.Alert")) =>
+            {
+                let want = if name == "Firing" {
+                    "firing"
+                } else {
+                    "resolved"
+                };
                 let sel: Vec<Value> = items
                     .iter()
-                    .filter(|a| matches!(field_of(a, "Status"), Some(Value::String(s)) if &*s == want))
+                    .filter(
+                        |a| matches!(field_of(a, "Status"), Some(Value::String(s)) if &*s == want),
+                    )
                     .cloned()
                     .collect();
                 Some(no_args(Value::List(sel.into())))
             }
-            "Names" if is_pairs(items) || items.is_empty() => Some(no_args(pair_column(items, "Name"))),
-            "Values" if is_pairs(items) || items.is_empty() => Some(no_args(pair_column(items, "Value"))),
+            "Names" if is_pairs(items) || items.is_empty() => {
+                Some(no_args(pair_column(items, "Name")))
+            }
+            "Values" if is_pairs(items) || items.is_empty() => {
+                Some(no_args(pair_column(items, "Value")))
+            }
             "String" if is_pairs(items) => Some(no_args(Value::String(pairs_string(items).into()))),
             _ => None,
         },
@@ -359,10 +389,16 @@ fn call_method(
 
 fn kv_remove(recv: &Value, args: &[Value]) -> Result<Value, String> {
     if args.len() != 1 {
-        return Err(format!("wrong number of args for Remove: want 1 got {}", args.len()));
+        return Err(format!(
+            "wrong number of args for Remove: want 1 got {}",
+            args.len()
+        ));
     }
     let keys: Vec<String> = match &args[0] {
-        Value::List(items) => items.iter().map(|i| print_value(i, Dialect::Alertmanager)).collect(),
+        Value::List(items) => items
+            .iter()
+            .map(|i| print_value(i, Dialect::Alertmanager))
+            .collect(),
         other => {
             return Err(format!(
                 "wrong type for value; expected []string; got {}",
@@ -396,7 +432,9 @@ fn field_step(v: &Value, name: &str, dialect: Dialect) -> Result<Value, String> 
         Value::Map(m) => match m.get(name) {
             Some(x) => Ok(x.clone()),
             // missingkey=zero: a string map yields "", an interface map yields nil.
-            None if m.values().all(|x| matches!(x, Value::String(_))) => Ok(Value::String("".into())),
+            None if m.values().all(|x| matches!(x, Value::String(_))) => {
+                Ok(Value::String("".into()))
+            }
             None => Ok(Value::Nil),
         },
         Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
@@ -497,7 +535,8 @@ impl Engine {
         exec_name: &str,
         text: &str,
     ) -> Result<Template, TemplateError> {
-        let parser = Parser::with_name(Some(parse_name), text, "{{", "}}").map_err(|e| parse_err(e, parse_name))?;
+        let parser = Parser::with_name(Some(parse_name), text, "{{", "}}")
+            .map_err(|e| parse_err(e, parse_name))?;
         let (root, defines) = parser.parse().map_err(|e| parse_err(e, parse_name))?;
         let rw = Rewriter {
             engine: self,
@@ -524,7 +563,12 @@ impl Engine {
     }
 
     /// Run the template `name` of `set` over `data`.
-    pub fn execute(&self, set: &Template, name: &str, data: &Value) -> Result<String, TemplateError> {
+    pub fn execute(
+        &self,
+        set: &Template,
+        name: &str,
+        data: &Value,
+    ) -> Result<String, TemplateError> {
         set.execute_template_to_string(name, data)
             .map_err(|e| TemplateError::Exec(exec_message(e, name)))
     }
@@ -626,7 +670,11 @@ fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
                     go_type_name(other)
                 )))
             }
-            None => return Err(exec_err("wrong number of args for printf: want at least 1 got 0".into())),
+            None => {
+                return Err(exec_err(
+                    "wrong number of args for printf: want at least 1 got 0".into(),
+                ))
+            }
         };
         let rest: Vec<Arg> = args[1..].iter().map(|a| to_arg(a, dialect)).collect();
         Ok(Value::String(gofmt::sprintf(&format, &rest).into()))
@@ -649,15 +697,21 @@ fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
 /// Go's `index`: a missing key of a string map yields "", an out-of-range list index is an error.
 fn go_index(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
     let Some(mut v) = args.first().cloned() else {
-        return Err(exec_err("wrong number of args for index: want at least 1 got 0".into()));
+        return Err(exec_err(
+            "wrong number of args for index: want at least 1 got 0".into(),
+        ));
     };
     for idx in &args[1..] {
         v = match (&v, idx) {
-            (Value::Map(m), Value::String(k)) if struct_type(&v).is_none() => match m.get(k.as_ref()) {
-                Some(x) => x.clone(),
-                None if m.values().all(|x| matches!(x, Value::String(_))) => Value::String("".into()),
-                None => Value::Nil,
-            },
+            (Value::Map(m), Value::String(k)) if struct_type(&v).is_none() => {
+                match m.get(k.as_ref()) {
+                    Some(x) => x.clone(),
+                    None if m.values().all(|x| matches!(x, Value::String(_))) => {
+                        Value::String("".into())
+                    }
+                    None => Value::Nil,
+                }
+            }
             (Value::List(items), Value::Int(i)) => {
                 if *i < 0 || *i as usize >= items.len() {
                     return Err(exec_err(format!("index out of range: {i}")));
@@ -814,8 +868,14 @@ impl Rewriter<'_> {
         let text = command_text(c);
         let pos = c.pos;
         match c.args.first() {
-            Some(Expr::Identifier(_, name)) if name != "and" && name != "or" && !GO_BUILTINS.contains(&name.as_str()) => {
-                let mut args = vec![ident(pos, "__fn"), self.ctx(pos, exec, text), string_lit(pos, name)];
+            Some(Expr::Identifier(_, name))
+                if name != "and" && name != "or" && !GO_BUILTINS.contains(&name.as_str()) =>
+            {
+                let mut args = vec![
+                    ident(pos, "__fn"),
+                    self.ctx(pos, exec, text),
+                    string_lit(pos, name),
+                ];
                 args.extend(c.args[1..].iter().map(|a| self.expr(a, exec)));
                 CommandNode { pos, args }
             }
@@ -839,7 +899,9 @@ impl Rewriter<'_> {
 
     fn expr(&self, e: &Expr, exec: &str) -> Expr {
         match e {
-            Expr::Field(pos, chain) => self.field_chain(*pos, Expr::Dot(*pos), chain, exec, expr_text(e)),
+            Expr::Field(pos, chain) => {
+                self.field_chain(*pos, Expr::Dot(*pos), chain, exec, expr_text(e))
+            }
             Expr::Variable(pos, v, chain) if !chain.is_empty() => self.field_chain(
                 *pos,
                 Expr::Variable(*pos, v.clone(), Vec::new()),
@@ -856,7 +918,14 @@ impl Rewriter<'_> {
         }
     }
 
-    fn field_chain(&self, pos: Pos, base: Expr, chain: &[SmolStr], exec: &str, text: String) -> Expr {
+    fn field_chain(
+        &self,
+        pos: Pos,
+        base: Expr,
+        chain: &[SmolStr],
+        exec: &str,
+        text: String,
+    ) -> Expr {
         let mut args = vec![ident(pos, "__field"), self.ctx(pos, exec, text), base];
         args.extend(chain.iter().map(|n| string_lit(pos, n)));
         pipe_expr(pos, args)
@@ -869,17 +938,28 @@ fn split_chain(e: &Expr) -> Option<(Expr, SmolStr)> {
         Expr::Field(pos, chain) if !chain.is_empty() => {
             let last = chain.last()?.clone();
             let rest = chain[..chain.len() - 1].to_vec();
-            let recv = if rest.is_empty() { Expr::Dot(*pos) } else { Expr::Field(*pos, rest) };
+            let recv = if rest.is_empty() {
+                Expr::Dot(*pos)
+            } else {
+                Expr::Field(*pos, rest)
+            };
             Some((recv, last))
         }
         Expr::Variable(pos, v, chain) if !chain.is_empty() => {
             let last = chain.last()?.clone();
-            Some((Expr::Variable(*pos, v.clone(), chain[..chain.len() - 1].to_vec()), last))
+            Some((
+                Expr::Variable(*pos, v.clone(), chain[..chain.len() - 1].to_vec()),
+                last,
+            ))
         }
         Expr::Chain(pos, inner, chain) if !chain.is_empty() => {
             let last = chain.last()?.clone();
             let rest = chain[..chain.len() - 1].to_vec();
-            let recv = if rest.is_empty() { (**inner).clone() } else { Expr::Chain(*pos, inner.clone(), rest) };
+            let recv = if rest.is_empty() {
+                (**inner).clone()
+            } else {
+                Expr::Chain(*pos, inner.clone(), rest)
+            };
             Some((recv, last))
         }
         _ => None,
@@ -996,24 +1076,49 @@ mod tests {
 
     #[test]
     fn floats_print_as_go() {
-        let data = struct_value("x", vec![("V", Value::Float(1e6)), ("W", Value::Float(0.5))]);
-        assert_eq!(run(Dialect::Prometheus, "{{ .V }} {{ .W }} {{ 100000.0 }}", &data).unwrap(), "1e+06 0.5 100000");
+        let data = struct_value(
+            "x",
+            vec![("V", Value::Float(1e6)), ("W", Value::Float(0.5))],
+        );
+        assert_eq!(
+            run(
+                Dialect::Prometheus,
+                "{{ .V }} {{ .W }} {{ 100000.0 }}",
+                &data
+            )
+            .unwrap(),
+            "1e+06 0.5 100000"
+        );
     }
 
     #[test]
     fn missing_string_map_key_is_empty() {
         let data = struct_value("x", vec![("L", labels())]);
-        assert_eq!(run(Dialect::Prometheus, "[{{ .L.nope }}]{{ .L.pod }}", &data).unwrap(), "[]web-1");
-        assert_eq!(run(Dialect::Prometheus, "[{{ index .L \"nope\" }}]", &data).unwrap(), "[]");
         assert_eq!(
-            run(Dialect::Prometheus, "{{ if eq .L.nope \"\" }}empty{{ end }}", &data).unwrap(),
+            run(Dialect::Prometheus, "[{{ .L.nope }}]{{ .L.pod }}", &data).unwrap(),
+            "[]web-1"
+        );
+        assert_eq!(
+            run(Dialect::Prometheus, "[{{ index .L \"nope\" }}]", &data).unwrap(),
+            "[]"
+        );
+        assert_eq!(
+            run(
+                Dialect::Prometheus,
+                "{{ if eq .L.nope \"\" }}empty{{ end }}",
+                &data
+            )
+            .unwrap(),
             "empty"
         );
     }
 
     #[test]
     fn missing_struct_field_is_go_error() {
-        let data = struct_value("struct { Labels map[string]string }", vec![("Labels", labels())]);
+        let data = struct_value(
+            "struct { Labels map[string]string }",
+            vec![("Labels", labels())],
+        );
         let err = run(Dialect::Prometheus, "ab{{ .Nope }}", &data).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1024,7 +1129,10 @@ mod tests {
     #[test]
     fn unknown_function_is_parse_error_with_line() {
         let err = run(Dialect::Prometheus, "x\n{{ nope 1 }}", &Value::Nil).unwrap_err();
-        assert_eq!(err.to_string(), "template: t:2: function \"nope\" not defined");
+        assert_eq!(
+            err.to_string(),
+            "template: t:2: function \"nope\" not defined"
+        );
         assert_eq!(err.position(), Some((2, 4)));
     }
 
@@ -1032,29 +1140,71 @@ mod tests {
     fn alertmanager_kv_methods() {
         let data = struct_value("template.Data", vec![("L", labels())]);
         assert_eq!(
-            run(Dialect::Alertmanager, "{{ .L.SortedPairs }}|{{ .L.Names }}|{{ .L }}", &data).unwrap(),
+            run(
+                Dialect::Alertmanager,
+                "{{ .L.SortedPairs }}|{{ .L.Names }}|{{ .L }}",
+                &data
+            )
+            .unwrap(),
             "alertname=Down, pod=web-1|[alertname pod]|alertname=Down, pod=web-1"
         );
         assert_eq!(
-            run(Dialect::Alertmanager, "{{ range .L.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}", &data).unwrap(),
+            run(
+                Dialect::Alertmanager,
+                "{{ range .L.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}",
+                &data
+            )
+            .unwrap(),
             "alertname=Down;pod=web-1;"
         );
         let data = struct_value(
             "template.Data",
-            vec![("L", labels()), ("Keys", Value::List(vec![Value::String("pod".into())].into()))],
+            vec![
+                ("L", labels()),
+                (
+                    "Keys",
+                    Value::List(vec![Value::String("pod".into())].into()),
+                ),
+            ],
         );
-        assert_eq!(run(Dialect::Alertmanager, "{{ .L.Remove .Keys }}", &data).unwrap(), "alertname=Down");
-        assert_eq!(run(Dialect::Alertmanager, "{{ (.L.Remove .Keys).Names }}", &data).unwrap(), "[alertname]");
-        assert_eq!(run(Dialect::Alertmanager, "{{ .Keys | .L.Remove }}", &data).unwrap(), "alertname=Down");
+        assert_eq!(
+            run(Dialect::Alertmanager, "{{ .L.Remove .Keys }}", &data).unwrap(),
+            "alertname=Down"
+        );
+        assert_eq!(
+            run(
+                Dialect::Alertmanager,
+                "{{ (.L.Remove .Keys).Names }}",
+                &data
+            )
+            .unwrap(),
+            "[alertname]"
+        );
+        assert_eq!(
+            run(Dialect::Alertmanager, "{{ .Keys | .L.Remove }}", &data).unwrap(),
+            "alertname=Down"
+        );
         // Prometheus label maps have no methods: .Names is just a missing key.
-        assert_eq!(run(Dialect::Prometheus, "[{{ .L.Names }}]", &data).unwrap(), "[]");
+        assert_eq!(
+            run(Dialect::Prometheus, "[{{ .L.Names }}]", &data).unwrap(),
+            "[]"
+        );
     }
 
     #[test]
     fn printf_uses_go_formatting() {
         let data = struct_value("x", vec![("V", Value::Float(2.0 / 3.0))]);
-        assert_eq!(run(Dialect::Prometheus, "{{ printf \"%.2f\" .V }}", &data).unwrap(), "0.67");
-        assert_eq!(run(Dialect::Prometheus, "{{ printf \"%d\" .V }}", &data).unwrap(), "%!d(float64=0.6666666666666666)");
-        assert_eq!(run(Dialect::Prometheus, "{{ print 1.0 2 }}", &data).unwrap(), "1 2");
+        assert_eq!(
+            run(Dialect::Prometheus, "{{ printf \"%.2f\" .V }}", &data).unwrap(),
+            "0.67"
+        );
+        assert_eq!(
+            run(Dialect::Prometheus, "{{ printf \"%d\" .V }}", &data).unwrap(),
+            "%!d(float64=0.6666666666666666)"
+        );
+        assert_eq!(
+            run(Dialect::Prometheus, "{{ print 1.0 2 }}", &data).unwrap(),
+            "1 2"
+        );
     }
 }

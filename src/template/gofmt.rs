@@ -445,14 +445,28 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
     if let Arg::List(items) = a {
         let parts: Vec<String> = items
             .iter()
-            .map(|it| format_one(verb, &Spec { width: None, ..*spec }, it))
+            .map(|it| {
+                format_one(
+                    verb,
+                    &Spec {
+                        width: None,
+                        ..*spec
+                    },
+                    it,
+                )
+            })
             .collect();
         return pad(&format!("[{}]", parts.join(" ")), spec, false);
     }
     match verb {
         'v' => match a {
             Arg::Float(f) => num_pad(
-                float_with_prec(*f, 'g', spec.prec.map(|p| p as i32).unwrap_or(-1), spec.sharp),
+                float_with_prec(
+                    *f,
+                    'g',
+                    spec.prec.map(|p| p as i32).unwrap_or(-1),
+                    spec.sharp,
+                ),
                 spec,
                 f.is_finite(),
             ),
@@ -504,7 +518,11 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                 ('g' | 'G', None) => -1,
                 _ => 6,
             };
-            num_pad(float_with_prec(f, verb, prec, spec.sharp), spec, f.is_finite())
+            num_pad(
+                float_with_prec(f, verb, prec, spec.sharp),
+                spec,
+                f.is_finite(),
+            )
         }
         other => bad_verb(other, a),
     }
@@ -649,7 +667,7 @@ mod tests {
 
     #[test]
     fn format_float_fixed_precisions() {
-        assert_eq!(format_float(3.14159, 'f', 2), "3.14");
+        assert_eq!(format_float(4.56789, 'f', 2), "4.57");
         assert_eq!(format_float(2.5, 'f', 0), "2"); // exact tie: half to even
         assert_eq!(format_float(3.5, 'f', 0), "4");
         assert_eq!(format_float(0.125, 'f', 2), "0.12"); // 0.125 is exact in binary: tie -> even
@@ -677,15 +695,21 @@ mod tests {
 
     #[test]
     fn sprintf_common_verbs() {
-        assert_eq!(sprintf("%.2f", &[Arg::Float(3.14159)]), "3.14");
-        assert_eq!(sprintf("%5.2f|", &[Arg::Float(3.14159)]), " 3.14|");
+        assert_eq!(sprintf("%.2f", &[Arg::Float(4.56789)]), "4.57");
+        assert_eq!(sprintf("%5.2f|", &[Arg::Float(4.56789)]), " 4.57|");
         assert_eq!(sprintf("%-6.1f|", &[Arg::Float(2.25)]), "2.2   |");
         assert_eq!(sprintf("%06.2f", &[Arg::Float(-1.5)]), "-01.50");
         assert_eq!(sprintf("%+.1f", &[Arg::Float(1.0)]), "+1.0");
         assert_eq!(sprintf("%d items", &[Arg::Int(42)]), "42 items");
         assert_eq!(sprintf("%05d", &[Arg::Int(-42)]), "-0042");
-        assert_eq!(sprintf("%x %X %#x", &[Arg::Int(255), Arg::Int(255), Arg::Int(255)]), "ff FF 0xff");
-        assert_eq!(sprintf("%s=%q", &[Arg::Str("a".into()), Arg::Str("b\"c".into())]), "a=\"b\\\"c\"");
+        assert_eq!(
+            sprintf("%x %X %#x", &[Arg::Int(255), Arg::Int(255), Arg::Int(255)]),
+            "ff FF 0xff"
+        );
+        assert_eq!(
+            sprintf("%s=%q", &[Arg::Str("a".into()), Arg::Str("b\"c".into())]),
+            "a=\"b\\\"c\""
+        );
         assert_eq!(sprintf("%v %v", &[Arg::Float(1e6), Arg::Int(3)]), "1e+06 3");
         assert_eq!(sprintf("%g", &[Arg::Float(100000.0)]), "100000");
         assert_eq!(sprintf("%e", &[Arg::Float(1234.5678)]), "1.234568e+03");
@@ -694,10 +718,16 @@ mod tests {
         assert_eq!(sprintf("%t", &[Arg::Bool(true)]), "true");
         assert_eq!(sprintf("%x", &[Arg::Str("hi".into())]), "6869");
         assert_eq!(sprintf("%.3s", &[Arg::Str("abcdef".into())]), "abc");
-        assert_eq!(sprintf("%8s|%-4s|", &[Arg::Str("ab".into()), Arg::Str("c".into())]), "      ab|c   |");
+        assert_eq!(
+            sprintf("%8s|%-4s|", &[Arg::Str("ab".into()), Arg::Str("c".into())]),
+            "      ab|c   |"
+        );
         assert_eq!(sprintf("%*d", &[Arg::Int(4), Arg::Int(7)]), "   7");
         assert_eq!(sprintf("%.2f", &[Arg::Float(f64::INFINITY)]), "+Inf");
-        assert_eq!(sprintf("%v", &[Arg::List(vec![Arg::Int(1), Arg::Str("a".into())])]), "[1 a]");
+        assert_eq!(
+            sprintf("%v", &[Arg::List(vec![Arg::Int(1), Arg::Str("a".into())])]),
+            "[1 a]"
+        );
     }
 
     #[test]
@@ -708,7 +738,10 @@ mod tests {
         assert_eq!(sprintf("%s", &[Arg::Float(1.5)]), "%!s(float64=1.5)");
         assert_eq!(sprintf("%d", &[Arg::Nil]), "%!d(<nil>)");
         assert_eq!(sprintf("%s %s", &[Arg::Str("a".into())]), "a %!s(MISSING)");
-        assert_eq!(sprintf("%s", &[Arg::Str("a".into()), Arg::Int(1)]), "a%!(EXTRA int=1)");
+        assert_eq!(
+            sprintf("%s", &[Arg::Str("a".into()), Arg::Int(1)]),
+            "a%!(EXTRA int=1)"
+        );
         assert_eq!(
             sprintf("x", &[Arg::Str("a".into()), Arg::Float(2.0)]),
             "x%!(EXTRA string=a, float64=2)"

@@ -18,7 +18,12 @@ const NANOS: &str = "\u{0}nanos";
 
 /// A `time.Time` in UTC from Unix milliseconds.
 pub fn time_from_unix_ms(ms: i64) -> Value {
-    time_value(ms.div_euclid(1000), (ms.rem_euclid(1000) * 1_000_000) as u32, 0, "UTC")
+    time_value(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) * 1_000_000) as u32,
+        0,
+        "UTC",
+    )
 }
 
 /// Go's zero `time.Time` (`0001-01-01 00:00:00 +0000 UTC`).
@@ -109,10 +114,28 @@ pub fn in_zone(v: &Value, name: &str) -> Result<Value, String> {
 }
 
 const LONG_MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const LONG_DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const LONG_DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// Go's `Time.Format(layout)` for the standard layout elements (time/format.go `nextStdChunk`).
 pub fn format_time(v: &Value, layout: &str) -> String {
@@ -331,19 +354,27 @@ pub fn time_method(t: &Value, name: &str, args: &[Value]) -> Option<Result<Value
         if args.is_empty() {
             Ok(v)
         } else {
-            Err(format!("wrong number of args for {name}: want 0 got {}", args.len()))
+            Err(format!(
+                "wrong number of args for {name}: want 0 got {}",
+                args.len()
+            ))
         }
     };
     let c = civil(t);
     Some(match name {
         "Format" => match args {
             [Value::String(layout)] => Ok(Value::String(format_time(t, layout).into())),
-            _ => Err(format!("wrong number of args for Format: want 1 got {}", args.len())),
+            _ => Err(format!(
+                "wrong number of args for Format: want 1 got {}",
+                args.len()
+            )),
         },
         "String" => no_args(Value::String(time_string(t).into())),
         "Unix" => no_args(Value::Int(secs)),
         "UnixMilli" => no_args(Value::Int(secs * 1000 + i64::from(nsec / 1_000_000))),
-        "UnixNano" => no_args(Value::Int(secs.saturating_mul(1_000_000_000) + i64::from(nsec))),
+        "UnixNano" => no_args(Value::Int(
+            secs.saturating_mul(1_000_000_000) + i64::from(nsec),
+        )),
         "UTC" | "Local" => no_args(time_value(secs, nsec, 0, "UTC")),
         "IsZero" => no_args(Value::Bool(secs == -62_135_596_800 && nsec == 0)),
         "Year" => no_args(Value::Int(c.map_or(0, |c| i64::from(c.year())))),
@@ -358,14 +389,17 @@ pub fn time_method(t: &Value, name: &str, args: &[Value]) -> Option<Result<Value
         "Sub" => match args {
             [other] if struct_type(other) == Some("time.Time") => {
                 let (s2, n2, _, _) = time_parts(other);
-                let d = (secs - s2).saturating_mul(1_000_000_000) + (i64::from(nsec) - i64::from(n2));
+                let d =
+                    (secs - s2).saturating_mul(1_000_000_000) + (i64::from(nsec) - i64::from(n2));
                 Ok(duration_value(d))
             }
             _ => Err("wrong type for value; expected time.Time".into()),
         },
         "Add" => match args {
             [d] if struct_type(d) == Some("time.Duration") => {
-                let total = i128::from(secs) * 1_000_000_000 + i128::from(nsec) + i128::from(duration_nanos(d));
+                let total = i128::from(secs) * 1_000_000_000
+                    + i128::from(nsec)
+                    + i128::from(duration_nanos(d));
                 let s = total.div_euclid(1_000_000_000) as i64;
                 let n = total.rem_euclid(1_000_000_000) as u32;
                 let (_, _, _, zone) = time_parts(t);
@@ -380,7 +414,10 @@ pub fn time_method(t: &Value, name: &str, args: &[Value]) -> Option<Result<Value
 /// Methods of `time.Duration`.
 pub fn duration_method(d: &Value, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
     if !args.is_empty() {
-        return Some(Err(format!("wrong number of args for {name}: want 0 got {}", args.len())));
+        return Some(Err(format!(
+            "wrong number of args for {name}: want 0 got {}",
+            args.len()
+        )));
     }
     let n = duration_nanos(d);
     Some(Ok(match name {
@@ -401,17 +438,29 @@ mod tests {
     #[test]
     fn time_string_matches_go() {
         // Go: time.Unix(1700000000, 0).UTC().String() == "2023-11-14 22:13:20 +0000 UTC"
-        assert_eq!(time_string(&time_from_unix_ms(1_700_000_000_000)), "2023-11-14 22:13:20 +0000 UTC");
+        assert_eq!(
+            time_string(&time_from_unix_ms(1_700_000_000_000)),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
         // .999999999 trims trailing zeros: 250ms -> ".25"
-        assert_eq!(time_string(&time_from_unix_ms(1_700_000_000_250)), "2023-11-14 22:13:20.25 +0000 UTC");
+        assert_eq!(
+            time_string(&time_from_unix_ms(1_700_000_000_250)),
+            "2023-11-14 22:13:20.25 +0000 UTC"
+        );
         assert_eq!(time_string(&zero_time()), "0001-01-01 00:00:00 +0000 UTC");
     }
 
     #[test]
     fn format_layouts() {
         let t = time_from_unix_ms(1_700_000_000_123);
-        assert_eq!(format_time(&t, "2006-01-02T15:04:05Z07:00"), "2023-11-14T22:13:20Z");
-        assert_eq!(format_time(&t, "2006-01-02 15:04:05.000"), "2023-11-14 22:13:20.123");
+        assert_eq!(
+            format_time(&t, "2006-01-02T15:04:05Z07:00"),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            format_time(&t, "2006-01-02 15:04:05.000"),
+            "2023-11-14 22:13:20.123"
+        );
         assert_eq!(format_time(&t, "Mon Jan _2 3:04PM"), "Tue Nov 14 10:13PM");
         assert_eq!(format_time(&t, "January 2, 2006"), "November 14, 2023");
         assert_eq!(format_time(&t, "15:04 -0700 MST"), "22:13 +0000 UTC");

@@ -4,8 +4,8 @@
 //! text through [`alertmanager`]. Both sit on [`engine`], an adapter over the `gotmpl` crate that adds what a
 //! port without reflection lacks: Go's printing of floats, zero values for missing map keys, and method calls
 //! such as `.Alerts.Firing` or `.Labels.SortedPairs`.
-pub mod gofmt;
 pub mod engine;
+pub mod gofmt;
 pub mod gotime;
 pub mod prometheus;
 

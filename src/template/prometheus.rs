@@ -7,8 +7,8 @@
 //! error. We do the same, and also hand the error back so the caller can report it.
 
 use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect, Engine,
-    TemplateError,
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
+    Engine, TemplateError,
 };
 use super::gofmt::{format_float, format_float_v};
 use super::gotime;
@@ -85,8 +85,12 @@ fn expand(
 ) -> Result<String, TemplateError> {
     // The query callback lives only for this call; run queries eagerly through a shared cache so the
     // 'static template functions need not borrow it.
-    let results: Arc<std::sync::Mutex<QueryCache>> = Arc::new(std::sync::Mutex::new(QueryCache::default()));
-    let engine = Engine::new(Dialect::Prometheus, functions(t_ms, &data.external_url, results.clone()));
+    let results: Arc<std::sync::Mutex<QueryCache>> =
+        Arc::new(std::sync::Mutex::new(QueryCache::default()));
+    let engine = Engine::new(
+        Dialect::Prometheus,
+        functions(t_ms, &data.external_url, results.clone()),
+    );
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
     let set = engine
         .parse_into(engine.new_set(), name, name, &full)
@@ -120,7 +124,11 @@ fn expand(
 pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
     let engine = Engine::new(
         Dialect::Prometheus,
-        functions(0, "", Arc::new(std::sync::Mutex::new(QueryCache::default()))),
+        functions(
+            0,
+            "",
+            Arc::new(std::sync::Mutex::new(QueryCache::default())),
+        ),
     );
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
     match engine.parse_into(engine.new_set(), "__alert_check", "__alert_check", &full) {
@@ -159,7 +167,10 @@ struct QueryCache {
 fn sample_value(s: &QuerySample) -> Value {
     struct_value(
         "*template.sample",
-        vec![("Labels", string_map(&s.labels)), ("Value", Value::Float(s.value))],
+        vec![
+            ("Labels", string_map(&s.labels)),
+            ("Value", Value::Float(s.value)),
+        ],
     )
 }
 
@@ -194,7 +205,10 @@ fn parse_go_float(s: &str) -> Result<f64, String> {
             }
         }
     }
-    Err(format!("strconv.ParseFloat: parsing {}: invalid syntax", super::gofmt::go_quote(s)))
+    Err(format!(
+        "strconv.ParseFloat: parsing {}: invalid syntax",
+        super::gofmt::go_quote(s)
+    ))
 }
 
 fn float_arg(fname: &str, args: &[Value]) -> Result<f64, gotmpl::TemplateError> {
@@ -445,7 +459,9 @@ pub fn query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -462,7 +478,10 @@ pub fn query_unescape(s: &str) -> Result<String, String> {
         match b[i] {
             b'%' => {
                 let hex = |c: u8| (c as char).to_digit(16);
-                match (b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+                match (
+                    b.get(i + 1).and_then(|&c| hex(c)),
+                    b.get(i + 2).and_then(|&c| hex(c)),
+                ) {
                     (Some(h), Some(l)) => {
                         out.push((h * 16 + l) as u8);
                         i += 3;
@@ -517,18 +536,30 @@ fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
 }
 
 /// Functions shared with Alertmanager's set.
-pub(crate) fn insert(m: &mut FuncMap, name: &str, f: impl Fn(&[Value]) -> gotmpl::Result<Value> + Send + Sync + 'static) {
+pub(crate) fn insert(
+    m: &mut FuncMap,
+    name: &str,
+    f: impl Fn(&[Value]) -> gotmpl::Result<Value> + Send + Sync + 'static,
+) {
     let f: ValueFunc = Arc::new(f);
     m.insert(name.to_string(), f);
 }
 
 pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
-    insert(m, "toUpper", |a| Ok(str_value(go_to_upper(arg_str("toUpper", a, 0)?))));
-    insert(m, "toLower", |a| Ok(str_value(go_to_lower(arg_str("toLower", a, 0)?))));
+    insert(m, "toUpper", |a| {
+        Ok(str_value(go_to_upper(arg_str("toUpper", a, 0)?)))
+    });
+    insert(m, "toLower", |a| {
+        Ok(str_value(go_to_lower(arg_str("toLower", a, 0)?)))
+    });
     insert(m, "match", |a| {
         want_args("match", a, 2)?;
-        let re = regex::Regex::new(arg_str("match", a, 0)?)
-            .map_err(|e| exec_err(format!("error parsing regexp: {}", e.to_string().lines().last().unwrap_or_default().trim())))?;
+        let re = regex::Regex::new(arg_str("match", a, 0)?).map_err(|e| {
+            exec_err(format!(
+                "error parsing regexp: {}",
+                e.to_string().lines().last().unwrap_or_default().trim()
+            ))
+        })?;
         Ok(Value::Bool(re.is_match(arg_str("match", a, 1)?)))
     });
     insert(m, "reReplaceAll", |a| {
@@ -538,24 +569,39 @@ pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
         let text = arg_str("reReplaceAll", a, 2)?;
         Ok(str_value(re.replace_all(text, repl).into_owned()))
     });
-    insert(m, "safeHtml", |a| Ok(str_value(arg_str("safeHtml", a, 0)?.to_string())));
+    insert(m, "safeHtml", |a| {
+        Ok(str_value(arg_str("safeHtml", a, 0)?.to_string()))
+    });
     insert(m, "urlUnescape", |a| {
         want_args("urlUnescape", a, 1)?;
-        query_unescape(arg_str("urlUnescape", a, 0)?).map(str_value).map_err(exec_err)
+        query_unescape(arg_str("urlUnescape", a, 0)?)
+            .map(str_value)
+            .map_err(exec_err)
     });
-    insert(m, "humanizeDuration", |a| Ok(str_value(humanize_duration(float_arg("humanizeDuration", a)?))));
+    insert(m, "humanizeDuration", |a| {
+        Ok(str_value(humanize_duration(float_arg(
+            "humanizeDuration",
+            a,
+        )?)))
+    });
 }
 
 fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCache>>) -> FuncMap {
     let mut m = FuncMap::new();
     insert_string_funcs(&mut m);
-    insert(&mut m, "title", |a| Ok(str_value(title_no_lower(arg_str("title", a, 0)?))));
+    insert(&mut m, "title", |a| {
+        Ok(str_value(title_no_lower(arg_str("title", a, 0)?)))
+    });
     insert(&mut m, "query", move |a| {
         want_args("query", a, 1)?;
         let expr = arg_str("query", a, 0)?.to_string();
-        let mut c = cache.lock().map_err(|_| exec_err("query cache poisoned".into()))?;
+        let mut c = cache
+            .lock()
+            .map_err(|_| exec_err("query cache poisoned".into()))?;
         match c.answers.get(&expr) {
-            Some(Ok(samples)) => Ok(Value::List(samples.iter().map(sample_value).collect::<Vec<_>>().into())),
+            Some(Ok(samples)) => Ok(Value::List(
+                samples.iter().map(sample_value).collect::<Vec<_>>().into(),
+            )),
             Some(Err(e)) => Err(exec_err(e.clone())),
             None => {
                 c.pending.push(expr);
@@ -579,7 +625,10 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
     insert(&mut m, "label", |a| {
         want_args("label", a, 2)?;
         let name = arg_str("label", a, 0)?;
-        Ok(sample_labels(&a[1])?.get(name).cloned().unwrap_or(Value::String("".into())))
+        Ok(sample_labels(&a[1])?
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::String("".into())))
     });
     insert(&mut m, "value", |a| {
         want_args("value", a, 1)?;
@@ -587,7 +636,10 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
     });
     insert(&mut m, "strvalue", |a| {
         want_args("strvalue", a, 1)?;
-        Ok(sample_labels(&a[0])?.get("__value__").cloned().unwrap_or(Value::String("".into())))
+        Ok(sample_labels(&a[0])?
+            .get("__value__")
+            .cloned()
+            .unwrap_or(Value::String("".into())))
     });
     insert(&mut m, "sortByLabel", |a| {
         want_args("sortByLabel", a, 2)?;
@@ -602,7 +654,10 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
         let key = |s: &Value| -> String {
             sample_labels(s)
                 .ok()
-                .and_then(|l| l.get(label.as_str()).and_then(|x| x.as_str().map(str::to_string)))
+                .and_then(|l| {
+                    l.get(label.as_str())
+                        .and_then(|x| x.as_str().map(str::to_string))
+                })
                 .unwrap_or_default()
         };
         v.sort_by_key(key); // stable, as sort.Stable
@@ -618,22 +673,43 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
         Ok(Value::Map(Arc::new(out)))
     });
     insert(&mut m, "graphLink", |a| {
-        Ok(str_value(format!("/graph?g0.expr={}&g0.tab=0", query_escape(arg_str("graphLink", a, 0)?))))
+        Ok(str_value(format!(
+            "/graph?g0.expr={}&g0.tab=0",
+            query_escape(arg_str("graphLink", a, 0)?)
+        )))
     });
     insert(&mut m, "tableLink", |a| {
-        Ok(str_value(format!("/graph?g0.expr={}&g0.tab=1", query_escape(arg_str("tableLink", a, 0)?))))
+        Ok(str_value(format!(
+            "/graph?g0.expr={}&g0.tab=1",
+            query_escape(arg_str("tableLink", a, 0)?)
+        )))
     });
-    insert(&mut m, "stripPort", |a| Ok(str_value(strip_port(arg_str("stripPort", a, 0)?))));
-    insert(&mut m, "stripDomain", |a| Ok(str_value(strip_domain(arg_str("stripDomain", a, 0)?))));
-    insert(&mut m, "humanize", |a| Ok(str_value(humanize(float_arg("humanize", a)?))));
-    insert(&mut m, "humanize1024", |a| Ok(str_value(humanize1024(float_arg("humanize1024", a)?))));
+    insert(&mut m, "stripPort", |a| {
+        Ok(str_value(strip_port(arg_str("stripPort", a, 0)?)))
+    });
+    insert(&mut m, "stripDomain", |a| {
+        Ok(str_value(strip_domain(arg_str("stripDomain", a, 0)?)))
+    });
+    insert(&mut m, "humanize", |a| {
+        Ok(str_value(humanize(float_arg("humanize", a)?)))
+    });
+    insert(&mut m, "humanize1024", |a| {
+        Ok(str_value(humanize1024(float_arg("humanize1024", a)?)))
+    });
     insert(&mut m, "humanizePercentage", |a| {
-        Ok(str_value(humanize_percentage(float_arg("humanizePercentage", a)?)))
+        Ok(str_value(humanize_percentage(float_arg(
+            "humanizePercentage",
+            a,
+        )?)))
     });
     insert(&mut m, "humanizeTimestamp", |a| {
-        humanize_timestamp(float_arg("humanizeTimestamp", a)?).map(str_value).map_err(exec_err)
+        humanize_timestamp(float_arg("humanizeTimestamp", a)?)
+            .map(str_value)
+            .map_err(exec_err)
     });
-    insert(&mut m, "toTime", |a| float_to_time(float_arg("toTime", a)?).map_err(exec_err));
+    insert(&mut m, "toTime", |a| {
+        float_to_time(float_arg("toTime", a)?).map_err(exec_err)
+    });
     insert(&mut m, "toDuration", |a| {
         let v = float_arg("toDuration", a)?;
         Ok(gotime::duration_value((v * 1e9) as i64))
@@ -648,7 +724,8 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
     insert(&mut m, "externalURL", move |_| Ok(str_value(url.clone())));
     insert(&mut m, "parseDuration", |a| {
         want_args("parseDuration", a, 1)?;
-        let ms = crate::load::duration::parse_duration(arg_str("parseDuration", a, 0)?).map_err(exec_err)?;
+        let ms = crate::load::duration::parse_duration(arg_str("parseDuration", a, 0)?)
+            .map_err(exec_err)?;
         Ok(Value::Float(ms as f64 / 1000.0))
     });
     m
@@ -728,27 +805,57 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        assert_eq!(humanize_timestamp(1_700_000_000.0).unwrap(), "2023-11-14 22:13:20 +0000 UTC");
+        assert_eq!(
+            humanize_timestamp(1_700_000_000.0).unwrap(),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
         // model.TimeFromUnixNano keeps milliseconds only.
-        assert_eq!(humanize_timestamp(1.2345678).unwrap(), "1970-01-01 00:00:01.234 +0000 UTC");
+        assert_eq!(
+            humanize_timestamp(1.2345678).unwrap(),
+            "1970-01-01 00:00:01.234 +0000 UTC"
+        );
         assert_eq!(humanize_timestamp(f64::INFINITY).unwrap(), "+Inf");
     }
 
     #[test]
     fn expansion_uses_prefix_variables() {
-        assert_eq!(ok("{{ $labels.pod }} is {{ $value }}", 1e6), "api-7f9c is 1e+06");
-        assert_eq!(ok("{{ $externalLabels.cluster }}|{{ $externalURL }}", 1.0), "prod|http://prom.example.com:9090/prometheus");
+        assert_eq!(
+            ok("{{ $labels.pod }} is {{ $value }}", 1e6),
+            "api-7f9c is 1e+06"
+        );
+        assert_eq!(
+            ok("{{ $externalLabels.cluster }}|{{ $externalURL }}", 1.0),
+            "prod|http://prom.example.com:9090/prometheus"
+        );
         assert_eq!(ok("[{{ $labels.missing }}]", 1.0), "[]");
         assert_eq!(ok("{{ .Value | humanize }}", 1234567.0), "1.235M");
-        assert_eq!(ok("{{ $labels.instance | stripPort }} {{ $labels.instance | stripDomain }}", 0.0), "node1.example.com node1:9100");
+        assert_eq!(
+            ok(
+                "{{ $labels.instance | stripPort }} {{ $labels.instance | stripDomain }}",
+                0.0
+            ),
+            "node1.example.com node1:9100"
+        );
         assert_eq!(ok("{{ pathPrefix }} {{ now }}", 0.0), "/prometheus 1.7e+09");
         assert_eq!(ok("{{ \"1h30m\" | parseDuration }}", 0.0), "5400");
-        assert_eq!(ok("{{ toTime 1700000000 }}", 0.0), "2023-11-14 22:13:20 +0000 UTC");
+        assert_eq!(
+            ok("{{ toTime 1700000000 }}", 0.0),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
         assert_eq!(ok("{{ toDuration 90 }}", 0.0), "1m30s");
         assert_eq!(ok("{{ \"a%20b+c\" | urlUnescape }}", 0.0), "a b c");
-        assert_eq!(ok("{{ graphLink \"up == 0\" }}", 0.0), "/graph?g0.expr=up+%3D%3D+0&g0.tab=0");
+        assert_eq!(
+            ok("{{ graphLink \"up == 0\" }}", 0.0),
+            "/graph?g0.expr=up+%3D%3D+0&g0.tab=0"
+        );
         assert_eq!(ok("{{ title \"hello wORLD\" }}", 0.0), "Hello WORLD");
-        assert_eq!(ok("{{ with args 1 \"x\" }}{{ .arg1 }}{{ .arg5 }}{{ end }}", 0.0), "x<no value>");
+        assert_eq!(
+            ok(
+                "{{ with args 1 \"x\" }}{{ .arg1 }}{{ .arg5 }}{{ end }}",
+                0.0
+            ),
+            "x<no value>"
+        );
     }
 
     #[test]
@@ -765,7 +872,9 @@ mod tests {
                 .as_str()
             )
         );
-        assert!(e.text.starts_with("<error expanding template: error executing template __alert_HighLatency: "));
+        assert!(e.text.starts_with(
+            "<error expanding template: error executing template __alert_HighLatency: "
+        ));
         let e = expand_alert_template("R", "{{ nosuch 1 }}", &data(1.0), 0, None);
         assert_eq!(
             e.text,
@@ -780,8 +889,14 @@ mod tests {
                 return Err("parse error".into());
             }
             Ok(vec![
-                QuerySample { labels: BTreeMap::from([("job".to_string(), "b".to_string())]), value: t_ms as f64 },
-                QuerySample { labels: BTreeMap::from([("job".to_string(), "a".to_string())]), value: 2.5 },
+                QuerySample {
+                    labels: BTreeMap::from([("job".to_string(), "b".to_string())]),
+                    value: t_ms as f64,
+                },
+                QuerySample {
+                    labels: BTreeMap::from([("job".to_string(), "a".to_string())]),
+                    value: 2.5,
+                },
             ])
         }
     }
@@ -791,9 +906,15 @@ mod tests {
         let run = |t: &str| expand_alert_template("R", t, &data(0.0), 1000, Some(&FakeQuery));
         assert_eq!(run("{{ query \"up\" | first | value }}").text, "1000");
         assert_eq!(run("{{ range query \"up\" | sortByLabel \"job\" }}{{ .Labels.job }}={{ .Value }} {{ end }}").text, "a=2.5 b=1000 ");
-        assert_eq!(run("{{ with query \"up\" }}{{ . | first | label \"job\" }}{{ end }}").text, "b");
+        assert_eq!(
+            run("{{ with query \"up\" }}{{ . | first | label \"job\" }}{{ end }}").text,
+            "b"
+        );
         let e = run("{{ query \"bad\" }}");
-        assert!(e.error.unwrap_or_default().ends_with("error calling query: parse error"));
+        assert!(e
+            .error
+            .unwrap_or_default()
+            .ends_with("error calling query: parse error"));
         let none = expand_alert_template("R", "{{ query \"up\" }}", &data(0.0), 0, None);
         assert!(none.error.is_some());
     }
