@@ -169,7 +169,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                             "bottomk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, false)),
                             _ => {}
                         }
-                        for (pos, (si, v)) in present.into_iter().take(k.min(usize::MAX as i64) as usize).enumerate() {
+                        for (pos, (si, v)) in present.into_iter().take(usize::try_from(k).unwrap_or(usize::MAX)).enumerate() {
                             keep[si][i] = Some(v);
                             if i == 0 {
                                 rank_first.push((si, pos));
@@ -256,6 +256,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         "group" => 1.0,
                         "max" => buf[1..].iter().fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m }),
                         "min" => buf[1..].iter().fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m }),
+                        "stddev" | "stdvar" if buf.iter().any(|v| v.is_nan()) => f64::NAN,
                         "stddev" | "stdvar" => {
                             let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
                             for &f in &buf[1..] {

@@ -298,6 +298,15 @@ fn vector_vector(
             let Some(&j) = one_at.get(&many_sig[k]) else { continue };
             let Some(ov) = one[j].vals[i] else { continue };
             let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
+            // Prometheus checks matching cardinality before filtering, so a duplicate match fails even
+            // when the comparison would drop it.
+            let sig = many_sig[k];
+            if one_to_one {
+                if matched.contains_key(&sig) {
+                    return Err(qerr("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
+                }
+                matched.insert(sig, Vec::new());
+            }
             let (res, keep) = apply(op, lv, rv);
             let value = if op.is_comparison() {
                 if return_bool {
@@ -356,13 +365,7 @@ fn vector_vector(
                     oi
                 }
             };
-            let sig = many_sig[k];
-            if one_to_one {
-                if matched.contains_key(&sig) {
-                    return Err(qerr("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
-                }
-                matched.insert(sig, Vec::new());
-            } else {
+            if !one_to_one {
                 let e = matched.entry(sig).or_default();
                 let h = oi as u64;
                 if e.contains(&h) {

@@ -479,6 +479,7 @@ impl Engine {
         } else {
             vec![start]
         };
+        let step = if is_range { step } else { 0 };
         let mut ev = Ev {
             store,
             opts: &self.opts,

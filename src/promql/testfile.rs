@@ -316,11 +316,15 @@ impl Runner {
         // The reference runner also runs an instant query as a one-step range query.
         if let Query::Instant(t) = *query {
             if matches!(res.value, Value::Vector(_) | Value::Scalar { .. }) {
+                // step() and range() describe the query's shape, which differs by construction here.
+                if expr.contains("step()") || expr.contains("range()") {
+                    return Ok(());
+                }
                 let rr = self
                     .engine
                     .range_query(&self.store, expr, t, t, 60_000)
                     .map_err(|e| Outcome::Fail(format!("as a one-step range query: unexpected error: {e}")))?;
-                let as_vec = matrix_as_vector(&rr.value);
+                let as_vec = matrix_at(&rr.value, t);
                 let orig = vector_points(&res.value);
                 if !same_points(&as_vec, &orig) {
                     return Err(Outcome::Fail(format!(
@@ -440,7 +444,11 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
             "ordered" => ex.ordered = true,
             "string" => {
                 let t = tail.trim();
-                let s = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(t);
+                let s = t
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .or_else(|| t.strip_prefix('`').and_then(|t| t.strip_suffix('`')))
+                    .unwrap_or(t);
                 ex.string = Some(s.replace("\\\"", "\"").replace("\\\\", "\\"));
             }
             "range" => {
@@ -493,9 +501,12 @@ fn vector_points(v: &Value) -> Points {
     }
 }
 
-fn matrix_as_vector(v: &Value) -> Points {
+fn matrix_at(v: &Value, t: i64) -> Points {
     match v {
-        Value::Matrix(m) => m.iter().filter_map(|s| s.points.first().map(|p| (s.labels.clone(), p.1))).collect(),
+        Value::Matrix(m) => m
+            .iter()
+            .filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (s.labels.clone(), p.1)))
+            .collect(),
         _ => Vec::new(),
     }
 }

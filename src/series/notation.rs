@@ -98,9 +98,14 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
         out.push(SeqValue::Stale);
         return Ok(());
     }
-    if let Some(v) = parse_number(tok) {
-        out.push(SeqValue::Float(v));
-        return Ok(());
+    // `0x10` is "0 repeated", not hex, as in Prometheus's series lexer; hex is read only when the text
+    // after the last `x` is not a repetition count.
+    let repetition = tok.rfind('x').is_some_and(|p| p > 0 && p + 1 < tok.len() && tok[p + 1..].bytes().all(|b| b.is_ascii_digit()));
+    if !repetition {
+        if let Some(v) = parse_number(tok) {
+            out.push(SeqValue::Float(v));
+            return Ok(());
+        }
     }
     let Some(xpos) = tok.rfind('x') else {
         return Err(err(col, format!("invalid value {tok:?}")));
@@ -307,6 +312,7 @@ mod tests {
         assert_eq!(parse_values("5x2").unwrap(), vec![Float(5.0); 3]);
         assert_eq!(parse_values("_x2 _ stale").unwrap(), vec![Missing, Missing, Missing, Stale]);
         assert_eq!(parse_values("5m 0x1F 1e3").unwrap(), vec![Float(300.0), Float(31.0), Float(1000.0)]);
+        assert_eq!(parse_values("0x2").unwrap(), vec![Float(0.0); 3]);
         assert_eq!(parse_values("1e-3+1e-3x1").unwrap(), vec![Float(0.001), Float(0.002)]);
         let v = parse_values("Inf -Inf NaN").unwrap();
         assert_eq!(v[0], Float(f64::INFINITY));

@@ -136,8 +136,12 @@ pub(crate) fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -
         if lower_set && upper_set {
             break;
         }
+        // A bucket of infinite width is not interpolated: below -Inf-bounded buckets everything counts
+        // as under the bound, in the +Inf bucket nothing does.
         let interp = |v: f64| {
-            if ub.is_infinite() || lb.is_infinite() {
+            if lb.is_infinite() {
+                rank + count
+            } else if ub.is_infinite() {
                 rank
             } else {
                 rank + count * (v - lb) / (ub - lb)
@@ -176,23 +180,34 @@ fn parse_le(s: &str) -> Option<f64> {
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let n = ts.len();
-    let (params, vec_arg): (Vec<Vec<f64>>, &Expr) = if name == "histogram_quantile" {
-        (vec![arg_scalar(ev, args[0], ts)?], args.get(1).copied().ok_or_else(|| qerr("missing argument"))?)
-    } else {
-        (
-            vec![arg_scalar(ev, args[0], ts)?, arg_scalar(ev, args.get(1).copied().ok_or_else(|| qerr("missing argument"))?, ts)?],
-            args.get(2).copied().ok_or_else(|| qerr("missing argument"))?,
-        )
+    let missing = || qerr("missing argument");
+    // histogram_quantiles(v, "label", q...) gives one series per quantile, labelled with it.
+    let mut qlabel: Option<String> = None;
+    let (params, vec_arg): (Vec<Vec<f64>>, &Expr) = match name {
+        "histogram_quantile" => (vec![arg_scalar(ev, args[0], ts)?], args.get(1).copied().ok_or_else(missing)?),
+        "histogram_quantiles" => {
+            qlabel = Some(super::arg_string(ev, args.get(1).copied().ok_or_else(missing)?, ts)?);
+            let qs: Vec<Vec<f64>> = args[2..].iter().map(|a| arg_scalar(ev, a, ts)).collect::<Result<_, _>>()?;
+            (qs, args[0])
+        }
+        _ => (
+            vec![arg_scalar(ev, args[0], ts)?, arg_scalar(ev, args.get(1).copied().ok_or_else(missing)?, ts)?],
+            args.get(2).copied().ok_or_else(missing)?,
+        ),
     };
     let input = arg_vector(ev, vec_arg, ts)?;
     let arg_text = vec_arg.to_string();
-    if name == "histogram_quantile" {
-        if let Some(bad) = params[0].iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
-            ev.warn(format!(
-                "PromQL warning: quantile value should be between 0 and 1, got {} {}",
-                format_value(*bad),
-                ev.pos_of(&args[0].to_string())
-            ));
+    let is_quantile = name != "histogram_fraction";
+    if is_quantile {
+        let qparams = if qlabel.is_some() { &args[2..] } else { &args[..1] };
+        for (p, a) in params.iter().zip(qparams) {
+            if let Some(bad) = p.iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
+                ev.warn(format!(
+                    "PromQL warning: quantile value should be between 0 and 1, got {} {}",
+                    format_value(*bad),
+                    ev.pos_of(&a.to_string())
+                ));
+            }
         }
     }
     // Group by labels without `le`; the name stays in the key (marked for removal in the result).
@@ -226,22 +241,37 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
     }
     let mut buf: Vec<(f64, f64)> = Vec::new();
     let mut out = Vec::with_capacity(groups.len());
-    for (mut st, members) in groups {
+    for (st, members) in groups {
         let mut forced_any = false;
-        for i in 0..n {
-            buf.clear();
-            buf.extend(members.iter().filter_map(|&(si, le)| input[si].vals[i].map(|v| (le, v))));
-            if buf.is_empty() {
-                continue;
+        let outputs = if is_quantile { params.len() } else { 1 };
+        for qi in 0..outputs {
+            let mut st = st.clone();
+            if let Some(l) = &qlabel {
+                let q = params[qi].first().copied().unwrap_or(f64::NAN);
+                let mut text = format_value(q);
+                if !text.contains(['.', 'e', 'N', 'I']) {
+                    text.push_str(".0");
+                }
+                st.labels = st.labels.set(l, &text);
             }
-            let v = if name == "histogram_quantile" {
-                let (v, forced, _) = bucket_quantile(params[0][i], &mut buf);
-                forced_any |= forced;
-                v
-            } else {
-                bucket_fraction(params[0][i], params[1][i], &mut buf)
-            };
-            st.vals[i] = Some(v);
+            for i in 0..n {
+                buf.clear();
+                buf.extend(members.iter().filter_map(|&(si, le)| input[si].vals[i].map(|v| (le, v))));
+                if buf.is_empty() {
+                    continue;
+                }
+                let v = if is_quantile {
+                    let (v, forced, _) = bucket_quantile(params[qi][i], &mut buf);
+                    forced_any |= forced;
+                    v
+                } else {
+                    bucket_fraction(params[0][i], params[1][i], &mut buf)
+                };
+                st.vals[i] = Some(v);
+            }
+            if st.vals.iter().any(Option::is_some) {
+                out.push(st);
+            }
         }
         if forced_any {
             let mname = st.labels.name().unwrap_or("").to_string();
@@ -251,9 +281,6 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 ev.pos_of(&arg_text)
             );
             ev.info(msg);
-        }
-        if st.vals.iter().any(Option::is_some) {
-            out.push(st);
         }
     }
     Ok(Val::Vector(out))

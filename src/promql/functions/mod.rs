@@ -147,6 +147,17 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
     match name {
         "time" => Ok(Val::Scalar(ts.iter().map(|&t| t as f64 / 1000.0).collect())),
         "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; n])),
+        // Query shape, in seconds: an instant query has step 0 and range 0.
+        "step" => Ok(Val::Scalar(vec![ev.step as f64 / 1000.0; n])),
+        "range" => Ok(Val::Scalar(vec![(ev.end - ev.start) as f64 / 1000.0; n])),
+        "start" => Ok(Val::Scalar(vec![ev.start as f64 / 1000.0; n])),
+        "end" => Ok(Val::Scalar(vec![ev.end as f64 / 1000.0; n])),
+        "min_of" | "max_of" => {
+            let a = arg_scalar(ev, arg(0)?, ts)?;
+            let b = arg_scalar(ev, arg(1)?, ts)?;
+            let f = if name == "min_of" { math::go_min } else { math::go_max };
+            Ok(Val::Scalar(a.iter().zip(&b).map(|(&x, &y)| f(x, y)).collect()))
+        }
         "vector" => {
             let s = arg_scalar(ev, arg(0)?, ts)?;
             Ok(Val::Vector(vec![StepSeries { labels: Labels::empty(), drop_name: false, vals: s.into_iter().map(Some).collect() }]))
@@ -206,7 +217,7 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
         }
         "label_replace" | "label_join" => labels::eval(ev, name, &args, ts),
         "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => labels::sort(ev, name, &args, ts),
-        "histogram_quantile" | "histogram_fraction" => histogram::eval(ev, name, &args, ts),
+        "histogram_quantile" | "histogram_fraction" | "histogram_quantiles" => histogram::eval(ev, name, &args, ts),
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
             // These read native histograms only; float series give no output.
             let _ = arg_vector(ev, arg(0)?, ts)?;

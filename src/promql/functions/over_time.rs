@@ -146,6 +146,9 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 "stdvar_over_time" => |w| Some(stdvar(w)),
                 "stddev_over_time" => |w| Some(stdvar(w).sqrt()),
                 "mad_over_time" => |w| {
+                    if w.iter().any(|p| p.1.is_nan()) {
+                        return Some(f64::NAN);
+                    }
                     let mut v: Vec<f64> = w.iter().map(|p| p.1).collect();
                     let med = quantile(0.5, &mut v);
                     let mut dev: Vec<f64> = w.iter().map(|p| (p.1 - med).abs()).collect();
