@@ -256,7 +256,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         "group" => 1.0,
                         "max" => buf[1..].iter().fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m }),
                         "min" => buf[1..].iter().fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m }),
-                        "stddev" | "stdvar" if buf.iter().any(|v| v.is_nan()) => f64::NAN,
+                        "stddev" | "stdvar" if buf.iter().any(|v| !v.is_finite()) => f64::NAN,
                         "stddev" | "stdvar" => {
                             let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
                             for &f in &buf[1..] {

@@ -7,7 +7,7 @@ use super::engine::{Engine, EngineOptions, EvalError};
 use super::parse::ParseError;
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
-use crate::series::notation::{parse_number, parse_series_descriptor_prefix, parse_series_line, parse_values, SeqValue};
+use crate::series::notation::{parse_number, parse_series_descriptor_prefix, parse_series_line, SeqValue};
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
 use regex::Regex;
@@ -44,13 +44,6 @@ pub struct CaseResult {
     pub message: String,
 }
 
-/// A script-level problem (a line the runner cannot read).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct ScriptError {
-    pub line: usize,
-    pub message: String,
-}
 
 #[derive(Clone, Debug)]
 enum Query {
@@ -136,7 +129,7 @@ struct Runner {
     results: Vec<CaseResult>,
 }
 
-/// Runs one script's text; `Err` only for lines the runner cannot read at all.
+/// Runs one script's text and returns one result per eval command.
 pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
     let mut r = Runner {
         engine: Engine::new(opts),
@@ -586,41 +579,6 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
             Ok(())
         }
     }
-}
-
-/// Reads series and values for a fixture in the `.test` `load` form (used by `ruletest eval`).
-pub fn load_block(text: &str, store: &mut Store) -> Result<(), ScriptError> {
-    let mut interval: Option<i64> = None;
-    for (k, raw) in text.lines().enumerate() {
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        if let Some(rest) = l.strip_prefix("load") {
-            let d = rest.trim();
-            interval = Some(parse_duration(d).map_err(|e| ScriptError { line: k + 1, message: e })?);
-            continue;
-        }
-        let Some(iv) = interval else {
-            return Err(ScriptError { line: k + 1, message: "expected \"load <interval>\" first".into() });
-        };
-        let (labels, vals) = parse_series_line(l).map_err(|e| ScriptError { line: k + 1, message: e.to_string() })?;
-        let id = store.series_id(&labels);
-        for (i, v) in vals.into_iter().enumerate() {
-            let t = i as i64 * iv;
-            match v {
-                SeqValue::Float(f) => store.append_id(id, t, f),
-                SeqValue::Stale => store.append_id(id, t, stale_nan()),
-                SeqValue::Missing => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Exposed for tests and the CLI: values of a series line.
-pub fn values_of(text: &str) -> Result<Vec<SeqValue>, String> {
-    parse_values(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

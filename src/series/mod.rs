@@ -4,6 +4,7 @@
 pub mod labels;
 pub mod matcher;
 pub mod notation;
+pub mod fixture;
 pub mod store;
 
 pub use labels::{Labels, LabelsBuilder};
