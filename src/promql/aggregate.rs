@@ -198,7 +198,9 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                 _ => return Err(qerr("expected string parameter for count_values")),
             };
             let mut out: Vec<StepSeries> = Vec::new();
+            // Keyed by the output labels: groups that differ only in the overwritten label merge.
             let mut idx: HashMap<(usize, String), usize> = HashMap::new();
+            let mut by_labels: HashMap<Labels, usize, FxBuild> = HashMap::default();
             for i in 0..n {
                 for (g, mem) in members.iter().enumerate() {
                     for &si in mem {
@@ -208,9 +210,16 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                             Some(&oi) => oi,
                             None => {
                                 let labels = groups[g].0.set(&label, &key.1);
-                                out.push(StepSeries { labels, drop_name: groups[g].1, vals: vec![None; n] });
-                                idx.insert(key, out.len() - 1);
-                                out.len() - 1
+                                let oi = match by_labels.get(&labels) {
+                                    Some(&oi) => oi,
+                                    None => {
+                                        out.push(StepSeries { labels: labels.clone(), drop_name: groups[g].1, vals: vec![None; n] });
+                                        by_labels.insert(labels, out.len() - 1);
+                                        out.len() - 1
+                                    }
+                                };
+                                idx.insert(key, oi);
+                                oi
                             }
                         };
                         let c = out[oi].vals[i].get_or_insert(0.0);

@@ -188,11 +188,16 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
 impl Runner {
     fn load(&mut self, body: &[(usize, &str)], interval: i64, nhcb: bool) {
         for &(_, l) in body {
+            let owned;
+            let mut l = l;
             if l.contains("{{") {
+                // Float samples of a mixed series are loaded; histogram samples become gaps and the
+                // series is remembered so failures over it are attributed to native histograms.
                 if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
                     self.histograms.append(&labels, 0, 0.0);
                 }
-                continue;
+                owned = blank_histograms(l);
+                l = &owned;
             }
             if nhcb {
                 // The classic series stay; the custom-bucket native histogram gets the family's base name.
@@ -330,6 +335,45 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// Replaces native histogram samples (`{{..}}`, `{{..}}xN`, `{{..}}+{{..}}xN`) with the same number of gaps.
+fn blank_histograms(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let mut r = &rest[start..];
+        // One histogram literal, possibly `+` another.
+        loop {
+            match r.find("}}") {
+                Some(end) => r = &r[end + 2..],
+                None => {
+                    r = "";
+                    break;
+                }
+            }
+            if let Some(next) = r.strip_prefix('+').or_else(|| r.strip_prefix('-')) {
+                if next.starts_with("{{") {
+                    r = next;
+                    continue;
+                }
+            }
+            break;
+        }
+        let mut count = 1u64;
+        if let Some(after) = r.strip_prefix('x') {
+            let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if let Ok(n) = digits.parse::<u64>() {
+                count = n + 1;
+                r = &after[digits.len()..];
+            }
+        }
+        out.push_str(&format!("_x{count}"));
+        rest = r;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every vector selector in `e` (those inside range selectors and subqueries too).
@@ -592,5 +636,11 @@ mod tests {
         let st: Vec<CaseStatus> = r.iter().map(|c| c.status).collect();
         assert_eq!(st, vec![CaseStatus::Passed, CaseStatus::Failed, CaseStatus::Passed, CaseStatus::Passed]);
         assert_eq!(r[1].line, 8);
+    }
+
+    #[test]
+    fn histogram_samples_become_gaps() {
+        assert_eq!(blank_histograms("m 1 {{schema:0 sum:1}} 2"), "m 1 _x1 2");
+        assert_eq!(blank_histograms("m {{a:1}}+{{b:2}}x3 5"), "m _x4 5");
     }
 }
