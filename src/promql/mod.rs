@@ -2,6 +2,8 @@
 
 pub mod aggregate;
 pub mod binary;
+#[cfg(test)]
+mod consistency;
 pub mod engine;
 pub mod functions;
 pub mod parse;
