@@ -159,7 +159,8 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 return Ok(Val::Vector(set_op(l, r, op, &m, ts.len())));
             }
             let card = b.modifier.as_ref().map(|m| m.card.clone()).unwrap_or(VectorMatchCardinality::OneToOne);
-            vector_vector(l, r, op, return_bool, &m, &card, ts.len(), delayed).map(Val::Vector)
+            let fill = b.modifier.as_ref().map(|m| (m.fill_values.lhs, m.fill_values.rhs)).unwrap_or((None, None));
+            vector_vector(l, r, op, return_bool, &m, &card, fill, ts.len(), delayed).map(Val::Vector)
         }
         (l, r) => Err(qerr(format!(
             "binary expression must contain only scalar and instant vector types, got {} and {}",
@@ -254,9 +255,13 @@ fn vector_vector(
     return_bool: bool,
     m: &Matching,
     card: &VectorMatchCardinality,
+    fill: (Option<f64>, Option<f64>),
     n: usize,
     delayed: bool,
 ) -> Result<Vec<StepSeries>, EvalError> {
+    // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
+    // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
+    let (fill_many, fill_one) = fill;
     let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
     let include: &[String] = match card {
         VectorMatchCardinality::ManyToOne(ls) | VectorMatchCardinality::OneToMany(ls) => &ls.labels,
@@ -374,6 +379,88 @@ fn vector_vector(
                 e.push(h);
             }
             out[oi].vals[i] = Some(value);
+        }
+        if fill_one.is_none() && fill_many.is_none() {
+            continue;
+        }
+        // Filled matches: a present series whose other side is missing at this step.
+        let mut emit = |out: &mut Vec<StepSeries>, key: (usize, usize), make: &dyn Fn() -> (Labels, bool), lv: f64, rv: f64| {
+            let (res, keep) = apply(op, lv, rv);
+            let value = if op.is_comparison() {
+                if return_bool {
+                    Some(if keep { 1.0 } else { 0.0 })
+                } else if keep {
+                    Some(res)
+                } else {
+                    None
+                }
+            } else {
+                Some(res)
+            };
+            let Some(value) = value else { return };
+            let oi = match pair_out.get(&key) {
+                Some(&oi) => oi,
+                None => {
+                    let (labels, dn) = make();
+                    let oi = match label_out.get(&labels) {
+                        Some(&oi) => oi,
+                        None => {
+                            out.push(StepSeries { labels: labels.clone(), drop_name: dn, vals: vec![None; n] });
+                            label_out.insert(labels, out.len() - 1);
+                            out.len() - 1
+                        }
+                    };
+                    pair_out.insert(key, oi);
+                    oi
+                }
+            };
+            out[oi].vals[i] = Some(value);
+        };
+        if let Some(fv) = fill_one {
+            for (k, s) in many.iter().enumerate() {
+                let Some(mv) = s.vals[i] else { continue };
+                if one_at.contains_key(&many_sig[k]) {
+                    continue;
+                }
+                let (lv, rv) = if swapped { (fv, mv) } else { (mv, fv) };
+                let make = || {
+                    let mut lb = s.labels.builder();
+                    if drop && !delayed {
+                        lb.del(METRIC_NAME);
+                    }
+                    if one_to_one {
+                        if m.on {
+                            for (name, _) in s.labels.iter() {
+                                if !m.names.iter().any(|x| x == name) {
+                                    lb.del(name);
+                                }
+                            }
+                        } else {
+                            for name in m.names {
+                                lb.del(name);
+                            }
+                        }
+                    }
+                    for ln in include {
+                        lb.del(ln);
+                    }
+                    (lb.build(), s.drop_name || (drop && delayed))
+                };
+                emit(&mut out, (k, usize::MAX), &make, lv, rv);
+            }
+        }
+        if let Some(fv) = fill_many {
+            let present: std::collections::HashSet<u64, FxBuild> =
+                many.iter().zip(&many_sig).filter(|(s, _)| s.vals[i].is_some()).map(|(_, sig)| *sig).collect();
+            for (j, s) in one.iter().enumerate() {
+                let Some(ov) = s.vals[i] else { continue };
+                if present.contains(&one_sig[j]) {
+                    continue;
+                }
+                let (lv, rv) = if swapped { (ov, fv) } else { (fv, ov) };
+                let make = || (m.group_labels(&s.labels), false);
+                emit(&mut out, (usize::MAX, j), &make, lv, rv);
+            }
         }
     }
     out.retain(|s| s.vals.iter().any(Option::is_some));
