@@ -1,12 +1,198 @@
-//! Not built yet: its issue is open. Exits with status 2 so nobody mistakes it for a pass.
+//! `ruletest eval EXPR --series FILE [--at T | --from T --to T --step D] [--format json]`: evaluates one
+//! PromQL expression over a fixture and prints the result as Prometheus prints it (text), or in the shape
+//! of Prometheus's HTTP API (`--format json`).
+
 use super::Status;
+use crate::load::duration::parse_duration;
+use crate::promql::value::format_value;
+use crate::promql::{Engine, EngineOptions, Value};
+use crate::series::fixture::load_fixture;
+use crate::series::Store;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// The PromQL expression.
+    pub expr: String,
+    /// Fixture: a promtool test file's input_series (YAML) or a `.test`-style `load <interval>` block.
+    #[arg(long)]
+    pub series: PathBuf,
+    /// Evaluation time for an instant query: RFC3339, Unix seconds, or a duration from 0 like `5m`.
+    #[arg(long, conflicts_with_all = ["from", "to", "step"])]
+    pub at: Option<String>,
+    /// Range query start.
+    #[arg(long, requires_all = ["to", "step"])]
+    pub from: Option<String>,
+    /// Range query end.
+    #[arg(long, requires_all = ["from", "step"])]
+    pub to: Option<String>,
+    /// Range query step (a duration).
+    #[arg(long, requires_all = ["from", "to"])]
+    pub step: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<Status> {
-    anyhow::bail!("this command is not implemented yet")
+/// Reads a time as RFC3339, Unix seconds, or a duration since time 0; returns ms.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(f) = s.parse::<f64>() {
+        if f.is_finite() {
+            return Ok((f * 1000.0).round() as i64);
+        }
+    }
+    parse_duration(s).map_err(|_| format!("invalid time {s:?}: expected RFC3339, Unix seconds, or a duration like 5m"))
+}
+
+/// Go's `%v` for a float64: shortest digits, exponent form when the exponent is below -4 or at least 6.
+pub fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{v:e}"); // e.g. "1.5e6", "-2e-5"
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{v}")
+    }
+}
+
+fn ts_json(t: i64) -> serde_json::Value {
+    let secs = t as f64 / 1000.0;
+    serde_json::Number::from_f64(secs).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+}
+
+fn labels_json(l: &crate::series::Labels) -> serde_json::Value {
+    let m: serde_json::Map<String, serde_json::Value> = l.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect();
+    serde_json::Value::Object(m)
+}
+
+/// The Prometheus HTTP API's `data` for a value.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    use serde_json::json;
+    match v {
+        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(*t), format_value(*v)]}),
+        Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(*t), s]}),
+        Value::Vector(samples) => json!({
+            "resultType": "vector",
+            "result": samples.iter().map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]})).collect::<Vec<_>>(),
+        }),
+        Value::Matrix(series) => json!({
+            "resultType": "matrix",
+            "result": series.iter().map(|s| json!({
+                "metric": labels_json(&s.labels),
+                "values": s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// Prometheus's text form of a value (`{labels} => value @[ts]`).
+pub fn value_text(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Scalar { t, v } => out.push_str(&format!("scalar: {} @[{t}]\n", go_float(*v))),
+        Value::String { t, s } => out.push_str(&format!("string: {s} @[{t}]\n")),
+        Value::Vector(samples) => {
+            for s in samples {
+                out.push_str(&format!("{} => {} @[{}]\n", s.labels, go_float(s.v), s.t));
+            }
+        }
+        Value::Matrix(series) => {
+            for s in series {
+                out.push_str(&format!("{} =>\n", s.labels));
+                for (t, v) in &s.points {
+                    out.push_str(&format!("{} @[{t}]\n", go_float(*v)));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    let text = std::fs::read_to_string(&args.series).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
+    let mut store = Store::new();
+    load_fixture(&text, &mut store).map_err(|e| anyhow::anyhow!("{}:{e}", args.series.display()))?;
+    let engine = Engine::new(EngineOptions::default());
+    let result = match (&args.at, &args.from, &args.to, &args.step) {
+        (_, Some(from), Some(to), Some(step)) => {
+            let start = parse_time(from).map_err(anyhow::Error::msg)?;
+            let end = parse_time(to).map_err(anyhow::Error::msg)?;
+            let step = parse_duration(step).map_err(anyhow::Error::msg)?;
+            engine.range_query(&store, &args.expr, start, end, step)
+        }
+        (at, _, _, _) => {
+            let t = match at {
+                Some(a) => parse_time(a).map_err(anyhow::Error::msg)?,
+                None => 0,
+            };
+            engine.instant_query(&store, &args.expr, t)
+        }
+    };
+    let result = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match args.format {
+        Format::Json => {
+            let mut obj = serde_json::json!({"status": "success", "data": value_json(&result.value)});
+            let mut notes: Vec<&String> = result.warnings.iter().collect();
+            if !notes.is_empty() {
+                obj["warnings"] = serde_json::json!(notes);
+            }
+            notes = result.infos.iter().collect();
+            if !notes.is_empty() {
+                obj["infos"] = serde_json::json!(notes);
+            }
+            println!("{obj}");
+        }
+        Format::Text => {
+            print!("{}", value_text(&result.value));
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
+            }
+            for i in &result.infos {
+                eprintln!("info: {i}");
+            }
+        }
+    }
+    Ok(Status::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("5m"), Ok(300_000));
+        assert_eq!(parse_time("1.5"), Ok(1_500));
+        assert_eq!(parse_time("1970-01-01T00:01:00Z"), Ok(60_000));
+        assert!(parse_time("soon").is_err());
+    }
+
+    #[test]
+    fn go_floats() {
+        assert_eq!(go_float(100.0), "100");
+        assert_eq!(go_float(1e6), "1e+06");
+        assert_eq!(go_float(123456.0), "123456");
+        assert_eq!(go_float(1e-5), "1e-05");
+        assert_eq!(go_float(0.5), "0.5");
+    }
 }

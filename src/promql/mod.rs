@@ -1,1 +1,16 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! The PromQL stage: parsing (through promql-parser), the evaluator, and the `.test` script runner.
+
+pub mod aggregate;
+pub mod binary;
+#[cfg(test)]
+mod consistency;
+pub mod engine;
+pub mod functions;
+pub mod parse;
+pub mod testfile;
+pub mod value;
+mod xxhash;
+
+pub use engine::{Engine, EngineOptions, EvalError};
+pub use parse::{parse, Expr, ParseError};
+pub use value::{QueryResult, Sample, Series, Value};

@@ -1,1 +1,12 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! The series stage: label sets, label matchers, the in-memory sample store the evaluator reads and the
+//! rule evaluator writes, and promtool's series notation used by test fixtures.
+
+pub mod labels;
+pub mod matcher;
+pub mod notation;
+pub mod fixture;
+pub mod store;
+
+pub use labels::{Labels, LabelsBuilder};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use store::{is_stale, Store, STALE_NAN_BITS};

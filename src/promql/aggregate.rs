@@ -1,0 +1,310 @@
+//! Aggregation operators (`sum`, `avg`, `count`, `min`, `max`, `group`, `stddev`, `stdvar`, `topk`,
+//! `bottomk`, `quantile`, `count_values`, `limitk`, `limit_ratio`) with `by`/`without`. Each input series
+//! is assigned to its group once; each step then folds the present members.
+
+use super::engine::{qerr, EvalError, Ev, StepSeries, Val};
+use super::functions::kahan_sum_inc;
+use super::value::format_value;
+use crate::series::labels::{FxBuild, METRIC_NAME};
+use crate::series::Labels;
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+use std::collections::HashMap;
+
+/// Prometheus's `quantile` over values (NaN sorts first; out-of-range `q` gives ±Inf).
+pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
+    if values.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+    });
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+/// Mean as Prometheus computes it: a Kahan sum, switching to an incremental mean if the sum overflows.
+pub(crate) fn prom_mean(vals: impl Iterator<Item = f64>) -> f64 {
+    let mut it = vals;
+    let Some(first) = it.next() else { return f64::NAN };
+    let (mut sum, mut c, mut count) = (first, 0.0, 1.0);
+    let mut mean = 0.0;
+    let mut incremental = false;
+    for f in it {
+        count += 1.0;
+        if !incremental {
+            let (ns, nc) = kahan_sum_inc(f, sum, c);
+            if !ns.is_infinite() {
+                sum = ns;
+                c = nc;
+                continue;
+            }
+            incremental = true;
+            mean = sum / (count - 1.0);
+            c /= count - 1.0;
+        }
+        let q = (count - 1.0) / count;
+        let (m, nc) = kahan_sum_inc(f / count, q * mean, q * c);
+        mean = m;
+        c = nc;
+    }
+    if incremental {
+        mean + c
+    } else {
+        sum / count + c / count
+    }
+}
+
+fn param_k(v: f64, what: &str) -> Result<i64, EvalError> {
+    if v.is_nan() {
+        return Err(qerr(format!("{what} value is NaN")));
+    }
+    Ok(if v >= i64::MAX as f64 {
+        i64::MAX
+    } else if v <= i64::MIN as f64 {
+        i64::MIN
+    } else {
+        v as i64
+    })
+}
+
+pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Result<Val, EvalError> {
+    let op = a.op.to_string();
+    let n = ts.len();
+    let param = match &a.param {
+        Some(p) => Some(ev.eval(p, ts)?),
+        None => None,
+    };
+    let input = match ev.eval(&a.expr, ts)? {
+        Val::Vector(v) => v,
+        other => return Err(qerr(format!("expected instant vector in aggregation, got {}", other.type_name()))),
+    };
+
+    // Group assignment, once per series.
+    let (by, names): (bool, Vec<String>) = match &a.modifier {
+        Some(LabelModifier::Include(l)) => (true, l.labels.clone()),
+        Some(LabelModifier::Exclude(l)) => (false, l.labels.clone()),
+        None => (true, Vec::new()),
+    };
+    let by_name = by && names.iter().any(|x| x == METRIC_NAME);
+    let mut group_of: Vec<usize> = Vec::with_capacity(input.len());
+    let mut groups: Vec<(Labels, bool)> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut index: HashMap<u64, usize, FxBuild> = HashMap::default();
+    for (i, s) in input.iter().enumerate() {
+        let key = if by { s.labels.hash_for_labels(&names) } else { s.labels.hash_without_labels(&names, true) };
+        let g = match index.get(&key) {
+            Some(&g) => g,
+            None => {
+                let labels = if by { s.labels.keep(&names) } else { s.labels.without(&names).without_name() };
+                groups.push((labels, false));
+                members.push(Vec::new());
+                index.insert(key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        if by_name && s.drop_name {
+            groups[g].1 = true;
+        }
+        group_of.push(g);
+        members[g].push(i);
+    }
+
+    let scalar_param = |what: &str| -> Result<Vec<f64>, EvalError> {
+        match &param {
+            Some(Val::Scalar(v)) => Ok(v.clone()),
+            _ => Err(qerr(format!("expected scalar parameter for {what}"))),
+        }
+    };
+
+    match op.as_str() {
+        "topk" | "bottomk" | "limitk" | "limit_ratio" => {
+            let p = scalar_param(&op)?;
+            let mut keep: Vec<Vec<Option<f64>>> = vec![vec![None; n]; input.len()];
+            let mut rank_first: Vec<(usize, usize)> = Vec::new(); // (series, position) at step 0
+            if op == "limit_ratio" {
+                let mut r = p.first().copied().unwrap_or(0.0);
+                if r.is_nan() {
+                    return Err(qerr("Ratio value is NaN"));
+                }
+                if !(-1.0..=1.0).contains(&r) {
+                    let capped = r.clamp(-1.0, 1.0);
+                    ev.warn(format!(
+                        "PromQL warning: ratio value should be between -1 and 1, got {}, capping to {} {}",
+                        format_value(r),
+                        format_value(capped),
+                        ev.pos_of("limit_ratio")
+                    ));
+                    r = capped;
+                }
+                for (si, s) in input.iter().enumerate() {
+                    let offset = super::xxhash::labels_hash(&s.labels) as f64 / u64::MAX as f64;
+                    let take = (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r);
+                    if take {
+                        keep[si] = s.vals.clone();
+                    }
+                }
+            } else {
+                for i in 0..n {
+                    let k = param_k(p[i], "Parameter")?;
+                    if k < 1 {
+                        continue;
+                    }
+                    for mem in &members {
+                        let mut present: Vec<(usize, f64)> = mem.iter().filter_map(|&si| input[si].vals[i].map(|v| (si, v))).collect();
+                        match op.as_str() {
+                            "topk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, true)),
+                            "bottomk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, false)),
+                            _ => {}
+                        }
+                        for (pos, (si, v)) in present.into_iter().take(usize::try_from(k).unwrap_or(usize::MAX)).enumerate() {
+                            keep[si][i] = Some(v);
+                            if i == 0 {
+                                rank_first.push((si, pos));
+                            }
+                        }
+                    }
+                }
+            }
+            let mut out: Vec<(usize, StepSeries)> = Vec::new();
+            for (si, (s, vals)) in input.into_iter().zip(keep).enumerate() {
+                if vals.iter().any(Option::is_some) {
+                    let _ = si;
+                    out.push((si, StepSeries { labels: s.labels, drop_name: s.drop_name, vals }));
+                }
+            }
+            if n == 1 && op != "limitk" && op != "limit_ratio" {
+                // Instant results come grouped, each group in rank order, as Prometheus returns them.
+                let pos: HashMap<usize, usize> = rank_first.iter().copied().collect();
+                out.sort_by_key(|(si, _)| (group_of[*si], pos.get(si).copied().unwrap_or(0)));
+            }
+            Ok(Val::Vector(out.into_iter().map(|(_, s)| s).collect()))
+        }
+        "count_values" => {
+            let label = match &param {
+                Some(Val::Str(s)) => s.clone(),
+                _ => return Err(qerr("expected string parameter for count_values")),
+            };
+            let mut out: Vec<StepSeries> = Vec::new();
+            // Keyed by the output labels: groups that differ only in the overwritten label merge.
+            let mut idx: HashMap<(usize, String), usize> = HashMap::new();
+            let mut by_labels: HashMap<Labels, usize, FxBuild> = HashMap::default();
+            for i in 0..n {
+                for (g, mem) in members.iter().enumerate() {
+                    for &si in mem {
+                        let Some(v) = input[si].vals[i] else { continue };
+                        let key = (g, format_value(v));
+                        let oi = match idx.get(&key) {
+                            Some(&oi) => oi,
+                            None => {
+                                let labels = groups[g].0.set(&label, &key.1);
+                                let oi = match by_labels.get(&labels) {
+                                    Some(&oi) => oi,
+                                    None => {
+                                        out.push(StepSeries { labels: labels.clone(), drop_name: groups[g].1, vals: vec![None; n] });
+                                        by_labels.insert(labels, out.len() - 1);
+                                        out.len() - 1
+                                    }
+                                };
+                                idx.insert(key, oi);
+                                oi
+                            }
+                        };
+                        let c = out[oi].vals[i].get_or_insert(0.0);
+                        *c += 1.0;
+                    }
+                }
+            }
+            Ok(Val::Vector(out))
+        }
+        _ => {
+            let q = if op == "quantile" { Some(scalar_param("quantile")?) } else { None };
+            if let Some(q) = &q {
+                if let Some(bad) = q.iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
+                    ev.warn(format!(
+                        "PromQL warning: quantile value should be between 0 and 1, got {} {}",
+                        format_value(*bad),
+                        ev.pos_of(&quantile_param_text(a))
+                    ));
+                }
+            }
+            let mut out: Vec<StepSeries> = groups
+                .iter()
+                .map(|(l, d)| StepSeries { labels: l.clone(), drop_name: *d, vals: vec![None; n] })
+                .collect();
+            let mut buf: Vec<f64> = Vec::new();
+            for i in 0..n {
+                for (g, mem) in members.iter().enumerate() {
+                    buf.clear();
+                    buf.extend(mem.iter().filter_map(|&si| input[si].vals[i]));
+                    if buf.is_empty() {
+                        continue;
+                    }
+                    let v = match op.as_str() {
+                        "sum" => {
+                            let (mut s, mut c) = (buf[0], 0.0);
+                            for &f in &buf[1..] {
+                                (s, c) = kahan_sum_inc(f, s, c);
+                            }
+                            s + c
+                        }
+                        "avg" => prom_mean(buf.iter().copied()),
+                        "count" => buf.len() as f64,
+                        "group" => 1.0,
+                        "max" => buf[1..].iter().fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m }),
+                        "min" => buf[1..].iter().fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m }),
+                        "stddev" | "stdvar" if buf.iter().any(|v| !v.is_finite()) => f64::NAN,
+                        "stddev" | "stdvar" => {
+                            let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
+                            for &f in &buf[1..] {
+                                count += 1.0;
+                                let delta = f - mean;
+                                mean += delta / count;
+                                val += delta * (f - mean);
+                            }
+                            let var = val / count;
+                            if op == "stddev" {
+                                var.sqrt()
+                            } else {
+                                var
+                            }
+                        }
+                        "quantile" => quantile(q.as_ref().map(|q| q[i]).unwrap_or(f64::NAN), &mut buf),
+                        other => return Err(EvalError::Unsupported(format!("aggregation {other}"))),
+                    };
+                    out[g].vals[i] = Some(v);
+                }
+            }
+            out.retain(|s| s.vals.iter().any(Option::is_some));
+            Ok(Val::Vector(out))
+        }
+    }
+}
+
+fn quantile_param_text(a: &AggregateExpr) -> String {
+    a.param.as_ref().map(|p| p.to_string()).unwrap_or_default()
+}
+
+/// Rank order for topk (larger first) / bottomk (smaller first); NaN is always ranked last.
+fn rank_cmp(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Equal,
+        (true, false) => Greater,
+        (false, true) => Less,
+        _ if desc => b.partial_cmp(&a).unwrap_or(Equal),
+        _ => a.partial_cmp(&b).unwrap_or(Equal),
+    }
+}

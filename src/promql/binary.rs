@@ -1,0 +1,468 @@
+//! Binary operators: arithmetic, comparison (filtering or `bool`), and the set operators, between
+//! scalars and instant vectors, with `on`/`ignoring` matching and `group_left`/`group_right`.
+//! Matching is per step (which series are present varies), but result label sets are computed once per
+//! matched pair of series, not per step.
+
+use super::engine::{qerr, EvalError, Ev, StepSeries, Val};
+use crate::series::labels::{FxBuild, METRIC_NAME};
+use crate::series::Labels;
+use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Atan2,
+    Eq,
+    Ne,
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    And,
+    Or,
+    Unless,
+}
+
+impl Op {
+    fn parse(s: &str) -> Option<Op> {
+        Some(match s {
+            "+" => Op::Add,
+            "-" => Op::Sub,
+            "*" => Op::Mul,
+            "/" => Op::Div,
+            "%" => Op::Mod,
+            "^" => Op::Pow,
+            "atan2" => Op::Atan2,
+            "==" => Op::Eq,
+            "!=" => Op::Ne,
+            ">" => Op::Gt,
+            "<" => Op::Lt,
+            ">=" => Op::Ge,
+            "<=" => Op::Le,
+            "and" => Op::And,
+            "or" => Op::Or,
+            "unless" => Op::Unless,
+            _ => return None,
+        })
+    }
+    pub fn is_comparison(self) -> bool {
+        matches!(self, Op::Eq | Op::Ne | Op::Gt | Op::Lt | Op::Ge | Op::Le)
+    }
+    fn is_set(self) -> bool {
+        matches!(self, Op::And | Op::Or | Op::Unless)
+    }
+}
+
+/// Arithmetic result, or for comparisons whether the pair passes (value = lhs).
+pub(crate) fn apply(op: Op, l: f64, r: f64) -> (f64, bool) {
+    match op {
+        Op::Add => (l + r, true),
+        Op::Sub => (l - r, true),
+        Op::Mul => (l * r, true),
+        Op::Div => (l / r, true),
+        Op::Mod => (l % r, true),
+        Op::Pow => (l.powf(r), true),
+        Op::Atan2 => (l.atan2(r), true),
+        Op::Eq => (l, l == r),
+        Op::Ne => (l, l != r),
+        Op::Gt => (l, l > r),
+        Op::Lt => (l, l < r),
+        Op::Ge => (l, l >= r),
+        Op::Le => (l, l <= r),
+        Op::And | Op::Or | Op::Unless => (l, true),
+    }
+}
+
+/// How series are matched: `on(names)` or `ignoring(names)` (the metric name is always ignored then).
+struct Matching<'a> {
+    on: bool,
+    names: &'a [String],
+}
+
+impl Matching<'_> {
+    fn sig(&self, l: &Labels) -> u64 {
+        if self.on {
+            l.hash_for_labels(self.names)
+        } else {
+            l.hash_without_labels(self.names, true)
+        }
+    }
+    fn group_labels(&self, l: &Labels) -> Labels {
+        if self.on {
+            l.keep(self.names)
+        } else {
+            l.without(self.names).without_name()
+        }
+    }
+}
+
+/// Go's `labels.Labels.String()`: every label inside braces, the name included.
+pub(crate) fn go_labels(l: &Labels) -> String {
+    let mut s = String::from("{");
+    for (i, (k, v)) in l.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        if crate::series::labels::is_legacy_name(k, false) {
+            s.push_str(k);
+        } else {
+            let _ = crate::series::labels::write_quoted(&mut s, k);
+        }
+        s.push('=');
+        let _ = crate::series::labels::write_quoted(&mut s, v);
+    }
+    s.push('}');
+    s
+}
+
+pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val, EvalError> {
+    let op_s = b.op.to_string();
+    let op = Op::parse(&op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
+    let return_bool = b.return_bool();
+    let lhs = ev.eval(&b.lhs, ts)?;
+    let rhs = ev.eval(&b.rhs, ts)?;
+    let delayed = ev.opts.delayed_name_removal;
+    match (lhs, rhs) {
+        (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(
+            l.iter()
+                .zip(&r)
+                .map(|(&a, &c)| {
+                    let (v, keep) = apply(op, a, c);
+                    if op.is_comparison() {
+                        if keep {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        v
+                    }
+                })
+                .collect(),
+        )),
+        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(v, &s, op, return_bool, false, delayed))),
+        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(v, &s, op, return_bool, true, delayed))),
+        (Val::Vector(l), Val::Vector(r)) => {
+            let (on, names): (bool, &[String]) = match b.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
+                Some(LabelModifier::Include(ls)) => (true, &ls.labels),
+                Some(LabelModifier::Exclude(ls)) => (false, &ls.labels),
+                None => (false, &[]),
+            };
+            let m = Matching { on, names };
+            if op.is_set() {
+                return Ok(Val::Vector(set_op(l, r, op, &m, ts.len())));
+            }
+            let card = b.modifier.as_ref().map(|m| m.card.clone()).unwrap_or(VectorMatchCardinality::OneToOne);
+            let fill = b.modifier.as_ref().map(|m| (m.fill_values.lhs, m.fill_values.rhs)).unwrap_or((None, None));
+            vector_vector(l, r, op, return_bool, &m, &card, fill, ts.len(), delayed).map(Val::Vector)
+        }
+        (l, r) => Err(qerr(format!(
+            "binary expression must contain only scalar and instant vector types, got {} and {}",
+            l.type_name(),
+            r.type_name()
+        ))),
+    }
+}
+
+fn vector_scalar(mut v: Vec<StepSeries>, s: &[f64], op: Op, return_bool: bool, scalar_left: bool, delayed: bool) -> Vec<StepSeries> {
+    let drop = !op.is_comparison() || return_bool;
+    for series in &mut v {
+        for (val, &sv) in series.vals.iter_mut().zip(s) {
+            let Some(x) = *val else { continue };
+            let (l, r) = if scalar_left { (sv, x) } else { (x, sv) };
+            let (res, keep) = apply(op, l, r);
+            *val = if op.is_comparison() {
+                if return_bool {
+                    Some(if keep { 1.0 } else { 0.0 })
+                } else if keep {
+                    // The vector's value is kept even when the scalar is on the left.
+                    Some(x)
+                } else {
+                    None
+                }
+            } else {
+                Some(res)
+            };
+        }
+        if drop {
+            if delayed {
+                series.drop_name = true;
+            } else {
+                series.labels = series.labels.without_name();
+            }
+        }
+    }
+    v.retain(|s| s.vals.iter().any(Option::is_some));
+    v
+}
+
+fn set_op(l: Vec<StepSeries>, r: Vec<StepSeries>, op: Op, m: &Matching, n: usize) -> Vec<StepSeries> {
+    let lsig: Vec<u64> = l.iter().map(|s| m.sig(&s.labels)).collect();
+    let rsig: Vec<u64> = r.iter().map(|s| m.sig(&s.labels)).collect();
+    let mut set: HashSet<u64, FxBuild> = HashSet::default();
+    match op {
+        Op::And | Op::Unless => {
+            let mut l = l;
+            for i in 0..n {
+                set.clear();
+                for (s, sig) in r.iter().zip(&rsig) {
+                    if s.vals[i].is_some() {
+                        set.insert(*sig);
+                    }
+                }
+                for (s, sig) in l.iter_mut().zip(&lsig) {
+                    if s.vals[i].is_some() && (set.contains(sig) != (op == Op::And)) {
+                        s.vals[i] = None;
+                    }
+                }
+            }
+            l.retain(|s| s.vals.iter().any(Option::is_some));
+            l
+        }
+        _ => {
+            let mut r = r;
+            for i in 0..n {
+                set.clear();
+                for (s, sig) in l.iter().zip(&lsig) {
+                    if s.vals[i].is_some() {
+                        set.insert(*sig);
+                    }
+                }
+                for (s, sig) in r.iter_mut().zip(&rsig) {
+                    if s.vals[i].is_some() && set.contains(sig) {
+                        s.vals[i] = None;
+                    }
+                }
+            }
+            let mut out = l;
+            out.extend(r.into_iter().filter(|s| s.vals.iter().any(Option::is_some)));
+            out
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn vector_vector(
+    l: Vec<StepSeries>,
+    r: Vec<StepSeries>,
+    op: Op,
+    return_bool: bool,
+    m: &Matching,
+    card: &VectorMatchCardinality,
+    fill: (Option<f64>, Option<f64>),
+    n: usize,
+    delayed: bool,
+) -> Result<Vec<StepSeries>, EvalError> {
+    // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
+    // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
+    let (fill_many, fill_one) = fill;
+    let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
+    let include: &[String] = match card {
+        VectorMatchCardinality::ManyToOne(ls) | VectorMatchCardinality::OneToMany(ls) => &ls.labels,
+        _ => &[],
+    };
+    let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
+    let (many, one) = if swapped { (r, l) } else { (l, r) };
+    let many_sig: Vec<u64> = many.iter().map(|s| m.sig(&s.labels)).collect();
+    let one_sig: Vec<u64> = one.iter().map(|s| m.sig(&s.labels)).collect();
+    let drop = !op.is_comparison() || return_bool;
+
+    let mut out: Vec<StepSeries> = Vec::new();
+    let mut pair_out: HashMap<(usize, usize), usize, FxBuild> = HashMap::default();
+    let mut label_out: HashMap<Labels, usize, FxBuild> = HashMap::default();
+    let mut one_at: HashMap<u64, usize, FxBuild> = HashMap::default();
+    let mut matched: HashMap<u64, Vec<u64>, FxBuild> = HashMap::default();
+
+    for i in 0..n {
+        one_at.clear();
+        matched.clear();
+        for (j, s) in one.iter().enumerate() {
+            if s.vals[i].is_none() {
+                continue;
+            }
+            if let Some(&prev) = one_at.get(&one_sig[j]) {
+                let side = if swapped { "left" } else { "right" };
+                return Err(qerr(format!(
+                    "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                    go_labels(&m.group_labels(&s.labels)),
+                    side,
+                    go_labels(&one[prev].labels),
+                    go_labels(&s.labels),
+                )));
+            }
+            one_at.insert(one_sig[j], j);
+        }
+        for (k, s) in many.iter().enumerate() {
+            let Some(mv) = s.vals[i] else { continue };
+            let Some(&j) = one_at.get(&many_sig[k]) else { continue };
+            let Some(ov) = one[j].vals[i] else { continue };
+            let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
+            // Prometheus checks matching cardinality before filtering, so a duplicate match fails even
+            // when the comparison would drop it.
+            let sig = many_sig[k];
+            if one_to_one {
+                if matched.contains_key(&sig) {
+                    return Err(qerr("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
+                }
+                matched.insert(sig, Vec::new());
+            }
+            let (res, keep) = apply(op, lv, rv);
+            let value = if op.is_comparison() {
+                if return_bool {
+                    if keep {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                } else if keep {
+                    res
+                } else {
+                    continue;
+                }
+            } else {
+                res
+            };
+            let oi = match pair_out.get(&(k, j)) {
+                Some(&oi) => oi,
+                None => {
+                    let mut lb = s.labels.builder();
+                    if drop && !delayed {
+                        lb.del(METRIC_NAME);
+                    }
+                    if one_to_one {
+                        if m.on {
+                            let keep_names: Vec<String> = s.labels.iter().map(|(k, _)| k.to_string()).filter(|k| !m.names.contains(k)).collect();
+                            for k in keep_names {
+                                lb.del(&k);
+                            }
+                        } else {
+                            for k in m.names {
+                                lb.del(k);
+                            }
+                        }
+                    }
+                    for ln in include {
+                        match one[j].labels.get(ln) {
+                            Some(v) => lb.set(ln, v),
+                            None => lb.del(ln),
+                        };
+                    }
+                    let labels = lb.build();
+                    let oi = match label_out.get(&labels) {
+                        Some(&oi) => oi,
+                        None => {
+                            out.push(StepSeries {
+                                labels: labels.clone(),
+                                drop_name: s.drop_name || (drop && delayed),
+                                vals: vec![None; n],
+                            });
+                            label_out.insert(labels, out.len() - 1);
+                            out.len() - 1
+                        }
+                    };
+                    pair_out.insert((k, j), oi);
+                    oi
+                }
+            };
+            if !one_to_one {
+                let e = matched.entry(sig).or_default();
+                let h = oi as u64;
+                if e.contains(&h) {
+                    return Err(qerr("multiple matches for labels: grouping labels must ensure unique matches"));
+                }
+                e.push(h);
+            }
+            out[oi].vals[i] = Some(value);
+        }
+        if fill_one.is_none() && fill_many.is_none() {
+            continue;
+        }
+        // Filled matches: a present series whose other side is missing at this step.
+        let mut emit = |out: &mut Vec<StepSeries>, key: (usize, usize), make: &dyn Fn() -> (Labels, bool), lv: f64, rv: f64| {
+            let (res, keep) = apply(op, lv, rv);
+            let value = if op.is_comparison() {
+                if return_bool {
+                    Some(if keep { 1.0 } else { 0.0 })
+                } else if keep {
+                    Some(res)
+                } else {
+                    None
+                }
+            } else {
+                Some(res)
+            };
+            let Some(value) = value else { return };
+            let oi = match pair_out.get(&key) {
+                Some(&oi) => oi,
+                None => {
+                    let (labels, dn) = make();
+                    let oi = match label_out.get(&labels) {
+                        Some(&oi) => oi,
+                        None => {
+                            out.push(StepSeries { labels: labels.clone(), drop_name: dn, vals: vec![None; n] });
+                            label_out.insert(labels, out.len() - 1);
+                            out.len() - 1
+                        }
+                    };
+                    pair_out.insert(key, oi);
+                    oi
+                }
+            };
+            out[oi].vals[i] = Some(value);
+        };
+        if let Some(fv) = fill_one {
+            for (k, s) in many.iter().enumerate() {
+                let Some(mv) = s.vals[i] else { continue };
+                if one_at.contains_key(&many_sig[k]) {
+                    continue;
+                }
+                let (lv, rv) = if swapped { (fv, mv) } else { (mv, fv) };
+                let make = || {
+                    let mut lb = s.labels.builder();
+                    if drop && !delayed {
+                        lb.del(METRIC_NAME);
+                    }
+                    if one_to_one {
+                        if m.on {
+                            for (name, _) in s.labels.iter() {
+                                if !m.names.iter().any(|x| x == name) {
+                                    lb.del(name);
+                                }
+                            }
+                        } else {
+                            for name in m.names {
+                                lb.del(name);
+                            }
+                        }
+                    }
+                    for ln in include {
+                        lb.del(ln);
+                    }
+                    (lb.build(), s.drop_name || (drop && delayed))
+                };
+                emit(&mut out, (k, usize::MAX), &make, lv, rv);
+            }
+        }
+        if let Some(fv) = fill_many {
+            let present: std::collections::HashSet<u64, FxBuild> =
+                many.iter().zip(&many_sig).filter(|(s, _)| s.vals[i].is_some()).map(|(_, sig)| *sig).collect();
+            for (j, s) in one.iter().enumerate() {
+                let Some(ov) = s.vals[i] else { continue };
+                if present.contains(&one_sig[j]) {
+                    continue;
+                }
+                let (lv, rv) = if swapped { (ov, fv) } else { (fv, ov) };
+                let make = || (m.group_labels(&s.labels), false);
+                emit(&mut out, (usize::MAX, j), &make, lv, rv);
+            }
+        }
+    }
+    out.retain(|s| s.vals.iter().any(Option::is_some));
+    Ok(out)
+}

@@ -1,0 +1,582 @@
+//! The evaluator. Every query is evaluated over a list of step timestamps in one pass: an instant query is
+//! a range of one step, a range query evaluates each node once for all its steps, and a subquery evaluates
+//! its inner expression once over the union of its windows' steps. Selectors read each series' samples
+//! once and find each step's sample or window with pointers that only move forward.
+//!
+//! Internally an instant-vector expression is a list of series, each with one optional value per step;
+//! a range-vector argument is a list of series with their samples and, per step, the window into them.
+
+use super::aggregate;
+use super::binary;
+use super::functions;
+use super::parse::{parse, Expr, ParseError};
+use super::value::{QueryResult, Sample, Series, Value};
+use crate::series::labels::{FxBuild, METRIC_NAME};
+use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
+use promql_parser::label::MatchOp as PMatchOp;
+use promql_parser::parser::{AtModifier, Offset, VectorSelector};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+/// Settings Prometheus exposes as flags.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    pub lookback_delta_ms: i64,
+    pub default_subquery_step_ms: i64,
+    pub delayed_name_removal: bool,
+    /// Upper bound on samples held at once; exceeded, the query fails as Prometheus's does.
+    pub max_samples: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            lookback_delta_ms: 5 * 60 * 1000,
+            default_subquery_step_ms: 60 * 1000,
+            delayed_name_removal: true,
+            max_samples: 50_000_000,
+        }
+    }
+}
+
+/// Why a query failed. Messages are Prometheus's.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{0}")]
+    Query(String),
+    #[error("query processing would load too many samples into memory in query execution")]
+    TooManySamples,
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+pub(crate) fn qerr(msg: impl Into<String>) -> EvalError {
+    EvalError::Query(msg.into())
+}
+
+/// An instant-vector series across the evaluation steps.
+#[derive(Clone, Debug)]
+pub(crate) struct StepSeries {
+    pub labels: Labels,
+    /// Delayed `__name__` removal: the name is kept for matching but dropped from the final result.
+    pub drop_name: bool,
+    pub vals: Vec<Option<f64>>,
+}
+
+/// A range-vector series: its samples and, per step, the half-open index range of the window.
+#[derive(Clone, Debug)]
+pub(crate) struct RangeSeries {
+    pub labels: Labels,
+    pub drop_name: bool,
+    pub samples: Vec<(i64, f64)>,
+    pub win: Vec<(usize, usize)>,
+}
+
+/// A range-vector argument.
+#[derive(Clone, Debug)]
+pub(crate) struct RangeArg {
+    pub series: Vec<RangeSeries>,
+    pub range_ms: i64,
+    /// Per step, the window's end (step time, or `@` time, minus offset).
+    pub ends: Vec<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    Scalar(Vec<f64>),
+    Str(String),
+    Vector(Vec<StepSeries>),
+    Range(RangeArg),
+}
+
+impl Val {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Scalar(_) => "scalar",
+            Val::Str(_) => "string",
+            Val::Vector(_) => "instant vector",
+            Val::Range(_) => "range vector",
+        }
+    }
+}
+
+/// State of one query's evaluation.
+pub(crate) struct Ev<'a> {
+    pub store: &'a Store,
+    pub opts: &'a EngineOptions,
+    /// Query start and end (for `@ start()` / `@ end()`).
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+    pub is_range: bool,
+    pub text: &'a str,
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+    pub samples: usize,
+}
+
+pub(crate) fn system_time_ms(t: &SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+pub(crate) fn dur_ms(d: &Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
+    match o {
+        None => 0,
+        Some(Offset::Pos(d)) => dur_ms(d),
+        Some(Offset::Neg(d)) => -dur_ms(d),
+    }
+}
+
+/// Converts the parser's matchers (plus the bare metric name) to ours.
+pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, EvalError> {
+    let conv = |m: &promql_parser::label::Matcher| -> Result<Matcher, EvalError> {
+        let op = match m.op {
+            PMatchOp::Equal => MatchOp::Equal,
+            PMatchOp::NotEqual => MatchOp::NotEqual,
+            PMatchOp::Re(_) => MatchOp::Re,
+            PMatchOp::NotRe(_) => MatchOp::NotRe,
+        };
+        Matcher::new(op, &m.name, &m.value).map_err(|e| qerr(e.to_string()))
+    };
+    let mut base = Vec::new();
+    for m in &vs.matchers.matchers {
+        base.push(conv(m)?);
+    }
+    if let Some(n) = &vs.name {
+        if !base.iter().any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n) {
+            base.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?);
+        }
+    }
+    if vs.matchers.or_matchers.is_empty() {
+        return Ok(vec![base]);
+    }
+    let mut groups = Vec::new();
+    for g in &vs.matchers.or_matchers {
+        let mut v = base.clone();
+        for m in g {
+            v.push(conv(m)?);
+        }
+        groups.push(v);
+    }
+    Ok(groups)
+}
+
+impl<'a> Ev<'a> {
+    /// `(line:col)` of the first occurrence of `needle` in the query text, as Prometheus appends to
+    /// annotations. promql-parser keeps no positions, so this finds the text instead.
+    pub fn pos_of(&self, needle: &str) -> String {
+        let idx = if needle.is_empty() { None } else { self.text.find(needle) };
+        let idx = idx.unwrap_or(0);
+        let before = &self.text[..idx];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+        format!("({line}:{col})")
+    }
+
+    pub fn warn(&mut self, msg: String) {
+        if !self.warnings.contains(&msg) {
+            self.warnings.push(msg);
+        }
+    }
+
+    pub fn info(&mut self, msg: String) {
+        if !self.infos.contains(&msg) {
+            self.infos.push(msg);
+        }
+    }
+
+    pub fn add_samples(&mut self, n: usize) -> Result<(), EvalError> {
+        self.samples += n;
+        if self.samples > self.opts.max_samples {
+            return Err(EvalError::TooManySamples);
+        }
+        Ok(())
+    }
+
+    /// Per step, the time a selector or subquery with these modifiers reads at.
+    pub fn eff_times(&self, at: &Option<AtModifier>, offset: &Option<Offset>, ts: &[i64]) -> Vec<i64> {
+        let off = offset_ms(offset);
+        match at {
+            None => ts.iter().map(|t| t - off).collect(),
+            Some(a) => {
+                let base = match a {
+                    AtModifier::Start => self.start,
+                    AtModifier::End => self.end,
+                    AtModifier::At(st) => system_time_ms(st),
+                };
+                vec![base - off; ts.len()]
+            }
+        }
+    }
+
+    pub fn eval(&mut self, e: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+        match e {
+            Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ts.len()])),
+            Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
+            Expr::Paren(p) => self.eval(&p.expr, ts),
+            Expr::Unary(u) => match self.eval(&u.expr, ts)? {
+                Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
+                Val::Vector(mut vs) => {
+                    for s in &mut vs {
+                        s.drop_name = true;
+                        for v in s.vals.iter_mut().flatten() {
+                            *v = -*v;
+                        }
+                    }
+                    Ok(Val::Vector(vs))
+                }
+                other => Err(qerr(format!("unary expression only allowed on expressions of type scalar or instant vector, got {}", other.type_name()))),
+            },
+            Expr::Binary(b) => binary::eval_binary(self, b, ts),
+            Expr::Aggregate(a) => aggregate::eval_aggregate(self, a, ts),
+            Expr::Call(c) => functions::eval_call(self, c, ts),
+            Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(vs, ts, false)?.0)),
+            Expr::MatrixSelector(ms) => {
+                let eff = self.eff_times(&ms.vs.at, &ms.vs.offset, ts);
+                Ok(Val::Range(self.eval_matrix_selector(&ms.vs, dur_ms(&ms.range), eff)?))
+            }
+            Expr::Subquery(sq) => Ok(Val::Range(self.eval_subquery(sq, ts)?)),
+            Expr::Extension(_) => Err(EvalError::Unsupported("extension expressions".into())),
+        }
+    }
+
+    /// Evaluates a vector selector; with `want_ts`, also returns each step's sample timestamp.
+    #[allow(clippy::type_complexity)]
+    pub fn eval_vector_selector(
+        &mut self,
+        vs: &VectorSelector,
+        ts: &[i64],
+        want_ts: bool,
+    ) -> Result<(Vec<StepSeries>, Vec<Vec<i64>>), EvalError> {
+        let eff = self.eff_times(&vs.at, &vs.offset, ts);
+        let lookback = self.opts.lookback_delta_ms;
+        let mut out = Vec::new();
+        let mut out_ts = Vec::new();
+        for id in self.select(vs)? {
+            let Some(s) = self.store.get(id) else { continue };
+            let samples = &s.samples;
+            let mut vals = Vec::with_capacity(eff.len());
+            let mut tss = if want_ts { Vec::with_capacity(eff.len()) } else { Vec::new() };
+            let mut any = false;
+            let mut p = 0usize; // number of samples with t <= current time
+            let mut last_t = i64::MIN;
+            for &t in &eff {
+                if t < last_t {
+                    p = samples.partition_point(|(st, _)| *st <= t);
+                } else {
+                    while p < samples.len() && samples[p].0 <= t {
+                        p += 1;
+                    }
+                }
+                last_t = t;
+                let v = if p > 0 {
+                    let (st, sv) = samples[p - 1];
+                    // Prometheus 3: the lookback window is left-open.
+                    if st > t - lookback && !is_stale(sv) {
+                        if want_ts {
+                            tss.push(st);
+                        }
+                        Some(sv)
+                    } else {
+                        if want_ts {
+                            tss.push(0);
+                        }
+                        None
+                    }
+                } else {
+                    if want_ts {
+                        tss.push(0);
+                    }
+                    None
+                };
+                any |= v.is_some();
+                vals.push(v);
+            }
+            if any {
+                self.add_samples(vals.len())?;
+                out.push(StepSeries {
+                    labels: s.labels.clone(),
+                    drop_name: false,
+                    vals,
+                });
+                out_ts.push(tss);
+            }
+        }
+        Ok((out, out_ts))
+    }
+
+    pub fn select(&self, vs: &VectorSelector) -> Result<Vec<u32>, EvalError> {
+        let groups = selector_matchers(vs)?;
+        if groups.len() == 1 {
+            return Ok(self.store.select(&groups[0]));
+        }
+        let mut ids: Vec<u32> = groups.iter().flat_map(|g| self.store.select(g)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Reads a range selector's samples once and computes each step's left-open window `(end-range, end]`.
+    pub fn eval_matrix_selector(&mut self, vs: &VectorSelector, range: i64, ends: Vec<i64>) -> Result<RangeArg, EvalError> {
+        let mut series = Vec::new();
+        let (lo, hi) = match (ends.iter().min(), ends.iter().max()) {
+            (Some(&a), Some(&b)) => (a - range, b),
+            _ => (0, -1),
+        };
+        for id in self.select(vs)? {
+            let Some(s) = self.store.get(id) else { continue };
+            let from = s.samples.partition_point(|(t, _)| *t <= lo);
+            let to = s.samples.partition_point(|(t, _)| *t <= hi);
+            let samples: Vec<(i64, f64)> = s.samples[from..to].iter().copied().filter(|(_, v)| !is_stale(*v)).collect();
+            if samples.is_empty() {
+                continue;
+            }
+            self.add_samples(samples.len())?;
+            let win = windows(&samples, &ends, range);
+            series.push(RangeSeries {
+                labels: s.labels.clone(),
+                drop_name: false,
+                samples,
+                win,
+            });
+        }
+        Ok(RangeArg { series, range_ms: range, ends })
+    }
+
+    /// Evaluates a subquery: the inner expression at every multiple of the step inside any window, once.
+    pub fn eval_subquery(&mut self, sq: &promql_parser::parser::SubqueryExpr, ts: &[i64]) -> Result<RangeArg, EvalError> {
+        let range = dur_ms(&sq.range);
+        let step = sq.step.as_ref().map(dur_ms).filter(|s| *s > 0).unwrap_or(self.opts.default_subquery_step_ms);
+        let ends = self.eff_times(&sq.at, &sq.offset, ts);
+        let mut inner: Vec<i64> = Vec::new();
+        for &end in &ends {
+            // Multiples of step in (end-range, end].
+            let lo = end - range;
+            let mut t = lo.div_euclid(step) * step;
+            if t <= lo {
+                t += step;
+            }
+            if let Some(&last) = inner.last() {
+                if t <= last {
+                    t = last + step;
+                }
+            }
+            while t <= end {
+                inner.push(t);
+                t += step;
+            }
+            if inner.len() > self.opts.max_samples {
+                return Err(EvalError::TooManySamples);
+            }
+        }
+        inner.sort_unstable();
+        inner.dedup();
+        let val = self.eval(&sq.expr, &inner)?;
+        let series: Vec<(Labels, bool, Vec<(i64, f64)>)> = match val {
+            Val::Vector(vs) => vs
+                .into_iter()
+                .map(|s| {
+                    let pts = s.vals.iter().zip(&inner).filter_map(|(v, t)| v.map(|v| (*t, v))).collect();
+                    (s.labels, s.drop_name, pts)
+                })
+                .collect(),
+            Val::Scalar(v) => vec![(Labels::empty(), false, inner.iter().copied().zip(v).collect())],
+            other => return Err(qerr(format!("subquery is only allowed on instant vector, got {} instead", other.type_name()))),
+        };
+        let mut out = Vec::new();
+        for (labels, drop_name, samples) in series {
+            if samples.is_empty() {
+                continue;
+            }
+            let win = windows(&samples, &ends, range);
+            out.push(RangeSeries { labels, drop_name, samples, win });
+        }
+        Ok(RangeArg { series: out, range_ms: range, ends })
+    }
+}
+
+/// Per end time, the index range of samples with `end-range < t <= end`; pointers only move forward
+/// while ends do not decrease.
+pub(crate) fn windows(samples: &[(i64, f64)], ends: &[i64], range: i64) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(ends.len());
+    let (mut a, mut b) = (0usize, 0usize);
+    let mut prev = i64::MIN;
+    for &end in ends {
+        let lo = end - range;
+        if end < prev {
+            a = samples.partition_point(|(t, _)| *t <= lo);
+            b = samples.partition_point(|(t, _)| *t <= end);
+        } else {
+            while a < samples.len() && samples[a].0 <= lo {
+                a += 1;
+            }
+            while b < samples.len() && samples[b].0 <= end {
+                b += 1;
+            }
+        }
+        prev = end;
+        out.push((a, b.max(a)));
+    }
+    out
+}
+
+/// The query engine.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    pub opts: EngineOptions,
+}
+
+impl Engine {
+    pub fn new(opts: EngineOptions) -> Self {
+        Engine { opts }
+    }
+
+    /// Evaluates `expr` at one time (ms).
+    pub fn instant(&self, store: &Store, expr: &Expr, t: i64) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, "", t, t, 0, false)
+    }
+
+    /// Evaluates `expr` at every step from `start` to `end` inclusive (ms).
+    pub fn range(&self, store: &Store, expr: &Expr, start: i64, end: i64, step: i64) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, "", start, end, step, true)
+    }
+
+    /// Parses and evaluates at one time; annotations carry positions in `text`.
+    pub fn instant_query(&self, store: &Store, text: &str, t: i64) -> Result<QueryResult, EvalError> {
+        let expr = parse(text)?;
+        self.run(store, &expr, text, t, t, 0, false)
+    }
+
+    /// Parses and evaluates as a range query; annotations carry positions in `text`.
+    pub fn range_query(&self, store: &Store, text: &str, start: i64, end: i64, step: i64) -> Result<QueryResult, EvalError> {
+        let expr = parse(text)?;
+        self.run(store, &expr, text, start, end, step, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(&self, store: &Store, expr: &Expr, text: &str, start: i64, end: i64, step: i64, is_range: bool) -> Result<QueryResult, EvalError> {
+        let ts: Vec<i64> = if is_range {
+            if step <= 0 {
+                return Err(qerr("zero or negative query resolution step widths are not accepted. Try a positive integer"));
+            }
+            if end < start {
+                return Err(qerr("end timestamp must not be before start time"));
+            }
+            let n = ((end - start) / step) as usize + 1;
+            if n > 11_000 {
+                return Err(qerr("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"));
+            }
+            (0..n as i64).map(|i| start + i * step).collect()
+        } else {
+            vec![start]
+        };
+        let step = if is_range { step } else { 0 };
+        let mut ev = Ev {
+            store,
+            opts: &self.opts,
+            start,
+            end,
+            step,
+            is_range,
+            text,
+            warnings: Vec::new(),
+            infos: Vec::new(),
+            samples: 0,
+        };
+        let val = ev.eval(expr, &ts)?;
+        let value = match val {
+            Val::Scalar(v) => {
+                if is_range {
+                    Value::Matrix(vec![Series {
+                        labels: Labels::empty(),
+                        points: ts.iter().copied().zip(v).collect(),
+                    }])
+                } else {
+                    Value::Scalar { t: start, v: v.first().copied().unwrap_or(f64::NAN) }
+                }
+            }
+            Val::Str(s) => {
+                if is_range {
+                    return Err(qerr("invalid expression type \"string\" for range query, must be Scalar or instant Vector"));
+                }
+                Value::String { t: start, s }
+            }
+            Val::Vector(vs) => {
+                let vs = finalize_names(vs, &self.opts)?;
+                if is_range {
+                    let mut m: Vec<Series> = vs
+                        .into_iter()
+                        .map(|s| Series {
+                            labels: s.labels,
+                            points: ts.iter().zip(s.vals).filter_map(|(t, v)| v.map(|v| (*t, v))).collect(),
+                        })
+                        .filter(|s| !s.points.is_empty())
+                        .collect();
+                    m.sort_by(|a, b| a.labels.cmp(&b.labels));
+                    Value::Matrix(m)
+                } else {
+                    Value::Vector(
+                        vs.into_iter()
+                            .filter_map(|s| s.vals[0].map(|v| Sample { labels: s.labels, t: start, v }))
+                            .collect(),
+                    )
+                }
+            }
+            Val::Range(r) => {
+                if is_range {
+                    return Err(qerr("invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"));
+                }
+                let mut m = Vec::new();
+                for s in r.series {
+                    let (a, b) = s.win[0];
+                    if a < b {
+                        let labels = if s.drop_name && self.opts.delayed_name_removal { s.labels.without_name() } else { s.labels };
+                        m.push(Series { labels, points: s.samples[a..b].to_vec() });
+                    }
+                }
+                Value::Matrix(m)
+            }
+        };
+        Ok(QueryResult { value, warnings: ev.warnings, infos: ev.infos })
+    }
+}
+
+/// Drops the names marked for delayed removal and merges series that now share a label set; two of them
+/// with a value at the same step is Prometheus's duplicate-labelset error.
+pub(crate) fn finalize_names(vs: Vec<StepSeries>, opts: &EngineOptions) -> Result<Vec<StepSeries>, EvalError> {
+    let mut out: Vec<StepSeries> = Vec::with_capacity(vs.len());
+    let mut index: HashMap<Labels, usize, FxBuild> = HashMap::default();
+    for mut s in vs {
+        if s.drop_name && opts.delayed_name_removal {
+            s.labels = s.labels.without_name();
+            s.drop_name = false;
+        }
+        match index.get(&s.labels) {
+            Some(&i) => {
+                let o = &mut out[i];
+                for (a, b) in o.vals.iter_mut().zip(s.vals) {
+                    if let Some(v) = b {
+                        if a.is_some() {
+                            return Err(qerr("vector cannot contain metrics with the same labelset"));
+                        }
+                        *a = Some(v);
+                    }
+                }
+            }
+            None => {
+                index.insert(s.labels.clone(), out.len());
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,246 @@
+//! PromQL functions, dispatched by name; each family lives in its own file. Range-vector functions get
+//! each step's window as a slice of the series' samples (found by forward-only pointers) and compute over
+//! it; none of them keeps running state across steps yet.
+
+mod histogram;
+mod labels;
+mod math;
+mod over_time;
+mod rate;
+mod time;
+
+use super::engine::{qerr, EvalError, Ev, RangeArg, StepSeries, Val};
+use crate::series::labels::METRIC_NAME;
+use crate::series::Labels;
+use promql_parser::parser::{Call, Expr};
+
+/// Neumaier-improved Kahan summation step, as Prometheus's `kahanSumInc`.
+pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// Strips parentheses, as Prometheus does when looking at a function's argument.
+pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unwrap_parens(&p.expr),
+        other => other,
+    }
+}
+
+pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSeries>, EvalError> {
+    match ev.eval(e, ts)? {
+        Val::Vector(v) => Ok(v),
+        other => Err(qerr(format!("expected instant vector argument, got {}", other.type_name()))),
+    }
+}
+
+pub(crate) fn arg_scalar(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<f64>, EvalError> {
+    match ev.eval(e, ts)? {
+        Val::Scalar(v) => Ok(v),
+        other => Err(qerr(format!("expected scalar argument, got {}", other.type_name()))),
+    }
+}
+
+pub(crate) fn arg_string(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<String, EvalError> {
+    match ev.eval(e, ts)? {
+        Val::Str(s) => Ok(s),
+        other => Err(qerr(format!("expected string argument, got {}", other.type_name()))),
+    }
+}
+
+pub(crate) fn arg_range(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<RangeArg, EvalError> {
+    match ev.eval(e, ts)? {
+        Val::Range(r) => Ok(r),
+        other => Err(qerr(format!("expected range vector argument, got {}", other.type_name()))),
+    }
+}
+
+/// Marks a series' name for removal (delayed) or removes it now.
+pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
+    if ev.opts.delayed_name_removal {
+        s.drop_name = true;
+    } else {
+        s.labels = s.labels.without_name();
+    }
+}
+
+/// Applies `f` to every present value; the result drops the metric name.
+pub(crate) fn map_values(ev: &Ev, mut v: Vec<StepSeries>, f: impl Fn(f64) -> f64) -> Vec<StepSeries> {
+    for s in &mut v {
+        for x in s.vals.iter_mut().flatten() {
+            *x = f(*x);
+        }
+        drop_name(ev, s);
+    }
+    v
+}
+
+/// Runs a window function over each series and step of a range argument.
+pub(crate) fn map_windows(
+    ev: &Ev,
+    ra: &RangeArg,
+    keep_name: bool,
+    mut f: impl FnMut(&[(i64, f64)], usize) -> Option<f64>,
+) -> Vec<StepSeries> {
+    let mut out = Vec::with_capacity(ra.series.len());
+    for s in &ra.series {
+        let vals: Vec<Option<f64>> = s
+            .win
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| if a < b { f(&s.samples[a..b], i) } else { None })
+            .collect();
+        if vals.iter().any(Option::is_some) {
+            let mut st = StepSeries { labels: s.labels.clone(), drop_name: s.drop_name, vals };
+            if !keep_name {
+                drop_name(ev, &mut st);
+            }
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// Labels `absent()`/`absent_over_time()` give their output: the selector's equality matchers, except
+/// the metric name and any label constrained more than once.
+fn absent_labels(e: &Expr) -> Labels {
+    let vs = match unwrap_parens(e) {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vs,
+        _ => return Labels::empty(),
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut dup: Vec<String> = Vec::new();
+    for m in &vs.matchers.matchers {
+        if m.name == METRIC_NAME {
+            continue;
+        }
+        if pairs.iter().any(|(k, _)| *k == m.name) || dup.contains(&m.name) {
+            pairs.retain(|(k, _)| *k != m.name);
+            dup.push(m.name.clone());
+            continue;
+        }
+        if matches!(m.op, promql_parser::label::MatchOp::Equal) {
+            pairs.push((m.name.clone(), m.value.clone()));
+        } else {
+            dup.push(m.name.clone());
+        }
+    }
+    Labels::from_pairs(pairs)
+}
+
+pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalError> {
+    let name = c.func.name;
+    let args: Vec<&Expr> = c.args.args.iter().map(|b| &**b).collect();
+    let n = ts.len();
+    let arg = |i: usize| -> Result<&Expr, EvalError> {
+        args.get(i).copied().ok_or_else(|| qerr(format!("missing argument {} to {name}", i + 1)))
+    };
+    match name {
+        "time" => Ok(Val::Scalar(ts.iter().map(|&t| t as f64 / 1000.0).collect())),
+        "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; n])),
+        // Query shape, in seconds: an instant query has step 0 and range 0.
+        "step" => Ok(Val::Scalar(vec![ev.step as f64 / 1000.0; n])),
+        "range" => Ok(Val::Scalar(vec![(ev.end - ev.start) as f64 / 1000.0; n])),
+        "start" => Ok(Val::Scalar(vec![ev.start as f64 / 1000.0; n])),
+        "end" => Ok(Val::Scalar(vec![ev.end as f64 / 1000.0; n])),
+        "min_of" | "max_of" => {
+            let a = arg_scalar(ev, arg(0)?, ts)?;
+            let b = arg_scalar(ev, arg(1)?, ts)?;
+            let f = if name == "min_of" { math::go_min } else { math::go_max };
+            Ok(Val::Scalar(a.iter().zip(&b).map(|(&x, &y)| f(x, y)).collect()))
+        }
+        "vector" => {
+            let s = arg_scalar(ev, arg(0)?, ts)?;
+            Ok(Val::Vector(vec![StepSeries { labels: Labels::empty(), drop_name: false, vals: s.into_iter().map(Some).collect() }]))
+        }
+        "scalar" => {
+            let v = arg_vector(ev, arg(0)?, ts)?;
+            let mut out = vec![f64::NAN; n];
+            for (i, o) in out.iter_mut().enumerate() {
+                let mut present = v.iter().filter_map(|s| s.vals[i]);
+                if let (Some(x), None) = (present.next(), present.next()) {
+                    *o = x;
+                }
+            }
+            Ok(Val::Scalar(out))
+        }
+        "timestamp" => {
+            let inner = unwrap_parens(arg(0)?);
+            let mut v = if let Expr::VectorSelector(vs) = inner {
+                let (mut v, tss) = ev.eval_vector_selector(vs, ts, true)?;
+                for (s, t) in v.iter_mut().zip(tss) {
+                    for (x, st) in s.vals.iter_mut().zip(t) {
+                        if x.is_some() {
+                            *x = Some(st as f64 / 1000.0);
+                        }
+                    }
+                }
+                v
+            } else {
+                let mut v = arg_vector(ev, inner, ts)?;
+                for s in &mut v {
+                    for (x, &t) in s.vals.iter_mut().zip(ts) {
+                        if x.is_some() {
+                            *x = Some(t as f64 / 1000.0);
+                        }
+                    }
+                }
+                v
+            };
+            for s in &mut v {
+                drop_name(ev, s);
+            }
+            Ok(Val::Vector(v))
+        }
+        "absent" => {
+            let a = arg(0)?;
+            let v = arg_vector(ev, a, ts)?;
+            let vals: Vec<Option<f64>> = (0..n).map(|i| if v.iter().any(|s| s.vals[i].is_some()) { None } else { Some(1.0) }).collect();
+            Ok(Val::Vector(absent_out(absent_labels(a), vals)))
+        }
+        "absent_over_time" => {
+            let a = arg(0)?;
+            let r = arg_range(ev, a, ts)?;
+            let vals: Vec<Option<f64>> = (0..n)
+                .map(|i| if r.series.iter().any(|s| s.win[i].0 < s.win[i].1) { None } else { Some(1.0) })
+                .collect();
+            Ok(Val::Vector(absent_out(absent_labels(a), vals)))
+        }
+        "label_replace" | "label_join" => labels::eval(ev, name, &args, ts),
+        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => labels::sort(ev, name, &args, ts),
+        "histogram_quantile" | "histogram_fraction" | "histogram_quantiles" => histogram::eval(ev, name, &args, ts),
+        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
+            // These read native histograms only; float series give no output.
+            let _ = arg_vector(ev, arg(0)?, ts)?;
+            Ok(Val::Vector(Vec::new()))
+        }
+        "round" | "clamp" | "clamp_min" | "clamp_max" => math::eval_param(ev, name, &args, ts),
+        "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month" | "month" | "year" => {
+            time::eval(ev, name, &args, ts)
+        }
+        "rate" | "increase" | "delta" | "irate" | "idelta" => rate::eval(ev, name, arg(0)?, ts),
+        _ => {
+            if let Some(f) = math::unary(name) {
+                let v = arg_vector(ev, arg(0)?, ts)?;
+                return Ok(Val::Vector(map_values(ev, v, f)));
+            }
+            over_time::eval(ev, name, &args, ts)
+        }
+    }
+}
+
+fn absent_out(labels: Labels, vals: Vec<Option<f64>>) -> Vec<StepSeries> {
+    if vals.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    vec![StepSeries { labels, drop_name: false, vals }]
+}

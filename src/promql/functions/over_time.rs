@@ -1,0 +1,180 @@
+//! `<aggregation>_over_time` functions and the other window functions: `changes`, `resets`, `deriv`,
+//! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
+
+use super::{arg_range, arg_scalar, kahan_sum_inc, map_windows, EvalError, Ev, Val};
+use crate::promql::aggregate::{prom_mean, quantile};
+use crate::promql::engine::qerr;
+use crate::promql::value::format_value;
+use promql_parser::parser::Expr;
+
+/// Prometheus's `linearRegression` (Kahan sums, x relative to `intercept_t`).
+pub(crate) fn linear_regression(s: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let init_y = s[0].1;
+    let mut const_y = true;
+    for (i, &(t, v)) in s.iter().enumerate() {
+        if const_y && i > 0 && v != init_y {
+            const_y = false;
+        }
+        n += 1.0;
+        let x = (t - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_sum_inc(x, sx, cx);
+        (sy, cy) = kahan_sum_inc(v, sy, cy);
+        (sxy, cxy) = kahan_sum_inc(x * v, sxy, cxy);
+        (sx2, cx2) = kahan_sum_inc(x * x, sx2, cx2);
+    }
+    if const_y {
+        if init_y.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init_y);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    let intercept = sy / n - slope * sx / n;
+    (slope, intercept)
+}
+
+fn stdvar(w: &[(i64, f64)]) -> f64 {
+    let (mut count, mut mean, mut cmean, mut aux, mut caux) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(_, f) in w {
+        count += 1.0;
+        let delta = f - (mean + cmean);
+        (mean, cmean) = kahan_sum_inc(delta / count, mean, cmean);
+        (aux, caux) = kahan_sum_inc(delta * (f - (mean + cmean)), aux, caux);
+    }
+    (aux + caux) / count
+}
+
+fn extreme(w: &[(i64, f64)], max: bool) -> (i64, f64) {
+    let mut best = w[0];
+    for &(t, f) in &w[1..] {
+        let better = if max { f >= best.1 } else { f <= best.1 };
+        if better || best.1.is_nan() {
+            best = (t, f);
+        }
+    }
+    best
+}
+
+pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+    let first_arg = args.first().ok_or_else(|| qerr(format!("missing argument to {name}")))?;
+    let out = match name {
+        "quantile_over_time" => {
+            let q = arg_scalar(ev, first_arg, ts)?;
+            let ra = arg_range(ev, args.get(1).ok_or_else(|| qerr("missing argument"))?, ts)?;
+            if let Some(bad) = q.iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
+                ev.warn(format!(
+                    "PromQL warning: quantile value should be between 0 and 1, got {} {}",
+                    format_value(*bad),
+                    ev.pos_of(&first_arg.to_string())
+                ));
+            }
+            let mut buf = Vec::new();
+            map_windows(ev, &ra, false, |w, i| {
+                buf.clear();
+                buf.extend(w.iter().map(|p| p.1));
+                Some(quantile(q[i], &mut buf))
+            })
+        }
+        "predict_linear" => {
+            let ra = arg_range(ev, first_arg, ts)?;
+            let d = arg_scalar(ev, args.get(1).ok_or_else(|| qerr("missing argument"))?, ts)?;
+            map_windows(ev, &ra, false, |w, i| {
+                if w.len() < 2 {
+                    return None;
+                }
+                let (slope, intercept) = linear_regression(w, ts[i]);
+                Some(slope * d[i] + intercept)
+            })
+        }
+        "double_exponential_smoothing" | "holt_winters" => {
+            let ra = arg_range(ev, first_arg, ts)?;
+            let sf = arg_scalar(ev, args.get(1).ok_or_else(|| qerr("missing argument"))?, ts)?;
+            let tf = arg_scalar(ev, args.get(2).ok_or_else(|| qerr("missing argument"))?, ts)?;
+            for (&s, &t) in sf.iter().zip(&tf) {
+                if !(s > 0.0 && s < 1.0) {
+                    return Err(qerr(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {s}")));
+                }
+                if !(t > 0.0 && t < 1.0) {
+                    return Err(qerr(format!("invalid trend factor. Expected: 0 < tf < 1, got: {t}")));
+                }
+            }
+            map_windows(ev, &ra, false, |w, i| {
+                if w.len() < 2 {
+                    return None;
+                }
+                let (sf, tf) = (sf[i], tf[i]);
+                let (mut s0, mut s1) = (0.0, w[0].1);
+                let mut b = w[1].1 - w[0].1;
+                for (j, &(_, v)) in w.iter().enumerate().skip(1) {
+                    let x = sf * v;
+                    if j > 1 {
+                        b = tf * (s1 - s0) + (1.0 - tf) * b;
+                    }
+                    let y = (1.0 - sf) * (s1 + b);
+                    s0 = s1;
+                    s1 = x + y;
+                }
+                Some(s1)
+            })
+        }
+        _ => {
+            let ra = arg_range(ev, first_arg, ts)?;
+            let keep_name = matches!(name, "last_over_time" | "first_over_time");
+            let f: fn(&[(i64, f64)]) -> Option<f64> = match name {
+                "avg_over_time" => |w| Some(prom_mean(w.iter().map(|p| p.1))),
+                "sum_over_time" => |w| {
+                    let (mut s, mut c) = (0.0, 0.0);
+                    for p in w {
+                        (s, c) = kahan_sum_inc(p.1, s, c);
+                    }
+                    Some(s + c)
+                },
+                "count_over_time" => |w| Some(w.len() as f64),
+                "min_over_time" => |w| Some(extreme(w, false).1),
+                "max_over_time" => |w| Some(extreme(w, true).1),
+                "last_over_time" => |w| w.last().map(|p| p.1),
+                "first_over_time" => |w| w.first().map(|p| p.1),
+                "ts_of_last_over_time" => |w| w.last().map(|p| p.0 as f64 / 1000.0),
+                "ts_of_first_over_time" => |w| w.first().map(|p| p.0 as f64 / 1000.0),
+                "ts_of_max_over_time" => |w| Some(extreme(w, true).0 as f64 / 1000.0),
+                "ts_of_min_over_time" => |w| Some(extreme(w, false).0 as f64 / 1000.0),
+                "present_over_time" => |_| Some(1.0),
+                "stdvar_over_time" => |w| Some(stdvar(w)),
+                "stddev_over_time" => |w| Some(stdvar(w).sqrt()),
+                "mad_over_time" => |w| {
+                    if w.iter().any(|p| p.1.is_nan()) {
+                        return Some(f64::NAN);
+                    }
+                    let mut v: Vec<f64> = w.iter().map(|p| p.1).collect();
+                    let med = quantile(0.5, &mut v);
+                    let mut dev: Vec<f64> = w.iter().map(|p| (p.1 - med).abs()).collect();
+                    Some(quantile(0.5, &mut dev))
+                },
+                "changes" => |w| {
+                    let mut c = 0.0;
+                    for p in w.windows(2) {
+                        let (a, b) = (p[0].1, p[1].1);
+                        if !(a == b || (a.is_nan() && b.is_nan())) {
+                            c += 1.0;
+                        }
+                    }
+                    Some(c)
+                },
+                "resets" => |w| Some(w.windows(2).filter(|p| p[1].1 < p[0].1).count() as f64),
+                "deriv" => |w| {
+                    if w.len() < 2 {
+                        return None;
+                    }
+                    Some(linear_regression(w, w[0].0).0)
+                },
+                other => return Err(EvalError::Unsupported(format!("function {other}"))),
+            };
+            map_windows(ev, &ra, keep_name, |w, _| f(w))
+        }
+    };
+    Ok(Val::Vector(out))
+}

@@ -1,0 +1,646 @@
+//! Runner for Prometheus's PromQL engine test scripts (the `.test` format: `load`, `clear`, `eval instant`,
+//! `eval range`, `expect ...` lines). Each eval is one case that passes, fails with a reason, or is
+//! skipped with a named reason (native histograms, start timestamps, syntax promql-parser cannot read).
+//! An instant eval is also run as a one-step range query and must give the same answer.
+
+use super::engine::{Engine, EngineOptions, EvalError};
+use super::parse::ParseError;
+use super::value::{format_value, Value};
+use crate::load::duration::parse_duration;
+use crate::series::notation::{parse_number, parse_series_descriptor_prefix, parse_series_line, SeqValue};
+use crate::series::store::stale_nan;
+use crate::series::{Labels, Store};
+use regex::Regex;
+use super::engine::selector_matchers;
+use super::parse::Expr;
+use crate::series::labels::METRIC_NAME;
+use promql_parser::parser::VectorSelector;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "passed",
+            CaseStatus::Failed => "failed",
+            CaseStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// The outcome of one eval command.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// 1-based line of the eval command.
+    pub line: usize,
+    pub expr: String,
+    pub status: CaseStatus,
+    /// Why it failed or was skipped; empty when it passed.
+    pub message: String,
+}
+
+
+#[derive(Clone, Debug)]
+enum Query {
+    Instant(i64),
+    Range { start: i64, end: i64, step: i64 },
+}
+
+#[derive(Clone, Debug)]
+enum MsgCheck {
+    Any,
+    Exact(String),
+    Regex(String),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Expect {
+    fail: Option<MsgCheck>,
+    warn: Vec<MsgCheck>,
+    info: Vec<MsgCheck>,
+    no_warn: bool,
+    no_info: bool,
+    ordered: bool,
+    string: Option<String>,
+    scalar: Option<f64>,
+    /// Expected series: labels and per-step values (`None` = no point).
+    series: Vec<(Labels, Vec<Option<f64>>)>,
+    range_vector: Option<(i64, i64, i64)>,
+    skip: Option<String>,
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Ok(ms) = parse_duration(s) {
+        return Ok(ms);
+    }
+    if let Some(stripped) = s.strip_prefix('-') {
+        if let Ok(ms) = parse_duration(stripped) {
+            return Ok(-ms);
+        }
+    }
+    s.parse::<f64>().map(|f| (f * 1000.0).round() as i64).map_err(|_| format!("invalid time {s:?}"))
+}
+
+fn parse_msg_check(rest: &str) -> MsgCheck {
+    let rest = rest.trim();
+    if let Some(m) = rest.strip_prefix("msg:") {
+        MsgCheck::Exact(m.trim().to_string())
+    } else if let Some(r) = rest.strip_prefix("regex:") {
+        MsgCheck::Regex(r.trim().to_string())
+    } else {
+        MsgCheck::Any
+    }
+}
+
+fn check_msg(c: &MsgCheck, msg: &str) -> bool {
+    match c {
+        MsgCheck::Any => true,
+        MsgCheck::Exact(m) => m == msg,
+        MsgCheck::Regex(r) => Regex::new(r).map(|re| re.is_match(msg)).unwrap_or(false),
+    }
+}
+
+/// Relative comparison the engine tests use.
+pub fn floats_equal(a: f64, b: f64) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    if a == 0.0 || b == 0.0 || a.is_infinite() || b.is_infinite() {
+        return false;
+    }
+    ((a - b).abs() / (a.abs() + b.abs())) < 1e-6
+}
+
+struct Runner {
+    engine: Engine,
+    store: Store,
+    /// Series that carry native histogram samples in the fixture (their samples are not loaded; a query
+    /// whose selectors match one of them is skipped).
+    histograms: Store,
+    results: Vec<CaseResult>,
+}
+
+/// Runs one script's text and returns one result per eval command.
+pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
+    let mut r = Runner {
+        engine: Engine::new(opts),
+        store: Store::new(),
+        histograms: Store::new(),
+        results: Vec::new(),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim();
+        if line.is_empty() || line.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        // A block runs to the next blank line; comment lines inside are skipped.
+        let start = i;
+        let mut j = i + 1;
+        let mut body: Vec<(usize, &str)> = Vec::new();
+        let word = line.split_whitespace().next().unwrap_or("");
+        while j < lines.len() && !lines[j].trim().is_empty() && word != "clear" {
+            let l = lines[j].trim();
+            let w = l.split_whitespace().next().unwrap_or("");
+            if w == "clear" || w == "load" || w == "load_with_nhcb" || w.starts_with("eval") {
+                break;
+            }
+            if !l.starts_with('#') {
+                body.push((j + 1, l));
+            }
+            j += 1;
+        }
+        i = j;
+        match word {
+            "clear" => {
+                r.store.clear();
+                r.histograms.clear();
+            }
+            "load" | "load_with_nhcb" => {
+                let interval = line.split_whitespace().nth(1).and_then(|d| parse_duration(d).ok()).unwrap_or(60_000);
+                r.load(&body, interval, word == "load_with_nhcb");
+            }
+            w if w.starts_with("eval") => r.eval(start + 1, line, &body),
+            _ => {
+                r.results.push(CaseResult {
+                    line: start + 1,
+                    expr: line.to_string(),
+                    status: CaseStatus::Failed,
+                    message: format!("unknown command {word:?}"),
+                });
+            }
+        }
+    }
+    r.results
+}
+
+impl Runner {
+    fn load(&mut self, body: &[(usize, &str)], interval: i64, nhcb: bool) {
+        for &(_, l) in body {
+            let owned;
+            let mut l = l;
+            if l.contains("{{") {
+                // Float samples of a mixed series are loaded; histogram samples become gaps and the
+                // series is remembered so failures over it are attributed to native histograms.
+                if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
+                    self.histograms.append(&labels, 0, 0.0);
+                }
+                owned = blank_histograms(l);
+                l = &owned;
+            }
+            if nhcb {
+                // The classic series stay; the custom-bucket native histogram gets the family's base name.
+                if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
+                    if let Some(n) = labels.name() {
+                        for suf in ["_bucket", "_sum", "_count"] {
+                            if let Some(base) = n.strip_suffix(suf) {
+                                let h = labels.remove("le").set(METRIC_NAME, base);
+                                self.histograms.append(&h, 0, 0.0);
+                            }
+                        }
+                    }
+                }
+            }
+            let Ok((labels, vals)) = parse_series_line(l) else {
+                // Start-timestamp lines (`metric@st ...`) and anything else unreadable are ignored here;
+                // evals over such data are reported when they run.
+                continue;
+            };
+            let id = self.store.series_id(&labels);
+            for (k, v) in vals.into_iter().enumerate() {
+                let t = k as i64 * interval;
+                match v {
+                    SeqValue::Float(f) => self.store.append_id(id, t, f),
+                    SeqValue::Stale => self.store.append_id(id, t, stale_nan()),
+                    SeqValue::Missing => {}
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, line: usize, expr: &str, status: CaseStatus, message: String) {
+        self.results.push(CaseResult { line, expr: expr.to_string(), status, message });
+    }
+
+    fn eval(&mut self, line_no: usize, line: &str, body: &[(usize, &str)]) {
+        let (query, expr, mut ex) = match parse_eval_line(line) {
+            Ok(x) => x,
+            Err(e) => {
+                self.push(line_no, line, CaseStatus::Failed, e);
+                return;
+            }
+        };
+        for &(_, l) in body {
+            if let Err(e) = parse_expect_line(l, &query, &mut ex) {
+                self.push(line_no, &expr, CaseStatus::Failed, e);
+                return;
+            }
+        }
+        if let Some(reason) = ex.skip.clone() {
+            self.push(line_no, &expr, CaseStatus::Skipped, reason);
+            return;
+        }
+        // Histogram samples are not loaded. A case over such data that still passes counts as passed;
+        // one that fails is attributed to the missing native histogram support and skipped.
+        let (status, msg) = match self.check(&query, &expr, &ex) {
+            Ok(()) => (CaseStatus::Passed, String::new()),
+            Err(Outcome::Skip(m)) => (CaseStatus::Skipped, m),
+            Err(Outcome::Fail(m)) => match self.histogram_match(&expr) {
+                Some(l) => (CaseStatus::Skipped, format!("needs native histograms (selector matches histogram series {l}); without them: {m}")),
+                None => (CaseStatus::Failed, m),
+            },
+        };
+        self.push(line_no, &expr, status, msg);
+    }
+
+    /// The first native-histogram series any selector of `expr` matches.
+    fn histogram_match(&self, expr: &str) -> Option<Labels> {
+        if self.histograms.is_empty() {
+            return None;
+        }
+        let e = super::parse(expr).ok()?;
+        let mut sels = Vec::new();
+        collect_selectors(&e, &mut sels);
+        for vs in sels {
+            for group in selector_matchers(vs).ok()? {
+                if let Some(&id) = self.histograms.select(&group).first() {
+                    return self.histograms.get(id).map(|s| s.labels.clone());
+                }
+            }
+        }
+        None
+    }
+
+    fn run_query(&self, query: &Query, expr: &str) -> Result<super::value::QueryResult, EvalError> {
+        match *query {
+            Query::Instant(t) => self.engine.instant_query(&self.store, expr, t),
+            Query::Range { start, end, step } => self.engine.range_query(&self.store, expr, start, end, step),
+        }
+    }
+
+    fn check(&self, query: &Query, expr: &str, ex: &Expect) -> Result<(), Outcome> {
+        let res = self.run_query(query, expr);
+        let res = match (res, &ex.fail) {
+            (Err(e), Some(c)) => {
+                let msg = e.to_string();
+                return if check_msg(c, &msg) {
+                    Ok(())
+                } else {
+                    Err(Outcome::Fail(format!("expected error {c:?}, got {msg:?}")))
+                };
+            }
+            (Err(EvalError::Parse(ParseError::Unsupported(m))), None) | (Err(EvalError::Parse(ParseError::Invalid(m))), None) => {
+                return Err(Outcome::Skip(format!("promql-parser 0.11 cannot parse this query: {m}")));
+            }
+            (Err(EvalError::Unsupported(m)), None) => return Err(Outcome::Skip(format!("unsupported: {m}"))),
+            (Err(e), None) => return Err(Outcome::Fail(format!("unexpected error: {e}"))),
+            (Ok(_), Some(_)) => return Err(Outcome::Fail("expected the query to fail, it succeeded".into())),
+            (Ok(r), None) => r,
+        };
+        check_annotations("warn", &ex.warn, ex.no_warn, &res.warnings)?;
+        check_annotations("info", &ex.info, ex.no_info, &res.infos)?;
+        compare(&res.value, query, ex)?;
+        // The reference runner also runs an instant query as a one-step range query.
+        if let Query::Instant(t) = *query {
+            if matches!(res.value, Value::Vector(_) | Value::Scalar { .. }) {
+                // step() and range() describe the query's shape, which differs by construction here.
+                if expr.contains("step()") || expr.contains("range()") {
+                    return Ok(());
+                }
+                let rr = self
+                    .engine
+                    .range_query(&self.store, expr, t, t, 60_000)
+                    .map_err(|e| Outcome::Fail(format!("as a one-step range query: unexpected error: {e}")))?;
+                let as_vec = matrix_at(&rr.value, t);
+                let orig = vector_points(&res.value);
+                if !same_points(&as_vec, &orig) {
+                    return Err(Outcome::Fail(format!(
+                        "as a one-step range query: got {} but the instant query got {}",
+                        show_points(&as_vec),
+                        show_points(&orig)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replaces native histogram samples (`{{..}}`, `{{..}}xN`, `{{..}}+{{..}}xN`) with the same number of gaps.
+fn blank_histograms(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let mut r = &rest[start..];
+        // One histogram literal, possibly `+` another.
+        loop {
+            match r.find("}}") {
+                Some(end) => r = &r[end + 2..],
+                None => {
+                    r = "";
+                    break;
+                }
+            }
+            if let Some(next) = r.strip_prefix('+').or_else(|| r.strip_prefix('-')) {
+                if next.starts_with("{{") {
+                    r = next;
+                    continue;
+                }
+            }
+            break;
+        }
+        let mut count = 1u64;
+        if let Some(after) = r.strip_prefix('x') {
+            let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if let Ok(n) = digits.parse::<u64>() {
+                count = n + 1;
+                r = &after[digits.len()..];
+            }
+        }
+        out.push_str(&format!("_x{count}"));
+        rest = r;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every vector selector in `e` (those inside range selectors and subqueries too).
+pub(crate) fn collect_selectors<'e>(e: &'e Expr, out: &mut Vec<&'e VectorSelector>) {
+    match e {
+        Expr::VectorSelector(vs) => out.push(vs),
+        Expr::MatrixSelector(ms) => out.push(&ms.vs),
+        Expr::Aggregate(a) => {
+            collect_selectors(&a.expr, out);
+            if let Some(p) = &a.param {
+                collect_selectors(p, out);
+            }
+        }
+        Expr::Unary(u) => collect_selectors(&u.expr, out),
+        Expr::Binary(b) => {
+            collect_selectors(&b.lhs, out);
+            collect_selectors(&b.rhs, out);
+        }
+        Expr::Paren(p) => collect_selectors(&p.expr, out),
+        Expr::Subquery(s) => collect_selectors(&s.expr, out),
+        Expr::Call(c) => {
+            for a in &c.args.args {
+                collect_selectors(a, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+enum Outcome {
+    Fail(String),
+    Skip(String),
+}
+
+fn check_annotations(kind: &str, checks: &[MsgCheck], none: bool, got: &[String]) -> Result<(), Outcome> {
+    if none && !got.is_empty() {
+        return Err(Outcome::Fail(format!("expected no {kind} annotations, got {got:?}")));
+    }
+    if checks.is_empty() {
+        return Ok(());
+    }
+    if got.is_empty() {
+        return Err(Outcome::Fail(format!("expected {kind} annotations, got none")));
+    }
+    for g in got {
+        if !checks.iter().any(|c| check_msg(c, g)) {
+            return Err(Outcome::Fail(format!("unexpected {kind} annotation {g:?}")));
+        }
+    }
+    for c in checks {
+        if !got.iter().any(|g| check_msg(c, g)) {
+            return Err(Outcome::Fail(format!("expected {kind} annotation {c:?}, got {got:?}")));
+        }
+    }
+    Ok(())
+}
+
+fn parse_eval_line(line: &str) -> Result<(Query, String, Expect), String> {
+    let mut ex = Expect::default();
+    let (cmd, rest) = line.split_once(char::is_whitespace).ok_or("eval without a query")?;
+    match cmd {
+        "eval" => {}
+        "eval_fail" => ex.fail = Some(MsgCheck::Any),
+        "eval_warn" => ex.warn.push(MsgCheck::Any),
+        "eval_info" => ex.info.push(MsgCheck::Any),
+        "eval_ordered" => ex.ordered = true,
+        other => return Err(format!("unknown command {other:?}")),
+    }
+    let rest = rest.trim_start();
+    if let Some(r) = rest.strip_prefix("instant") {
+        let r = r.trim_start();
+        let r = r.strip_prefix("at").ok_or("expected \"at\"")?.trim_start();
+        let (t, expr) = r.split_once(char::is_whitespace).ok_or("missing query")?;
+        Ok((Query::Instant(parse_time(t)?), expr.trim().to_string(), ex))
+    } else if let Some(r) = rest.strip_prefix("range") {
+        let r = r.trim_start().strip_prefix("from").ok_or("expected \"from\"")?.trim_start();
+        let (from, r) = r.split_once(" to ").ok_or("expected \"to\"")?;
+        let (to, r) = r.trim_start().split_once(" step ").ok_or("expected \"step\"")?;
+        let (step, expr) = r.trim_start().split_once(char::is_whitespace).ok_or("missing query")?;
+        let q = Query::Range { start: parse_time(from)?, end: parse_time(to)?, step: parse_time(step)? };
+        Ok((q, expr.trim().to_string(), ex))
+    } else {
+        Err(format!("cannot read eval line {line:?}"))
+    }
+}
+
+fn steps_of(q: &Query) -> usize {
+    match *q {
+        Query::Instant(_) => 1,
+        Query::Range { start, end, step } if step > 0 && end >= start => ((end - start) / step) as usize + 1,
+        _ => 0,
+    }
+}
+
+fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> {
+    if let Some(rest) = l.strip_prefix("expect ") {
+        let rest = rest.trim();
+        let (word, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        match word {
+            "fail" => ex.fail = Some(parse_msg_check(tail)),
+            "warn" => ex.warn.push(parse_msg_check(tail)),
+            "info" => ex.info.push(parse_msg_check(tail)),
+            "no_warn" => ex.no_warn = true,
+            "no_info" => ex.no_info = true,
+            "ordered" => ex.ordered = true,
+            "string" => {
+                let t = tail.trim();
+                let s = t
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .or_else(|| t.strip_prefix('`').and_then(|t| t.strip_suffix('`')))
+                    .unwrap_or(t);
+                ex.string = Some(s.replace("\\\"", "\"").replace("\\\\", "\\"));
+            }
+            "range" => {
+                // expect range vector from <t> to <t> step <d>
+                let t = tail.trim().strip_prefix("vector").ok_or("expected \"range vector\"")?.trim();
+                let t = t.strip_prefix("from").ok_or("expected \"from\"")?.trim();
+                let (a, t) = t.split_once(" to ").ok_or("expected \"to\"")?;
+                let (b, c) = t.split_once(" step ").ok_or("expected \"step\"")?;
+                ex.range_vector = Some((parse_time(a)?, parse_time(b)?, parse_time(c)?));
+            }
+            other => return Err(format!("unknown expectation {other:?}")),
+        }
+        return Ok(());
+    }
+    if l.contains("{{") {
+        ex.skip = Some("expects native histogram values".into());
+        return Ok(());
+    }
+    if let Some(v) = parse_number(l) {
+        ex.scalar = Some(v);
+        return Ok(());
+    }
+    let (labels, vals) = parse_series_line(l).map_err(|e| format!("cannot read expected series {l:?}: {e}"))?;
+    let n = match (ex.range_vector, q) {
+        (Some((a, b, c)), _) if c > 0 => ((b - a) / c) as usize + 1,
+        _ => steps_of(q),
+    };
+    let mut v: Vec<Option<f64>> = vals
+        .into_iter()
+        .map(|x| match x {
+            SeqValue::Float(f) => Some(f),
+            SeqValue::Stale => Some(stale_nan()),
+            SeqValue::Missing => None,
+        })
+        .collect();
+    if v.len() < n {
+        v.resize(n, None);
+    }
+    ex.series.push((labels, v));
+    Ok(())
+}
+
+type Points = Vec<(Labels, f64)>;
+
+fn vector_points(v: &Value) -> Points {
+    match v {
+        Value::Vector(s) => s.iter().map(|s| (s.labels.clone(), s.v)).collect(),
+        Value::Scalar { v, .. } => vec![(Labels::empty(), *v)],
+        _ => Vec::new(),
+    }
+}
+
+fn matrix_at(v: &Value, t: i64) -> Points {
+    match v {
+        Value::Matrix(m) => m
+            .iter()
+            .filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (s.labels.clone(), p.1)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn same_points(a: &Points, b: &Points) -> bool {
+    a.len() == b.len() && a.iter().all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && floats_equal(*v, *v2)))
+}
+
+fn show_points(p: &Points) -> String {
+    let parts: Vec<String> = p.iter().map(|(l, v)| format!("{l} {}", format_value(*v))).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
+    let fail = |m: String| Err(Outcome::Fail(m));
+    if let Some(s) = &ex.string {
+        return match v {
+            Value::String { s: got, .. } if got == s => Ok(()),
+            other => fail(format!("expected string {s:?}, got {other:?}")),
+        };
+    }
+    if let Some(x) = ex.scalar {
+        return match v {
+            Value::Scalar { v, .. } if floats_equal(*v, x) => Ok(()),
+            Value::Scalar { v, .. } => fail(format!("expected scalar {}, got {}", format_value(x), format_value(*v))),
+            other => fail(format!("expected scalar {}, got {}", format_value(x), other.type_name())),
+        };
+    }
+    match v {
+        Value::Scalar { v, .. } => fail(format!("expected {} series, got scalar {}", ex.series.len(), format_value(*v))),
+        Value::String { s, .. } => fail(format!("expected series, got string {s:?}")),
+        Value::Vector(got) => {
+            if got.len() != ex.series.len() {
+                return fail(format!(
+                    "expected {} samples, got {}: {}",
+                    ex.series.len(),
+                    got.len(),
+                    show_points(&vector_points(v))
+                ));
+            }
+            for (k, (l, vals)) in ex.series.iter().enumerate() {
+                let want = vals.first().copied().flatten();
+                let found = if ex.ordered { got.get(k).filter(|s| &s.labels == l) } else { got.iter().find(|s| &s.labels == l) };
+                match (found, want) {
+                    (Some(s), Some(w)) if floats_equal(s.v, w) => {}
+                    (Some(s), Some(w)) => return fail(format!("{l}: expected {}, got {}", format_value(w), format_value(s.v))),
+                    (None, _) if ex.ordered => return fail(format!("expected {l} at position {k}: {}", show_points(&vector_points(v)))),
+                    (None, _) => return fail(format!("expected {l}, not in result {}", show_points(&vector_points(v)))),
+                    (Some(_), None) => return fail(format!("{l}: expected no value")),
+                }
+            }
+            Ok(())
+        }
+        Value::Matrix(got) => {
+            let (start, step) = match (ex.range_vector, q) {
+                (Some((a, _, c)), _) => (a, c),
+                (None, Query::Range { start, step, .. }) => (*start, *step),
+                (None, Query::Instant(_)) => return fail("got a range vector where an instant result was expected".into()),
+            };
+            let expected_nonempty: Vec<&(Labels, Vec<Option<f64>>)> = ex.series.iter().filter(|(_, v)| v.iter().any(Option::is_some)).collect();
+            if got.len() != expected_nonempty.len() {
+                let names: Vec<String> = got.iter().map(|s| s.labels.to_string()).collect();
+                return fail(format!("expected {} series, got {}: {}", expected_nonempty.len(), got.len(), names.join(", ")));
+            }
+            for (l, vals) in expected_nonempty {
+                let Some(s) = got.iter().find(|s| &s.labels == l) else {
+                    return fail(format!("expected series {l} not in result"));
+                };
+                let want: Vec<(i64, f64)> = vals.iter().enumerate().filter_map(|(k, v)| v.map(|v| (start + k as i64 * step, v))).collect();
+                let ok = want.len() == s.points.len()
+                    && want.iter().zip(&s.points).all(|(a, b)| a.0 == b.0 && floats_equal(a.1, b.1));
+                if !ok {
+                    let show = |p: &[(i64, f64)]| p.iter().map(|(t, v)| format!("{}@{}", format_value(*v), t / 1000)).collect::<Vec<_>>().join(" ");
+                    return fail(format!("{l}: expected [{}], got [{}]", show(&want), show(&s.points)));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_script() {
+        let text = "load 5m\n  x{a=\"1\"} 0+10x10\n  x{a=\"2\"} 0+20x10\n\neval instant at 10m sum(x)\n  {} 60\n\neval instant at 10m x{a=\"1\"}\n  x{a=\"1\"} 999\n\neval range from 0 to 10m step 5m x{a=\"1\"}\n  x{a=\"1\"} 0 10 20\n\neval instant at 0m foo(\n  expect fail\n";
+        let r = run_script(text, EngineOptions::default());
+        let st: Vec<CaseStatus> = r.iter().map(|c| c.status).collect();
+        assert_eq!(st, vec![CaseStatus::Passed, CaseStatus::Failed, CaseStatus::Passed, CaseStatus::Passed]);
+        assert_eq!(r[1].line, 8);
+    }
+
+    #[test]
+    fn histogram_samples_become_gaps() {
+        assert_eq!(blank_histograms("m 1 {{schema:0 sum:1}} 2"), "m 1 _x1 2");
+        assert_eq!(blank_histograms("m {{a:1}}+{{b:2}}x3 5"), "m _x4 5");
+    }
+}

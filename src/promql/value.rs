@@ -1,0 +1,63 @@
+//! Query results as callers see them: scalar, string, instant vector, range vector (matrix).
+
+use crate::series::Labels;
+
+/// One sample of an instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    /// Timestamp in ms.
+    pub t: i64,
+    pub v: f64,
+}
+
+/// One series of a matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    /// (timestamp ms, value), ascending.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Scalar { t: i64, v: f64 },
+    String { t: i64, s: String },
+    Vector(Vec<Sample>),
+    Matrix(Vec<Series>),
+}
+
+impl Value {
+    /// The Prometheus API name of the value's type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Scalar { .. } => "scalar",
+            Value::String { .. } => "string",
+            Value::Vector(_) => "vector",
+            Value::Matrix(_) => "matrix",
+        }
+    }
+}
+
+/// A query's value with the annotations Prometheus would attach, worded as Prometheus words them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryResult {
+    pub value: Value,
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+}
+
+/// Formats a float as Prometheus prints sample values (Go's `strconv.FormatFloat(f, 'f', -1, 64)` for
+/// the API, `+Inf`/`-Inf`/`NaN` spelled as Go does).
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        // Rust's shortest round-trip Display matches Go's 'f', -1 for finite values.
+        format!("{v}")
+    }
+}

@@ -1,0 +1,125 @@
+//! Fixture files that fill a [`Store`]: a promtool test file's `input_series` (YAML with optional
+//! `interval`, default 1m) or a `.test`-style `load <interval>` block. Samples start at time 0, one per
+//! interval.
+
+use super::notation::{parse_series_line, parse_series_descriptor, parse_values, SeqValue};
+use super::store::{stale_nan, Store};
+use super::Labels;
+use crate::load::duration::parse_duration;
+use crate::load::yaml::{parse_stream, Node};
+
+/// Why a fixture could not be read; `line` is 1-based.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct FixtureError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn ferr(line: usize, message: impl Into<String>) -> FixtureError {
+    FixtureError { line, message: message.into() }
+}
+
+/// Appends a value sequence to the store, one slot per interval from time 0.
+pub fn append_sequence(store: &mut Store, labels: &Labels, vals: &[SeqValue], interval_ms: i64) {
+    let id = store.series_id(labels);
+    for (i, v) in vals.iter().enumerate() {
+        let t = i as i64 * interval_ms;
+        match v {
+            SeqValue::Float(f) => store.append_id(id, t, *f),
+            SeqValue::Stale => store.append_id(id, t, stale_nan()),
+            SeqValue::Missing => {}
+        }
+    }
+}
+
+/// Reads either fixture form, deciding by content: a `load` line means the `.test` form.
+pub fn load_fixture(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    let is_test_form = text.lines().map(str::trim).any(|l| l.starts_with("load ") || l == "load");
+    if is_test_form {
+        load_block(text, store)
+    } else {
+        load_input_series(text, store)
+    }
+}
+
+/// Reads `load <interval>` blocks followed by `<series> <values>` lines.
+pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    let mut interval: Option<i64> = None;
+    for (k, raw) in text.lines().enumerate() {
+        let l = raw.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = l.strip_prefix("load") {
+            if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+                interval = Some(parse_duration(rest.trim()).map_err(|e| ferr(k + 1, e))?);
+                continue;
+            }
+        }
+        let iv = interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
+        let (labels, vals) = parse_series_line(l).map_err(|e| ferr(k + 1, e.to_string()))?;
+        append_sequence(store, &labels, &vals, iv);
+    }
+    Ok(())
+}
+
+fn node_line(n: &Node) -> usize {
+    n.pos.line as usize
+}
+
+/// Reads a promtool test file's `input_series` (the first test group's, or a top-level one).
+pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    let stream = parse_stream(text).map_err(|e| ferr(e.pos.line as usize, e.message))?;
+    let root = stream.documents.first().map(|d| &d.root).ok_or_else(|| ferr(1, "empty fixture file"))?;
+    // Accept a promtool test file (tests[0]) or a bare {interval, input_series} map.
+    let group = match root.get("tests").and_then(|t| t.as_seq()).and_then(|s| s.first()) {
+        Some(g) => g,
+        None => root,
+    };
+    let interval = match group.get("interval").or_else(|| root.get("evaluation_interval")) {
+        Some(n) => {
+            let s = n.as_str().ok_or_else(|| ferr(node_line(n), "interval must be a duration"))?;
+            parse_duration(s).map_err(|e| ferr(node_line(n), e))?
+        }
+        None => 60_000,
+    };
+    let series = group
+        .get("input_series")
+        .and_then(|s| s.as_seq())
+        .ok_or_else(|| ferr(node_line(group), "no input_series found (expected a promtool test file or a `load` block)"))?;
+    for item in series {
+        let line = node_line(item);
+        let desc = item.get("series").and_then(|n| n.as_str()).ok_or_else(|| ferr(line, "input_series item needs a \"series\" string"))?;
+        let labels = parse_series_descriptor(desc).map_err(|e| ferr(line, format!("series {desc:?}: {e}")))?;
+        let values = item.get("values").and_then(|n| n.as_str()).unwrap_or("");
+        let vals = parse_values(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
+        append_sequence(store, &labels, &vals, interval);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_series_yaml() {
+        let text = "tests:\n  - interval: 30s\n    input_series:\n      - series: 'up{job=\"a\"}'\n        values: '1 _ 3 stale'\n";
+        let mut s = Store::new();
+        load_fixture(text, &mut s).unwrap();
+        let ser = s.get(0).unwrap();
+        assert_eq!(ser.samples.len(), 3);
+        assert_eq!(ser.samples[1], (60_000, 3.0));
+        assert!(super::super::is_stale(ser.samples[2].1));
+    }
+
+    #[test]
+    fn load_block_form() {
+        let mut s = Store::new();
+        load_fixture("load 1m\n  x 0+1x2\n", &mut s).unwrap();
+        assert_eq!(s.get(0).unwrap().samples, vec![(0, 0.0), (60_000, 1.0), (120_000, 2.0)]);
+        let e = load_fixture("load 1m\n  x 1 bogus\n", &mut Store::new()).unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+}

@@ -1,0 +1,230 @@
+//! The in-memory series store: each series' samples sorted by time, and an inverted index from label
+//! pairs to series ids so a selector touches only the series it can match. Samples may be appended to new
+//! or existing series at any time (rule evaluation writes its output tick by tick between queries).
+//!
+//! Float samples only for now; native histograms would go in a second per-series vector beside `samples`.
+
+use super::labels::{FxBuild, Labels};
+use super::matcher::{MatchOp, Matcher};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Prometheus's staleness marker: a NaN with this exact bit pattern (`value.StaleNaN`).
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// The staleness marker value.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// Whether `v` is the staleness marker (not merely any NaN).
+pub fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// Series id inside one store.
+pub type SeriesId = u32;
+
+/// One stored series.
+#[derive(Clone, Debug)]
+pub struct StoredSeries {
+    pub labels: Labels,
+    /// (timestamp ms, value), strictly increasing in time.
+    pub samples: Vec<(i64, f64)>,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct Store {
+    series: Vec<StoredSeries>,
+    by_labels: HashMap<Labels, SeriesId, FxBuild>,
+    /// label name -> label value -> ids (ascending).
+    postings: HashMap<Arc<str>, HashMap<Arc<str>, Vec<SeriesId>>>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drops everything.
+    pub fn clear(&mut self) {
+        *self = Store::default();
+    }
+
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// The id of the series with exactly these labels, creating it if needed.
+    pub fn series_id(&mut self, labels: &Labels) -> SeriesId {
+        if let Some(&id) = self.by_labels.get(labels) {
+            return id;
+        }
+        let id = self.series.len() as SeriesId;
+        self.series.push(StoredSeries {
+            labels: labels.clone(),
+            samples: Vec::new(),
+        });
+        self.by_labels.insert(labels.clone(), id);
+        for (k, v) in labels.pairs() {
+            self.postings
+                .entry(k.clone())
+                .or_default()
+                .entry(v.clone())
+                .or_default()
+                .push(id);
+        }
+        id
+    }
+
+    /// Appends one sample, creating the series if needed. A sample at an existing timestamp replaces it;
+    /// an out-of-order one is inserted in place (fixtures may load the same series in several blocks).
+    pub fn append(&mut self, labels: &Labels, t: i64, v: f64) {
+        let id = self.series_id(labels);
+        self.append_id(id, t, v);
+    }
+
+    /// Appends to a series by id (see [`Store::append`]).
+    pub fn append_id(&mut self, id: SeriesId, t: i64, v: f64) {
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        match s.samples.last() {
+            None => s.samples.push((t, v)),
+            Some(&(lt, _)) if lt < t => s.samples.push((t, v)),
+            _ => match s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
+                Ok(i) => s.samples[i].1 = v,
+                Err(i) => s.samples.insert(i, (t, v)),
+            },
+        }
+    }
+
+    /// Adds a series with its samples (merged with any existing samples of the same series).
+    pub fn add_series(&mut self, labels: Labels, samples: Vec<(i64, f64)>) {
+        let id = self.series_id(&labels);
+        for (t, v) in samples {
+            self.append_id(id, t, v);
+        }
+    }
+
+    pub fn get(&self, id: SeriesId) -> Option<&StoredSeries> {
+        self.series.get(id as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &StoredSeries> {
+        self.series.iter()
+    }
+
+    /// Ids of the series matching every matcher, ascending. Uses the index for equality matchers and for
+    /// regex matchers that cannot match an empty value; the rest are checked per candidate.
+    pub fn select(&self, matchers: &[Matcher]) -> Vec<SeriesId> {
+        let mut candidates: Option<Vec<SeriesId>> = None;
+        for m in matchers {
+            if m.matches_empty() {
+                continue;
+            }
+            let ids: Vec<SeriesId> = match m.op {
+                MatchOp::Equal => self
+                    .postings
+                    .get(m.name.as_str())
+                    .and_then(|vals| vals.get(m.value.as_str()))
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => {
+                    let mut ids: Vec<SeriesId> = self
+                        .postings
+                        .get(m.name.as_str())
+                        .map(|vals| {
+                            vals.iter()
+                                .filter(|(v, _)| m.matches_value(v))
+                                .flat_map(|(_, ids)| ids.iter().copied())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    ids.sort_unstable();
+                    ids
+                }
+            };
+            candidates = Some(match candidates {
+                None => ids,
+                Some(prev) => intersect(&prev, &ids),
+            });
+            if candidates.as_ref().is_some_and(|c| c.is_empty()) {
+                return Vec::new();
+            }
+        }
+        let base: Vec<SeriesId> = candidates.unwrap_or_else(|| (0..self.series.len() as SeriesId).collect());
+        base.into_iter()
+            .filter(|&id| {
+                let l = &self.series[id as usize].labels;
+                matchers.iter().all(|m| m.matches(l))
+            })
+            .collect()
+    }
+}
+
+fn intersect(a: &[SeriesId], b: &[SeriesId]) -> Vec<SeriesId> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(p: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(p.iter().copied())
+    }
+
+    #[test]
+    fn stale_marker_bits() {
+        assert!(is_stale(stale_nan()));
+        assert!(!is_stale(f64::NAN));
+    }
+
+    #[test]
+    fn select_uses_all_matchers() {
+        let mut s = Store::new();
+        s.add_series(l(&[("__name__", "up"), ("job", "a")]), vec![(0, 1.0)]);
+        s.add_series(l(&[("__name__", "up"), ("job", "b")]), vec![(0, 2.0)]);
+        s.add_series(l(&[("__name__", "down")]), vec![(0, 3.0)]);
+        let m = |op, n, v| Matcher::new(op, n, v).unwrap();
+        assert_eq!(s.select(&[m(MatchOp::Equal, "__name__", "up")]), vec![0, 1]);
+        assert_eq!(
+            s.select(&[m(MatchOp::Equal, "__name__", "up"), m(MatchOp::NotEqual, "job", "a")]),
+            vec![1]
+        );
+        assert_eq!(s.select(&[m(MatchOp::Re, "job", "a|b")]), vec![0, 1]);
+        assert_eq!(s.select(&[m(MatchOp::Equal, "job", "")]), vec![2]);
+    }
+
+    #[test]
+    fn append_after_reads_and_out_of_order() {
+        let mut s = Store::new();
+        let a = l(&[("__name__", "x")]);
+        s.append(&a, 10, 1.0);
+        assert_eq!(s.select(&[]).len(), 1);
+        s.append(&a, 30, 3.0);
+        s.append(&a, 20, 2.0);
+        s.append(&a, 30, 4.0);
+        assert_eq!(s.get(0).unwrap().samples, vec![(10, 1.0), (20, 2.0), (30, 4.0)]);
+        s.append(&l(&[("__name__", "y")]), 5, 1.0);
+        assert_eq!(s.len(), 2);
+    }
+}

@@ -1,0 +1,82 @@
+//! Drives `ruletest eval` end to end over fixtures written to a temporary directory.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+
+fn fixture(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    fs::write(&p, text).unwrap();
+    (dir, p)
+}
+
+const LOAD: &str = "load 1m\n  http_requests_total{job=\"a\"} 0+60x10\n  http_requests_total{job=\"b\"} 0+120x10\n";
+
+#[test]
+fn instant_text_output() {
+    let (_d, p) = fixture("f.test", LOAD);
+    // 60 per minute is 1/s; the window (5m, 10m] holds 5 samples, extrapolation is exact for a steady counter.
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "rate(http_requests_total[5m])", "--series"])
+        .arg(&p)
+        .args(["--at", "10m"])
+        .assert()
+        .success()
+        .stdout("{job=\"a\"} => 1 @[600000]\n{job=\"b\"} => 2 @[600000]\n");
+}
+
+#[test]
+fn range_json_output_in_api_shape() {
+    let (_d, p) = fixture("f.test", LOAD);
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "sum(http_requests_total)", "--series"])
+        .arg(&p)
+        .args(["--from", "0", "--to", "2m", "--step", "1m", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["status"], "success");
+    assert_eq!(v["data"]["resultType"], "matrix");
+    // 0+0, 60+120, 120+240.
+    assert_eq!(v["data"]["result"][0]["values"], serde_json::json!([[0.0, "0"], [60.0, "180"], [120.0, "360"]]));
+}
+
+#[test]
+fn promtool_input_series_and_rfc3339() {
+    let yaml = "tests:\n  - interval: 30s\n    input_series:\n      - series: 'up{job=\"x\"}'\n        values: '1 0 1'\n";
+    let (_d, p) = fixture("t.yml", yaml);
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "up", "--series"])
+        .arg(&p)
+        .args(["--at", "1970-01-01T00:00:30Z"])
+        .assert()
+        .success()
+        .stdout("up{job=\"x\"} => 0 @[30000]\n");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let (_d, p) = fixture("f.test", LOAD);
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "sum(", "--series"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error"));
+    let (_d2, bad) = fixture("bad.test", "load 1m\n  x 1 oops\n");
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "x", "--series"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2"));
+}

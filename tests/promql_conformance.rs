@@ -1,0 +1,89 @@
+//! Runs `ruletest promql-test` over Prometheus 3.14's own engine tests (../shared/promqltest) and holds
+//! the engine to at least 95% of the non-skipped cases passing in each listed file. Skipped cases (native
+//! histograms, syntax promql-parser 0.11 cannot read) carry a reason and do not count either way; their
+//! number is pinned too, so that a change which turns passes into skips is noticed.
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+/// (file, minimum passed, maximum skipped) as measured when this test was written.
+const FILES: &[(&str, usize, usize)] = &[
+    ("aggregators", 125, 35),
+    ("at_modifier", 78, 0),
+    ("collision", 2, 0),
+    ("functions", 379, 51),
+    ("histograms", 93, 92),
+    ("limit", 15, 22),
+    ("literals", 25, 0),
+    ("name_label_dropping", 30, 0),
+    ("operators", 145, 69),
+    ("range_queries", 17, 1),
+    ("selectors", 31, 0),
+    ("staleness", 17, 0),
+    ("subquery", 32, 2),
+    ("trig_functions", 19, 0),
+];
+
+fn corpus() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/promqltest");
+    assert!(dir.is_dir(), "conformance corpus missing at {} (shared/ must sit beside the repo)", dir.display());
+    dir
+}
+
+/// Parses the closing `N passed, M failed, K skipped` line.
+fn counts(stdout: &str) -> (usize, usize, usize) {
+    let last = stdout.lines().last().unwrap_or_default();
+    let nums: Vec<usize> = last.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    assert_eq!(nums.len(), 3, "unexpected closing line {last:?}");
+    (nums[0], nums[1], nums[2])
+}
+
+#[test]
+fn target_files_pass_at_least_95_percent() {
+    let dir = corpus();
+    let mut report = Vec::new();
+    for &(name, min_passed, max_skipped) in FILES {
+        let path = dir.join(format!("{name}.test"));
+        let out = Command::cargo_bin("ruletest").unwrap().arg("promql-test").arg(&path).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let (p, f, s) = counts(&stdout);
+        let ratio = p as f64 / (p + f).max(1) as f64;
+        report.push(format!("{name}: {p} passed, {f} failed, {s} skipped ({:.1}%)", ratio * 100.0));
+        assert!(ratio >= 0.95, "{name}: pass ratio {ratio:.3} below 0.95\n{stdout}");
+        assert!(p >= min_passed, "{name}: {p} passed, fewer than the {min_passed} measured before\n{stdout}");
+        assert!(s <= max_skipped, "{name}: {s} skipped, more than the {max_skipped} measured before\n{stdout}");
+        // Exit status follows the failures.
+        assert_eq!(out.status.code(), Some(if f > 0 { 1 } else { 0 }), "{name}: exit status");
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn json_format_has_one_object_per_case() {
+    let path = corpus().join("literals.test");
+    let out = Command::cargo_bin("ruletest").unwrap().args(["promql-test", "--format", "json"]).arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut n = 0;
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["file"].as_str().unwrap().ends_with("literals.test"));
+        assert!(v["line"].as_u64().unwrap() > 0);
+        assert!(["passed", "failed", "skipped"].contains(&v["status"].as_str().unwrap()));
+        assert!(v["expr"].is_string() && v["message"].is_string());
+        n += 1;
+    }
+    // literals.test holds 25 eval commands.
+    assert_eq!(n, 25);
+}
+
+#[test]
+fn failing_case_is_reported_with_location_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.test");
+    std::fs::write(&p, "load 1m\n  m 1 2 3\n\neval instant at 2m m\n  m 4\n\neval instant at 2m m\n  m 3\n").unwrap();
+    let out = Command::cargo_bin("ruletest").unwrap().arg("promql-test").arg(&p).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("x.test:4: m: m: expected 4, got 3"), "{stdout}");
+    assert!(stdout.ends_with("1 passed, 1 failed, 0 skipped\n"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
