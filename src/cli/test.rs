@@ -1,12 +1,342 @@
-//! Not built yet: its issue is open. Exits with status 2 so nobody mistakes it for a pass.
+//! `ruletest test FILE...`: run rule unit tests in promtool's format (PrometheusRule objects accepted as rule
+//! files), print failures as a diff of expected and actual alerts or samples, and a closing count.
+
 use super::Status;
+use crate::diag::Severity;
+use crate::load::documents::{self, Kind};
+use crate::report::human;
+use crate::rules::group::Mode;
+use crate::rules::unittest::{self, AlertView, Failure, FileResult, Options, SampleView};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Test files (or directories holding them).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Run only test groups whose name matches this regex (repeatable).
+    #[arg(long = "run", value_name = "REGEX")]
+    pub run: Vec<String>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Evaluate every rule at every tick instead of range-natively (for cross-checking).
+    #[arg(long, hide = true)]
+    pub per_tick: bool,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<Status> {
-    anyhow::bail!("this command is not implemented yet")
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    let mut run = Vec::new();
+    for r in &args.run {
+        run.push(regex::Regex::new(r).map_err(|e| anyhow::anyhow!("--run {r:?}: {e}"))?);
+    }
+    let loaded = documents::load_paths(&args.files)?;
+    let opts = Options {
+        run,
+        mode: if args.per_tick {
+            Mode::PerTick
+        } else {
+            Mode::Auto
+        },
+    };
+    let mut results = unittest::run_loaded(&loaded, &opts);
+    // Files given that hold no test: say so rather than pass silently.
+    for f in &loaded.files {
+        if !loaded.items_of(Kind::TestFile).any(|i| i.file == f.path) {
+            let mut r = FileResult {
+                file: f.path.to_string(),
+                diagnostics: Vec::new(),
+                groups: Vec::new(),
+            };
+            let mut ds: Vec<_> = loaded
+                .diagnostics
+                .iter()
+                .filter(|d| d.location.as_ref().is_some_and(|l| l.file == f.path))
+                .cloned()
+                .collect();
+            if ds.is_empty() {
+                ds.push(
+                    crate::diag::Diagnostic::error(
+                        "test/not-a-test-file",
+                        "no rule unit test in this file",
+                    )
+                    .at(&f.path, crate::load::yaml::Pos::new(1, 1))
+                    .help("a test file has `rule_files:` and `tests:`"),
+                );
+            }
+            r.diagnostics = ds;
+            results.push(r);
+        }
+    }
+    let passed = results
+        .iter()
+        .flat_map(|f| &f.groups)
+        .filter(|g| g.passed())
+        .count();
+    let failed_groups = results
+        .iter()
+        .flat_map(|f| &f.groups)
+        .filter(|g| !g.passed())
+        .count();
+    let failed_files = results
+        .iter()
+        .filter(|f| f.diagnostics.iter().any(|d| d.severity == Severity::Error))
+        .count();
+    let failed = failed_groups + failed_files;
+    match args.format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal();
+            for f in &results {
+                print!("{}", render_file(f, &loaded.files, color));
+            }
+            println!("{passed} passed, {failed} failed");
+        }
+        Format::Json => {
+            let files: Vec<_> = results
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "file": f.file,
+                        "passed": f.passed(),
+                        "errors": f.diagnostics.iter().map(crate::report::json::diagnostic).collect::<Vec<_>>(),
+                        "groups": f.groups.iter().map(|g| serde_json::json!({
+                            "name": g.name, "line": g.line, "passed": g.passed(), "failures": g.failures,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let out = serde_json::json!({"files": files, "passed": passed, "failed": failed});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit(&results))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    Ok(if failed > 0 {
+        Status::Problems
+    } else {
+        Status::Ok
+    })
+}
+
+fn paint(color: bool, code: &str, s: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn render_file(f: &FileResult, sources: &[documents::SourceFile], color: bool) -> String {
+    let mut out = String::new();
+    let style = human::Style { color };
+    for d in &f.diagnostics {
+        out.push_str(&human::render(d, sources, &style));
+    }
+    for g in &f.groups {
+        if g.passed() {
+            let _ = writeln!(
+                out,
+                "{}:{}: {} {:?}",
+                f.file,
+                g.line,
+                paint(color, "32", "PASS"),
+                g.name
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}:{}: {} {:?}",
+            f.file,
+            g.line,
+            paint(color, "1;31", "FAIL"),
+            g.name
+        );
+        for fail in &g.failures {
+            out.push_str(&render_failure(&f.file, fail, color));
+        }
+    }
+    out
+}
+
+fn fmt_map(m: &std::collections::BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+fn render_alert(a: &AlertView) -> String {
+    if a.annotations.is_empty() {
+        fmt_map(&a.labels)
+    } else {
+        format!(
+            "{} annotations {}",
+            fmt_map(&a.labels),
+            fmt_map(&a.annotations)
+        )
+    }
+}
+
+fn render_failure(file: &str, fail: &Failure, color: bool) -> String {
+    let mut out = String::new();
+    match fail {
+        Failure::Alerts {
+            alertname,
+            eval_time,
+            line,
+            expected,
+            got,
+        } => {
+            let _ = writeln!(out, "  {file}:{line}: alertname {alertname}, eval_time {eval_time}: firing alerts differ");
+            let _ = writeln!(
+                out,
+                "    {} expected   {} got",
+                paint(color, "32", "-"),
+                paint(color, "31", "+")
+            );
+            for e in expected {
+                if got.contains(e) {
+                    let _ = writeln!(out, "      {}", render_alert(e));
+                } else if let Some(g) = got.iter().find(|g| g.labels == e.labels) {
+                    let _ = writeln!(out, "    {} {}", paint(color, "32", "-"), render_alert(e));
+                    let _ = writeln!(out, "    {} {}", paint(color, "31", "+"), render_alert(g));
+                } else {
+                    let _ = writeln!(out, "    {} {}", paint(color, "32", "-"), render_alert(e));
+                }
+            }
+            for g in got {
+                if !expected.iter().any(|e| e.labels == g.labels) {
+                    let _ = writeln!(out, "    {} {}", paint(color, "31", "+"), render_alert(g));
+                }
+            }
+            if expected.is_empty() && got.is_empty() {
+                let _ = writeln!(out, "    (no alerts)");
+            }
+        }
+        Failure::Samples {
+            expr,
+            eval_time,
+            line,
+            expected,
+            got,
+        } => {
+            let _ = writeln!(
+                out,
+                "  {file}:{line}: expr {expr:?}, eval_time {eval_time}: samples differ"
+            );
+            let show = |s: &SampleView| {
+                format!(
+                    "{} {}",
+                    s.labels,
+                    crate::promql::value::format_value(s.value)
+                )
+            };
+            for e in expected {
+                let mark = if got.contains(e) {
+                    " ".to_string()
+                } else {
+                    paint(color, "32", "-")
+                };
+                let _ = writeln!(out, "    {mark} {}", show(e));
+            }
+            for g in got.iter().filter(|g| !expected.contains(g)) {
+                let _ = writeln!(out, "    {} {}", paint(color, "31", "+"), show(g));
+            }
+        }
+        Failure::Query {
+            expr,
+            eval_time,
+            line,
+            message,
+        } => {
+            let _ = writeln!(
+                out,
+                "  {file}:{line}: expr {expr:?}, eval_time {eval_time}: {message}"
+            );
+        }
+        Failure::RuleEval {
+            rule,
+            time,
+            message,
+        } => {
+            let _ = writeln!(out, "  rule {rule}, time {time}: {message}");
+        }
+        Failure::Template { alertname, message } => {
+            let _ = writeln!(out, "  alert {alertname}: template error: {message}");
+        }
+        Failure::Setup { message, line } => {
+            let _ = writeln!(out, "  {file}:{line}: {message}");
+        }
+    }
+    out
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one testsuite per file, one testcase per test group.
+fn junit(results: &[FileResult]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ruletest\">\n",
+    );
+    for f in results {
+        let failures = f.groups.iter().filter(|g| !g.passed()).count();
+        let errors = usize::from(!f.diagnostics.is_empty());
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+            xml_escape(&f.file),
+            f.groups.len()
+        );
+        if errors > 0 {
+            let msg: Vec<String> = f.diagnostics.iter().map(|d| d.message.clone()).collect();
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"load\" classname=\"{}\"><error message=\"{}\"/></testcase>",
+                xml_escape(&f.file),
+                xml_escape(&msg.join("; "))
+            );
+        }
+        for g in &f.groups {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\"",
+                xml_escape(&g.name),
+                xml_escape(&f.file)
+            );
+            if g.passed() {
+                out.push_str("/>\n");
+            } else {
+                let text: String = g
+                    .failures
+                    .iter()
+                    .map(|x| render_failure(&f.file, x, false))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "><failure message=\"{} failure(s)\">{}</failure></testcase>",
+                    g.failures.len(),
+                    xml_escape(&text)
+                );
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
 }

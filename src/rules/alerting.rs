@@ -4,7 +4,7 @@
 //! notifications) and then forgotten; `limit` clears everything when exceeded.
 //!
 //! Input, per evaluation tick: the alert instances the expression produced (labels already templated, keyed by
-//! the caller's label type). Output: the active alerts, and for the dry run the episodes (active, fired,
+//! the caller's label type, with a payload the caller renders annotations from). Output: the active alerts, and for the dry run the episodes (active, fired,
 //! resolved times) of each alert.
 
 use std::collections::HashMap;
@@ -32,17 +32,17 @@ impl State {
 
 /// One alert instance produced by an evaluation (after label and annotation templating).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Instance<K> {
+pub struct Instance<K, P> {
     pub key: K,
-    pub annotations: Vec<(String, String)>,
-    pub value: f64,
+    /// What the caller needs to render annotations (sample labels, value, time): replaced at every evaluation
+    /// that returns the alert, as Prometheus replaces `Annotations` and `Value`.
+    pub payload: P,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Alert<K> {
+pub struct Alert<K, P> {
     pub key: K,
-    pub annotations: Vec<(String, String)>,
-    pub value: f64,
+    pub payload: P,
     pub state: State,
     pub active_at: i64,
     pub fired_at: Option<i64>,
@@ -54,14 +54,13 @@ pub struct Alert<K> {
 
 /// A finished or still-open stretch of one alert: from active to resolved.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Episode<K> {
+pub struct Episode<K, P> {
     pub key: K,
     pub active_at: i64,
     pub fired_at: Option<i64>,
     pub resolved_at: Option<i64>,
-    /// Annotations as rendered when the alert fired (or the last ones seen while pending).
-    pub annotations: Vec<(String, String)>,
-    pub value_at_fire: Option<f64>,
+    /// The payload when the alert fired (or the last one seen while pending).
+    pub payload: P,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -73,18 +72,18 @@ pub struct LimitExceeded {
 
 /// The state of one alerting rule across evaluations.
 #[derive(Clone, Debug)]
-pub struct AlertingRuleState<K: Hash + Eq + Clone> {
+pub struct AlertingRuleState<K: Hash + Eq + Clone, P: Clone> {
     pub for_ms: i64,
     pub keep_firing_for_ms: i64,
     pub limit: usize,
-    active: HashMap<K, Alert<K>>,
+    active: HashMap<K, Alert<K, P>>,
     /// Episodes, if asked for: open ones by key, closed ones in order of closing.
     track: bool,
-    open: HashMap<K, Episode<K>>,
-    closed: Vec<Episode<K>>,
+    open: HashMap<K, Episode<K, P>>,
+    closed: Vec<Episode<K, P>>,
 }
 
-impl<K: Hash + Eq + Clone> AlertingRuleState<K> {
+impl<K: Hash + Eq + Clone, P: Clone> AlertingRuleState<K, P> {
     pub fn new(for_ms: i64, keep_firing_for_ms: i64, limit: usize) -> Self {
         AlertingRuleState {
             for_ms,
@@ -104,23 +103,19 @@ impl<K: Hash + Eq + Clone> AlertingRuleState<K> {
     }
 
     /// One evaluation at `ts` with the instances the expression returned.
-    pub fn eval(&mut self, ts: i64, instances: Vec<Instance<K>>) -> Result<(), LimitExceeded> {
+    pub fn eval(&mut self, ts: i64, instances: Vec<Instance<K, P>>) -> Result<(), LimitExceeded> {
         let mut in_result: HashMap<K, ()> = HashMap::with_capacity(instances.len());
         for inst in instances {
             in_result.insert(inst.key.clone(), ());
             match self.active.get_mut(&inst.key) {
-                Some(a) if a.state != State::Inactive => {
-                    a.value = inst.value;
-                    a.annotations = inst.annotations;
-                }
+                Some(a) if a.state != State::Inactive => a.payload = inst.payload,
                 _ => {
                     // New, or a resolved alert coming back: a fresh alert replaces it.
                     self.active.insert(
                         inst.key.clone(),
                         Alert {
                             key: inst.key,
-                            annotations: inst.annotations,
-                            value: inst.value,
+                            payload: inst.payload,
                             state: State::Pending,
                             active_at: ts,
                             fired_at: None,
@@ -195,19 +190,15 @@ impl<K: Hash + Eq + Clone> AlertingRuleState<K> {
                         active_at: a.active_at,
                         fired_at: None,
                         resolved_at: None,
-                        annotations: a.annotations.clone(),
-                        value_at_fire: None,
+                        payload: a.payload.clone(),
                     });
                     if e.active_at != a.active_at {
                         // A new alert replaced a resolved one with the same labels in the same tick.
                         e.active_at = a.active_at;
                     }
                     if e.fired_at.is_none() {
-                        e.annotations = a.annotations.clone();
-                        if let Some(f) = a.fired_at {
-                            e.fired_at = Some(f);
-                            e.value_at_fire = Some(a.value);
-                        }
+                        e.payload = a.payload.clone();
+                        e.fired_at = a.fired_at;
                     }
                 }
                 State::Inactive => {
@@ -234,21 +225,21 @@ impl<K: Hash + Eq + Clone> AlertingRuleState<K> {
     }
 
     /// Alerts that are pending or firing (what `ALERTS` shows), in no particular order.
-    pub fn active(&self) -> impl Iterator<Item = &Alert<K>> {
+    pub fn active(&self) -> impl Iterator<Item = &Alert<K, P>> {
         self.active.values().filter(|a| a.state != State::Inactive)
     }
 
     /// Every alert Prometheus still holds, resolved ones within retention included (what it sends).
-    pub fn all(&self) -> impl Iterator<Item = &Alert<K>> {
+    pub fn all(&self) -> impl Iterator<Item = &Alert<K, P>> {
         self.active.values()
     }
 
-    pub fn firing(&self) -> impl Iterator<Item = &Alert<K>> {
+    pub fn firing(&self) -> impl Iterator<Item = &Alert<K, P>> {
         self.active.values().filter(|a| a.state == State::Firing)
     }
 
     /// Closed episodes plus the ones still open (their `resolved_at` is `None`).
-    pub fn episodes(&self) -> Vec<Episode<K>> {
+    pub fn episodes(&self) -> Vec<Episode<K, P>> {
         let mut all = self.closed.clone();
         all.extend(self.open.values().cloned());
         all
@@ -259,15 +250,14 @@ impl<K: Hash + Eq + Clone> AlertingRuleState<K> {
 mod tests {
     use super::*;
 
-    fn inst(k: &str) -> Instance<String> {
+    fn inst(k: &str) -> Instance<String, f64> {
         Instance {
             key: k.to_string(),
-            annotations: vec![],
-            value: 1.0,
+            payload: 1.0,
         }
     }
 
-    fn states(s: &AlertingRuleState<String>) -> Vec<(String, State)> {
+    fn states(s: &AlertingRuleState<String, f64>) -> Vec<(String, State)> {
         let mut v: Vec<_> = s.active().map(|a| (a.key.clone(), a.state)).collect();
         v.sort();
         v

@@ -1,11 +1,17 @@
 //! `rate`, `increase`, `delta` (extrapolated to the window's edges as Prometheus does) and `irate`,
 //! `idelta` (last two samples).
 
-use super::{arg_range, map_windows, EvalError, Ev, Val};
+use super::{arg_range, map_windows, Ev, EvalError, Val};
 use promql_parser::parser::Expr;
 
 /// Prometheus's `extrapolatedRate` over one window `(end-range, end]`.
-pub(crate) fn extrapolated(samples: &[(i64, f64)], end: i64, range: i64, is_counter: bool, is_rate: bool) -> Option<f64> {
+pub(crate) fn extrapolated(
+    samples: &[(i64, f64)],
+    end: i64,
+    range: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     if samples.len() < 2 {
         return None;
     }
@@ -68,10 +74,14 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
     let out = match name {
         "rate" | "increase" => {
             let is_rate = name == "rate";
-            let out = map_windows(ev, &ra, false, |w, i| extrapolated(w, ra.ends[i], ra.range_ms, true, is_rate));
+            let out = map_windows(ev, &ra, false, |w, i| {
+                extrapolated(w, ra.ends[i], ra.range_ms, true, is_rate)
+            });
             for s in &ra.series {
                 if let Some(n) = s.labels.name() {
-                    let counter_like = ["_total", "_sum", "_count", "_bucket"].iter().any(|suf| n.ends_with(suf));
+                    let counter_like = ["_total", "_sum", "_count", "_bucket"]
+                        .iter()
+                        .any(|suf| n.ends_with(suf));
                     if !counter_like && s.win.iter().any(|(a, b)| b - a >= 2) {
                         let msg = format!(
                             "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {:?} {}",
@@ -84,7 +94,9 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
             }
             out
         }
-        "delta" => map_windows(ev, &ra, false, |w, i| extrapolated(w, ra.ends[i], ra.range_ms, false, false)),
+        "delta" => map_windows(ev, &ra, false, |w, i| {
+            extrapolated(w, ra.ends[i], ra.range_ms, false, false)
+        }),
         "irate" => map_windows(ev, &ra, false, |w, _| instant(w, true)),
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
     };
@@ -111,6 +123,9 @@ mod tests {
     fn counter_reset_adds_previous() {
         let s = vec![(0, 5.0), (10_000, 1.0)];
         // 1 - 5 + 5 = 1 over 10s sampled, window exactly covers it.
-        assert_eq!(extrapolated(&s, 10_000, 10_001, true, false).map(|v| v > 0.0), Some(true));
+        assert_eq!(
+            extrapolated(&s, 10_000, 10_001, true, false).map(|v| v > 0.0),
+            Some(true)
+        );
     }
 }

@@ -1,0 +1,811 @@
+//! Rule groups evaluated over time, as Prometheus's rule manager does it: at every tick, groups in order, rules
+//! in order; recording-rule output written to the store (visible to later rules at the same tick), staleness
+//! markers when a recorded or alert series disappears, `ALERTS` / `ALERTS_FOR_STATE` written, `query_offset`
+//! and `limit` applied, alerts driven through the state machine of [`super::alerting`].
+//!
+//! Range-native: a rule that reads only input series and the output of rules evaluated before it is evaluated
+//! once over the whole time range (one range query) and its result is then applied tick by tick, which gives
+//! exactly the per-tick answer. A rule set where some rule reads a later rule, `ALERTS`, or a selector without a
+//! metric name falls back to per-tick evaluation ([`Mode::PerTick`]).
+//!
+//! Input: loaded rule files, a store holding the input series, the ticks. Output: the alert states per rule
+//! (with snapshots of firing alerts at requested ticks and, if asked, episodes) and the evaluation errors.
+
+use super::alerting::{AlertingRuleState, Instance, State};
+use crate::load::rules::{Rule, RuleFile, RuleKind};
+use crate::promql::{self, Engine, Expr, Value};
+use crate::series::labels::METRIC_NAME;
+use crate::series::store::{stale_nan, Store};
+use crate::series::Labels;
+use crate::template::{expand_alert_template, AlertTemplateData, QueryFn, QuerySample};
+use promql_parser::label::MatchOp as PMatchOp;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// What the state machine keeps per alert to render annotations later: the sample it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payload {
+    /// The sample's labels (with `__name__` if it had one), as `$labels` sees them.
+    pub sample_labels: Labels,
+    pub value: f64,
+    /// Evaluation time (ms) of the sample.
+    pub t: i64,
+}
+
+pub type AlertState = AlertingRuleState<Labels, Payload>;
+
+/// A rule ready to evaluate.
+pub struct PreparedRule {
+    pub rule: Rule,
+    pub expr: Expr,
+    /// Group labels (Prometheus 3) merged under the rule's own labels.
+    pub labels: Vec<(String, String)>,
+    pub group: usize,
+    pub file: Arc<str>,
+}
+
+pub struct PreparedGroup {
+    pub name: String,
+    pub file: Arc<str>,
+    pub interval_ms: Option<i64>,
+    pub query_offset_ms: i64,
+    pub limit: usize,
+    /// Indices into [`RuleSet::rules`], in evaluation order.
+    pub rules: Vec<usize>,
+}
+
+/// Every group and rule of a set of rule files, in evaluation order.
+pub struct RuleSet {
+    pub groups: Vec<PreparedGroup>,
+    pub rules: Vec<PreparedRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: group {group:?}, rule {rule:?}: {message}")]
+pub struct PrepareError {
+    pub file: Arc<str>,
+    pub group: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl RuleSet {
+    /// Prepares rule files for evaluation. `group_order` (promtool's `group_eval_order`) puts the named groups
+    /// first, in that order; the others follow in file order.
+    pub fn prepare(files: &[RuleFile], group_order: &[String]) -> Result<RuleSet, PrepareError> {
+        let mut groups = Vec::new();
+        let mut rules = Vec::new();
+        let mut ordered: Vec<(&RuleFile, &crate::load::rules::Group)> = files
+            .iter()
+            .flat_map(|f| f.groups.iter().map(move |g| (f, g)))
+            .collect();
+        if !group_order.is_empty() {
+            ordered.sort_by_key(|(_, g)| {
+                group_order
+                    .iter()
+                    .position(|n| *n == g.name)
+                    .unwrap_or(usize::MAX)
+            });
+        }
+        for (f, g) in ordered {
+            let gi = groups.len();
+            let mut idx = Vec::new();
+            for r in &g.rules {
+                let expr = promql::parse(&r.expr.value).map_err(|e| PrepareError {
+                    file: f.file.clone(),
+                    group: g.name.clone(),
+                    rule: r.name.value.clone(),
+                    message: format!("could not parse expression: {e}"),
+                })?;
+                let mut labels: Vec<(String, String)> = g
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect();
+                for (k, v) in &r.labels {
+                    labels.retain(|(n, _)| *n != k.value);
+                    labels.push((k.value.clone(), v.value.clone()));
+                }
+                idx.push(rules.len());
+                rules.push(PreparedRule {
+                    rule: r.clone(),
+                    expr,
+                    labels,
+                    group: gi,
+                    file: f.file.clone(),
+                });
+            }
+            groups.push(PreparedGroup {
+                name: g.name.clone(),
+                file: f.file.clone(),
+                interval_ms: g.interval_ms,
+                query_offset_ms: g.query_offset_ms.unwrap_or(0),
+                limit: g.limit as usize,
+                rules: idx,
+            });
+        }
+        Ok(RuleSet { groups, rules })
+    }
+
+    /// Rules in evaluation order.
+    pub fn order(&self) -> Vec<usize> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.rules.iter().copied())
+            .collect()
+    }
+
+    /// Whether every rule can be evaluated over the whole range at once (see the module documentation).
+    pub fn range_safe(&self) -> bool {
+        let order = self.order();
+        let mut outputs_later: HashSet<&str> = self
+            .rules
+            .iter()
+            .map(|r| r.rule.name.value.as_str())
+            .collect();
+        let recorded: HashSet<&str> = self
+            .rules
+            .iter()
+            .filter(|r| r.rule.kind == RuleKind::Recording)
+            .map(|r| r.rule.name.value.as_str())
+            .collect();
+        for &i in &order {
+            let r = &self.rules[i];
+            // `outputs_later` holds the outputs of this rule and every rule after it.
+            let mut ok = true;
+            walk_selectors(&r.expr, &mut |name, future| match name {
+                None => ok = false,
+                Some("ALERTS") | Some("ALERTS_FOR_STATE") => ok = false,
+                Some(n) => {
+                    if recorded.contains(n) && (outputs_later.contains(n) || future) {
+                        ok = false;
+                    }
+                }
+            });
+            if !ok {
+                return false;
+            }
+            if r.rule.kind == RuleKind::Recording {
+                outputs_later.remove(r.rule.name.value.as_str());
+            }
+        }
+        true
+    }
+}
+
+/// Calls `f(metric name, may look into the future)` for every selector in `e`.
+fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
+    use promql_parser::parser::Expr as E;
+    fn vs_name(vs: &promql_parser::parser::VectorSelector) -> Option<&str> {
+        vs.name.as_deref().or_else(|| {
+            vs.matchers
+                .matchers
+                .iter()
+                .find(|m| m.name == METRIC_NAME && matches!(m.op, PMatchOp::Equal))
+                .map(|m| m.value.as_str())
+        })
+    }
+    fn future(vs: &promql_parser::parser::VectorSelector) -> bool {
+        vs.at.is_some() || matches!(vs.offset, Some(promql_parser::parser::Offset::Neg(_)))
+    }
+    match e {
+        E::Aggregate(a) => {
+            walk_selectors(&a.expr, f);
+            if let Some(p) = &a.param {
+                walk_selectors(p, f);
+            }
+        }
+        E::Unary(u) => walk_selectors(&u.expr, f),
+        E::Binary(b) => {
+            walk_selectors(&b.lhs, f);
+            walk_selectors(&b.rhs, f);
+        }
+        E::Paren(p) => walk_selectors(&p.expr, f),
+        E::Subquery(s) => {
+            let fut =
+                s.at.is_some() || matches!(s.offset, Some(promql_parser::parser::Offset::Neg(_)));
+            let mut inner = |n: Option<&str>, x: bool| f(n, x || fut);
+            walk_selectors(&s.expr, &mut inner);
+        }
+        E::VectorSelector(vs) => f(vs_name(vs), future(vs)),
+        E::MatrixSelector(ms) => f(vs_name(&ms.vs), future(&ms.vs)),
+        E::Call(c) => {
+            for a in &c.args.args {
+                walk_selectors(a, f);
+            }
+        }
+        E::NumberLiteral(_) | E::StringLiteral(_) | E::Extension(_) => {}
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Range-native where the rule set allows it, per tick otherwise.
+    Auto,
+    /// Every rule at every tick (the reference behaviour; used to cross-check).
+    PerTick,
+}
+
+/// When and how to evaluate.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// First tick (ms).
+    pub start_ms: i64,
+    /// Last tick is the largest `start + k * interval <= end`.
+    pub end_ms: i64,
+    /// Tick interval. promtool ticks every group at the test file's `evaluation_interval`.
+    pub interval_ms: i64,
+    pub external_labels: BTreeMap<String, String>,
+    pub external_url: String,
+    pub mode: Mode,
+    pub episodes: bool,
+    /// Ticks at which to keep a snapshot of the firing alerts of every alerting rule.
+    pub snapshot_at: Vec<i64>,
+}
+
+/// An evaluation error of one rule at one tick (Prometheus logs these; promtool fails the test on them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleError {
+    pub rule: usize,
+    pub t: i64,
+    pub message: String,
+}
+
+/// A firing alert as a test sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FiringAlert {
+    pub labels: Labels,
+    pub payload: Payload,
+}
+
+/// Per-rule runtime state.
+struct Runtime {
+    /// Series this rule wrote at the previous tick (for staleness markers).
+    previous: HashSet<Labels>,
+    alerts: Option<AlertState>,
+    /// Alert labels per matrix series index, when the rule's labels have no templates.
+    label_cache: HashMap<usize, Labels>,
+}
+
+pub struct Evaluation {
+    pub alerts: Vec<Option<AlertState>>,
+    pub errors: Vec<RuleError>,
+    /// (tick, rule index) -> firing alerts then.
+    pub snapshots: HashMap<(i64, usize), Vec<FiringAlert>>,
+    pub ticks: Vec<i64>,
+    pub range_native: bool,
+}
+
+/// Evaluates `set` over the ticks of `settings`, writing recorded series and ALERTS into `store`.
+pub fn evaluate(
+    set: &RuleSet,
+    store: &mut Store,
+    engine: &Engine,
+    settings: &Settings,
+) -> Evaluation {
+    let ticks: Vec<i64> = if settings.interval_ms > 0 && settings.end_ms >= settings.start_ms {
+        let n = (settings.end_ms - settings.start_ms) / settings.interval_ms;
+        (0..=n)
+            .map(|k| settings.start_ms + k * settings.interval_ms)
+            .collect()
+    } else {
+        vec![settings.start_ms]
+    };
+    let mut runtimes: Vec<Runtime> = set
+        .rules
+        .iter()
+        .map(|r| Runtime {
+            previous: HashSet::new(),
+            alerts: (r.rule.kind == RuleKind::Alerting).then(|| {
+                let limit = set.groups[r.group].limit;
+                let s =
+                    AlertingRuleState::new(r.rule.for_duration(), r.rule.keep_firing_for(), limit);
+                if settings.episodes {
+                    s.with_episodes()
+                } else {
+                    s
+                }
+            }),
+            label_cache: HashMap::new(),
+        })
+        .collect();
+    let snapshot_at: HashSet<i64> = settings.snapshot_at.iter().copied().collect();
+    let mut ev = Evaluation {
+        alerts: Vec::new(),
+        errors: Vec::new(),
+        snapshots: HashMap::new(),
+        ticks: ticks.clone(),
+        range_native: settings.mode == Mode::Auto && set.range_safe(),
+    };
+    let order = set.order();
+    if ev.range_native {
+        for &ri in &order {
+            let r = &set.rules[ri];
+            let off = set.groups[r.group].query_offset_ms;
+            let first = ticks[0] - off;
+            let last = ticks[ticks.len() - 1] - off;
+            let step = settings.interval_ms.max(1);
+            let columns = match engine.range(store, &r.expr, first, last, step) {
+                Ok(res) => Ok(columns_of(res.value, ticks.len(), first, step)),
+                Err(e) => Err(e.to_string()),
+            };
+            match columns {
+                Err(msg) => {
+                    for &t in &ticks {
+                        ev.errors.push(RuleError {
+                            rule: ri,
+                            t,
+                            message: msg.clone(),
+                        });
+                    }
+                }
+                Ok((series, cols)) => {
+                    for (k, &t) in ticks.iter().enumerate() {
+                        let samples: Vec<(usize, Labels, f64)> = cols[k]
+                            .iter()
+                            .map(|&(si, v)| (si, series[si].clone(), v))
+                            .collect();
+                        apply(
+                            set,
+                            ri,
+                            &mut runtimes[ri],
+                            t,
+                            off,
+                            samples,
+                            store,
+                            settings,
+                            &mut ev,
+                        );
+                        if snapshot_at.contains(&t) {
+                            snapshot(&runtimes[ri], ri, t, &mut ev);
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        for &t in &ticks {
+            for &ri in &order {
+                let r = &set.rules[ri];
+                let off = set.groups[r.group].query_offset_ms;
+                match engine.instant(store, &r.expr, t - off) {
+                    Ok(res) => {
+                        let samples = match res.value {
+                            Value::Vector(v) => {
+                                v.into_iter().map(|s| (usize::MAX, s.labels, s.v)).collect()
+                            }
+                            Value::Scalar { v, .. } => vec![(usize::MAX, Labels::empty(), v)],
+                            _ => {
+                                ev.errors.push(RuleError {
+                                    rule: ri,
+                                    t,
+                                    message: "rule result is not a vector".into(),
+                                });
+                                continue;
+                            }
+                        };
+                        apply(
+                            set,
+                            ri,
+                            &mut runtimes[ri],
+                            t,
+                            off,
+                            samples,
+                            store,
+                            settings,
+                            &mut ev,
+                        );
+                    }
+                    Err(e) => ev.errors.push(RuleError {
+                        rule: ri,
+                        t,
+                        message: e.to_string(),
+                    }),
+                }
+                if snapshot_at.contains(&t) {
+                    snapshot(&runtimes[ri], ri, t, &mut ev);
+                }
+            }
+        }
+    }
+    ev.alerts = runtimes.into_iter().map(|r| r.alerts).collect();
+    ev
+}
+
+fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
+    if let Some(a) = &rt.alerts {
+        let firing = a
+            .firing()
+            .map(|a| FiringAlert {
+                labels: a.key.clone(),
+                payload: a.payload.clone(),
+            })
+            .collect();
+        ev.snapshots.insert((t, ri), firing);
+    }
+}
+
+/// A range result as columns: per tick, the (series index, value) present; plus the series labels.
+fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Vec<(usize, f64)>>) {
+    let mut cols = vec![Vec::new(); n];
+    let mut labels = Vec::new();
+    match v {
+        Value::Matrix(series) => {
+            for (si, s) in series.into_iter().enumerate() {
+                for (t, val) in s.points {
+                    let k = ((t - first) / step) as usize;
+                    if k < n {
+                        cols[k].push((si, val));
+                    }
+                }
+                labels.push(s.labels);
+            }
+        }
+        Value::Scalar { v, .. } => {
+            labels.push(Labels::empty());
+            for c in cols.iter_mut() {
+                c.push((0, v));
+            }
+        }
+        Value::Vector(vec) => {
+            for (si, s) in vec.into_iter().enumerate() {
+                cols[0].push((si, s.v));
+                labels.push(s.labels);
+            }
+        }
+        Value::String { .. } => {}
+    }
+    (labels, cols)
+}
+
+/// Applies one rule's result at tick `t`: writes recorded samples or drives the alert state machine and
+/// writes ALERTS, then staleness markers for what disappeared. Errors leave the rule's state untouched, as
+/// in Prometheus.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    set: &RuleSet,
+    ri: usize,
+    rt: &mut Runtime,
+    t: i64,
+    offset: i64,
+    samples: Vec<(usize, Labels, f64)>,
+    store: &mut Store,
+    settings: &Settings,
+    ev: &mut Evaluation,
+) {
+    let r = &set.rules[ri];
+    let ts = t - offset;
+    let limit = set.groups[r.group].limit;
+    let mut written: Vec<(Labels, f64)> = Vec::with_capacity(samples.len() * 2);
+    match r.rule.kind {
+        RuleKind::Recording => {
+            let mut seen = HashSet::with_capacity(samples.len());
+            for (_, lbls, v) in samples {
+                let mut b = lbls.builder();
+                b.set(METRIC_NAME, &r.rule.name.value);
+                for (k, val) in &r.labels {
+                    if val.is_empty() {
+                        b.del(k);
+                    } else {
+                        b.set(k, val);
+                    }
+                }
+                let out = b.build();
+                if !seen.insert(out.clone()) {
+                    ev.errors.push(RuleError {
+                        rule: ri,
+                        t,
+                        message: "vector contains metrics with the same labelset after applying rule labels".into(),
+                    });
+                    return;
+                }
+                written.push((out, v));
+            }
+            if limit > 0 && written.len() > limit {
+                ev.errors.push(RuleError {
+                    rule: ri,
+                    t,
+                    message: format!("exceeded limit of {limit} with {} series", written.len()),
+                });
+                return;
+            }
+        }
+        RuleKind::Alerting => {
+            let templated = r.labels.iter().any(|(_, v)| v.contains("{{"));
+            let mut instances = Vec::with_capacity(samples.len());
+            let mut seen = HashSet::with_capacity(samples.len());
+            for (si, lbls, v) in samples {
+                let payload = Payload {
+                    sample_labels: lbls.clone(),
+                    value: v,
+                    t,
+                };
+                let key = match (templated, rt.label_cache.get(&si)) {
+                    (false, Some(k)) if si != usize::MAX => k.clone(),
+                    _ => {
+                        let k = alert_labels(r, &payload, settings);
+                        if !templated && si != usize::MAX {
+                            rt.label_cache.insert(si, k.clone());
+                        }
+                        k
+                    }
+                };
+                if !seen.insert(key.clone()) {
+                    ev.errors.push(RuleError {
+                        rule: ri,
+                        t,
+                        message: "vector contains metrics with the same labelset after applying alert labels".into(),
+                    });
+                    return;
+                }
+                instances.push(Instance { key, payload });
+            }
+            let Some(state) = rt.alerts.as_mut() else {
+                return;
+            };
+            if let Err(e) = state.eval(t, instances) {
+                ev.errors.push(RuleError {
+                    rule: ri,
+                    t,
+                    message: e.to_string(),
+                });
+            }
+            for a in state.active() {
+                let mut b = a.key.builder();
+                b.set(METRIC_NAME, "ALERTS");
+                b.set("alertstate", a.state.as_str());
+                written.push((b.build(), 1.0));
+                let mut b = a.key.builder();
+                b.set(METRIC_NAME, "ALERTS_FOR_STATE");
+                written.push((b.build(), (a.active_at / 1000) as f64));
+            }
+        }
+    }
+    let mut current = HashSet::with_capacity(written.len());
+    for (l, v) in written {
+        store.append(&l, ts, v);
+        current.insert(l);
+    }
+    for gone in rt.previous.difference(&current) {
+        store.append(gone, ts, stale_nan());
+    }
+    rt.previous = current;
+}
+
+/// Alert labels: the sample's labels without `__name__`, the rule's labels (templated, an empty result
+/// removes the label), and `alertname`.
+fn alert_labels(r: &PreparedRule, p: &Payload, settings: &Settings) -> Labels {
+    let mut b = p.sample_labels.builder();
+    b.del(METRIC_NAME);
+    for (k, v) in &r.labels {
+        let value = if v.contains("{{") {
+            let data = template_data(p, settings);
+            expand_alert_template(&r.rule.name.value, v, &data, p.t, None).text
+        } else {
+            v.clone()
+        };
+        if value.is_empty() {
+            b.del(k);
+        } else {
+            b.set(k, &value);
+        }
+    }
+    b.set("alertname", &r.rule.name.value);
+    b.build()
+}
+
+fn template_data(p: &Payload, settings: &Settings) -> AlertTemplateData {
+    AlertTemplateData {
+        labels: p
+            .sample_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        external_labels: settings.external_labels.clone(),
+        external_url: settings.external_url.clone(),
+        value: p.value,
+    }
+}
+
+/// Template `query` function over the evaluated store.
+pub struct StoreQuery<'a> {
+    pub store: &'a Store,
+    pub engine: &'a Engine,
+}
+
+impl QueryFn for StoreQuery<'_> {
+    fn query(&self, expr: &str, t_ms: i64) -> Result<Vec<QuerySample>, String> {
+        let res = self
+            .engine
+            .instant_query(self.store, expr, t_ms)
+            .map_err(|e| e.to_string())?;
+        let to_map = |l: &Labels| {
+            l.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        Ok(match res.value {
+            Value::Vector(v) => v
+                .iter()
+                .map(|s| QuerySample {
+                    labels: to_map(&s.labels),
+                    value: s.v,
+                })
+                .collect(),
+            Value::Scalar { v, .. } => vec![QuerySample {
+                labels: BTreeMap::new(),
+                value: v,
+            }],
+            _ => return Err("query result is not a vector or scalar".into()),
+        })
+    }
+}
+
+/// Renders a rule's annotations for an alert payload, as Prometheus does when it evaluates the rule.
+/// Returns the annotations and the template errors (Prometheus puts the error text in the annotation).
+pub fn render_annotations(
+    r: &PreparedRule,
+    p: &Payload,
+    settings: &Settings,
+    query: Option<&dyn QueryFn>,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let data = template_data(p, settings);
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (k, v) in &r.rule.annotations {
+        let e = expand_alert_template(&r.rule.name.value, &v.value, &data, p.t, query);
+        if let Some(err) = e.error {
+            errors.push(format!("annotation {:?}: {err}", k.value));
+        }
+        out.push((k.value.clone(), e.text));
+    }
+    out.sort();
+    (out, errors)
+}
+
+/// The state name Prometheus uses, for reports.
+pub fn state_name(s: State) -> &'static str {
+    s.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::documents::{load_bytes, Loaded};
+    use crate::load::rules::load_rule_file;
+    use crate::series::fixture::load_block;
+
+    fn rules(text: &str) -> RuleSet {
+        let mut l = Loaded::default();
+        load_bytes(Arc::from("r.yml"), text.as_bytes(), &mut l);
+        let files: Vec<RuleFile> = l.items.iter().map(|i| load_rule_file(i).0).collect();
+        RuleSet::prepare(&files, &[]).unwrap()
+    }
+
+    fn settings(end_ms: i64, interval_ms: i64, mode: Mode) -> Settings {
+        Settings {
+            start_ms: 0,
+            end_ms,
+            interval_ms,
+            external_labels: BTreeMap::new(),
+            external_url: String::new(),
+            mode,
+            episodes: true,
+            snapshot_at: vec![],
+        }
+    }
+
+    const RULES: &str = "groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n  - alert: JobDown\n    expr: job:up:sum == 0\n    for: 2m\n    labels: {severity: page}\n";
+
+    fn run(mode: Mode) -> (Evaluation, Store) {
+        let set = rules(RULES);
+        let mut store = Store::new();
+        // up is 1 for 3 minutes, 0 for 5 minutes, then 1 again.
+        load_block(
+            "load 1m\n  up{job=\"a\",instance=\"x\"} 1 1 1 0 0 0 0 0 1 1 1\n",
+            &mut store,
+        )
+        .unwrap();
+        let engine = Engine::new(Default::default());
+        let ev = evaluate(&set, &mut store, &engine, &settings(600_000, 60_000, mode));
+        (ev, store)
+    }
+
+    #[test]
+    fn recording_output_feeds_alerts_at_the_same_tick() {
+        let (ev, store) = run(Mode::Auto);
+        assert!(ev.range_native);
+        assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+        let alerts = ev.alerts[1].as_ref().unwrap();
+        let eps = alerts.episodes();
+        assert_eq!(eps.len(), 1);
+        // job:up:sum == 0 from 3m; pending at 3m, firing at 5m (for 2m), resolved at 8m.
+        assert_eq!(
+            (eps[0].active_at, eps[0].fired_at, eps[0].resolved_at),
+            (180_000, Some(300_000), Some(480_000))
+        );
+        assert_eq!(eps[0].key.get("severity"), Some("page"));
+        assert_eq!(eps[0].key.get("alertname"), Some("JobDown"));
+        assert_eq!(eps[0].key.get("job"), Some("a"));
+        // ALERTS written while active; its series goes stale when the alert resolves.
+        let engine = Engine::new(Default::default());
+        let q = |e: &str, t: i64| match engine.instant_query(&store, e, t).unwrap().value {
+            Value::Vector(v) => v
+                .iter()
+                .map(|s| (s.labels.to_string(), s.v))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(q("ALERTS", 240_000), vec![("ALERTS{alertname=\"JobDown\", alertstate=\"pending\", job=\"a\", severity=\"page\"}".to_string(), 1.0)]);
+        assert_eq!(q("ALERTS{alertstate=\"firing\"}", 420_000).len(), 1);
+        assert_eq!(q("ALERTS", 480_000), vec![]);
+        assert_eq!(q("ALERTS_FOR_STATE", 420_000)[0].1, 180.0);
+    }
+
+    #[test]
+    fn range_native_equals_per_tick() {
+        let (a, sa) = run(Mode::Auto);
+        let (b, sb) = run(Mode::PerTick);
+        assert!(!b.range_native);
+        assert_eq!(
+            a.alerts[1].as_ref().unwrap().episodes(),
+            b.alerts[1].as_ref().unwrap().episodes()
+        );
+        let dump = |s: &Store| {
+            let mut v: Vec<String> = s.iter().map(|x| format!("{:?}", x)).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(dump(&sa), dump(&sb));
+    }
+
+    #[test]
+    fn reading_a_later_rule_or_alerts_forces_per_tick() {
+        let later = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: r > 0\n  - record: r\n    expr: up\n");
+        assert!(!later.range_safe());
+        let alerts = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: ALERTS > 0\n");
+        assert!(!alerts.range_safe());
+        let nameless = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: A\n    expr: '{job=\"a\"} > 0'\n");
+        assert!(!nameless.range_safe());
+        assert!(rules(RULES).range_safe());
+    }
+
+    #[test]
+    fn duplicate_alert_labelsets_are_errors() {
+        let set = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    labels: {instance: same}\n");
+        let mut store = Store::new();
+        load_block(
+            "load 1m\n  up{instance=\"x\"} 1\n  up{instance=\"y\"} 1\n",
+            &mut store,
+        )
+        .unwrap();
+        let ev = evaluate(
+            &set,
+            &mut store,
+            &Engine::new(Default::default()),
+            &settings(0, 60_000, Mode::Auto),
+        );
+        assert_eq!(ev.errors.len(), 1);
+        assert_eq!(
+            ev.errors[0].message,
+            "vector contains metrics with the same labelset after applying alert labels"
+        );
+    }
+
+    #[test]
+    fn recorded_series_go_stale_when_they_disappear() {
+        let set = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up > 0\n");
+        let mut store = Store::new();
+        load_block("load 1m\n  up 1 1 0 0\n", &mut store).unwrap();
+        let engine = Engine::new(Default::default());
+        evaluate(
+            &set,
+            &mut store,
+            &engine,
+            &settings(180_000, 60_000, Mode::Auto),
+        );
+        let res = engine.instant_query(&store, "r", 150_000).unwrap();
+        // The stale marker at 2m hides the 1m sample at 2m30s (lookback would otherwise find it).
+        assert_eq!(res.value, Value::Vector(vec![]));
+    }
+}

@@ -1,0 +1,442 @@
+//! Rule unit tests in promtool's format: load a test file's rule files, feed each test group's input series
+//! into a store, evaluate the rule groups tick by tick (range-native where possible) and compare the firing
+//! alerts and PromQL results with the expectations, with promtool's verdicts.
+//!
+//! Input: a [`TestFile`] and the path it came from. Output: [`FileResult`] with one [`GroupResult`] per test
+//! group, each failure described structurally so `report` can show a diff.
+
+use crate::diag::{Diagnostic, Severity};
+use crate::load::documents::{self, Kind, Loaded};
+use crate::load::duration::format_duration;
+use crate::load::rules::{load_rule_file, RuleFile};
+use crate::load::testfile::{TestFile, TestGroup};
+use crate::promql::{Engine, EngineOptions, Value};
+use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
+use crate::series::notation::{parse_series_descriptor, parse_values, SeqValue};
+use crate::series::store::{stale_nan, Store};
+use crate::series::Labels;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// An alert as compared: labels and annotations, both sorted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct AlertView {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SampleView {
+    pub labels: String,
+    pub value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Failure {
+    /// An alert test's firing alerts differ.
+    Alerts {
+        alertname: String,
+        eval_time: String,
+        line: u32,
+        expected: Vec<AlertView>,
+        got: Vec<AlertView>,
+    },
+    /// A PromQL expression test's result differs.
+    Samples {
+        expr: String,
+        eval_time: String,
+        line: u32,
+        expected: Vec<SampleView>,
+        got: Vec<SampleView>,
+    },
+    /// The expression of a PromQL test failed.
+    Query {
+        expr: String,
+        eval_time: String,
+        line: u32,
+        message: String,
+    },
+    /// A rule failed to evaluate (promtool fails the test group on these).
+    RuleEval {
+        rule: String,
+        time: String,
+        message: String,
+    },
+    /// A template error while rendering annotations (Prometheus puts the error text in the annotation).
+    Template { alertname: String, message: String },
+    /// The group could not be set up (bad input series, ...).
+    Setup { message: String, line: u32 },
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GroupResult {
+    pub name: String,
+    pub line: u32,
+    pub failures: Vec<Failure>,
+    /// Whether the rules were evaluated range-natively.
+    pub range_native: bool,
+}
+
+impl GroupResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileResult {
+    pub file: String,
+    /// Problems that stop the whole file (unreadable, bad rule files): the file fails.
+    #[serde(skip)]
+    pub diagnostics: Vec<Diagnostic>,
+    pub groups: Vec<GroupResult>,
+}
+
+impl FileResult {
+    pub fn passed(&self) -> bool {
+        !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+            && self.groups.iter().all(GroupResult::passed)
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Only groups whose name matches one of these (all when empty).
+    pub run: Vec<regex::Regex>,
+    pub mode: Mode,
+}
+
+/// Runs every test file found in `loaded` (the documents of the paths given).
+pub fn run_loaded(loaded: &Loaded, opts: &Options) -> Vec<FileResult> {
+    let mut out = Vec::new();
+    for item in loaded.items_of(Kind::TestFile) {
+        let (tf, diags) = crate::load::testfile::load_test_file(item);
+        let mut res = FileResult {
+            file: item.file.to_string(),
+            diagnostics: diags,
+            groups: Vec::new(),
+        };
+        if !res
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+        {
+            run_file(&tf, &mut res, opts);
+        }
+        out.push(res);
+    }
+    out
+}
+
+fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
+    let base = Path::new(&*tf.file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut rule_files: Vec<RuleFile> = Vec::new();
+    for pattern in &tf.rule_files {
+        let full = base.join(&pattern.value);
+        let full_s = full.to_string_lossy().to_string();
+        let matched: Vec<PathBuf> = match glob::glob(&full_s) {
+            Ok(paths) => paths.filter_map(Result::ok).collect(),
+            Err(e) => {
+                res.diagnostics.push(
+                    Diagnostic::error(
+                        "test/bad-glob",
+                        format!("rule_files: bad pattern {:?}: {e}", pattern.value),
+                    )
+                    .at(&tf.file, pattern.pos),
+                );
+                continue;
+            }
+        };
+        if matched.is_empty() {
+            res.diagnostics.push(
+                Diagnostic::error(
+                    "test/no-rule-files",
+                    format!("rule_files: {:?} matches no file", pattern.value),
+                )
+                .at(&tf.file, pattern.pos)
+                .help("rule_files are relative to the test file; check the path"),
+            );
+            continue;
+        }
+        let mut loaded = Loaded::default();
+        for p in matched {
+            if let Err(e) = documents::load_file(&p, &mut loaded) {
+                res.diagnostics.push(
+                    Diagnostic::error("test/rule-file", e.to_string()).at(&tf.file, pattern.pos),
+                );
+            }
+        }
+        res.diagnostics.extend(loaded.diagnostics.iter().cloned());
+        for item in loaded
+            .items
+            .iter()
+            .filter(|i| matches!(i.kind, Kind::RuleFile | Kind::PrometheusRule))
+        {
+            let (rf, d) = load_rule_file(item);
+            res.diagnostics
+                .extend(d.into_iter().filter(|d| d.severity == Severity::Error));
+            rule_files.push(rf);
+        }
+    }
+    if res
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        return;
+    }
+    let set = match RuleSet::prepare(&rule_files, &tf.group_eval_order) {
+        Ok(s) => s,
+        Err(e) => {
+            res.diagnostics
+                .push(Diagnostic::error("test/rule-file", e.to_string()));
+            return;
+        }
+    };
+    for g in &tf.tests {
+        if !opts.run.is_empty() && !opts.run.iter().any(|r| r.is_match(&g.name)) {
+            continue;
+        }
+        res.groups.push(run_group(tf, g, &set, opts));
+    }
+}
+
+/// Loads a test group's input series: values one per `interval` from the group's start.
+fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Failure> {
+    for s in &g.input_series {
+        let labels = parse_series_descriptor(&s.series.value).map_err(|e| Failure::Setup {
+            message: format!("input series {:?}: {e}", s.series.value),
+            line: s.series.pos.line,
+        })?;
+        let values = parse_values(&s.values.value).map_err(|e| Failure::Setup {
+            message: format!("values {:?}: {e}", s.values.value),
+            line: s.values.pos.line,
+        })?;
+        let id = store.series_id(&labels);
+        for (i, v) in values.iter().enumerate() {
+            let t = g.start_ms + i as i64 * interval;
+            match v {
+                SeqValue::Float(f) => store.append_id(id, t, *f),
+                SeqValue::Stale => store.append_id(id, t, stale_nan()),
+                SeqValue::Missing => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> GroupResult {
+    let mut result = GroupResult {
+        name: g.name.clone(),
+        line: g.pos.line,
+        failures: Vec::new(),
+        range_native: false,
+    };
+    let eval_interval = tf.evaluation_interval_ms.max(1);
+    let input_interval = g.interval_ms.unwrap_or(eval_interval).max(1);
+    let mut store = Store::new();
+    if let Err(f) = load_input(g, input_interval, &mut store) {
+        result.failures.push(f);
+        return result;
+    }
+    let max_eval = g
+        .alert_rule_tests
+        .iter()
+        .map(|a| a.eval_time_ms)
+        .chain(g.promql_expr_tests.iter().map(|p| p.eval_time_ms))
+        .max()
+        .unwrap_or(0);
+    // An alert test at eval_time is checked after the tick `ts` with ts <= eval_time < ts + interval.
+    let tick_of = |eval_time: i64| g.start_ms + eval_time.div_euclid(eval_interval) * eval_interval;
+    let settings = Settings {
+        start_ms: g.start_ms,
+        end_ms: g.start_ms + max_eval,
+        interval_ms: eval_interval,
+        external_labels: g.external_labels.iter().cloned().collect(),
+        external_url: g.external_url.clone(),
+        mode: opts.mode,
+        episodes: false,
+        snapshot_at: g
+            .alert_rule_tests
+            .iter()
+            .map(|a| tick_of(a.eval_time_ms))
+            .collect(),
+    };
+    let engine = Engine::new(EngineOptions::default());
+    let ev = evaluate(set, &mut store, &engine, &settings);
+    result.range_native = ev.range_native;
+    let mut reported = std::collections::HashSet::new();
+    for e in &ev.errors {
+        if reported.insert((e.rule, e.message.clone())) {
+            result.failures.push(Failure::RuleEval {
+                rule: set.rules[e.rule].rule.name.value.clone(),
+                time: format_duration(e.t - g.start_ms),
+                message: e.message.clone(),
+            });
+        }
+    }
+    let query = StoreQuery {
+        store: &store,
+        engine: &engine,
+    };
+    for at in &g.alert_rule_tests {
+        let tick = tick_of(at.eval_time_ms);
+        let mut got = Vec::new();
+        for (ri, r) in set.rules.iter().enumerate() {
+            if r.rule.name.value != at.alertname {
+                continue;
+            }
+            for a in ev
+                .snapshots
+                .get(&(tick, ri))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let (annotations, errors) =
+                    render_annotations(r, &a.payload, &settings, Some(&query));
+                for message in errors {
+                    result.failures.push(Failure::Template {
+                        alertname: at.alertname.clone(),
+                        message,
+                    });
+                }
+                got.push(AlertView {
+                    labels: a
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    annotations: annotations.into_iter().collect(),
+                });
+            }
+        }
+        let mut expected: Vec<AlertView> = at
+            .exp_alerts
+            .iter()
+            .map(|e| {
+                let mut labels: BTreeMap<String, String> = e.exp_labels.iter().cloned().collect();
+                labels.insert("alertname".into(), at.alertname.clone());
+                AlertView {
+                    labels,
+                    annotations: e.exp_annotations.iter().cloned().collect(),
+                }
+            })
+            .collect();
+        got.sort();
+        expected.sort();
+        if got != expected {
+            result.failures.push(Failure::Alerts {
+                alertname: at.alertname.clone(),
+                eval_time: format_duration(at.eval_time_ms),
+                line: at.pos.line,
+                expected,
+                got,
+            });
+        }
+    }
+    for pt in &g.promql_expr_tests {
+        let t = g.start_ms + pt.eval_time_ms;
+        let eval_time = format_duration(pt.eval_time_ms);
+        let got = match engine.instant_query(&store, &pt.expr.value, t) {
+            Ok(r) => match r.value {
+                Value::Vector(v) => v.into_iter().map(|s| (s.labels, s.v)).collect::<Vec<_>>(),
+                Value::Scalar { v, .. } => vec![(Labels::empty(), v)],
+                other => {
+                    result.failures.push(Failure::Query {
+                        expr: pt.expr.value.clone(),
+                        eval_time,
+                        line: pt.pos.line,
+                        message: format!(
+                            "expression returned a {}, expected a vector or scalar",
+                            other.type_name()
+                        ),
+                    });
+                    continue;
+                }
+            },
+            Err(e) => {
+                result.failures.push(Failure::Query {
+                    expr: pt.expr.value.clone(),
+                    eval_time,
+                    line: pt.pos.line,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let mut expected = Vec::new();
+        let mut bad = None;
+        for s in &pt.exp_samples {
+            match parse_series_descriptor(&s.labels) {
+                Ok(l) => expected.push((l, s.value)),
+                Err(e) if s.labels.trim().is_empty() => {
+                    let _ = e;
+                    expected.push((Labels::empty(), s.value))
+                }
+                Err(e) => bad = Some(format!("expected labels {:?}: {e}", s.labels)),
+            }
+        }
+        if let Some(message) = bad {
+            result.failures.push(Failure::Query {
+                expr: pt.expr.value.clone(),
+                eval_time,
+                line: pt.pos.line,
+                message,
+            });
+            continue;
+        }
+        let mut got = got;
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let same = got.len() == expected.len()
+            && got
+                .iter()
+                .zip(&expected)
+                .all(|(g, e)| g.0 == e.0 && values_equal(g.1, e.1, tf.fuzzy_compare));
+        if !same {
+            let view = |v: &[(Labels, f64)]| {
+                v.iter()
+                    .map(|(l, x)| SampleView {
+                        labels: l.to_string(),
+                        value: *x,
+                    })
+                    .collect::<Vec<_>>()
+            };
+            result.failures.push(Failure::Samples {
+                expr: pt.expr.value.clone(),
+                eval_time,
+                line: pt.pos.line,
+                expected: view(&expected),
+                got: view(&got),
+            });
+        }
+    }
+    result
+}
+
+/// promtool compares exactly, or with `fuzzy_compare` within a relative 1e-6 (its `almost.Equal`).
+fn values_equal(a: f64, b: f64, fuzzy: bool) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    if !fuzzy {
+        return false;
+    }
+    let diff = (a - b).abs();
+    let epsilon = 1e-6;
+    if a == 0.0 || b == 0.0 || diff < f64::MIN_POSITIVE {
+        return diff < epsilon * f64::MIN_POSITIVE;
+    }
+    diff / (a.abs() + b.abs()).min(f64::MAX) < epsilon
+}

@@ -1,0 +1,134 @@
+//! Reference check: promtool 2.42 (Debian's `prometheus` package, installed by .ci/run) and ruletest give the
+//! same verdict for every test group of the project's own suites. promtool rejects PrometheusRule objects, so
+//! the test unwraps `spec` into a plain rule file first, and runs each test group on its own so verdicts can be
+//! compared group by group.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn promtool() -> PathBuf {
+    let p = PathBuf::from("/usr/bin/promtool");
+    assert!(
+        p.exists(),
+        "promtool not found: install Debian's `prometheus` package (apt-get install prometheus); .ci/run does this"
+    );
+    p
+}
+
+/// The PrometheusRule's `spec` as a plain rule file (the spec holds `groups:` indented by two spaces).
+fn unwrap_prometheus_rule(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("spec:") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            out.push_str(line.strip_prefix("  ").unwrap_or(line));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Splits a test file into one file per test group: the header (everything before `tests:`) and each `- name:`
+/// item of the list.
+fn split_groups(text: &str) -> (String, Vec<(String, String)>) {
+    let (header, tests) = text.split_once("\ntests:\n").expect("a tests: list");
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for line in tests.lines() {
+        if let Some(name) = line.strip_prefix("  - name: ") {
+            groups.push((name.trim_matches('"').to_string(), String::new()));
+        }
+        if let Some((_, body)) = groups.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    (header.to_string(), groups)
+}
+
+fn verdicts(suite: &str) -> Vec<(String, bool, bool)> {
+    let dir = tempfile::tempdir().unwrap();
+    let rules =
+        std::fs::read_to_string(root().join("rules/chat2sql-prometheus-rules.yaml")).unwrap();
+    std::fs::write(dir.path().join("rules.yml"), unwrap_prometheus_rule(&rules)).unwrap();
+    let text = std::fs::read_to_string(root().join("tests/rules").join(suite)).unwrap();
+    let text = text.replace("../../rules/chat2sql-prometheus-rules.yaml", "rules.yml");
+    let (header, groups) = split_groups(&text);
+    assert!(!groups.is_empty());
+    let mut out = Vec::new();
+    for (i, (name, body)) in groups.iter().enumerate() {
+        let file = dir.path().join(format!("g{i}.test.yml"));
+        std::fs::write(&file, format!("{header}\ntests:\n{body}")).unwrap();
+        let p = std::process::Command::new(promtool())
+            .args(["test", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let r = Command::cargo_bin("ruletest")
+            .unwrap()
+            .arg("test")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let ruletest_code = r.status.code().unwrap();
+        assert!(
+            ruletest_code == 0 || ruletest_code == 1,
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        out.push((name.clone(), p.status.success(), ruletest_code == 0));
+        if p.status.success() != (ruletest_code == 0) {
+            eprintln!(
+                "disagreement on {name}:\npromtool:\n{}{}\nruletest:\n{}",
+                String::from_utf8_lossy(&p.stdout),
+                String::from_utf8_lossy(&p.stderr),
+                String::from_utf8_lossy(&r.stdout)
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn promtool_agrees_on_the_chat2sql_suite() {
+    let v = verdicts("chat2sql.test.yml");
+    assert_eq!(v.len(), 6);
+    for (name, promtool, ruletest) in &v {
+        assert_eq!(promtool, ruletest, "verdicts differ on {name}");
+        assert!(ruletest, "{name} should pass");
+    }
+}
+
+#[test]
+fn promtool_agrees_on_the_failing_suite() {
+    let v = verdicts("failing.test.yml");
+    let got: Vec<(&str, bool)> = v.iter().map(|(n, p, _)| (n.as_str(), *p)).collect();
+    for (name, promtool, ruletest) in &v {
+        assert_eq!(promtool, ruletest, "verdicts differ on {name}");
+    }
+    assert_eq!(
+        got,
+        vec![
+            ("wrong annotation and a missing alert", false),
+            ("alert expected before its for has elapsed", false),
+            ("wrong sample value", false),
+            ("this one passes", true)
+        ]
+    );
+}
+
+#[test]
+fn unwrapping_keeps_the_groups() {
+    let rules =
+        std::fs::read_to_string(root().join("rules/chat2sql-prometheus-rules.yaml")).unwrap();
+    let plain = unwrap_prometheus_rule(&rules);
+    assert!(plain.starts_with("groups:"), "{plain}");
+    assert!(Path::new(&root().join("rules")).is_dir());
+}
