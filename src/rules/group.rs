@@ -173,6 +173,17 @@ impl RuleSet {
     }
 }
 
+/// The metric names `e` selects (selectors without a name are left out).
+pub fn metric_names(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_selectors(e, &mut |n, _| {
+        if let Some(n) = n {
+            out.push(n.to_string());
+        }
+    });
+    out
+}
+
 /// Calls `f(metric name, may look into the future)` for every selector in `e`.
 fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
     use promql_parser::parser::Expr as E;

@@ -2,4 +2,5 @@
 //! the alert timeline handed to the Alertmanager simulator.
 pub mod alerting;
 pub mod group;
+pub mod timeline;
 pub mod unittest;
