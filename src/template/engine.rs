@@ -490,7 +490,7 @@ impl Engine {
     /// `funcs` are the product's functions; Go's builtins that we must reimplement (printf, print, println,
     /// index) are added here, and our internal helpers too.
     pub fn new(dialect: Dialect, mut funcs: FuncMap) -> Engine {
-        add_go_overrides(&mut funcs, dialect);
+        super::gobuiltins::add_go_overrides(&mut funcs, dialect);
         Engine {
             dialect,
             funcs: Arc::new(funcs),
@@ -544,8 +544,10 @@ impl Engine {
             parse_name,
         };
         rw.check_funcs(&root)?;
+        rw.check_vars(&root, &mut vec!["$".into()])?;
         for d in &defines {
             rw.check_funcs(&d.body)?;
+            rw.check_vars(&d.body, &mut vec!["$".into()])?;
         }
         let mut set = set;
         for d in defines {
@@ -579,8 +581,11 @@ fn exec_message(e: gotmpl::TemplateError, name: &str) -> String {
     match e {
         gotmpl::TemplateError::Exec(s) if s.starts_with("template: ") => s,
         gotmpl::TemplateError::Exec(s) => format!("template: {name}: {s}"),
+        // Go: `executing "NAME" at <{{template "x"}}>: template "x" not defined` (gotmpl gives no position).
         gotmpl::TemplateError::UndefinedTemplate(t) => {
-            format!("template: {name}: no such template \"{t}\"")
+            format!(
+                "template: {name}: executing \"{name}\" at <{{{{template \"{t}\"}}}}>: template \"{t}\" not defined"
+            )
         }
         other => format!("template: {name}: {other}"),
     }
@@ -659,81 +664,6 @@ fn method_call(args: &[Value], dialect: Dialect) -> Result<Value, gotmpl::Templa
     }
 }
 
-/// Go builtins whose gotmpl versions print or compare values differently from Go.
-fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
-    let f: ValueFunc = Arc::new(move |args: &[Value]| {
-        let format = match args.first() {
-            Some(Value::String(s)) => s.to_string(),
-            Some(other) => {
-                return Err(exec_err(format!(
-                    "wrong type for value; expected string; got {}",
-                    go_type_name(other)
-                )))
-            }
-            None => {
-                return Err(exec_err(
-                    "wrong number of args for printf: want at least 1 got 0".into(),
-                ))
-            }
-        };
-        let rest: Vec<Arg> = args[1..].iter().map(|a| to_arg(a, dialect)).collect();
-        Ok(Value::String(gofmt::sprintf(&format, &rest).into()))
-    });
-    funcs.insert("printf".into(), f);
-    let f: ValueFunc = Arc::new(move |args: &[Value]| {
-        let a: Vec<Arg> = args.iter().map(|a| to_arg(a, dialect)).collect();
-        Ok(Value::String(gofmt::sprint(&a).into()))
-    });
-    funcs.insert("print".into(), f);
-    let f: ValueFunc = Arc::new(move |args: &[Value]| {
-        let a: Vec<Arg> = args.iter().map(|a| to_arg(a, dialect)).collect();
-        Ok(Value::String(gofmt::sprintln(&a).into()))
-    });
-    funcs.insert("println".into(), f);
-    let f: ValueFunc = Arc::new(|args: &[Value]| go_index(args));
-    funcs.insert("index".into(), f);
-}
-
-/// Go's `index`: a missing key of a string map yields "", an out-of-range list index is an error.
-fn go_index(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
-    let Some(mut v) = args.first().cloned() else {
-        return Err(exec_err(
-            "wrong number of args for index: want at least 1 got 0".into(),
-        ));
-    };
-    for idx in &args[1..] {
-        v = match (&v, idx) {
-            (Value::Map(m), Value::String(k)) if struct_type(&v).is_none() => {
-                match m.get(k.as_ref()) {
-                    Some(x) => x.clone(),
-                    None if m.values().all(|x| matches!(x, Value::String(_))) => {
-                        Value::String("".into())
-                    }
-                    None => Value::Nil,
-                }
-            }
-            (Value::List(items), Value::Int(i)) => {
-                if *i < 0 || *i as usize >= items.len() {
-                    return Err(exec_err(format!("index out of range: {i}")));
-                }
-                items[*i as usize].clone()
-            }
-            (Value::String(s), Value::Int(i)) => match s.as_bytes().get(*i as usize) {
-                Some(b) if *i >= 0 => Value::Int(i64::from(*b)),
-                _ => return Err(exec_err(format!("index out of range: {i}"))),
-            },
-            (Value::Nil, _) => return Err(exec_err("index of untyped nil".into())),
-            (other, _) => {
-                return Err(exec_err(format!(
-                    "can't index item of type {}",
-                    go_type_name(other)
-                )))
-            }
-        };
-    }
-    Ok(v)
-}
-
 /// Walks parsed trees, checks function names and rewrites nodes (see the module doc).
 struct Rewriter<'a> {
     engine: &'a Engine,
@@ -809,6 +739,73 @@ impl Rewriter<'_> {
         }
     }
 
+    fn undefined_var(&self, pos: Pos, name: &str) -> TemplateError {
+        let (line, col) = line_col(self.src, pos.offset);
+        TemplateError::Parse {
+            message: format!(
+                "template: {}:{}: undefined variable \"{}\"",
+                self.parse_name, line, name
+            ),
+            line,
+            col,
+        }
+    }
+
+    /// Go's parser rejects variables not declared in an enclosing scope; gotmpl only notices at run time.
+    /// A declaration is visible from its action to the `{{end}}` of the enclosing control structure.
+    fn check_vars(&self, l: &ListNode, scope: &mut Vec<String>) -> Result<(), TemplateError> {
+        for n in &l.nodes {
+            match n {
+                Node::Action(a) => self.check_pipe_vars(&a.pipe, scope)?,
+                Node::If(b) | Node::Range(b) | Node::With(b) => {
+                    let depth = scope.len();
+                    self.check_pipe_vars(&b.pipe, scope)?;
+                    self.check_vars(&b.body, scope)?;
+                    if let Some(e) = &b.else_body {
+                        self.check_vars(e, scope)?;
+                    }
+                    scope.truncate(depth);
+                }
+                Node::Template(t) => {
+                    if let Some(p) = &t.pipe {
+                        self.check_pipe_vars(p, scope)?;
+                    }
+                }
+                Node::List(inner) => self.check_vars(inner, scope)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_pipe_vars(&self, p: &PipeNode, scope: &mut Vec<String>) -> Result<(), TemplateError> {
+        for d in &p.decl {
+            if p.is_assign {
+                if !scope.iter().any(|v| v == d.as_str()) {
+                    return Err(self.undefined_var(p.pos, d));
+                }
+            } else {
+                scope.push(d.to_string());
+            }
+        }
+        let mut err = None;
+        for c in &p.commands {
+            for a in &c.args {
+                visit_expr(a, &mut |e| {
+                    if let Expr::Variable(pos, name, _) = e {
+                        if err.is_none() && !scope.iter().any(|v| v == name.as_str()) {
+                            err = Some(self.undefined_var(*pos, name));
+                        }
+                    }
+                });
+            }
+        }
+        match err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn list(&self, l: &ListNode, exec: &str) -> ListNode {
         ListNode {
             pos: l.pos,
@@ -868,9 +865,7 @@ impl Rewriter<'_> {
         let text = command_text(c);
         let pos = c.pos;
         match c.args.first() {
-            Some(Expr::Identifier(_, name))
-                if name != "and" && name != "or" && !GO_BUILTINS.contains(&name.as_str()) =>
-            {
+            Some(Expr::Identifier(_, name)) if self.engine.funcs.contains_key(name.as_str()) => {
                 let mut args = vec![
                     ident(pos, "__fn"),
                     self.ctx(pos, exec, text),
@@ -1134,6 +1129,27 @@ mod tests {
             "template: t:2: function \"nope\" not defined"
         );
         assert_eq!(err.position(), Some((2, 4)));
+    }
+
+    #[test]
+    fn undefined_variables_are_parse_errors() {
+        let err = run(Dialect::Prometheus, "{{ $x := 1 }}{{ $y }}", &Value::Nil).unwrap_err();
+        assert_eq!(err.to_string(), "template: t:1: undefined variable \"$y\"");
+        // A range variable is visible in the body and the else branch, not after {{end}}.
+        let list = Value::List(vec![Value::String("a".into()), Value::String("b".into())].into());
+        let ok = run(
+            Dialect::Prometheus,
+            "{{ range $i, $v := . }}{{ $i }}{{ $v }}{{ end }}{{ len $ }}",
+            &list,
+        );
+        assert_eq!(ok.unwrap(), "0a1b2");
+        assert!(run(
+            Dialect::Prometheus,
+            "{{ range $i := 2 }}{{ end }}{{ $i }}",
+            &Value::Nil
+        )
+        .is_err());
+        assert!(run(Dialect::Prometheus, "{{ $z = 1 }}", &Value::Nil).is_err());
     }
 
     #[test]

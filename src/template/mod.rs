@@ -5,6 +5,7 @@
 //! port without reflection lacks: Go's printing of floats, zero values for missing map keys, and method calls
 //! such as `.Alerts.Firing` or `.Labels.SortedPairs`.
 pub mod engine;
+pub mod gobuiltins;
 pub mod gofmt;
 pub mod gotime;
 pub mod prometheus;

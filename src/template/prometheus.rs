@@ -524,15 +524,45 @@ fn url_path(u: &str) -> String {
     }
 }
 
-/// Go's regexp.MustCompile panics on a bad pattern; Expand recovers the panic into this text.
+/// Go's regexp.MustCompile panics on a bad pattern and text/template turns the panic into the call's error.
 fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| {
         format!(
-            "regexp: Compile({}): error parsing regexp: {}",
+            "regexp: Compile({}): {}",
             super::gofmt::go_quote(pattern),
-            e.to_string().lines().last().unwrap_or_default().trim()
+            go_regex_error(pattern, &e)
         )
     })
+}
+
+/// Go's regexp/syntax error text (`error parsing regexp: <code>: `<expr>``) for the common mistakes; Rust's
+/// own description otherwise. Go quotes the offending part; we quote the whole pattern for the group errors
+/// as Go does, and approximate the rest.
+pub(crate) fn go_regex_error(pattern: &str, e: &regex::Error) -> String {
+    let detail = e.to_string();
+    let last = detail.lines().last().unwrap_or_default().trim();
+    let last = last.strip_prefix("error: ").unwrap_or(last);
+    let (code, expr) = match last {
+        "unclosed group" => ("missing closing )", pattern.to_string()),
+        "unopened group" => ("unexpected )", pattern.to_string()),
+        "unclosed character class" => (
+            "missing closing ]",
+            pattern[pattern.rfind('[').unwrap_or(0)..].to_string(),
+        ),
+        "repetition operator missing expression" => (
+            "missing argument to repetition operator",
+            pattern
+                .chars()
+                .find(|c| "*+?".contains(*c))
+                .map(String::from)
+                .unwrap_or_default(),
+        ),
+        "incomplete escape sequence, reached end of pattern prematurely" => {
+            ("trailing backslash at end of expression", String::new())
+        }
+        other => return format!("error parsing regexp: {other}: `{pattern}`"),
+    };
+    format!("error parsing regexp: {code}: `{expr}`")
 }
 
 /// Functions shared with Alertmanager's set.
@@ -554,12 +584,8 @@ pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
     });
     insert(m, "match", |a| {
         want_args("match", a, 2)?;
-        let re = regex::Regex::new(arg_str("match", a, 0)?).map_err(|e| {
-            exec_err(format!(
-                "error parsing regexp: {}",
-                e.to_string().lines().last().unwrap_or_default().trim()
-            ))
-        })?;
+        let pattern = arg_str("match", a, 0)?;
+        let re = regex::Regex::new(pattern).map_err(|e| exec_err(go_regex_error(pattern, &e)))?;
         Ok(Value::Bool(re.is_match(arg_str("match", a, 1)?)))
     });
     insert(m, "reReplaceAll", |a| {
