@@ -538,6 +538,11 @@ impl Engine {
         let parser = Parser::with_name(Some(parse_name), text, "{{", "}}")
             .map_err(|e| parse_err(e, parse_name))?;
         let (root, defines) = parser.parse().map_err(|e| parse_err(e, parse_name))?;
+        super::structure::check(text).map_err(|e| TemplateError::Parse {
+            message: format!("template: {}:{}: {}", parse_name, e.line, e.message),
+            line: e.line,
+            col: e.col,
+        })?;
         let rw = Rewriter {
             engine: self,
             src: text,

@@ -9,10 +9,12 @@ pub mod gobuiltins;
 pub mod gofmt;
 pub mod gotime;
 pub mod prometheus;
+pub mod structure;
 
 pub use engine::TemplateError;
 pub use prometheus::{
-    check_syntax, expand_alert_template, AlertTemplateData, Expansion, QueryFn, QuerySample,
+    check_alert_template, check_syntax, expand_alert_template, AlertTemplateData, Expansion,
+    QueryFn, QuerySample,
 };
 pub mod alertmanager;
 

@@ -120,8 +120,15 @@ fn expand(
 }
 
 /// Parse-only check of a label or annotation value, with every Prometheus function defined, so unknown
-/// functions and syntax errors are reported as Prometheus reports them. Positions are inside `text`.
+/// functions, undefined variables and syntax errors are reported as Prometheus reports them. Positions are
+/// inside `text`. Messages name the template `__alert_` (see [`check_alert_template`] for the rule's name).
 pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
+    check_alert_template("", text)
+}
+
+/// [`check_syntax`] with the template named `__alert_<rule_name>`, as Prometheus's rule loader
+/// (rulefmt testTemplateParsing) names it in its messages.
+pub fn check_alert_template(rule_name: &str, text: &str) -> Result<(), TemplateError> {
     let engine = Engine::new(
         Dialect::Prometheus,
         functions(
@@ -130,8 +137,9 @@ pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
             Arc::new(std::sync::Mutex::new(QueryCache::default())),
         ),
     );
+    let name = format!("__alert_{rule_name}");
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
-    match engine.parse_into(engine.new_set(), "__alert_check", "__alert_check", &full) {
+    match engine.parse_into(engine.new_set(), &name, &name, &full) {
         Ok(_) => Ok(()),
         Err(TemplateError::Parse { message, line, col }) => {
             // The prefix sits on line 1: shift columns there back into the user's text.
@@ -955,5 +963,11 @@ mod tests {
         assert_eq!(e.position().map(|p| p.0), Some(2));
         // `tmpl` exists only for console templates (ExpandHTML), not alert text.
         assert!(check_syntax("{{ tmpl \"x\" . }}").is_err());
+        let e = check_alert_template("HighLatency", "{{ $value | humanise }}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "template: __alert_HighLatency:1: function \"humanise\" not defined"
+        );
+        assert!(check_syntax("x{{ end }}").is_err());
     }
 }
