@@ -322,6 +322,8 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
     let chars: Vec<char> = format.chars().collect();
     let mut i = 0;
     let mut argi = 0;
+    // Go's pp.reordered: once an explicit [n] index is used, unused arguments are not reported as EXTRA.
+    let mut reordered = false;
     while i < chars.len() {
         let c = chars[i];
         if c != '%' {
@@ -331,6 +333,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
         }
         i += 1;
         let mut spec = Spec::default();
+        let mut good_index = true;
         // Flags.
         while i < chars.len() {
             match chars[i] {
@@ -346,6 +349,14 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
             }
             i += 1;
         }
+        let mut after_index = arg_index(
+            &chars,
+            &mut i,
+            &mut argi,
+            args.len(),
+            &mut good_index,
+            &mut reordered,
+        );
         // Width.
         if i < chars.len() && chars[i] == '*' {
             i += 1;
@@ -360,14 +371,29 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
                 _ => out.push_str("%!(BADWIDTH)"),
             }
             argi += 1;
+            after_index = false;
         } else {
             let (n, next) = parse_num(&chars, i);
+            if after_index && n.is_some() {
+                good_index = false; // "%[3]2d"
+            }
             spec.width = n;
             i = next;
         }
         // Precision.
-        if i < chars.len() && chars[i] == '.' {
+        if i + 1 < chars.len() && chars[i] == '.' {
             i += 1;
+            if after_index {
+                good_index = false; // "%[3].2d"
+            }
+            after_index = arg_index(
+                &chars,
+                &mut i,
+                &mut argi,
+                args.len(),
+                &mut good_index,
+                &mut reordered,
+            );
             if i < chars.len() && chars[i] == '*' {
                 i += 1;
                 match args.get(argi) {
@@ -375,11 +401,22 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 argi += 1;
+                after_index = false;
             } else {
                 let (n, next) = parse_num(&chars, i);
                 spec.prec = Some(n.unwrap_or(0));
                 i = next;
             }
+        }
+        if !after_index {
+            arg_index(
+                &chars,
+                &mut i,
+                &mut argi,
+                args.len(),
+                &mut good_index,
+                &mut reordered,
+            );
         }
         if i >= chars.len() {
             out.push_str("%!(NOVERB)");
@@ -389,6 +426,10 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
         i += 1;
         if verb == '%' {
             out.push('%');
+            continue;
+        }
+        if !good_index {
+            let _ = write!(out, "%!{verb}(BADINDEX)");
             continue;
         }
         match args.get(argi) {
@@ -401,7 +442,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
             }
         }
     }
-    if argi < args.len() {
+    if !reordered && argi < args.len() {
         out.push_str("%!(EXTRA ");
         let parts: Vec<String> = args[argi..]
             .iter()
@@ -414,6 +455,38 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
         out.push(')');
     }
     out
+}
+
+/// Go's `argNumber`: an explicit `[n]` selects argument n (1-based). Returns whether one was consumed.
+fn arg_index(
+    chars: &[char],
+    i: &mut usize,
+    argi: &mut usize,
+    nargs: usize,
+    good: &mut bool,
+    reordered: &mut bool,
+) -> bool {
+    if chars.get(*i) != Some(&'[') {
+        return false;
+    }
+    *reordered = true;
+    let Some(close) = chars[*i..].iter().position(|&c| c == ']') else {
+        // No closing bracket: Go marks the index bad and skips the rest of the directive text.
+        *good = false;
+        return false;
+    };
+    let digits: String = chars[*i + 1..*i + close].iter().collect();
+    *i += close + 1;
+    match digits.parse::<usize>() {
+        Ok(n) if n >= 1 && n <= nargs => {
+            *argi = n - 1;
+            true
+        }
+        _ => {
+            *good = false;
+            true
+        }
+    }
 }
 
 fn parse_num(chars: &[char], mut i: usize) -> (Option<usize>, usize) {
@@ -748,6 +821,29 @@ mod tests {
         );
         assert_eq!(sprintf("%", &[]), "%!(NOVERB)");
         assert_eq!(sprintf("%z", &[Arg::Int(1)]), "%!z(int=1)");
+    }
+
+    #[test]
+    fn sprintf_explicit_argument_indexes() {
+        // fmt docs: Sprintf("%[2]d %[1]d", 11, 22) == "22 11"; "%[3]*.[2]*[1]f", 12.0, 2, 6 == " 12.00".
+        assert_eq!(
+            sprintf("%[2]d %[1]d", &[Arg::Int(11), Arg::Int(22)]),
+            "22 11"
+        );
+        assert_eq!(
+            sprintf(
+                "%[3]*.[2]*[1]f",
+                &[Arg::Float(12.0), Arg::Int(2), Arg::Int(6)]
+            ),
+            " 12.00"
+        );
+        assert_eq!(
+            sprintf("%[1]s %s", &[Arg::Str("a".into()), Arg::Str("b".into())]),
+            "a b"
+        );
+        assert_eq!(sprintf("%[5]d", &[Arg::Int(1)]), "%!d(BADINDEX)");
+        // Reordered formats do not complain about unused arguments.
+        assert_eq!(sprintf("%[2]d", &[Arg::Int(1), Arg::Int(2)]), "2");
     }
 
     #[test]
