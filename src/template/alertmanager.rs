@@ -226,6 +226,33 @@ impl TemplateSet {
         Ok(ts)
     }
 
+    /// Defaults plus the files matching the `templates:` globs of an Alertmanager config, relative patterns
+    /// taken from `base_dir` (the config file's directory, as Alertmanager resolves them). Patterns are
+    /// applied in order, matches in sorted order; a pattern matching nothing is allowed (FromGlob).
+    pub fn load_globs(
+        patterns: &[String],
+        base_dir: &std::path::Path,
+        now_ms: i64,
+    ) -> Result<TemplateSet, TemplateError> {
+        let mut files = Vec::new();
+        for p in patterns {
+            let full = if std::path::Path::new(p).is_absolute() {
+                p.clone()
+            } else {
+                base_dir.join(p).to_string_lossy().into_owned()
+            };
+            let paths = glob::glob(&full).map_err(|e| TemplateError::Parse {
+                message: format!("syntax error in pattern {p:?}: {}", e.msg),
+                line: 0,
+                col: 0,
+            })?;
+            let mut matched: Vec<std::path::PathBuf> = paths.filter_map(Result::ok).collect();
+            matched.sort();
+            files.extend(matched);
+        }
+        TemplateSet::load_files(&files, now_ms)
+    }
+
     /// Alertmanager's ExecuteTextString: render `text` (which may call `{{ template "..." . }}`) over `data`.
     pub fn render(&self, text: &str, data: &NotificationData) -> Result<String, TemplateError> {
         if text.is_empty() {
@@ -622,6 +649,22 @@ mod tests {
             ts.render_named("email.default.subject", &data()).unwrap(),
             "custom firing"
         );
+    }
+
+    #[test]
+    fn globs_load_files_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.tmpl"), "{{ define \"x\" }}A{{ end }}").unwrap();
+        std::fs::write(dir.path().join("b.tmpl"), "{{ define \"x\" }}B{{ end }}").unwrap();
+        let ts = TemplateSet::load_globs(
+            &["*.tmpl".to_string(), "none/*.tmpl".to_string()],
+            dir.path(),
+            0,
+        )
+        .unwrap();
+        // b.tmpl sorts after a.tmpl, so its definition wins.
+        assert_eq!(ts.render("{{ template \"x\" . }}", &data()).unwrap(), "B");
+        assert!(TemplateSet::load_globs(&["[".to_string()], dir.path(), 0).is_err());
     }
 
     #[test]

@@ -515,6 +515,9 @@ fn bad_verb(verb: char, a: &Arg) -> String {
 /// Format a single operand for one verb, applying width/padding.
 fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
     // Lists format element by element for every verb except %v/%s on byte-less data, as Go's printValue does.
+    if verb == 'v' && spec.sharp {
+        return pad(&go_syntax(a), spec, false);
+    }
     if let Arg::List(items) = a {
         let parts: Vec<String> = items
             .iter()
@@ -598,6 +601,33 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
             )
         }
         other => bad_verb(other, a),
+    }
+}
+
+/// `%#v`: a Go-syntax representation of the value.
+fn go_syntax(a: &Arg) -> String {
+    match a {
+        Arg::Nil => "<nil>".into(),
+        Arg::Str(s) => go_quote(s),
+        Arg::Uint(u) => format!("0x{u:x}"),
+        Arg::List(items) => {
+            let parts: Vec<String> = items.iter().map(go_syntax).collect();
+            format!("[]interface {{}}{{{}}}", parts.join(", "))
+        }
+        Arg::Map(entries) => {
+            let all_str = entries.iter().all(|(_, v)| matches!(v, Arg::Str(_)));
+            let ty = if all_str {
+                "map[string]string"
+            } else {
+                "map[string]interface {}"
+            };
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_quote(k), go_syntax(v)))
+                .collect();
+            format!("{ty}{{{}}}", parts.join(", "))
+        }
+        other => format_v(other),
     }
 }
 
@@ -821,6 +851,21 @@ mod tests {
         );
         assert_eq!(sprintf("%", &[]), "%!(NOVERB)");
         assert_eq!(sprintf("%z", &[Arg::Int(1)]), "%!z(int=1)");
+    }
+
+    #[test]
+    fn sharp_v_is_go_syntax() {
+        // fmt: %#v quotes strings, prints uints in hex, and spells out container types.
+        assert_eq!(sprintf("%#v", &[Arg::Str("a\"b".into())]), "\"a\\\"b\"");
+        assert_eq!(sprintf("%#v", &[Arg::Float(1e6)]), "1e+06");
+        assert_eq!(
+            sprintf("%#v", &[Arg::Map(vec![("a".into(), Arg::Str("b".into()))])]),
+            "map[string]string{\"a\":\"b\"}"
+        );
+        assert_eq!(
+            sprintf("%#v", &[Arg::List(vec![Arg::Int(1), Arg::Str("x".into())])]),
+            "[]interface {}{1, \"x\"}"
+        );
     }
 
     #[test]
