@@ -671,7 +671,11 @@ mod tests {
     fn fingerprint_matches_model() {
         // Empty label set: FNV-1a offset basis, as model.emptyLabelSignature.
         assert_eq!(fingerprint(&BTreeMap::new()), "cbf29ce484222325");
-        let fp = fingerprint(&BTreeMap::from([("a".to_string(), "b".to_string())]));
-        assert_eq!(fp.len(), 16);
+        // prometheus/common model TestMetricToFingerprint = 5799056148416392346, printed %016x.
+        let fp = fingerprint(&BTreeMap::from([
+            ("name".to_string(), "garland, briggs".to_string()),
+            ("fear".to_string(), "love is not enough".to_string()),
+        ]));
+        assert_eq!(fp, format!("{:016x}", 5_799_056_148_416_392_346_u64));
     }
 }
