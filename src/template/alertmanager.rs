@@ -7,13 +7,13 @@
 //! and `ExecuteTextString` (empty text renders as empty, otherwise parsed as a template named "" with
 //! `missingkey=zero` over a clone of the loaded set).
 
-use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
-    Engine, TemplateError, TYPE_KEY,
-};
+use super::engine::{Dialect, Engine, TemplateError};
 use super::gofmt::format_float;
 use super::gotime;
 use super::prometheus::{self, insert};
+use super::values::{
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, TYPE_KEY,
+};
 use gotmpl::{FuncMap, Template, Value};
 use std::collections::BTreeMap;
 

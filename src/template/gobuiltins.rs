@@ -2,8 +2,9 @@
 //! not Rust's float printing), `index` (zero value for a missing string-map key) and the comparison functions
 //! `eq ne lt le gt ge` (Go's kind rules and error texts, e.g. "incompatible types for comparison").
 
-use super::engine::{exec_err, go_type_name, struct_type, to_arg, Dialect};
+use super::engine::Dialect;
 use super::gofmt::{self, Arg};
+use super::values::{exec_err, go_type_name, struct_type, to_arg};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -271,7 +272,7 @@ mod tests {
     fn index_zero_values() {
         let mut m = std::collections::BTreeMap::new();
         m.insert("a".to_string(), "x".to_string());
-        let map = super::super::engine::string_map(&m);
+        let map = super::super::values::string_map(&m);
         assert_eq!(go_index(&[map.clone(), s("a")]).unwrap(), s("x"));
         assert_eq!(go_index(&[map, s("b")]).unwrap(), s(""));
         let list = Value::List(vec![s("p"), s("q")].into());

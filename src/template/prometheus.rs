@@ -6,12 +6,12 @@
 //! template/template.go, and on failure uses `<error expanding template: ...>` as the value while logging the
 //! error. We do the same, and also hand the error back so the caller can report it.
 
-use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
-    Engine, TemplateError,
-};
+use super::engine::{Dialect, Engine, TemplateError};
 use super::gofmt::{format_float, format_float_v};
 use super::gotime;
+use super::values::{
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args,
+};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
