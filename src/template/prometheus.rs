@@ -358,30 +358,58 @@ pub fn title_lower_rest(s: &str) -> String {
     title_impl(s, true)
 }
 
+/// golang.org/x/text/cases titleCaser.Transform: the first cased letter after a word break is title-cased,
+/// later cased letters of the word lower-cased (unless NoLower). Letters, digits, '_' and the "mid"
+/// punctuation of UAX #29 (apostrophe, '.', ':' ...) do not break a word; two mid characters in a row do.
+/// A word starting with a digit therefore gets its first letter upper-cased ("3am" -> "3Am").
 fn title_impl(s: &str, lower_rest: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_word = false;
+    fn is_mid(c: char) -> bool {
+        matches!(
+            c,
+            '\'' | '.'
+                | ':'
+                | '\u{b7}'
+                | '\u{387}'
+                | '\u{5f4}'
+                | '\u{2018}'
+                | '\u{2019}'
+                | '\u{2024}'
+                | '\u{2027}'
+                | '\u{fe13}'
+                | '\u{fe52}'
+                | '\u{fe55}'
+                | '\u{ff07}'
+                | '\u{ff0e}'
+                | '\u{ff1a}'
+        )
+    }
+    fn is_cased(c: char) -> bool {
+        c.is_lowercase() || c.is_uppercase()
+    }
+    fn is_break(c: char) -> bool {
+        !(c.is_alphanumeric() || c == '_' || is_mid(c))
+    }
     let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut mid_word = false;
     for (i, &c) in chars.iter().enumerate() {
-        // Unicode word breaking keeps letters, digits, '_' and an apostrophe or period between letters in
-        // one word ("it's", "e.g" stays one word only for the apostrophe case in practice).
-        let joins = c.is_alphanumeric()
-            || c == '_'
-            || (in_word
-                && (c == '\'' || c == '’')
-                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()));
-        if joins {
-            if !in_word {
+        if is_cased(c) {
+            if !mid_word {
                 out.extend(upper_one(c));
+                mid_word = true;
             } else if lower_rest {
                 out.extend(lower_one(c));
             } else {
                 out.push(c);
             }
-            in_word = true;
         } else {
             out.push(c);
-            in_word = false;
+            if is_break(c) {
+                mid_word = false;
+            }
+        }
+        if is_mid(c) && chars.get(i + 1).is_some_and(|&n| is_mid(n)) {
+            mid_word = false;
         }
     }
     out
@@ -883,6 +911,12 @@ mod tests {
             "/graph?g0.expr=up+%3D%3D+0&g0.tab=0"
         );
         assert_eq!(ok("{{ title \"hello wORLD\" }}", 0.0), "Hello WORLD");
+        // x/text/cases word rules: '_' and '.' inside a word, '-' breaks, digits do not start a word.
+        assert_eq!(
+            title_no_lower("foo_bar foo-bar it's node.example 3am"),
+            "Foo_bar Foo-Bar It's Node.example 3Am"
+        );
+        assert_eq!(title_lower_rest("hELLO wORLD"), "Hello World");
         assert_eq!(
             ok(
                 "{{ with args 1 \"x\" }}{{ .arg1 }}{{ .arg5 }}{{ end }}",
