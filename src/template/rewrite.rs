@@ -73,10 +73,11 @@ impl Rewriter<'_> {
     /// Go's `ErrorContext` location: `name:line:col`, col a 0-based byte offset in the line.
     fn location(&self, pos: Pos) -> String {
         let off = pos.offset.min(self.src.len());
-        let before = &self.src[..off];
+        // gotmpl offsets are token starts; `get` keeps a bad one from panicking.
+        let before = self.src.get(..off).unwrap_or(self.src);
         let line = before.matches('\n').count() + 1;
         let col = match before.rfind('\n') {
-            Some(i) => off - i - 1,
+            Some(i) => off.saturating_sub(i + 1),
             None => off,
         };
         format!("{}:{}:{}", self.parse_name, line, col)
@@ -345,7 +346,7 @@ fn split_chain(e: &Expr) -> Option<(Expr, SmolStr)> {
 
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let off = offset.min(src.len());
-    let before = &src[..off];
+    let before = src.get(..off).unwrap_or(src);
     let line = before.matches('\n').count() + 1;
     let col = match before.rfind('\n') {
         Some(i) => before[i + 1..].chars().count() + 1,
