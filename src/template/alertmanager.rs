@@ -668,6 +668,20 @@ mod tests {
     }
 
     #[test]
+    fn template_set_is_shareable_across_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<TemplateSet>();
+        let ts = std::sync::Arc::new(TemplateSet::with_defaults(0).unwrap());
+        let t2 = ts.clone();
+        let h =
+            std::thread::spawn(move || t2.render_named("email.default.subject", &data()).unwrap());
+        assert_eq!(
+            h.join().unwrap(),
+            ts.render_named("email.default.subject", &data()).unwrap()
+        );
+    }
+
+    #[test]
     fn fingerprint_matches_model() {
         // Empty label set: FNV-1a offset basis, as model.emptyLabelSignature.
         assert_eq!(fingerprint(&BTreeMap::new()), "cbf29ce484222325");
