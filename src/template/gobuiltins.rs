@@ -40,6 +40,19 @@ pub fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
         Ok(Value::String(gofmt::sprintln(&a).into()))
     });
     funcs.insert("println".into(), f);
+    // html, js and urlquery escape fmt.Sprint of their arguments, so floats print the Go way first.
+    let escapers: [(&str, fn(&str) -> String); 3] = [
+        ("html", gotmpl::html_escape),
+        ("js", gotmpl::js_escape),
+        ("urlquery", gotmpl::url_encode),
+    ];
+    for (name, escape) in escapers {
+        let f: ValueFunc = Arc::new(move |args: &[Value]| {
+            let a: Vec<Arg> = args.iter().map(|a| to_arg(a, dialect)).collect();
+            Ok(Value::String(escape(&gofmt::sprint(&a)).into()))
+        });
+        funcs.insert(name.into(), f);
+    }
     let f: ValueFunc = Arc::new(|args: &[Value]| go_index(args));
     funcs.insert("index".into(), f);
     add_comparisons(funcs);
@@ -266,6 +279,16 @@ mod tests {
             lt_pair(&Value::Float(1.0), &Value::Int(2)),
             Err(BAD_COMPARISON.into())
         );
+    }
+
+    #[test]
+    fn escapers_print_floats_as_go() {
+        let mut funcs = FuncMap::new();
+        add_go_overrides(&mut funcs, Dialect::Prometheus);
+        let call = |name: &str, args: &[Value]| funcs[name](args).unwrap();
+        assert_eq!(call("urlquery", &[Value::Float(1e6)]), s("1e%2B06"));
+        assert_eq!(call("html", &[s("<a>"), Value::Int(1)]), s("&lt;a&gt;1"));
+        assert_eq!(call("js", &[s("it's")]), s("it\\'s"));
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn format_float(f: f64, fmt: char, prec: i32) -> String {
     }
     let neg = f.is_sign_negative();
     let shortest = prec < 0;
+    let prec = prec.min(MAX_WIDTH as i32);
     let (digits, dp, prec) = match fmt {
         'e' | 'E' => {
             if shortest {
@@ -302,6 +303,10 @@ pub fn go_quote(s: &str) -> String {
     out
 }
 
+/// Cap on widths and precisions: Go would allocate whatever is asked, but a template must not be able to
+/// make us build gigabyte strings, and Rust's formatter rejects precisions above u16::MAX.
+const MAX_WIDTH: usize = u16::MAX as usize;
+
 /// One parsed `%` directive.
 #[derive(Default, Clone, Copy)]
 struct Spec {
@@ -366,7 +371,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
                         spec.minus = true;
                         spec.zero = false;
                     }
-                    spec.width = Some(n.unsigned_abs() as usize);
+                    spec.width = Some((n.unsigned_abs() as usize).min(MAX_WIDTH));
                 }
                 _ => out.push_str("%!(BADWIDTH)"),
             }
@@ -397,7 +402,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
             if i < chars.len() && chars[i] == '*' {
                 i += 1;
                 match args.get(argi) {
-                    Some(Arg::Int(n)) if *n >= 0 => spec.prec = Some(*n as usize),
+                    Some(Arg::Int(n)) if *n >= 0 => spec.prec = Some((*n as usize).min(MAX_WIDTH)),
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 argi += 1;
@@ -501,7 +506,7 @@ fn parse_num(chars: &[char], mut i: usize) -> (Option<usize>, usize) {
     if i == start {
         (None, i)
     } else {
-        (Some(n.min(1_000_000)), i)
+        (Some(n.min(MAX_WIDTH)), i)
     }
 }
 
@@ -851,6 +856,19 @@ mod tests {
         );
         assert_eq!(sprintf("%", &[]), "%!(NOVERB)");
         assert_eq!(sprintf("%z", &[Arg::Int(1)]), "%!z(int=1)");
+    }
+
+    #[test]
+    fn huge_widths_are_capped_not_fatal() {
+        assert_eq!(
+            sprintf("%.99999999f", &[Arg::Float(1.0)]).len(),
+            2 + MAX_WIDTH
+        );
+        assert_eq!(sprintf("%99999999d", &[Arg::Int(1)]).len(), MAX_WIDTH);
+        assert_eq!(
+            format_float(1.5, 'e', 100),
+            format!("{:.100e}", 1.5).replace("e0", "e+00")
+        );
     }
 
     #[test]
