@@ -41,7 +41,8 @@ pub fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
     });
     funcs.insert("println".into(), f);
     // html, js and urlquery escape fmt.Sprint of their arguments, so floats print the Go way first.
-    let escapers: [(&str, fn(&str) -> String); 3] = [
+    type Escape = fn(&str) -> String;
+    let escapers: [(&str, Escape); 3] = [
         ("html", gotmpl::html_escape),
         ("js", gotmpl::js_escape),
         ("urlquery", gotmpl::url_encode),
