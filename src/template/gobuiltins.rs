@@ -54,6 +54,8 @@ pub fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {
         });
         funcs.insert(name.into(), f);
     }
+    let f: ValueFunc = Arc::new(|args: &[Value]| go_len(args));
+    funcs.insert("len".into(), f);
     let f: ValueFunc = Arc::new(|args: &[Value]| go_index(args));
     funcs.insert("index".into(), f);
     add_comparisons(funcs);
@@ -97,6 +99,27 @@ fn go_index(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
         };
     }
     Ok(v)
+}
+
+/// Go's `len`: bytes of a string, entries of a list or map; anything else is an error.
+fn go_len(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
+    let [v] = args else {
+        return Err(exec_err(format!(
+            "wrong number of args for len: want 1 got {}",
+            args.len()
+        )));
+    };
+    if struct_type(v).is_some() {
+        return Err(exec_err(format!("len of type {}", go_type_name(v))));
+    }
+    let n = match v {
+        Value::String(s) => s.len(),
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        Value::Nil => return Err(exec_err("len of nil pointer".into())),
+        other => return Err(exec_err(format!("len of type {}", go_type_name(other)))),
+    };
+    Ok(Value::Int(n as i64))
 }
 
 /// Go's basic kinds as far as templates meet them.
@@ -290,6 +313,17 @@ mod tests {
         assert_eq!(call("urlquery", &[Value::Float(1e6)]), s("1e%2B06"));
         assert_eq!(call("html", &[s("<a>"), Value::Int(1)]), s("&lt;a&gt;1"));
         assert_eq!(call("js", &[s("it's")]), s("it\\'s"));
+    }
+
+    #[test]
+    fn len_counts_bytes_and_rejects_structs() {
+        assert_eq!(go_len(&[s("中文")]).unwrap(), Value::Int(6));
+        let st = super::super::values::struct_value("template.Data", vec![]);
+        assert_eq!(
+            go_len(&[st]).unwrap_err().to_string(),
+            "execution error: len of type template.Data"
+        );
+        assert!(go_len(&[Value::Int(3)]).is_err());
     }
 
     #[test]

@@ -730,8 +730,8 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
         for (i, v) in a.iter().enumerate() {
             out.insert(format!("arg{i}").into(), v.clone());
         }
-        // map[string]interface{}: a missing key is nil, so mark it as not a string map.
-        out.insert("\u{0}iface".into(), Value::Nil);
+        // map[string]interface{}: Go gives nil for a missing key. We can only tell it from a string map by
+        // its values, so an args map of strings alone answers "" instead of <no value> (documented gap).
         Ok(Value::Map(Arc::new(out)))
     });
     insert(&mut m, "graphLink", |a| {
