@@ -16,7 +16,7 @@
 //! Unknown functions are reported at parse time, as Go's parser does.
 
 use super::rewrite::{Ctx, Rewriter};
-use super::values::{call_method, field_step, print_value};
+use super::values::{call_method, exec_err, field_step, print_value, struct_type};
 use gotmpl::parse::Parser;
 use gotmpl::{FuncMap, Template, Value, ValueFunc};
 use std::sync::Arc;
@@ -110,6 +110,17 @@ impl Engine {
             ))
         });
         all.insert("__print".into(), f);
+        let f: ValueFunc = Arc::new(move |args: &[Value]| {
+            let v = args.last().cloned().unwrap_or(Value::Nil);
+            if struct_type(&v).is_some() {
+                return Err(exec_err(format!(
+                    "range can't iterate over {}",
+                    print_value(&v, dialect)
+                )));
+            }
+            Ok(v)
+        });
+        all.insert("__rangeable".into(), f);
         Template::new("").funcs(all)
     }
 
@@ -335,6 +346,25 @@ mod tests {
             "template: t:2: function \"nope\" not defined"
         );
         assert_eq!(err.position(), Some((2, 4)));
+    }
+
+    #[test]
+    fn range_over_struct_is_an_error() {
+        let data = struct_value("template.Data", vec![("L", labels())]);
+        let err = run(Dialect::Alertmanager, "{{ range . }}x{{ end }}", &data).unwrap_err();
+        assert!(
+            err.to_string().contains("range can't iterate over"),
+            "{err}"
+        );
+        assert_eq!(
+            run(
+                Dialect::Alertmanager,
+                "{{ range $k, $v := .L }}{{ $k }}{{ end }}",
+                &data
+            )
+            .unwrap(),
+            "alertnamepod"
+        );
     }
 
     #[test]

@@ -218,7 +218,15 @@ impl Rewriter<'_> {
                 Node::Action(gotmpl::parse::ActionNode { pos: a.pos, pipe })
             }
             Node::If(b) => Node::If(self.branch(b, exec)),
-            Node::Range(b) => Node::Range(self.branch(b, exec)),
+            Node::Range(b) => {
+                // Our structs are maps underneath; Go refuses to range over a struct, so must we.
+                let mut br = self.branch(b, exec);
+                br.pipe.commands.push(CommandNode {
+                    pos: b.pos,
+                    args: vec![ident(b.pos, "__rangeable")],
+                });
+                Node::Range(br)
+            }
             Node::With(b) => Node::With(self.branch(b, exec)),
             Node::Template(t) => Node::Template(gotmpl::parse::TemplateNode {
                 pos: t.pos,
