@@ -134,8 +134,8 @@ impl Engine {
         text: &str,
     ) -> Result<Template, TemplateError> {
         let parser = Parser::with_name(Some(parse_name), text, "{{", "}}")
-            .map_err(|e| parse_err(e, parse_name))?;
-        let (root, defines) = parser.parse().map_err(|e| parse_err(e, parse_name))?;
+            .map_err(|e| parse_err(e, parse_name, text))?;
+        let (root, defines) = parser.parse().map_err(|e| parse_err(e, parse_name, text))?;
         super::structure::check(text).map_err(|e| TemplateError::Parse {
             message: format!("template: {}:{}: {}", parse_name, e.line, e.message),
             line: e.line,
@@ -194,25 +194,76 @@ fn exec_message(e: gotmpl::TemplateError, name: &str) -> String {
     }
 }
 
-/// Go's parse errors read `template: NAME:LINE: message` (no column); we keep the column separately.
-fn parse_err(e: gotmpl::TemplateError, name: &str) -> TemplateError {
+/// Go's parse errors read `template: NAME:LINE: message` (no column); we keep the column separately and
+/// reword gotmpl's messages where Go says it differently.
+fn parse_err(e: gotmpl::TemplateError, name: &str, src: &str) -> TemplateError {
     match e {
         gotmpl::TemplateError::Parse {
             line, col, message, ..
         }
         | gotmpl::TemplateError::Lex {
             line, col, message, ..
-        } => TemplateError::Parse {
-            message: format!("template: {name}:{line}: {message}"),
-            line,
-            col,
-        },
+        } => {
+            let message = go_parse_message(&message, src, line, col);
+            TemplateError::Parse {
+                message: format!("template: {name}:{line}: {message}"),
+                line,
+                col,
+            }
+        }
         other => TemplateError::Parse {
             message: format!("template: {name}: {other}"),
             line: 0,
             col: 0,
         },
     }
+}
+
+/// Go's wording for the parse errors gotmpl words differently (text/template/parse).
+fn go_parse_message(message: &str, src: &str, line: usize, col: usize) -> String {
+    if message == "empty command" {
+        // Go: "missing value for if|range|with|command", named after the action being parsed.
+        let offset = offset_of(src, line, col);
+        let word = super::structure::action_word_before(src, offset).unwrap_or("command");
+        let context = if matches!(word, "if" | "range" | "with") {
+            word
+        } else {
+            "command"
+        };
+        return format!("missing value for {context}");
+    }
+    if message == "unterminated string" {
+        return "unterminated quoted string".into();
+    }
+    if let Some(c) = message
+        .strip_prefix("unexpected character: '")
+        .and_then(|r| r.strip_suffix('\''))
+        .and_then(|r| {
+            let mut it = r.chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        })
+    {
+        return format!("bad character U+{:04X} '{c}'", c as u32);
+    }
+    message.to_string()
+}
+
+/// Byte offset of a 1-based line and (character) column.
+fn offset_of(src: &str, line: usize, col: usize) -> usize {
+    let mut off = 0;
+    for (i, l) in src.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return off
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
+        }
+        off += l.len();
+    }
+    src.len()
 }
 
 fn fn_call(funcs: &FuncMap, args: &[Value]) -> Result<Value, gotmpl::TemplateError> {

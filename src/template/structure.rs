@@ -67,7 +67,26 @@ pub fn check(src: &str) -> Result<(), StructureError> {
             _ => {}
         }
     }
+    if !stack.is_empty() {
+        // Go's parser reaches the end still inside a block: it reports EOF on the last line.
+        let line = src.matches('\n').count() + 1;
+        let col = src.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        return Err(StructureError {
+            message: "unexpected EOF".into(),
+            line,
+            col,
+        });
+    }
     Ok(())
+}
+
+/// The first word of the last action that starts before `offset` (for naming the action in messages).
+pub fn action_word_before(src: &str, offset: usize) -> Option<&str> {
+    actions(src)
+        .into_iter()
+        .take_while(|(o, _)| *o < offset)
+        .last()
+        .map(|(_, w)| w)
 }
 
 /// The actions of `src` as (byte offset of `{{`, first word), skipping comments and quoted text.
@@ -149,6 +168,13 @@ mod tests {
         );
         assert!(check("{{- define \"x\" -}}{{ with .A }}{{ end }}{{- end }}").is_ok());
         assert!(check("{{ \"}}{{ end }}\" }}{{/* {{ end }} */}}").is_ok());
+    }
+
+    #[test]
+    fn unclosed_block_is_eof() {
+        let e = check("{{ if .A }}\nx").unwrap_err();
+        assert_eq!((e.message.as_str(), e.line), ("unexpected EOF", 2));
+        assert_eq!(action_word_before("{{ range }}", 5), Some("range"));
     }
 
     #[test]
