@@ -521,7 +521,7 @@ fn bad_verb(verb: char, a: &Arg) -> String {
 fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
     // Lists format element by element for every verb except %v/%s on byte-less data, as Go's printValue does.
     if verb == 'v' && spec.sharp {
-        return pad(&go_syntax(a), spec, false);
+        return pad(&go_syntax(a), spec);
     }
     if let Arg::List(items) = a {
         let parts: Vec<String> = items
@@ -537,40 +537,35 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                 )
             })
             .collect();
-        return pad(&format!("[{}]", parts.join(" ")), spec, false);
+        return pad(&format!("[{}]", parts.join(" ")), spec);
     }
     match verb {
         'v' => match a {
             Arg::Float(f) => num_pad(
-                float_with_prec(
-                    *f,
-                    'g',
-                    spec.prec.map(|p| p as i32).unwrap_or(-1),
-                    spec.sharp,
-                ),
+                float_with_prec(*f, 'g', spec.prec.map(|p| p as i32).unwrap_or(-1)),
                 spec,
                 f.is_finite(),
             ),
             Arg::Int(n) => num_pad(n.to_string(), spec, true),
             Arg::Uint(n) => num_pad(n.to_string(), spec, true),
-            Arg::Str(s) => pad(&truncate(s, spec.prec), spec, false),
-            other => pad(&format_v(other), spec, false),
+            Arg::Str(s) => pad(&truncate(s, spec.prec), spec),
+            other => pad(&format_v(other), spec),
         },
         's' => match a {
-            Arg::Str(s) => pad(&truncate(s, spec.prec), spec, false),
-            Arg::Map(_) => pad(&format_v(a), spec, false),
+            Arg::Str(s) => pad(&truncate(s, spec.prec), spec),
+            Arg::Map(_) => pad(&format_v(a), spec),
             other => bad_verb(verb, other),
         },
         'q' => match a {
-            Arg::Str(s) => pad(&go_quote(s), spec, false),
+            Arg::Str(s) => pad(&go_quote(s), spec),
             Arg::Int(n) => match char::from_u32(*n as u32) {
-                Some(c) if *n >= 0 => pad(&format!("'{c}'"), spec, false),
-                _ => pad("'\u{fffd}'", spec, false),
+                Some(c) if *n >= 0 => pad(&format!("'{c}'"), spec),
+                _ => pad("'\u{fffd}'", spec),
             },
             other => bad_verb(verb, other),
         },
         't' => match a {
-            Arg::Bool(b) => pad(&b.to_string(), spec, false),
+            Arg::Bool(b) => pad(&b.to_string(), spec),
             other => bad_verb(verb, other),
         },
         'd' | 'x' | 'X' | 'o' | 'b' | 'c' => match a {
@@ -585,7 +580,7 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                         let _ = write!(h, "{b:02X}");
                     }
                 }
-                pad(&h, spec, false)
+                pad(&h, spec)
             }
             other => bad_verb(verb, other),
         },
@@ -599,11 +594,7 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                 ('g' | 'G', None) => -1,
                 _ => 6,
             };
-            num_pad(
-                float_with_prec(f, verb, prec, spec.sharp),
-                spec,
-                f.is_finite(),
-            )
+            num_pad(float_with_prec(f, verb, prec), spec, f.is_finite())
         }
         other => bad_verb(other, a),
     }
@@ -636,7 +627,7 @@ fn go_syntax(a: &Arg) -> String {
     }
 }
 
-fn float_with_prec(f: f64, verb: char, prec: i32, _sharp: bool) -> String {
+fn float_with_prec(f: f64, verb: char, prec: i32) -> String {
     let fmt = if verb == 'F' { 'f' } else { verb };
     format_float(f, fmt, prec)
 }
@@ -651,7 +642,7 @@ fn int_verb(verb: char, spec: &Spec, neg: bool, mag: u64) -> String {
         _ => {
             // %c
             let c = char::from_u32(mag as u32).unwrap_or('\u{fffd}');
-            return pad(&c.to_string(), spec, false);
+            return pad(&c.to_string(), spec);
         }
     };
     // Precision on integers is a minimum digit count.
@@ -694,8 +685,6 @@ fn num_pad(mut s: String, spec: &Spec, finite: bool) -> String {
         } else if spec.space {
             s.insert(0, ' ');
         }
-    } else if s.starts_with('+') && !spec.plus && finite {
-        // Only +Inf keeps its plus without the flag.
     }
     let sign_len = usize::from(s.starts_with(['-', '+', ' ']));
     // Go pads infinities and NaN with spaces even under the 0 flag.
@@ -726,7 +715,7 @@ fn truncate(s: &str, prec: Option<usize>) -> String {
 }
 
 /// Pad a non-numeric operand; Go pads strings with zeros too when the 0 flag is set.
-fn pad(s: &str, spec: &Spec, _numeric: bool) -> String {
+fn pad(s: &str, spec: &Spec) -> String {
     let width = spec.width.unwrap_or(0);
     let len = s.chars().count();
     if len >= width {
