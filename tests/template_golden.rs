@@ -241,3 +241,92 @@ fn seed_annotations_parse() {
         "expected the Chat2SQL annotation templates, found {checked}"
     );
 }
+
+/// Every label and annotation template of the awesome-prometheus-alerts corpus (rules Prometheus accepts)
+/// parses, and expands without error for a sample alert.
+#[test]
+fn corpus_templates_parse_and_expand() {
+    use ruletest::load::yaml::parse_stream;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/awesome-prometheus-alerts");
+    assert!(
+        root.is_dir(),
+        "corpus directory {} must exist",
+        root.display()
+    );
+    let mut files = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    let data = AlertTemplateData {
+        labels: LABELS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        external_labels: BTreeMap::new(),
+        external_url: "http://prometheus:9090".into(),
+        value: 0.5,
+    };
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let Ok(stream) = parse_stream(&text) else {
+            continue;
+        };
+        for doc in &stream.documents {
+            for group in doc
+                .root
+                .get("groups")
+                .and_then(|g| g.as_seq())
+                .unwrap_or_default()
+            {
+                for rule in group
+                    .get("rules")
+                    .and_then(|r| r.as_seq())
+                    .unwrap_or_default()
+                {
+                    let name = rule.get("alert").and_then(|a| a.as_str()).unwrap_or("R");
+                    for section in ["labels", "annotations"] {
+                        for (_, v) in rule
+                            .get(section)
+                            .and_then(|m| m.as_map())
+                            .unwrap_or_default()
+                        {
+                            let Some(t) = v.as_str() else { continue };
+                            checked += 1;
+                            if let Err(e) = check_syntax(t) {
+                                failures.push(format!("{}: {t:?}: {e}", f.display()));
+                                continue;
+                            }
+                            let out =
+                                expand_alert_template(name, t, &data, 1_700_000_000_000, None);
+                            if let Some(e) = out.error {
+                                failures.push(format!("{}: {t:?}: {e}", f.display()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("checked {checked} corpus templates");
+    assert!(
+        checked > 500,
+        "expected the corpus's templates, checked {checked}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} templates failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

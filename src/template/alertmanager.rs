@@ -7,13 +7,13 @@
 //! and `ExecuteTextString` (empty text renders as empty, otherwise parsed as a template named "" with
 //! `missingkey=zero` over a clone of the loaded set).
 
-use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
-    Engine, TemplateError, TYPE_KEY,
-};
+use super::engine::{Dialect, Engine, TemplateError};
 use super::gofmt::format_float;
 use super::gotime;
 use super::prometheus::{self, insert};
+use super::values::{
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, TYPE_KEY,
+};
 use gotmpl::{FuncMap, Template, Value};
 use std::collections::BTreeMap;
 
@@ -224,6 +224,33 @@ impl TemplateSet {
             ts.add_file(&p.to_string_lossy(), &text)?;
         }
         Ok(ts)
+    }
+
+    /// Defaults plus the files matching the `templates:` globs of an Alertmanager config, relative patterns
+    /// taken from `base_dir` (the config file's directory, as Alertmanager resolves them). Patterns are
+    /// applied in order, matches in sorted order; a pattern matching nothing is allowed (FromGlob).
+    pub fn load_globs(
+        patterns: &[String],
+        base_dir: &std::path::Path,
+        now_ms: i64,
+    ) -> Result<TemplateSet, TemplateError> {
+        let mut files = Vec::new();
+        for p in patterns {
+            let full = if std::path::Path::new(p).is_absolute() {
+                p.clone()
+            } else {
+                base_dir.join(p).to_string_lossy().into_owned()
+            };
+            let paths = glob::glob(&full).map_err(|e| TemplateError::Parse {
+                message: format!("syntax error in pattern {p:?}: {}", e.msg),
+                line: 0,
+                col: 0,
+            })?;
+            let mut matched: Vec<std::path::PathBuf> = paths.filter_map(Result::ok).collect();
+            matched.sort();
+            files.extend(matched);
+        }
+        TemplateSet::load_files(&files, now_ms)
     }
 
     /// Alertmanager's ExecuteTextString: render `text` (which may call `{{ template "..." . }}`) over `data`.
@@ -625,10 +652,44 @@ mod tests {
     }
 
     #[test]
+    fn globs_load_files_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.tmpl"), "{{ define \"x\" }}A{{ end }}").unwrap();
+        std::fs::write(dir.path().join("b.tmpl"), "{{ define \"x\" }}B{{ end }}").unwrap();
+        let ts = TemplateSet::load_globs(
+            &["*.tmpl".to_string(), "none/*.tmpl".to_string()],
+            dir.path(),
+            0,
+        )
+        .unwrap();
+        // b.tmpl sorts after a.tmpl, so its definition wins.
+        assert_eq!(ts.render("{{ template \"x\" . }}", &data()).unwrap(), "B");
+        assert!(TemplateSet::load_globs(&["[".to_string()], dir.path(), 0).is_err());
+    }
+
+    #[test]
+    fn template_set_is_shareable_across_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<TemplateSet>();
+        let ts = std::sync::Arc::new(TemplateSet::with_defaults(0).unwrap());
+        let t2 = ts.clone();
+        let h =
+            std::thread::spawn(move || t2.render_named("email.default.subject", &data()).unwrap());
+        assert_eq!(
+            h.join().unwrap(),
+            ts.render_named("email.default.subject", &data()).unwrap()
+        );
+    }
+
+    #[test]
     fn fingerprint_matches_model() {
         // Empty label set: FNV-1a offset basis, as model.emptyLabelSignature.
         assert_eq!(fingerprint(&BTreeMap::new()), "cbf29ce484222325");
-        let fp = fingerprint(&BTreeMap::from([("a".to_string(), "b".to_string())]));
-        assert_eq!(fp.len(), 16);
+        // prometheus/common model TestMetricToFingerprint = 5799056148416392346, printed %016x.
+        let fp = fingerprint(&BTreeMap::from([
+            ("name".to_string(), "garland, briggs".to_string()),
+            ("fear".to_string(), "love is not enough".to_string()),
+        ]));
+        assert_eq!(fp, format!("{:016x}", 5_799_056_148_416_392_346_u64));
     }
 }

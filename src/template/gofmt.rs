@@ -60,6 +60,7 @@ pub fn format_float(f: f64, fmt: char, prec: i32) -> String {
     }
     let neg = f.is_sign_negative();
     let shortest = prec < 0;
+    let prec = prec.min(MAX_WIDTH as i32);
     let (digits, dp, prec) = match fmt {
         'e' | 'E' => {
             if shortest {
@@ -302,6 +303,10 @@ pub fn go_quote(s: &str) -> String {
     out
 }
 
+/// Cap on widths and precisions: Go would allocate whatever is asked, but a template must not be able to
+/// make us build gigabyte strings, and Rust's formatter rejects precisions above u16::MAX.
+const MAX_WIDTH: usize = u16::MAX as usize;
+
 /// One parsed `%` directive.
 #[derive(Default, Clone, Copy)]
 struct Spec {
@@ -322,6 +327,8 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
     let chars: Vec<char> = format.chars().collect();
     let mut i = 0;
     let mut argi = 0;
+    // Go's pp.reordered: once an explicit [n] index is used, unused arguments are not reported as EXTRA.
+    let mut reordered = false;
     while i < chars.len() {
         let c = chars[i];
         if c != '%' {
@@ -331,6 +338,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
         }
         i += 1;
         let mut spec = Spec::default();
+        let mut good_index = true;
         // Flags.
         while i < chars.len() {
             match chars[i] {
@@ -346,6 +354,14 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
             }
             i += 1;
         }
+        let mut after_index = arg_index(
+            &chars,
+            &mut i,
+            &mut argi,
+            args.len(),
+            &mut good_index,
+            &mut reordered,
+        );
         // Width.
         if i < chars.len() && chars[i] == '*' {
             i += 1;
@@ -355,31 +371,57 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
                         spec.minus = true;
                         spec.zero = false;
                     }
-                    spec.width = Some(n.unsigned_abs() as usize);
+                    spec.width = Some((n.unsigned_abs() as usize).min(MAX_WIDTH));
                 }
                 _ => out.push_str("%!(BADWIDTH)"),
             }
             argi += 1;
+            after_index = false;
         } else {
             let (n, next) = parse_num(&chars, i);
+            if after_index && n.is_some() {
+                good_index = false; // "%[3]2d"
+            }
             spec.width = n;
             i = next;
         }
         // Precision.
-        if i < chars.len() && chars[i] == '.' {
+        if i + 1 < chars.len() && chars[i] == '.' {
             i += 1;
+            if after_index {
+                good_index = false; // "%[3].2d"
+            }
+            after_index = arg_index(
+                &chars,
+                &mut i,
+                &mut argi,
+                args.len(),
+                &mut good_index,
+                &mut reordered,
+            );
             if i < chars.len() && chars[i] == '*' {
                 i += 1;
                 match args.get(argi) {
-                    Some(Arg::Int(n)) if *n >= 0 => spec.prec = Some(*n as usize),
+                    Some(Arg::Int(n)) if *n >= 0 => spec.prec = Some((*n as usize).min(MAX_WIDTH)),
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 argi += 1;
+                after_index = false;
             } else {
                 let (n, next) = parse_num(&chars, i);
                 spec.prec = Some(n.unwrap_or(0));
                 i = next;
             }
+        }
+        if !after_index {
+            arg_index(
+                &chars,
+                &mut i,
+                &mut argi,
+                args.len(),
+                &mut good_index,
+                &mut reordered,
+            );
         }
         if i >= chars.len() {
             out.push_str("%!(NOVERB)");
@@ -389,6 +431,10 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
         i += 1;
         if verb == '%' {
             out.push('%');
+            continue;
+        }
+        if !good_index {
+            let _ = write!(out, "%!{verb}(BADINDEX)");
             continue;
         }
         match args.get(argi) {
@@ -401,7 +447,7 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
             }
         }
     }
-    if argi < args.len() {
+    if !reordered && argi < args.len() {
         out.push_str("%!(EXTRA ");
         let parts: Vec<String> = args[argi..]
             .iter()
@@ -416,6 +462,38 @@ pub fn sprintf(format: &str, args: &[Arg]) -> String {
     out
 }
 
+/// Go's `argNumber`: an explicit `[n]` selects argument n (1-based). Returns whether one was consumed.
+fn arg_index(
+    chars: &[char],
+    i: &mut usize,
+    argi: &mut usize,
+    nargs: usize,
+    good: &mut bool,
+    reordered: &mut bool,
+) -> bool {
+    if chars.get(*i) != Some(&'[') {
+        return false;
+    }
+    *reordered = true;
+    let Some(close) = chars[*i..].iter().position(|&c| c == ']') else {
+        // No closing bracket: Go marks the index bad and skips the rest of the directive text.
+        *good = false;
+        return false;
+    };
+    let digits: String = chars[*i + 1..*i + close].iter().collect();
+    *i += close + 1;
+    match digits.parse::<usize>() {
+        Ok(n) if n >= 1 && n <= nargs => {
+            *argi = n - 1;
+            true
+        }
+        _ => {
+            *good = false;
+            true
+        }
+    }
+}
+
 fn parse_num(chars: &[char], mut i: usize) -> (Option<usize>, usize) {
     let start = i;
     let mut n: usize = 0;
@@ -428,7 +506,7 @@ fn parse_num(chars: &[char], mut i: usize) -> (Option<usize>, usize) {
     if i == start {
         (None, i)
     } else {
-        (Some(n.min(1_000_000)), i)
+        (Some(n.min(MAX_WIDTH)), i)
     }
 }
 
@@ -442,6 +520,9 @@ fn bad_verb(verb: char, a: &Arg) -> String {
 /// Format a single operand for one verb, applying width/padding.
 fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
     // Lists format element by element for every verb except %v/%s on byte-less data, as Go's printValue does.
+    if verb == 'v' && spec.sharp {
+        return pad(&go_syntax(a), spec);
+    }
     if let Arg::List(items) = a {
         let parts: Vec<String> = items
             .iter()
@@ -456,40 +537,35 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                 )
             })
             .collect();
-        return pad(&format!("[{}]", parts.join(" ")), spec, false);
+        return pad(&format!("[{}]", parts.join(" ")), spec);
     }
     match verb {
         'v' => match a {
             Arg::Float(f) => num_pad(
-                float_with_prec(
-                    *f,
-                    'g',
-                    spec.prec.map(|p| p as i32).unwrap_or(-1),
-                    spec.sharp,
-                ),
+                float_with_prec(*f, 'g', spec.prec.map(|p| p as i32).unwrap_or(-1)),
                 spec,
                 f.is_finite(),
             ),
             Arg::Int(n) => num_pad(n.to_string(), spec, true),
             Arg::Uint(n) => num_pad(n.to_string(), spec, true),
-            Arg::Str(s) => pad(&truncate(s, spec.prec), spec, false),
-            other => pad(&format_v(other), spec, false),
+            Arg::Str(s) => pad(&truncate(s, spec.prec), spec),
+            other => pad(&format_v(other), spec),
         },
         's' => match a {
-            Arg::Str(s) => pad(&truncate(s, spec.prec), spec, false),
-            Arg::Map(_) => pad(&format_v(a), spec, false),
+            Arg::Str(s) => pad(&truncate(s, spec.prec), spec),
+            Arg::Map(_) => pad(&format_v(a), spec),
             other => bad_verb(verb, other),
         },
         'q' => match a {
-            Arg::Str(s) => pad(&go_quote(s), spec, false),
+            Arg::Str(s) => pad(&go_quote(s), spec),
             Arg::Int(n) => match char::from_u32(*n as u32) {
-                Some(c) if *n >= 0 => pad(&format!("'{c}'"), spec, false),
-                _ => pad("'\u{fffd}'", spec, false),
+                Some(c) if *n >= 0 => pad(&format!("'{c}'"), spec),
+                _ => pad("'\u{fffd}'", spec),
             },
             other => bad_verb(verb, other),
         },
         't' => match a {
-            Arg::Bool(b) => pad(&b.to_string(), spec, false),
+            Arg::Bool(b) => pad(&b.to_string(), spec),
             other => bad_verb(verb, other),
         },
         'd' | 'x' | 'X' | 'o' | 'b' | 'c' => match a {
@@ -504,7 +580,7 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                         let _ = write!(h, "{b:02X}");
                     }
                 }
-                pad(&h, spec, false)
+                pad(&h, spec)
             }
             other => bad_verb(verb, other),
         },
@@ -518,17 +594,40 @@ fn format_one(verb: char, spec: &Spec, a: &Arg) -> String {
                 ('g' | 'G', None) => -1,
                 _ => 6,
             };
-            num_pad(
-                float_with_prec(f, verb, prec, spec.sharp),
-                spec,
-                f.is_finite(),
-            )
+            num_pad(float_with_prec(f, verb, prec), spec, f.is_finite())
         }
         other => bad_verb(other, a),
     }
 }
 
-fn float_with_prec(f: f64, verb: char, prec: i32, _sharp: bool) -> String {
+/// `%#v`: a Go-syntax representation of the value.
+fn go_syntax(a: &Arg) -> String {
+    match a {
+        Arg::Nil => "<nil>".into(),
+        Arg::Str(s) => go_quote(s),
+        Arg::Uint(u) => format!("0x{u:x}"),
+        Arg::List(items) => {
+            let parts: Vec<String> = items.iter().map(go_syntax).collect();
+            format!("[]interface {{}}{{{}}}", parts.join(", "))
+        }
+        Arg::Map(entries) => {
+            let all_str = entries.iter().all(|(_, v)| matches!(v, Arg::Str(_)));
+            let ty = if all_str {
+                "map[string]string"
+            } else {
+                "map[string]interface {}"
+            };
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_quote(k), go_syntax(v)))
+                .collect();
+            format!("{ty}{{{}}}", parts.join(", "))
+        }
+        other => format_v(other),
+    }
+}
+
+fn float_with_prec(f: f64, verb: char, prec: i32) -> String {
     let fmt = if verb == 'F' { 'f' } else { verb };
     format_float(f, fmt, prec)
 }
@@ -543,7 +642,7 @@ fn int_verb(verb: char, spec: &Spec, neg: bool, mag: u64) -> String {
         _ => {
             // %c
             let c = char::from_u32(mag as u32).unwrap_or('\u{fffd}');
-            return pad(&c.to_string(), spec, false);
+            return pad(&c.to_string(), spec);
         }
     };
     // Precision on integers is a minimum digit count.
@@ -586,8 +685,6 @@ fn num_pad(mut s: String, spec: &Spec, finite: bool) -> String {
         } else if spec.space {
             s.insert(0, ' ');
         }
-    } else if s.starts_with('+') && !spec.plus && finite {
-        // Only +Inf keeps its plus without the flag.
     }
     let sign_len = usize::from(s.starts_with(['-', '+', ' ']));
     // Go pads infinities and NaN with spaces even under the 0 flag.
@@ -618,7 +715,7 @@ fn truncate(s: &str, prec: Option<usize>) -> String {
 }
 
 /// Pad a non-numeric operand; Go pads strings with zeros too when the 0 flag is set.
-fn pad(s: &str, spec: &Spec, _numeric: bool) -> String {
+fn pad(s: &str, spec: &Spec) -> String {
     let width = spec.width.unwrap_or(0);
     let len = s.chars().count();
     if len >= width {
@@ -748,6 +845,57 @@ mod tests {
         );
         assert_eq!(sprintf("%", &[]), "%!(NOVERB)");
         assert_eq!(sprintf("%z", &[Arg::Int(1)]), "%!z(int=1)");
+    }
+
+    #[test]
+    fn huge_widths_are_capped_not_fatal() {
+        assert_eq!(
+            sprintf("%.99999999f", &[Arg::Float(1.0)]).len(),
+            2 + MAX_WIDTH
+        );
+        assert_eq!(sprintf("%99999999d", &[Arg::Int(1)]).len(), MAX_WIDTH);
+        assert_eq!(
+            format_float(1.5, 'e', 100),
+            format!("{:.100e}", 1.5).replace("e0", "e+00")
+        );
+    }
+
+    #[test]
+    fn sharp_v_is_go_syntax() {
+        // fmt: %#v quotes strings, prints uints in hex, and spells out container types.
+        assert_eq!(sprintf("%#v", &[Arg::Str("a\"b".into())]), "\"a\\\"b\"");
+        assert_eq!(sprintf("%#v", &[Arg::Float(1e6)]), "1e+06");
+        assert_eq!(
+            sprintf("%#v", &[Arg::Map(vec![("a".into(), Arg::Str("b".into()))])]),
+            "map[string]string{\"a\":\"b\"}"
+        );
+        assert_eq!(
+            sprintf("%#v", &[Arg::List(vec![Arg::Int(1), Arg::Str("x".into())])]),
+            "[]interface {}{1, \"x\"}"
+        );
+    }
+
+    #[test]
+    fn sprintf_explicit_argument_indexes() {
+        // fmt docs: Sprintf("%[2]d %[1]d", 11, 22) == "22 11"; "%[3]*.[2]*[1]f", 12.0, 2, 6 == " 12.00".
+        assert_eq!(
+            sprintf("%[2]d %[1]d", &[Arg::Int(11), Arg::Int(22)]),
+            "22 11"
+        );
+        assert_eq!(
+            sprintf(
+                "%[3]*.[2]*[1]f",
+                &[Arg::Float(12.0), Arg::Int(2), Arg::Int(6)]
+            ),
+            " 12.00"
+        );
+        assert_eq!(
+            sprintf("%[1]s %s", &[Arg::Str("a".into()), Arg::Str("b".into())]),
+            "a b"
+        );
+        assert_eq!(sprintf("%[5]d", &[Arg::Int(1)]), "%!d(BADINDEX)");
+        // Reordered formats do not complain about unused arguments.
+        assert_eq!(sprintf("%[2]d", &[Arg::Int(1), Arg::Int(2)]), "2");
     }
 
     #[test]

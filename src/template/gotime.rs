@@ -1,11 +1,11 @@
 //! Go's `time.Time` and `time.Duration` as template values: `String()`, `Format(layout)` and the few methods
 //! notification templates call (`.StartsAt.Format "..."`, `.StartsAt.Unix`, `.EndsAt.Sub`...).
 //!
-//! A time is a struct-like value (see [`super::engine::struct_value`]) holding seconds, nanoseconds, the
+//! A time is a struct-like value (see [`super::values::struct_value`]) holding seconds, nanoseconds, the
 //! offset from UTC and the zone abbreviation, so `{{ .StartsAt }}` prints exactly like Go's
 //! `2006-01-02 15:04:05.999999999 -0700 MST`.
 
-use super::engine::{struct_type, struct_value};
+use super::values::{struct_type, struct_value};
 use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use gotmpl::Value;
 use std::fmt::Write as _;
@@ -163,7 +163,7 @@ pub fn format_time(v: &Value, layout: &str) -> String {
             i += 3;
         } else if starts(i, "MST") {
             if zone.is_empty() {
-                push_offset(&mut out, off, false, false, true);
+                push_offset(&mut out, off, false, false);
             } else {
                 out.push_str(&zone);
             }
@@ -220,22 +220,22 @@ pub fn format_time(v: &Value, layout: &str) -> String {
             out.push_str(if t.hour() >= 12 { "pm" } else { "am" });
             i += 2;
         } else if starts(i, "Z07:00") {
-            zulu_or(&mut out, off, |o| push_offset(o, off, true, false, false));
+            zulu_or(&mut out, off, |o| push_offset(o, off, true, false));
             i += 6;
         } else if starts(i, "Z0700") {
-            zulu_or(&mut out, off, |o| push_offset(o, off, false, false, false));
+            zulu_or(&mut out, off, |o| push_offset(o, off, false, false));
             i += 5;
         } else if starts(i, "Z07") {
-            zulu_or(&mut out, off, |o| push_offset(o, off, false, true, false));
+            zulu_or(&mut out, off, |o| push_offset(o, off, false, true));
             i += 3;
         } else if starts(i, "-07:00") {
-            push_offset(&mut out, off, true, false, false);
+            push_offset(&mut out, off, true, false);
             i += 6;
         } else if starts(i, "-0700") {
-            push_offset(&mut out, off, false, false, false);
+            push_offset(&mut out, off, false, false);
             i += 5;
         } else if starts(i, "-07") {
-            push_offset(&mut out, off, false, true, false);
+            push_offset(&mut out, off, false, true);
             i += 3;
         } else if starts(i, ".0") || starts(i, ".9") || starts(i, ",0") || starts(i, ",9") {
             // Fractional seconds: .000 fixed width, .999 with trailing zeros trimmed.
@@ -284,7 +284,7 @@ fn zulu_or(out: &mut String, off: i32, f: impl FnOnce(&mut String)) {
     }
 }
 
-fn push_offset(out: &mut String, off: i32, colon: bool, hours_only: bool, _named: bool) {
+fn push_offset(out: &mut String, off: i32, colon: bool, hours_only: bool) {
     out.push(if off < 0 { '-' } else { '+' });
     let a = off.unsigned_abs();
     let _ = write!(out, "{:02}", a / 3600);

@@ -6,12 +6,12 @@
 //! template/template.go, and on failure uses `<error expanding template: ...>` as the value while logging the
 //! error. We do the same, and also hand the error back so the caller can report it.
 
-use super::engine::{
-    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, Dialect,
-    Engine, TemplateError,
-};
+use super::engine::{Dialect, Engine, TemplateError};
 use super::gofmt::{format_float, format_float_v};
 use super::gotime;
+use super::values::{
+    arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args,
+};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -120,8 +120,15 @@ fn expand(
 }
 
 /// Parse-only check of a label or annotation value, with every Prometheus function defined, so unknown
-/// functions and syntax errors are reported as Prometheus reports them. Positions are inside `text`.
+/// functions, undefined variables and syntax errors are reported as Prometheus reports them. Positions are
+/// inside `text`. Messages name the template `__alert_` (see [`check_alert_template`] for the rule's name).
 pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
+    check_alert_template("", text)
+}
+
+/// [`check_syntax`] with the template named `__alert_<rule_name>`, as Prometheus's rule loader
+/// (rulefmt testTemplateParsing) names it in its messages.
+pub fn check_alert_template(rule_name: &str, text: &str) -> Result<(), TemplateError> {
     let engine = Engine::new(
         Dialect::Prometheus,
         functions(
@@ -130,8 +137,9 @@ pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
             Arc::new(std::sync::Mutex::new(QueryCache::default())),
         ),
     );
+    let name = format!("__alert_{rule_name}");
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
-    match engine.parse_into(engine.new_set(), "__alert_check", "__alert_check", &full) {
+    match engine.parse_into(engine.new_set(), &name, &name, &full) {
         Ok(_) => Ok(()),
         Err(TemplateError::Parse { message, line, col }) => {
             // The prefix sits on line 1: shift columns there back into the user's text.
@@ -350,30 +358,58 @@ pub fn title_lower_rest(s: &str) -> String {
     title_impl(s, true)
 }
 
+/// golang.org/x/text/cases titleCaser.Transform: the first cased letter after a word break is title-cased,
+/// later cased letters of the word lower-cased (unless NoLower). Letters, digits, '_' and the "mid"
+/// punctuation of UAX #29 (apostrophe, '.', ':' ...) do not break a word; two mid characters in a row do.
+/// A word starting with a digit therefore gets its first letter upper-cased ("3am" -> "3Am").
 fn title_impl(s: &str, lower_rest: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_word = false;
+    fn is_mid(c: char) -> bool {
+        matches!(
+            c,
+            '\'' | '.'
+                | ':'
+                | '\u{b7}'
+                | '\u{387}'
+                | '\u{5f4}'
+                | '\u{2018}'
+                | '\u{2019}'
+                | '\u{2024}'
+                | '\u{2027}'
+                | '\u{fe13}'
+                | '\u{fe52}'
+                | '\u{fe55}'
+                | '\u{ff07}'
+                | '\u{ff0e}'
+                | '\u{ff1a}'
+        )
+    }
+    fn is_cased(c: char) -> bool {
+        c.is_lowercase() || c.is_uppercase()
+    }
+    fn is_break(c: char) -> bool {
+        !(c.is_alphanumeric() || c == '_' || is_mid(c))
+    }
     let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut mid_word = false;
     for (i, &c) in chars.iter().enumerate() {
-        // Unicode word breaking keeps letters, digits, '_' and an apostrophe or period between letters in
-        // one word ("it's", "e.g" stays one word only for the apostrophe case in practice).
-        let joins = c.is_alphanumeric()
-            || c == '_'
-            || (in_word
-                && (c == '\'' || c == '’')
-                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()));
-        if joins {
-            if !in_word {
+        if is_cased(c) {
+            if !mid_word {
                 out.extend(upper_one(c));
+                mid_word = true;
             } else if lower_rest {
                 out.extend(lower_one(c));
             } else {
                 out.push(c);
             }
-            in_word = true;
         } else {
             out.push(c);
-            in_word = false;
+            if is_break(c) {
+                mid_word = false;
+            }
+        }
+        if is_mid(c) && chars.get(i + 1).is_some_and(|&n| is_mid(n)) {
+            mid_word = false;
         }
     }
     out
@@ -524,15 +560,45 @@ fn url_path(u: &str) -> String {
     }
 }
 
-/// Go's regexp.MustCompile panics on a bad pattern; Expand recovers the panic into this text.
+/// Go's regexp.MustCompile panics on a bad pattern and text/template turns the panic into the call's error.
 fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| {
         format!(
-            "regexp: Compile({}): error parsing regexp: {}",
+            "regexp: Compile({}): {}",
             super::gofmt::go_quote(pattern),
-            e.to_string().lines().last().unwrap_or_default().trim()
+            go_regex_error(pattern, &e)
         )
     })
+}
+
+/// Go's regexp/syntax error text (`error parsing regexp: <code>: `<expr>``) for the common mistakes; Rust's
+/// own description otherwise. Go quotes the offending part; we quote the whole pattern for the group errors
+/// as Go does, and approximate the rest.
+pub(crate) fn go_regex_error(pattern: &str, e: &regex::Error) -> String {
+    let detail = e.to_string();
+    let last = detail.lines().last().unwrap_or_default().trim();
+    let last = last.strip_prefix("error: ").unwrap_or(last);
+    let (code, expr) = match last {
+        "unclosed group" => ("missing closing )", pattern.to_string()),
+        "unopened group" => ("unexpected )", pattern.to_string()),
+        "unclosed character class" => (
+            "missing closing ]",
+            pattern[pattern.rfind('[').unwrap_or(0)..].to_string(),
+        ),
+        "repetition operator missing expression" => (
+            "missing argument to repetition operator",
+            pattern
+                .chars()
+                .find(|c| "*+?".contains(*c))
+                .map(String::from)
+                .unwrap_or_default(),
+        ),
+        "incomplete escape sequence, reached end of pattern prematurely" => {
+            ("trailing backslash at end of expression", String::new())
+        }
+        other => return format!("error parsing regexp: {other}: `{pattern}`"),
+    };
+    format!("error parsing regexp: {code}: `{expr}`")
 }
 
 /// Functions shared with Alertmanager's set.
@@ -554,12 +620,8 @@ pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
     });
     insert(m, "match", |a| {
         want_args("match", a, 2)?;
-        let re = regex::Regex::new(arg_str("match", a, 0)?).map_err(|e| {
-            exec_err(format!(
-                "error parsing regexp: {}",
-                e.to_string().lines().last().unwrap_or_default().trim()
-            ))
-        })?;
+        let pattern = arg_str("match", a, 0)?;
+        let re = regex::Regex::new(pattern).map_err(|e| exec_err(go_regex_error(pattern, &e)))?;
         Ok(Value::Bool(re.is_match(arg_str("match", a, 1)?)))
     });
     insert(m, "reReplaceAll", |a| {
@@ -668,8 +730,8 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
         for (i, v) in a.iter().enumerate() {
             out.insert(format!("arg{i}").into(), v.clone());
         }
-        // map[string]interface{}: a missing key is nil, so mark it as not a string map.
-        out.insert("\u{0}iface".into(), Value::Nil);
+        // map[string]interface{}: Go gives nil for a missing key. We can only tell it from a string map by
+        // its values, so an args map of strings alone answers "" instead of <no value> (documented gap).
         Ok(Value::Map(Arc::new(out)))
     });
     insert(&mut m, "graphLink", |a| {
@@ -849,6 +911,12 @@ mod tests {
             "/graph?g0.expr=up+%3D%3D+0&g0.tab=0"
         );
         assert_eq!(ok("{{ title \"hello wORLD\" }}", 0.0), "Hello WORLD");
+        // x/text/cases word rules: '_' and '.' inside a word, '-' breaks, digits do not start a word.
+        assert_eq!(
+            title_no_lower("foo_bar foo-bar it's node.example 3am"),
+            "Foo_bar Foo-Bar It's Node.example 3Am"
+        );
+        assert_eq!(title_lower_rest("hELLO wORLD"), "Hello World");
         assert_eq!(
             ok(
                 "{{ with args 1 \"x\" }}{{ .arg1 }}{{ .arg5 }}{{ end }}",
@@ -929,5 +997,11 @@ mod tests {
         assert_eq!(e.position().map(|p| p.0), Some(2));
         // `tmpl` exists only for console templates (ExpandHTML), not alert text.
         assert!(check_syntax("{{ tmpl \"x\" . }}").is_err());
+        let e = check_alert_template("HighLatency", "{{ $value | humanise }}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "template: __alert_HighLatency:1: function \"humanise\" not defined"
+        );
+        assert!(check_syntax("x{{ end }}").is_err());
     }
 }
