@@ -21,7 +21,7 @@ pub use super::receivers::Integration;
 /// Alertmanager's defaults for the root route.
 pub const DEFAULT_GROUP_WAIT_MS: i64 = 30_000;
 pub const DEFAULT_GROUP_INTERVAL_MS: i64 = 5 * 60_000;
-pub const DEFAULT_REPEAT_INTERVAL_MS: i64 = 4 * 3600_000;
+pub const DEFAULT_REPEAT_INTERVAL_MS: i64 = 4 * 3_600_000;
 pub const DEFAULT_RESOLVE_TIMEOUT_MS: i64 = 5 * 60_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct Route {
     /// Whether the route sets these itself (lints care about explicit settings).
     pub explicit_receiver: bool,
     pub explicit_group_by: bool,
+    /// Where the receiver is named (this route's `receiver:` value, else the route).
+    pub receiver_pos: Pos,
 }
 
 /// One inhibit rule.
@@ -356,7 +358,7 @@ fn check_references(
         r.error_help(
             "alertmanager/undefined-receiver",
             format!("undefined receiver {:?} used in route", route.receiver),
-            route.pos,
+            route.receiver_pos,
             format!("defined receivers: {}", known.join(", ")),
         );
     }
@@ -516,6 +518,7 @@ fn read_route(
         pos: node.pos,
         explicit_receiver,
         explicit_group_by,
+        receiver_pos: node.get("receiver").map_or(node.pos, |n| n.pos),
     };
     if let Some(children) = node.get("routes") {
         let items = r.seq(children, "routes");
