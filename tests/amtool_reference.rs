@@ -217,3 +217,64 @@ fn configmap_routes_like_the_plain_file() {
         );
     }
 }
+
+/// Configs with one mistake each: `amtool check-config` and our loader must report the same message.
+#[test]
+fn validation_messages_match_amtool_check_config() {
+    let cases = [
+        "route: {receiver: x}\nreceivers: [{name: y}]\n",
+        "route: {receiver: x, continue: true}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, matchers: [a=b]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, mute_time_intervals: [a]}\nreceivers: [{name: x}]\ntime_intervals: [{name: a}]\n",
+        "route: {group_wait: 1s}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x}, {name: x}]\n",
+        "route: {receiver: x, group_by: [a, '...']}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, group_by: [a, a]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, group_interval: 0s}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, repeat_interval: 0s}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, group_wait: 5x}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, routes: [{mute_time_intervals: [nope]}]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, routes: [{active_time_intervals: [nope]}]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nreceivers: [{}]\n",
+        "route: {receiver: x}\ntime_intervals: [{name: a}, {name: a}]\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nmute_time_intervals: [{name: a}]\ntime_intervals: [{name: a}]\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, routes: [{match: {'a-b': x}}]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, routes: [{matchers: ['a b']}]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x, routes: [{matchers: ['a=\"b\"c']}]}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, email_configs: [{to: a@b}]}]\n",
+        "route: {receiver: x}\nglobal: {smtp_smarthost: 'h:25'}\nreceivers: [{name: x, email_configs: [{to: a@b}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, slack_configs: [{channel: a}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, pagerduty_configs: [{}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, opsgenie_configs: [{}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, pushover_configs: [{token: t}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, victorops_configs: [{routing_key: r}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, wechat_configs: [{corp_id: c}]}]\n",
+        "receivers: [{name: x}]\n",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let failed = regex::Regex::new(r"FAILED: (.*)").unwrap();
+    for (i, src) in cases.iter().enumerate() {
+        let f = dir.path().join(format!("c{i}.yml"));
+        std::fs::write(&f, src).unwrap();
+        let out = Process::new(amtool())
+            .arg("check-config")
+            .arg(&f)
+            .output()
+            .expect("amtool runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let want = failed
+            .captures(&text)
+            .map(|c| c[1].trim().to_string())
+            .unwrap_or_else(|| panic!("amtool accepted {src:?}: {text}"));
+        let (config, diags) =
+            ruletest::alertmanager::source::load_config_text(src, &std::sync::Arc::from("c.yml"));
+        assert!(config.is_none(), "{src:?} was accepted");
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        // Alertmanager stops at its first error; we report them all, so its message must be among ours.
+        assert!(
+            msgs.contains(&want.as_str()),
+            "{src:?}: amtool {want:?}, ours {msgs:?}"
+        );
+    }
+}
