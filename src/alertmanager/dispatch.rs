@@ -584,6 +584,80 @@ mod tests {
     }
 
     #[test]
+    fn chat2sql_critical_inhibits_warning_until_it_resolves() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/alertmanager/chat2sql.yml"
+        );
+        let src =
+            std::fs::read_to_string(path).expect("fixtures/alertmanager/chat2sql.yml is missing");
+        let c = config(&src);
+        let common = [
+            ("alertname", "HighLatency"),
+            ("cluster", "prod"),
+            ("service", "chat2sql-api"),
+        ];
+        let crit: Vec<(&str, &str)> = common
+            .iter()
+            .copied()
+            .chain([("severity", "critical")])
+            .collect();
+        let warn: Vec<(&str, &str)> = common
+            .iter()
+            .copied()
+            .chain([("severity", "warning")])
+            .collect();
+        let eps = [
+            episode(&crit, 0, Some(20 * MIN)),
+            episode(&warn, 0, Some(30 * MIN)),
+        ];
+        let sim = simulate_with(&c, &eps, 0, 40 * MIN, &SendOptions::default());
+        let got: Vec<(i64, &str, &str, usize, usize)> = sim
+            .notifications
+            .iter()
+            .map(|n| {
+                (
+                    n.at / 1000,
+                    n.receiver.as_str(),
+                    n.integration.as_str(),
+                    n.firing.len(),
+                    n.resolved.len(),
+                )
+            })
+            .collect();
+        // Hand-computed from the config: the critical route has group_wait 0s (flush on arrival), group
+        // interval 10s (inherited) and repeat 15m, so it repeats at the first tick strictly after 15m (910s).
+        // It resolves at 20m (a tick): only PagerDuty has send_resolved. The warning goes to the root route
+        // (group_wait 10s, ticks on multiples of 10s); it is inhibited while the critical fires, released at
+        // 20m, and its resolution at 30m reaches the webhook (send_resolved: true).
+        assert_eq!(
+            got,
+            [
+                (0, "critical-alerts", "email[0]", 1, 0),
+                (0, "critical-alerts", "slack[0]", 1, 0),
+                (0, "critical-alerts", "pagerduty[0]", 1, 0),
+                (910, "critical-alerts", "email[0]", 1, 0),
+                (910, "critical-alerts", "slack[0]", 1, 0),
+                (910, "critical-alerts", "pagerduty[0]", 1, 0),
+                (1200, "critical-alerts", "pagerduty[0]", 0, 1),
+                (1200, "web.hook", "webhook[0]", 1, 0),
+                (1800, "web.hook", "webhook[0]", 0, 1),
+            ]
+        );
+        let inhibited = sim
+            .suppressions
+            .iter()
+            .filter(|s| matches!(s, Suppression::Inhibited { .. }))
+            .count();
+        // Root group ticks at 10s, 20s, ... 1190s while the critical fires: 119 inhibited flushes.
+        assert_eq!(inhibited, 119);
+        assert_eq!(
+            sim.notifications[7].group_key,
+            "{}:{alertname=\"HighLatency\", cluster=\"prod\", service=\"chat2sql-api\"}"
+        );
+    }
+
+    #[test]
     fn late_alert_flushes_immediately() {
         let c = config(BASE);
         // StartsAt long before Alertmanager hears of it (e.g. after a restart): no group_wait.
