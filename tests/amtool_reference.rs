@@ -238,7 +238,8 @@ fn validation_messages_match_amtool_check_config() {
         "route: {receiver: x}\nreceivers: [{}]\n",
         "route: {receiver: x}\ntime_intervals: [{name: a}, {name: a}]\nreceivers: [{name: x}]\n",
         "route: {receiver: x}\nmute_time_intervals: [{name: a}]\ntime_intervals: [{name: a}]\nreceivers: [{name: x}]\n",
-        "route: {receiver: x, routes: [{match: {'a-b': x}}]}\nreceivers: [{name: x}]\n",
+        // (`match: {'a-b': x}` is left out: 0.25 refuses it, Alertmanager 0.27+ accepts UTF-8 label names
+        // and ruletest follows the newer behaviour with a warning.)
         "route: {receiver: x, routes: [{matchers: ['a b']}]}\nreceivers: [{name: x}]\n",
         "route: {receiver: x, routes: [{matchers: ['a=\"b\"c']}]}\nreceivers: [{name: x}]\n",
         "route: {receiver: x}\nreceivers: [{name: x, email_configs: [{to: a@b}]}]\n",
@@ -251,6 +252,16 @@ fn validation_messages_match_amtool_check_config() {
         "route: {receiver: x}\nreceivers: [{name: x, victorops_configs: [{routing_key: r}]}]\n",
         "route: {receiver: x}\nreceivers: [{name: x, wechat_configs: [{corp_id: c}]}]\n",
         "receivers: [{name: x}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, slack_configs: [{api_url: 'http://a/', api_url_file: /x, channel: a}]}]\n",
+        "route: {receiver: x}\nglobal: {slack_api_url: 'http://a/', slack_api_url_file: /x}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nglobal: {smtp_auth_password: a, smtp_auth_password_file: /x}\nreceivers: [{name: x}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, pagerduty_configs: [{routing_key: a, routing_key_file: /x}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, opsgenie_configs: [{api_key: a, api_key_file: /x}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{url: 'http://a/', http_config: {basic_auth: {username: a, password: b}, bearer_token: c}}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{url: 'http://a/', http_config: {basic_auth: {username: a, password: b, password_file: /x}}}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{url: 'ftp://a/'}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{url: notaurl}]}]\n",
+        "route: {receiver: x}\nreceivers: [{name: x, slack_configs: [{api_url: notaurl}]}]\n",
     ];
     let dir = tempfile::tempdir().unwrap();
     let failed = regex::Regex::new(r"FAILED: (.*)").unwrap();

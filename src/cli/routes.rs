@@ -61,7 +61,11 @@ fn load(path: &PathBuf) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let (config, diags) = load_config_text(&src, &file);
     Ok(match config {
-        Some(c) => Ok(c),
+        Some(c) => {
+            // Warnings go to stderr so stdout stays exactly what amtool prints.
+            print_diagnostics(&diags);
+            Ok(c)
+        }
         None => Err(diags),
     })
 }
