@@ -263,6 +263,37 @@ fn validation_messages_match_amtool_check_config() {
         "route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{url: notaurl}]}]\n",
         "route: {receiver: x}\nreceivers: [{name: x, slack_configs: [{api_url: notaurl}]}]\n",
     ];
+    let intervals = [
+        "weekdays: [funday]",
+        "weekdays: ['friday:monday']",
+        "times: [{start_time: '10:00', end_time: '09:00'}]",
+        "times: [{start_time: '10:00'}]",
+        "times: [{start_time: '25:00', end_time: '26:00'}]",
+        "times: [{start_time: '1000', end_time: '11:00'}]",
+        "times: [{start_time: '9:00', end_time: '10:00'}]",
+        "times: [{start_time: '23:00', end_time: '24:01'}]",
+        "days_of_month: ['0']",
+        "days_of_month: ['-32']",
+        "days_of_month: ['5:1']",
+        "days_of_month: ['-1:-5']",
+        "days_of_month: ['-3:5']",
+        "months: ['foo']",
+        "months: ['march:january']",
+        "years: ['2020:2019']",
+        "years: ['abc']",
+        "location: 'Mars/Olympus'",
+    ];
+    let interval_cases: Vec<String> = intervals
+        .iter()
+        .map(|i| {
+            format!("route: {{receiver: x}}\nreceivers: [{{name: x}}]\ntime_intervals:\n  - name: t\n    time_intervals:\n      - {i}\n")
+        })
+        .collect();
+    let cases: Vec<&str> = cases
+        .iter()
+        .copied()
+        .chain(interval_cases.iter().map(String::as_str))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let failed = regex::Regex::new(r"FAILED: (.*)").unwrap();
     for (i, src) in cases.iter().enumerate() {
