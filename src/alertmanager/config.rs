@@ -434,11 +434,14 @@ fn read_route(
     let mut matchers = read_matchers(r, node, "match", "match_re", "matchers");
     sort_matchers(&mut matchers);
 
-    let explicit_receiver = has("receiver");
-    let receiver = match node.get("receiver") {
-        Some(v) => r.string(v, "receiver").unwrap_or_default(),
-        None => parent.map(|p| p.receiver.clone()).unwrap_or_default(),
-    };
+    // An empty `receiver:` is unset in Go: the parent's receiver applies.
+    let own_receiver = node
+        .get("receiver")
+        .and_then(|v| r.string(v, "receiver"))
+        .filter(|s| !s.is_empty());
+    let explicit_receiver = own_receiver.is_some();
+    let receiver = own_receiver
+        .unwrap_or_else(|| parent.map(|p| p.receiver.clone()).unwrap_or_default());
 
     let explicit_group_by = has("group_by");
     let group_by = match node.get("group_by") {

@@ -29,7 +29,7 @@ pub enum RoutesCommand {
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long)]
+    #[arg(long, alias = "config.file")]
     pub config: PathBuf,
     /// Print the branch of the tree the alert takes.
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct TestArgs {
 #[derive(Debug, clap::Args)]
 pub struct TreeArgs {
     /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long)]
+    #[arg(long, alias = "config.file")]
     pub config: PathBuf,
 }
 
