@@ -440,8 +440,8 @@ fn read_route(
         .and_then(|v| r.string(v, "receiver"))
         .filter(|s| !s.is_empty());
     let explicit_receiver = own_receiver.is_some();
-    let receiver = own_receiver
-        .unwrap_or_else(|| parent.map(|p| p.receiver.clone()).unwrap_or_default());
+    let receiver =
+        own_receiver.unwrap_or_else(|| parent.map(|p| p.receiver.clone()).unwrap_or_default());
 
     let explicit_group_by = has("group_by");
     let group_by = match node.get("group_by") {

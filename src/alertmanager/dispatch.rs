@@ -220,7 +220,12 @@ fn receive<'c>(
     for route in routes {
         let labels = group_labels(route, &merged.labels);
         let key = group_key(route, &labels);
-        let gi = match groups.iter().position(|g| g.key == key) {
+        // Groups belong to their route: sibling routes with identical matchers share a group key but not
+        // a group (Alertmanager keeps aggregation groups per route).
+        let gi = match groups
+            .iter()
+            .position(|g| g.key == key && std::ptr::eq(g.route, route))
+        {
             Some(i) => i,
             None => {
                 *created += 1;
@@ -654,6 +659,23 @@ mod tests {
         assert_eq!(
             sim.notifications[7].group_key,
             "{}:{alertname=\"HighLatency\", cluster=\"prod\", service=\"chat2sql-api\"}"
+        );
+    }
+
+    #[test]
+    fn identical_sibling_routes_keep_separate_groups() {
+        let c = config(
+            "route:\n  receiver: a\n  group_wait: 10s\n  routes:\n    - matchers: [team=x]\n      receiver: a\n      continue: true\n    - matchers: [team=x]\n      receiver: b\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://127.0.0.1:1/a'}]\n  - name: b\n    webhook_configs: [{url: 'http://127.0.0.1:1/b'}]\n",
+        );
+        let n = simulate(&c, &[episode(&[("team", "x")], 0, None)], 0, MIN);
+        let got: Vec<(&str, &str)> = n
+            .iter()
+            .map(|n| (n.receiver.as_str(), n.group_key.as_str()))
+            .collect();
+        // Same group key `{}/{team="x"}:{}` for both routes, but two groups and two notifications.
+        assert_eq!(
+            got,
+            [("a", "{}/{team=\"x\"}:{}"), ("b", "{}/{team=\"x\"}:{}")]
         );
     }
 
