@@ -172,6 +172,7 @@ fn matcher_lists_route_like_amtool() {
         ("tier", &["backend", "frontend", "frontdoor", "", "-"]),
         ("owner", &["ops", "dev", "", "-"]),
         ("alertname", &["DiskFull", "MemoryHigh", "CPUHigh", "-"]),
+        ("host", &["db-12", "db-x", "db-\u{663}", "-"]),
     ];
     let distinct = compare("matchers.yml", vocab, 120, 0x0bad_cafe_f00d_beef);
     assert!(distinct >= 8, "only {distinct} distinct outcomes");
