@@ -261,7 +261,7 @@ pub fn go_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if c.is_control() => {
+            c if !go_printable(c) => {
                 if (c as u32) <= 0xffff {
                     out.push_str(&format!("\\u{:04x}", c as u32));
                 } else {
@@ -273,6 +273,32 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Go's `strconv.IsPrint` for the characters that matter in label values: controls, spaces other than
+/// U+0020, the common format characters (Cf) and private use are not printable. (Unassigned code points,
+/// which Go also escapes, would need Unicode tables.)
+fn go_printable(c: char) -> bool {
+    let u = c as u32;
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || c.is_whitespace()
+        || u == 0xad
+        || (0x600..=0x605).contains(&u)
+        || u == 0x61c
+        || u == 0x6dd
+        || u == 0x70f
+        || u == 0x180e
+        || (0x200b..=0x200f).contains(&u)
+        || (0x202a..=0x202e).contains(&u)
+        || (0x2060..=0x2064).contains(&u)
+        || (0x2066..=0x206f).contains(&u)
+        || u == 0xfeff
+        || (0xfff9..=0xfffb).contains(&u)
+        || (0xe000..=0xf8ff).contains(&u)
+        || (0xf0000..=0x10ffff).contains(&u))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -602,6 +628,34 @@ mod tests {
         assert_eq!(
             display_matchers(&ms),
             r#"{a="b",a!="b",a=~"x",a="y",a!~"z"}"#
+        );
+    }
+
+    #[test]
+    fn quoting_follows_go_strconv_quote() {
+        assert_eq!(
+            go_quote("a\u{a0}b\u{200b}c\u{7f}é🚨"),
+            "\"a\\u00a0b\\u200bc\\x7fé🚨\""
+        );
+        assert_eq!(go_quote("tab\tq\"\\"), "\"tab\\tq\\\"\\\\\"");
+    }
+
+    #[test]
+    fn utf8_parser_grammar() {
+        // Trailing comma, braces, quoted names and Go escapes are accepted; a value is required.
+        let ms = parse_matchers_utf8(r#"{ a = "x\ty", "b c" !~ "d.*", }"#).unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].value, "x\ty");
+        assert_eq!(ms[1].name, "b c");
+        assert!(parse_matchers_utf8("{}").unwrap().is_empty());
+        assert!(parse_matchers_utf8("a=").is_err());
+        assert!(parse_matchers_utf8("{a=b").is_err());
+        assert!(parse_matchers_utf8("a=b}").is_err());
+        assert!(parse_matchers_utf8("a=b c").is_err());
+        // The fallback refuses braces around a single matcher, as Alertmanager does.
+        assert_eq!(
+            parse_matcher("{a=b}").unwrap_err().to_string(),
+            "unexpected open or close brace: {a=b}"
         );
     }
 
