@@ -89,6 +89,15 @@ impl Config {
         self.receivers.iter().find(|r| r.name == name)
     }
 
+    /// An integration by receiver name and Alertmanager's integration name (`email[0]`), as a
+    /// `dispatch::Notification` names it.
+    pub fn integration(&self, receiver: &str, integration: &str) -> Option<&Integration> {
+        self.receiver(receiver)?
+            .integrations
+            .iter()
+            .find(|i| i.name() == integration)
+    }
+
     pub fn time_interval(&self, name: &str) -> Option<&TimeInterval> {
         self.time_intervals.iter().find(|t| t.name == name)
     }
@@ -883,6 +892,7 @@ mod tests {
         );
         assert!(d.is_empty(), "{d:?}");
         let c = c.unwrap();
+        assert!(c.integration("a", "email[0]").is_none());
         let child = &c.route.routes[0];
         assert_eq!(child.receiver, "a");
         assert_eq!(child.group_by, GroupBy::Labels(vec!["alertname".into()]));
