@@ -259,7 +259,8 @@ fn flush_group(
     from: i64,
     sim: &mut Simulation,
 ) -> bool {
-    g.next_flush = at + g.route.group_interval_ms;
+    // A zero interval cannot come from a validated config; guard hand-built ones against looping forever.
+    g.next_flush = at + g.route.group_interval_ms.max(1);
     g.has_flushed = true;
     if g.alerts.is_empty() {
         return true;
