@@ -3,7 +3,8 @@
 //! Starts Alertmanager on 127.0.0.1 at a free port (temporary storage, clustering disabled), with webhook
 //! receivers pointing at a listener of this test, POSTs alerts to /api/v2/alerts, and compares what the
 //! webhooks receive (per group: receiver, status, group key, group and common labels, alerts with status,
-//! labels, times, fingerprints) with `dispatch::simulate_deliveries` fed the same POSTs. Only loopback
+//! labels, times, fingerprints) with `dispatch::simulate_deliveries` fed the same POSTs: inhibition and its
+//! release, resolution with and without send_resolved, mute and active time intervals, repeats. Only loopback
 //! addresses are ever used.
 //!
 //! The binary is required: without it the test fails and says how to install it.
@@ -174,6 +175,15 @@ route:
   routes:
     - matchers: ['team="mail"']
       receiver: quiet.team
+    - matchers: ['team="night"']
+      mute_time_intervals: [always]
+    - matchers: ['team="past"']
+      active_time_intervals: [last-century]
+time_intervals:
+  - name: always
+    time_intervals: [{times: [{start_time: '00:00', end_time: '24:00'}]}]
+  - name: last-century
+    time_intervals: [{years: ['1999']}]
 inhibit_rules:
   - source_matchers: ['severity="critical"']
     target_matchers: ['severity="warning"']
@@ -309,6 +319,9 @@ fn inhibition_release_and_resolution_match_alertmanager() {
     let warn = labels(&[("alertname", "Down"), ("severity", "warning")]);
     let other = labels(&[("alertname", "Other"), ("severity", "warning")]);
     let mail = labels(&[("alertname", "Mail"), ("team", "mail")]);
+    // Routed to a muted route and to a route outside its active interval: nothing may be sent for them.
+    let night = labels(&[("alertname", "Night"), ("team", "night")]);
+    let past = labels(&[("alertname", "Past"), ("team", "past")]);
     // t0: critical + warning of the same alertname (warning inhibited), an unrelated warning, a mail alert.
     post(
         h.port,
@@ -318,6 +331,8 @@ fn inhibition_release_and_resolution_match_alertmanager() {
             (warn.clone(), t0, t0 + hour),
             (other.clone(), t0, t0 + hour),
             (mail.clone(), t0, t0 + hour),
+            (night, t0, t0 + hour),
+            (past, t0, t0 + hour),
         ],
     );
     // Between the first flush (~1s) and the second (~3s): the critical resolves, releasing the warning;

@@ -145,3 +145,24 @@ fn secret_manifest_is_read() {
         .success()
         .stdout("x\n");
 }
+
+#[test]
+fn warnings_go_to_stderr_and_leave_stdout_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("am.yml");
+    std::fs::write(
+        &f,
+        "route:\n  receiver: x\n  routes:\n    - match: {service.name: api}\n      receiver: api\nreceivers: [{name: x}, {name: api}]\n",
+    )
+    .unwrap();
+    ruletest()
+        .args(["routes", "test", "--config"])
+        .arg(&f)
+        .arg("service.name=api")
+        .assert()
+        .success()
+        .stdout("api\n")
+        .stderr(predicate::str::contains(
+            "warning[alertmanager/utf8-label-name]",
+        ));
+}

@@ -56,6 +56,8 @@ pub struct Route {
     /// Whether the route sets these itself (lints care about explicit settings).
     pub explicit_receiver: bool,
     pub explicit_group_by: bool,
+    /// Where the receiver is named (this route's `receiver:` value, else the route).
+    pub receiver_pos: Pos,
 }
 
 /// One inhibit rule.
@@ -85,6 +87,15 @@ pub struct Config {
 impl Config {
     pub fn receiver(&self, name: &str) -> Option<&Receiver> {
         self.receivers.iter().find(|r| r.name == name)
+    }
+
+    /// An integration by receiver name and Alertmanager's integration name (`email[0]`), as a
+    /// `dispatch::Notification` names it.
+    pub fn integration(&self, receiver: &str, integration: &str) -> Option<&Integration> {
+        self.receiver(receiver)?
+            .integrations
+            .iter()
+            .find(|i| i.name() == integration)
     }
 
     pub fn time_interval(&self, name: &str) -> Option<&TimeInterval> {
@@ -226,6 +237,7 @@ fn build(r: &mut Reader, root: &Node) -> Option<Config> {
             }
         }
     }
+    check_exclusive_and_urls(r, &global, root.get("global").map_or(root.pos, |g| g.pos));
     let mut seen = BTreeSet::new();
     for rc in &receivers {
         if !seen.insert(rc.name.clone()) {
@@ -356,7 +368,7 @@ fn check_references(
         r.error_help(
             "alertmanager/undefined-receiver",
             format!("undefined receiver {:?} used in route", route.receiver),
-            route.pos,
+            route.receiver_pos,
             format!("defined receivers: {}", known.join(", ")),
         );
     }
@@ -389,12 +401,7 @@ fn read_matchers(
     let mut out = Vec::new();
     if let Some(v) = node.get(eq_key) {
         for (k, val, pos) in r.string_map(v, eq_key) {
-            if !is_legacy_label_name(&k) {
-                r.error(
-                    "alertmanager/bad-matcher",
-                    format!("invalid label name {k:?}"),
-                    pos,
-                );
+            if !check_label_name(r, &k, pos, "") {
                 continue;
             }
             match Matcher::new(MatchType::Equal, &k, &val) {
@@ -405,12 +412,7 @@ fn read_matchers(
     }
     if let Some(v) = node.get(re_key) {
         for (k, val, pos) in r.string_map(v, re_key) {
-            if !is_legacy_label_name(&k) {
-                r.error(
-                    "alertmanager/bad-matcher",
-                    format!("invalid label name {k:?}"),
-                    pos,
-                );
+            if !check_label_name(r, &k, pos, "") {
                 continue;
             }
             match Matcher::from_match_re(&k, &val) {
@@ -441,11 +443,14 @@ fn read_route(
     let mut matchers = read_matchers(r, node, "match", "match_re", "matchers");
     sort_matchers(&mut matchers);
 
-    let explicit_receiver = has("receiver");
-    let receiver = match node.get("receiver") {
-        Some(v) => r.string(v, "receiver").unwrap_or_default(),
-        None => parent.map(|p| p.receiver.clone()).unwrap_or_default(),
-    };
+    // An empty `receiver:` is unset in Go: the parent's receiver applies.
+    let own_receiver = node
+        .get("receiver")
+        .and_then(|v| r.string(v, "receiver"))
+        .filter(|s| !s.is_empty());
+    let explicit_receiver = own_receiver.is_some();
+    let receiver =
+        own_receiver.unwrap_or_else(|| parent.map(|p| p.receiver.clone()).unwrap_or_default());
 
     let explicit_group_by = has("group_by");
     let group_by = match node.get("group_by") {
@@ -516,6 +521,7 @@ fn read_route(
         pos: node.pos,
         explicit_receiver,
         explicit_group_by,
+        receiver_pos: node.get("receiver").map_or(node.pos, |n| n.pos),
     };
     if let Some(children) = node.get("routes") {
         let items = r.seq(children, "routes");
@@ -532,6 +538,31 @@ fn read_route(
     Some(route)
 }
 
+/// Label names in `match`, `match_re`, `group_by` and `equal`. Alertmanager 0.27+ (UTF-8 mode, the default)
+/// accepts any non-empty UTF-8 name; 0.25/0.26 only classic names. An empty name is an error; a non-classic
+/// name a warning, since older Alertmanagers refuse the whole config for it.
+fn check_label_name(r: &mut Reader, name: &str, pos: Pos, context: &str) -> bool {
+    if name.is_empty() {
+        r.error(
+            "alertmanager/bad-label-name",
+            format!("invalid label name {name:?}{context}"),
+            pos,
+        );
+        return false;
+    }
+    if !is_legacy_label_name(name) {
+        r.diags.push(
+            Diagnostic::warning(
+                "alertmanager/utf8-label-name",
+                format!("label name {name:?}{context} is not a classic label name"),
+            )
+            .at(&r.file, pos)
+            .help("Alertmanager 0.27+ accepts UTF-8 label names; 0.25 and 0.26 refuse the config with `invalid label name`"),
+        );
+    }
+    true
+}
+
 fn read_group_by(r: &mut Reader, v: &Node) -> GroupBy {
     let items = r.string_list(v, "group_by");
     let mut labels: Vec<String> = Vec::new();
@@ -541,13 +572,7 @@ fn read_group_by(r: &mut Reader, v: &Node) -> GroupBy {
             all = true;
             continue;
         }
-        if !is_legacy_label_name(s) {
-            r.error(
-                "alertmanager/bad-group-by",
-                format!("invalid label name {s:?} in group_by list"),
-                *pos,
-            );
-        }
+        check_label_name(r, s, *pos, " in group_by list");
         if labels.contains(s) {
             r.error(
                 "alertmanager/bad-group-by",
@@ -594,13 +619,7 @@ fn read_inhibit_rule(r: &mut Reader, node: &Node) -> Option<InhibitRule> {
     let mut equal = Vec::new();
     if let Some(v) = node.get("equal") {
         for (s, pos) in r.string_list(v, "equal") {
-            if !is_legacy_label_name(&s) {
-                r.error(
-                    "alertmanager/bad-matcher",
-                    format!("invalid label name {s:?}"),
-                    pos,
-                );
-            }
+            check_label_name(r, &s, pos, "");
             equal.push(s);
         }
     }
@@ -621,9 +640,102 @@ fn global_set(global: &BTreeMap<String, Value>, key: &str) -> bool {
     }
 }
 
+/// Fields holding URLs Alertmanager parses as `config.URL`/`SecretURL` (http or https, with a host).
+const URL_FIELDS: &[&str] = &[
+    "url",
+    "api_url",
+    "webhook_url",
+    "slack_api_url",
+    "pagerduty_url",
+    "opsgenie_api_url",
+    "wechat_api_url",
+    "victorops_api_url",
+    "telegram_api_url",
+    "webex_api_url",
+    "jira_api_url",
+    "rocketchat_api_url",
+    "mattermost_webhook_url",
+];
+
+/// The scheme of a URL as Go's `url.Parse` finds it (empty when there is none).
+fn url_scheme(u: &str) -> &str {
+    match u.split_once(':') {
+        Some((s, _))
+            if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            s
+        }
+        _ => "",
+    }
+}
+
+fn url_host(u: &str) -> &str {
+    let rest = u.split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    host
+}
+
+/// `at most one of x & x_file`, HTTP auth exclusivity and URL schemes, with Alertmanager's messages.
+/// Never quotes a value: URLs here are often secrets.
+fn check_exclusive_and_urls(r: &mut Reader, values: &BTreeMap<String, Value>, pos: Pos) {
+    let set = |k: &str| match values.get(k) {
+        Some(Value::Text(s)) => !s.is_empty(),
+        Some(Value::Secret(s)) => !s.is_empty(),
+        Some(_) => true,
+        None => false,
+    };
+    let mut msgs: Vec<String> = Vec::new();
+    for k in values.keys() {
+        if let Some(base) = k.strip_suffix("_file") {
+            if set(base) && set(k) && !base.contains("http_config.") {
+                msgs.push(format!("at most one of {base} & {k} must be configured"));
+            }
+        }
+    }
+    let h = |k: &str| format!("http_config.{k}");
+    let has_prefix = |p: &str| values.keys().any(|k| k.starts_with(p));
+    let basic = has_prefix("http_config.basic_auth.");
+    let oauth = has_prefix("http_config.oauth2.");
+    let bearer = set(&h("bearer_token")) || set(&h("bearer_token_file"));
+    let authz = has_prefix("http_config.authorization.");
+    if [basic, oauth, bearer].iter().filter(|b| **b).count() > 1
+        || (set(&h("bearer_token")) && set(&h("bearer_token_file")))
+    {
+        msgs.push("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into());
+    } else if authz && (basic || oauth || bearer) {
+        msgs.push("at most one of basic_auth, oauth2 & authorization must be configured".into());
+    }
+    if set(&h("basic_auth.password")) && set(&h("basic_auth.password_file")) {
+        msgs.push("at most one of basic_auth password & password_file must be configured".into());
+    }
+    for f in URL_FIELDS {
+        let text = match values.get(*f) {
+            Some(Value::Text(s)) => s.as_str(),
+            Some(Value::Secret(s)) => s.expose(),
+            _ => continue,
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let scheme = url_scheme(text).to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            msgs.push(format!("unsupported scheme {scheme:?} for URL"));
+        } else if url_host(text).is_empty() {
+            msgs.push("missing host for URL".into());
+        }
+    }
+    for m in msgs {
+        r.error("alertmanager/bad-setting", m, pos);
+    }
+}
+
 /// Required settings of each integration, with Alertmanager's messages, after global defaults.
 fn check_integrations(r: &mut Reader, rc: &Receiver, global: &BTreeMap<String, Value>) {
     for i in &rc.integrations {
+        check_exclusive_and_urls(r, &i.values, i.pos);
         let set = |f: &str| i.is_set(f);
         let g = |f: &str| global_set(global, f);
         let missing: Option<(&str, Option<&str>)> = match i.kind {
@@ -780,6 +892,7 @@ mod tests {
         );
         assert!(d.is_empty(), "{d:?}");
         let c = c.unwrap();
+        assert!(c.integration("a", "email[0]").is_none());
         let child = &c.route.routes[0];
         assert_eq!(child.receiver, "a");
         assert_eq!(child.group_by, GroupBy::Labels(vec!["alertname".into()]));
@@ -815,7 +928,6 @@ mod tests {
             ("route: {receiver: x, routes: [{mute_time_intervals: [nope]}]}\nreceivers: [{name: x}]\n", "undefined time interval \"nope\" used in route", 1),
             ("route: {receiver: x}\nreceivers: [{}]\n", "missing name in receiver", 2),
             ("route: {receiver: x}\ntime_intervals: [{name: a}, {name: a}]\nreceivers: [{name: x}]\n", "time interval \"a\" is not unique", 2),
-            ("route: {receiver: x, routes: [{match: {\"a-b\": x}}]}\nreceivers: [{name: x}]\n", "invalid label name \"a-b\"", 1),
             ("route: {receiver: x}\nreceivers: [{name: x, email_configs: [{to: a@b}]}]\n", "no global SMTP smarthost set", 2),
             ("route: {receiver: x}\nreceivers: [{name: x, slack_configs: [{channel: a}]}]\n", "no global Slack API URL set either inline or in a file", 2),
             ("route: {receiver: x}\nreceivers: [{name: x, webhook_configs: [{}]}]\n", "missing URL in webhook config", 2),
@@ -830,6 +942,18 @@ mod tests {
                 "{src}\nexpected {msg:?} at line {line}, got {errs:?}"
             );
         }
+    }
+
+    #[test]
+    fn utf8_label_names_are_a_warning() {
+        let (c, d) = load("route: {receiver: x, routes: [{match: {\"a-b\": x}, group_by: ['service.name']}]}\nreceivers: [{name: x}]\n");
+        assert!(c.is_some());
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.iter().all(|d| d.code == "alertmanager/utf8-label-name"
+            && d.severity == crate::diag::Severity::Warning));
+        let (c, d) = load("route: {receiver: x, group_by: ['']}\nreceivers: [{name: x}]\n");
+        assert!(c.is_none());
+        assert_eq!(d[0].message, "invalid label name \"\" in group_by list");
     }
 
     #[test]

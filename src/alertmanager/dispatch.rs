@@ -220,7 +220,12 @@ fn receive<'c>(
     for route in routes {
         let labels = group_labels(route, &merged.labels);
         let key = group_key(route, &labels);
-        let gi = match groups.iter().position(|g| g.key == key) {
+        // Groups belong to their route: sibling routes with identical matchers share a group key but not
+        // a group (Alertmanager keeps aggregation groups per route).
+        let gi = match groups
+            .iter()
+            .position(|g| g.key == key && std::ptr::eq(g.route, route))
+        {
             Some(i) => i,
             None => {
                 *created += 1;
@@ -254,7 +259,8 @@ fn flush_group(
     from: i64,
     sim: &mut Simulation,
 ) -> bool {
-    g.next_flush = at + g.route.group_interval_ms;
+    // A zero interval cannot come from a validated config; guard hand-built ones against looping forever.
+    g.next_flush = at + g.route.group_interval_ms.max(1);
     g.has_flushed = true;
     if g.alerts.is_empty() {
         return true;
@@ -581,6 +587,97 @@ mod tests {
             .suppressions
             .iter()
             .any(|s| matches!(s, Suppression::Muted { interval, .. } if interval == "always")));
+    }
+
+    #[test]
+    fn chat2sql_critical_inhibits_warning_until_it_resolves() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/alertmanager/chat2sql.yml"
+        );
+        let src =
+            std::fs::read_to_string(path).expect("fixtures/alertmanager/chat2sql.yml is missing");
+        let c = config(&src);
+        let common = [
+            ("alertname", "HighLatency"),
+            ("cluster", "prod"),
+            ("service", "chat2sql-api"),
+        ];
+        let crit: Vec<(&str, &str)> = common
+            .iter()
+            .copied()
+            .chain([("severity", "critical")])
+            .collect();
+        let warn: Vec<(&str, &str)> = common
+            .iter()
+            .copied()
+            .chain([("severity", "warning")])
+            .collect();
+        let eps = [
+            episode(&crit, 0, Some(20 * MIN)),
+            episode(&warn, 0, Some(30 * MIN)),
+        ];
+        let sim = simulate_with(&c, &eps, 0, 40 * MIN, &SendOptions::default());
+        let got: Vec<(i64, &str, &str, usize, usize)> = sim
+            .notifications
+            .iter()
+            .map(|n| {
+                (
+                    n.at / 1000,
+                    n.receiver.as_str(),
+                    n.integration.as_str(),
+                    n.firing.len(),
+                    n.resolved.len(),
+                )
+            })
+            .collect();
+        // Hand-computed from the config: the critical route has group_wait 0s (flush on arrival), group
+        // interval 10s (inherited) and repeat 15m, so it repeats at the first tick strictly after 15m (910s).
+        // It resolves at 20m (a tick): only PagerDuty has send_resolved. The warning goes to the root route
+        // (group_wait 10s, ticks on multiples of 10s); it is inhibited while the critical fires, released at
+        // 20m, and its resolution at 30m reaches the webhook (send_resolved: true).
+        assert_eq!(
+            got,
+            [
+                (0, "critical-alerts", "email[0]", 1, 0),
+                (0, "critical-alerts", "slack[0]", 1, 0),
+                (0, "critical-alerts", "pagerduty[0]", 1, 0),
+                (910, "critical-alerts", "email[0]", 1, 0),
+                (910, "critical-alerts", "slack[0]", 1, 0),
+                (910, "critical-alerts", "pagerduty[0]", 1, 0),
+                (1200, "critical-alerts", "pagerduty[0]", 0, 1),
+                (1200, "web.hook", "webhook[0]", 1, 0),
+                (1800, "web.hook", "webhook[0]", 0, 1),
+            ]
+        );
+        let inhibited = sim
+            .suppressions
+            .iter()
+            .filter(|s| matches!(s, Suppression::Inhibited { .. }))
+            .count();
+        // Root group ticks at 10s, 20s, ... 1190s while the critical fires: 119 inhibited flushes.
+        assert_eq!(inhibited, 119);
+        assert_eq!(
+            sim.notifications[7].group_key,
+            "{}:{alertname=\"HighLatency\", cluster=\"prod\", service=\"chat2sql-api\"}"
+        );
+    }
+
+    #[test]
+    fn identical_sibling_routes_keep_separate_groups() {
+        let c = config(
+            "route:\n  receiver: a\n  group_wait: 10s\n  routes:\n    - matchers: [team=x]\n      receiver: a\n      continue: true\n    - matchers: [team=x]\n      receiver: b\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://127.0.0.1:1/a'}]\n  - name: b\n    webhook_configs: [{url: 'http://127.0.0.1:1/b'}]\n",
+        );
+        let n = simulate(&c, &[episode(&[("team", "x")], 0, None)], 0, MIN);
+        let got: Vec<(&str, &str)> = n
+            .iter()
+            .map(|n| (n.receiver.as_str(), n.group_key.as_str()))
+            .collect();
+        // Same group key `{}/{team="x"}:{}` for both routes, but two groups and two notifications.
+        assert_eq!(
+            got,
+            [("a", "{}/{team=\"x\"}:{}"), ("b", "{}/{team=\"x\"}:{}")]
+        );
     }
 
     #[test]

@@ -127,37 +127,58 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn parse_clock(s: &str) -> Result<u32, String> {
+    // Alertmanager accepts exactly HH:MM, 00:00 to 24:00; anything else is "invalid format".
     let bad = || format!("couldn't parse timestamp {s}, invalid format");
     let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+    if h.len() != 2 || m.len() != 2 {
         return Err(bad());
     }
     let h: u32 = h.parse().map_err(|_| bad())?;
     let m: u32 = m.parse().map_err(|_| bad())?;
     if h > 24 || m > 59 || (h == 24 && m != 0) {
-        return Err(format!("timestamp {s} out of range"));
+        return Err(bad());
     }
     Ok(h * 60 + m)
 }
 
+/// Which list a range belongs to: Alertmanager words the reversed-range error differently for each.
+#[derive(Clone, Copy, PartialEq)]
+enum RangeKind {
+    Weekday,
+    DayOfMonth,
+    Month,
+    Year,
+}
+
 fn parse_range(
     s: &str,
-    what: &str,
+    kind: RangeKind,
     one: &dyn Fn(&str) -> Result<i32, String>,
 ) -> Result<Range, String> {
-    let (a, b) = match s.split_once(':') {
-        Some((a, b)) => (one(a)?, one(b)?),
+    let (a, b, a_text, b_text) = match s.split_once(':') {
+        Some((a, b)) => (one(a)?, one(b)?, a, b),
         None => {
             let v = one(s)?;
-            (v, v)
+            (v, v, s, s)
         }
     };
-    // Day-of-month ranges may mix signs (`1:-1`); Alertmanager only refuses a range that runs backwards
-    // within one sign.
-    if (a >= 0) == (b >= 0) && a > b {
-        return Err(format!("start {what} cannot be after end {what}"));
+    match kind {
+        RangeKind::Weekday if a > b => Err("start day cannot be before end day".into()),
+        RangeKind::DayOfMonth if a < 0 && b > 0 => {
+            Err("end day must be negative if start day is negative".into())
+        }
+        // Mixed signs (`1:-1`) are fine: the end counts from the month's end.
+        RangeKind::DayOfMonth if (a >= 0) == (b >= 0) && a > b => {
+            Err(format!("end day {b} is always before start day {a}"))
+        }
+        RangeKind::Month if a > b => Err(format!(
+            "end month {} is before start month {}",
+            b_text.trim(),
+            a_text.trim()
+        )),
+        RangeKind::Year if a > b => Err(format!("end year {b} is before start year {a}")),
+        _ => Ok(Range { begin: a, end: b }),
     }
-    Ok(Range { begin: a, end: b })
 }
 
 fn named(s: &str, names: &[&str], base: i32, what: &str) -> Result<i32, String> {
@@ -267,31 +288,29 @@ fn read_spec(r: &mut Reader, node: &Node) -> Option<IntervalSpec> {
         let list = r.string_list(v, key);
         for (s, pos) in list {
             let parsed = match key {
-                "weekdays" => parse_range(&s, "day", &|x| named(x, &WEEKDAYS, 0, "weekday")),
-                "months" => parse_range(&s, "month", &|x| {
+                "weekdays" => parse_range(&s, RangeKind::Weekday, &|x| {
+                    named(x, &WEEKDAYS, 0, "weekday")
+                }),
+                // Alertmanager takes any integer month (a month outside 1..12 just never matches).
+                "months" => parse_range(&s, RangeKind::Month, &|x| {
                     x.trim()
                         .parse::<i32>()
-                        .ok()
-                        .filter(|m| (1..=12).contains(m))
                         .map(Ok)
-                        .unwrap_or_else(|| named(x, &MONTHS, 1, "month"))
+                        .unwrap_or_else(|_| named(x, &MONTHS, 1, "month"))
                 }),
-                "days_of_month" => parse_range(&s, "day", &|x| {
-                    let d: i32 = x
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("{x} is not a valid day of the month"))?;
+                "days_of_month" => parse_range(&s, RangeKind::DayOfMonth, &|x| {
+                    let d: i32 = x.trim().parse().map_err(|_| {
+                        format!("strconv.Atoi: parsing {:?}: invalid syntax", x.trim())
+                    })?;
                     if d == 0 || !(-31..=31).contains(&d) {
                         return Err(format!("{d} is not a valid day of the month: out of range"));
                     }
                     Ok(d)
                 }),
-                _ => parse_range(&s, "year", &|x| {
-                    x.trim()
-                        .parse::<i32>()
-                        .ok()
-                        .filter(|y| *y > 0)
-                        .ok_or_else(|| format!("{x} is not a valid year"))
+                _ => parse_range(&s, RangeKind::Year, &|x| {
+                    x.trim().parse::<i32>().map_err(|_| {
+                        format!("strconv.Atoi: parsing {:?}: invalid syntax", x.trim())
+                    })
                 }),
             };
             match parsed {

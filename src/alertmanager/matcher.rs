@@ -78,13 +78,82 @@ impl PartialEq for Matcher {
     }
 }
 
+/// Rewrites the Perl classes `\d \w \s` (and negations outside brackets) to their ASCII meaning, as in Go's
+/// RE2; Rust's regex gives them Unicode meaning. Everything else is passed through.
+fn re2_compat(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let rep = match (in_class, n) {
+                    (false, 'd') => Some("[0-9]"),
+                    (false, 'D') => Some("[^0-9]"),
+                    (false, 'w') => Some("[0-9A-Za-z_]"),
+                    (false, 'W') => Some("[^0-9A-Za-z_]"),
+                    (false, 's') => Some("[\\t\\n\\f\\r ]"),
+                    (false, 'S') => Some("[^\\t\\n\\f\\r ]"),
+                    (true, 'd') => Some("0-9"),
+                    (true, 'w') => Some("0-9A-Za-z_"),
+                    (true, 's') => Some("\\t\\n\\f\\r "),
+                    _ => None,
+                };
+                match rep {
+                    Some(r) => out.push_str(r),
+                    None => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                }
+                class_start = false;
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                continue;
+            }
+            '[' if in_class && chars.peek() == Some(&':') => {
+                // A POSIX class `[:alpha:]` inside brackets: copy through its closing `:]`.
+                out.push(c);
+                while let Some(p) = chars.next() {
+                    out.push(p);
+                    if p == ':' && chars.peek() == Some(&']') {
+                        out.push(']');
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            ']' if in_class && !class_start => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+        class_start = false;
+    }
+    out
+}
+
 impl Matcher {
     pub fn new(op: MatchType, name: &str, value: &str) -> Result<Matcher, MatcherError> {
         let re = match op {
             MatchType::Regexp | MatchType::NotRegexp => {
-                let anchored = format!("^(?:{value})$");
+                let anchored = format!("^(?:{})$", re2_compat(value));
                 Some(Regex::new(&anchored).map_err(|e| {
-                    MatcherError::BadRegex(format!("{}: `{anchored}`", regex_error_text(&e)))
+                    MatcherError::BadRegex(format!("{}: `^(?:{value})$`", regex_error_text(&e)))
                 })?)
             }
             _ => None,
@@ -100,7 +169,7 @@ impl Matcher {
     /// A `match_re` entry: the regex is anchored into its value, so it displays as `^(?:v)$`.
     pub fn from_match_re(name: &str, value: &str) -> Result<Matcher, MatcherError> {
         let anchored = format!("^(?:{value})$");
-        Regex::new(&anchored).map_err(|e| {
+        Regex::new(&format!("^(?:{})$", re2_compat(value))).map_err(|e| {
             MatcherError::BadRegex(format!("{}: `{anchored}`", regex_error_text(&e)))
         })?;
         Matcher::new(MatchType::Regexp, name, &anchored)
@@ -192,7 +261,7 @@ pub fn go_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if c.is_control() => {
+            c if !go_printable(c) => {
                 if (c as u32) <= 0xffff {
                     out.push_str(&format!("\\u{:04x}", c as u32));
                 } else {
@@ -204,6 +273,32 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Go's `strconv.IsPrint` for the characters that matter in label values: controls, spaces other than
+/// U+0020, the common format characters (Cf) and private use are not printable. (Unassigned code points,
+/// which Go also escapes, would need Unicode tables.)
+fn go_printable(c: char) -> bool {
+    let u = c as u32;
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || c.is_whitespace()
+        || u == 0xad
+        || (0x600..=0x605).contains(&u)
+        || u == 0x61c
+        || u == 0x6dd
+        || u == 0x70f
+        || u == 0x180e
+        || (0x200b..=0x200f).contains(&u)
+        || (0x202a..=0x202e).contains(&u)
+        || (0x2060..=0x2064).contains(&u)
+        || (0x2066..=0x206f).contains(&u)
+        || u == 0xfeff
+        || (0xfff9..=0xfffb).contains(&u)
+        || (0xe000..=0xf8ff).contains(&u)
+        || (0xf0000..=0x10ffff).contains(&u))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -537,12 +632,58 @@ mod tests {
     }
 
     #[test]
+    fn quoting_follows_go_strconv_quote() {
+        assert_eq!(
+            go_quote("a\u{a0}b\u{200b}c\u{7f}é🚨"),
+            "\"a\\u00a0b\\u200bc\\x7fé🚨\""
+        );
+        assert_eq!(go_quote("tab\tq\"\\"), "\"tab\\tq\\\"\\\\\"");
+    }
+
+    #[test]
+    fn utf8_parser_grammar() {
+        // Trailing comma, braces, quoted names and Go escapes are accepted; a value is required.
+        let ms = parse_matchers_utf8(r#"{ a = "x\ty", "b c" !~ "d.*", }"#).unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].value, "x\ty");
+        assert_eq!(ms[1].name, "b c");
+        assert!(parse_matchers_utf8("{}").unwrap().is_empty());
+        assert!(parse_matchers_utf8("a=").is_err());
+        assert!(parse_matchers_utf8("{a=b").is_err());
+        assert!(parse_matchers_utf8("a=b}").is_err());
+        assert!(parse_matchers_utf8("a=b c").is_err());
+        // The fallback refuses braces around a single matcher, as Alertmanager does.
+        assert_eq!(
+            parse_matcher("{a=b}").unwrap_err().to_string(),
+            "unexpected open or close brace: {a=b}"
+        );
+    }
+
+    #[test]
     fn utf8_fallback_accepts_what_classic_refuses() {
         let m = parse_matcher(r#""foo.bar"="x""#).unwrap();
         assert_eq!(m.name, "foo.bar");
         assert_eq!(m.to_string(), r#""foo.bar"="x""#);
         let ms = parse_matchers(r#"{"service.name"=~"a.*", env="prod"}"#).unwrap();
         assert_eq!(ms.len(), 2);
+    }
+
+    #[test]
+    fn perl_classes_are_ascii_as_in_re2() {
+        let m = parse_matcher(r#"code=~"\d+""#).unwrap();
+        assert!(m.matches_value("503"));
+        assert!(!m.matches_value("٥٠٣")); // Arabic-Indic digits: not \d in RE2
+        let m = parse_matcher(r#"host=~"[\w.-]+\s?""#).unwrap();
+        assert!(m.matches_value("db-1.example "));
+        assert!(!m.matches_value("dé"));
+        // The classic parser turns `\\d` into `\d`; a POSIX class and an escaped `]` pass through.
+        let m = parse_matcher(r#"x=~"[[:alpha:]\]]+\\d""#).unwrap();
+        assert!(m.matches_value("ab]7"));
+        assert!(!m.matches_value("ab]x"));
+        assert_eq!(
+            re2_compat(r"[^\d]\D\W\S\n\."),
+            r"[^0-9][^0-9][^0-9A-Za-z_][^\t\n\f\r ]\n\."
+        );
     }
 
     #[test]

@@ -380,7 +380,8 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
         let c = c.unwrap();
         let data = NotificationData::from_notification(&notification(), "");
-        let f = render_integration(&Echo, &c.receivers[0].integrations[0], &data);
+        let integration = c.integration("r", "email[0]").unwrap();
+        let f = render_integration(&Echo, integration, &data);
         let names: Vec<&str> = f.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(names, ["to", "headers.Subject", "html"]);
         assert_eq!(f[1].text, Ok("2|S {{ .Status }}".into()));

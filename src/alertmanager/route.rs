@@ -251,3 +251,57 @@ receivers: [{name: default}, {name: crit}, {name: teama}, {name: teamb}, {name: 
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::alertmanager::config::from_node;
+    use crate::load::yaml::parse_stream;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn nested() -> Config {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/alertmanager/nested.yml"
+        );
+        let src =
+            std::fs::read_to_string(path).expect("fixtures/alertmanager/nested.yml is missing");
+        let s = parse_stream(&src).unwrap();
+        let (c, d) = from_node(&s.documents[0].root, &Arc::from("nested.yml"));
+        assert!(d.is_empty(), "{d:?}");
+        c.unwrap()
+    }
+
+    proptest! {
+        /// The root has no matchers, so every alert reaches at least one route; every matched route's
+        /// matchers (and its ancestors') hold; group keys start with the route key.
+        #[test]
+        fn every_alert_is_routed_somewhere(
+            env in prop::sample::select(vec!["prod", "staging", "dev", ""]),
+            team in prop::sample::select(vec!["db", "web", "frontend", "ops", ""]),
+            severity in prop::sample::select(vec!["critical", "warning", "info", "none", ""]),
+            service in "[a-z]{0,8}",
+        ) {
+            let c = nested();
+            let labels: LabelSet = [("env", env), ("team", team), ("severity", severity), ("service", service.as_str())]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let routes = match_routes(&c, &labels);
+            prop_assert!(!routes.is_empty());
+            for r in routes {
+                let mut node = &c.route;
+                for i in &r.path {
+                    prop_assert!(matches_all(&node.matchers, &labels));
+                    node = &node.routes[*i];
+                }
+                prop_assert!(matches_all(&r.matchers, &labels));
+                let key = group_key(r, &group_labels(r, &labels));
+                let prefix = format!("{}:", r.key);
+                prop_assert!(key.starts_with(&prefix));
+            }
+        }
+    }
+}

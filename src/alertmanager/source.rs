@@ -128,7 +128,8 @@ mod tests {
         assert!(c.is_none());
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].code, "alertmanager/undefined-receiver");
-        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(6, 7));
+        // The value `nope` on line 6 of the ConfigMap.
+        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(6, 17));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub enum RoutesCommand {
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long)]
+    #[arg(long, alias = "config.file")]
     pub config: PathBuf,
     /// Print the branch of the tree the alert takes.
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct TestArgs {
 #[derive(Debug, clap::Args)]
 pub struct TreeArgs {
     /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long)]
+    #[arg(long, alias = "config.file")]
     pub config: PathBuf,
 }
 
@@ -61,7 +61,11 @@ fn load(path: &PathBuf) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let (config, diags) = load_config_text(&src, &file);
     Ok(match config {
-        Some(c) => Ok(c),
+        Some(c) => {
+            // Warnings go to stderr so stdout stays exactly what amtool prints.
+            print_diagnostics(&diags);
+            Ok(c)
+        }
         None => Err(diags),
     })
 }
