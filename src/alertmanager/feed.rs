@@ -1,9 +1,9 @@
 //! Alert episodes from rule evaluation fed into the simulator as Prometheus would send them: each group's
 //! evaluation interval sets the sending cadence. Shared by `dry-run` and `tune`.
 
+use super::config::Config;
 use super::dispatch::{simulate_deliveries, Simulation};
 use super::sender::{deliveries, AlertEpisode, SendOptions};
-use super::config::Config;
 use super::LabelSet;
 
 /// A fired episode to send: labels, annotations, fired and resolved times, and its group's interval.
@@ -27,7 +27,10 @@ pub fn simulate_fired(config: &Config, fired: &[Fired], from: i64, to: i64) -> S
             resolved_at: f.resolved_at,
             generator_url: f.generator_url.clone(),
         };
-        let opts = SendOptions { eval_interval_ms: f.interval_ms, ..SendOptions::default() };
+        let opts = SendOptions {
+            eval_interval_ms: f.interval_ms,
+            ..SendOptions::default()
+        };
         sends.extend(deliveries(&ep, &opts, to));
     }
     sends.sort_by_key(|d| d.at);

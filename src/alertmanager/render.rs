@@ -12,7 +12,11 @@ pub struct GoRenderer {
 
 impl GoRenderer {
     /// `now_ms` pins the clock templates see (`since`); `base_dir` resolves the config's template globs.
-    pub fn new(template_globs: &[String], base_dir: &Path, now_ms: i64) -> Result<GoRenderer, String> {
+    pub fn new(
+        template_globs: &[String],
+        base_dir: &Path,
+        now_ms: i64,
+    ) -> Result<GoRenderer, String> {
         let set = if template_globs.is_empty() {
             TemplateSet::with_defaults(now_ms)
         } else {
@@ -45,7 +49,11 @@ impl Renderer for GoRenderer {
             .alerts
             .iter()
             .map(|a| NotificationAlert {
-                status: if a.status == "firing" { AlertStatus::Firing } else { AlertStatus::Resolved },
+                status: if a.status == "firing" {
+                    AlertStatus::Firing
+                } else {
+                    AlertStatus::Resolved
+                },
                 labels: a.labels.clone(),
                 annotations: a.annotations.clone(),
                 starts_at_ms: a.starts_at,

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod dry_run;
 pub mod eval;
 pub mod promql_test;
 pub mod routes;
@@ -42,6 +43,9 @@ pub enum Command {
     PromqlTest(promql_test::Args),
     /// Route label sets through an Alertmanager configuration, or draw its route tree.
     Routes(routes::Args),
+    /// What these rules would have fired over a window, and who would have been notified.
+    #[command(name = "dry-run")]
+    DryRun(dry_run::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -51,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Eval(a) => eval::run(&a),
         Command::PromqlTest(a) => promql_test::run(&a),
         Command::Routes(a) => routes::run(&a),
+        Command::DryRun(a) => dry_run::run(&a),
     }
 }

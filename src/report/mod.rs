@@ -1,5 +1,6 @@
 //! Reports: how diagnostics and results look to a person (human) or a program (json, ...).
 //! Only this stage and `main.rs` decide presentation; the stages hand over typed results.
+pub mod dry_run;
 pub mod human;
 pub mod json;
 pub mod redact;

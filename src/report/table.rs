@@ -25,7 +25,16 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push('\n');
     };
     line(header.to_vec(), &mut out);
-    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(), &mut out);
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        &mut out,
+    );
     for r in rows {
         line(r.iter().map(String::as_str).collect(), &mut out);
     }
@@ -36,7 +45,13 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     #[test]
     fn aligns_columns() {
-        let t = super::render(&["name", "n"], &[vec!["a".into(), "10".into()], vec!["long".into(), "2".into()]]);
+        let t = super::render(
+            &["name", "n"],
+            &[
+                vec!["a".into(), "10".into()],
+                vec!["long".into(), "2".into()],
+            ],
+        );
         assert_eq!(t, "name  n\n----  --\na     10\nlong   2\n");
     }
 }

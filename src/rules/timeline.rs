@@ -60,15 +60,29 @@ pub struct TimelineOptions {
 }
 
 /// Evaluates every group of `files` over [from, to] against `store` (recorded series are written into it).
-pub fn build(files: &[RuleFile], store: &mut Store, engine: &Engine, opts: &TimelineOptions) -> Result<Timeline, String> {
+pub fn build(
+    files: &[RuleFile],
+    store: &mut Store,
+    engine: &Engine,
+    opts: &TimelineOptions,
+) -> Result<Timeline, String> {
     let all = RuleSet::prepare(files, &[]).map_err(|e| e.to_string())?;
     let mut tl = Timeline::default();
     for gi in dependency_order(&all) {
         // One group at a time, so each ticks at its own interval.
         let g = &all.groups[gi];
-        let single = RuleSet::prepare(&[one_group(files, &g.file, &g.name)], &[]).map_err(|e| e.to_string())?;
-        let interval = g.interval_ms.filter(|i| *i > 0).unwrap_or(DEFAULT_INTERVAL_MS);
-        let start = opts.from_ms.div_euclid(interval) * interval + if opts.from_ms.rem_euclid(interval) == 0 { 0 } else { interval };
+        let single = RuleSet::prepare(&[one_group(files, &g.file, &g.name)], &[])
+            .map_err(|e| e.to_string())?;
+        let interval = g
+            .interval_ms
+            .filter(|i| *i > 0)
+            .unwrap_or(DEFAULT_INTERVAL_MS);
+        let start = opts.from_ms.div_euclid(interval) * interval
+            + if opts.from_ms.rem_euclid(interval) == 0 {
+                0
+            } else {
+                interval
+            };
         let settings = Settings {
             start_ms: start,
             end_ms: opts.to_ms,
@@ -103,14 +117,19 @@ pub fn build(files: &[RuleFile], store: &mut Store, engine: &Engine, opts: &Time
             });
             let query = StoreQuery { store, engine };
             for ep in state.episodes() {
-                let (annotations, errors) = render_annotations(r, &ep.payload, &settings, Some(&query));
+                let (annotations, errors) =
+                    render_annotations(r, &ep.payload, &settings, Some(&query));
                 for e in errors {
                     tl.template_errors.push((r.rule.name.value.clone(), e));
                 }
                 tl.alerts.push(AlertRecord {
                     rule: rule_index,
                     alertname: r.rule.name.value.clone(),
-                    labels: ep.key.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    labels: ep
+                        .key
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     annotations: annotations.into_iter().collect(),
                     active_at: ep.active_at,
                     fired_at: ep.fired_at,
@@ -121,17 +140,27 @@ pub fn build(files: &[RuleFile], store: &mut Store, engine: &Engine, opts: &Time
             }
         }
     }
-    tl.alerts.sort_by(|a, b| (a.active_at, &a.alertname, &a.labels).cmp(&(b.active_at, &b.alertname, &b.labels)));
+    tl.alerts.sort_by(|a, b| {
+        (a.active_at, &a.alertname, &a.labels).cmp(&(b.active_at, &b.alertname, &b.labels))
+    });
     Ok(tl)
 }
 
 /// A rule file holding only the named group (so it can be evaluated at its own interval).
 fn one_group(files: &[RuleFile], file: &str, name: &str) -> RuleFile {
-    let f = files.iter().find(|f| &*f.file == file).expect("group comes from these files");
+    let f = files
+        .iter()
+        .find(|f| &*f.file == file)
+        .expect("group comes from these files");
     RuleFile {
         file: f.file.clone(),
         origin: f.origin.clone(),
-        groups: f.groups.iter().filter(|g| g.name == name).cloned().collect(),
+        groups: f
+            .groups
+            .iter()
+            .filter(|g| g.name == name)
+            .cloned()
+            .collect(),
     }
 }
 
@@ -153,7 +182,12 @@ fn dependency_order(set: &RuleSet) -> Vec<usize> {
     let reads: Vec<HashSet<String>> = set
         .groups
         .iter()
-        .map(|g| g.rules.iter().flat_map(|&r| super::group::metric_names(&set.rules[r].expr)).collect())
+        .map(|g| {
+            g.rules
+                .iter()
+                .flat_map(|&r| super::group::metric_names(&set.rules[r].expr))
+                .collect()
+        })
         .collect();
     let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);

@@ -1,0 +1,211 @@
+//! `ruletest dry-run --rules PATH... --series FILE... [--alertmanager FILE] --from T --to T`: if these rules had
+//! been deployed over this window, which alerts would have fired, and who would have been notified, when,
+//! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
+
+use super::Status;
+use crate::alertmanager::config::Config;
+use crate::alertmanager::feed::{self, Fired};
+use crate::diag::Severity;
+use crate::load::documents::{self, Kind};
+use crate::promql::{Engine, EngineOptions};
+use crate::report::dry_run::{self as report, DryRun};
+use crate::rules::timeline::{self, TimelineOptions};
+use crate::series::store::Store;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Rule files, PrometheusRule objects or directories.
+    #[arg(long, required = true, num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Recorded series: promtool input_series YAML, OpenMetrics / Prometheus text with timestamps, or
+    /// Prometheus API JSON.
+    #[arg(long, num_args = 1.., required = true)]
+    pub series: Vec<PathBuf>,
+    /// Alertmanager configuration (alertmanager.yml, or a ConfigMap / Secret holding one).
+    #[arg(long)]
+    pub alertmanager: Option<PathBuf>,
+    /// Start of the window: RFC3339, Unix seconds, `now`, or relative like `-7d`.
+    #[arg(long)]
+    pub from: String,
+    /// End of the window (inclusive).
+    #[arg(long)]
+    pub to: String,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// The external URL alerts carry (`$externalURL`, generator URLs).
+    #[arg(long, default_value = "")]
+    pub external_url: String,
+    /// Show the rendered text of every notification.
+    #[arg(long)]
+    pub show_text: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let from = parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to = parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    if to < from {
+        anyhow::bail!("--to ({}) is before --from ({})", args.to, args.from);
+    }
+    // Rules.
+    let checked = super::check::check_paths(&args.rules)?;
+    let style = crate::report::human::Style {
+        color: std::io::stderr().is_terminal(),
+    };
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        for d in errors {
+            eprint!(
+                "{}",
+                crate::report::human::render(d, &checked.loaded.files, &style)
+            );
+        }
+        eprintln!("dry-run: the rules have errors; `ruletest check` shows them all");
+        return Ok(Status::Problems);
+    }
+    if checked.rule_files.is_empty() {
+        anyhow::bail!("no rule file found under {}", display_paths(&args.rules));
+    }
+    // Series.
+    let mut store = Store::new();
+    for path in &args.series {
+        load_series(path, from, &mut store)?;
+    }
+    // Alertmanager.
+    let config = match &args.alertmanager {
+        Some(path) => Some(load_alertmanager(path, &style)?),
+        None => None,
+    };
+    let engine = Engine::new(EngineOptions::default());
+    let opts = TimelineOptions {
+        from_ms: from,
+        to_ms: to,
+        external_labels: BTreeMap::new(),
+        external_url: args.external_url.clone(),
+    };
+    let tl = timeline::build(&checked.rule_files, &mut store, &engine, &opts)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut run = DryRun {
+        from,
+        to,
+        timeline: tl,
+        simulation: None,
+        inhibited: Vec::new(),
+        config: None,
+        texts: Vec::new(),
+    };
+    if let Some((config, base)) = config {
+        let fired: Vec<Fired> = run
+            .timeline
+            .alerts
+            .iter()
+            .filter_map(|a| {
+                Some(Fired {
+                    labels: &a.labels,
+                    annotations: &a.annotations,
+                    fired_at: a.fired_at?,
+                    resolved_at: a.resolved_at,
+                    interval_ms: a.interval_ms,
+                    generator_url: String::new(),
+                })
+            })
+            .collect();
+        let sim = feed::simulate_fired(&config, &fired, from, to);
+        run.inhibited = feed::inhibited_at_fire(&config, &fired);
+        if args.show_text {
+            run.texts = report::render_texts(&config, &sim, &base, &args.external_url, now);
+        }
+        run.simulation = Some(sim);
+        run.config = Some(config);
+    }
+    match args.format {
+        Format::Human => print!("{}", report::human(&run, std::io::stdout().is_terminal())),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run))?),
+    }
+    Ok(Status::Ok)
+}
+
+fn display_paths(p: &[PathBuf]) -> String {
+    p.iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn load_alertmanager(
+    path: &Path,
+    style: &crate::report::human::Style,
+) -> anyhow::Result<(Config, PathBuf)> {
+    let loaded = documents::load_paths(&[path.to_path_buf()])?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut diags = loaded.diagnostics.clone();
+    if let Some(item) = loaded.items_of(Kind::Alertmanager).next() {
+        let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
+        diags.extend(d);
+        if let Some(c) = config {
+            return Ok((c, base));
+        }
+    }
+    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+        eprint!("{}", crate::report::human::render(d, &loaded.files, style));
+    }
+    anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
+}
+
+/// Loads a fixture into the store. Fixtures with relative times (promtool `input_series`, `.test` load
+/// blocks) start at their `start_timestamp`, or at `--from`.
+fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let start = start_timestamp(&text).unwrap_or(from);
+    let mut tmp = Store::new();
+    crate::series::fixture::load_fixture(&text, &mut tmp)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for s in tmp.iter() {
+        let id = store.series_id(&s.labels);
+        for &(t, v) in s.samples.iter() {
+            store.append_id(id, t + start, v);
+        }
+    }
+    Ok(())
+}
+
+fn start_timestamp(text: &str) -> Option<i64> {
+    let stream = crate::load::yaml::parse_stream(text).ok()?;
+    let root = &stream.documents.first()?.root;
+    crate::load::testfile::parse_timestamp(root.get("start_timestamp")?.as_str()?)
+}
+
+/// RFC3339, Unix seconds, `now`, or a duration relative to now (`-7d`, `now-2h`).
+fn parse_time(s: &str, now: i64) -> Result<i64, String> {
+    let s = s.trim();
+    if s == "now" {
+        return Ok(now);
+    }
+    let rel = s.strip_prefix("now").unwrap_or(s);
+    if let Some(d) = rel.strip_prefix('-') {
+        if let Ok(ms) = crate::load::duration::parse_duration(d) {
+            return Ok(now - ms);
+        }
+    }
+    if let Some(d) = rel.strip_prefix('+') {
+        if let Ok(ms) = crate::load::duration::parse_duration(d) {
+            return Ok(now + ms);
+        }
+    }
+    crate::load::testfile::parse_timestamp(s)
+        .ok_or_else(|| format!("{s:?} is not RFC3339, Unix seconds, now or -<duration>"))
+}

@@ -1,0 +1,295 @@
+//! `ruletest dry-run` on the Chat2SQL fixtures: each fixture's expected alerts and notifications.
+//! Expected times follow from the fixture (fixtures/chat2sql/generate.py: the incident runs from 11:00 to
+//! 11:30) and the rules (`for`, windows); each case says how.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dry_run(fixture: &str) -> Value {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "dry-run",
+            "--rules",
+            "rules/",
+            "--alertmanager",
+            "rules/alertmanager-config.yaml",
+            "--format",
+            "json",
+        ])
+        .args(["--series", &format!("fixtures/chat2sql/{fixture}.yml")])
+        .args([
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T12:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (alertname, pod label or "", active_at, fired_at, resolved_at) as HH:MM:SS.
+fn alerts(v: &Value) -> Vec<(String, String, String, String, String)> {
+    let t = |x: &Value| {
+        x.as_str()
+            .map(|s| s[11..19].to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["alertname"].as_str().unwrap().to_string(),
+                a["labels"]["pod"].as_str().unwrap_or("").to_string(),
+                t(&a["active_at"]),
+                t(&a["fired_at"]),
+                t(&a["resolved_at"]),
+            )
+        })
+        .collect()
+}
+
+fn notifications(v: &Value) -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for n in v["notifications"].as_array().unwrap() {
+        *m.entry((
+            n["receiver"].as_str().unwrap().to_string(),
+            n["integration"].as_str().unwrap().to_string(),
+        ))
+        .or_insert(0) += 1;
+    }
+    m
+}
+
+fn a(
+    name: &str,
+    pod: &str,
+    active: &str,
+    fired: &str,
+    resolved: &str,
+) -> (String, String, String, String, String) {
+    (
+        name.into(),
+        pod.into(),
+        active.into(),
+        fired.into(),
+        resolved.into(),
+    )
+}
+
+fn n(pairs: &[(&str, &str, usize)]) -> BTreeMap<(String, String), usize> {
+    pairs
+        .iter()
+        .map(|(r, i, c)| ((r.to_string(), i.to_string()), *c))
+        .collect()
+}
+
+#[test]
+fn normal_day_is_quiet() {
+    let v = dry_run("normal");
+    assert_eq!(alerts(&v), vec![]);
+    assert_eq!(notifications(&v), n(&[]));
+    assert_eq!(v["rules"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn crash_loop_pages_critical_alerts_only() {
+    let v = dry_run("crash-loop");
+    // Restarts at 11:00 .. 11:25; rate(...[15m]) > 0 until the last one leaves the window (11:40);
+    // for: 5m -> firing at 11:05.
+    assert_eq!(
+        alerts(&v),
+        vec![a(
+            "PodCrashLooping",
+            "api-7d9f",
+            "11:00:00",
+            "11:05:00",
+            "11:40:00"
+        )]
+    );
+    // severity=critical matches the first child route (no continue): critical-alerts, never
+    // infrastructure-team. group_wait 0s; repeat 15m (+ group_interval phase); pagerduty alone sends resolved.
+    assert_eq!(
+        notifications(&v),
+        n(&[
+            ("critical-alerts", "email[0]", 3),
+            ("critical-alerts", "pagerduty[0]", 4),
+            ("critical-alerts", "slack[0]", 3)
+        ])
+    );
+    let first = &v["notifications"][0];
+    assert_eq!(first["time"], "2026-11-02T11:05:00Z");
+    assert_eq!(first["reason"], "first notification");
+}
+
+#[test]
+fn latency_incident_goes_to_the_default_webhook() {
+    let v = dry_run("sql-latency");
+    // From 11:00 the 5m window holds slow queries: p95 > 10 at once; for: 2m.
+    assert_eq!(
+        alerts(&v),
+        vec![a(
+            "HighSQLQueryLatency",
+            "",
+            "11:00:00",
+            "11:02:00",
+            "11:34:30"
+        )]
+    );
+    // web.hook: first at 11:02:10 (group_wait 10s), resolved later (send_resolved true).
+    assert_eq!(notifications(&v), n(&[("web.hook", "webhook[0]", 2)]));
+}
+
+#[test]
+fn accuracy_drop_is_critical() {
+    let v = dry_run("accuracy-drop");
+    assert_eq!(
+        alerts(&v),
+        vec![a("LowAIAccuracy", "", "11:00:00", "11:05:00", "11:30:00")]
+    );
+    let got = notifications(&v);
+    assert_eq!(
+        got[&("critical-alerts".to_string(), "pagerduty[0]".to_string())],
+        3
+    );
+    assert!(!got.keys().any(|(r, _)| r == "web.hook"));
+}
+
+#[test]
+fn pool_exhaustion() {
+    let v = dry_run("pool-exhaustion");
+    // 95/100 = 0.95 > 0.9 from 11:00; for: 1m; back to 40 at 11:30.
+    assert_eq!(
+        alerts(&v),
+        vec![a(
+            "DatabaseConnectionPoolExhaustion",
+            "",
+            "11:00:00",
+            "11:01:00",
+            "11:30:00"
+        )]
+    );
+    assert_eq!(
+        v["alerts"][0]["annotations"]["description"],
+        "数据库连接池使用率超过90%，当前: 0.95%"
+    );
+}
+
+#[test]
+fn memory_incident_and_the_container_without_a_limit() {
+    let v = dry_run("memory");
+    // The worker's limit is 0: 100 MiB / 0 = +Inf > 0.9 from the first evaluation, firing after 5m, never resolved.
+    assert_eq!(
+        alerts(&v),
+        vec![
+            a("HighMemoryUsage", "worker-5c2", "10:00:00", "10:05:00", "-"),
+            a(
+                "HighMemoryUsage",
+                "api-7d9f",
+                "11:00:00",
+                "11:05:00",
+                "11:30:00"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn cpu_incident() {
+    let v = dry_run("cpu");
+    // 0.95 cores from 11:00: rate over 5m passes 0.8 once ~77% of the window is busy (11:04); for: 10m.
+    assert_eq!(
+        alerts(&v),
+        vec![a(
+            "HighCPUUsage",
+            "api-7d9f",
+            "11:04:00",
+            "11:14:00",
+            "11:31:30"
+        )]
+    );
+}
+
+#[test]
+fn human_report_names_quiet_rules_and_receivers() {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "dry-run",
+            "--rules",
+            "rules/",
+            "--alertmanager",
+            "rules/alertmanager-config.yaml",
+            "--show-text",
+        ])
+        .args([
+            "--series",
+            "fixtures/chat2sql/crash-loop.yml",
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T12:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("HighCPUUsage never fired"), "{text}");
+    assert!(
+        text.contains("infrastructure-team: no notification would have been sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "2026-11-02 11:05:00  notify   critical-alerts email[0] (first notification)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("headers.Subject: 🚨 Chat2SQL关键告警: PodCrashLooping"),
+        "{text}"
+    );
+    // Secrets of the config never appear in rendered output.
+    assert!(
+        !text.contains("your-pagerduty-service-key") && !text.contains("hooks.slack.com"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_time_is_a_usage_error() {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "dry-run",
+            "--rules",
+            "rules/",
+            "--series",
+            "fixtures/chat2sql/normal.yml",
+            "--from",
+            "yesterday",
+            "--to",
+            "now",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from"));
+}
