@@ -183,3 +183,15 @@ fn original_guide_alertmanager_config_names_the_subject_line() {
     // The smtp password of the same file never appears.
     assert!(!out.contains("smtp-password"), "{out}");
 }
+
+/// `check` runs the rule unit tests it finds.
+#[test]
+fn check_runs_test_files() {
+    let (code, out, _) = check(&["tests/rules/chat2sql.test.yml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 test file; 0 errors"), "{out}");
+    let (code, out, _) = check(&["tests/rules/failing.test.yml"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[test/failed]").count(), 3, "{out}");
+    assert!(out.contains("tests/rules/failing.test.yml:7:3: error[test/failed] rule unit test \"wrong annotation and a missing alert\" failed"), "{out}");
+}

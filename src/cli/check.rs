@@ -88,6 +88,9 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
             Kind::TestFile => summary.test_files += 1,
         }
     }
+    if summary.test_files > 0 {
+        diagnostics.extend(run_tests(&loaded));
+    }
     sort_diagnostics(&mut diagnostics);
     summary.errors = diagnostics
         .iter()
@@ -103,6 +106,27 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
         diagnostics,
         summary,
     })
+}
+
+/// `check` runs the rule unit tests it finds; a failing group is an error at the group's line.
+fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
+    let opts = crate::rules::unittest::Options { run: Vec::new(), mode: crate::rules::group::Mode::Auto };
+    let mut out = Vec::new();
+    for f in crate::rules::unittest::run_loaded(loaded, &opts) {
+        out.extend(f.diagnostics.iter().cloned());
+        let file: std::sync::Arc<str> = std::sync::Arc::from(f.file.as_str());
+        for g in f.groups.iter().filter(|g| !g.passed()) {
+            out.push(
+                Diagnostic::error(
+                    "test/failed",
+                    format!("rule unit test {:?} failed ({} failing check(s))", g.name, g.failures.len()),
+                )
+                .at(&file, crate::load::yaml::Pos::new(g.line, 3))
+                .help(format!("`ruletest test {}` shows the differences", f.file)),
+            );
+        }
+    }
+    out
 }
 
 fn sort_diagnostics(d: &mut [Diagnostic]) {
