@@ -49,7 +49,7 @@ const BROKEN: &[(&str, i32, &str, u32)] = &[
         "missing-receiver.yaml",
         1,
         "alertmanager/undefined-receiver",
-        4,
+        5,
     ),
 ];
 
