@@ -110,7 +110,10 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
 
 /// `check` runs the rule unit tests it finds; a failing group is an error at the group's line.
 fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
-    let opts = crate::rules::unittest::Options { run: Vec::new(), mode: crate::rules::group::Mode::Auto };
+    let opts = crate::rules::unittest::Options {
+        run: Vec::new(),
+        mode: crate::rules::group::Mode::Auto,
+    };
     let mut out = Vec::new();
     for f in crate::rules::unittest::run_loaded(loaded, &opts) {
         out.extend(f.diagnostics.iter().cloned());
@@ -119,7 +122,11 @@ fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
             out.push(
                 Diagnostic::error(
                     "test/failed",
-                    format!("rule unit test {:?} failed ({} failing check(s))", g.name, g.failures.len()),
+                    format!(
+                        "rule unit test {:?} failed ({} failing check(s))",
+                        g.name,
+                        g.failures.len()
+                    ),
                 )
                 .at(&file, crate::load::yaml::Pos::new(g.line, 3))
                 .help(format!("`ruletest test {}` shows the differences", f.file)),

@@ -820,3 +820,144 @@ mod tests {
         assert_eq!(res.value, Value::Vector(vec![]));
     }
 }
+
+/// Property: range-native evaluation equals per-tick evaluation, on generated series and rule sets.
+#[cfg(test)]
+mod modes_agree {
+    use super::*;
+    use crate::load::documents::{load_bytes, Loaded};
+    use crate::load::rules::load_rule_file;
+    use proptest::prelude::*;
+
+    const EXPRS: &[&str] = &[
+        "g > {t}",
+        "g < {t}",
+        "sum by (job) (g) > {t}",
+        "rate(c[2m]) > {t} / 10",
+        "avg_over_time(g[3m]) >= {t}",
+        "r:g:sum > {t}",
+        "r:c:rate > {t} / 20",
+        "max_over_time(g[1m]) > {t} unless g < 1",
+        "g * on(job, instance) group_left c > {t}",
+        "absent(g{job=\"none\"}) * {t}",
+    ];
+
+    fn rule_file(alerts: &[(usize, u8, u8, u8)]) -> String {
+        let mut s = String::from(
+            "groups:\n- name: rec\n  rules:\n  - record: r:g:sum\n    expr: sum by (job) (g)\n  - record: r:c:rate\n    expr: rate(c[2m])\n- name: alerts\n  rules:\n",
+        );
+        for (i, (e, t, f, k)) in alerts.iter().enumerate() {
+            let expr = EXPRS[*e % EXPRS.len()].replace("{t}", &t.to_string());
+            s.push_str(&format!(
+                "  - alert: A{i}\n    expr: '{expr}'\n    for: {}s\n    keep_firing_for: {}s\n    labels: {{n: \"{i}\"}}\n",
+                u32::from(*f % 4) * 30,
+                u32::from(*k % 3) * 30
+            ));
+        }
+        s
+    }
+
+    fn run(
+        text: &str,
+        series: &[(String, Vec<Option<f64>>)],
+        mode: Mode,
+    ) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let mut l = Loaded::default();
+        load_bytes(Arc::from("p.yml"), text.as_bytes(), &mut l);
+        let files: Vec<RuleFile> = l.items.iter().map(|i| load_rule_file(i).0).collect();
+        let set = RuleSet::prepare(&files, &[]).unwrap();
+        let mut store = Store::new();
+        for (desc, vals) in series {
+            let labels = crate::series::notation::parse_series_descriptor(desc).unwrap();
+            for (i, v) in vals.iter().enumerate() {
+                if let Some(v) = v {
+                    store.append(&labels, i as i64 * 30_000, *v);
+                }
+            }
+        }
+        let settings = Settings {
+            start_ms: 0,
+            end_ms: 20 * 60_000,
+            interval_ms: 30_000,
+            external_labels: BTreeMap::new(),
+            external_url: String::new(),
+            mode,
+            episodes: true,
+            snapshot_at: vec![],
+        };
+        let ev = evaluate(
+            &set,
+            &mut store,
+            &Engine::new(Default::default()),
+            &settings,
+        );
+        assert_eq!(
+            ev.range_native,
+            mode == Mode::Auto,
+            "the generated rule sets are all range-safe"
+        );
+        let mut eps: Vec<String> = ev
+            .alerts
+            .iter()
+            .flatten()
+            .flat_map(|a| a.episodes())
+            .map(|e| {
+                format!(
+                    "{} {} {:?} {:?} {}",
+                    e.key, e.active_at, e.fired_at, e.resolved_at, e.payload.value
+                )
+            })
+            .collect();
+        eps.sort();
+        let mut dump: Vec<String> = store
+            .iter()
+            .map(|s| format!("{} {:?}", s.labels, s.samples))
+            .collect();
+        dump.sort();
+        let mut errs: Vec<String> = ev
+            .errors
+            .iter()
+            .map(|e| format!("{} {} {}", e.rule, e.t, e.message))
+            .collect();
+        errs.sort();
+        (eps, dump, errs)
+    }
+
+    fn series_strategy() -> impl Strategy<Value = Vec<(String, Vec<Option<f64>>)>> {
+        let gauge = prop::collection::vec(prop::option::weighted(0.9, 0u8..20), 41);
+        let counter_steps = prop::collection::vec(prop::option::weighted(0.9, 0u8..5), 41);
+        (gauge.clone(), gauge, counter_steps).prop_map(|(g1, g2, c)| {
+            let mut acc = 0.0;
+            let counter: Vec<Option<f64>> = c
+                .iter()
+                .map(|s| {
+                    s.map(|x| {
+                        acc += f64::from(x);
+                        acc
+                    })
+                })
+                .collect();
+            let f =
+                |v: Vec<Option<u8>>| v.into_iter().map(|x| x.map(f64::from)).collect::<Vec<_>>();
+            vec![
+                ("g{job=\"a\",instance=\"1\"}".to_string(), f(g1)),
+                ("g{job=\"b\",instance=\"2\"}".to_string(), f(g2)),
+                ("c{job=\"a\",instance=\"1\"}".to_string(), counter),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn range_native_equals_per_tick(
+            series in series_strategy(),
+            alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..5),
+        ) {
+            let text = rule_file(&alerts);
+            let a = run(&text, &series, Mode::Auto);
+            let b = run(&text, &series, Mode::PerTick);
+            prop_assert_eq!(a, b);
+        }
+    }
+}
