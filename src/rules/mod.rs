@@ -2,5 +2,6 @@
 //! the alert timeline handed to the Alertmanager simulator.
 pub mod alerting;
 pub mod group;
+pub mod sweep;
 pub mod timeline;
 pub mod unittest;
