@@ -4,4 +4,5 @@ pub mod alerting;
 pub mod group;
 pub mod sweep;
 pub mod timeline;
+pub mod tune;
 pub mod unittest;
