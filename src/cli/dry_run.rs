@@ -2,7 +2,7 @@
 //! been deployed over this window, which alerts would have fired, and who would have been notified, when,
 //! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
 
-use super::Status;
+use super::{inputs, Status};
 use crate::alertmanager::config::Config;
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
@@ -51,8 +51,8 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     let now = chrono::Utc::now().timestamp_millis();
-    let from = parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let to = parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from = inputs::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to = inputs::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     if to < from {
         anyhow::bail!("--to ({}) is before --from ({})", args.to, args.from);
     }
@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     // Series.
     let mut store = Store::new();
     for path in &args.series {
-        load_series(path, from, &mut store)?;
+        inputs::load_series(path, from, &mut store)?;
     }
     // Alertmanager.
     let config = match &args.alertmanager {
@@ -163,49 +163,4 @@ fn load_alertmanager(
         eprint!("{}", crate::report::human::render(d, &loaded.files, style));
     }
     anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
-}
-
-/// Loads a fixture into the store. Fixtures with relative times (promtool `input_series`, `.test` load
-/// blocks) start at their `start_timestamp`, or at `--from`.
-fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let start = start_timestamp(&text).unwrap_or(from);
-    let mut tmp = Store::new();
-    crate::series::fixture::load_fixture(&text, &mut tmp)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    for s in tmp.iter() {
-        let id = store.series_id(&s.labels);
-        for &(t, v) in s.samples.iter() {
-            store.append_id(id, t + start, v);
-        }
-    }
-    Ok(())
-}
-
-fn start_timestamp(text: &str) -> Option<i64> {
-    let stream = crate::load::yaml::parse_stream(text).ok()?;
-    let root = &stream.documents.first()?.root;
-    crate::load::testfile::parse_timestamp(root.get("start_timestamp")?.as_str()?)
-}
-
-/// RFC3339, Unix seconds, `now`, or a duration relative to now (`-7d`, `now-2h`).
-fn parse_time(s: &str, now: i64) -> Result<i64, String> {
-    let s = s.trim();
-    if s == "now" {
-        return Ok(now);
-    }
-    let rel = s.strip_prefix("now").unwrap_or(s);
-    if let Some(d) = rel.strip_prefix('-') {
-        if let Ok(ms) = crate::load::duration::parse_duration(d) {
-            return Ok(now - ms);
-        }
-    }
-    if let Some(d) = rel.strip_prefix('+') {
-        if let Ok(ms) = crate::load::duration::parse_duration(d) {
-            return Ok(now + ms);
-        }
-    }
-    crate::load::testfile::parse_timestamp(s)
-        .ok_or_else(|| format!("{s:?} is not RFC3339, Unix seconds, now or -<duration>"))
 }

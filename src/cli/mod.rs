@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod dry_run;
 pub mod eval;
+pub mod inputs;
 pub mod promql_test;
 pub mod routes;
 pub mod test;
+pub mod tune;
 
 /// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub enum Command {
     /// What these rules would have fired over a window, and who would have been notified.
     #[command(name = "dry-run")]
     DryRun(dry_run::Args),
+    /// Sweep thresholds, `for` and `keep_firing_for` of one alert over history and show the trade-off.
+    Tune(tune::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -56,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::PromqlTest(a) => promql_test::run(&a),
         Command::Routes(a) => routes::run(&a),
         Command::DryRun(a) => dry_run::run(&a),
+        Command::Tune(a) => tune::run(&a),
     }
 }

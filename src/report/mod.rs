@@ -5,3 +5,4 @@ pub mod human;
 pub mod json;
 pub mod redact;
 pub mod table;
+pub mod tune;
