@@ -194,7 +194,7 @@ fn vector_scalar(mut v: Vec<StepSeries>, s: &[f64], op: Op, return_bool: bool, s
             if delayed {
                 series.drop_name = true;
             } else {
-                series.labels = series.labels.without_name();
+                series.labels = super::engine::drop_metric_name(&series.labels);
             }
         }
     }

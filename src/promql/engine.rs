@@ -539,7 +539,7 @@ impl Engine {
                 for s in r.series {
                     let (a, b) = s.win[0];
                     if a < b {
-                        let labels = if s.drop_name && self.opts.delayed_name_removal { s.labels.without_name() } else { s.labels };
+                        let labels = if s.drop_name && self.opts.delayed_name_removal { drop_metric_name(&s.labels) } else { s.labels };
                         m.push(Series { labels, points: s.samples[a..b].to_vec() });
                     }
                 }
@@ -550,6 +550,15 @@ impl Engine {
     }
 }
 
+/// Removes the metric name and, with it, the `__type__` and `__unit__` labels that Prometheus's
+/// type-and-unit labels feature attaches to it.
+pub(crate) fn drop_metric_name(l: &Labels) -> Labels {
+    if l.get("__type__").is_none() && l.get("__unit__").is_none() {
+        return l.without_name();
+    }
+    l.without(&[METRIC_NAME, "__type__", "__unit__"])
+}
+
 /// Drops the names marked for delayed removal and merges series that now share a label set; two of them
 /// with a value at the same step is Prometheus's duplicate-labelset error.
 pub(crate) fn finalize_names(vs: Vec<StepSeries>, opts: &EngineOptions) -> Result<Vec<StepSeries>, EvalError> {
@@ -557,7 +566,7 @@ pub(crate) fn finalize_names(vs: Vec<StepSeries>, opts: &EngineOptions) -> Resul
     let mut index: HashMap<Labels, usize, FxBuild> = HashMap::default();
     for mut s in vs {
         if s.drop_name && opts.delayed_name_removal {
-            s.labels = s.labels.without_name();
+            s.labels = drop_metric_name(&s.labels);
             s.drop_name = false;
         }
         match index.get(&s.labels) {
