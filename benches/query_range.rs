@@ -11,7 +11,9 @@ fn build() -> Store {
     let step = 15_000i64;
     let n = 12 * 3600 * 1000 / step;
     // 100 instances x 10 buckets of a classic histogram (1,000 series), plus 1,000 counters split in two metrics.
-    let les = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5", "+Inf"];
+    let les = [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5", "+Inf",
+    ];
     for inst in 0..100 {
         for (b, le) in les.iter().enumerate() {
             let l = Labels::from_pairs([
@@ -20,14 +22,22 @@ fn build() -> Store {
                 ("job", "api"),
                 ("le", le),
             ]);
-            let samples = (0..n).map(|k| (k * step, (k * (b as i64 + 1)) as f64)).collect();
+            let samples = (0..n)
+                .map(|k| (k * step, (k * (b as i64 + 1)) as f64))
+                .collect();
             s.add_series(l, samples);
         }
     }
     for inst in 0..500 {
         for name in ["http_requests_total", "http_errors_total"] {
-            let l = Labels::from_pairs([("__name__", name), ("instance", &format!("i{inst}")), ("job", "api")]);
-            let samples = (0..n).map(|k| (k * step, (k * (inst % 7 + 1)) as f64)).collect();
+            let l = Labels::from_pairs([
+                ("__name__", name),
+                ("instance", &format!("i{inst}")),
+                ("job", "api"),
+            ]);
+            let samples = (0..n)
+                .map(|k| (k * step, (k * (inst % 7 + 1)) as f64))
+                .collect();
             s.add_series(l, samples);
         }
     }

@@ -34,7 +34,9 @@ fn range_json_output_in_api_shape() {
         .unwrap()
         .args(["eval", "sum(http_requests_total)", "--series"])
         .arg(&p)
-        .args(["--from", "0", "--to", "2m", "--step", "1m", "--format", "json"])
+        .args([
+            "--from", "0", "--to", "2m", "--step", "1m", "--format", "json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -44,7 +46,10 @@ fn range_json_output_in_api_shape() {
     assert_eq!(v["status"], "success");
     assert_eq!(v["data"]["resultType"], "matrix");
     // 0+0, 60+120, 120+240.
-    assert_eq!(v["data"]["result"][0]["values"], serde_json::json!([[0.0, "0"], [60.0, "180"], [120.0, "360"]]));
+    assert_eq!(
+        v["data"]["result"][0]["values"],
+        serde_json::json!([[0.0, "0"], [60.0, "180"], [120.0, "360"]])
+    );
 }
 
 #[test]

@@ -26,14 +26,22 @@ const FILES: &[(&str, usize, usize)] = &[
 
 fn corpus() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/promqltest");
-    assert!(dir.is_dir(), "conformance corpus missing at {} (shared/ must sit beside the repo)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "conformance corpus missing at {} (shared/ must sit beside the repo)",
+        dir.display()
+    );
     dir
 }
 
 /// Parses the closing `N passed, M failed, K skipped` line.
 fn counts(stdout: &str) -> (usize, usize, usize) {
     let last = stdout.lines().last().unwrap_or_default();
-    let nums: Vec<usize> = last.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let nums: Vec<usize> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
     assert_eq!(nums.len(), 3, "unexpected closing line {last:?}");
     (nums[0], nums[1], nums[2])
 }
@@ -44,16 +52,37 @@ fn target_files_pass_at_least_95_percent() {
     let mut report = Vec::new();
     for &(name, min_passed, max_skipped) in FILES {
         let path = dir.join(format!("{name}.test"));
-        let out = Command::cargo_bin("ruletest").unwrap().arg("promql-test").arg(&path).output().unwrap();
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .arg("promql-test")
+            .arg(&path)
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let (p, f, s) = counts(&stdout);
         let ratio = p as f64 / (p + f).max(1) as f64;
-        report.push(format!("{name}: {p} passed, {f} failed, {s} skipped ({:.1}%)", ratio * 100.0));
-        assert!(ratio >= 0.95, "{name}: pass ratio {ratio:.3} below 0.95\n{stdout}");
-        assert!(p >= min_passed, "{name}: {p} passed, fewer than the {min_passed} measured before\n{stdout}");
-        assert!(s <= max_skipped, "{name}: {s} skipped, more than the {max_skipped} measured before\n{stdout}");
+        report.push(format!(
+            "{name}: {p} passed, {f} failed, {s} skipped ({:.1}%)",
+            ratio * 100.0
+        ));
+        assert!(
+            ratio >= 0.95,
+            "{name}: pass ratio {ratio:.3} below 0.95\n{stdout}"
+        );
+        assert!(
+            p >= min_passed,
+            "{name}: {p} passed, fewer than the {min_passed} measured before\n{stdout}"
+        );
+        assert!(
+            s <= max_skipped,
+            "{name}: {s} skipped, more than the {max_skipped} measured before\n{stdout}"
+        );
         // Exit status follows the failures.
-        assert_eq!(out.status.code(), Some(if f > 0 { 1 } else { 0 }), "{name}: exit status");
+        assert_eq!(
+            out.status.code(),
+            Some(if f > 0 { 1 } else { 0 }),
+            "{name}: exit status"
+        );
     }
     eprintln!("{}", report.join("\n"));
 }
@@ -61,7 +90,12 @@ fn target_files_pass_at_least_95_percent() {
 #[test]
 fn json_format_has_one_object_per_case() {
     let path = corpus().join("literals.test");
-    let out = Command::cargo_bin("ruletest").unwrap().args(["promql-test", "--format", "json"]).arg(&path).output().unwrap();
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["promql-test", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut n = 0;
     for line in stdout.lines() {
@@ -80,10 +114,25 @@ fn json_format_has_one_object_per_case() {
 fn failing_case_is_reported_with_location_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x.test");
-    std::fs::write(&p, "load 1m\n  m 1 2 3\n\neval instant at 2m m\n  m 4\n\neval instant at 2m m\n  m 3\n").unwrap();
-    let out = Command::cargo_bin("ruletest").unwrap().arg("promql-test").arg(&p).output().unwrap();
+    std::fs::write(
+        &p,
+        "load 1m\n  m 1 2 3\n\neval instant at 2m m\n  m 4\n\neval instant at 2m m\n  m 3\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("promql-test")
+        .arg(&p)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("x.test:4: m: m: expected 4, got 3"), "{stdout}");
-    assert!(stdout.ends_with("1 passed, 1 failed, 0 skipped\n"), "{stdout}");
+    assert!(
+        stdout.contains("x.test:4: m: m: expected 4, got 3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("1 passed, 1 failed, 0 skipped\n"),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(1));
 }

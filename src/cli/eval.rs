@@ -50,7 +50,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
             return Ok((f * 1000.0).round() as i64);
         }
     }
-    parse_duration(s).map_err(|_| format!("invalid time {s:?}: expected RFC3339, Unix seconds, or a duration like 5m"))
+    parse_duration(s).map_err(|_| {
+        format!("invalid time {s:?}: expected RFC3339, Unix seconds, or a duration like 5m")
+    })
 }
 
 /// Go's `%v` for a float64: shortest digits, exponent form when the exponent is below -4 or at least 6.
@@ -59,10 +61,18 @@ pub fn go_float(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let e = format!("{v:e}"); // e.g. "1.5e6", "-2e-5"
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -77,11 +87,16 @@ pub fn go_float(v: f64) -> String {
 
 fn ts_json(t: i64) -> serde_json::Value {
     let secs = t as f64 / 1000.0;
-    serde_json::Number::from_f64(secs).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+    serde_json::Number::from_f64(secs)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
 }
 
 fn labels_json(l: &crate::series::Labels) -> serde_json::Value {
-    let m: serde_json::Map<String, serde_json::Value> = l.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect();
+    let m: serde_json::Map<String, serde_json::Value> = l
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
     serde_json::Value::Object(m)
 }
 
@@ -89,7 +104,9 @@ fn labels_json(l: &crate::series::Labels) -> serde_json::Value {
 pub fn value_json(v: &Value) -> serde_json::Value {
     use serde_json::json;
     match v {
-        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(*t), format_value(*v)]}),
+        Value::Scalar { t, v } => {
+            json!({"resultType": "scalar", "result": [ts_json(*t), format_value(*v)]})
+        }
         Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(*t), s]}),
         Value::Vector(samples) => json!({
             "resultType": "vector",
@@ -129,9 +146,11 @@ pub fn value_text(v: &Value) -> String {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    let text = std::fs::read_to_string(&args.series).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
+    let text = std::fs::read_to_string(&args.series)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
     let mut store = Store::new();
-    load_fixture(&text, &mut store).map_err(|e| anyhow::anyhow!("{}:{e}", args.series.display()))?;
+    load_fixture(&text, &mut store)
+        .map_err(|e| anyhow::anyhow!("{}:{e}", args.series.display()))?;
     let engine = Engine::new(EngineOptions::default());
     let result = match (&args.at, &args.from, &args.to, &args.step) {
         (_, Some(from), Some(to), Some(step)) => {
@@ -151,7 +170,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let result = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     match args.format {
         Format::Json => {
-            let mut obj = serde_json::json!({"status": "success", "data": value_json(&result.value)});
+            let mut obj =
+                serde_json::json!({"status": "success", "data": value_json(&result.value)});
             let mut notes: Vec<&String> = result.warnings.iter().collect();
             if !notes.is_empty() {
                 obj["warnings"] = serde_json::json!(notes);

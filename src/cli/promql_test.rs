@@ -25,7 +25,8 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     let (mut tp, mut tf, mut ts) = (0usize, 0usize, 0usize);
     for path in &args.files {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         let file = path.display().to_string();
         let results = run_script(&text, EngineOptions::default());
         let (mut p, mut f, mut s) = (0usize, 0usize, 0usize);

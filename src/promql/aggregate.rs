@@ -2,7 +2,7 @@
 //! `bottomk`, `quantile`, `count_values`, `limitk`, `limit_ratio`) with `by`/`without`. Each input series
 //! is assigned to its group once; each step then folds the present members.
 
-use super::engine::{qerr, EvalError, Ev, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
 use super::functions::kahan_sum_inc;
 use super::value::format_value;
 use crate::series::labels::{FxBuild, METRIC_NAME};
@@ -38,7 +38,9 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
 /// Mean as Prometheus computes it: a Kahan sum, switching to an incremental mean if the sum overflows.
 pub(crate) fn prom_mean(vals: impl Iterator<Item = f64>) -> f64 {
     let mut it = vals;
-    let Some(first) = it.next() else { return f64::NAN };
+    let Some(first) = it.next() else {
+        return f64::NAN;
+    };
     let (mut sum, mut c, mut count) = (first, 0.0, 1.0);
     let mut mean = 0.0;
     let mut incremental = false;
@@ -89,7 +91,12 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
     };
     let input = match ev.eval(&a.expr, ts)? {
         Val::Vector(v) => v,
-        other => return Err(qerr(format!("expected instant vector in aggregation, got {}", other.type_name()))),
+        other => {
+            return Err(qerr(format!(
+                "expected instant vector in aggregation, got {}",
+                other.type_name()
+            )))
+        }
     };
 
     // Group assignment, once per series.
@@ -104,11 +111,19 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut index: HashMap<u64, usize, FxBuild> = HashMap::default();
     for (i, s) in input.iter().enumerate() {
-        let key = if by { s.labels.hash_for_labels(&names) } else { s.labels.hash_without_labels(&names, true) };
+        let key = if by {
+            s.labels.hash_for_labels(&names)
+        } else {
+            s.labels.hash_without_labels(&names, true)
+        };
         let g = match index.get(&key) {
             Some(&g) => g,
             None => {
-                let labels = if by { s.labels.keep(&names) } else { s.labels.without(&names).without_name() };
+                let labels = if by {
+                    s.labels.keep(&names)
+                } else {
+                    s.labels.without(&names).without_name()
+                };
                 groups.push((labels, false));
                 members.push(Vec::new());
                 index.insert(key, groups.len() - 1);
@@ -163,13 +178,20 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         continue;
                     }
                     for mem in &members {
-                        let mut present: Vec<(usize, f64)> = mem.iter().filter_map(|&si| input[si].vals[i].map(|v| (si, v))).collect();
+                        let mut present: Vec<(usize, f64)> = mem
+                            .iter()
+                            .filter_map(|&si| input[si].vals[i].map(|v| (si, v)))
+                            .collect();
                         match op.as_str() {
                             "topk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, true)),
                             "bottomk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, false)),
                             _ => {}
                         }
-                        for (pos, (si, v)) in present.into_iter().take(usize::try_from(k).unwrap_or(usize::MAX)).enumerate() {
+                        for (pos, (si, v)) in present
+                            .into_iter()
+                            .take(usize::try_from(k).unwrap_or(usize::MAX))
+                            .enumerate()
+                        {
                             keep[si][i] = Some(v);
                             if i == 0 {
                                 rank_first.push((si, pos));
@@ -182,7 +204,14 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
             for (si, (s, vals)) in input.into_iter().zip(keep).enumerate() {
                 if vals.iter().any(Option::is_some) {
                     let _ = si;
-                    out.push((si, StepSeries { labels: s.labels, drop_name: s.drop_name, vals }));
+                    out.push((
+                        si,
+                        StepSeries {
+                            labels: s.labels,
+                            drop_name: s.drop_name,
+                            vals,
+                        },
+                    ));
                 }
             }
             if n == 1 && op != "limitk" && op != "limit_ratio" {
@@ -213,7 +242,11 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                                 let oi = match by_labels.get(&labels) {
                                     Some(&oi) => oi,
                                     None => {
-                                        out.push(StepSeries { labels: labels.clone(), drop_name: groups[g].1, vals: vec![None; n] });
+                                        out.push(StepSeries {
+                                            labels: labels.clone(),
+                                            drop_name: groups[g].1,
+                                            vals: vec![None; n],
+                                        });
                                         by_labels.insert(labels, out.len() - 1);
                                         out.len() - 1
                                     }
@@ -230,7 +263,11 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
             Ok(Val::Vector(out))
         }
         _ => {
-            let q = if op == "quantile" { Some(scalar_param("quantile")?) } else { None };
+            let q = if op == "quantile" {
+                Some(scalar_param("quantile")?)
+            } else {
+                None
+            };
             if let Some(q) = &q {
                 if let Some(bad) = q.iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
                     ev.warn(format!(
@@ -242,7 +279,11 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
             }
             let mut out: Vec<StepSeries> = groups
                 .iter()
-                .map(|(l, d)| StepSeries { labels: l.clone(), drop_name: *d, vals: vec![None; n] })
+                .map(|(l, d)| StepSeries {
+                    labels: l.clone(),
+                    drop_name: *d,
+                    vals: vec![None; n],
+                })
                 .collect();
             let mut buf: Vec<f64> = Vec::new();
             for i in 0..n {
@@ -263,8 +304,16 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         "avg" => prom_mean(buf.iter().copied()),
                         "count" => buf.len() as f64,
                         "group" => 1.0,
-                        "max" => buf[1..].iter().fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m }),
-                        "min" => buf[1..].iter().fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m }),
+                        "max" => {
+                            buf[1..]
+                                .iter()
+                                .fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m })
+                        }
+                        "min" => {
+                            buf[1..]
+                                .iter()
+                                .fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m })
+                        }
                         "stddev" | "stdvar" if buf.iter().any(|v| !v.is_finite()) => f64::NAN,
                         "stddev" | "stdvar" => {
                             let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
@@ -281,8 +330,12 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                                 var
                             }
                         }
-                        "quantile" => quantile(q.as_ref().map(|q| q[i]).unwrap_or(f64::NAN), &mut buf),
-                        other => return Err(EvalError::Unsupported(format!("aggregation {other}"))),
+                        "quantile" => {
+                            quantile(q.as_ref().map(|q| q[i]).unwrap_or(f64::NAN), &mut buf)
+                        }
+                        other => {
+                            return Err(EvalError::Unsupported(format!("aggregation {other}")))
+                        }
                     };
                     out[g].vals[i] = Some(v);
                 }

@@ -3,7 +3,7 @@
 //! Matching is per step (which series are present varies), but result label sets are computed once per
 //! matched pair of series, not per step.
 
-use super::engine::{qerr, EvalError, Ev, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
@@ -123,7 +123,8 @@ pub(crate) fn go_labels(l: &Labels) -> String {
 
 pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val, EvalError> {
     let op_s = b.op.to_string();
-    let op = Op::parse(&op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
+    let op = Op::parse(&op_s)
+        .ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
     let return_bool = b.return_bool();
     let lhs = ev.eval(&b.lhs, ts)?;
     let rhs = ev.eval(&b.rhs, ts)?;
@@ -146,21 +147,45 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 })
                 .collect(),
         )),
-        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(v, &s, op, return_bool, false, delayed))),
-        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(v, &s, op, return_bool, true, delayed))),
+        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(
+            v,
+            &s,
+            op,
+            return_bool,
+            false,
+            delayed,
+        ))),
+        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(
+            v,
+            &s,
+            op,
+            return_bool,
+            true,
+            delayed,
+        ))),
         (Val::Vector(l), Val::Vector(r)) => {
-            let (on, names): (bool, &[String]) = match b.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
-                Some(LabelModifier::Include(ls)) => (true, &ls.labels),
-                Some(LabelModifier::Exclude(ls)) => (false, &ls.labels),
-                None => (false, &[]),
-            };
+            let (on, names): (bool, &[String]) =
+                match b.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
+                    Some(LabelModifier::Include(ls)) => (true, &ls.labels),
+                    Some(LabelModifier::Exclude(ls)) => (false, &ls.labels),
+                    None => (false, &[]),
+                };
             let m = Matching { on, names };
             if op.is_set() {
                 return Ok(Val::Vector(set_op(l, r, op, &m, ts.len())));
             }
-            let card = b.modifier.as_ref().map(|m| m.card.clone()).unwrap_or(VectorMatchCardinality::OneToOne);
-            let fill = b.modifier.as_ref().map(|m| (m.fill_values.lhs, m.fill_values.rhs)).unwrap_or((None, None));
-            vector_vector(l, r, op, return_bool, &m, &card, fill, ts.len(), delayed).map(Val::Vector)
+            let card = b
+                .modifier
+                .as_ref()
+                .map(|m| m.card.clone())
+                .unwrap_or(VectorMatchCardinality::OneToOne);
+            let fill = b
+                .modifier
+                .as_ref()
+                .map(|m| (m.fill_values.lhs, m.fill_values.rhs))
+                .unwrap_or((None, None));
+            vector_vector(l, r, op, return_bool, &m, &card, fill, ts.len(), delayed)
+                .map(Val::Vector)
         }
         (l, r) => Err(qerr(format!(
             "binary expression must contain only scalar and instant vector types, got {} and {}",
@@ -170,7 +195,14 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
     }
 }
 
-fn vector_scalar(mut v: Vec<StepSeries>, s: &[f64], op: Op, return_bool: bool, scalar_left: bool, delayed: bool) -> Vec<StepSeries> {
+fn vector_scalar(
+    mut v: Vec<StepSeries>,
+    s: &[f64],
+    op: Op,
+    return_bool: bool,
+    scalar_left: bool,
+    delayed: bool,
+) -> Vec<StepSeries> {
     let drop = !op.is_comparison() || return_bool;
     for series in &mut v {
         for (val, &sv) in series.vals.iter_mut().zip(s) {
@@ -202,7 +234,13 @@ fn vector_scalar(mut v: Vec<StepSeries>, s: &[f64], op: Op, return_bool: bool, s
     v
 }
 
-fn set_op(l: Vec<StepSeries>, r: Vec<StepSeries>, op: Op, m: &Matching, n: usize) -> Vec<StepSeries> {
+fn set_op(
+    l: Vec<StepSeries>,
+    r: Vec<StepSeries>,
+    op: Op,
+    m: &Matching,
+    n: usize,
+) -> Vec<StepSeries> {
     let lsig: Vec<u64> = l.iter().map(|s| m.sig(&s.labels)).collect();
     let rsig: Vec<u64> = r.iter().map(|s| m.sig(&s.labels)).collect();
     let mut set: HashSet<u64, FxBuild> = HashSet::default();
@@ -300,7 +338,9 @@ fn vector_vector(
         }
         for (k, s) in many.iter().enumerate() {
             let Some(mv) = s.vals[i] else { continue };
-            let Some(&j) = one_at.get(&many_sig[k]) else { continue };
+            let Some(&j) = one_at.get(&many_sig[k]) else {
+                continue;
+            };
             let Some(ov) = one[j].vals[i] else { continue };
             let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
             // Prometheus checks matching cardinality before filtering, so a duplicate match fails even
@@ -337,7 +377,12 @@ fn vector_vector(
                     }
                     if one_to_one {
                         if m.on {
-                            let keep_names: Vec<String> = s.labels.iter().map(|(k, _)| k.to_string()).filter(|k| !m.names.contains(k)).collect();
+                            let keep_names: Vec<String> = s
+                                .labels
+                                .iter()
+                                .map(|(k, _)| k.to_string())
+                                .filter(|k| !m.names.contains(k))
+                                .collect();
                             for k in keep_names {
                                 lb.del(&k);
                             }
@@ -374,7 +419,9 @@ fn vector_vector(
                 let e = matched.entry(sig).or_default();
                 let h = oi as u64;
                 if e.contains(&h) {
-                    return Err(qerr("multiple matches for labels: grouping labels must ensure unique matches"));
+                    return Err(qerr(
+                        "multiple matches for labels: grouping labels must ensure unique matches",
+                    ));
                 }
                 e.push(h);
             }
@@ -384,7 +431,11 @@ fn vector_vector(
             continue;
         }
         // Filled matches: a present series whose other side is missing at this step.
-        let mut emit = |out: &mut Vec<StepSeries>, key: (usize, usize), make: &dyn Fn() -> (Labels, bool), lv: f64, rv: f64| {
+        let mut emit = |out: &mut Vec<StepSeries>,
+                        key: (usize, usize),
+                        make: &dyn Fn() -> (Labels, bool),
+                        lv: f64,
+                        rv: f64| {
             let (res, keep) = apply(op, lv, rv);
             let value = if op.is_comparison() {
                 if return_bool {
@@ -405,7 +456,11 @@ fn vector_vector(
                     let oi = match label_out.get(&labels) {
                         Some(&oi) => oi,
                         None => {
-                            out.push(StepSeries { labels: labels.clone(), drop_name: dn, vals: vec![None; n] });
+                            out.push(StepSeries {
+                                labels: labels.clone(),
+                                drop_name: dn,
+                                vals: vec![None; n],
+                            });
                             label_out.insert(labels, out.len() - 1);
                             out.len() - 1
                         }
@@ -450,8 +505,12 @@ fn vector_vector(
             }
         }
         if let Some(fv) = fill_many {
-            let present: std::collections::HashSet<u64, FxBuild> =
-                many.iter().zip(&many_sig).filter(|(s, _)| s.vals[i].is_some()).map(|(_, sig)| *sig).collect();
+            let present: std::collections::HashSet<u64, FxBuild> = many
+                .iter()
+                .zip(&many_sig)
+                .filter(|(s, _)| s.vals[i].is_some())
+                .map(|(_, sig)| *sig)
+                .collect();
             for (j, s) in one.iter().enumerate() {
                 let Some(ov) = s.vals[i] else { continue };
                 if present.contains(&one_sig[j]) {

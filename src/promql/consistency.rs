@@ -65,7 +65,11 @@ fn build_store(series: &[(u8, Vec<(u16, i8)>)]) -> Store {
             1 => "n",
             _ => "h",
         };
-        let mut pairs = vec![("__name__", name.to_string()), ("job", jobs[k % 2].to_string()), ("i", (k / 2).to_string())];
+        let mut pairs = vec![
+            ("__name__", name.to_string()),
+            ("job", jobs[k % 2].to_string()),
+            ("i", (k / 2).to_string()),
+        ];
         if name == "h" {
             pairs.push(("le", ["1", "5", "+Inf"][k % 3].to_string()));
         }
@@ -78,15 +82,31 @@ fn build_store(series: &[(u8, Vec<(u16, i8)>)]) -> Store {
     }
     // The same "n2" series for group_left: one per job.
     for j in ["a", "b"] {
-        s.append(&Labels::from_pairs([("__name__", "n2"), ("job", j)]), 0, 2.0);
-        s.append(&Labels::from_pairs([("__name__", "n2"), ("job", j)]), 600_000, 3.0);
+        s.append(
+            &Labels::from_pairs([("__name__", "n2"), ("job", j)]),
+            0,
+            2.0,
+        );
+        s.append(
+            &Labels::from_pairs([("__name__", "n2"), ("job", j)]),
+            600_000,
+            3.0,
+        );
     }
     s
 }
 
 fn points_at(v: &Value, t: i64) -> Vec<(Labels, f64)> {
     match v {
-        Value::Matrix(m) => m.iter().filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (s.labels.clone(), p.1))).collect(),
+        Value::Matrix(m) => m
+            .iter()
+            .filter_map(|s| {
+                s.points
+                    .iter()
+                    .find(|p| p.0 == t)
+                    .map(|p| (s.labels.clone(), p.1))
+            })
+            .collect(),
         Value::Vector(vs) => vs.iter().map(|s| (s.labels.clone(), s.v)).collect(),
         Value::Scalar { v, .. } => vec![(Labels::empty(), *v)],
         Value::String { .. } => Vec::new(),
@@ -94,8 +114,12 @@ fn points_at(v: &Value, t: i64) -> Vec<(Labels, f64)> {
 }
 
 fn same(a: &[(Labels, f64)], b: &[(Labels, f64)]) -> bool {
-    let eq = |x: f64, y: f64| (x.is_nan() && y.is_nan()) || x == y || ((x - y).abs() <= 1e-9 * (x.abs() + y.abs()));
-    a.len() == b.len() && a.iter().all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && eq(*v, *v2)))
+    let eq = |x: f64, y: f64| {
+        (x.is_nan() && y.is_nan()) || x == y || ((x - y).abs() <= 1e-9 * (x.abs() + y.abs()))
+    };
+    a.len() == b.len()
+        && a.iter()
+            .all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && eq(*v, *v2)))
 }
 
 proptest! {

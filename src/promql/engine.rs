@@ -152,8 +152,13 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
         base.push(conv(m)?);
     }
     if let Some(n) = &vs.name {
-        if !base.iter().any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n) {
-            base.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?);
+        if !base
+            .iter()
+            .any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
+        {
+            base.push(
+                Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?,
+            );
         }
     }
     if vs.matchers.or_matchers.is_empty() {
@@ -174,11 +179,20 @@ impl<'a> Ev<'a> {
     /// `(line:col)` of the first occurrence of `needle` in the query text, as Prometheus appends to
     /// annotations. promql-parser keeps no positions, so this finds the text instead.
     pub fn pos_of(&self, needle: &str) -> String {
-        let idx = if needle.is_empty() { None } else { self.text.find(needle) };
+        let idx = if needle.is_empty() {
+            None
+        } else {
+            self.text.find(needle)
+        };
         let idx = idx.unwrap_or(0);
         let before = &self.text[..idx];
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         format!("({line}:{col})")
     }
 
@@ -203,7 +217,12 @@ impl<'a> Ev<'a> {
     }
 
     /// Per step, the time a selector or subquery with these modifiers reads at.
-    pub fn eff_times(&self, at: &Option<AtModifier>, offset: &Option<Offset>, ts: &[i64]) -> Vec<i64> {
+    pub fn eff_times(
+        &self,
+        at: &Option<AtModifier>,
+        offset: &Option<Offset>,
+        ts: &[i64],
+    ) -> Vec<i64> {
         let off = offset_ms(offset);
         match at {
             None => ts.iter().map(|t| t - off).collect(),
@@ -262,10 +281,16 @@ impl<'a> Ev<'a> {
         let mut out = Vec::new();
         let mut out_ts = Vec::new();
         for id in self.select(vs)? {
-            let Some(s) = self.store.get(id) else { continue };
+            let Some(s) = self.store.get(id) else {
+                continue;
+            };
             let samples = &s.samples;
             let mut vals = Vec::with_capacity(eff.len());
-            let mut tss = if want_ts { Vec::with_capacity(eff.len()) } else { Vec::new() };
+            let mut tss = if want_ts {
+                Vec::with_capacity(eff.len())
+            } else {
+                Vec::new()
+            };
             let mut any = false;
             let mut p = 0usize; // number of samples with t <= current time
             let mut last_t = i64::MIN;
@@ -326,17 +351,28 @@ impl<'a> Ev<'a> {
     }
 
     /// Reads a range selector's samples once and computes each step's left-open window `(end-range, end]`.
-    pub fn eval_matrix_selector(&mut self, vs: &VectorSelector, range: i64, ends: Vec<i64>) -> Result<RangeArg, EvalError> {
+    pub fn eval_matrix_selector(
+        &mut self,
+        vs: &VectorSelector,
+        range: i64,
+        ends: Vec<i64>,
+    ) -> Result<RangeArg, EvalError> {
         let mut series = Vec::new();
         let (lo, hi) = match (ends.iter().min(), ends.iter().max()) {
             (Some(&a), Some(&b)) => (a - range, b),
             _ => (0, -1),
         };
         for id in self.select(vs)? {
-            let Some(s) = self.store.get(id) else { continue };
+            let Some(s) = self.store.get(id) else {
+                continue;
+            };
             let from = s.samples.partition_point(|(t, _)| *t <= lo);
             let to = s.samples.partition_point(|(t, _)| *t <= hi);
-            let samples: Vec<(i64, f64)> = s.samples[from..to].iter().copied().filter(|(_, v)| !is_stale(*v)).collect();
+            let samples: Vec<(i64, f64)> = s.samples[from..to]
+                .iter()
+                .copied()
+                .filter(|(_, v)| !is_stale(*v))
+                .collect();
             if samples.is_empty() {
                 continue;
             }
@@ -349,13 +385,26 @@ impl<'a> Ev<'a> {
                 win,
             });
         }
-        Ok(RangeArg { series, range_ms: range, ends })
+        Ok(RangeArg {
+            series,
+            range_ms: range,
+            ends,
+        })
     }
 
     /// Evaluates a subquery: the inner expression at every multiple of the step inside any window, once.
-    pub fn eval_subquery(&mut self, sq: &promql_parser::parser::SubqueryExpr, ts: &[i64]) -> Result<RangeArg, EvalError> {
+    pub fn eval_subquery(
+        &mut self,
+        sq: &promql_parser::parser::SubqueryExpr,
+        ts: &[i64],
+    ) -> Result<RangeArg, EvalError> {
         let range = dur_ms(&sq.range);
-        let step = sq.step.as_ref().map(dur_ms).filter(|s| *s > 0).unwrap_or(self.opts.default_subquery_step_ms);
+        let step = sq
+            .step
+            .as_ref()
+            .map(dur_ms)
+            .filter(|s| *s > 0)
+            .unwrap_or(self.opts.default_subquery_step_ms);
         let ends = self.eff_times(&sq.at, &sq.offset, ts);
         let mut inner: Vec<i64> = Vec::new();
         for &end in &ends {
@@ -381,16 +430,31 @@ impl<'a> Ev<'a> {
         inner.sort_unstable();
         inner.dedup();
         let val = self.eval(&sq.expr, &inner)?;
-        let series: Vec<(Labels, bool, Vec<(i64, f64)>)> = match val {
+        type Points = Vec<(i64, f64)>;
+        let series: Vec<(Labels, bool, Points)> = match val {
             Val::Vector(vs) => vs
                 .into_iter()
                 .map(|s| {
-                    let pts = s.vals.iter().zip(&inner).filter_map(|(v, t)| v.map(|v| (*t, v))).collect();
+                    let pts = s
+                        .vals
+                        .iter()
+                        .zip(&inner)
+                        .filter_map(|(v, t)| v.map(|v| (*t, v)))
+                        .collect();
                     (s.labels, s.drop_name, pts)
                 })
                 .collect(),
-            Val::Scalar(v) => vec![(Labels::empty(), false, inner.iter().copied().zip(v).collect())],
-            other => return Err(qerr(format!("subquery is only allowed on instant vector, got {} instead", other.type_name()))),
+            Val::Scalar(v) => vec![(
+                Labels::empty(),
+                false,
+                inner.iter().copied().zip(v).collect(),
+            )],
+            other => {
+                return Err(qerr(format!(
+                    "subquery is only allowed on instant vector, got {} instead",
+                    other.type_name()
+                )))
+            }
         };
         let mut out = Vec::new();
         for (labels, drop_name, samples) in series {
@@ -398,9 +462,18 @@ impl<'a> Ev<'a> {
                 continue;
             }
             let win = windows(&samples, &ends, range);
-            out.push(RangeSeries { labels, drop_name, samples, win });
+            out.push(RangeSeries {
+                labels,
+                drop_name,
+                samples,
+                win,
+            });
         }
-        Ok(RangeArg { series: out, range_ms: range, ends })
+        Ok(RangeArg {
+            series: out,
+            range_ms: range,
+            ends,
+        })
     }
 }
 
@@ -446,24 +519,52 @@ impl Engine {
     }
 
     /// Evaluates `expr` at every step from `start` to `end` inclusive (ms).
-    pub fn range(&self, store: &Store, expr: &Expr, start: i64, end: i64, step: i64) -> Result<QueryResult, EvalError> {
+    pub fn range(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, EvalError> {
         self.run(store, expr, "", start, end, step, true)
     }
 
     /// Parses and evaluates at one time; annotations carry positions in `text`.
-    pub fn instant_query(&self, store: &Store, text: &str, t: i64) -> Result<QueryResult, EvalError> {
+    pub fn instant_query(
+        &self,
+        store: &Store,
+        text: &str,
+        t: i64,
+    ) -> Result<QueryResult, EvalError> {
         let expr = parse(text)?;
         self.run(store, &expr, text, t, t, 0, false)
     }
 
     /// Parses and evaluates as a range query; annotations carry positions in `text`.
-    pub fn range_query(&self, store: &Store, text: &str, start: i64, end: i64, step: i64) -> Result<QueryResult, EvalError> {
+    pub fn range_query(
+        &self,
+        store: &Store,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, EvalError> {
         let expr = parse(text)?;
         self.run(store, &expr, text, start, end, step, true)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run(&self, store: &Store, expr: &Expr, text: &str, start: i64, end: i64, step: i64, is_range: bool) -> Result<QueryResult, EvalError> {
+    fn run(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        is_range: bool,
+    ) -> Result<QueryResult, EvalError> {
         let ts: Vec<i64> = if is_range {
             if step <= 0 {
                 return Err(qerr("zero or negative query resolution step widths are not accepted. Try a positive integer"));
@@ -501,7 +602,10 @@ impl Engine {
                         points: ts.iter().copied().zip(v).collect(),
                     }])
                 } else {
-                    Value::Scalar { t: start, v: v.first().copied().unwrap_or(f64::NAN) }
+                    Value::Scalar {
+                        t: start,
+                        v: v.first().copied().unwrap_or(f64::NAN),
+                    }
                 }
             }
             Val::Str(s) => {
@@ -517,7 +621,11 @@ impl Engine {
                         .into_iter()
                         .map(|s| Series {
                             labels: s.labels,
-                            points: ts.iter().zip(s.vals).filter_map(|(t, v)| v.map(|v| (*t, v))).collect(),
+                            points: ts
+                                .iter()
+                                .zip(s.vals)
+                                .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                                .collect(),
                         })
                         .filter(|s| !s.points.is_empty())
                         .collect();
@@ -526,7 +634,13 @@ impl Engine {
                 } else {
                     Value::Vector(
                         vs.into_iter()
-                            .filter_map(|s| s.vals[0].map(|v| Sample { labels: s.labels, t: start, v }))
+                            .filter_map(|s| {
+                                s.vals[0].map(|v| Sample {
+                                    labels: s.labels,
+                                    t: start,
+                                    v,
+                                })
+                            })
                             .collect(),
                     )
                 }
@@ -539,14 +653,25 @@ impl Engine {
                 for s in r.series {
                     let (a, b) = s.win[0];
                     if a < b {
-                        let labels = if s.drop_name && self.opts.delayed_name_removal { drop_metric_name(&s.labels) } else { s.labels };
-                        m.push(Series { labels, points: s.samples[a..b].to_vec() });
+                        let labels = if s.drop_name && self.opts.delayed_name_removal {
+                            drop_metric_name(&s.labels)
+                        } else {
+                            s.labels
+                        };
+                        m.push(Series {
+                            labels,
+                            points: s.samples[a..b].to_vec(),
+                        });
                     }
                 }
                 Value::Matrix(m)
             }
         };
-        Ok(QueryResult { value, warnings: ev.warnings, infos: ev.infos })
+        Ok(QueryResult {
+            value,
+            warnings: ev.warnings,
+            infos: ev.infos,
+        })
     }
 }
 
@@ -561,7 +686,10 @@ pub(crate) fn drop_metric_name(l: &Labels) -> Labels {
 
 /// Drops the names marked for delayed removal and merges series that now share a label set; two of them
 /// with a value at the same step is Prometheus's duplicate-labelset error.
-pub(crate) fn finalize_names(vs: Vec<StepSeries>, opts: &EngineOptions) -> Result<Vec<StepSeries>, EvalError> {
+pub(crate) fn finalize_names(
+    vs: Vec<StepSeries>,
+    opts: &EngineOptions,
+) -> Result<Vec<StepSeries>, EvalError> {
     let mut out: Vec<StepSeries> = Vec::with_capacity(vs.len());
     let mut index: HashMap<Labels, usize, FxBuild> = HashMap::default();
     for mut s in vs {
@@ -575,7 +703,9 @@ pub(crate) fn finalize_names(vs: Vec<StepSeries>, opts: &EngineOptions) -> Resul
                 for (a, b) in o.vals.iter_mut().zip(s.vals) {
                     if let Some(v) = b {
                         if a.is_some() {
-                            return Err(qerr("vector cannot contain metrics with the same labelset"));
+                            return Err(qerr(
+                                "vector cannot contain metrics with the same labelset",
+                            ));
                         }
                         *a = Some(v);
                     }

@@ -17,9 +17,19 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
     promql_parser::parser::parse(text).map_err(|msg| {
         // Syntax promql-parser 0.11 does not know (duration arithmetic, fill modifiers written in
         // newer forms, ...) surfaces as a generic error; name the likely cause.
-        let newer = ["step()", "range()", "fill(", "fill_left", "fill_right", "smoothed", "anchored"];
+        let newer = [
+            "step()",
+            "range()",
+            "fill(",
+            "fill_left",
+            "fill_right",
+            "smoothed",
+            "anchored",
+        ];
         if newer.iter().any(|k| text.contains(k)) {
-            ParseError::Unsupported(format!("{msg} (query uses syntax newer than promql-parser 0.11 reads)"))
+            ParseError::Unsupported(format!(
+                "{msg} (query uses syntax newer than promql-parser 0.11 reads)"
+            ))
         } else {
             ParseError::Invalid(msg)
         }

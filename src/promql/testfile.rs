@@ -3,18 +3,20 @@
 //! skipped with a named reason (native histograms, start timestamps, syntax promql-parser cannot read).
 //! An instant eval is also run as a one-step range query and must give the same answer.
 
+use super::engine::selector_matchers;
 use super::engine::{Engine, EngineOptions, EvalError};
+use super::parse::Expr;
 use super::parse::ParseError;
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
-use crate::series::notation::{parse_number, parse_series_descriptor_prefix, parse_series_line, SeqValue};
+use crate::series::labels::METRIC_NAME;
+use crate::series::notation::{
+    parse_number, parse_series_descriptor_prefix, parse_series_line, SeqValue,
+};
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
-use regex::Regex;
-use super::engine::selector_matchers;
-use super::parse::Expr;
-use crate::series::labels::METRIC_NAME;
 use promql_parser::parser::VectorSelector;
+use regex::Regex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaseStatus {
@@ -43,7 +45,6 @@ pub struct CaseResult {
     /// Why it failed or was skipped; empty when it passed.
     pub message: String,
 }
-
 
 #[derive(Clone, Debug)]
 enum Query {
@@ -84,7 +85,9 @@ fn parse_time(s: &str) -> Result<i64, String> {
             return Ok(-ms);
         }
     }
-    s.parse::<f64>().map(|f| (f * 1000.0).round() as i64).map_err(|_| format!("invalid time {s:?}"))
+    s.parse::<f64>()
+        .map(|f| (f * 1000.0).round() as i64)
+        .map_err(|_| format!("invalid time {s:?}"))
 }
 
 fn parse_msg_check(rest: &str) -> MsgCheck {
@@ -168,7 +171,11 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
                 r.histograms.clear();
             }
             "load" | "load_with_nhcb" => {
-                let interval = line.split_whitespace().nth(1).and_then(|d| parse_duration(d).ok()).unwrap_or(60_000);
+                let interval = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|d| parse_duration(d).ok())
+                    .unwrap_or(60_000);
                 r.load(&body, interval, word == "load_with_nhcb");
             }
             w if w.starts_with("eval") => r.eval(start + 1, line, &body),
@@ -230,7 +237,12 @@ impl Runner {
     }
 
     fn push(&mut self, line: usize, expr: &str, status: CaseStatus, message: String) {
-        self.results.push(CaseResult { line, expr: expr.to_string(), status, message });
+        self.results.push(CaseResult {
+            line,
+            expr: expr.to_string(),
+            status,
+            message,
+        });
     }
 
     fn eval(&mut self, line_no: usize, line: &str, body: &[(usize, &str)]) {
@@ -285,7 +297,9 @@ impl Runner {
     fn run_query(&self, query: &Query, expr: &str) -> Result<super::value::QueryResult, EvalError> {
         match *query {
             Query::Instant(t) => self.engine.instant_query(&self.store, expr, t),
-            Query::Range { start, end, step } => self.engine.range_query(&self.store, expr, start, end, step),
+            Query::Range { start, end, step } => {
+                self.engine.range_query(&self.store, expr, start, end, step)
+            }
         }
     }
 
@@ -300,12 +314,21 @@ impl Runner {
                     Err(Outcome::Fail(format!("expected error {c:?}, got {msg:?}")))
                 };
             }
-            (Err(EvalError::Parse(ParseError::Unsupported(m))), None) | (Err(EvalError::Parse(ParseError::Invalid(m))), None) => {
-                return Err(Outcome::Skip(format!("promql-parser 0.11 cannot parse this query: {m}")));
+            (Err(EvalError::Parse(ParseError::Unsupported(m))), None)
+            | (Err(EvalError::Parse(ParseError::Invalid(m))), None) => {
+                return Err(Outcome::Skip(format!(
+                    "promql-parser 0.11 cannot parse this query: {m}"
+                )));
             }
-            (Err(EvalError::Unsupported(m)), None) => return Err(Outcome::Skip(format!("unsupported: {m}"))),
+            (Err(EvalError::Unsupported(m)), None) => {
+                return Err(Outcome::Skip(format!("unsupported: {m}")))
+            }
             (Err(e), None) => return Err(Outcome::Fail(format!("unexpected error: {e}"))),
-            (Ok(_), Some(_)) => return Err(Outcome::Fail("expected the query to fail, it succeeded".into())),
+            (Ok(_), Some(_)) => {
+                return Err(Outcome::Fail(
+                    "expected the query to fail, it succeeded".into(),
+                ))
+            }
             (Ok(r), None) => r,
         };
         check_annotations("warn", &ex.warn, ex.no_warn, &res.warnings)?;
@@ -321,7 +344,9 @@ impl Runner {
                 let rr = self
                     .engine
                     .range_query(&self.store, expr, t, t, 60_000)
-                    .map_err(|e| Outcome::Fail(format!("as a one-step range query: unexpected error: {e}")))?;
+                    .map_err(|e| {
+                        Outcome::Fail(format!("as a one-step range query: unexpected error: {e}"))
+                    })?;
                 let as_vec = matrix_at(&rr.value, t);
                 let orig = vector_points(&res.value);
                 if !same_points(&as_vec, &orig) {
@@ -408,15 +433,24 @@ enum Outcome {
     Skip(String),
 }
 
-fn check_annotations(kind: &str, checks: &[MsgCheck], none: bool, got: &[String]) -> Result<(), Outcome> {
+fn check_annotations(
+    kind: &str,
+    checks: &[MsgCheck],
+    none: bool,
+    got: &[String],
+) -> Result<(), Outcome> {
     if none && !got.is_empty() {
-        return Err(Outcome::Fail(format!("expected no {kind} annotations, got {got:?}")));
+        return Err(Outcome::Fail(format!(
+            "expected no {kind} annotations, got {got:?}"
+        )));
     }
     if checks.is_empty() {
         return Ok(());
     }
     if got.is_empty() {
-        return Err(Outcome::Fail(format!("expected {kind} annotations, got none")));
+        return Err(Outcome::Fail(format!(
+            "expected {kind} annotations, got none"
+        )));
     }
     for g in got {
         if !checks.iter().any(|c| check_msg(c, g)) {
@@ -425,7 +459,9 @@ fn check_annotations(kind: &str, checks: &[MsgCheck], none: bool, got: &[String]
     }
     for c in checks {
         if !got.iter().any(|g| check_msg(c, g)) {
-            return Err(Outcome::Fail(format!("expected {kind} annotation {c:?}, got {got:?}")));
+            return Err(Outcome::Fail(format!(
+                "expected {kind} annotation {c:?}, got {got:?}"
+            )));
         }
     }
     Ok(())
@@ -433,7 +469,9 @@ fn check_annotations(kind: &str, checks: &[MsgCheck], none: bool, got: &[String]
 
 fn parse_eval_line(line: &str) -> Result<(Query, String, Expect), String> {
     let mut ex = Expect::default();
-    let (cmd, rest) = line.split_once(char::is_whitespace).ok_or("eval without a query")?;
+    let (cmd, rest) = line
+        .split_once(char::is_whitespace)
+        .ok_or("eval without a query")?;
     match cmd {
         "eval" => {}
         "eval_fail" => ex.fail = Some(MsgCheck::Any),
@@ -449,11 +487,25 @@ fn parse_eval_line(line: &str) -> Result<(Query, String, Expect), String> {
         let (t, expr) = r.split_once(char::is_whitespace).ok_or("missing query")?;
         Ok((Query::Instant(parse_time(t)?), expr.trim().to_string(), ex))
     } else if let Some(r) = rest.strip_prefix("range") {
-        let r = r.trim_start().strip_prefix("from").ok_or("expected \"from\"")?.trim_start();
+        let r = r
+            .trim_start()
+            .strip_prefix("from")
+            .ok_or("expected \"from\"")?
+            .trim_start();
         let (from, r) = r.split_once(" to ").ok_or("expected \"to\"")?;
-        let (to, r) = r.trim_start().split_once(" step ").ok_or("expected \"step\"")?;
-        let (step, expr) = r.trim_start().split_once(char::is_whitespace).ok_or("missing query")?;
-        let q = Query::Range { start: parse_time(from)?, end: parse_time(to)?, step: parse_time(step)? };
+        let (to, r) = r
+            .trim_start()
+            .split_once(" step ")
+            .ok_or("expected \"step\"")?;
+        let (step, expr) = r
+            .trim_start()
+            .split_once(char::is_whitespace)
+            .ok_or("missing query")?;
+        let q = Query::Range {
+            start: parse_time(from)?,
+            end: parse_time(to)?,
+            step: parse_time(step)?,
+        };
         Ok((q, expr.trim().to_string(), ex))
     } else {
         Err(format!("cannot read eval line {line:?}"))
@@ -463,7 +515,9 @@ fn parse_eval_line(line: &str) -> Result<(Query, String, Expect), String> {
 fn steps_of(q: &Query) -> usize {
     match *q {
         Query::Instant(_) => 1,
-        Query::Range { start, end, step } if step > 0 && end >= start => ((end - start) / step) as usize + 1,
+        Query::Range { start, end, step } if step > 0 && end >= start => {
+            ((end - start) / step) as usize + 1
+        }
         _ => 0,
     }
 }
@@ -490,7 +544,11 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
             }
             "range" => {
                 // expect range vector from <t> to <t> step <d>
-                let t = tail.trim().strip_prefix("vector").ok_or("expected \"range vector\"")?.trim();
+                let t = tail
+                    .trim()
+                    .strip_prefix("vector")
+                    .ok_or("expected \"range vector\"")?
+                    .trim();
                 let t = t.strip_prefix("from").ok_or("expected \"from\"")?.trim();
                 let (a, t) = t.split_once(" to ").ok_or("expected \"to\"")?;
                 let (b, c) = t.split_once(" step ").ok_or("expected \"step\"")?;
@@ -508,7 +566,8 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
         ex.scalar = Some(v);
         return Ok(());
     }
-    let (labels, vals) = parse_series_line(l).map_err(|e| format!("cannot read expected series {l:?}: {e}"))?;
+    let (labels, vals) =
+        parse_series_line(l).map_err(|e| format!("cannot read expected series {l:?}: {e}"))?;
     let n = match (ex.range_vector, q) {
         (Some((a, b, c)), _) if c > 0 => ((b - a) / c) as usize + 1,
         _ => steps_of(q),
@@ -542,18 +601,28 @@ fn matrix_at(v: &Value, t: i64) -> Points {
     match v {
         Value::Matrix(m) => m
             .iter()
-            .filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (s.labels.clone(), p.1)))
+            .filter_map(|s| {
+                s.points
+                    .iter()
+                    .find(|p| p.0 == t)
+                    .map(|p| (s.labels.clone(), p.1))
+            })
             .collect(),
         _ => Vec::new(),
     }
 }
 
 fn same_points(a: &Points, b: &Points) -> bool {
-    a.len() == b.len() && a.iter().all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && floats_equal(*v, *v2)))
+    a.len() == b.len()
+        && a.iter()
+            .all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && floats_equal(*v, *v2)))
 }
 
 fn show_points(p: &Points) -> String {
-    let parts: Vec<String> = p.iter().map(|(l, v)| format!("{l} {}", format_value(*v))).collect();
+    let parts: Vec<String> = p
+        .iter()
+        .map(|(l, v)| format!("{l} {}", format_value(*v)))
+        .collect();
     format!("[{}]", parts.join(", "))
 }
 
@@ -568,12 +637,24 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
     if let Some(x) = ex.scalar {
         return match v {
             Value::Scalar { v, .. } if floats_equal(*v, x) => Ok(()),
-            Value::Scalar { v, .. } => fail(format!("expected scalar {}, got {}", format_value(x), format_value(*v))),
-            other => fail(format!("expected scalar {}, got {}", format_value(x), other.type_name())),
+            Value::Scalar { v, .. } => fail(format!(
+                "expected scalar {}, got {}",
+                format_value(x),
+                format_value(*v)
+            )),
+            other => fail(format!(
+                "expected scalar {}, got {}",
+                format_value(x),
+                other.type_name()
+            )),
         };
     }
     match v {
-        Value::Scalar { v, .. } => fail(format!("expected {} series, got scalar {}", ex.series.len(), format_value(*v))),
+        Value::Scalar { v, .. } => fail(format!(
+            "expected {} series, got scalar {}",
+            ex.series.len(),
+            format_value(*v)
+        )),
         Value::String { s, .. } => fail(format!("expected series, got string {s:?}")),
         Value::Vector(got) => {
             if got.len() != ex.series.len() {
@@ -586,12 +667,32 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
             }
             for (k, (l, vals)) in ex.series.iter().enumerate() {
                 let want = vals.first().copied().flatten();
-                let found = if ex.ordered { got.get(k).filter(|s| &s.labels == l) } else { got.iter().find(|s| &s.labels == l) };
+                let found = if ex.ordered {
+                    got.get(k).filter(|s| &s.labels == l)
+                } else {
+                    got.iter().find(|s| &s.labels == l)
+                };
                 match (found, want) {
                     (Some(s), Some(w)) if floats_equal(s.v, w) => {}
-                    (Some(s), Some(w)) => return fail(format!("{l}: expected {}, got {}", format_value(w), format_value(s.v))),
-                    (None, _) if ex.ordered => return fail(format!("expected {l} at position {k}: {}", show_points(&vector_points(v)))),
-                    (None, _) => return fail(format!("expected {l}, not in result {}", show_points(&vector_points(v)))),
+                    (Some(s), Some(w)) => {
+                        return fail(format!(
+                            "{l}: expected {}, got {}",
+                            format_value(w),
+                            format_value(s.v)
+                        ))
+                    }
+                    (None, _) if ex.ordered => {
+                        return fail(format!(
+                            "expected {l} at position {k}: {}",
+                            show_points(&vector_points(v))
+                        ))
+                    }
+                    (None, _) => {
+                        return fail(format!(
+                            "expected {l}, not in result {}",
+                            show_points(&vector_points(v))
+                        ))
+                    }
                     (Some(_), None) => return fail(format!("{l}: expected no value")),
                 }
             }
@@ -601,23 +702,50 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
             let (start, step) = match (ex.range_vector, q) {
                 (Some((a, _, c)), _) => (a, c),
                 (None, Query::Range { start, step, .. }) => (*start, *step),
-                (None, Query::Instant(_)) => return fail("got a range vector where an instant result was expected".into()),
+                (None, Query::Instant(_)) => {
+                    return fail("got a range vector where an instant result was expected".into())
+                }
             };
-            let expected_nonempty: Vec<&(Labels, Vec<Option<f64>>)> = ex.series.iter().filter(|(_, v)| v.iter().any(Option::is_some)).collect();
+            let expected_nonempty: Vec<&(Labels, Vec<Option<f64>>)> = ex
+                .series
+                .iter()
+                .filter(|(_, v)| v.iter().any(Option::is_some))
+                .collect();
             if got.len() != expected_nonempty.len() {
                 let names: Vec<String> = got.iter().map(|s| s.labels.to_string()).collect();
-                return fail(format!("expected {} series, got {}: {}", expected_nonempty.len(), got.len(), names.join(", ")));
+                return fail(format!(
+                    "expected {} series, got {}: {}",
+                    expected_nonempty.len(),
+                    got.len(),
+                    names.join(", ")
+                ));
             }
             for (l, vals) in expected_nonempty {
                 let Some(s) = got.iter().find(|s| &s.labels == l) else {
                     return fail(format!("expected series {l} not in result"));
                 };
-                let want: Vec<(i64, f64)> = vals.iter().enumerate().filter_map(|(k, v)| v.map(|v| (start + k as i64 * step, v))).collect();
+                let want: Vec<(i64, f64)> = vals
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, v)| v.map(|v| (start + k as i64 * step, v)))
+                    .collect();
                 let ok = want.len() == s.points.len()
-                    && want.iter().zip(&s.points).all(|(a, b)| a.0 == b.0 && floats_equal(a.1, b.1));
+                    && want
+                        .iter()
+                        .zip(&s.points)
+                        .all(|(a, b)| a.0 == b.0 && floats_equal(a.1, b.1));
                 if !ok {
-                    let show = |p: &[(i64, f64)]| p.iter().map(|(t, v)| format!("{}@{}", format_value(*v), t / 1000)).collect::<Vec<_>>().join(" ");
-                    return fail(format!("{l}: expected [{}], got [{}]", show(&want), show(&s.points)));
+                    let show = |p: &[(i64, f64)]| {
+                        p.iter()
+                            .map(|(t, v)| format!("{}@{}", format_value(*v), t / 1000))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    return fail(format!(
+                        "{l}: expected [{}], got [{}]",
+                        show(&want),
+                        show(&s.points)
+                    ));
                 }
             }
             Ok(())
@@ -634,7 +762,15 @@ mod tests {
         let text = "load 5m\n  x{a=\"1\"} 0+10x10\n  x{a=\"2\"} 0+20x10\n\neval instant at 10m sum(x)\n  {} 60\n\neval instant at 10m x{a=\"1\"}\n  x{a=\"1\"} 999\n\neval range from 0 to 10m step 5m x{a=\"1\"}\n  x{a=\"1\"} 0 10 20\n\neval instant at 0m foo(\n  expect fail\n";
         let r = run_script(text, EngineOptions::default());
         let st: Vec<CaseStatus> = r.iter().map(|c| c.status).collect();
-        assert_eq!(st, vec![CaseStatus::Passed, CaseStatus::Failed, CaseStatus::Passed, CaseStatus::Passed]);
+        assert_eq!(
+            st,
+            vec![
+                CaseStatus::Passed,
+                CaseStatus::Failed,
+                CaseStatus::Passed,
+                CaseStatus::Passed
+            ]
+        );
         assert_eq!(r[1].line, 8);
     }
 

@@ -10,7 +10,9 @@ const P4: u64 = 9650029242287828579;
 const P5: u64 = 2870177450012600261;
 
 fn round(acc: u64, input: u64) -> u64 {
-    acc.wrapping_add(input.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1)
+    acc.wrapping_add(input.wrapping_mul(P2))
+        .rotate_left(31)
+        .wrapping_mul(P1)
 }
 
 fn merge(acc: u64, val: u64) -> u64 {
@@ -35,7 +37,8 @@ pub fn xxh64(b: &[u8]) -> u64 {
     let mut i = 0;
     let mut h: u64;
     if n >= 32 {
-        let (mut v1, mut v2, mut v3, mut v4) = (P1.wrapping_add(P2), P2, 0u64, 0u64.wrapping_sub(P1));
+        let (mut v1, mut v2, mut v3, mut v4) =
+            (P1.wrapping_add(P2), P2, 0u64, 0u64.wrapping_sub(P1));
         while i + 32 <= n {
             v1 = round(v1, u64_at(b, i));
             v2 = round(v2, u64_at(b, i + 8));
@@ -43,7 +46,11 @@ pub fn xxh64(b: &[u8]) -> u64 {
             v4 = round(v4, u64_at(b, i + 24));
             i += 32;
         }
-        h = v1.rotate_left(1).wrapping_add(v2.rotate_left(7)).wrapping_add(v3.rotate_left(12)).wrapping_add(v4.rotate_left(18));
+        h = v1
+            .rotate_left(1)
+            .wrapping_add(v2.rotate_left(7))
+            .wrapping_add(v3.rotate_left(12))
+            .wrapping_add(v4.rotate_left(18));
         h = merge(h, v1);
         h = merge(h, v2);
         h = merge(h, v3);
@@ -97,6 +104,9 @@ mod tests {
         assert_eq!(xxh64(b""), 0xef46db3751d8e999);
         assert_eq!(xxh64(b"a"), 0xd24ec4f1a98c6e5b);
         assert_eq!(xxh64(b"abc"), 0x44bc2cf5ad770999);
-        assert_eq!(xxh64(b"Nobody inspects the spammish repetition"), 0xfbcea83c8a378bf1);
+        assert_eq!(
+            xxh64(b"Nobody inspects the spammish repetition"),
+            0xfbcea83c8a378bf1
+        );
     }
 }

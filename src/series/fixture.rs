@@ -2,7 +2,7 @@
 //! `interval`, default 1m) or a `.test`-style `load <interval>` block. Samples start at time 0, one per
 //! interval.
 
-use super::notation::{parse_series_line, parse_series_descriptor, parse_values, SeqValue};
+use super::notation::{parse_series_descriptor, parse_series_line, parse_values, SeqValue};
 use super::store::{stale_nan, Store};
 use super::Labels;
 use crate::load::duration::parse_duration;
@@ -17,7 +17,10 @@ pub struct FixtureError {
 }
 
 fn ferr(line: usize, message: impl Into<String>) -> FixtureError {
-    FixtureError { line, message: message.into() }
+    FixtureError {
+        line,
+        message: message.into(),
+    }
 }
 
 /// Appends a value sequence to the store, one slot per interval from time 0.
@@ -35,7 +38,10 @@ pub fn append_sequence(store: &mut Store, labels: &Labels, vals: &[SeqValue], in
 
 /// Reads either fixture form, deciding by content: a `load` line means the `.test` form.
 pub fn load_fixture(text: &str, store: &mut Store) -> Result<(), FixtureError> {
-    let is_test_form = text.lines().map(str::trim).any(|l| l.starts_with("load ") || l == "load");
+    let is_test_form = text
+        .lines()
+        .map(str::trim)
+        .any(|l| l.starts_with("load ") || l == "load");
     if is_test_form {
         load_block(text, store)
     } else {
@@ -57,7 +63,8 @@ pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
                 continue;
             }
         }
-        let iv = interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
+        let iv =
+            interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
         let (labels, vals) = parse_series_line(l).map_err(|e| ferr(k + 1, e.to_string()))?;
         append_sequence(store, &labels, &vals, iv);
     }
@@ -71,15 +78,28 @@ fn node_line(n: &Node) -> usize {
 /// Reads a promtool test file's `input_series` (the first test group's, or a top-level one).
 pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureError> {
     let stream = parse_stream(text).map_err(|e| ferr(e.pos.line as usize, e.message))?;
-    let root = stream.documents.first().map(|d| &d.root).ok_or_else(|| ferr(1, "empty fixture file"))?;
+    let root = stream
+        .documents
+        .first()
+        .map(|d| &d.root)
+        .ok_or_else(|| ferr(1, "empty fixture file"))?;
     // Accept a promtool test file (tests[0]) or a bare {interval, input_series} map.
-    let group = match root.get("tests").and_then(|t| t.as_seq()).and_then(|s| s.first()) {
+    let group = match root
+        .get("tests")
+        .and_then(|t| t.as_seq())
+        .and_then(|s| s.first())
+    {
         Some(g) => g,
         None => root,
     };
-    let interval = match group.get("interval").or_else(|| root.get("evaluation_interval")) {
+    let interval = match group
+        .get("interval")
+        .or_else(|| root.get("evaluation_interval"))
+    {
         Some(n) => {
-            let s = n.as_str().ok_or_else(|| ferr(node_line(n), "interval must be a duration"))?;
+            let s = n
+                .as_str()
+                .ok_or_else(|| ferr(node_line(n), "interval must be a duration"))?;
             parse_duration(s).map_err(|e| ferr(node_line(n), e))?
         }
         None => 60_000,
@@ -87,13 +107,23 @@ pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureErr
     let series = group
         .get("input_series")
         .and_then(|s| s.as_seq())
-        .ok_or_else(|| ferr(node_line(group), "no input_series found (expected a promtool test file or a `load` block)"))?;
+        .ok_or_else(|| {
+            ferr(
+                node_line(group),
+                "no input_series found (expected a promtool test file or a `load` block)",
+            )
+        })?;
     for item in series {
         let line = node_line(item);
-        let desc = item.get("series").and_then(|n| n.as_str()).ok_or_else(|| ferr(line, "input_series item needs a \"series\" string"))?;
-        let labels = parse_series_descriptor(desc).map_err(|e| ferr(line, format!("series {desc:?}: {e}")))?;
+        let desc = item
+            .get("series")
+            .and_then(|n| n.as_str())
+            .ok_or_else(|| ferr(line, "input_series item needs a \"series\" string"))?;
+        let labels = parse_series_descriptor(desc)
+            .map_err(|e| ferr(line, format!("series {desc:?}: {e}")))?;
         let values = item.get("values").and_then(|n| n.as_str()).unwrap_or("");
-        let vals = parse_values(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
+        let vals =
+            parse_values(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
         append_sequence(store, &labels, &vals, interval);
     }
     Ok(())
@@ -118,7 +148,10 @@ mod tests {
     fn load_block_form() {
         let mut s = Store::new();
         load_fixture("load 1m\n  x 0+1x2\n", &mut s).unwrap();
-        assert_eq!(s.get(0).unwrap().samples, vec![(0, 0.0), (60_000, 1.0), (120_000, 2.0)]);
+        assert_eq!(
+            s.get(0).unwrap().samples,
+            vec![(0, 0.0), (60_000, 1.0), (120_000, 2.0)]
+        );
         let e = load_fixture("load 1m\n  x 1 bogus\n", &mut Store::new()).unwrap_err();
         assert_eq!(e.line, 2);
     }

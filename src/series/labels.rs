@@ -74,7 +74,9 @@ impl Labels {
     }
 
     /// Builds from pairs in any order; later duplicates win; empty values are dropped.
-    pub fn from_pairs<N: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
+    pub fn from_pairs<N: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
         let mut v: Vec<Label> = Vec::new();
         for (n, val) in pairs {
             let (n, val) = (n.as_ref(), val.as_ref());
@@ -219,9 +221,7 @@ impl Labels {
 
     /// A builder seeded with this set.
     pub fn builder(&self) -> LabelsBuilder {
-        LabelsBuilder {
-            v: self.0.to_vec(),
-        }
+        LabelsBuilder { v: self.0.to_vec() }
     }
 }
 
@@ -369,7 +369,10 @@ mod tests {
         let b = Labels::from_pairs([("__name__", "b"), ("job", "x"), ("i", "2")]);
         assert_eq!(a.hash_for_labels(&["job"]), b.hash_for_labels(&["job"]));
         assert_ne!(a.hash_for_labels(&["i"]), b.hash_for_labels(&["i"]));
-        assert_eq!(a.hash_without_labels(&["i"], true), b.hash_without_labels(&["i"], true));
+        assert_eq!(
+            a.hash_without_labels(&["i"], true),
+            b.hash_without_labels(&["i"], true)
+        );
         assert_ne!(a.fingerprint(), b.fingerprint());
     }
 }

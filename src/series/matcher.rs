@@ -165,7 +165,9 @@ mod tests {
         let l = Labels::from_pairs([("x", "1")]);
         assert!(Matcher::new(MatchOp::Equal, "y", "").unwrap().matches(&l));
         assert!(Matcher::new(MatchOp::NotRe, "y", ".+").unwrap().matches(&l));
-        assert!(!Matcher::new(MatchOp::NotEqual, "y", "").unwrap().matches(&l));
+        assert!(!Matcher::new(MatchOp::NotEqual, "y", "")
+            .unwrap()
+            .matches(&l));
     }
 
     #[test]

@@ -51,8 +51,15 @@ pub fn parse_number(tok: &str) -> Option<f64> {
     if let Some(hex) = lower.strip_prefix("0x") {
         return i64::from_str_radix(hex, 16).ok().map(|v| sign * v as f64);
     }
-    if body.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || b == b'+' || b == b'-' || b == b'_')
-        && body.as_bytes()[0] != b'e'
+    if body.bytes().all(|b| {
+        b.is_ascii_digit()
+            || b == b'.'
+            || b == b'e'
+            || b == b'E'
+            || b == b'+'
+            || b == b'-'
+            || b == b'_'
+    }) && body.as_bytes()[0] != b'e'
     {
         let clean: String = body.chars().filter(|&c| c != '_').collect();
         if let Ok(v) = clean.parse::<f64>() {
@@ -100,7 +107,9 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     }
     // `0x10` is "0 repeated", not hex, as in Prometheus's series lexer; hex is read only when the text
     // after the last `x` is not a repetition count.
-    let repetition = tok.rfind('x').is_some_and(|p| p > 0 && p + 1 < tok.len() && tok[p + 1..].bytes().all(|b| b.is_ascii_digit()));
+    let repetition = tok.rfind('x').is_some_and(|p| {
+        p > 0 && p + 1 < tok.len() && tok[p + 1..].bytes().all(|b| b.is_ascii_digit())
+    });
     if !repetition {
         if let Some(v) = parse_number(tok) {
             out.push(SeqValue::Float(v));
@@ -120,7 +129,8 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
         (v, 0.0)
     } else if let Some((a, b, sign)) = split_increment(head) {
         let a = parse_number(a).ok_or_else(|| err(col, format!("invalid value {a:?}")))?;
-        let b = parse_number(b).ok_or_else(|| err(col + head.len() - b.len(), format!("invalid value {b:?}")))?;
+        let b = parse_number(b)
+            .ok_or_else(|| err(col + head.len() - b.len(), format!("invalid value {b:?}")))?;
         (a, sign * b)
     } else {
         return Err(err(col, format!("invalid value {head:?}")));
@@ -184,7 +194,9 @@ fn read_quoted(s: &str, i: usize) -> Result<(String, usize), NotationError> {
                         'u' => 4,
                         _ => 8,
                     };
-                    let hex: String = (0..len).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                    let hex: String = (0..len)
+                        .filter_map(|_| chars.next().map(|(_, c)| c))
+                        .collect();
                     let cp = u32::from_str_radix(&hex, 16)
                         .ok()
                         .and_then(char::from_u32)
@@ -226,7 +238,10 @@ pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), Not
                 i += 1;
             }
             if i >= b.len() {
-                return Err(err(i + 1, "unexpected end of series descriptor, expected \"}\""));
+                return Err(err(
+                    i + 1,
+                    "unexpected end of series descriptor, expected \"}\"",
+                ));
             }
             if b[i] == b'}' {
                 i += 1;
@@ -242,7 +257,13 @@ pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), Not
                     i += 1;
                 }
                 if i == s {
-                    return Err(err(i + 1, format!("unexpected character {:?} in series descriptor", text[i..].chars().next().unwrap_or(' '))));
+                    return Err(err(
+                        i + 1,
+                        format!(
+                            "unexpected character {:?} in series descriptor",
+                            text[i..].chars().next().unwrap_or(' ')
+                        ),
+                    ));
                 }
                 (text[s..i].to_string(), false)
             };
@@ -264,7 +285,10 @@ pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), Not
                 // A lone quoted string is the metric name.
                 lb.set(METRIC_NAME, &name);
             } else {
-                return Err(err(i + 1, format!("expected \"=\" after label name {name:?}")));
+                return Err(err(
+                    i + 1,
+                    format!("expected \"=\" after label name {name:?}"),
+                ));
             }
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
@@ -306,14 +330,32 @@ mod tests {
     #[test]
     fn expansions() {
         assert_eq!(parse_values("1 2").unwrap(), vec![Float(1.0), Float(2.0)]);
-        assert_eq!(parse_values("0+10x2").unwrap(), vec![Float(0.0), Float(10.0), Float(20.0)]);
-        assert_eq!(parse_values("1-1x2").unwrap(), vec![Float(1.0), Float(0.0), Float(-1.0)]);
-        assert_eq!(parse_values("-1-1x1").unwrap(), vec![Float(-1.0), Float(-2.0)]);
+        assert_eq!(
+            parse_values("0+10x2").unwrap(),
+            vec![Float(0.0), Float(10.0), Float(20.0)]
+        );
+        assert_eq!(
+            parse_values("1-1x2").unwrap(),
+            vec![Float(1.0), Float(0.0), Float(-1.0)]
+        );
+        assert_eq!(
+            parse_values("-1-1x1").unwrap(),
+            vec![Float(-1.0), Float(-2.0)]
+        );
         assert_eq!(parse_values("5x2").unwrap(), vec![Float(5.0); 3]);
-        assert_eq!(parse_values("_x2 _ stale").unwrap(), vec![Missing, Missing, Missing, Stale]);
-        assert_eq!(parse_values("5m 0x1F 1e3").unwrap(), vec![Float(300.0), Float(31.0), Float(1000.0)]);
+        assert_eq!(
+            parse_values("_x2 _ stale").unwrap(),
+            vec![Missing, Missing, Missing, Stale]
+        );
+        assert_eq!(
+            parse_values("5m 0x1F 1e3").unwrap(),
+            vec![Float(300.0), Float(31.0), Float(1000.0)]
+        );
         assert_eq!(parse_values("0x2").unwrap(), vec![Float(0.0); 3]);
-        assert_eq!(parse_values("1e-3+1e-3x1").unwrap(), vec![Float(0.001), Float(0.002)]);
+        assert_eq!(
+            parse_values("1e-3+1e-3x1").unwrap(),
+            vec![Float(0.001), Float(0.002)]
+        );
         let v = parse_values("Inf -Inf NaN").unwrap();
         assert_eq!(v[0], Float(f64::INFINITY));
         assert_eq!(v[1], Float(f64::NEG_INFINITY));

@@ -157,7 +157,8 @@ impl Store {
                 return Vec::new();
             }
         }
-        let base: Vec<SeriesId> = candidates.unwrap_or_else(|| (0..self.series.len() as SeriesId).collect());
+        let base: Vec<SeriesId> =
+            candidates.unwrap_or_else(|| (0..self.series.len() as SeriesId).collect());
         base.into_iter()
             .filter(|&id| {
                 let l = &self.series[id as usize].labels;
@@ -207,7 +208,10 @@ mod tests {
         let m = |op, n, v| Matcher::new(op, n, v).unwrap();
         assert_eq!(s.select(&[m(MatchOp::Equal, "__name__", "up")]), vec![0, 1]);
         assert_eq!(
-            s.select(&[m(MatchOp::Equal, "__name__", "up"), m(MatchOp::NotEqual, "job", "a")]),
+            s.select(&[
+                m(MatchOp::Equal, "__name__", "up"),
+                m(MatchOp::NotEqual, "job", "a")
+            ]),
             vec![1]
         );
         assert_eq!(s.select(&[m(MatchOp::Re, "job", "a|b")]), vec![0, 1]);
@@ -223,7 +227,10 @@ mod tests {
         s.append(&a, 30, 3.0);
         s.append(&a, 20, 2.0);
         s.append(&a, 30, 4.0);
-        assert_eq!(s.get(0).unwrap().samples, vec![(10, 1.0), (20, 2.0), (30, 4.0)]);
+        assert_eq!(
+            s.get(0).unwrap().samples,
+            vec![(10, 1.0), (20, 2.0), (30, 4.0)]
+        );
         s.append(&l(&[("__name__", "y")]), 5, 1.0);
         assert_eq!(s.len(), 2);
     }

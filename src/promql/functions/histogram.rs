@@ -1,7 +1,7 @@
 //! `histogram_quantile` and `histogram_fraction` over classic histograms (series of cumulative `_bucket`
 //! counters with an `le` label), grouped by their labels without `le`.
 
-use super::{arg_scalar, arg_vector, drop_name, EvalError, Ev, StepSeries, Val};
+use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
 use crate::promql::value::format_value;
 use crate::series::labels::FxBuild;
@@ -184,14 +184,27 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
     // histogram_quantiles(v, "label", q...) gives one series per quantile, labelled with it.
     let mut qlabel: Option<String> = None;
     let (params, vec_arg): (Vec<Vec<f64>>, &Expr) = match name {
-        "histogram_quantile" => (vec![arg_scalar(ev, args[0], ts)?], args.get(1).copied().ok_or_else(missing)?),
+        "histogram_quantile" => (
+            vec![arg_scalar(ev, args[0], ts)?],
+            args.get(1).copied().ok_or_else(missing)?,
+        ),
         "histogram_quantiles" => {
-            qlabel = Some(super::arg_string(ev, args.get(1).copied().ok_or_else(missing)?, ts)?);
-            let qs: Vec<Vec<f64>> = args[2..].iter().map(|a| arg_scalar(ev, a, ts)).collect::<Result<_, _>>()?;
+            qlabel = Some(super::arg_string(
+                ev,
+                args.get(1).copied().ok_or_else(missing)?,
+                ts,
+            )?);
+            let qs: Vec<Vec<f64>> = args[2..]
+                .iter()
+                .map(|a| arg_scalar(ev, a, ts))
+                .collect::<Result<_, _>>()?;
             (qs, args[0])
         }
         _ => (
-            vec![arg_scalar(ev, args[0], ts)?, arg_scalar(ev, args.get(1).copied().ok_or_else(missing)?, ts)?],
+            vec![
+                arg_scalar(ev, args[0], ts)?,
+                arg_scalar(ev, args.get(1).copied().ok_or_else(missing)?, ts)?,
+            ],
             args.get(2).copied().ok_or_else(missing)?,
         ),
     };
@@ -199,7 +212,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
     let arg_text = vec_arg.to_string();
     let is_quantile = name != "histogram_fraction";
     if is_quantile {
-        let qparams = if qlabel.is_some() { &args[2..] } else { &args[..1] };
+        let qparams = if qlabel.is_some() {
+            &args[2..]
+        } else {
+            &args[..1]
+        };
         for (p, a) in params.iter().zip(qparams) {
             if let Some(bad) = p.iter().find(|x| x.is_nan() || **x < 0.0 || **x > 1.0) {
                 ev.warn(format!(
@@ -230,7 +247,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         let g = match index.get(&key) {
             Some(&g) => g,
             None => {
-                let mut st = StepSeries { labels: s.labels.remove(LE), drop_name: s.drop_name, vals: vec![None; n] };
+                let mut st = StepSeries {
+                    labels: s.labels.remove(LE),
+                    drop_name: s.drop_name,
+                    vals: vec![None; n],
+                };
                 drop_name(ev, &mut st);
                 groups.push((st, Vec::new()));
                 index.insert(key, groups.len() - 1);
@@ -254,9 +275,15 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 }
                 st.labels = st.labels.set(l, &text);
             }
+            #[allow(clippy::needless_range_loop)]
+            // `i` indexes the inputs, the parameters and the output alike.
             for i in 0..n {
                 buf.clear();
-                buf.extend(members.iter().filter_map(|&(si, le)| input[si].vals[i].map(|v| (le, v))));
+                buf.extend(
+                    members
+                        .iter()
+                        .filter_map(|&(si, le)| input[si].vals[i].map(|v| (le, v))),
+                );
                 if buf.is_empty() {
                     continue;
                 }

@@ -1,7 +1,7 @@
 //! `info(v, {selector})` (experimental): enriches each series with the data labels of the info series
 //! (default `target_info`) that share its identifying labels (`instance`, `job`) at that step.
 
-use super::{arg_vector, unwrap_parens, EvalError, Ev, StepSeries, Val};
+use super::{arg_vector, unwrap_parens, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::{qerr, selector_matchers};
 use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
 use crate::series::{Labels, MatchOp, Matcher};
@@ -19,18 +19,37 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
         Some(_) => return Err(qerr("info(): the second argument must be a label selector")),
         None => VectorSelector::new(None, Matchers::empty()),
     };
-    let ours = selector_matchers(&sel)?.into_iter().next().unwrap_or_default();
-    let mut name_matchers: Vec<Matcher> = ours.iter().filter(|m| m.name == METRIC_NAME).cloned().collect();
-    let data_matchers: Vec<Matcher> = ours.iter().filter(|m| m.name != METRIC_NAME).cloned().collect();
+    let ours = selector_matchers(&sel)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let mut name_matchers: Vec<Matcher> = ours
+        .iter()
+        .filter(|m| m.name == METRIC_NAME)
+        .cloned()
+        .collect();
+    let data_matchers: Vec<Matcher> = ours
+        .iter()
+        .filter(|m| m.name != METRIC_NAME)
+        .cloned()
+        .collect();
     if name_matchers.is_empty() {
-        name_matchers.push(Matcher::new(MatchOp::Equal, METRIC_NAME, "target_info").map_err(|e| qerr(e.to_string()))?);
-        sel.matchers.matchers.push(PMatcher::new(PMatchOp::Equal, METRIC_NAME, "target_info"));
+        name_matchers.push(
+            Matcher::new(MatchOp::Equal, METRIC_NAME, "target_info")
+                .map_err(|e| qerr(e.to_string()))?,
+        );
+        sel.matchers
+            .matchers
+            .push(PMatcher::new(PMatchOp::Equal, METRIC_NAME, "target_info"));
     }
     let (infos, _) = ev.eval_vector_selector(&sel, ts, false)?;
     // Info series by identifying labels.
     let mut by_id: HashMap<u64, Vec<usize>, FxBuild> = HashMap::default();
     for (k, s) in infos.iter().enumerate() {
-        by_id.entry(s.labels.hash_for_labels(&IDENTIFYING)).or_default().push(k);
+        by_id
+            .entry(s.labels.hash_for_labels(&IDENTIFYING))
+            .or_default()
+            .push(k);
     }
     let data_names: Vec<&str> = data_matchers.iter().map(|m| m.name.as_str()).collect();
     let empty_ok = data_matchers.iter().all(|m| m.matches_empty());
@@ -48,12 +67,19 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
                 let mut lb: Option<LabelsBuilder> = None;
                 for &k in candidates.into_iter().flatten() {
                     let info = &infos[k];
-                    if info.vals[i].is_none() || !IDENTIFYING.iter().all(|l| info.labels.get(l) == s.labels.get(l)) {
+                    if info.vals[i].is_none()
+                        || !IDENTIFYING
+                            .iter()
+                            .all(|l| info.labels.get(l) == s.labels.get(l))
+                    {
                         continue;
                     }
                     let b = lb.get_or_insert_with(|| s.labels.builder());
                     for (name, value) in info.labels.iter() {
-                        if name == METRIC_NAME || IDENTIFYING.contains(&name) || s.labels.get(name).is_some() {
+                        if name == METRIC_NAME
+                            || IDENTIFYING.contains(&name)
+                            || s.labels.get(name).is_some()
+                        {
                             continue;
                         }
                         if !data_names.is_empty() && !data_names.contains(&name) {
@@ -78,7 +104,11 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
             let oi = match index.get(&key) {
                 Some(&oi) => oi,
                 None => {
-                    out.push(StepSeries { labels: key.0.clone(), drop_name: s.drop_name, vals: vec![None; n] });
+                    out.push(StepSeries {
+                        labels: key.0.clone(),
+                        drop_name: s.drop_name,
+                        vals: vec![None; n],
+                    });
                     index.insert(key, out.len() - 1);
                     out.len() - 1
                 }

@@ -1,6 +1,6 @@
 //! `label_replace`, `label_join` and the sorting functions.
 
-use super::{arg_string, arg_vector, EvalError, Ev, StepSeries, Val};
+use super::{arg_string, arg_vector, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::matcher::compile_anchored;
@@ -19,7 +19,9 @@ fn dedupe(v: Vec<StepSeries>) -> Result<Vec<StepSeries>, EvalError> {
                 for (a, b) in out[i].vals.iter_mut().zip(s.vals) {
                     if b.is_some() {
                         if a.is_some() {
-                            return Err(qerr("vector cannot contain metrics with the same labelset"));
+                            return Err(qerr(
+                                "vector cannot contain metrics with the same labelset",
+                            ));
                         }
                         *a = b;
                     }
@@ -36,14 +38,23 @@ fn dedupe(v: Vec<StepSeries>) -> Result<Vec<StepSeries>, EvalError> {
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let mut v = arg_vector(ev, args[0], ts)?;
-    let strs: Vec<String> = args[1..].iter().map(|a| arg_string(ev, a, ts)).collect::<Result<_, _>>()?;
+    let strs: Vec<String> = args[1..]
+        .iter()
+        .map(|a| arg_string(ev, a, ts))
+        .collect::<Result<_, _>>()?;
     if name == "label_replace" {
         let [dst, repl, src, re] = strs.as_slice() else {
             return Err(qerr("label_replace needs 5 arguments"));
         };
-        let regex = compile_anchored(re).map_err(|_| qerr(format!("invalid regular expression in label_replace(): {re}")))?;
+        let regex = compile_anchored(re).map_err(|_| {
+            qerr(format!(
+                "invalid regular expression in label_replace(): {re}"
+            ))
+        })?;
         if dst.is_empty() {
-            return Err(qerr(format!("invalid destination label name in label_replace(): {dst}")));
+            return Err(qerr(format!(
+                "invalid destination label name in label_replace(): {dst}"
+            )));
         }
         for s in &mut v {
             let src_val = s.labels.get_or_empty(src).to_string();
@@ -64,7 +75,9 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             return Err(qerr("label_join needs at least 3 arguments"));
         };
         if dst.is_empty() {
-            return Err(qerr(format!("invalid destination label name in label_join(): {dst}")));
+            return Err(qerr(format!(
+                "invalid destination label name in label_join(): {dst}"
+            )));
         }
         for s in &mut v {
             let joined: Vec<&str> = srcs.iter().map(|l| s.labels.get_or_empty(l)).collect();
@@ -111,7 +124,10 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 pub(crate) fn sort(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let mut v = arg_vector(ev, args[0], ts)?;
-    let labels: Vec<String> = args[1..].iter().map(|a| arg_string(ev, a, ts)).collect::<Result<_, _>>()?;
+    let labels: Vec<String> = args[1..]
+        .iter()
+        .map(|a| arg_string(ev, a, ts))
+        .collect::<Result<_, _>>()?;
     if ev.is_range {
         let msg = format!(
             "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {}",

@@ -1,7 +1,7 @@
 //! Element-wise math functions (`abs`, `ln`, trigonometry, ...) and those with scalar parameters
 //! (`round`, `clamp`, `clamp_min`, `clamp_max`).
 
-use super::{arg_scalar, arg_vector, drop_name, EvalError, Ev, Val};
+use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, Val};
 use promql_parser::parser::Expr;
 
 /// Go's `math.Max`: NaN wins over everything but is beaten by nothing.
@@ -63,9 +63,17 @@ pub(crate) fn unary(name: &str) -> Option<fn(f64) -> f64> {
     })
 }
 
-pub(crate) fn eval_param(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval_param(
+    ev: &mut Ev,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let mut v = arg_vector(ev, args[0], ts)?;
-    let p: Vec<Vec<f64>> = args[1..].iter().map(|a| arg_scalar(ev, a, ts)).collect::<Result<_, _>>()?;
+    let p: Vec<Vec<f64>> = args[1..]
+        .iter()
+        .map(|a| arg_scalar(ev, a, ts))
+        .collect::<Result<_, _>>()?;
     for s in &mut v {
         for (i, x) in s.vals.iter_mut().enumerate() {
             let Some(f) = *x else { continue };

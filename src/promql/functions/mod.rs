@@ -10,7 +10,7 @@ mod over_time;
 mod rate;
 mod time;
 
-use super::engine::{qerr, EvalError, Ev, RangeArg, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, RangeArg, StepSeries, Val};
 use crate::series::labels::METRIC_NAME;
 use crate::series::Labels;
 use promql_parser::parser::{Call, Expr};
@@ -39,28 +39,40 @@ pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
 pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSeries>, EvalError> {
     match ev.eval(e, ts)? {
         Val::Vector(v) => Ok(v),
-        other => Err(qerr(format!("expected instant vector argument, got {}", other.type_name()))),
+        other => Err(qerr(format!(
+            "expected instant vector argument, got {}",
+            other.type_name()
+        ))),
     }
 }
 
 pub(crate) fn arg_scalar(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<f64>, EvalError> {
     match ev.eval(e, ts)? {
         Val::Scalar(v) => Ok(v),
-        other => Err(qerr(format!("expected scalar argument, got {}", other.type_name()))),
+        other => Err(qerr(format!(
+            "expected scalar argument, got {}",
+            other.type_name()
+        ))),
     }
 }
 
 pub(crate) fn arg_string(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<String, EvalError> {
     match ev.eval(e, ts)? {
         Val::Str(s) => Ok(s),
-        other => Err(qerr(format!("expected string argument, got {}", other.type_name()))),
+        other => Err(qerr(format!(
+            "expected string argument, got {}",
+            other.type_name()
+        ))),
     }
 }
 
 pub(crate) fn arg_range(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<RangeArg, EvalError> {
     match ev.eval(e, ts)? {
         Val::Range(r) => Ok(r),
-        other => Err(qerr(format!("expected range vector argument, got {}", other.type_name()))),
+        other => Err(qerr(format!(
+            "expected range vector argument, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -74,7 +86,11 @@ pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
 }
 
 /// Applies `f` to every present value; the result drops the metric name.
-pub(crate) fn map_values(ev: &Ev, mut v: Vec<StepSeries>, f: impl Fn(f64) -> f64) -> Vec<StepSeries> {
+pub(crate) fn map_values(
+    ev: &Ev,
+    mut v: Vec<StepSeries>,
+    f: impl Fn(f64) -> f64,
+) -> Vec<StepSeries> {
     for s in &mut v {
         for x in s.vals.iter_mut().flatten() {
             *x = f(*x);
@@ -100,7 +116,11 @@ pub(crate) fn map_windows(
             .map(|(i, &(a, b))| if a < b { f(&s.samples[a..b], i) } else { None })
             .collect();
         if vals.iter().any(Option::is_some) {
-            let mut st = StepSeries { labels: s.labels.clone(), drop_name: s.drop_name, vals };
+            let mut st = StepSeries {
+                labels: s.labels.clone(),
+                drop_name: s.drop_name,
+                vals,
+            };
             if !keep_name {
                 drop_name(ev, &mut st);
             }
@@ -143,7 +163,9 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
     let args: Vec<&Expr> = c.args.args.iter().map(|b| &**b).collect();
     let n = ts.len();
     let arg = |i: usize| -> Result<&Expr, EvalError> {
-        args.get(i).copied().ok_or_else(|| qerr(format!("missing argument {} to {name}", i + 1)))
+        args.get(i)
+            .copied()
+            .ok_or_else(|| qerr(format!("missing argument {} to {name}", i + 1)))
     };
     match name {
         "time" => Ok(Val::Scalar(ts.iter().map(|&t| t as f64 / 1000.0).collect())),
@@ -156,12 +178,22 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
         "min_of" | "max_of" => {
             let a = arg_scalar(ev, arg(0)?, ts)?;
             let b = arg_scalar(ev, arg(1)?, ts)?;
-            let f = if name == "min_of" { math::go_min } else { math::go_max };
-            Ok(Val::Scalar(a.iter().zip(&b).map(|(&x, &y)| f(x, y)).collect()))
+            let f = if name == "min_of" {
+                math::go_min
+            } else {
+                math::go_max
+            };
+            Ok(Val::Scalar(
+                a.iter().zip(&b).map(|(&x, &y)| f(x, y)).collect(),
+            ))
         }
         "vector" => {
             let s = arg_scalar(ev, arg(0)?, ts)?;
-            Ok(Val::Vector(vec![StepSeries { labels: Labels::empty(), drop_name: false, vals: s.into_iter().map(Some).collect() }]))
+            Ok(Val::Vector(vec![StepSeries {
+                labels: Labels::empty(),
+                drop_name: false,
+                vals: s.into_iter().map(Some).collect(),
+            }]))
         }
         "scalar" => {
             let v = arg_vector(ev, arg(0)?, ts)?;
@@ -205,30 +237,48 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
         "absent" => {
             let a = arg(0)?;
             let v = arg_vector(ev, a, ts)?;
-            let vals: Vec<Option<f64>> = (0..n).map(|i| if v.iter().any(|s| s.vals[i].is_some()) { None } else { Some(1.0) }).collect();
+            let vals: Vec<Option<f64>> = (0..n)
+                .map(|i| {
+                    if v.iter().any(|s| s.vals[i].is_some()) {
+                        None
+                    } else {
+                        Some(1.0)
+                    }
+                })
+                .collect();
             Ok(Val::Vector(absent_out(absent_labels(a), vals)))
         }
         "absent_over_time" => {
             let a = arg(0)?;
             let r = arg_range(ev, a, ts)?;
             let vals: Vec<Option<f64>> = (0..n)
-                .map(|i| if r.series.iter().any(|s| s.win[i].0 < s.win[i].1) { None } else { Some(1.0) })
+                .map(|i| {
+                    if r.series.iter().any(|s| s.win[i].0 < s.win[i].1) {
+                        None
+                    } else {
+                        Some(1.0)
+                    }
+                })
                 .collect();
             Ok(Val::Vector(absent_out(absent_labels(a), vals)))
         }
         "info" => info::eval(ev, &args, ts),
         "label_replace" | "label_join" => labels::eval(ev, name, &args, ts),
-        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => labels::sort(ev, name, &args, ts),
-        "histogram_quantile" | "histogram_fraction" | "histogram_quantiles" => histogram::eval(ev, name, &args, ts),
-        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
+        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => {
+            labels::sort(ev, name, &args, ts)
+        }
+        "histogram_quantile" | "histogram_fraction" | "histogram_quantiles" => {
+            histogram::eval(ev, name, &args, ts)
+        }
+        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+        | "histogram_stdvar" => {
             // These read native histograms only; float series give no output.
             let _ = arg_vector(ev, arg(0)?, ts)?;
             Ok(Val::Vector(Vec::new()))
         }
         "round" | "clamp" | "clamp_min" | "clamp_max" => math::eval_param(ev, name, &args, ts),
-        "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month" | "month" | "year" => {
-            time::eval(ev, name, &args, ts)
-        }
+        "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month"
+        | "month" | "year" => time::eval(ev, name, &args, ts),
         "rate" | "increase" | "delta" | "irate" | "idelta" => rate::eval(ev, name, arg(0)?, ts),
         _ => {
             if let Some(f) = math::unary(name) {
@@ -244,5 +294,9 @@ fn absent_out(labels: Labels, vals: Vec<Option<f64>>) -> Vec<StepSeries> {
     if vals.iter().all(Option::is_none) {
         return Vec::new();
     }
-    vec![StepSeries { labels, drop_name: false, vals }]
+    vec![StepSeries {
+        labels,
+        drop_name: false,
+        vals,
+    }]
 }

@@ -1,7 +1,7 @@
 //! `<aggregation>_over_time` functions and the other window functions: `changes`, `resets`, `deriv`,
 //! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
 
-use super::{arg_range, arg_scalar, kahan_sum_inc, map_windows, EvalError, Ev, Val};
+use super::{arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, Val};
 use crate::promql::aggregate::{prom_mean, quantile};
 use crate::promql::engine::qerr;
 use crate::promql::value::format_value;
@@ -9,7 +9,8 @@ use promql_parser::parser::Expr;
 
 /// Prometheus's `linearRegression` (Kahan sums, x relative to `intercept_t`).
 pub(crate) fn linear_regression(s: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
-    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let init_y = s[0].1;
     let mut const_y = true;
     for (i, &(t, v)) in s.iter().enumerate() {
@@ -60,7 +61,9 @@ fn extreme(w: &[(i64, f64)], max: bool) -> (i64, f64) {
 }
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
-    let first_arg = args.first().ok_or_else(|| qerr(format!("missing argument to {name}")))?;
+    let first_arg = args
+        .first()
+        .ok_or_else(|| qerr(format!("missing argument to {name}")))?;
     let out = match name {
         "quantile_over_time" => {
             let q = arg_scalar(ev, first_arg, ts)?;
@@ -96,10 +99,14 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             let tf = arg_scalar(ev, args.get(2).ok_or_else(|| qerr("missing argument"))?, ts)?;
             for (&s, &t) in sf.iter().zip(&tf) {
                 if !(s > 0.0 && s < 1.0) {
-                    return Err(qerr(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {s}")));
+                    return Err(qerr(format!(
+                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {s}"
+                    )));
                 }
                 if !(t > 0.0 && t < 1.0) {
-                    return Err(qerr(format!("invalid trend factor. Expected: 0 < tf < 1, got: {t}")));
+                    return Err(qerr(format!(
+                        "invalid trend factor. Expected: 0 < tf < 1, got: {t}"
+                    )));
                 }
             }
             map_windows(ev, &ra, false, |w, i| {

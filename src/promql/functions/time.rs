@@ -1,7 +1,7 @@
 //! Calendar functions (`minute`, `hour`, `day_of_week`, `month`, `year`, ...) over sample values read as
 //! Unix seconds in UTC; without an argument they read the evaluation time.
 
-use super::{arg_vector, drop_name, EvalError, Ev, StepSeries, Val};
+use super::{arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
 use crate::series::Labels;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use promql_parser::parser::Expr;
@@ -22,7 +22,11 @@ fn component(name: &str, secs: f64) -> Option<f64> {
         _ => {
             // days_in_month
             let (y, m) = (t.year(), t.month());
-            let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }?;
+            let next = if m == 12 {
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(y, m + 1, 1)
+            }?;
             let first = NaiveDate::from_ymd_opt(y, m, 1)?;
             (next - first).num_days() as f64
         }
