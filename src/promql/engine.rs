@@ -719,3 +719,172 @@ pub(crate) fn finalize_names(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::store::stale_nan;
+
+    fn store() -> Store {
+        let mut s = Store::new();
+        let l = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        // Samples every minute: 0,1,2,...,10 (value = minute).
+        for k in 0..=10 {
+            s.append(&l, k * 60_000, k as f64);
+        }
+        s
+    }
+
+    fn instant(s: &Store, q: &str, t: i64) -> Value {
+        Engine::default().instant_query(s, q, t).unwrap().value
+    }
+
+    fn vec_vals(v: &Value) -> Vec<f64> {
+        match v {
+            Value::Vector(s) => s.iter().map(|x| x.v).collect(),
+            Value::Scalar { v, .. } => vec![*v],
+            other => panic!("not a vector: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lookback_is_left_open() {
+        let s = store();
+        // Last sample at 10m; at 15m it is exactly 5m old and so out of the (t-5m, t] window.
+        assert_eq!(
+            vec_vals(&instant(&s, "m", 14 * 60_000 + 59_999)),
+            vec![10.0]
+        );
+        assert!(vec_vals(&instant(&s, "m", 15 * 60_000)).is_empty());
+    }
+
+    #[test]
+    fn stale_marker_ends_the_series() {
+        let mut s = store();
+        let l = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        s.append(&l, 11 * 60_000, stale_nan());
+        assert!(vec_vals(&instant(&s, "m", 11 * 60_000 + 1)).is_empty());
+        // Range selectors skip the marker: (6m, 11m] holds 7,8,9,10.
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[5m])", 11 * 60_000)),
+            vec![4.0]
+        );
+    }
+
+    #[test]
+    fn range_selector_is_left_open() {
+        let s = store();
+        // (5m, 10m] holds 6,7,8,9,10: the sample at exactly 5m is excluded.
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[5m])", 600_000)),
+            vec![5.0]
+        );
+    }
+
+    #[test]
+    fn offset_and_at() {
+        let s = store();
+        assert_eq!(vec_vals(&instant(&s, "m offset 3m", 600_000)), vec![7.0]);
+        assert_eq!(vec_vals(&instant(&s, "m offset -3m", 300_000)), vec![8.0]);
+        assert_eq!(vec_vals(&instant(&s, "m @ 120", 600_000)), vec![2.0]);
+        let r = Engine::default()
+            .range_query(&s, "m @ start()", 60_000, 180_000, 60_000)
+            .unwrap();
+        match r.value {
+            Value::Matrix(m) => assert_eq!(
+                m[0].points,
+                vec![(60_000, 1.0), (120_000, 1.0), (180_000, 1.0)]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn subquery_steps_align_to_absolute_multiples() {
+        let s = store();
+        // At 10m30s, [2m:1m] evaluates at 9m and 10m (multiples of 1m in (8m30s, 10m30s]).
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[2m:1m])", 630_000)),
+            vec![2.0]
+        );
+        assert_eq!(
+            vec_vals(&instant(&s, "sum_over_time(m[2m:1m])", 630_000)),
+            vec![19.0]
+        );
+    }
+
+    #[test]
+    fn delayed_name_removal_and_collisions() {
+        let mut s = store();
+        s.append(
+            &Labels::from_pairs([("__name__", "n"), ("job", "a")]),
+            600_000,
+            1.0,
+        );
+        // The name survives a comparison, not arithmetic.
+        match instant(&s, "m > 1", 600_000) {
+            Value::Vector(v) => assert_eq!(v[0].labels.name(), Some("m")),
+            other => panic!("{other:?}"),
+        }
+        match instant(&s, "m * 1", 600_000) {
+            Value::Vector(v) => assert_eq!(v[0].labels.name(), None),
+            other => panic!("{other:?}"),
+        }
+        // Both series become {job="a"} once their names go.
+        let e = Engine::default()
+            .instant_query(&s, "abs({job=\"a\"})", 600_000)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "vector cannot contain metrics with the same labelset"
+        );
+    }
+
+    #[test]
+    fn one_to_one_duplicate_error_wording() {
+        let mut s = Store::new();
+        s.append(&Labels::from_pairs([("__name__", "l"), ("x", "1")]), 0, 1.0);
+        s.append(
+            &Labels::from_pairs([("__name__", "r"), ("x", "1"), ("y", "a")]),
+            0,
+            1.0,
+        );
+        s.append(
+            &Labels::from_pairs([("__name__", "r"), ("x", "1"), ("y", "b")]),
+            0,
+            1.0,
+        );
+        let e = Engine::default()
+            .instant_query(&s, "l + on(x) r", 0)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "found duplicate series for the match group {x=\"1\"} on the right hand-side of the operation: \
+             [{__name__=\"r\", x=\"1\", y=\"a\"}, {__name__=\"r\", x=\"1\", y=\"b\"}];many-to-many matching not allowed: matching labels must be unique on one side"
+        );
+    }
+
+    #[test]
+    fn rate_info_annotation_wording() {
+        let s = store();
+        let r = Engine::default()
+            .instant_query(&s, "rate(m[5m])", 600_000)
+            .unwrap();
+        assert_eq!(
+            r.infos,
+            vec!["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"m\" (1:6)".to_string()]
+        );
+    }
+
+    #[test]
+    fn appending_after_a_query_is_seen_by_the_next() {
+        let mut s = store();
+        assert!(vec_vals(&instant(&s, "m", 20 * 60_000)).is_empty());
+        s.append(
+            &Labels::from_pairs([("__name__", "m"), ("job", "a")]),
+            20 * 60_000,
+            42.0,
+        );
+        assert_eq!(vec_vals(&instant(&s, "m", 20 * 60_000)), vec![42.0]);
+    }
+}
