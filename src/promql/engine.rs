@@ -419,12 +419,15 @@ impl<'a> Ev<'a> {
                     t = last + step;
                 }
             }
+            if t <= end
+                && (end - t) / step
+                    >= (self.opts.max_samples - inner.len().min(self.opts.max_samples)) as i64
+            {
+                return Err(EvalError::TooManySamples);
+            }
             while t <= end {
                 inner.push(t);
                 t += step;
-            }
-            if inner.len() > self.opts.max_samples {
-                return Err(EvalError::TooManySamples);
             }
         }
         inner.sort_unstable();
@@ -874,6 +877,15 @@ mod tests {
             r.infos,
             vec!["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"m\" (1:6)".to_string()]
         );
+    }
+
+    #[test]
+    fn huge_subquery_is_refused_not_attempted() {
+        let s = store();
+        let e = Engine::default()
+            .instant_query(&s, "count_over_time(m[100y:1ms])", 600_000)
+            .unwrap_err();
+        assert_eq!(e, EvalError::TooManySamples);
     }
 
     #[test]
