@@ -56,7 +56,9 @@ fn main() {
         "histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
         "sum by (instance) (rate(http_errors_total[5m])) / sum by (instance) (rate(http_requests_total[5m]))",
     ];
-    for q in queries {
+    // An optional argument picks the queries whose text contains it.
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-')).unwrap_or_default();
+    for q in queries.iter().filter(|q| q.contains(filter.as_str())) {
         let mut times = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();

@@ -16,6 +16,7 @@ use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Offset, VectorSelector};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Settings Prometheus exposes as flags.
@@ -70,7 +71,7 @@ pub(crate) struct StepSeries {
 pub(crate) struct RangeSeries {
     pub labels: Labels,
     pub drop_name: bool,
-    pub samples: Vec<(i64, f64)>,
+    pub samples: Arc<Vec<(i64, f64)>>,
     pub win: Vec<(usize, usize)>,
 }
 
@@ -368,15 +369,20 @@ impl<'a> Ev<'a> {
             };
             let from = s.samples.partition_point(|(t, _)| *t <= lo);
             let to = s.samples.partition_point(|(t, _)| *t <= hi);
-            let samples: Vec<(i64, f64)> = s.samples[from..to]
-                .iter()
-                .copied()
-                .filter(|(_, v)| !is_stale(*v))
-                .collect();
-            if samples.is_empty() {
+            if from == to {
                 continue;
             }
-            self.add_samples(samples.len())?;
+            // Without staleness markers the stored samples are shared, not copied; windows index them.
+            let samples: Arc<Vec<(i64, f64)>> = if s.has_stale {
+                let v: Vec<(i64, f64)> = s.samples[from..to].iter().copied().filter(|(_, v)| !is_stale(*v)).collect();
+                if v.is_empty() {
+                    continue;
+                }
+                Arc::new(v)
+            } else {
+                s.samples.clone()
+            };
+            self.add_samples(to - from)?;
             let win = windows(&samples, &ends, range);
             series.push(RangeSeries {
                 labels: s.labels.clone(),
@@ -468,7 +474,7 @@ impl<'a> Ev<'a> {
             out.push(RangeSeries {
                 labels,
                 drop_name,
-                samples,
+                samples: Arc::new(samples),
                 win,
             });
         }
@@ -486,9 +492,10 @@ pub(crate) fn windows(samples: &[(i64, f64)], ends: &[i64], range: i64) -> Vec<(
     let mut out = Vec::with_capacity(ends.len());
     let (mut a, mut b) = (0usize, 0usize);
     let mut prev = i64::MIN;
-    for &end in ends {
+    for (k, &end) in ends.iter().enumerate() {
         let lo = end - range;
-        if end < prev {
+        // The first window (and any after a step back in time) is found by binary search.
+        if k == 0 || end < prev {
             a = samples.partition_point(|(t, _)| *t <= lo);
             b = samples.partition_point(|(t, _)| *t <= end);
         } else {
