@@ -374,7 +374,11 @@ impl<'a> Ev<'a> {
             }
             // Without staleness markers the stored samples are shared, not copied; windows index them.
             let samples: Arc<Vec<(i64, f64)>> = if s.has_stale {
-                let v: Vec<(i64, f64)> = s.samples[from..to].iter().copied().filter(|(_, v)| !is_stale(*v)).collect();
+                let v: Vec<(i64, f64)> = s.samples[from..to]
+                    .iter()
+                    .copied()
+                    .filter(|(_, v)| !is_stale(*v))
+                    .collect();
                 if v.is_empty() {
                     continue;
                 }
