@@ -11,6 +11,35 @@ use std::collections::HashMap;
 
 const IDENTIFYING: [&str; 2] = ["instance", "job"];
 
+/// The times the base expression's data is read at, per step: the `@`/offset of its (first) selector,
+/// composed through subqueries. Expressions with no single data path read at the step times.
+fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
+    match e {
+        Expr::VectorSelector(vs) => ev.eff_times(&vs.at, &vs.offset, ts),
+        Expr::MatrixSelector(ms) => ev.eff_times(&ms.vs.at, &ms.vs.offset, ts),
+        Expr::Subquery(sq) => {
+            let outer = ev.eff_times(&sq.at, &sq.offset, ts);
+            reference_times(ev, &sq.expr, &outer)
+        }
+        Expr::Paren(p) => reference_times(ev, &p.expr, ts),
+        Expr::Unary(u) => reference_times(ev, &u.expr, ts),
+        Expr::Aggregate(a) => reference_times(ev, &a.expr, ts),
+        Expr::Call(c) => {
+            let data_arg = c.args.args.iter().find(|a| {
+                matches!(
+                    ***a,
+                    Expr::MatrixSelector(_) | Expr::Subquery(_) | Expr::VectorSelector(_)
+                )
+            });
+            match data_arg.or(c.args.args.first()) {
+                Some(a) => reference_times(ev, a, ts),
+                None => ts.to_vec(),
+            }
+        }
+        _ => ts.to_vec(),
+    }
+}
+
 pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let n = ts.len();
     let base = arg_vector(ev, args[0], ts)?;
@@ -42,7 +71,24 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
             .matchers
             .push(PMatcher::new(PMatchOp::Equal, METRIC_NAME, "target_info"));
     }
-    let (infos, _) = ev.eval_vector_selector(&sel, ts, false)?;
+    if !name_matchers.is_empty()
+        && name_matchers
+            .iter()
+            .all(|m| matches!(m.op, MatchOp::NotEqual | MatchOp::NotRe))
+    {
+        // Only exclusions: the candidates are still info metrics, i.e. names ending in `_info`.
+        let re = regex::Regex::new("^(?s:.+_info)$").map_err(|e| qerr(e.to_string()))?;
+        sel.matchers
+            .matchers
+            .push(PMatcher::new(PMatchOp::Re(re), METRIC_NAME, ".+_info"));
+        name_matchers.push(
+            Matcher::new(MatchOp::Re, METRIC_NAME, ".+_info").map_err(|e| qerr(e.to_string()))?,
+        );
+    }
+    // The info series are read at the base expression's reference times (its @ and offsets), so the
+    // enrichment matches the data the base samples came from.
+    let ref_ts = reference_times(ev, args[0], ts);
+    let (infos, info_ts) = ev.eval_vector_selector(&sel, &ref_ts, true)?;
     // Info series by identifying labels.
     let mut by_id: HashMap<u64, Vec<usize>, FxBuild> = HashMap::default();
     for (k, s) in infos.iter().enumerate() {
@@ -59,19 +105,34 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
     for s in &base {
         let is_info = name_matchers.iter().all(|m| m.matches(&s.labels));
         let candidates = by_id.get(&s.labels.hash_for_labels(&IDENTIFYING));
+        #[allow(clippy::needless_range_loop)] // `i` indexes base, info values and info timestamps alike.
         for i in 0..n {
             let Some(v) = s.vals[i] else { continue };
             let labels = if is_info {
                 Some(s.labels.clone())
             } else {
                 let mut lb: Option<LabelsBuilder> = None;
-                for &k in candidates.into_iter().flatten() {
+                // Of several series of one info metric for the same target, the freshest sample wins
+                // (an info series that changed its labels leaves the old one visible for a while).
+                let present: Vec<usize> = candidates
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&k| {
+                        infos[k].vals[i].is_some()
+                            && IDENTIFYING
+                                .iter()
+                                .all(|l| infos[k].labels.get(l) == s.labels.get(l))
+                    })
+                    .collect();
+                for &k in &present {
                     let info = &infos[k];
-                    if info.vals[i].is_none()
-                        || !IDENTIFYING
-                            .iter()
-                            .all(|l| info.labels.get(l) == s.labels.get(l))
-                    {
+                    let newer = present.iter().any(|&o| {
+                        o != k
+                            && infos[o].labels.name() == info.labels.name()
+                            && info_ts[o][i] > info_ts[k][i]
+                    });
+                    if newer {
                         continue;
                     }
                     let b = lb.get_or_insert_with(|| s.labels.builder());
