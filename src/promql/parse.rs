@@ -12,9 +12,63 @@ pub enum ParseError {
     Unsupported(String),
 }
 
+/// The function whose argument list encloses byte `at`, if any.
+fn enclosing_function(text: &str, at: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut depth = 0i32;
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        match b[i] {
+            b')' => depth += 1,
+            b'(' if depth == 0 => {
+                let end = i;
+                let mut s = end;
+                while s > 0 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_') {
+                    s -= 1;
+                }
+                return (s < end).then(|| &text[s..end]);
+            }
+            b'(' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Prometheus's error for a `smoothed`/`anchored` range modifier on a function that does not take it.
+/// promql-parser 0.11 cannot read these modifiers at all; this keeps Prometheus's wording for the misuse.
+fn misplaced_range_modifier(text: &str) -> Option<String> {
+    for (word, allowed) in [
+        ("smoothed", &["delta", "increase", "rate"][..]),
+        (
+            "anchored",
+            &["changes", "delta", "increase", "rate", "resets"][..],
+        ),
+    ] {
+        for (pos, _) in text.match_indices(word) {
+            if !text[..pos].trim_end().ends_with(']') {
+                continue;
+            }
+            if let Some(f) = enclosing_function(text, pos) {
+                if !allowed.contains(&f) {
+                    return Some(format!(
+                        "{word} modifier can only be used with: {} - not with {f}",
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Parses a PromQL expression.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     promql_parser::parser::parse(text).map_err(|msg| {
+        if let Some(m) = misplaced_range_modifier(text) {
+            return ParseError::Invalid(m);
+        }
         // Syntax promql-parser 0.11 does not know (duration arithmetic, fill modifiers written in
         // newer forms, ...) surfaces as a generic error; name the likely cause.
         let newer = [
@@ -44,5 +98,21 @@ mod tests {
     fn parses_and_reports() {
         assert!(parse("sum by (a) (rate(x[5m]))").is_ok());
         assert!(matches!(parse("sum(("), Err(ParseError::Invalid(_))));
+    }
+
+    #[test]
+    fn range_modifier_misuse_has_prometheus_wording() {
+        assert_eq!(
+            parse("deriv(foo[3m] smoothed)").unwrap_err().to_string(),
+            "smoothed modifier can only be used with: delta, increase, rate - not with deriv"
+        );
+        assert_eq!(
+            parse("predict_linear(foo[3m] anchored, 4)").unwrap_err().to_string(),
+            "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with predict_linear"
+        );
+        assert!(matches!(
+            parse("rate(foo[3m] smoothed)"),
+            Err(ParseError::Unsupported(_))
+        ));
     }
 }

@@ -105,7 +105,8 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
     for s in &base {
         let is_info = name_matchers.iter().all(|m| m.matches(&s.labels));
         let candidates = by_id.get(&s.labels.hash_for_labels(&IDENTIFYING));
-        #[allow(clippy::needless_range_loop)] // `i` indexes base, info values and info timestamps alike.
+        #[allow(clippy::needless_range_loop)]
+        // `i` indexes base, info values and info timestamps alike.
         for i in 0..n {
             let Some(v) = s.vals[i] else { continue };
             let labels = if is_info {
