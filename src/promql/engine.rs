@@ -544,6 +544,31 @@ impl Engine {
         self.run(store, expr, "", start, end, step, true)
     }
 
+    /// Evaluates an already parsed `expr` at one time; `text` is the query it was parsed from, so that
+    /// annotations carry positions (rule evaluation parses once and evaluates every tick).
+    pub fn instant_with_text(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        text: &str,
+        t: i64,
+    ) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, text, t, t, 0, false)
+    }
+
+    /// Range form of [`Engine::instant_with_text`].
+    pub fn range_with_text(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, text, start, end, step, true)
+    }
+
     /// Parses and evaluates at one time; annotations carry positions in `text`.
     pub fn instant_query(
         &self,
