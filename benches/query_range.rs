@@ -61,6 +61,8 @@ fn main() {
         "sum(rate(http_requests_total[5m]))",
         "histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
         "sum by (instance) (rate(http_errors_total[5m])) / sum by (instance) (rate(http_requests_total[5m]))",
+        "max_over_time(http_requests_total[1h])",
+        "avg_over_time(http_requests_total[1h])",
     ];
     // An optional argument picks the queries whose text contains it.
     let filter = std::env::args()
