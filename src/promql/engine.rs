@@ -9,7 +9,7 @@
 use super::aggregate;
 use super::binary;
 use super::functions;
-use super::parse::{parse, Expr, ParseError};
+use super::parse::{parse_for_query, Expr, ParseError};
 use super::value::{QueryResult, Sample, Series, Value};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
@@ -576,7 +576,7 @@ impl Engine {
         text: &str,
         t: i64,
     ) -> Result<QueryResult, EvalError> {
-        let expr = parse(text)?;
+        let expr = parse_for_query(text, 0, 0)?;
         self.run(store, &expr, text, t, t, 0, false)
     }
 
@@ -589,7 +589,7 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<QueryResult, EvalError> {
-        let expr = parse(text)?;
+        let expr = parse_for_query(text, step, end - start)?;
         self.run(store, &expr, text, start, end, step, true)
     }
 

@@ -63,9 +63,25 @@ fn misplaced_range_modifier(text: &str) -> Option<String> {
     None
 }
 
-/// Parses a PromQL expression.
+/// Parses a PromQL expression (as an instant query: `step()` and `range()` in duration expressions are 0).
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
-    promql_parser::parser::parse(text).map_err(|msg| {
+    parse_for_query(text, 0, 0)
+}
+
+/// Parses a PromQL expression for a query of the given step and range (ms), which duration expressions
+/// such as `[step()*2]` depend on.
+pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
+    match promql_parser::parser::parse(text) {
+        Ok(e) => Ok(e),
+        Err(first) => match super::duration_expr::rewrite(text, step_ms, range_ms) {
+            Some(plain) => promql_parser::parser::parse(&plain).map_err(|_| classify(text, first)),
+            None => Err(classify(text, first)),
+        },
+    }
+}
+
+fn classify(text: &str, msg: String) -> ParseError {
+    {
         if let Some(m) = misplaced_range_modifier(text) {
             return ParseError::Invalid(m);
         }
@@ -87,7 +103,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         } else {
             ParseError::Invalid(msg)
         }
-    })
+    }
 }
 
 #[cfg(test)]

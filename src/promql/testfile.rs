@@ -339,7 +339,8 @@ impl Runner {
         if let Query::Instant(t) = *query {
             if matches!(res.value, Value::Vector(_) | Value::Scalar { .. }) {
                 // step() and range() describe the query's shape, which differs by construction here.
-                if expr.contains("step()") || expr.contains("range()") {
+                let lower = expr.to_ascii_lowercase();
+                if lower.contains("step()") || lower.contains("range()") {
                     return Ok(());
                 }
                 let rr = self
