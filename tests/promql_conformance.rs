@@ -136,3 +136,43 @@ fn failing_case_is_reported_with_location_and_exit_1() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn whole_corpus_runs_without_crashing() {
+    // Every file, target or not, must run to its closing counts (exit 0 or 1, never a crash or usage
+    // error), and the total must add up over the per-file lines.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 21,
+        "expected the 21 engine test files, found {}",
+        files.len()
+    );
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("promql-test")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let closing: Vec<(usize, usize, usize)> = stdout
+        .lines()
+        .filter(|l| l.ends_with(" skipped") && l.contains(" passed, "))
+        .map(counts)
+        .collect();
+    assert_eq!(closing.len(), files.len() + 1);
+    let (sum_p, sum_f, sum_s) = closing[..files.len()]
+        .iter()
+        .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    assert_eq!(closing[files.len()], (sum_p, sum_f, sum_s));
+}

@@ -55,7 +55,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             }
         }
         if args.format == Format::Human {
-            println!("{file}: {p} passed, {f} failed, {s} skipped");
+            // The file's closing line, exactly as the total's, after a line naming the file.
+            println!("{file}:");
+            println!("{p} passed, {f} failed, {s} skipped");
         }
         tp += p;
         tf += f;

@@ -226,7 +226,7 @@ fn vector_scalar(
             if delayed {
                 series.drop_name = true;
             } else {
-                series.labels = series.labels.without_name();
+                series.labels = super::engine::drop_metric_name(&series.labels);
             }
         }
     }

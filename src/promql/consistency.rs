@@ -54,6 +54,18 @@ const EXPRS: &[&str] = &[
     "label_replace(m, \"x\", \"$1\", \"job\", \"(.)\")",
     "scalar(count(m)) * n",
     "time() - timestamp(m)",
+    "m + fill(0) n",
+    "m / on(job, i) fill_left(1) fill_right(2) n",
+    "info(m, {__name__=\"n\"})",
+    "limitk(1, m)",
+    "limit_ratio(0.5, m)",
+    "absent(m)",
+    "min_over_time(m[{r}] offset 30s)",
+    "max_over_time(m[{r}:15s])",
+    "round(mad_over_time(m[{r}]), 0.001)",
+    "double_exponential_smoothing(m[{r}], 0.5, 0.5)",
+    "histogram_fraction(0, 5, h)",
+    "sort_desc(m)",
 ];
 
 fn build_store(series: &[(u8, Vec<(u16, i8)>)]) -> Store {
@@ -123,7 +135,7 @@ fn same(a: &[(Labels, f64)], b: &[(Labels, f64)]) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn range_steps_equal_instant_queries(

@@ -9,13 +9,14 @@
 use super::aggregate;
 use super::binary;
 use super::functions;
-use super::parse::{parse, Expr, ParseError};
+use super::parse::{parse_for_query, Expr, ParseError};
 use super::value::{QueryResult, Sample, Series, Value};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Offset, VectorSelector};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Settings Prometheus exposes as flags.
@@ -70,7 +71,7 @@ pub(crate) struct StepSeries {
 pub(crate) struct RangeSeries {
     pub labels: Labels,
     pub drop_name: bool,
-    pub samples: Vec<(i64, f64)>,
+    pub samples: Arc<Vec<(i64, f64)>>,
     pub win: Vec<(usize, usize)>,
 }
 
@@ -368,15 +369,24 @@ impl<'a> Ev<'a> {
             };
             let from = s.samples.partition_point(|(t, _)| *t <= lo);
             let to = s.samples.partition_point(|(t, _)| *t <= hi);
-            let samples: Vec<(i64, f64)> = s.samples[from..to]
-                .iter()
-                .copied()
-                .filter(|(_, v)| !is_stale(*v))
-                .collect();
-            if samples.is_empty() {
+            if from == to {
                 continue;
             }
-            self.add_samples(samples.len())?;
+            // Without staleness markers the stored samples are shared, not copied; windows index them.
+            let samples: Arc<Vec<(i64, f64)>> = if s.has_stale {
+                let v: Vec<(i64, f64)> = s.samples[from..to]
+                    .iter()
+                    .copied()
+                    .filter(|(_, v)| !is_stale(*v))
+                    .collect();
+                if v.is_empty() {
+                    continue;
+                }
+                Arc::new(v)
+            } else {
+                s.samples.clone()
+            };
+            self.add_samples(to - from)?;
             let win = windows(&samples, &ends, range);
             series.push(RangeSeries {
                 labels: s.labels.clone(),
@@ -419,18 +429,22 @@ impl<'a> Ev<'a> {
                     t = last + step;
                 }
             }
+            if t <= end
+                && (end - t) / step
+                    >= (self.opts.max_samples - inner.len().min(self.opts.max_samples)) as i64
+            {
+                return Err(EvalError::TooManySamples);
+            }
             while t <= end {
                 inner.push(t);
                 t += step;
-            }
-            if inner.len() > self.opts.max_samples {
-                return Err(EvalError::TooManySamples);
             }
         }
         inner.sort_unstable();
         inner.dedup();
         let val = self.eval(&sq.expr, &inner)?;
-        let series: Vec<(Labels, bool, Vec<(i64, f64)>)> = match val {
+        type Points = Vec<(i64, f64)>;
+        let series: Vec<(Labels, bool, Points)> = match val {
             Val::Vector(vs) => vs
                 .into_iter()
                 .map(|s| {
@@ -464,7 +478,7 @@ impl<'a> Ev<'a> {
             out.push(RangeSeries {
                 labels,
                 drop_name,
-                samples,
+                samples: Arc::new(samples),
                 win,
             });
         }
@@ -482,9 +496,10 @@ pub(crate) fn windows(samples: &[(i64, f64)], ends: &[i64], range: i64) -> Vec<(
     let mut out = Vec::with_capacity(ends.len());
     let (mut a, mut b) = (0usize, 0usize);
     let mut prev = i64::MIN;
-    for &end in ends {
+    for (k, &end) in ends.iter().enumerate() {
         let lo = end - range;
-        if end < prev {
+        // The first window (and any after a step back in time) is found by binary search.
+        if k == 0 || end < prev {
             a = samples.partition_point(|(t, _)| *t <= lo);
             b = samples.partition_point(|(t, _)| *t <= end);
         } else {
@@ -529,6 +544,31 @@ impl Engine {
         self.run(store, expr, "", start, end, step, true)
     }
 
+    /// Evaluates an already parsed `expr` at one time; `text` is the query it was parsed from, so that
+    /// annotations carry positions (rule evaluation parses once and evaluates every tick).
+    pub fn instant_with_text(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        text: &str,
+        t: i64,
+    ) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, text, t, t, 0, false)
+    }
+
+    /// Range form of [`Engine::instant_with_text`].
+    pub fn range_with_text(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        text: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, EvalError> {
+        self.run(store, expr, text, start, end, step, true)
+    }
+
     /// Parses and evaluates at one time; annotations carry positions in `text`.
     pub fn instant_query(
         &self,
@@ -536,7 +576,7 @@ impl Engine {
         text: &str,
         t: i64,
     ) -> Result<QueryResult, EvalError> {
-        let expr = parse(text)?;
+        let expr = parse_for_query(text, 0, 0)?;
         self.run(store, &expr, text, t, t, 0, false)
     }
 
@@ -549,7 +589,7 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<QueryResult, EvalError> {
-        let expr = parse(text)?;
+        let expr = parse_for_query(text, step, end - start)?;
         self.run(store, &expr, text, start, end, step, true)
     }
 
@@ -653,7 +693,7 @@ impl Engine {
                     let (a, b) = s.win[0];
                     if a < b {
                         let labels = if s.drop_name && self.opts.delayed_name_removal {
-                            s.labels.without_name()
+                            drop_metric_name(&s.labels)
                         } else {
                             s.labels
                         };
@@ -674,6 +714,15 @@ impl Engine {
     }
 }
 
+/// Removes the metric name and, with it, the `__type__` and `__unit__` labels that Prometheus's
+/// type-and-unit labels feature attaches to it.
+pub(crate) fn drop_metric_name(l: &Labels) -> Labels {
+    if l.get("__type__").is_none() && l.get("__unit__").is_none() {
+        return l.without_name();
+    }
+    l.without(&[METRIC_NAME, "__type__", "__unit__"])
+}
+
 /// Drops the names marked for delayed removal and merges series that now share a label set; two of them
 /// with a value at the same step is Prometheus's duplicate-labelset error.
 pub(crate) fn finalize_names(
@@ -684,7 +733,7 @@ pub(crate) fn finalize_names(
     let mut index: HashMap<Labels, usize, FxBuild> = HashMap::default();
     for mut s in vs {
         if s.drop_name && opts.delayed_name_removal {
-            s.labels = s.labels.without_name();
+            s.labels = drop_metric_name(&s.labels);
             s.drop_name = false;
         }
         match index.get(&s.labels) {
@@ -708,4 +757,182 @@ pub(crate) fn finalize_names(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::store::stale_nan;
+
+    fn store() -> Store {
+        let mut s = Store::new();
+        let l = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        // Samples every minute: 0,1,2,...,10 (value = minute).
+        for k in 0..=10 {
+            s.append(&l, k * 60_000, k as f64);
+        }
+        s
+    }
+
+    fn instant(s: &Store, q: &str, t: i64) -> Value {
+        Engine::default().instant_query(s, q, t).unwrap().value
+    }
+
+    fn vec_vals(v: &Value) -> Vec<f64> {
+        match v {
+            Value::Vector(s) => s.iter().map(|x| x.v).collect(),
+            Value::Scalar { v, .. } => vec![*v],
+            other => panic!("not a vector: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lookback_is_left_open() {
+        let s = store();
+        // Last sample at 10m; at 15m it is exactly 5m old and so out of the (t-5m, t] window.
+        assert_eq!(
+            vec_vals(&instant(&s, "m", 14 * 60_000 + 59_999)),
+            vec![10.0]
+        );
+        assert!(vec_vals(&instant(&s, "m", 15 * 60_000)).is_empty());
+    }
+
+    #[test]
+    fn stale_marker_ends_the_series() {
+        let mut s = store();
+        let l = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        s.append(&l, 11 * 60_000, stale_nan());
+        assert!(vec_vals(&instant(&s, "m", 11 * 60_000 + 1)).is_empty());
+        // Range selectors skip the marker: (6m, 11m] holds 7,8,9,10.
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[5m])", 11 * 60_000)),
+            vec![4.0]
+        );
+    }
+
+    #[test]
+    fn range_selector_is_left_open() {
+        let s = store();
+        // (5m, 10m] holds 6,7,8,9,10: the sample at exactly 5m is excluded.
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[5m])", 600_000)),
+            vec![5.0]
+        );
+    }
+
+    #[test]
+    fn offset_and_at() {
+        let s = store();
+        assert_eq!(vec_vals(&instant(&s, "m offset 3m", 600_000)), vec![7.0]);
+        assert_eq!(vec_vals(&instant(&s, "m offset -3m", 300_000)), vec![8.0]);
+        assert_eq!(vec_vals(&instant(&s, "m @ 120", 600_000)), vec![2.0]);
+        let r = Engine::default()
+            .range_query(&s, "m @ start()", 60_000, 180_000, 60_000)
+            .unwrap();
+        match r.value {
+            Value::Matrix(m) => assert_eq!(
+                m[0].points,
+                vec![(60_000, 1.0), (120_000, 1.0), (180_000, 1.0)]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn subquery_steps_align_to_absolute_multiples() {
+        let s = store();
+        // At 10m30s, [2m:1m] evaluates at 9m and 10m (multiples of 1m in (8m30s, 10m30s]).
+        assert_eq!(
+            vec_vals(&instant(&s, "count_over_time(m[2m:1m])", 630_000)),
+            vec![2.0]
+        );
+        assert_eq!(
+            vec_vals(&instant(&s, "sum_over_time(m[2m:1m])", 630_000)),
+            vec![19.0]
+        );
+    }
+
+    #[test]
+    fn delayed_name_removal_and_collisions() {
+        let mut s = store();
+        s.append(
+            &Labels::from_pairs([("__name__", "n"), ("job", "a")]),
+            600_000,
+            1.0,
+        );
+        // The name survives a comparison, not arithmetic.
+        match instant(&s, "m > 1", 600_000) {
+            Value::Vector(v) => assert_eq!(v[0].labels.name(), Some("m")),
+            other => panic!("{other:?}"),
+        }
+        match instant(&s, "m * 1", 600_000) {
+            Value::Vector(v) => assert_eq!(v[0].labels.name(), None),
+            other => panic!("{other:?}"),
+        }
+        // Both series become {job="a"} once their names go.
+        let e = Engine::default()
+            .instant_query(&s, "abs({job=\"a\"})", 600_000)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "vector cannot contain metrics with the same labelset"
+        );
+    }
+
+    #[test]
+    fn one_to_one_duplicate_error_wording() {
+        let mut s = Store::new();
+        s.append(&Labels::from_pairs([("__name__", "l"), ("x", "1")]), 0, 1.0);
+        s.append(
+            &Labels::from_pairs([("__name__", "r"), ("x", "1"), ("y", "a")]),
+            0,
+            1.0,
+        );
+        s.append(
+            &Labels::from_pairs([("__name__", "r"), ("x", "1"), ("y", "b")]),
+            0,
+            1.0,
+        );
+        let e = Engine::default()
+            .instant_query(&s, "l + on(x) r", 0)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "found duplicate series for the match group {x=\"1\"} on the right hand-side of the operation: \
+             [{__name__=\"r\", x=\"1\", y=\"a\"}, {__name__=\"r\", x=\"1\", y=\"b\"}];many-to-many matching not allowed: matching labels must be unique on one side"
+        );
+    }
+
+    #[test]
+    fn rate_info_annotation_wording() {
+        let s = store();
+        let r = Engine::default()
+            .instant_query(&s, "rate(m[5m])", 600_000)
+            .unwrap();
+        assert_eq!(
+            r.infos,
+            vec!["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"m\" (1:6)".to_string()]
+        );
+    }
+
+    #[test]
+    fn huge_subquery_is_refused_not_attempted() {
+        let s = store();
+        let e = Engine::default()
+            .instant_query(&s, "count_over_time(m[100y:1ms])", 600_000)
+            .unwrap_err();
+        assert_eq!(e, EvalError::TooManySamples);
+    }
+
+    #[test]
+    fn appending_after_a_query_is_seen_by_the_next() {
+        let mut s = store();
+        assert!(vec_vals(&instant(&s, "m", 20 * 60_000)).is_empty());
+        s.append(
+            &Labels::from_pairs([("__name__", "m"), ("job", "a")]),
+            20 * 60_000,
+            42.0,
+        );
+        assert_eq!(vec_vals(&instant(&s, "m", 20 * 60_000)), vec![42.0]);
+    }
 }

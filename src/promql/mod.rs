@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod binary;
 #[cfg(test)]
 mod consistency;
+pub mod duration_expr;
 pub mod engine;
 pub mod functions;
 pub mod parse;

@@ -12,9 +12,79 @@ pub enum ParseError {
     Unsupported(String),
 }
 
-/// Parses a PromQL expression.
+/// The function whose argument list encloses byte `at`, if any.
+fn enclosing_function(text: &str, at: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut depth = 0i32;
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        match b[i] {
+            b')' => depth += 1,
+            b'(' if depth == 0 => {
+                let end = i;
+                let mut s = end;
+                while s > 0 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_') {
+                    s -= 1;
+                }
+                return (s < end).then(|| &text[s..end]);
+            }
+            b'(' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Prometheus's error for a `smoothed`/`anchored` range modifier on a function that does not take it.
+/// promql-parser 0.11 cannot read these modifiers at all; this keeps Prometheus's wording for the misuse.
+fn misplaced_range_modifier(text: &str) -> Option<String> {
+    for (word, allowed) in [
+        ("smoothed", &["delta", "increase", "rate"][..]),
+        (
+            "anchored",
+            &["changes", "delta", "increase", "rate", "resets"][..],
+        ),
+    ] {
+        for (pos, _) in text.match_indices(word) {
+            if !text[..pos].trim_end().ends_with(']') {
+                continue;
+            }
+            if let Some(f) = enclosing_function(text, pos) {
+                if !allowed.contains(&f) {
+                    return Some(format!(
+                        "{word} modifier can only be used with: {} - not with {f}",
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Parses a PromQL expression (as an instant query: `step()` and `range()` in duration expressions are 0).
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
-    promql_parser::parser::parse(text).map_err(|msg| {
+    parse_for_query(text, 0, 0)
+}
+
+/// Parses a PromQL expression for a query of the given step and range (ms), which duration expressions
+/// such as `[step()*2]` depend on.
+pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
+    match promql_parser::parser::parse(text) {
+        Ok(e) => Ok(e),
+        Err(first) => match super::duration_expr::rewrite(text, step_ms, range_ms) {
+            Some(plain) => promql_parser::parser::parse(&plain).map_err(|_| classify(text, first)),
+            None => Err(classify(text, first)),
+        },
+    }
+}
+
+fn classify(text: &str, msg: String) -> ParseError {
+    {
+        if let Some(m) = misplaced_range_modifier(text) {
+            return ParseError::Invalid(m);
+        }
         // Syntax promql-parser 0.11 does not know (duration arithmetic, fill modifiers written in
         // newer forms, ...) surfaces as a generic error; name the likely cause.
         let newer = [
@@ -33,7 +103,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         } else {
             ParseError::Invalid(msg)
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -44,5 +114,21 @@ mod tests {
     fn parses_and_reports() {
         assert!(parse("sum by (a) (rate(x[5m]))").is_ok());
         assert!(matches!(parse("sum(("), Err(ParseError::Invalid(_))));
+    }
+
+    #[test]
+    fn range_modifier_misuse_has_prometheus_wording() {
+        assert_eq!(
+            parse("deriv(foo[3m] smoothed)").unwrap_err().to_string(),
+            "smoothed modifier can only be used with: delta, increase, rate - not with deriv"
+        );
+        assert_eq!(
+            parse("predict_linear(foo[3m] anchored, 4)").unwrap_err().to_string(),
+            "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with predict_linear"
+        );
+        assert!(matches!(
+            parse("rate(foo[3m] smoothed)"),
+            Err(ParseError::Unsupported(_))
+        ));
     }
 }

@@ -1,7 +1,8 @@
 //! Runner for Prometheus's PromQL engine test scripts (the `.test` format: `load`, `clear`, `eval instant`,
 //! `eval range`, `expect ...` lines). Each eval is one case that passes, fails with a reason, or is
 //! skipped with a named reason (native histograms, start timestamps, syntax promql-parser cannot read).
-//! An instant eval is also run as a one-step range query and must give the same answer.
+//! An instant eval is also run as a one-step range query, and with `@ t` pinned on its selectors, and
+//! must give the same answer each way.
 
 use super::engine::selector_matchers;
 use super::engine::{Engine, EngineOptions, EvalError};
@@ -338,7 +339,8 @@ impl Runner {
         if let Query::Instant(t) = *query {
             if matches!(res.value, Value::Vector(_) | Value::Scalar { .. }) {
                 // step() and range() describe the query's shape, which differs by construction here.
-                if expr.contains("step()") || expr.contains("range()") {
+                let lower = expr.to_ascii_lowercase();
+                if lower.contains("step()") || lower.contains("range()") {
                     return Ok(());
                 }
                 let rr = self
@@ -356,9 +358,65 @@ impl Runner {
                         show_points(&orig)
                     )));
                 }
+                // And with `@ t` pinned on every selector and subquery that has none.
+                if let Ok(mut pinned) = super::parse(expr) {
+                    pin_at(&mut pinned, t);
+                    let pr = self
+                        .engine
+                        .instant_with_text(&self.store, &pinned, expr, t)
+                        .map_err(|e| {
+                            Outcome::Fail(format!("with @ pinned: unexpected error: {e}"))
+                        })?;
+                    let got = vector_points(&pr.value);
+                    if !same_points(&got, &orig) {
+                        return Err(Outcome::Fail(format!(
+                            "with @ {} pinned: got {} but the plain query got {}",
+                            t as f64 / 1000.0,
+                            show_points(&got),
+                            show_points(&orig)
+                        )));
+                    }
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// Sets `@ t` on every selector and subquery of `e` that has no `@` yet (not inside subqueries).
+fn pin_at(e: &mut Expr, t: i64) {
+    use promql_parser::parser::AtModifier;
+    let at = || {
+        let st = if t >= 0 {
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(t as u64)
+        } else {
+            std::time::UNIX_EPOCH - std::time::Duration::from_millis(t.unsigned_abs())
+        };
+        Some(AtModifier::At(st))
+    };
+    match e {
+        Expr::VectorSelector(vs) if vs.at.is_none() => vs.at = at(),
+        Expr::MatrixSelector(ms) if ms.vs.at.is_none() => ms.vs.at = at(),
+        // Selectors inside a subquery read at the subquery's own steps, so only the subquery is pinned.
+        Expr::Subquery(sq) if sq.at.is_none() => sq.at = at(),
+        Expr::Aggregate(a) => {
+            pin_at(&mut a.expr, t);
+            if let Some(p) = &mut a.param {
+                pin_at(p, t);
+            }
+        }
+        Expr::Unary(u) => pin_at(&mut u.expr, t),
+        Expr::Binary(b) => {
+            pin_at(&mut b.lhs, t);
+            pin_at(&mut b.rhs, t);
+        }
+        Expr::Paren(p) => pin_at(&mut p.expr, t),
+        Expr::Call(c) => {
+            for a in &mut c.args.args {
+                pin_at(a, t);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -149,7 +149,7 @@ mod tests {
         let mut s = Store::new();
         load_fixture("load 1m\n  x 0+1x2\n", &mut s).unwrap();
         assert_eq!(
-            s.get(0).unwrap().samples,
+            *s.get(0).unwrap().samples,
             vec![(0, 0.0), (60_000, 1.0), (120_000, 2.0)]
         );
         let e = load_fixture("load 1m\n  x 1 bogus\n", &mut Store::new()).unwrap_err();

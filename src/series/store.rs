@@ -29,8 +29,11 @@ pub type SeriesId = u32;
 #[derive(Clone, Debug)]
 pub struct StoredSeries {
     pub labels: Labels,
-    /// (timestamp ms, value), strictly increasing in time.
-    pub samples: Vec<(i64, f64)>,
+    /// (timestamp ms, value), strictly increasing in time. Shared so a query can hold a series' samples
+    /// without copying them; appending after the query has dropped them does not copy either.
+    pub samples: Arc<Vec<(i64, f64)>>,
+    /// Whether any sample is a staleness marker (range selectors must then filter them out).
+    pub has_stale: bool,
 }
 
 #[derive(Default, Clone, Debug)]
@@ -67,7 +70,8 @@ impl Store {
         let id = self.series.len() as SeriesId;
         self.series.push(StoredSeries {
             labels: labels.clone(),
-            samples: Vec::new(),
+            samples: Arc::new(Vec::new()),
+            has_stale: false,
         });
         self.by_labels.insert(labels.clone(), id);
         for (k, v) in labels.pairs() {
@@ -93,12 +97,14 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
-        match s.samples.last() {
-            None => s.samples.push((t, v)),
-            Some(&(lt, _)) if lt < t => s.samples.push((t, v)),
-            _ => match s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
-                Ok(i) => s.samples[i].1 = v,
-                Err(i) => s.samples.insert(i, (t, v)),
+        s.has_stale |= is_stale(v);
+        let samples = Arc::make_mut(&mut s.samples);
+        match samples.last() {
+            None => samples.push((t, v)),
+            Some(&(lt, _)) if lt < t => samples.push((t, v)),
+            _ => match samples.binary_search_by(|(st, _)| st.cmp(&t)) {
+                Ok(i) => samples[i].1 = v,
+                Err(i) => samples.insert(i, (t, v)),
             },
         }
     }
@@ -228,7 +234,7 @@ mod tests {
         s.append(&a, 20, 2.0);
         s.append(&a, 30, 4.0);
         assert_eq!(
-            s.get(0).unwrap().samples,
+            *s.get(0).unwrap().samples,
             vec![(10, 1.0), (20, 2.0), (30, 4.0)]
         );
         s.append(&l(&[("__name__", "y")]), 5, 1.0);

@@ -275,6 +275,8 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 }
                 st.labels = st.labels.set(l, &text);
             }
+            #[allow(clippy::needless_range_loop)]
+            // `i` indexes the inputs, the parameters and the output alike.
             for i in 0..n {
                 buf.clear();
                 buf.extend(

@@ -3,6 +3,7 @@
 //! it; none of them keeps running state across steps yet.
 
 mod histogram;
+mod info;
 mod labels;
 mod math;
 mod over_time;
@@ -80,7 +81,7 @@ pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
     if ev.opts.delayed_name_removal {
         s.drop_name = true;
     } else {
-        s.labels = s.labels.without_name();
+        s.labels = super::engine::drop_metric_name(&s.labels);
     }
 }
 
@@ -261,6 +262,7 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
                 .collect();
             Ok(Val::Vector(absent_out(absent_labels(a), vals)))
         }
+        "info" => info::eval(ev, &args, ts),
         "label_replace" | "label_join" => labels::eval(ev, name, &args, ts),
         "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => {
             labels::sort(ev, name, &args, ts)

@@ -1,7 +1,9 @@
 //! `<aggregation>_over_time` functions and the other window functions: `changes`, `resets`, `deriv`,
 //! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
 
-use super::{arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, Val};
+use super::{
+    arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, RangeArg, StepSeries, Val,
+};
 use crate::promql::aggregate::{prom_mean, quantile};
 use crate::promql::engine::qerr;
 use crate::promql::value::format_value;
@@ -58,6 +60,133 @@ fn extreme(w: &[(i64, f64)], max: bool) -> (i64, f64) {
         }
     }
     best
+}
+
+/// min/max_over_time with a monotonic queue per series, so each sample enters and leaves once however
+/// long the window. NaN samples never win against a number (Prometheus replaces a NaN running extreme
+/// with the next value and never replaces a number with NaN), so they stay out of the queue; a window of
+/// only NaNs gives NaN.
+fn sliding_extreme(ev: &Ev, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
+    let mut out = Vec::with_capacity(ra.series.len());
+    for s in &ra.series {
+        let vals = sliding_extreme_values(&s.samples, &s.win, max);
+        if vals.iter().any(Option::is_some) {
+            let mut st = StepSeries {
+                labels: s.labels.clone(),
+                drop_name: s.drop_name,
+                vals,
+            };
+            super::drop_name(ev, &mut st);
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// sum/avg_over_time. For a series whose values are all integers small enough that every partial sum
+/// is exact in a float, any summation order gives Prometheus's (Kahan) result bit for bit, so windows
+/// are answered from prefix sums; other series are summed window by window as Prometheus does.
+fn sum_or_avg(ev: &Ev, ra: &RangeArg, avg: bool) -> Vec<StepSeries> {
+    let mut out = Vec::with_capacity(ra.series.len());
+    for s in &ra.series {
+        let vals = sum_or_avg_values(&s.samples, &s.win, avg);
+        if vals.iter().any(Option::is_some) {
+            let mut st = StepSeries {
+                labels: s.labels.clone(),
+                drop_name: s.drop_name,
+                vals,
+            };
+            super::drop_name(ev, &mut st);
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// Prometheus's window sum (Kahan) or mean, by scanning.
+fn scan_sum_or_avg(w: &[(i64, f64)], avg: bool) -> f64 {
+    if avg {
+        return prom_mean(w.iter().map(|p| p.1));
+    }
+    let (mut sum, mut c) = (0.0, 0.0);
+    for p in w {
+        (sum, c) = kahan_sum_inc(p.1, sum, c);
+    }
+    sum + c
+}
+
+fn sum_or_avg_values(smp: &[(i64, f64)], win: &[(usize, usize)], avg: bool) -> Vec<Option<f64>> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let max_abs = smp.iter().fold(0.0f64, |m, p| m.max(p.1.abs()));
+    // -0.0 is left to the scan so the sign of a zero result matches too.
+    let exact = smp
+        .iter()
+        .all(|p| p.1.fract() == 0.0 && p.1.to_bits() != (-0.0f64).to_bits())
+        && max_abs * (smp.len() as f64) < EXACT;
+    let mut prefix: Vec<f64> = Vec::new();
+    if exact {
+        prefix.reserve(smp.len() + 1);
+        prefix.push(0.0);
+        let mut acc = 0.0;
+        for p in smp {
+            acc += p.1;
+            prefix.push(acc);
+        }
+    }
+    win.iter()
+        .map(|&(a, b)| {
+            if a >= b {
+                return None;
+            }
+            Some(match (exact, avg) {
+                (true, false) => prefix[b] - prefix[a],
+                (true, true) => (prefix[b] - prefix[a]) / (b - a) as f64,
+                (false, _) => scan_sum_or_avg(&smp[a..b], avg),
+            })
+        })
+        .collect()
+}
+
+/// The per-step extremes of one series' windows.
+fn sliding_extreme_values(
+    smp: &[(i64, f64)],
+    win: &[(usize, usize)],
+    max: bool,
+) -> Vec<Option<f64>> {
+    // The queue only works while windows move forward; otherwise scan each window.
+    let forward = win.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1);
+    let mut q: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut next = 0usize;
+    win.iter()
+        .map(|&(a, b)| {
+            if a >= b {
+                return None;
+            }
+            if !forward {
+                return Some(extreme(&smp[a..b], max).1);
+            }
+            next = next.max(a);
+            while next < b {
+                let v = smp[next].1;
+                if !v.is_nan() {
+                    while let Some(&back) = q.back() {
+                        let bv = smp[back].1;
+                        if (max && bv <= v) || (!max && bv >= v) {
+                            q.pop_back();
+                        } else {
+                            break;
+                        }
+                    }
+                    q.push_back(next);
+                }
+                next += 1;
+            }
+            while q.front().is_some_and(|&f| f < a) {
+                q.pop_front();
+            }
+            Some(q.front().map_or(f64::NAN, |&f| smp[f].1))
+        })
+        .collect()
 }
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
@@ -128,6 +257,14 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 Some(s1)
             })
         }
+        "min_over_time" | "max_over_time" => {
+            let ra = arg_range(ev, first_arg, ts)?;
+            sliding_extreme(ev, &ra, name == "max_over_time")
+        }
+        "sum_over_time" | "avg_over_time" => {
+            let ra = arg_range(ev, first_arg, ts)?;
+            sum_or_avg(ev, &ra, name == "avg_over_time")
+        }
         _ => {
             let ra = arg_range(ev, first_arg, ts)?;
             let keep_name = matches!(name, "last_over_time" | "first_over_time");
@@ -141,8 +278,6 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                     Some(s + c)
                 },
                 "count_over_time" => |w| Some(w.len() as f64),
-                "min_over_time" => |w| Some(extreme(w, false).1),
-                "max_over_time" => |w| Some(extreme(w, true).1),
                 "last_over_time" => |w| w.last().map(|p| p.1),
                 "first_over_time" => |w| w.first().map(|p| p.1),
                 "ts_of_last_over_time" => |w| w.last().map(|p| p.0 as f64 / 1000.0),
@@ -184,4 +319,47 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         }
     };
     Ok(Val::Vector(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prefix_sums_equal_kahan_scan(
+            vals in prop::collection::vec(prop_oneof![60 => (-1000i64..1000).prop_map(|v| v as f64), 1 => Just(0.5), 1 => Just(1e300)], 1..60),
+            width in 1usize..10,
+        ) {
+            let smp: Vec<(i64, f64)> = vals.iter().enumerate().map(|(i, v)| (i as i64, *v)).collect();
+            let win: Vec<(usize, usize)> = (0..smp.len()).map(|b| (b.saturating_sub(width), b + 1)).collect();
+            for avg in [false, true] {
+                let got = sum_or_avg_values(&smp, &win, avg);
+                for (g, &(a, b)) in got.iter().zip(&win) {
+                    let want = scan_sum_or_avg(&smp[a..b], avg);
+                    let g = g.unwrap_or(f64::NAN);
+                    prop_assert!(g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()), "window {a}..{b} avg={avg}: {g} vs {want}");
+                }
+            }
+        }
+
+        #[test]
+        fn sliding_extremes_equal_scanning(
+            vals in prop::collection::vec(prop_oneof![9 => (-50i32..50).prop_map(f64::from), 1 => Just(f64::NAN)], 1..60),
+            width in 1usize..10,
+            stride in 1usize..4,
+        ) {
+            let smp: Vec<(i64, f64)> = vals.iter().enumerate().map(|(i, v)| (i as i64, *v)).collect();
+            let win: Vec<(usize, usize)> = (0..smp.len()).step_by(stride).map(|b| (b.saturating_sub(width), b + 1)).collect();
+            for max in [true, false] {
+                let got = sliding_extreme_values(&smp, &win, max);
+                for (g, &(a, b)) in got.iter().zip(&win) {
+                    let want = extreme(&smp[a..b], max).1;
+                    let g = g.unwrap_or(f64::INFINITY);
+                    prop_assert!(g == want || (g.is_nan() && want.is_nan()), "window {a}..{b} max={max}: {g} vs {want}");
+                }
+            }
+        }
+    }
 }

@@ -1,10 +1,12 @@
 //! `rate`, `increase`, `delta` (extrapolated to the window's edges as Prometheus does) and `irate`,
 //! `idelta` (last two samples).
 
-use super::{arg_range, map_windows, Ev, EvalError, Val};
+use super::{arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepSeries, Val};
 use promql_parser::parser::Expr;
 
-/// Prometheus's `extrapolatedRate` over one window `(end-range, end]`.
+/// Prometheus's `extrapolatedRate` over one window `(end-range, end]` (the per-window form; the engine
+/// uses [`windows_extrapolated`]).
+#[cfg(test)]
 pub(crate) fn extrapolated(
     samples: &[(i64, f64)],
     end: i64,
@@ -15,23 +17,55 @@ pub(crate) fn extrapolated(
     if samples.len() < 2 {
         return None;
     }
+    let resets = if is_counter { reset_sum(samples) } else { 0.0 };
+    Some(extrapolate(
+        samples[0],
+        samples[samples.len() - 1],
+        samples.len(),
+        resets,
+        end,
+        range,
+        is_counter,
+        is_rate,
+    ))
+}
+
+/// Sum of the values before each counter reset in `samples`, added in order as Prometheus adds them.
+fn reset_sum(samples: &[(i64, f64)]) -> f64 {
+    let mut sum = 0.0;
+    let mut prev = samples[0].1;
+    for &(_, v) in &samples[1..] {
+        if v < prev {
+            sum += prev;
+        }
+        prev = v;
+    }
+    sum
+}
+
+/// The extrapolation itself, from a window's first and last samples, its sample count and the sum of
+/// values lost to counter resets.
+#[allow(clippy::too_many_arguments)]
+fn extrapolate(
+    first: (i64, f64),
+    last: (i64, f64),
+    n: usize,
+    resets: f64,
+    end: i64,
+    range: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> f64 {
     let start = end - range;
-    let first = samples[0];
-    let last = samples[samples.len() - 1];
     let mut result = last.1 - first.1;
     if is_counter {
-        let mut prev = first.1;
-        for &(_, v) in &samples[1..] {
-            if v < prev {
-                result += prev;
-            }
-            prev = v;
-        }
+        // Prometheus adds each reset's previous value to the running result.
+        result += resets;
     }
     let mut to_start = (first.0 - start) as f64 / 1000.0;
     let mut to_end = (end - last.0) as f64 / 1000.0;
     let sampled = (last.0 - first.0) as f64 / 1000.0;
-    let avg = sampled / (samples.len() - 1) as f64;
+    let avg = sampled / (n - 1) as f64;
     let threshold = avg * 1.1;
     if to_start >= threshold {
         to_start = avg / 2.0;
@@ -49,7 +83,70 @@ pub(crate) fn extrapolated(
     if is_rate {
         factor /= range as f64 / 1000.0;
     }
-    Some(result * factor)
+    result * factor
+}
+
+/// rate/increase/delta over every step of every series. A prefix count of counter resets lets a window
+/// without resets (the usual case) be computed from its two end samples, without rescanning it.
+fn windows_extrapolated(
+    ev: &Ev,
+    ra: &RangeArg,
+    is_counter: bool,
+    is_rate: bool,
+) -> Vec<StepSeries> {
+    let mut out = Vec::with_capacity(ra.series.len());
+    let mut resets_before: Vec<u32> = Vec::new();
+    for s in &ra.series {
+        let smp = &s.samples;
+        resets_before.clear();
+        if is_counter {
+            let mut c = 0u32;
+            resets_before.push(0);
+            for k in 1..smp.len() {
+                if smp[k].1 < smp[k - 1].1 {
+                    c += 1;
+                }
+                resets_before.push(c);
+            }
+        }
+        let mut any = false;
+        let vals: Vec<Option<f64>> = s
+            .win
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| {
+                if b < a + 2 {
+                    return None;
+                }
+                let resets = if is_counter && resets_before[b - 1] != resets_before[a] {
+                    reset_sum(&smp[a..b])
+                } else {
+                    0.0
+                };
+                any = true;
+                Some(extrapolate(
+                    smp[a],
+                    smp[b - 1],
+                    b - a,
+                    resets,
+                    ra.ends[i],
+                    ra.range_ms,
+                    is_counter,
+                    is_rate,
+                ))
+            })
+            .collect();
+        if any {
+            let mut st = StepSeries {
+                labels: s.labels.clone(),
+                drop_name: s.drop_name,
+                vals,
+            };
+            drop_name(ev, &mut st);
+            out.push(st);
+        }
+    }
+    out
 }
 
 fn instant(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
@@ -74,9 +171,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
     let out = match name {
         "rate" | "increase" => {
             let is_rate = name == "rate";
-            let out = map_windows(ev, &ra, false, |w, i| {
-                extrapolated(w, ra.ends[i], ra.range_ms, true, is_rate)
-            });
+            let out = windows_extrapolated(ev, &ra, true, is_rate);
             for s in &ra.series {
                 if let Some(n) = s.labels.name() {
                     let counter_like = ["_total", "_sum", "_count", "_bucket"]
@@ -94,9 +189,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
             }
             out
         }
-        "delta" => map_windows(ev, &ra, false, |w, i| {
-            extrapolated(w, ra.ends[i], ra.range_ms, false, false)
-        }),
+        "delta" => windows_extrapolated(ev, &ra, false, false),
         "irate" => map_windows(ev, &ra, false, |w, _| instant(w, true)),
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
     };

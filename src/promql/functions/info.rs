@@ -1,0 +1,185 @@
+//! `info(v, {selector})` (experimental): enriches each series with the data labels of the info series
+//! (default `target_info`) that share its identifying labels (`instance`, `job`) at that step.
+
+use super::{arg_vector, unwrap_parens, Ev, EvalError, StepSeries, Val};
+use crate::promql::engine::{qerr, selector_matchers};
+use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
+use crate::series::{Labels, MatchOp, Matcher};
+use promql_parser::label::{MatchOp as PMatchOp, Matcher as PMatcher, Matchers};
+use promql_parser::parser::{Expr, VectorSelector};
+use std::collections::HashMap;
+
+const IDENTIFYING: [&str; 2] = ["instance", "job"];
+
+/// The times the base expression's data is read at, per step: the `@`/offset of its (first) selector,
+/// composed through subqueries. Expressions with no single data path read at the step times.
+fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
+    match e {
+        Expr::VectorSelector(vs) => ev.eff_times(&vs.at, &vs.offset, ts),
+        Expr::MatrixSelector(ms) => ev.eff_times(&ms.vs.at, &ms.vs.offset, ts),
+        Expr::Subquery(sq) => {
+            let outer = ev.eff_times(&sq.at, &sq.offset, ts);
+            reference_times(ev, &sq.expr, &outer)
+        }
+        Expr::Paren(p) => reference_times(ev, &p.expr, ts),
+        Expr::Unary(u) => reference_times(ev, &u.expr, ts),
+        Expr::Aggregate(a) => reference_times(ev, &a.expr, ts),
+        Expr::Call(c) => {
+            let data_arg = c.args.args.iter().find(|a| {
+                matches!(
+                    ***a,
+                    Expr::MatrixSelector(_) | Expr::Subquery(_) | Expr::VectorSelector(_)
+                )
+            });
+            match data_arg.or(c.args.args.first()) {
+                Some(a) => reference_times(ev, a, ts),
+                None => ts.to_vec(),
+            }
+        }
+        _ => ts.to_vec(),
+    }
+}
+
+pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+    let n = ts.len();
+    let base = arg_vector(ev, args[0], ts)?;
+    let mut sel = match args.get(1).map(|a| unwrap_parens(a)) {
+        Some(Expr::VectorSelector(vs)) => vs.clone(),
+        Some(_) => return Err(qerr("info(): the second argument must be a label selector")),
+        None => VectorSelector::new(None, Matchers::empty()),
+    };
+    let ours = selector_matchers(&sel)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let mut name_matchers: Vec<Matcher> = ours
+        .iter()
+        .filter(|m| m.name == METRIC_NAME)
+        .cloned()
+        .collect();
+    let data_matchers: Vec<Matcher> = ours
+        .iter()
+        .filter(|m| m.name != METRIC_NAME)
+        .cloned()
+        .collect();
+    if name_matchers.is_empty() {
+        name_matchers.push(
+            Matcher::new(MatchOp::Equal, METRIC_NAME, "target_info")
+                .map_err(|e| qerr(e.to_string()))?,
+        );
+        sel.matchers
+            .matchers
+            .push(PMatcher::new(PMatchOp::Equal, METRIC_NAME, "target_info"));
+    }
+    if !name_matchers.is_empty()
+        && name_matchers
+            .iter()
+            .all(|m| matches!(m.op, MatchOp::NotEqual | MatchOp::NotRe))
+    {
+        // Only exclusions: the candidates are still info metrics, i.e. names ending in `_info`.
+        let re = regex::Regex::new("^(?s:.+_info)$").map_err(|e| qerr(e.to_string()))?;
+        sel.matchers
+            .matchers
+            .push(PMatcher::new(PMatchOp::Re(re), METRIC_NAME, ".+_info"));
+        name_matchers.push(
+            Matcher::new(MatchOp::Re, METRIC_NAME, ".+_info").map_err(|e| qerr(e.to_string()))?,
+        );
+    }
+    // The info series are read at the base expression's reference times (its @ and offsets), so the
+    // enrichment matches the data the base samples came from.
+    let ref_ts = reference_times(ev, args[0], ts);
+    let (infos, info_ts) = ev.eval_vector_selector(&sel, &ref_ts, true)?;
+    // Info series by identifying labels.
+    let mut by_id: HashMap<u64, Vec<usize>, FxBuild> = HashMap::default();
+    for (k, s) in infos.iter().enumerate() {
+        by_id
+            .entry(s.labels.hash_for_labels(&IDENTIFYING))
+            .or_default()
+            .push(k);
+    }
+    let data_names: Vec<&str> = data_matchers.iter().map(|m| m.name.as_str()).collect();
+    let empty_ok = data_matchers.iter().all(|m| m.matches_empty());
+
+    let mut out: Vec<StepSeries> = Vec::new();
+    let mut index: HashMap<(Labels, bool), usize, FxBuild> = HashMap::default();
+    for s in &base {
+        let is_info = name_matchers.iter().all(|m| m.matches(&s.labels));
+        let candidates = by_id.get(&s.labels.hash_for_labels(&IDENTIFYING));
+        #[allow(clippy::needless_range_loop)]
+        // `i` indexes base, info values and info timestamps alike.
+        for i in 0..n {
+            let Some(v) = s.vals[i] else { continue };
+            let labels = if is_info {
+                Some(s.labels.clone())
+            } else {
+                let mut lb: Option<LabelsBuilder> = None;
+                // Of several series of one info metric for the same target, the freshest sample wins
+                // (an info series that changed its labels leaves the old one visible for a while).
+                let present: Vec<usize> = candidates
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&k| {
+                        infos[k].vals[i].is_some()
+                            && IDENTIFYING
+                                .iter()
+                                .all(|l| infos[k].labels.get(l) == s.labels.get(l))
+                    })
+                    .collect();
+                for &k in &present {
+                    let info = &infos[k];
+                    let newer = present.iter().any(|&o| {
+                        o != k
+                            && infos[o].labels.name() == info.labels.name()
+                            && info_ts[o][i] > info_ts[k][i]
+                    });
+                    if newer {
+                        continue;
+                    }
+                    let b = lb.get_or_insert_with(|| s.labels.builder());
+                    for (name, value) in info.labels.iter() {
+                        if name == METRIC_NAME
+                            || IDENTIFYING.contains(&name)
+                            || s.labels.get(name).is_some()
+                        {
+                            continue;
+                        }
+                        if !data_names.is_empty() && !data_names.contains(&name) {
+                            continue;
+                        }
+                        if let Some(prev) = b.get(name) {
+                            if prev != value {
+                                return Err(qerr(format!("conflicting label: {name}")));
+                            }
+                        }
+                        b.set(name, value);
+                    }
+                }
+                match lb {
+                    Some(b) => Some(b.build()),
+                    None if empty_ok => Some(s.labels.clone()),
+                    None => None,
+                }
+            };
+            let Some(labels) = labels else { continue };
+            let key = (labels, s.drop_name);
+            let oi = match index.get(&key) {
+                Some(&oi) => oi,
+                None => {
+                    out.push(StepSeries {
+                        labels: key.0.clone(),
+                        drop_name: s.drop_name,
+                        vals: vec![None; n],
+                    });
+                    index.insert(key, out.len() - 1);
+                    out.len() - 1
+                }
+            };
+            if out[oi].vals[i].is_some() {
+                return Err(qerr("vector cannot contain metrics with the same labelset"));
+            }
+            out[oi].vals[i] = Some(v);
+        }
+    }
+    Ok(Val::Vector(out))
+}
