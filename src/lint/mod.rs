@@ -1,1 +1,157 @@
-//! See the crate documentation for where this stage sits in the pipeline.
+//! Lints: static checks of what `load` produced (rule files now, Alertmanager configs later) for mistakes that
+//! load fine but page wrongly: division by a zero limit, `$value` shown as a percent of a ratio, `rate > 0`
+//! alerts that fire for a whole window after one event, and so on.
+//!
+//! Input: the rule files and everything loaded (for comments and source text) plus a [`LintConfig`] read from
+//! `.ruletest.yaml`. Output: [`Diagnostic`]s with the check's stable code, pointing at the rule's line. The
+//! checks themselves live in `checks/`, one per file; `registry` lists them; `suppress` honours
+//! `# ruletest: ignore <code> <reason>` comments.
+
+pub mod checks;
+pub mod config;
+pub mod docs;
+pub mod expr;
+pub mod locate;
+pub mod registry;
+pub mod suppress;
+pub mod template;
+
+pub use config::{LintConfig, CONFIG_FILE_NAME};
+pub use registry::{
+    all_checks, Check, CheckInfo, ConfigContext, Finding, ProjectContext, RuleContext,
+};
+
+use crate::diag::Diagnostic;
+use crate::diag::Severity;
+use crate::load::documents::{Kind, Loaded};
+use crate::load::rules::{RuleFile, RuleKind};
+use std::sync::Arc;
+
+/// [`run`] over the rule files that loaded without errors: a file with a syntax or schema error gets that
+/// error alone (as a compiler stops after a parse error), not lints about a half-read rule.
+pub fn run_on_valid(
+    rule_files: &[RuleFile],
+    loaded: &Loaded,
+    config: &LintConfig,
+    load_diagnostics: &[Diagnostic],
+) -> Vec<Diagnostic> {
+    let broken = |file: &str| {
+        load_diagnostics.iter().any(|d| {
+            d.severity == Severity::Error && d.location.as_ref().is_some_and(|l| &*l.file == file)
+        })
+    };
+    let valid: Vec<RuleFile> = rule_files
+        .iter()
+        .filter(|rf| !broken(&rf.file))
+        .cloned()
+        .collect();
+    run(&valid, loaded, config)
+}
+
+/// Runs every enabled check over every rule and returns the diagnostics, suppressions applied.
+pub fn run(rule_files: &[RuleFile], loaded: &Loaded, config: &LintConfig) -> Vec<Diagnostic> {
+    let checks = all_checks();
+    let mut out = Vec::new();
+    for rf in rule_files {
+        let source = loaded.source(&rf.file);
+        let comments = source.map(|s| s.comments.as_slice()).unwrap_or(&[]);
+        for group in &rf.groups {
+            for rule in &group.rules {
+                // An expression that does not parse is already an error from `load`; nothing to lint.
+                let Ok(ast) = promql_parser::parser::parse(&rule.expr.value) else {
+                    continue;
+                };
+                let cx = RuleContext {
+                    file: &rf.file,
+                    group,
+                    rule,
+                    ast: &ast,
+                    source: source.map(|s| s.text.as_str()),
+                    config,
+                };
+                let span = suppress::rule_span(rule, comments);
+                let suppressions = suppress::collect(&rf.file, span, comments, &checks);
+                out.extend(suppressions.diagnostics.iter().filter_map(|d| {
+                    let severity = config.severity_of(d.code, d.severity)?;
+                    Some(d.clone().with_severity(severity))
+                }));
+                for check in &checks {
+                    let Some(severity) = config.severity_of(check.code(), check.default_severity())
+                    else {
+                        continue;
+                    };
+                    if rule.kind == RuleKind::Recording && !check.applies_to_recording_rules() {
+                        continue;
+                    }
+                    if suppressions.suppresses(check.code()) {
+                        continue;
+                    }
+                    let mut findings = Vec::new();
+                    check.check_rule(&cx, &mut findings);
+                    out.extend(
+                        findings
+                            .into_iter()
+                            .map(|f| to_diagnostic(*check, severity, config, &rf.file, f)),
+                    );
+                }
+            }
+        }
+    }
+    // Checks on Alertmanager configs, and on rules and Alertmanager together.
+    let alertmanager: Vec<_> = loaded.items_of(Kind::Alertmanager).collect();
+    for check in &checks {
+        let Some(severity) = config.severity_of(check.code(), check.default_severity()) else {
+            continue;
+        };
+        let mut findings = Vec::new();
+        for item in &alertmanager {
+            let cx = ConfigContext {
+                item,
+                source: loaded.source(&item.file).map(|s| s.text.as_str()),
+                config,
+            };
+            let before = findings.len();
+            check.check_alertmanager(&cx, &mut findings);
+            for f in &mut findings[before..] {
+                f.file.get_or_insert_with(|| item.file.clone());
+            }
+        }
+        check.check_project(
+            &ProjectContext {
+                rule_files,
+                alertmanager: alertmanager.clone(),
+                config,
+            },
+            &mut findings,
+        );
+        let unnamed: Arc<str> = Arc::from("");
+        out.extend(
+            findings
+                .into_iter()
+                .map(|f| to_diagnostic(*check, severity, config, &unnamed, f)),
+        );
+    }
+    out
+}
+
+fn to_diagnostic(
+    check: &dyn Check,
+    severity: Severity,
+    config: &LintConfig,
+    rule_file: &Arc<str>,
+    f: Finding,
+) -> Diagnostic {
+    let severity = if config.overrides(check.code()) {
+        severity
+    } else {
+        f.severity.unwrap_or(severity)
+    };
+    let file = f.file.unwrap_or_else(|| rule_file.clone());
+    let mut d = Diagnostic::warning(check.code(), f.message)
+        .with_severity(severity)
+        .at(&file, f.pos);
+    if let Some(h) = f.help {
+        d = d.help(h);
+    }
+    d
+}
