@@ -145,7 +145,7 @@ impl CheckInfo {
             .lines()
             .skip_while(|l| !l.starts_with("## What it finds"))
             .skip(1)
-            .take_while(|l| !l.trim().is_empty() && !l.starts_with("## "));
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("## ") && !l.starts_with("- "));
         let mut out = String::new();
         for l in lines.by_ref() {
             if !out.is_empty() {

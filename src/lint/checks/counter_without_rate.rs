@@ -8,7 +8,9 @@ use crate::lint::registry::{Check, Finding, RuleContext};
 use promql_parser::parser::Expr;
 
 /// ## What it finds
-/// A comparison of a raw `_total` counter selector with a number: `kube_pod_container_status_restarts_total > 5`.
+/// A raw `_total` counter selector compared with a positive threshold: `kube_pod_container_status_restarts_total > 5`.
+/// Comparisons with 0 (`x_total > 0`, `== 0`) are left alone: they are how rules guard a division or say
+/// "has ever happened", and several exporters name gauges `_total` (capacity totals, offline drive counts).
 ///
 /// ## Why it matters
 /// A counter only goes up (until its process restarts): once it crosses the threshold the alert fires for
@@ -33,15 +35,18 @@ impl Check for CounterWithoutRate {
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         walk(cx.ast, &mut |e| {
             let Expr::Binary(b) = e else { return };
-            if !is_filter(b) || op(b) == "!=" {
+            if !is_filter(b) {
                 return;
             }
-            let (sel, other) = if number(&b.rhs).is_some() {
-                (&b.lhs, &b.rhs)
-            } else {
-                (&b.rhs, &b.lhs)
+            // Normalise to `counter OP threshold`.
+            let (sel, t, o) = match (number(&b.lhs), number(&b.rhs)) {
+                (None, Some(t)) => (&b.lhs, t, op(b)),
+                (Some(t), None) => (&b.rhs, t, flip(&op(b)).to_string()),
+                _ => return,
             };
-            if number(other).is_none() {
+            // Only "grew past N" is the mistake; `> 0` / `>= 1` is "ever happened" or a guard.
+            let past_threshold = (o == ">" && t > 0.0) || (o == ">=" && t > 1.0);
+            if !past_threshold {
                 return;
             }
             let Expr::VectorSelector(_) = strip_paren(sel) else {
@@ -68,6 +73,16 @@ impl Check for CounterWithoutRate {
     }
 }
 
+fn flip(o: &str) -> &str {
+    match o {
+        ">" => "<",
+        ">=" => "<=",
+        "<" => ">",
+        "<=" => ">=",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::lint::checks::testing::{lint_expr, places};
@@ -84,6 +99,7 @@ mod tests {
             .unwrap()
             .contains("increase(kube_pod_container_status_restarts_total[1h])"));
         assert_eq!(lint_expr("3 < errors_total{job=\"x\"}", CODE).len(), 1);
+        assert_eq!(lint_expr("errors_total >= 10", CODE).len(), 1);
     }
 
     #[test]
@@ -93,6 +109,9 @@ mod tests {
             "rate(errors_total[5m]) > 1",
             "up == 0",
             "a_total > b_total",
+            "node_edac_uncorrectable_errors_total > 0",
+            "a / b > 0.9 and capacity_total > 0",
+            "completed_total == 0",
             "job:errors_total:sum > 1",
         ] {
             assert!(lint_expr(q, CODE).is_empty(), "{q}");

@@ -35,7 +35,7 @@ impl Check for DivisionByZero {
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         let mut found = Vec::new();
-        visit(cx.ast, true, &mut found);
+        visit(cx.ast, true, &[], &mut found);
         for name in found {
             let pos = locate::find(
                 cx.source,
@@ -52,10 +52,11 @@ impl Check for DivisionByZero {
     }
 }
 
-/// Walks `e`; `inf_passes` says whether a `+Inf` here would survive to fire the alert.
-fn visit(e: &Expr, inf_passes: bool, found: &mut Vec<String>) {
+/// Walks `e`; `inf_passes` says whether a `+Inf` here would survive to fire the alert; `guarded` names the
+/// limits an enclosing `... and limit > 0` already filters.
+fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>) {
     match e {
-        Expr::Paren(p) => visit(&p.expr, inf_passes, found),
+        Expr::Paren(p) => visit(&p.expr, inf_passes, guarded, found),
         Expr::Binary(b) => {
             let o = op(b);
             let (l, r) = match o.as_str() {
@@ -68,12 +69,21 @@ fn visit(e: &Expr, inf_passes: bool, found: &mut Vec<String>) {
                 "/" => {
                     if inf_passes {
                         if let Some(name) = zero_when_unset(&b.rhs) {
-                            found.push(name);
+                            if !guarded.contains(&name) {
+                                found.push(name);
+                            }
                         }
                     }
                     (inf_passes, false)
                 }
-                "and" | "unless" => (inf_passes, false),
+                "and" | "unless" => {
+                    // `ratio > 0.9 and limit > 0` (or `unless limit == 0`) filters out the zero limits.
+                    let mut more = guarded.to_vec();
+                    nonzero_filters(&b.rhs, o == "unless", &mut more);
+                    visit(&b.lhs, inf_passes, &more, found);
+                    visit(&b.rhs, false, guarded, found);
+                    return;
+                }
                 _ => (false, false),
             };
             // With `bool`, the comparison yields 0/1 and +Inf is no longer seen downstream.
@@ -82,15 +92,15 @@ fn visit(e: &Expr, inf_passes: bool, found: &mut Vec<String>) {
             } else {
                 (l, r)
             };
-            visit(&b.lhs, l, found);
-            visit(&b.rhs, r, found);
+            visit(&b.lhs, l, guarded, found);
+            visit(&b.rhs, r, guarded, found);
         }
         Expr::Aggregate(a) => {
             let keeps = matches!(
                 expr::agg_op(a).as_str(),
                 "sum" | "avg" | "max" | "min" | "topk" | "bottomk" | "quantile"
             );
-            visit(&a.expr, inf_passes && keeps, found);
+            visit(&a.expr, inf_passes && keeps, guarded, found);
         }
         Expr::Call(c) => {
             let keeps = matches!(
@@ -110,10 +120,41 @@ fn visit(e: &Expr, inf_passes: bool, found: &mut Vec<String>) {
                     | "quantile_over_time"
             );
             for a in &c.args.args {
-                visit(a, inf_passes && keeps, found);
+                visit(a, inf_passes && keeps, guarded, found);
             }
         }
-        Expr::Subquery(s) => visit(&s.expr, inf_passes, found),
+        Expr::Subquery(s) => visit(&s.expr, inf_passes, guarded, found),
+        _ => {}
+    }
+}
+
+/// Names of the metrics `e` keeps only when non-zero: `limit > 0`, `limit != 0`, `sum(limit) > 0`; with
+/// `negated` (the right side of `unless`), those it removes when zero: `limit == 0`.
+fn nonzero_filters(e: &Expr, negated: bool, out: &mut Vec<String>) {
+    match strip_paren(e) {
+        Expr::Binary(b) if expr::is_filter(b) => {
+            let Some(t) = number(&b.rhs) else { return };
+            let o = op(b);
+            let drops_zero = match o.as_str() {
+                ">" => t >= 0.0,
+                ">=" => t > 0.0,
+                "!=" => t == 0.0,
+                "<" => t <= 0.0,
+                _ => false,
+            };
+            let removes_zero = o == "==" && t == 0.0;
+            if (negated && removes_zero) || (!negated && drops_zero) {
+                expr::walk(&b.lhs, &mut |x| {
+                    if let Some(n) = selector_name(x) {
+                        out.push(n.to_string());
+                    }
+                });
+            }
+        }
+        Expr::Binary(b) if op(b) == "and" => {
+            nonzero_filters(&b.lhs, negated, out);
+            nonzero_filters(&b.rhs, negated, out);
+        }
         _ => {}
     }
 }
@@ -221,6 +262,10 @@ mod tests {
             "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > 0.9",
             "a / job:memory_limit:sum > 0.9",
             "(a / container_spec_memory_limit_bytes > bool 0.9) == 0",
+            "a / container_spec_memory_limit_bytes > 0.9 and container_spec_memory_limit_bytes > 0",
+            "(a / ignoring(limit) instance_limits{limit=\"x\"} * 100 > 80) and instance_limits{limit=\"x\"} > 0",
+            "a / sum by (b) (mem_limit) > 0.9 and sum by (b) (mem_limit) > 0",
+            "a / mem_limit > 0.9 unless mem_limit == 0",
         ] {
             assert!(lint_expr(q, CODE).is_empty(), "{q}");
         }

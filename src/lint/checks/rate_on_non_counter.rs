@@ -6,14 +6,16 @@ use crate::lint::registry::{Check, Finding, RuleContext};
 use promql_parser::parser::Expr;
 
 /// ## What it finds
-/// `rate()`, `irate()` or `increase()` of a metric whose name does not end in `_total`, `_count`, `_sum` or
-/// `_bucket` (the counter suffixes of the Prometheus naming conventions). Recorded series (`a:b:c`) and the
-/// exporters known to name counters without `_total` (node_exporter's vmstat/netstat/snmp, mysqld_exporter's
-/// global status, postgres_exporter's pg_stat, ...) are not flagged.
+/// `rate()`, `irate()` or `increase()` of a metric whose name says it is a gauge: it does not end in
+/// `_total`, `_count`, `_sum` or `_bucket` (the counter suffixes of the naming conventions) and one of its
+/// words is a gauge word (`ratio`, `percent`, `celsius`, `temperature`, `info`, `average`, `utilization`,
+/// `available`, `free`, `timestamp`, `limit`, `open_fds`, ...). Names without `_total` alone are not enough:
+/// many exporters (Envoy, SNMP, CouchDB, older OpenTelemetry) name real counters without it.
 ///
 /// ## Why it matters
 /// `rate` assumes the series only goes up and treats every decrease as a counter reset: a gauge that goes
-/// 10, 9, 10 "rate"s as if it had risen by 19. The result is meaningless and alerts on it fire at random.
+/// 10, 9, 10 counts as having risen by 10 (a reset to 0, then 9, then 1) when it did not change. The result
+/// follows the gauge's wobble, not its level, and alerts on it fire at random.
 ///
 /// ## Example
 /// ```yaml
@@ -25,24 +27,30 @@ use promql_parser::parser::Expr;
 /// metric really is a counter, rename it with a `_total` suffix at the source.
 pub struct RateOnNonCounter;
 
-/// Exporters whose counters predate the `_total` convention.
-const COUNTER_PREFIXES: &[&str] = &[
-    "node_vmstat_",
-    "node_netstat_",
-    "node_snmp_",
-    "node_sockstat_",
-    "node_nfs_",
-    "node_nfsd_",
-    "node_softnet_",
-    "node_intr",
-    "node_context_switches",
-    "node_forks",
-    "node_schedstat_",
-    "node_pressure_",
-    "mysql_global_status_",
-    "mysql_info_schema_",
-    "mysql_perf_schema_",
-    "pg_stat_",
+/// Words (lower-cased parts of the name between `_`) that say "this is a gauge"; a part ending in
+/// `available` or `free` counts too (`node_memory_MemAvailable_bytes`).
+const GAUGE_WORDS: &[&str] = &[
+    "ratio",
+    "percent",
+    "percentage",
+    "celsius",
+    "fahrenheit",
+    "temperature",
+    "info",
+    "average",
+    "avg",
+    "gauge",
+    "utilization",
+    "utilisation",
+    "available",
+    "free",
+    "timestamp",
+    "limit",
+    "limits",
+    "fds",
+    "inflight",
+    "ready",
+    "up",
 ];
 
 /// Name endings that say "this is a counter".
@@ -92,9 +100,13 @@ impl Check for RateOnNonCounter {
 }
 
 fn looks_like_counter(name: &str) -> bool {
-    is_recorded_name(name)
-        || COUNTER_SUFFIXES.iter().any(|s| name.ends_with(s))
-        || COUNTER_PREFIXES.iter().any(|p| name.starts_with(p))
+    if is_recorded_name(name) || COUNTER_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        return true;
+    }
+    let gauge = name.split('_').map(str::to_lowercase).any(|w| {
+        GAUGE_WORDS.contains(&w.as_str()) || w.ends_with("available") || w.ends_with("free")
+    });
+    !gauge
 }
 
 #[cfg(test)]
@@ -122,6 +134,8 @@ mod tests {
             "rate(x_bucket[5m]) > 1",
             "rate(job:x:sum[5m]) > 1",
             "rate(node_vmstat_pgmajfault[1m]) > 1000",
+            "rate(envoy_cluster_upstream_rq_timeout[5m]) > 1",
+            "rate(ifHCInOctets[5m]) > 1e9",
             "rate({__name__=~\"x.*\"}[5m]) > 1",
             "deriv(node_memory_MemAvailable_bytes[5m]) < 0",
         ] {
