@@ -80,6 +80,8 @@ fn chat2sql_rules_get_their_real_mistakes_and_nothing_else() {
 fn human_output_names_file_line_and_fix() {
     let (code, out, _) = check(&["rules/"]);
     assert_eq!(code, 0);
+    // The wording a person reads is reviewed when it changes.
+    insta::assert_snapshot!("chat2sql_human", out);
     assert!(
         out.contains("rules/chat2sql-prometheus-rules.yaml:58:9: warning[promql/rate-gt-zero]"),
         "{out}"

@@ -155,3 +155,70 @@ fn to_diagnostic(
     }
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::documents::load_bytes;
+    use crate::load::rules::load_rule_file;
+    use proptest::prelude::*;
+
+    /// PromQL built from the pieces the checks look at, so the generated rules reach every check.
+    fn expr() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("up".to_string()),
+            Just("x_total".to_string()),
+            Just("mem_limit".to_string()),
+            Just("rate(x_total[5m])".to_string()),
+            Just("rate(node_memory_MemFree_bytes[10s])".to_string()),
+            Just("increase(x_total[15m])".to_string()),
+            Just("rate(x_bucket[5m])".to_string()),
+            Just("count(up)".to_string()),
+            Just("absent(up{job=\"a\"})".to_string()),
+            Just("0".to_string()),
+            Just("0.9".to_string()),
+            Just("100".to_string()),
+        ];
+        leaf.prop_recursive(4, 24, 3, |inner| {
+            prop_oneof![
+                (
+                    inner.clone(),
+                    prop::sample::select(vec![
+                        "/", "*", "+", "-", ">", "<", "==", "and", "unless", "or"
+                    ]),
+                    inner.clone()
+                )
+                    .prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
+                (
+                    prop::sample::select(vec!["sum", "max", "count"]),
+                    prop::sample::select(vec!["", " by (job)", " by (le)", " without (pod)"]),
+                    inner.clone()
+                )
+                    .prop_map(|(agg, m, a)| format!("{agg}{m} ({a})")),
+                inner
+                    .clone()
+                    .prop_map(|a| format!("histogram_quantile(0.9, {a})")),
+                inner.prop_map(|a| format!("clamp_min({a}, 1)")),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever the expression, the checks do not panic and every finding points inside the rule.
+        #[test]
+        fn findings_stay_inside_the_rule(e in expr(), for_s in 0u32..20) {
+            let text = format!(
+                "groups:\n- name: g\n  interval: 30s\n  rules:\n  - alert: A\n    expr: '{e}'\n    for: {}s\n    annotations:\n      d: '{{{{ $labels.pod }}}} {{{{ $value }}}}%'\n",
+                for_s * 15
+            );
+            let mut loaded = Loaded::default();
+            load_bytes(Arc::from("p.yaml"), text.as_bytes(), &mut loaded);
+            let files: Vec<_> = loaded.items.iter().map(|i| load_rule_file(i).0).collect();
+            for d in run(&files, &loaded, &LintConfig::default()) {
+                let pos = d.location.as_ref().map(|l| l.pos).unwrap_or_default();
+                prop_assert!((5..=9).contains(&pos.line) && pos.col >= 1, "{d:?} for {e}");
+                prop_assert!(d.help.is_some(), "{d:?}");
+            }
+        }
+    }
+}

@@ -21,7 +21,8 @@ pub fn lint(yaml: &str, code: &str) -> Vec<Diagnostic> {
     lint_with(yaml, code, &LintConfig::default())
 }
 
-/// A one-rule file: an alert with `expr`, `for`, a severity label and the given extra YAML lines.
+/// A one-rule file: an alert with `expr`, a severity label, then the given extra YAML lines (more labels,
+/// `for:`, `annotations:`).
 pub fn alert(expr: &str, extra: &str) -> String {
     format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: {expr}\n    labels:\n      severity: page\n{extra}")
 }
