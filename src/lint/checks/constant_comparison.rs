@@ -8,7 +8,10 @@ use promql_parser::parser::Expr;
 /// Comparisons that are provably never true:
 /// - `count(...) == 0` or `< 1`: `count` of nothing returns no series, never 0;
 /// - `absent(x) == 0`, `absent(x) > 1`: `absent` returns 1 or nothing;
-/// - `rate(...) < 0`, `increase(...) < 0`: counter rates are never negative.
+/// - `rate(...) < 0`, `increase(...) < 0`: counter rates are never negative;
+///
+/// and rates compared `>= 0` (always true: the alert fires whenever the series exist). `count(x) > 0` and
+/// `absent(x) == 1`, always true too, are left alone: they are the usual way to say "exists".
 ///
 /// (Two numbers can only be compared with `bool` in PromQL, which the parser already enforces.)
 ///
@@ -53,6 +56,16 @@ impl Check for ConstantComparison {
             let Some((lo, hi)) = value_range(value) else {
                 return;
             };
+            if always_true(lo, hi, &o, t) && lo == 0.0 {
+                // `count(x) > 0` and `absent(x) == 1` are the idiomatic "it exists" filters; a rate compared
+                // `>= 0` filters nothing and fires whenever the series exist.
+                out.push(Finding::new(
+                    pos,
+                    format!("this comparison is always true: the left side is {}, so `{o} {t}` filters nothing and the alert fires whenever the series exist", describe(lo, hi)),
+                    "compare with the threshold that matters, e.g. `rate(...) > 0.1`".to_string(),
+                ));
+                return;
+            }
             if !never_true(lo, hi, &o, t) {
                 return;
             }
@@ -93,6 +106,18 @@ fn never_true(lo: f64, hi: f64, o: &str, t: f64) -> bool {
     }
 }
 
+/// Whether `x o t` holds for every `x` in `[lo, hi]`.
+fn always_true(lo: f64, hi: f64, o: &str, t: f64) -> bool {
+    match o {
+        ">" => lo > t,
+        ">=" => lo >= t,
+        "<" => hi < t,
+        "<=" => hi <= t,
+        "==" => lo == hi && lo == t,
+        _ => t < lo || t > hi,
+    }
+}
+
 fn describe(lo: f64, hi: f64) -> String {
     if lo == hi {
         format!("always {lo}")
@@ -119,6 +144,8 @@ mod tests {
             "rate(x_total[5m]) < 0",
             "sum(increase(x_total[5m])) < 0",
             "0 > count(up)",
+            "rate(x_total[5m]) >= 0",
+            "sum(rate(x_total[5m])) > -1",
         ] {
             let d = lint_expr(q, CODE);
             assert_eq!(d.len(), 1, "{q}: {d:?}");
@@ -138,6 +165,8 @@ mod tests {
             "up == 0",
             "count(up) > bool 0",
             "deriv(x[5m]) < 0",
+            "count(up) > 0",
+            "absent(up) == 1",
         ] {
             assert!(lint_expr(q, CODE).is_empty(), "{q}");
         }
