@@ -252,3 +252,51 @@ fn docs_checks_md_is_generated_from_the_doc_comments() {
         "docs/checks.md is stale: run `RULETEST_BLESS=1 cargo test --test lint_cli` and commit it"
     );
 }
+
+/// What each lint says about Prometheus is checked against Prometheus: promtool evaluates the flagged rules
+/// (fixtures/lint/promtool/claims.yaml) and its unit test asserts the misbehaviour the lint describes.
+#[test]
+fn promtool_confirms_what_the_lints_claim() {
+    let out = std::process::Command::new("promtool")
+        .args(["test", "rules", "fixtures/lint/promtool/claims_test.yaml"])
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("promtool not found ({e}): .ci/run installs Debian's prometheus package")
+        });
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And ruletest flags exactly the rules promtool shows misbehaving, not their fixed twins.
+    let (_, d) = json_diagnostics(&["fixtures/lint/promtool"]);
+    assert_eq!(
+        codes_and_lines(&d),
+        vec![
+            ("promql/division-by-zero".to_string(), 7),
+            ("promql/constant-comparison".to_string(), 14),
+            ("promql/rate-gt-zero".to_string(), 21),
+            ("alert/template-missing-label".to_string(), 29),
+            ("alert/percent-of-ratio".to_string(), 35),
+        ]
+    );
+}
+
+#[test]
+fn fixed_rules_are_valid_for_promtool() {
+    let out = std::process::Command::new("promtool")
+        .args(["check", "rules", "fixtures/lint/pass.yaml"])
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("promtool not found ({e}): .ci/run installs Debian's prometheus package")
+        });
+    assert!(
+        out.status.success(),
+        "the suggested fixes must load in Prometheus: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
