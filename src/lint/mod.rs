@@ -50,7 +50,16 @@ pub fn run_on_valid(
 
 /// Runs every enabled check over every rule and returns the diagnostics, suppressions applied.
 pub fn run(rule_files: &[RuleFile], loaded: &Loaded, config: &LintConfig) -> Vec<Diagnostic> {
-    let checks = all_checks();
+    run_checks(&all_checks(), rule_files, loaded, config)
+}
+
+/// [`run`] with a given set of checks (tests, or a caller that wants a subset).
+pub fn run_checks(
+    checks: &[&dyn Check],
+    rule_files: &[RuleFile],
+    loaded: &Loaded,
+    config: &LintConfig,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for rf in rule_files {
         let source = loaded.source(&rf.file);
@@ -70,12 +79,12 @@ pub fn run(rule_files: &[RuleFile], loaded: &Loaded, config: &LintConfig) -> Vec
                     config,
                 };
                 let span = suppress::rule_span(rule, comments);
-                let suppressions = suppress::collect(&rf.file, span, comments, &checks);
+                let suppressions = suppress::collect(&rf.file, span, comments, checks);
                 out.extend(suppressions.diagnostics.iter().filter_map(|d| {
                     let severity = config.severity_of(d.code, d.severity)?;
                     Some(d.clone().with_severity(severity))
                 }));
-                for check in &checks {
+                for check in checks {
                     let Some(severity) = config.severity_of(check.code(), check.default_severity())
                     else {
                         continue;
@@ -99,7 +108,7 @@ pub fn run(rule_files: &[RuleFile], loaded: &Loaded, config: &LintConfig) -> Vec
     }
     // Checks on Alertmanager configs, and on rules and Alertmanager together.
     let alertmanager: Vec<_> = loaded.items_of(Kind::Alertmanager).collect();
-    for check in &checks {
+    for check in checks {
         let Some(severity) = config.severity_of(check.code(), check.default_severity()) else {
             continue;
         };
@@ -201,6 +210,77 @@ mod tests {
                 inner.prop_map(|a| format!("clamp_min({a}, 1)")),
             ]
         })
+    }
+
+    /// A check on Alertmanager configs, to show the hook reaches them and places findings in their file.
+    struct ReceiverCount;
+    impl Check for ReceiverCount {
+        fn code(&self) -> &'static str {
+            "alertmanager/test-receivers"
+        }
+        fn source(&self) -> &'static str {
+            "/// ## What it finds\n/// test\npub struct ReceiverCount;"
+        }
+        fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
+            if let Some(r) = cx.item.root.get("receivers") {
+                out.push(Finding::new(
+                    r.pos,
+                    format!("{} receivers", r.as_seq().map_or(0, |s| s.len())),
+                    "none",
+                ));
+            }
+        }
+        fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
+            let rules: usize = cx
+                .rule_files
+                .iter()
+                .flat_map(|f| &f.groups)
+                .map(|g| g.rules.len())
+                .sum();
+            let mut f = Finding::new(
+                crate::load::yaml::Pos::new(1, 1),
+                format!("{rules} rules, {} configs", cx.alertmanager.len()),
+                "none",
+            );
+            f.file = cx.alertmanager.first().map(|i| i.file.clone());
+            out.push(f);
+        }
+    }
+
+    #[test]
+    fn alertmanager_and_project_hooks_see_their_documents() {
+        let mut loaded = Loaded::default();
+        load_bytes(
+            Arc::from("am.yaml"),
+            b"route: {receiver: a}\nreceivers:\n- name: a\n- name: b\n",
+            &mut loaded,
+        );
+        load_bytes(
+            Arc::from("r.yaml"),
+            b"groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n",
+            &mut loaded,
+        );
+        let files: Vec<_> = loaded
+            .items
+            .iter()
+            .filter(|i| i.kind == Kind::RuleFile)
+            .map(|i| load_rule_file(i).0)
+            .collect();
+        let d = run_checks(&[&ReceiverCount], &files, &loaded, &LintConfig::default());
+        let got: Vec<String> = d
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.location.as_ref().map_or("?".into(), |l| l.to_string()),
+                    d.message
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec!["am.yaml:3:3 2 receivers", "am.yaml:1:1 1 rules, 1 configs"]
+        );
     }
 
     proptest! {

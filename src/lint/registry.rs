@@ -84,6 +84,7 @@ pub trait Check: Sync {
     }
     fn check_rule(&self, _cx: &RuleContext, _out: &mut Vec<Finding>) {}
     fn check_alertmanager(&self, _cx: &ConfigContext, _out: &mut Vec<Finding>) {}
+    /// Findings here must set [`Finding::file`]: there is no single rule to take it from.
     fn check_project(&self, _cx: &ProjectContext, _out: &mut Vec<Finding>) {}
 }
 
