@@ -5,7 +5,7 @@ use super::Status;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::documents::{self, Kind, Loaded};
 use crate::load::rules::{self, RuleKind};
-use crate::report::{human, json};
+use crate::report::{github, human, json, junit, sarif};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -14,6 +14,9 @@ use std::path::PathBuf;
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +33,9 @@ pub struct Args {
     /// Also list documents that were skipped (Deployments, Services, ...).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Lint settings (default: .ruletest.yaml in the first checked directory that has one).
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
 }
 
 /// What `check` found, for the summary line and the JSON output.
@@ -56,6 +62,14 @@ pub struct Checked {
 }
 
 pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
+    check_paths_with(paths, None)
+}
+
+/// [`check_paths`] with the lint settings from `config_file` instead of the checked directory's.
+pub fn check_paths_with(
+    paths: &[PathBuf],
+    config_file: Option<&std::path::Path>,
+) -> Result<Checked, documents::LoadError> {
     let loaded = documents::load_paths(paths)?;
     let mut diagnostics = loaded.diagnostics.clone();
     let mut summary = Summary {
@@ -88,6 +102,10 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Checked, documents::LoadError> {
             Kind::TestFile => summary.test_files += 1,
         }
     }
+    let (lint_config, config_diags) = crate::lint::LintConfig::discover(paths, config_file);
+    diagnostics.extend(config_diags);
+    let lints = crate::lint::run_on_valid(&rule_files, &loaded, &lint_config, &diagnostics);
+    diagnostics.extend(lints);
     if summary.test_files > 0 {
         diagnostics.extend(run_tests(&loaded));
     }
@@ -141,7 +159,7 @@ fn sort_diagnostics(d: &mut [Diagnostic]) {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    let checked = check_paths(&args.paths)?;
+    let checked = check_paths_with(&args.paths, args.config_file.as_deref())?;
     let threshold = if args.fail_on == "warning" {
         Severity::Warning
     } else {
@@ -161,6 +179,15 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
+        Format::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&sarif::render(&checked.diagnostics))?
+        ),
+        Format::Github => print!("{}", github::render(&checked.diagnostics)),
+        Format::Junit => print!(
+            "{}",
+            junit::render(&checked.diagnostics, &checked.loaded.files)
+        ),
     }
     Ok(if failed { Status::Problems } else { Status::Ok })
 }

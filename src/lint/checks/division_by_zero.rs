@@ -1,0 +1,273 @@
+//! `promql/division-by-zero`: an alert dividing by something that is 0 when unset.
+
+use crate::lint::expr::{self, number, op, selector_name, strip_paren};
+use crate::lint::locate;
+use crate::lint::registry::{Check, Finding, RuleContext};
+use promql_parser::parser::Expr;
+
+/// ## What it finds
+/// A division in an alert whose denominator is a limit or quota that is 0 when none is set, with no guard,
+/// where the result is compared so that `x / 0 = +Inf` passes (`>`, `>=`, `!=`).
+///
+/// ## Why it matters
+/// Containers without a memory limit report `container_spec_memory_limit_bytes` 0: the ratio is `+Inf`, which
+/// is "over 90%", and every unlimited container pages. (0 / 0 is NaN and fails every comparison, so only a
+/// non-zero numerator over a zero denominator misfires.) Denominators that are rates are not flagged: a rate
+/// of requests that is 0 goes with a rate of errors that is 0 too.
+///
+/// ## Example
+/// ```yaml
+/// expr: container_memory_working_set_bytes / container_spec_memory_limit_bytes > 0.9
+/// ```
+///
+/// ## Fix
+/// Filter the denominator so series without a limit drop out:
+/// `container_memory_working_set_bytes / (container_spec_memory_limit_bytes > 0) > 0.9`
+/// (or `clamp_min(..., 1)`, or `... and container_spec_memory_limit_bytes > 0`).
+pub struct DivisionByZero;
+
+impl Check for DivisionByZero {
+    fn code(&self) -> &'static str {
+        "promql/division-by-zero"
+    }
+    fn source(&self) -> &'static str {
+        include_str!("division_by_zero.rs")
+    }
+    fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        let mut found = Vec::new();
+        visit(cx.ast, true, &[], &mut found);
+        for name in found {
+            let pos = locate::find(
+                cx.source,
+                cx.rule.expr.pos,
+                &name,
+                locate::lines_of(&cx.rule.expr.value),
+            );
+            out.push(Finding::new(
+                pos,
+                format!("`{name}` can be 0 (no limit set), and x / 0 = +Inf passes this alert's threshold"),
+                format!("guard the denominator: `/ ({name} > 0)`, so series without a limit drop out instead of paging"),
+            ));
+        }
+    }
+}
+
+/// Walks `e`; `inf_passes` says whether a `+Inf` here would survive to fire the alert; `guarded` names the
+/// limits an enclosing `... and limit > 0` already filters.
+fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>) {
+    match e {
+        Expr::Paren(p) => visit(&p.expr, inf_passes, guarded, found),
+        Expr::Binary(b) => {
+            let o = op(b);
+            let (l, r) = match o.as_str() {
+                ">" | ">=" => (true, false),
+                "<" | "<=" => (false, true),
+                "!=" => (true, true),
+                "==" => (false, false),
+                "+" | "*" | "or" => (inf_passes, inf_passes),
+                "-" => (inf_passes, false),
+                "/" => {
+                    if inf_passes {
+                        if let Some(name) = zero_when_unset(&b.rhs) {
+                            if !guarded.contains(&name) {
+                                found.push(name);
+                            }
+                        }
+                    }
+                    (inf_passes, false)
+                }
+                "and" | "unless" => {
+                    // `ratio > 0.9 and limit > 0` (or `unless limit == 0`) filters out the zero limits.
+                    let mut more = guarded.to_vec();
+                    nonzero_filters(&b.rhs, o == "unless", &mut more);
+                    visit(&b.lhs, inf_passes, &more, found);
+                    visit(&b.rhs, false, guarded, found);
+                    return;
+                }
+                _ => (false, false),
+            };
+            // With `bool`, the comparison yields 0/1 and +Inf is no longer seen downstream.
+            let (l, r) = if b.return_bool() {
+                (false, false)
+            } else {
+                (l, r)
+            };
+            visit(&b.lhs, l, guarded, found);
+            visit(&b.rhs, r, guarded, found);
+        }
+        Expr::Aggregate(a) => {
+            let keeps = matches!(
+                expr::agg_op(a).as_str(),
+                "sum" | "avg" | "max" | "min" | "topk" | "bottomk" | "quantile"
+            );
+            visit(&a.expr, inf_passes && keeps, guarded, found);
+        }
+        Expr::Call(c) => {
+            let keeps = matches!(
+                c.func.name,
+                "abs"
+                    | "ceil"
+                    | "floor"
+                    | "round"
+                    | "sort"
+                    | "sort_desc"
+                    | "label_replace"
+                    | "label_join"
+                    | "max_over_time"
+                    | "min_over_time"
+                    | "avg_over_time"
+                    | "last_over_time"
+                    | "quantile_over_time"
+            );
+            for a in &c.args.args {
+                visit(a, inf_passes && keeps, guarded, found);
+            }
+        }
+        Expr::Subquery(s) => visit(&s.expr, inf_passes, guarded, found),
+        _ => {}
+    }
+}
+
+/// Names of the metrics `e` keeps only when non-zero: `limit > 0`, `limit != 0`, `sum(limit) > 0`; with
+/// `negated` (the right side of `unless`), those it removes when zero: `limit == 0`.
+fn nonzero_filters(e: &Expr, negated: bool, out: &mut Vec<String>) {
+    match strip_paren(e) {
+        Expr::Binary(b) if expr::is_filter(b) => {
+            let Some(t) = number(&b.rhs) else { return };
+            let o = op(b);
+            let drops_zero = match o.as_str() {
+                ">" => t >= 0.0,
+                ">=" => t > 0.0,
+                "!=" => t == 0.0,
+                "<" => t <= 0.0,
+                _ => false,
+            };
+            let removes_zero = o == "==" && t == 0.0;
+            if (negated && removes_zero) || (!negated && drops_zero) {
+                expr::walk(&b.lhs, &mut |x| {
+                    if let Some(n) = selector_name(x) {
+                        out.push(n.to_string());
+                    }
+                });
+            }
+        }
+        Expr::Binary(b) if op(b) == "and" => {
+            nonzero_filters(&b.lhs, negated, out);
+            nonzero_filters(&b.rhs, negated, out);
+        }
+        _ => {}
+    }
+}
+
+/// The limit metric that makes `e` zero when no limit is configured, if nothing guards it.
+fn zero_when_unset(e: &Expr) -> Option<String> {
+    match strip_paren(e) {
+        Expr::VectorSelector(_) => {
+            let name = selector_name(e)?;
+            is_limit_name(name).then(|| name.to_string())
+        }
+        Expr::Aggregate(a) if matches!(expr::agg_op(a).as_str(), "sum" | "avg" | "max" | "min") => {
+            zero_when_unset(&a.expr)
+        }
+        Expr::Binary(b) => {
+            let o = op(b);
+            match o.as_str() {
+                "*" => zero_when_unset(&b.lhs).or_else(|| zero_when_unset(&b.rhs)),
+                // A filter guards when it drops 0: `x > 0`, `x != 0`, `x >= 1`, `x > 1e6`...
+                c if expr::is_comparison(c) && !b.return_bool() => {
+                    let t = number(&b.rhs)?;
+                    let zero_passes = match c {
+                        ">" => 0.0 > t,
+                        ">=" => 0.0 >= t,
+                        "<" => 0.0 < t,
+                        "<=" => 0.0 <= t,
+                        "==" => t == 0.0,
+                        _ => t != 0.0,
+                    };
+                    if zero_passes {
+                        zero_when_unset(&b.lhs)
+                    } else {
+                        None
+                    }
+                }
+                // `and`/`unless` filter by another condition, `or` fills in: treat as guarded.
+                _ => None,
+            }
+        }
+        Expr::Call(c) => match c.func.name {
+            "max_over_time" | "min_over_time" | "avg_over_time" | "last_over_time" => {
+                let arg = c.args.args.first()?;
+                match strip_paren(arg) {
+                    Expr::MatrixSelector(_) => {
+                        let name = selector_name(arg)?;
+                        is_limit_name(name).then(|| name.to_string())
+                    }
+                    _ => None,
+                }
+            }
+            // clamp_min(x, 1) and friends keep it away from 0.
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Limits and quotas are 0 (cAdvisor, kube-state-metrics) when none is configured.
+fn is_limit_name(name: &str) -> bool {
+    !expr::is_recorded_name(name)
+        && name
+            .split('_')
+            .any(|w| matches!(w, "limit" | "limits" | "quota"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::checks::testing::{lint_expr, places};
+
+    const CODE: &str = "promql/division-by-zero";
+
+    #[test]
+    fn flags_unguarded_limit_denominators() {
+        let d = lint_expr(
+            "(container_memory_working_set_bytes / container_spec_memory_limit_bytes) > 0.9",
+            CODE,
+        );
+        assert_eq!(places(&d), vec!["5:49"]);
+        assert!(d[0].message.contains("container_spec_memory_limit_bytes"));
+        assert!(d[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("(container_spec_memory_limit_bytes > 0)"));
+        assert_eq!(
+            lint_expr("sum by (pod) (rate(cpu_seconds_total[5m])) / sum by (pod) (kube_pod_container_resource_limits{resource=\"cpu\"}) > 0.9", CODE).len(),
+            1
+        );
+        assert_eq!(
+            lint_expr("0.9 < a / container_spec_memory_limit_bytes", CODE).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn leaves_guarded_or_harmless_divisions_alone() {
+        for q in [
+            "container_memory_working_set_bytes / (container_spec_memory_limit_bytes > 0) > 0.9",
+            "container_memory_working_set_bytes / clamp_min(container_spec_memory_limit_bytes, 1) > 0.9",
+            "container_memory_working_set_bytes / (container_spec_memory_limit_bytes != 0) > 0.9",
+            // +Inf never passes `<`.
+            "node_filesystem_avail_bytes / node_filesystem_limit_bytes < 0.1",
+            // Not a limit: rates of requests are 0 together with rates of errors.
+            "rate(errors_total[5m]) / rate(requests_total[5m]) > 0.05",
+            "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > 0.9",
+            "a / job:memory_limit:sum > 0.9",
+            "(a / container_spec_memory_limit_bytes > bool 0.9) == 0",
+            "a / container_spec_memory_limit_bytes > 0.9 and container_spec_memory_limit_bytes > 0",
+            "(a / ignoring(limit) instance_limits{limit=\"x\"} * 100 > 80) and instance_limits{limit=\"x\"} > 0",
+            "a / sum by (b) (mem_limit) > 0.9 and sum by (b) (mem_limit) > 0",
+            "a / mem_limit > 0.9 unless mem_limit == 0",
+        ] {
+            assert!(lint_expr(q, CODE).is_empty(), "{q}");
+        }
+    }
+}

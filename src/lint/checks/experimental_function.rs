@@ -1,0 +1,113 @@
+//! `promql/experimental-function`: functions Prometheus 3 only accepts behind a feature flag.
+
+use crate::diag::Severity;
+use crate::lint::expr::{agg_op, walk};
+use crate::lint::locate;
+use crate::lint::registry::{Check, Finding, RuleContext};
+use promql_parser::parser::Expr;
+
+/// ## What it finds
+/// Functions and aggregations marked experimental in Prometheus 3 (`promql/parser/functions.go`,
+/// `Experimental: true`, and the `limitk`/`limit_ratio` aggregations): `double_exponential_smoothing`,
+/// `first_over_time`, `histogram_quantiles`, `info`, `integral`, `mad_over_time`, `sort_by_label`,
+/// `sort_by_label_desc`, `ts_of_first_over_time`, `ts_of_last_over_time`, `ts_of_max_over_time`,
+/// `ts_of_min_over_time`, `start`, `end`, `range`, `step`, `limitk`, `limit_ratio`.
+///
+/// ## Why it matters
+/// Prometheus refuses to load a rule file using them unless it runs with
+/// `--enable-feature=promql-experimental-functions`; the whole group is then not evaluated, and no alert in
+/// it can fire.
+///
+/// ## Example
+/// ```yaml
+/// expr: mad_over_time(request_latency_seconds[1h]) > 0.5
+/// ```
+///
+/// ## Fix
+/// Run Prometheus with `--enable-feature=promql-experimental-functions` (and turn this check off in
+/// `.ruletest.yaml`), or rewrite without the function (e.g. `stddev_over_time` for `mad_over_time`).
+pub struct ExperimentalFunction;
+
+pub const EXPERIMENTAL: &[&str] = &[
+    "double_exponential_smoothing",
+    "first_over_time",
+    "histogram_quantiles",
+    "info",
+    "integral",
+    "mad_over_time",
+    "sort_by_label",
+    "sort_by_label_desc",
+    "ts_of_first_over_time",
+    "ts_of_last_over_time",
+    "ts_of_max_over_time",
+    "ts_of_min_over_time",
+    "start",
+    "end",
+    "range",
+    "step",
+];
+
+impl Check for ExperimentalFunction {
+    fn code(&self) -> &'static str {
+        "promql/experimental-function"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn source(&self) -> &'static str {
+        include_str!("experimental_function.rs")
+    }
+    fn applies_to_recording_rules(&self) -> bool {
+        true
+    }
+    fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        walk(cx.ast, &mut |e| {
+            let name = match e {
+                Expr::Call(c) if EXPERIMENTAL.contains(&c.func.name) => c.func.name.to_string(),
+                Expr::Aggregate(a) if matches!(agg_op(a).as_str(), "limitk" | "limit_ratio") => {
+                    agg_op(a)
+                }
+                _ => return,
+            };
+            let pos = locate::find(
+                cx.source,
+                cx.rule.expr.pos,
+                &name,
+                locate::lines_of(&cx.rule.expr.value),
+            );
+            out.push(Finding::new(
+                pos,
+                format!("`{name}` is experimental: Prometheus 3 rejects this rule file unless started with --enable-feature=promql-experimental-functions"),
+                "enable promql-experimental-functions on the Prometheus server (and set this check to off in .ruletest.yaml), or rewrite without it".to_string(),
+            ));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Severity;
+    use crate::lint::checks::testing::{lint_expr, places};
+
+    const CODE: &str = "promql/experimental-function";
+
+    #[test]
+    fn flags_experimental_functions_and_aggregations() {
+        let d = lint_expr("mad_over_time(x[1h]) > 0.5", CODE);
+        assert_eq!(places(&d), vec!["5:11"]);
+        assert_eq!(d[0].severity, Severity::Error);
+        assert_eq!(lint_expr("sum(limitk(2, up)) > 0", CODE).len(), 1);
+        assert_eq!(lint_expr("sort_by_label(up, \"job\") > 0", CODE).len(), 1);
+    }
+
+    #[test]
+    fn accepts_stable_functions() {
+        for q in [
+            "stddev_over_time(x[1h]) > 0.5",
+            "last_over_time(x[5m]) > 1",
+            "topk(2, up) > 0",
+        ] {
+            assert!(lint_expr(q, CODE).is_empty(), "{q}");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `promql/histogram-quantile-without-le`: classic histogram buckets aggregated away from their `le` label.
+
+use crate::diag::Severity;
+use crate::lint::expr::{self, selector_name, strip_paren, walk};
+use crate::lint::locate;
+use crate::lint::registry::{Check, Finding, RuleContext};
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+
+/// ## What it finds
+/// `histogram_quantile` over classic `_bucket` series that were aggregated without keeping `le`
+/// (`sum(rate(x_bucket[5m]))`, `sum by (job) (...)`, `sum without (le) (...)`): an error. Elsewhere, a sum of
+/// bucket rates that drops `le` (and selects no single `le`) is a warning. `histogram_quantile` straight over
+/// `rate(x_bucket[5m])` is fine.
+///
+/// ## Why it matters
+/// Each bucket is one `le` series; summing them without `le` adds all buckets together, and
+/// `histogram_quantile` then finds no buckets and returns nothing (or NaN): the alert can never fire.
+///
+/// ## Example
+/// ```yaml
+/// expr: histogram_quantile(0.95, sum by (job) (rate(http_request_duration_seconds_bucket[5m]))) > 1
+/// ```
+///
+/// ## Fix
+/// Keep `le` in the grouping: `sum by (job, le) (rate(http_request_duration_seconds_bucket[5m]))`.
+pub struct HistogramQuantileWithoutLe;
+
+impl Check for HistogramQuantileWithoutLe {
+    fn code(&self) -> &'static str {
+        "promql/histogram-quantile-without-le"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn source(&self) -> &'static str {
+        include_str!("histogram_quantile_without_le.rs")
+    }
+    fn applies_to_recording_rules(&self) -> bool {
+        true
+    }
+    fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        let mut inside_quantile: Vec<*const AggregateExpr> = Vec::new();
+        let place = |needle: &str| {
+            locate::find(
+                cx.source,
+                cx.rule.expr.pos,
+                needle,
+                locate::lines_of(&cx.rule.expr.value),
+            )
+        };
+        walk(cx.ast, &mut |e| {
+            let Expr::Call(c) = e else { return };
+            if c.func.name != "histogram_quantile" {
+                return;
+            }
+            let Some(arg) = c.args.args.get(1) else {
+                return;
+            };
+            if let Expr::Aggregate(a) = strip_paren(arg) {
+                inside_quantile.push(a as *const _);
+                if let Some(bucket) = drops_le(a) {
+                    out.push(Finding::new(
+                        place("histogram_quantile"),
+                        format!("histogram_quantile over `{bucket}` aggregated without `le`: it finds no buckets and returns nothing"),
+                        format!("keep `le` in the aggregation: {}", with_le(a)),
+                    ));
+                }
+            }
+        });
+        walk(cx.ast, &mut |e| {
+            let Expr::Aggregate(a) = e else { return };
+            if inside_quantile.contains(&(a as *const _)) {
+                return;
+            }
+            if let Some(bucket) = drops_le(a) {
+                out.push(
+                    Finding::new(
+                        place(&bucket),
+                        format!("`{bucket}` summed without `le`: the buckets of different bounds are added together"),
+                        format!("keep `le` for a later histogram_quantile ({}), or select one bucket with `{{le=\"...\"}}`", with_le(a)),
+                    )
+                    .with_severity(Severity::Warning),
+                );
+            }
+        });
+    }
+}
+
+/// The bucket metric an aggregation sums without `le`, if it does.
+fn drops_le(a: &AggregateExpr) -> Option<String> {
+    if !matches!(expr::agg_op(a).as_str(), "sum" | "avg" | "max" | "min") {
+        return None;
+    }
+    let keeps_le = match &a.modifier {
+        Some(LabelModifier::Include(by)) => by.labels.iter().any(|l| l == "le"),
+        Some(LabelModifier::Exclude(without)) => !without.labels.iter().any(|l| l == "le"),
+        None => false,
+    };
+    if keeps_le {
+        return None;
+    }
+    let mut bucket = None;
+    walk(&a.expr, &mut |e| {
+        if let Expr::VectorSelector(vs)
+        | Expr::MatrixSelector(promql_parser::parser::MatrixSelector { vs, .. }) = e
+        {
+            let Some(name) = selector_name(e) else { return };
+            let one_le = vs
+                .matchers
+                .matchers
+                .iter()
+                .any(|m| m.name == "le" && m.op == MatchOp::Equal);
+            if name.ends_with("_bucket") && !expr::is_recorded_name(name) && !one_le {
+                bucket.get_or_insert_with(|| name.to_string());
+            }
+        }
+    });
+    bucket
+}
+
+fn with_le(a: &AggregateExpr) -> String {
+    let op = expr::agg_op(a);
+    match &a.modifier {
+        Some(LabelModifier::Include(by)) => {
+            let mut l: Vec<&str> = by.labels.iter().map(String::as_str).collect();
+            l.push("le");
+            format!("`{op} by ({}) (...)`", l.join(", "))
+        }
+        Some(LabelModifier::Exclude(_)) => format!("remove `le` from `{op} without (...)`"),
+        None => format!("`{op} by (le) (...)`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Severity;
+    use crate::lint::checks::testing::lint_expr;
+
+    const CODE: &str = "promql/histogram-quantile-without-le";
+
+    #[test]
+    fn errors_when_aggregated_without_le() {
+        for q in [
+            "histogram_quantile(0.95, sum(rate(x_bucket[5m]))) > 1",
+            "histogram_quantile(0.95, sum by (job) (rate(x_bucket[5m]))) > 1",
+            "histogram_quantile(0.95, sum without (le) (rate(x_bucket[5m]))) > 1",
+        ] {
+            let d = lint_expr(q, CODE);
+            assert_eq!(d.len(), 1, "{q}: {d:?}");
+            assert_eq!(d[0].severity, Severity::Error);
+            assert!(d[0].help.as_deref().unwrap().contains("le"), "{q}");
+        }
+        let d = lint_expr(
+            "histogram_quantile(0.95, sum by (job) (rate(x_bucket[5m]))) > 1",
+            CODE,
+        );
+        assert!(d[0].help.as_deref().unwrap().contains("sum by (job, le)"));
+    }
+
+    #[test]
+    fn warns_on_other_sums_of_buckets() {
+        let d = lint_expr("sum by (job) (rate(x_bucket[5m])) > 1", CODE);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn accepts_le_kept_or_not_aggregated() {
+        for q in [
+            "histogram_quantile(0.95, rate(x_bucket[5m])) > 1",
+            "histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))) > 1",
+            "histogram_quantile(0.95, sum by (job, le) (rate(x_bucket[5m]))) > 1",
+            "histogram_quantile(0.95, sum without (pod) (rate(x_bucket[5m]))) > 1",
+            "histogram_quantile(0.95, sum(rate(native_histogram[5m]))) > 1",
+            "sum(rate(x_bucket{le=\"0.5\"}[5m])) / sum(rate(x_count[5m])) < 0.9",
+        ] {
+            assert!(lint_expr(q, CODE).is_empty(), "{q}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `promql/range-too-short`: a rate window that can hold fewer than two samples.
+
+use crate::lint::expr::{strip_paren, walk};
+use crate::lint::locate;
+use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::load::duration::format_duration;
+use promql_parser::parser::Expr;
+
+/// ## What it finds
+/// `rate`, `irate`, `increase`, `delta`, `idelta`, `deriv` or `predict_linear` over a range shorter than twice
+/// the scrape interval (`scrape_interval` in `.ruletest.yaml`, 15s by default, so anything under 30s).
+///
+/// ## Why it matters
+/// These functions need at least two samples in the window. With one scrape every 15s, a 20s window often
+/// holds a single sample: the result is empty, and the alert silently never fires (or flaps as samples shift).
+///
+/// ## Example
+/// ```yaml
+/// expr: rate(http_requests_total[20s]) > 100
+/// ```
+///
+/// ## Fix
+/// Use a window of at least 4x the scrape interval (`[1m]` for a 15s scrape), or `irate` over such a window
+/// if you want the latest change.
+pub struct RangeTooShort;
+
+impl Check for RangeTooShort {
+    fn code(&self) -> &'static str {
+        "promql/range-too-short"
+    }
+    fn source(&self) -> &'static str {
+        include_str!("range_too_short.rs")
+    }
+    fn applies_to_recording_rules(&self) -> bool {
+        true
+    }
+    fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        let scrape = cx.config.scrape_interval_ms;
+        walk(cx.ast, &mut |e| {
+            let Expr::Call(c) = e else { return };
+            if !matches!(
+                c.func.name,
+                "rate" | "irate" | "increase" | "delta" | "idelta" | "deriv" | "predict_linear"
+            ) {
+                return;
+            }
+            let Some(Expr::MatrixSelector(m)) = c.args.args.first().map(|a| strip_paren(a)) else {
+                return;
+            };
+            let range = m.range.as_millis() as i64;
+            if range >= 2 * scrape {
+                return;
+            }
+            let written = format!("[{}]", format_duration(range));
+            let pos = locate::find(
+                cx.source,
+                cx.rule.expr.pos,
+                &written,
+                locate::lines_of(&cx.rule.expr.value),
+            );
+            out.push(Finding::new(
+                pos,
+                format!(
+                    "{}() over {} holds fewer than 2 samples at a {} scrape interval, so it returns nothing",
+                    c.func.name,
+                    format_duration(range),
+                    format_duration(scrape)
+                ),
+                format!("use a range of at least {} (4x the scrape interval)", format_duration(4 * scrape)),
+            ));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::checks::testing::{alert, lint_expr, lint_with, places};
+    use crate::lint::LintConfig;
+
+    const CODE: &str = "promql/range-too-short";
+
+    #[test]
+    fn flags_ranges_under_two_scrapes() {
+        let d = lint_expr("rate(http_requests_total[20s]) > 100", CODE);
+        assert_eq!(places(&d), vec!["5:35"]);
+        assert!(d[0].help.as_deref().unwrap().contains("1m"));
+        assert!(lint_expr("rate(http_requests_total[30s]) > 100", CODE).is_empty());
+        assert!(lint_expr("max_over_time(up[10s]) > 0", CODE).is_empty());
+    }
+
+    #[test]
+    fn follows_the_configured_scrape_interval() {
+        let cfg = LintConfig {
+            scrape_interval_ms: 60_000,
+            ..LintConfig::default()
+        };
+        let d = lint_with(&alert("rate(x_total[1m]) > 1", ""), CODE, &cfg);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("1m scrape interval"));
+    }
+}

@@ -1,0 +1,145 @@
+//! `promql/rate-on-non-counter`: `rate`, `irate` or `increase` of a metric whose name says it is a gauge.
+
+use crate::lint::expr::{is_recorded_name, selector_name, strip_paren, walk};
+use crate::lint::locate;
+use crate::lint::registry::{Check, Finding, RuleContext};
+use promql_parser::parser::Expr;
+
+/// ## What it finds
+/// `rate()`, `irate()` or `increase()` of a metric whose name says it is a gauge: it does not end in
+/// `_total`, `_count`, `_sum` or `_bucket` (the counter suffixes of the naming conventions) and one of its
+/// words is a gauge word (`ratio`, `percent`, `celsius`, `temperature`, `info`, `average`, `utilization`,
+/// `available`, `free`, `timestamp`, `limit`, `open_fds`, ...). Names without `_total` alone are not enough:
+/// many exporters (Envoy, SNMP, CouchDB, older OpenTelemetry) name real counters without it.
+///
+/// ## Why it matters
+/// `rate` assumes the series only goes up and treats every decrease as a counter reset: a gauge that goes
+/// 10, 9, 10 counts as having risen by 10 (a reset to 0, then 9, then 1) when it did not change. The result
+/// follows the gauge's wobble, not its level, and alerts on it fire at random.
+///
+/// ## Example
+/// ```yaml
+/// expr: rate(node_memory_MemAvailable_bytes[5m]) > 1e6
+/// ```
+///
+/// ## Fix
+/// For a gauge use `deriv(x[5m])` (per-second slope) or `delta(x[5m])` (change over the window); if the
+/// metric really is a counter, rename it with a `_total` suffix at the source.
+pub struct RateOnNonCounter;
+
+/// Words (lower-cased parts of the name between `_`) that say "this is a gauge"; a part ending in
+/// `available` or `free` counts too (`node_memory_MemAvailable_bytes`).
+const GAUGE_WORDS: &[&str] = &[
+    "ratio",
+    "percent",
+    "percentage",
+    "celsius",
+    "fahrenheit",
+    "temperature",
+    "info",
+    "average",
+    "avg",
+    "gauge",
+    "utilization",
+    "utilisation",
+    "available",
+    "free",
+    "timestamp",
+    "limit",
+    "limits",
+    "fds",
+    "inflight",
+    "ready",
+    "up",
+];
+
+/// Name endings that say "this is a counter".
+const COUNTER_SUFFIXES: &[&str] = &["_total", "_count", "_sum", "_bucket", "_created"];
+
+impl Check for RateOnNonCounter {
+    fn code(&self) -> &'static str {
+        "promql/rate-on-non-counter"
+    }
+    fn source(&self) -> &'static str {
+        include_str!("rate_on_non_counter.rs")
+    }
+    fn applies_to_recording_rules(&self) -> bool {
+        true
+    }
+    fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        walk(cx.ast, &mut |e| {
+            let Expr::Call(c) = e else { return };
+            if !matches!(c.func.name, "rate" | "irate" | "increase") {
+                return;
+            }
+            let Some(arg) = c.args.args.first() else {
+                return;
+            };
+            let Expr::MatrixSelector(_) = strip_paren(arg) else {
+                return;
+            };
+            let Some(name) = selector_name(arg) else {
+                return;
+            };
+            if looks_like_counter(name) {
+                return;
+            }
+            let pos = locate::find(
+                cx.source,
+                cx.rule.expr.pos,
+                name,
+                locate::lines_of(&cx.rule.expr.value),
+            );
+            out.push(Finding::new(
+                pos,
+                format!("{}() of `{name}`, whose name does not end in _total/_count/_sum/_bucket: rate of a gauge is meaningless", c.func.name),
+                format!("for a gauge use `deriv({name}[...])` or `delta({name}[...])`; if it is a counter, suppress with `# ruletest: ignore promql/rate-on-non-counter <why>`"),
+            ));
+        });
+    }
+}
+
+fn looks_like_counter(name: &str) -> bool {
+    if is_recorded_name(name) || COUNTER_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        return true;
+    }
+    let gauge = name.split('_').map(str::to_lowercase).any(|w| {
+        GAUGE_WORDS.contains(&w.as_str()) || w.ends_with("available") || w.ends_with("free")
+    });
+    !gauge
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::checks::testing::{lint_expr, places};
+
+    const CODE: &str = "promql/rate-on-non-counter";
+
+    #[test]
+    fn flags_rate_of_gauges() {
+        let d = lint_expr("rate(node_memory_MemAvailable_bytes[5m]) > 1e6", CODE);
+        assert_eq!(places(&d), vec!["5:16"]);
+        assert!(d[0].help.as_deref().unwrap().contains("deriv("));
+        assert_eq!(
+            lint_expr("increase(process_open_fds[1h]) > 10", CODE).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn accepts_counters() {
+        for q in [
+            "rate(http_requests_total[5m]) > 1",
+            "rate(x_count[5m]) > 1",
+            "rate(x_bucket[5m]) > 1",
+            "rate(job:x:sum[5m]) > 1",
+            "rate(node_vmstat_pgmajfault[1m]) > 1000",
+            "rate(envoy_cluster_upstream_rq_timeout[5m]) > 1",
+            "rate(ifHCInOctets[5m]) > 1e9",
+            "rate({__name__=~\"x.*\"}[5m]) > 1",
+            "deriv(node_memory_MemAvailable_bytes[5m]) < 0",
+        ] {
+            assert!(lint_expr(q, CODE).is_empty(), "{q}");
+        }
+    }
+}

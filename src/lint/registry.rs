@@ -1,0 +1,226 @@
+//! The check catalogue: the [`Check`] trait every lint implements, what a check is handed ([`RuleContext`],
+//! [`ConfigContext`], [`ProjectContext`]), what it hands back ([`Finding`]), and the list of all checks.
+//!
+//! A check's documentation is the doc comment on its struct: [`CheckInfo::doc`] reads it from the check's own
+//! source file (embedded at compile time), so `docs/checks.md` and the SARIF rule descriptions cannot drift
+//! from the code.
+
+use crate::diag::Severity;
+use crate::lint::checks;
+use crate::lint::config::LintConfig;
+use crate::load::documents::Item;
+use crate::load::rules::{Group, Rule, RuleFile};
+use crate::load::yaml::Pos;
+use promql_parser::parser::Expr;
+use std::sync::Arc;
+
+/// One rule, parsed, with what a check may need around it.
+pub struct RuleContext<'a> {
+    pub file: &'a Arc<str>,
+    pub group: &'a Group,
+    pub rule: &'a Rule,
+    /// The rule's expression, parsed (rules whose expression does not parse are not linted).
+    pub ast: &'a Expr,
+    /// The whole file's text, to place a finding on the exact line and column of a token.
+    pub source: Option<&'a str>,
+    pub config: &'a LintConfig,
+}
+
+/// One Alertmanager configuration document, as loaded (the typed model comes with the Alertmanager stage).
+pub struct ConfigContext<'a> {
+    pub item: &'a Item,
+    pub source: Option<&'a str>,
+    pub config: &'a LintConfig,
+}
+
+/// Everything at once, for checks that relate rules to Alertmanager routes.
+pub struct ProjectContext<'a> {
+    pub rule_files: &'a [RuleFile],
+    pub alertmanager: Vec<&'a Item>,
+    pub config: &'a LintConfig,
+}
+
+/// What a check reports; the framework adds the code, the severity and the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub pos: Pos,
+    pub message: String,
+    pub help: Option<String>,
+    /// A severity other than the check's default for this finding (a `.ruletest.yaml` setting still wins).
+    pub severity: Option<Severity>,
+    /// The file, for checks that look beyond one rule; `None` means the rule's file.
+    pub file: Option<Arc<str>>,
+}
+
+impl Finding {
+    pub fn new(pos: Pos, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Finding {
+            pos,
+            message: message.into(),
+            help: Some(help.into()),
+            severity: None,
+            file: None,
+        }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+}
+
+/// A lint. Implement the hooks for what the check looks at: one rule, one Alertmanager config, or both.
+pub trait Check: Sync {
+    /// Stable code, `family/name`, used in output, suppressions and `.ruletest.yaml`.
+    fn code(&self) -> &'static str;
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    /// The check's source file; its struct's doc comment is the documentation.
+    fn source(&self) -> &'static str;
+    /// Most checks are about alerts; those about PromQL alone also look at recording rules.
+    fn applies_to_recording_rules(&self) -> bool {
+        false
+    }
+    fn check_rule(&self, _cx: &RuleContext, _out: &mut Vec<Finding>) {}
+    fn check_alertmanager(&self, _cx: &ConfigContext, _out: &mut Vec<Finding>) {}
+    /// Findings here must set [`Finding::file`]: there is no single rule to take it from.
+    fn check_project(&self, _cx: &ProjectContext, _out: &mut Vec<Finding>) {}
+}
+
+/// The catalogue, in the order of docs/checks.md.
+pub fn all_checks() -> Vec<&'static dyn Check> {
+    vec![
+        &checks::division_by_zero::DivisionByZero,
+        &checks::histogram_quantile_without_le::HistogramQuantileWithoutLe,
+        &checks::rate_on_non_counter::RateOnNonCounter,
+        &checks::counter_without_rate::CounterWithoutRate,
+        &checks::range_too_short::RangeTooShort,
+        &checks::rate_gt_zero::RateGtZero,
+        &checks::constant_comparison::ConstantComparison,
+        &checks::experimental_function::ExperimentalFunction,
+        &checks::for_not_multiple_of_interval::ForNotMultipleOfInterval,
+        &checks::template_missing_label::TemplateMissingLabel,
+        &checks::percent_of_ratio::PercentOfRatio,
+        &checks::required_labels::RequiredLabels,
+        &checks::value_in_labels::ValueInLabels,
+    ]
+}
+
+/// Codes the framework itself reports (not checks, but they can be turned off or re-graded all the same).
+pub const FRAMEWORK_CODES: &[(&str, Severity, &str)] = &[
+    (
+        "lint/suppression-without-reason",
+        Severity::Warning,
+        "A `# ruletest: ignore <code>` comment without a reason: say why, so the next reader can judge it.",
+    ),
+    (
+        "lint/unknown-code",
+        Severity::Warning,
+        "A `# ruletest: ignore` comment naming a code that no check has (a typo suppresses nothing).",
+    ),
+];
+
+/// What docs and SARIF need to know about a check.
+#[derive(Clone, Debug)]
+pub struct CheckInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// The doc comment, Markdown, `///` stripped.
+    pub doc: String,
+}
+
+impl CheckInfo {
+    pub fn of(check: &dyn Check) -> Self {
+        CheckInfo {
+            code: check.code(),
+            severity: check.default_severity(),
+            doc: doc_comment(check.source()),
+        }
+    }
+
+    /// The first paragraph of `## What it finds`, for one-line descriptions.
+    pub fn summary(&self) -> String {
+        let mut lines = self
+            .doc
+            .lines()
+            .skip_while(|l| !l.starts_with("## What it finds"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("## ") && !l.starts_with("- "));
+        let mut out = String::new();
+        for l in lines.by_ref() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(l.trim());
+        }
+        out
+    }
+}
+
+/// Every check's info, in catalogue order.
+pub fn catalogue() -> Vec<CheckInfo> {
+    all_checks().into_iter().map(CheckInfo::of).collect()
+}
+
+/// Whether `code` names a check or a framework code.
+pub fn is_known_code(code: &str) -> bool {
+    all_checks().iter().any(|c| c.code() == code) || FRAMEWORK_CODES.iter().any(|f| f.0 == code)
+}
+
+/// All codes, for "did you mean" suggestions.
+pub fn known_codes() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = all_checks().iter().map(|c| c.code()).collect();
+    v.extend(FRAMEWORK_CODES.iter().map(|f| f.0));
+    v
+}
+
+/// The `///` comment directly above the first `pub struct` of a check's source.
+fn doc_comment(source: &str) -> String {
+    let mut block: Vec<&str> = Vec::new();
+    for line in source.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("///") {
+            block.push(rest.strip_prefix(' ').unwrap_or(rest));
+        } else if t.starts_with("pub struct") {
+            break;
+        } else if !t.starts_with("#[") {
+            block.clear();
+        }
+    }
+    block.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_is_documented_with_the_four_sections() {
+        let mut codes = std::collections::HashSet::new();
+        for info in catalogue() {
+            assert!(codes.insert(info.code), "duplicate code {}", info.code);
+            for section in [
+                "## What it finds",
+                "## Why it matters",
+                "## Example",
+                "## Fix",
+            ] {
+                assert!(
+                    info.doc.contains(section),
+                    "{} lacks `{section}`:\n{}",
+                    info.code,
+                    info.doc
+                );
+            }
+            assert!(!info.summary().is_empty(), "{}", info.code);
+        }
+        assert_eq!(codes.len(), 13);
+    }
+
+    #[test]
+    fn doc_comment_takes_the_block_above_the_struct() {
+        let src = "//! module\nuse x;\n/// one\n///\n/// two\n#[derive(Debug)]\npub struct A;\n/// later\npub struct B;";
+        assert_eq!(doc_comment(src), "one\n\ntwo");
+    }
+}
