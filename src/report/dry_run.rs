@@ -90,10 +90,13 @@ fn fired(run: &DryRun) -> Vec<&AlertRecord> {
         .collect()
 }
 
-/// Per receiver: notifications, distinct alerts, first, last, inhibited alerts, muted flushes.
+/// Per receiver: name, notifications, distinct alerts, first, last, inhibited alerts, muted flushes.
+pub type ReceiverStats = (String, usize, usize, Option<i64>, Option<i64>, usize, usize);
+
+/// Per receiver statistics (see [`ReceiverStats`]).
 pub fn receiver_stats(
     run: &DryRun,
-) -> Vec<(String, usize, usize, Option<i64>, Option<i64>, usize, usize)> {
+) -> Vec<ReceiverStats> {
     let (Some(config), Some(sim)) = (&run.config, &run.simulation) else {
         return Vec::new();
     };
@@ -305,7 +308,7 @@ pub fn human(run: &DryRun, color: bool) -> String {
             events.push((n.at, 3, line));
         }
     }
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    events.sort_by_key(|e| (e.0, e.1));
     if !events.is_empty() {
         let _ = writeln!(out, "\ntimeline");
         for (t, _, line) in events {

@@ -2,7 +2,7 @@
 //! alert's left side, with the statistics an SRE weighs (episodes, series, firing time, episode length,
 //! re-fires, peak concurrency, notifications, detection of known incidents).
 
-use super::sweep::{episodes, runs, CmpOp, TickEpisode};
+use super::sweep::{episodes, runs, CmpOp};
 use crate::series::Labels;
 use std::collections::BTreeMap;
 
@@ -63,6 +63,8 @@ const REFIRE_WINDOW_MS: i64 = 3_600_000;
 
 pub fn sweep(lhs: &Lhs, spec: &SweepSpec) -> Vec<Row> {
     let mut rows = Vec::new();
+    // Reused across combinations: +1 at a fire tick, -1 at a resolve tick.
+    let mut diff = vec![0i32; lhs.n + 1];
     for &t in spec.thresholds {
         let series_runs: Vec<Vec<(usize, usize)>> = lhs
             .series
@@ -71,67 +73,71 @@ pub fn sweep(lhs: &Lhs, spec: &SweepSpec) -> Vec<Row> {
             .collect();
         for &f in spec.fors {
             for &k in spec.keep_firing_fors {
-                let eps: Vec<(usize, TickEpisode)> = series_runs
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(si, r)| {
-                        episodes(r, lhs.step_ms, f, k, lhs.n)
-                            .into_iter()
-                            .map(move |e| (si, e))
-                    })
-                    .collect();
-                rows.push(row(lhs, spec, t, f, k, &eps));
+                rows.push(row(lhs, spec, t, f, k, &series_runs, &mut diff));
             }
         }
     }
     rows
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
+fn percentile(sorted_or_not: &mut [i64], p: f64) -> i64 {
+    if sorted_or_not.is_empty() {
         return 0;
     }
-    let idx = ((p * (sorted.len() as f64 - 1.0)).round() as usize).min(sorted.len() - 1);
-    sorted[idx]
+    let idx =
+        ((p * (sorted_or_not.len() as f64 - 1.0)).round() as usize).min(sorted_or_not.len() - 1);
+    *sorted_or_not.select_nth_unstable(idx).1
 }
 
-fn row(lhs: &Lhs, spec: &SweepSpec, t: f64, f: i64, k: i64, eps: &[(usize, TickEpisode)]) -> Row {
+fn row(
+    lhs: &Lhs,
+    spec: &SweepSpec,
+    t: f64,
+    f: i64,
+    k: i64,
+    series_runs: &[Vec<(usize, usize)>],
+    diff: &mut [i32],
+) -> Row {
     let end = lhs.time(lhs.n.saturating_sub(1));
-    let mut fired: Vec<(usize, i64, Option<i64>)> = eps
-        .iter()
-        .filter_map(|(si, e)| Some((*si, lhs.time(e.fired?), e.resolved.map(|r| lhs.time(r)))))
-        .collect();
-    fired.sort_by_key(|(si, f, _)| (*f, *si));
-    let mut durations: Vec<i64> = fired.iter().map(|(_, f, r)| r.unwrap_or(end) - f).collect();
-    durations.sort_unstable();
-    let mut series: Vec<usize> = fired.iter().map(|(s, _, _)| *s).collect();
-    series.sort_unstable();
-    series.dedup();
-    // Re-fires: per series, an episode firing within an hour of the previous one's resolution.
+    let mut fired: Vec<(usize, i64, Option<i64>)> = Vec::new();
+    let mut series = 0;
     let mut refires = 0;
-    let mut last_resolved: BTreeMap<usize, i64> = BTreeMap::new();
-    for (si, f, r) in &fired {
-        if let Some(prev) = last_resolved.get(si) {
-            if f - prev <= REFIRE_WINDOW_MS {
+    diff.iter_mut().for_each(|d| *d = 0);
+    for (si, r) in series_runs.iter().enumerate() {
+        if r.is_empty() {
+            continue;
+        }
+        // Episodes of one series come in time order: re-fires are counted against the previous one.
+        let mut last_resolved: Option<i64> = None;
+        let before = fired.len();
+        for e in episodes(r, lhs.step_ms, f, k, lhs.n) {
+            let Some(fk) = e.fired else { continue };
+            let fired_at = lhs.time(fk);
+            if last_resolved.is_some_and(|prev| fired_at - prev <= REFIRE_WINDOW_MS) {
                 refires += 1;
             }
+            let resolved_at = e.resolved.map(|rk| lhs.time(rk));
+            last_resolved = Some(resolved_at.unwrap_or(i64::MAX / 2));
+            diff[fk] += 1;
+            if let Some(rk) = e.resolved {
+                diff[rk] -= 1;
+            }
+            fired.push((si, fired_at, resolved_at));
         }
-        last_resolved.insert(*si, r.unwrap_or(i64::MAX / 2));
-    }
-    // Peak concurrency: sweep fire (+1) and resolve (-1) events; resolutions first at equal times.
-    let mut events: Vec<(i64, i32)> = Vec::with_capacity(fired.len() * 2);
-    for (_, f, r) in &fired {
-        events.push((*f, 1));
-        if let Some(r) = r {
-            events.push((*r, -1));
+        if fired.len() > before {
+            series += 1;
         }
     }
-    events.sort();
+    // Peak concurrency: at each tick, resolutions and new firings net out.
     let (mut cur, mut peak) = (0i32, 0i32);
-    for (_, d) in events {
+    for d in diff.iter() {
         cur += d;
         peak = peak.max(cur);
     }
+    let mut durations: Vec<i64> = fired.iter().map(|(_, f, r)| r.unwrap_or(end) - f).collect();
+    let firing_ms = durations.iter().sum();
+    let median = percentile(&mut durations, 0.5);
+    let p95 = percentile(&mut durations, 0.95);
     let (detected, ttd, false_alerts) = if spec.incidents.is_empty() {
         (None, None, None)
     } else {
@@ -171,10 +177,10 @@ fn row(lhs: &Lhs, spec: &SweepSpec, t: f64, f: i64, k: i64, eps: &[(usize, TickE
         for_ms: f,
         keep_firing_for_ms: k,
         episodes: fired.len(),
-        series: series.len(),
-        firing_ms: durations.iter().sum(),
-        median_episode_ms: percentile(&durations, 0.5),
-        p95_episode_ms: percentile(&durations, 0.95),
+        series,
+        firing_ms,
+        median_episode_ms: median,
+        p95_episode_ms: p95,
         refires,
         peak_concurrent: peak.max(0) as usize,
         current: (t, f, k) == spec.current,
