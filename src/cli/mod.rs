@@ -8,6 +8,7 @@ pub mod eval;
 pub mod promql_test;
 pub mod routes;
 pub mod test;
+pub mod timearg;
 
 /// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
