@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod eval;
+pub mod export;
 pub mod promql_test;
+pub mod record;
 pub mod routes;
 pub mod test;
 pub mod timearg;
@@ -43,6 +45,10 @@ pub enum Command {
     PromqlTest(promql_test::Args),
     /// Route label sets through an Alertmanager configuration, or draw its route tree.
     Routes(routes::Args),
+    /// Save raw series from a live Prometheus-compatible server as a fixture (OpenMetrics or API JSON).
+    Record(record::Args),
+    /// Convert a fixture to OpenMetrics (for promtool tsdb create-blocks-from openmetrics) or API JSON.
+    Export(export::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -52,5 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Eval(a) => eval::run(&a),
         Command::PromqlTest(a) => promql_test::run(&a),
         Command::Routes(a) => routes::run(&a),
+        Command::Record(a) => record::run(&a),
+        Command::Export(a) => export::run(&a),
     }
 }
