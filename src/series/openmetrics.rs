@@ -65,7 +65,7 @@ pub fn detect(text: &str) -> Format {
     let meaningful = text
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !(l.starts_with('#') && !l.starts_with("# EOF")));
+        .find(|l| !l.is_empty() && (!l.starts_with('#') || l.starts_with("# EOF")));
     let first = meaningful.unwrap_or("");
     if first.starts_with('[') || (first.starts_with('{') && looks_like_json(text)) {
         return Format::ApiJson;
@@ -320,7 +320,8 @@ fn parse_sample_line(line: &str, openmetrics: bool) -> Result<(Labels, f64, i64)
         })?
     };
     let rest = c.token();
-    if !rest.is_empty() && !(openmetrics && rest == "#") {
+    let exemplar = openmetrics && rest == "#";
+    if !rest.is_empty() && !exemplar {
         return Err(format!("unexpected {rest:?} after the timestamp"));
     }
     Ok((Labels::from_pairs(pairs), v, t))
