@@ -230,3 +230,22 @@ fn record_refuses_expressions_before_asking_the_server() {
         .stderr(predicates::str::contains("is not a series selector"));
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn basic_auth_from_the_url_is_sent_and_kept_out_of_messages() {
+    let server = ScriptedServer::start(vec![answer(401, "Unauthorized")]);
+    let url = server.url.replace("http://", "http://alice:pw0rd@");
+    let e = Client::new(fast(&url)).unwrap().query("up", 0).unwrap_err();
+    let msg = e.to_string();
+    assert_eq!(
+        msg,
+        format!("{}/api/v1/query: HTTP 401: Unauthorized", server.url)
+    );
+    let head = server.requests().join("").to_ascii_lowercase();
+    // base64("alice:pw0rd")
+    assert!(
+        head.contains("authorization: basic ywxpy2u6chcwcmq="),
+        "{head}"
+    );
+    assert!(!head.contains("alice:pw0rd@"), "{head}");
+}

@@ -532,6 +532,12 @@ fn error_text(e: &reqwest::Error) -> String {
         }
         src = s.source();
     }
+    // reqwest and hyper wrap the cause in generic layers; the user needs the cause.
+    let wrapper =
+        |m: &String| m.starts_with("error sending request") || m.starts_with("client error (");
+    if parts.iter().any(|m| !wrapper(m)) {
+        parts.retain(|m| !wrapper(m));
+    }
     parts.join(": ")
 }
 

@@ -39,8 +39,35 @@ impl PrometheusServer {
         Self::start_from_openmetrics(dir, &om)
     }
 
+    /// As [`PrometheusServer::start`], with a web config file (TLS, basic auth) for the HTTP endpoint. The
+    /// text may refer to files in `tests/support/tls/` through `{tls}`.
+    pub fn start_with_web_config(store: &Store, web_config: &str) -> PrometheusServer {
+        let dir = tempfile::tempdir().unwrap();
+        let om = dir.path().join("fixture.om");
+        let mut f = std::fs::File::create(&om).unwrap();
+        write_openmetrics(store, &mut f).unwrap();
+        f.flush().unwrap();
+        let tls = tls_dir();
+        let web = dir.path().join("web.yml");
+        std::fs::write(
+            &web,
+            web_config.replace("{tls}", &tls.display().to_string()),
+        )
+        .unwrap();
+        Self::launch(dir, &om, Some(web), "https")
+    }
+
     /// Backfills an OpenMetrics file (e.g. one `ruletest export` wrote) and starts a server over it.
     pub fn start_from_openmetrics(dir: tempfile::TempDir, om: &Path) -> PrometheusServer {
+        Self::launch(dir, om, None, "http")
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        om: &Path,
+        web_config: Option<PathBuf>,
+        scheme: &str,
+    ) -> PrometheusServer {
         let tsdb = dir.path().join("tsdb");
         let out = Command::new(binary("promtool"))
             .args(["tsdb", "create-blocks-from", "openmetrics"])
@@ -66,7 +93,11 @@ impl PrometheusServer {
             let port = free_port();
             let log_path = dir.path().join(format!("prometheus-{attempt}.log"));
             let log = std::fs::File::create(&log_path).unwrap();
-            let mut child = Command::new(binary("prometheus"))
+            let mut cmd = Command::new(binary("prometheus"));
+            if let Some(web) = &web_config {
+                cmd.arg(format!("--web.config.file={}", web.display()));
+            }
+            let mut child = cmd
                 .arg(format!("--config.file={}", config.display()))
                 .arg(format!("--storage.tsdb.path={}", tsdb.display()))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -76,10 +107,10 @@ impl PrometheusServer {
                 .stderr(log)
                 .spawn()
                 .unwrap();
-            if wait_ready(&mut child, port, Duration::from_secs(60)) {
+            if wait_ready(&mut child, port, &log_path, Duration::from_secs(60)) {
                 return PrometheusServer {
                     child,
-                    url: format!("http://127.0.0.1:{port}"),
+                    url: format!("{scheme}://127.0.0.1:{port}"),
                     dir,
                 };
             }
@@ -91,13 +122,18 @@ impl PrometheusServer {
     }
 }
 
-fn wait_ready(child: &mut Child, port: u16, limit: Duration) -> bool {
+/// Ready when `/-/ready` answers 200 over plain HTTP, or (for TLS) when the log says so.
+fn wait_ready(child: &mut Child, port: u16, log: &Path, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
         if http_get_status(port, "/-/ready") == Some(200) {
+            return true;
+        }
+        let logged = std::fs::read_to_string(log).unwrap_or_default();
+        if logged.contains("Server is ready to receive web requests") {
             return true;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -110,6 +146,11 @@ impl Drop for PrometheusServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The test-only CA and server certificate (see gen.sh there).
+pub fn tls_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls")
 }
 
 /// A port nothing listens on right now.
