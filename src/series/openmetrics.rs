@@ -13,7 +13,7 @@
 use super::api_json::{format_float, load_api_json, parse_float};
 use super::fixture::load_fixture;
 use super::labels::{is_legacy_name, Labels, METRIC_NAME};
-use super::store::{is_stale, Store};
+use super::store::{is_stale, SeriesId, Store};
 use std::io::Write;
 
 /// The fixture format `load_any` found.
@@ -138,6 +138,7 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
 /// after it), else the Prometheus text format (millisecond timestamps).
 pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Result<(), String> {
     let mut seen_eof = false;
+    let mut last: Option<(String, SeriesId)> = None;
     for (k, raw) in text.lines().enumerate() {
         let line_no = k + 1;
         let line = raw.trim_end_matches('\r');
@@ -158,9 +159,24 @@ pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Resu
         if trimmed.starts_with('#') {
             continue;
         }
-        let (labels, v, t) =
-            parse_sample_line(trimmed, openmetrics).map_err(|e| format!("line {line_no}: {e}"))?;
-        store.append(&labels, t, v);
+        let at = |e: String| format!("line {line_no}: {e}");
+        // Files hold runs of samples of one series: reuse the previous line's series when the text matches,
+        // which skips label parsing and the store's lookup for all but the first sample of a run.
+        let same = last.as_ref().is_some_and(|(prefix, _)| {
+            trimmed.starts_with(prefix.as_str())
+                && matches!(trimmed.as_bytes().get(prefix.len()), Some(b' ' | b'\t'))
+        });
+        let (id, end) = match (&last, same) {
+            (Some((prefix, id)), true) => (*id, prefix.len()),
+            _ => {
+                let (labels, end) = parse_series_part(trimmed).map_err(at)?;
+                let id = store.series_id(&labels);
+                last = Some((trimmed[..end].to_string(), id));
+                (id, end)
+            }
+        };
+        let (v, t) = parse_value_part(trimmed, end, openmetrics).map_err(at)?;
+        store.append_id(id, t, v);
     }
     if openmetrics && !seen_eof {
         return Err("OpenMetrics text must end with \"# EOF\"".into());
@@ -246,8 +262,8 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Parses `name{labels} value timestamp [# exemplar]` into labels, value and a timestamp in ms.
-fn parse_sample_line(line: &str, openmetrics: bool) -> Result<(Labels, f64, i64), String> {
+/// Parses `name{labels}` at the start of a sample line; returns the labels and where the series text ends.
+fn parse_series_part(line: &str) -> Result<(Labels, usize), String> {
     let mut c = Cursor { s: line, i: 0 };
     let mut pairs: Vec<(String, String)> = Vec::new();
     let name = c.name(true);
@@ -297,6 +313,12 @@ fn parse_sample_line(line: &str, openmetrics: bool) -> Result<(Labels, f64, i64)
     if !pairs.iter().any(|(k, _)| k == METRIC_NAME) {
         return Err("a sample needs a metric name".into());
     }
+    Ok((Labels::from_pairs(pairs), c.i))
+}
+
+/// Parses ` value timestamp [# exemplar]` (what follows the series) into the value and a time in ms.
+fn parse_value_part(line: &str, at: usize, openmetrics: bool) -> Result<(f64, i64), String> {
+    let mut c = Cursor { s: line, i: at };
     if !matches!(c.peek(), Some(' ' | '\t')) {
         return Err(format!(
             "expected a space and a value after the series at column {}",
@@ -324,7 +346,7 @@ fn parse_sample_line(line: &str, openmetrics: bool) -> Result<(Labels, f64, i64)
     if !rest.is_empty() && !exemplar {
         return Err(format!("unexpected {rest:?} after the timestamp"));
     }
-    Ok((Labels::from_pairs(pairs), v, t))
+    Ok((v, t))
 }
 
 fn seconds_to_ms(s: &str) -> Option<i64> {
