@@ -249,3 +249,20 @@ fn basic_auth_from_the_url_is_sent_and_kept_out_of_messages() {
     );
     assert!(!head.contains("alice:pw0rd@"), "{head}");
 }
+
+#[test]
+fn split_calls_stay_within_the_concurrency_and_merge_in_order() {
+    let server = ScriptedServer::start(vec![Reply::EchoRange]);
+    let mut o = fast(&server.url);
+    o.max_points_per_request = 2;
+    o.concurrency = 3;
+    let client = Client::new(o).unwrap();
+    // Steps 0, 100, ..., 1100 s: six requests of two points, answered after 400 or 200 ms depending on
+    // their start, so they complete out of order.
+    let got = client.query_range("t", 0, 1_100_000, 100_000).unwrap();
+    assert_eq!(got.len(), 1);
+    let want: Vec<(i64, f64)> = (0..12).map(|i| (i * 100_000, (i * 100) as f64)).collect();
+    assert_eq!(got[0].1, want);
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(server.max_in_flight(), 3);
+}
