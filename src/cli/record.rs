@@ -46,18 +46,12 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         bail!("record needs --prometheus URL");
     };
     let mut store = Store::new();
-    for selector in &args.matches {
-        let series = client
-            .raw_series(selector, from, to)
-            .with_context(|| format!("recording {selector}"))?;
-        for (labels, samples) in series {
-            store.add_series(labels, samples);
-        }
-    }
+    client.load_raw(&args.matches, from, to, &mut store)?;
+    // Counted from the store: a series two selectors match is stored once.
+    let samples: usize = store.iter().map(|s| s.samples.len()).sum();
     for w in client.warnings() {
         eprintln!("warning: server: {w}");
     }
-    let samples: usize = store.iter().map(|s| s.samples.len()).sum();
     write_fixture(&store, &args.output)?;
     eprintln!(
         "recorded {} series, {samples} samples to {}",

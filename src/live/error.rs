@@ -35,6 +35,12 @@ pub enum LiveError {
     Decode { endpoint: String, reason: String },
     #[error("{last} (gave up after {attempts} attempts)")]
     GaveUp { attempts: u32, last: Box<LiveError> },
+    /// A failure while fetching one selector of several.
+    #[error("recording {selector}: {source}")]
+    Selector {
+        selector: String,
+        source: Box<LiveError>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

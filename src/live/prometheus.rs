@@ -15,6 +15,7 @@ use crate::load::duration::format_duration;
 use crate::promql::Expr;
 use crate::series::api_json::{decode_response, parse_json, ApiJsonError};
 use crate::series::openmetrics::format_seconds;
+use crate::series::Store;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -586,6 +587,35 @@ impl Client {
     ) -> Result<Vec<SeriesSamples>, LiveError> {
         self.rt
             .block_on(self.inner.query_range(expr, start_ms, end_ms, step_ms))
+    }
+
+    /// Downloads the raw samples of every selector into `store` (series matched twice are merged); returns
+    /// how many samples arrived. What `record` does, and what a dry run over live data needs first.
+    pub fn load_raw(
+        &self,
+        selectors: &[impl AsRef<str>],
+        start_ms: i64,
+        end_ms: i64,
+        store: &mut Store,
+    ) -> Result<usize, LiveError> {
+        let mut n = 0;
+        for selector in selectors {
+            let selector = selector.as_ref();
+            let series = self
+                .raw_series(selector, start_ms, end_ms)
+                .map_err(|e| match e {
+                    LiveError::InvalidArgument(_) => e,
+                    other => LiveError::Selector {
+                        selector: selector.to_string(),
+                        source: Box::new(other),
+                    },
+                })?;
+            for (labels, samples) in series {
+                n += samples.len();
+                store.add_series(labels, samples);
+            }
+        }
+        Ok(n)
     }
 
     /// See [`AsyncClient::raw_series`].
