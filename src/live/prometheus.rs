@@ -249,8 +249,9 @@ impl AsyncClient {
     }
 
     /// Every raw sample of the series `selector` matches in `[start_ms, end_ms]`, by instant queries of
-    /// `selector[<window>]` at successive window ends. The first window (1h) is fetched alone; the rest are
-    /// sized from its density to hold about `max_samples_per_request` samples and fetched concurrently.
+    /// `selector[<window>]` at successive window ends. The first window (1h) is fetched alone (doubling while
+    /// empty); then windows go in concurrent batches, each batch's windows sized from the densest window of the
+    /// batch before to hold about `max_samples_per_request` samples.
     /// Each answer keeps only samples after its window's left edge, so a server whose range selectors are
     /// closed on the left (Prometheus 2.x) does not duplicate boundary samples.
     pub async fn raw_series(
@@ -266,26 +267,40 @@ impl AsyncClient {
             ));
         }
         let target = self.inner.opts.max_samples_per_request.max(1);
+        let limit = self.inner.opts.concurrency.max(1);
         let mut parts = Vec::new();
         let mut left = start_ms.saturating_sub(1);
         let mut window = FIRST_WINDOW_MS;
-        // Probe one window at a time until one holds data; its density sizes the remaining windows.
+        let mut seen_data = false;
+        // One window at a time until one holds data, then batches of `concurrency` windows; after each
+        // batch the densest window of it sizes the next, so responses stay near the target as density changes.
         while left < end_ms {
-            let right = left.saturating_add(window).min(end_ms);
-            let got = self.call(&raw_job(selector, left, right)).await?;
-            let n: usize = got.iter().map(|(_, s)| s.len()).sum();
-            parts.push(got);
-            window = window_for_density(n, right - left, target);
-            left = right;
-            if n > 0 {
-                break;
+            let batch: Vec<(i64, i64)> = raw_windows(left, end_ms, window)
+                .into_iter()
+                .take(if seen_data { limit } else { 1 })
+                .collect();
+            let jobs = batch
+                .iter()
+                .map(|&(l, r)| raw_job(selector, l, r))
+                .collect();
+            let answers = self.run_bounded(jobs).await?;
+            let mut densest: Option<(usize, i64)> = None;
+            for (&(l, r), answer) in batch.iter().zip(&answers) {
+                let n: usize = answer.iter().map(|(_, s)| s.len()).sum();
+                // n / (r - l) above the best so far, compared without division.
+                if densest.is_none_or(|(bn, bl)| {
+                    (n as i128) * (bl as i128) > (bn as i128) * ((r - l) as i128)
+                }) {
+                    densest = Some((n, r - l));
+                }
             }
+            if let Some((n, len)) = densest {
+                seen_data |= n > 0;
+                window = window_for_density(n, len, target);
+            }
+            left = batch.last().map_or(end_ms, |&(_, r)| r);
+            parts.extend(answers);
         }
-        let jobs = raw_windows(left, end_ms, window)
-            .into_iter()
-            .map(|(l, r)| raw_job(selector, l, r))
-            .collect();
-        parts.extend(self.run_bounded(jobs).await?);
         let mut merged = merge_in_order(parts);
         merged.retain(|(_, s)| !s.is_empty());
         Ok(merged)
