@@ -102,6 +102,8 @@ impl LiveArgs {
         }
         o.ca_file = self.ca_file.clone();
         o.insecure_skip_verify = self.insecure_skip_verify;
+        // Drawn only when stderr is a terminal.
+        o.progress = true;
         Ok(Some(o))
     }
 

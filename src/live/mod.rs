@@ -7,6 +7,7 @@ pub mod args;
 pub mod error;
 pub mod options;
 pub mod plan;
+pub mod progress;
 pub mod prometheus;
 
 pub use args::LiveArgs;

@@ -33,6 +33,8 @@ pub struct ClientOptions {
     pub max_points_per_request: usize,
     /// Raw samples one `raw_series` request aims at; windows are sized from the data's density to stay near it.
     pub max_samples_per_request: usize,
+    /// Draw a progress bar on stderr during long calls (only when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl ClientOptions {
@@ -53,6 +55,7 @@ impl ClientOptions {
             concurrency: 4,
             max_points_per_request: 11_000,
             max_samples_per_request: 250_000,
+            progress: false,
         }
     }
 }
@@ -89,6 +92,7 @@ impl fmt::Debug for ClientOptions {
             .field("concurrency", &self.concurrency)
             .field("max_points_per_request", &self.max_points_per_request)
             .field("max_samples_per_request", &self.max_samples_per_request)
+            .field("progress", &self.progress)
             .finish()
     }
 }

@@ -11,6 +11,7 @@
 use super::error::LiveError;
 use super::options::{redact_url, ClientOptions};
 use super::plan::{merge_in_order, range_chunks, raw_windows, window_for_density, FIRST_WINDOW_MS};
+use super::progress::Progress;
 use crate::load::duration::format_duration;
 use crate::promql::Expr;
 use crate::series::api_json::{decode_response, parse_json, ApiJsonError};
@@ -225,7 +226,7 @@ impl AsyncClient {
                 "the end of the range is before its start".into(),
             ));
         }
-        let jobs = range_chunks(
+        let jobs: Vec<Job> = range_chunks(
             start_ms,
             end_ms,
             step_ms,
@@ -244,7 +245,8 @@ impl AsyncClient {
             keep: None,
         })
         .collect();
-        let parts = self.run_bounded(jobs).await?;
+        let progress = Progress::new(self.inner.opts.progress, jobs.len() as u64, "query_range");
+        let parts = self.run_bounded(jobs, &progress).await?;
         Ok(merge_in_order(parts))
     }
 
@@ -272,6 +274,11 @@ impl AsyncClient {
         let mut left = start_ms.saturating_sub(1);
         let mut window = FIRST_WINDOW_MS;
         let mut seen_data = false;
+        let progress = Progress::new(
+            self.inner.opts.progress,
+            (end_ms - left).max(0) as u64,
+            &format!("recording {selector}"),
+        );
         // One window at a time until one holds data, then batches of `concurrency` windows; after each
         // batch the densest window of it sizes the next, so responses stay near the target as density changes.
         while left < end_ms {
@@ -283,7 +290,7 @@ impl AsyncClient {
                 .iter()
                 .map(|&(l, r)| raw_job(selector, l, r))
                 .collect();
-            let answers = self.run_bounded(jobs).await?;
+            let answers = self.run_bounded(jobs, &Progress::none()).await?;
             let mut densest: Option<(usize, i64)> = None;
             for (&(l, r), answer) in batch.iter().zip(&answers) {
                 let n: usize = answer.iter().map(|(_, s)| s.len()).sum();
@@ -298,7 +305,9 @@ impl AsyncClient {
                 seen_data |= n > 0;
                 window = window_for_density(n, len, target);
             }
-            left = batch.last().map_or(end_ms, |&(_, r)| r);
+            let next = batch.last().map_or(end_ms, |&(_, r)| r);
+            progress.inc((next - left).max(0) as u64);
+            left = next;
             parts.extend(answers);
         }
         let mut merged = merge_in_order(parts);
@@ -308,7 +317,11 @@ impl AsyncClient {
 
     /// Runs jobs with at most `concurrency` in flight; answers come back in job order. The first error
     /// aborts the jobs still running and is returned.
-    async fn run_bounded(&self, jobs: Vec<Job>) -> Result<Vec<Vec<SeriesSamples>>, LiveError> {
+    async fn run_bounded(
+        &self,
+        jobs: Vec<Job>,
+        progress: &Progress,
+    ) -> Result<Vec<Vec<SeriesSamples>>, LiveError> {
         let n = jobs.len();
         let limit = self.inner.opts.concurrency.max(1);
         let mut results: Vec<Option<Vec<SeriesSamples>>> = vec![None; n];
@@ -332,6 +345,7 @@ impl AsyncClient {
             if let Some(slot) = results.get_mut(i) {
                 *slot = Some(answer);
             }
+            progress.inc(1);
             if let Some(j) = pending.next() {
                 spawn(&mut set, j);
             }
