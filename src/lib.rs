@@ -11,6 +11,7 @@ pub mod alertmanager;
 pub mod cli;
 pub mod diag;
 pub mod lint;
+pub mod live;
 pub mod load;
 pub mod promql;
 pub mod report;

@@ -7,10 +7,13 @@ pub mod check;
 pub mod dry_run;
 pub mod eval;
 pub mod inputs;
+pub mod export;
 pub mod promql_test;
+pub mod record;
 pub mod routes;
 pub mod test;
 pub mod tune;
+pub mod timearg;
 
 /// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +53,10 @@ pub enum Command {
     DryRun(dry_run::Args),
     /// Sweep thresholds, `for` and `keep_firing_for` of one alert over history and show the trade-off.
     Tune(tune::Args),
+    /// Save raw series from a live Prometheus-compatible server as a fixture (OpenMetrics or API JSON).
+    Record(record::Args),
+    /// Convert a fixture to OpenMetrics (for promtool tsdb create-blocks-from openmetrics) or API JSON.
+    Export(export::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -61,5 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Routes(a) => routes::run(&a),
         Command::DryRun(a) => dry_run::run(&a),
         Command::Tune(a) => tune::run(&a),
+        Command::Record(a) => record::run(&a),
+        Command::Export(a) => export::run(&a),
     }
 }

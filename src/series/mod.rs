@@ -1,10 +1,12 @@
 //! The series stage: label sets, label matchers, the in-memory sample store the evaluator reads and the
 //! rule evaluator writes, and promtool's series notation used by test fixtures.
 
+pub mod api_json;
 pub mod fixture;
 pub mod labels;
 pub mod matcher;
 pub mod notation;
+pub mod openmetrics;
 pub mod store;
 
 pub use labels::{Labels, LabelsBuilder};

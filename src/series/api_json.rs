@@ -1,0 +1,376 @@
+//! Series in the shape of Prometheus's HTTP API: a `/api/v1/query_range` (or `/api/v1/query`) response,
+//! its bare `data` object, or a list of either. Read as a fixture (`dry-run --series`, `export`), written by
+//! `record` for a `.json` output, and used by `live` to decode what a server answers.
+//!
+//! Times are Unix seconds (a number with up to millisecond decimals, or a string of one); values are
+//! strings (`"1.5"`, `"NaN"`, `"+Inf"`) as Prometheus writes them, plain numbers are accepted too.
+
+use super::labels::Labels;
+use super::store::{is_stale, Store};
+use serde_json::Value;
+use std::io::Write;
+
+/// One series with its samples (ms, value), ascending.
+pub type SeriesSamples = (Labels, Vec<(i64, f64)>);
+
+/// Why an API response could not be read. `path` points into the JSON (`data.result[2].values[7]`);
+/// `line` is set for syntax errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiJsonError {
+    #[error("line {line}, column {column}: invalid JSON: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Shape { path: String, message: String },
+    /// The server's own error response (`"status": "error"`), with its words.
+    #[error("{error_type}: {error}")]
+    ServerError { error_type: String, error: String },
+}
+
+fn shape(path: &str, message: impl Into<String>) -> ApiJsonError {
+    ApiJsonError::Shape {
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Parses JSON text, keeping serde's line and column for syntax errors.
+pub fn parse_json(text: &str) -> Result<Value, ApiJsonError> {
+    serde_json::from_str(text).map_err(|e| ApiJsonError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+/// Reads a fixture in API shape into `store`; returns how many series it held.
+pub fn load_api_json(text: &str, store: &mut Store) -> Result<usize, ApiJsonError> {
+    let doc = parse_json(text)?;
+    let series = decode_document(&doc)?;
+    let n = series.len();
+    for (labels, samples) in series {
+        store.add_series(labels, samples);
+    }
+    Ok(n)
+}
+
+/// Decodes a response, a bare `data` object, or a list of either.
+pub fn decode_document(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+    match doc {
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                out.extend(decode_response_at(item, &format!("[{i}]"))?);
+            }
+            Ok(out)
+        }
+        _ => decode_response_at(doc, "$"),
+    }
+}
+
+/// Decodes one response (or bare `data` object) into series.
+pub fn decode_response(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+    decode_response_at(doc, "$")
+}
+
+fn decode_response_at(doc: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| shape(path, "expected an object with \"status\" and \"data\""))?;
+    if let Some(status) = obj.get("status") {
+        match status.as_str() {
+            Some("success") => {}
+            Some("error") => {
+                return Err(ApiJsonError::ServerError {
+                    error_type: str_field(obj.get("errorType"))
+                        .unwrap_or("error")
+                        .to_string(),
+                    error: str_field(obj.get("error")).unwrap_or("").to_string(),
+                })
+            }
+            _ => {
+                return Err(shape(
+                    &format!("{path}.status"),
+                    "expected \"success\" or \"error\"",
+                ))
+            }
+        }
+        let data = obj
+            .get("data")
+            .ok_or_else(|| shape(path, "a successful response needs \"data\""))?;
+        return decode_data(data, &format!("{path}.data"));
+    }
+    decode_data(doc, path)
+}
+
+fn str_field(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+fn decode_data(data: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+    let result_type = data
+        .get("resultType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| shape(path, "expected \"resultType\" and \"result\""))?;
+    let result = data
+        .get("result")
+        .ok_or_else(|| shape(path, "expected \"result\""))?;
+    let rpath = format!("{path}.result");
+    let items = match (result_type, result) {
+        ("matrix" | "vector", Value::Array(items)) => items,
+        ("matrix" | "vector", Value::Null) => return Ok(Vec::new()),
+        ("matrix" | "vector", _) => return Err(shape(&rpath, "expected a list of series")),
+        (other, _) => {
+            return Err(shape(
+                &format!("{path}.resultType"),
+                format!("{other:?} results hold no series; expected \"matrix\" or \"vector\""),
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ipath = format!("{rpath}[{i}]");
+        let labels = decode_metric(item.get("metric"), &ipath)?;
+        if item
+            .get("histograms")
+            .or_else(|| item.get("histogram"))
+            .is_some_and(|h| !h.is_null())
+        {
+            return Err(shape(
+                &ipath,
+                format!("series {labels} has native histogram samples, which ruletest does not support yet"),
+            ));
+        }
+        let mut samples = Vec::new();
+        if let Some(values) = item.get("values") {
+            let values = values.as_array().ok_or_else(|| {
+                shape(
+                    &format!("{ipath}.values"),
+                    "expected a list of [time, value]",
+                )
+            })?;
+            samples.reserve(values.len());
+            for (j, pair) in values.iter().enumerate() {
+                samples.push(decode_pair(pair, &format!("{ipath}.values[{j}]"))?);
+            }
+        } else if let Some(pair) = item.get("value") {
+            samples.push(decode_pair(pair, &format!("{ipath}.value"))?);
+        } else {
+            return Err(shape(
+                &ipath,
+                "a series needs \"values\" (matrix) or \"value\" (vector)",
+            ));
+        }
+        samples.sort_by_key(|&(t, _)| t);
+        samples.dedup_by_key(|&mut (t, _)| t);
+        out.push((labels, samples));
+    }
+    Ok(out)
+}
+
+fn decode_metric(metric: Option<&Value>, path: &str) -> Result<Labels, ApiJsonError> {
+    let mpath = format!("{path}.metric");
+    let obj = match metric {
+        None | Some(Value::Null) => return Ok(Labels::empty()),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(shape(&mpath, "expected an object of label names to values")),
+    };
+    let mut pairs = Vec::with_capacity(obj.len());
+    for (k, v) in obj {
+        let v = v
+            .as_str()
+            .ok_or_else(|| shape(&format!("{mpath}.{k}"), "label values must be strings"))?;
+        pairs.push((k.as_str(), v));
+    }
+    Ok(Labels::from_pairs(pairs))
+}
+
+fn decode_pair(pair: &Value, path: &str) -> Result<(i64, f64), ApiJsonError> {
+    let arr = pair
+        .as_array()
+        .filter(|a| a.len() == 2)
+        .ok_or_else(|| shape(path, "expected [time, \"value\"]"))?;
+    let t = decode_time(&arr[0]).ok_or_else(|| shape(path, "time must be Unix seconds"))?;
+    let v = decode_value(&arr[1])
+        .ok_or_else(|| shape(path, "value must be a number or a string holding one"))?;
+    Ok((t, v))
+}
+
+fn decode_time(v: &Value) -> Option<i64> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    let ms = (secs * 1000.0).round();
+    (ms.is_finite() && ms.abs() < 9.0e15).then_some(ms as i64)
+}
+
+/// A sample value as Go's `strconv.ParseFloat` reads it (`NaN`, `+Inf`, `-Inf`, `1e3`, `0x1p-2` aside).
+pub fn parse_float(s: &str) -> Option<f64> {
+    let s = s.trim();
+    match s {
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => s.parse::<f64>().ok(),
+    }
+}
+
+fn decode_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => parse_float(s),
+        _ => None,
+    }
+}
+
+/// Unix seconds from ms, as the API writes them (a number with at most three decimals).
+fn ts_json(t: i64) -> Value {
+    serde_json::Number::from_f64(t as f64 / 1000.0)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// A sample value as Prometheus's API writes it.
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        // Shortest round-trip digits; exponent form only where plain digits would be absurdly long.
+        let a = v.abs();
+        if a == 0.0 || (1e-5..1e21).contains(&a) {
+            format!("{v}")
+        } else {
+            format!("{v:e}")
+        }
+    }
+}
+
+/// Writes every series of `store` as one `query_range`-shaped response (`resultType: matrix`), series in
+/// label order. Staleness markers are left out: the API never shows them.
+pub fn write_api_json(store: &Store, out: &mut impl Write) -> std::io::Result<()> {
+    let mut series: Vec<_> = store.iter().collect();
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    let result: Vec<Value> = series
+        .iter()
+        .map(|s| {
+            let metric: serde_json::Map<String, Value> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect();
+            let values: Vec<Value> = s
+                .samples
+                .iter()
+                .filter(|(_, v)| !is_stale(*v))
+                .map(|&(t, v)| Value::Array(vec![ts_json(t), Value::String(format_float(v))]))
+                .collect();
+            serde_json::json!({"metric": metric, "values": values})
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "status": "success",
+        "data": {"resultType": "matrix", "result": result},
+    });
+    serde_json::to_writer(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::store::stale_nan;
+
+    fn l(p: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(p.iter().copied())
+    }
+
+    #[test]
+    fn full_response_bare_data_and_list() {
+        let full = r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"__name__":"up","job":"a"},"values":[[1700000000,"1"],[1700000015.5,"NaN"],[1700000030,"+Inf"]]}]}}"#;
+        let mut s = Store::new();
+        assert_eq!(load_api_json(full, &mut s).unwrap(), 1);
+        let got = &s.get(0).unwrap().samples;
+        assert_eq!(got[0], (1_700_000_000_000, 1.0));
+        assert_eq!(got[1].0, 1_700_000_015_500);
+        assert!(got[1].1.is_nan());
+        assert_eq!(got[2], (1_700_000_030_000, f64::INFINITY));
+        assert_eq!(
+            s.get(0).unwrap().labels,
+            l(&[("__name__", "up"), ("job", "a")])
+        );
+
+        let bare =
+            r#"{"resultType":"vector","result":[{"metric":{"x":"1"},"value":["12.25","3"]}]}"#;
+        let mut s = Store::new();
+        load_api_json(bare, &mut s).unwrap();
+        assert_eq!(s.get(0).unwrap().samples, vec![(12_250, 3.0)]);
+
+        let list = format!("[{full}, {bare}]");
+        let mut s = Store::new();
+        assert_eq!(load_api_json(&list, &mut s).unwrap(), 2);
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let e = load_api_json("{\"status\":\n \"success\",,}", &mut Store::new()).unwrap_err();
+        assert!(matches!(e, ApiJsonError::Syntax { line: 2, .. }), "{e}");
+        let e = load_api_json(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"x"]]}]}}"#,
+            &mut Store::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "$.data.result[0].values[0]: value must be a number or a string holding one"
+        );
+        let e = load_api_json(
+            r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#,
+            &mut Store::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "bad_data: parse error at char 3");
+        let e = load_api_json(
+            r#"{"resultType":"scalar","result":[1,"2"]}"#,
+            &mut Store::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("$.resultType: \"scalar\""), "{e}");
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let mut s = Store::new();
+        s.add_series(
+            l(&[("__name__", "a"), ("x", "q\"\n")]),
+            vec![
+                (1_500, 0.1),
+                (3_000, -2e-9),
+                (4_000, stale_nan()),
+                (5_000, 1e300),
+            ],
+        );
+        s.add_series(l(&[("__name__", "b")]), vec![(-1_000, f64::NEG_INFINITY)]);
+        let mut buf = Vec::new();
+        write_api_json(&s, &mut buf).unwrap();
+        let mut back = Store::new();
+        load_api_json(std::str::from_utf8(&buf).unwrap(), &mut back).unwrap();
+        let a = l(&[("__name__", "a"), ("x", "q\"\n")]);
+        let got = back.iter().find(|x| x.labels == a).unwrap();
+        // The staleness marker is dropped; every other value and time survives exactly.
+        assert_eq!(
+            got.samples,
+            vec![(1_500, 0.1), (3_000, -2e-9), (5_000, 1e300)]
+        );
+        let b = back.iter().find(|x| x.labels.name() == Some("b")).unwrap();
+        assert_eq!(b.samples, vec![(-1_000, f64::NEG_INFINITY)]);
+    }
+}

@@ -1,0 +1,637 @@
+//! Series files in the text exposition formats, and the one entry point that reads any fixture format.
+//!
+//! Reading: OpenMetrics (ends with `# EOF`; timestamps in seconds with decimals) and the Prometheus text format
+//! (no `# EOF`; timestamps in milliseconds). Every sample must carry a timestamp: a fixture is a history, not
+//! a scrape. `load_any` also recognises a promtool test file's `input_series`, a `.test`-style `load` block and
+//! Prometheus HTTP API JSON, so `dry-run --series` and `export` take whatever the user has.
+//!
+//! Writing: OpenMetrics as `promtool tsdb create-blocks-from openmetrics` reads it, so `export` output can be
+//! backfilled into a real Prometheus: series grouped by metric name (a family's samples together), each
+//! series' samples in time order, timestamps in seconds, `# EOF` last. No `# TYPE` lines: every family is
+//! `unknown`, which keeps names such as `x_total` or `x_bucket` exactly as they are.
+
+use super::api_json::{format_float, load_api_json, parse_float};
+use super::fixture::load_fixture;
+use super::labels::{is_legacy_name, Labels, METRIC_NAME};
+use super::store::{is_stale, SeriesId, Store};
+use std::io::Write;
+
+/// The fixture format `load_any` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A promtool test file's `input_series` (times relative to 0).
+    InputSeries,
+    /// A `.test`-style `load <interval>` block (times relative to 0).
+    LoadBlock,
+    /// Prometheus text exposition with millisecond timestamps (absolute).
+    PrometheusText,
+    /// OpenMetrics text with second timestamps, ending in `# EOF` (absolute).
+    OpenMetrics,
+    /// Prometheus HTTP API JSON (absolute).
+    ApiJson,
+}
+
+impl Format {
+    /// Whether the format's times count from 0, so `load_any` shifts them to its `start_ms`.
+    pub fn is_relative(self) -> bool {
+        matches!(self, Format::InputSeries | Format::LoadBlock)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::InputSeries => "promtool input_series",
+            Format::LoadBlock => "load block",
+            Format::PrometheusText => "Prometheus text exposition",
+            Format::OpenMetrics => "OpenMetrics",
+            Format::ApiJson => "Prometheus API JSON",
+        }
+    }
+}
+
+/// Keys that begin a promtool test file (or a bare `input_series` map); a first line starting with one of
+/// them means YAML, not exposition text.
+const YAML_KEYS: [&str; 7] = [
+    "tests:",
+    "input_series:",
+    "interval:",
+    "rule_files:",
+    "evaluation_interval:",
+    "group_eval_order:",
+    "---",
+];
+
+/// Decides a fixture's format from its content.
+pub fn detect(text: &str) -> Format {
+    let meaningful = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && (!l.starts_with('#') || l.starts_with("# EOF")));
+    let first = meaningful.unwrap_or("");
+    if first.starts_with('[') || (first.starts_with('{') && looks_like_json(text)) {
+        return Format::ApiJson;
+    }
+    let lines = || text.lines().map(str::trim);
+    if YAML_KEYS.iter().any(|k| first.starts_with(k))
+        || lines().any(|l| l.trim_start_matches("- ").starts_with("input_series:"))
+    {
+        return Format::InputSeries;
+    }
+    if lines().any(|l| l == "load" || l.starts_with("load ")) {
+        return Format::LoadBlock;
+    }
+    if lines().any(|l| l == "# EOF") {
+        Format::OpenMetrics
+    } else {
+        Format::PrometheusText
+    }
+}
+
+/// A `{` first can also be a Prometheus 3 sample with a quoted metric name (`{"a.b"} 1 2`): JSON objects
+/// start with a quoted key followed by a colon.
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start().trim_start_matches('{').trim_start();
+    if !t.starts_with('"') {
+        return t.starts_with('}');
+    }
+    let mut escaped = false;
+    for (i, c) in t.char_indices().skip(1) {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return t[i + 1..].trim_start().starts_with(':'),
+            _ => escaped = false,
+        }
+    }
+    false
+}
+
+/// Reads any fixture format into `store`, deciding by content, and returns the format found. Formats with
+/// relative times (input_series, load blocks) are shifted so their time 0 lands on `start_ms`; the others
+/// carry absolute timestamps and are loaded as they are. Errors name the line (or JSON path) at fault.
+pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, String> {
+    let format = detect(text);
+    match format {
+        Format::InputSeries | Format::LoadBlock => {
+            // The fixture loader always starts at 0; load aside, then re-append shifted.
+            let mut rel = Store::new();
+            load_fixture(text, &mut rel).map_err(|e| e.to_string())?;
+            for s in rel.iter() {
+                let id = store.series_id(&s.labels);
+                for &(t, v) in &s.samples {
+                    let t = t
+                        .checked_add(start_ms)
+                        .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
+                    store.append_id(id, t, v);
+                }
+            }
+        }
+        Format::ApiJson => {
+            load_api_json(text, store).map_err(|e| e.to_string())?;
+        }
+        Format::OpenMetrics | Format::PrometheusText => {
+            load_exposition(text, store, format == Format::OpenMetrics)?;
+        }
+    }
+    Ok(format)
+}
+
+/// Reads exposition text: OpenMetrics when `openmetrics` (second timestamps, `# EOF` required, nothing
+/// after it), else the Prometheus text format (millisecond timestamps).
+pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Result<(), String> {
+    let mut seen_eof = false;
+    let mut last: Option<(String, SeriesId)> = None;
+    for (k, raw) in text.lines().enumerate() {
+        let line_no = k + 1;
+        let line = raw.trim_end_matches('\r');
+        if seen_eof {
+            if line.trim().is_empty() {
+                continue;
+            }
+            return Err(format!("line {line_no}: content after \"# EOF\""));
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if trimmed == "# EOF" {
+            seen_eof = true;
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let at = |e: String| format!("line {line_no}: {e}");
+        // Files hold runs of samples of one series: reuse the previous line's series when the text matches,
+        // which skips label parsing and the store's lookup for all but the first sample of a run.
+        let same = last.as_ref().is_some_and(|(prefix, _)| {
+            trimmed.starts_with(prefix.as_str())
+                && matches!(trimmed.as_bytes().get(prefix.len()), Some(b' ' | b'\t'))
+        });
+        let (id, end) = match (&last, same) {
+            (Some((prefix, id)), true) => (*id, prefix.len()),
+            _ => {
+                let (labels, end) = parse_series_part(trimmed).map_err(at)?;
+                let id = store.series_id(&labels);
+                last = Some((trimmed[..end].to_string(), id));
+                (id, end)
+            }
+        };
+        let (v, t) = parse_value_part(trimmed, end, openmetrics).map_err(at)?;
+        store.append_id(id, t, v);
+    }
+    if openmetrics && !seen_eof {
+        return Err("OpenMetrics text must end with \"# EOF\"".into());
+    }
+    Ok(())
+}
+
+/// A cursor over one sample line.
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<char> {
+        self.s[self.i..].chars().next()
+    }
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t')) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.i += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+    /// A bare name: `[a-zA-Z_:][a-zA-Z0-9_:]*` (colons only for metric names).
+    fn name(&mut self, metric: bool) -> &'a str {
+        let start = self.i;
+        for (off, c) in self.s[start..].char_indices() {
+            let ok = c.is_ascii_alphabetic()
+                || c == '_'
+                || (metric && c == ':')
+                || (off > 0 && c.is_ascii_digit());
+            if !ok {
+                self.i = start + off;
+                return &self.s[start..self.i];
+            }
+        }
+        self.i = self.s.len();
+        &self.s[start..]
+    }
+    /// A double-quoted string with the exposition formats' escapes (`\\`, `\"`, `\n`).
+    fn quoted(&mut self) -> Result<String, String> {
+        if !self.eat('"') {
+            return Err(format!("expected '\"' at column {}", self.i + 1));
+        }
+        let mut out = String::new();
+        let mut chars = self.s[self.i..].char_indices();
+        while let Some((off, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.i += off + 1;
+                    return Ok(out);
+                }
+                '\\' => match chars.next() {
+                    Some((_, '\\')) => out.push('\\'),
+                    Some((_, '"')) => out.push('"'),
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, other)) => {
+                        return Err(format!("invalid escape \"\\{other}\" in a quoted string"))
+                    }
+                    None => break,
+                },
+                c => out.push(c),
+            }
+        }
+        Err("unterminated quoted string".into())
+    }
+    /// The next space-separated token.
+    fn token(&mut self) -> &'a str {
+        self.skip_spaces();
+        let start = self.i;
+        let end = self.s[start..]
+            .find([' ', '\t'])
+            .map_or(self.s.len(), |o| start + o);
+        self.i = end;
+        &self.s[start..end]
+    }
+}
+
+/// Parses `name{labels}` at the start of a sample line; returns the labels and where the series text ends.
+fn parse_series_part(line: &str) -> Result<(Labels, usize), String> {
+    let mut c = Cursor { s: line, i: 0 };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let name = c.name(true);
+    if !name.is_empty() {
+        pairs.push((METRIC_NAME.to_string(), name.to_string()));
+    }
+    if c.eat('{') {
+        loop {
+            c.skip_spaces();
+            if c.eat('}') {
+                break;
+            }
+            let label = if c.peek() == Some('"') {
+                c.quoted()?
+            } else {
+                let n = c.name(false);
+                if n.is_empty() {
+                    return Err(format!("expected a label name at column {}", c.i + 1));
+                }
+                n.to_string()
+            };
+            c.skip_spaces();
+            if c.eat('=') {
+                c.skip_spaces();
+                let value = c.quoted()?;
+                if pairs.iter().any(|(k, _)| *k == label) {
+                    return Err(format!("duplicate label {label:?}"));
+                }
+                pairs.push((label, value));
+            } else if name.is_empty() && pairs.is_empty() {
+                // Prometheus 3's quoted metric name: `{"my.metric", a="b"}`.
+                pairs.push((METRIC_NAME.to_string(), label));
+            } else {
+                return Err(format!("expected '=' after label {label:?}"));
+            }
+            c.skip_spaces();
+            if c.eat(',') {
+                continue;
+            }
+            c.skip_spaces();
+            if !c.eat('}') {
+                return Err(format!("expected ',' or '}}' at column {}", c.i + 1));
+            }
+            break;
+        }
+    }
+    if !pairs.iter().any(|(k, _)| k == METRIC_NAME) {
+        return Err("a sample needs a metric name".into());
+    }
+    Ok((Labels::from_pairs(pairs), c.i))
+}
+
+/// Parses ` value timestamp [# exemplar]` (what follows the series) into the value and a time in ms.
+fn parse_value_part(line: &str, at: usize, openmetrics: bool) -> Result<(f64, i64), String> {
+    let mut c = Cursor { s: line, i: at };
+    if !matches!(c.peek(), Some(' ' | '\t')) {
+        return Err(format!(
+            "expected a space and a value after the series at column {}",
+            c.i + 1
+        ));
+    }
+    let value_tok = c.token();
+    let v = parse_float(value_tok).ok_or_else(|| format!("invalid value {value_tok:?}"))?;
+    let ts_tok = c.token();
+    if ts_tok.is_empty() || ts_tok == "#" {
+        return Err(
+            "sample has no timestamp; a series fixture needs one on every sample".to_string(),
+        );
+    }
+    let t = if openmetrics {
+        seconds_to_ms(ts_tok)
+            .ok_or_else(|| format!("invalid timestamp {ts_tok:?} (OpenMetrics: Unix seconds)"))?
+    } else {
+        ts_tok.parse::<i64>().map_err(|_| {
+            format!("invalid timestamp {ts_tok:?} (Prometheus text format: Unix milliseconds; OpenMetrics files end with \"# EOF\")")
+        })?
+    };
+    let rest = c.token();
+    let exemplar = openmetrics && rest == "#";
+    if !rest.is_empty() && !exemplar {
+        return Err(format!("unexpected {rest:?} after the timestamp"));
+    }
+    Ok((v, t))
+}
+
+fn seconds_to_ms(s: &str) -> Option<i64> {
+    let f = parse_float(s)?;
+    let ms = (f * 1000.0).round();
+    (ms.is_finite() && ms.abs() < 9.0e15).then_some(ms as i64)
+}
+
+/// Why writing OpenMetrics failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("series {0} has no metric name; OpenMetrics cannot hold it")]
+    NoMetricName(String),
+}
+
+/// What `write_openmetrics` wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub series: usize,
+    pub samples: usize,
+    /// Staleness markers left out (OpenMetrics cannot express them).
+    pub stale_markers_skipped: usize,
+}
+
+/// Writes every series of `store` as OpenMetrics for `promtool tsdb create-blocks-from openmetrics`: series
+/// ordered by metric name then labels (so each family's samples are together), samples in time order,
+/// timestamps in seconds, `# EOF` at the end. Staleness markers are skipped. Names outside the legacy
+/// charset are written quoted (Prometheus 3 reads them; 2.x's parser does not).
+pub fn write_openmetrics(store: &Store, out: &mut impl Write) -> Result<WriteSummary, WriteError> {
+    let mut series: Vec<_> = store.iter().collect();
+    series.sort_by(|a, b| (a.labels.name(), &a.labels).cmp(&(b.labels.name(), &b.labels)));
+    let mut sum = WriteSummary::default();
+    for s in series {
+        if s.labels.name().is_none() {
+            return Err(WriteError::NoMetricName(s.labels.to_string()));
+        }
+        let prefix = series_text(&s.labels);
+        let mut wrote_any = false;
+        for &(t, v) in &s.samples {
+            if is_stale(v) {
+                sum.stale_markers_skipped += 1;
+                continue;
+            }
+            writeln!(out, "{prefix} {} {}", format_float(v), format_seconds(t))?;
+            sum.samples += 1;
+            wrote_any = true;
+        }
+        if wrote_any {
+            sum.series += 1;
+        }
+    }
+    out.write_all(b"# EOF\n")?;
+    Ok(sum)
+}
+
+/// `name{a="b",...}` with OpenMetrics escaping; a name outside the legacy charset goes quoted in the braces.
+fn series_text(labels: &Labels) -> String {
+    let name = labels.name().unwrap_or("");
+    let mut parts: Vec<String> = Vec::new();
+    let mut out = String::new();
+    if is_legacy_name(name, true) {
+        out.push_str(name);
+    } else {
+        parts.push(quote(name));
+    }
+    for (k, v) in labels.iter().filter(|(k, _)| *k != METRIC_NAME) {
+        let key = if is_legacy_name(k, false) {
+            k.to_string()
+        } else {
+            quote(k)
+        };
+        parts.push(format!("{key}={}", quote(v)));
+    }
+    if !parts.is_empty() {
+        out.push('{');
+        out.push_str(&parts.join(","));
+        out.push('}');
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => q.push_str("\\\\"),
+            '"' => q.push_str("\\\""),
+            '\n' => q.push_str("\\n"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// Milliseconds as seconds with up to three decimals (`1700000000.25`, `-1.5`, `12`).
+pub fn format_seconds(t: i64) -> String {
+    let sign = if t < 0 { "-" } else { "" };
+    let a = t.unsigned_abs();
+    let (secs, ms) = (a / 1000, a % 1000);
+    if ms == 0 {
+        format!("{sign}{secs}")
+    } else {
+        let frac = format!("{ms:03}");
+        format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::store::stale_nan;
+
+    fn l(p: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(p.iter().copied())
+    }
+
+    fn samples(s: &Store, labels: &Labels) -> Vec<(i64, f64)> {
+        s.iter()
+            .find(|x| &x.labels == labels)
+            .map(|x| x.samples.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn detects_each_format() {
+        assert_eq!(
+            detect("tests:\n  - input_series: []\n"),
+            Format::InputSeries
+        );
+        assert_eq!(
+            detect("# c\ninterval: 1m\ninput_series:\n"),
+            Format::InputSeries
+        );
+        assert_eq!(detect("load 1m\n  x 1 2\n"), Format::LoadBlock);
+        assert_eq!(detect("x 1 1000\n"), Format::PrometheusText);
+        assert_eq!(
+            detect("# TYPE x gauge\nx 1 1\n# EOF\n"),
+            Format::OpenMetrics
+        );
+        assert_eq!(detect("{\"status\":\"success\"}"), Format::ApiJson);
+        assert_eq!(detect(" [ {\"resultType\": 1} ]"), Format::ApiJson);
+        assert_eq!(
+            detect("{\"a.b\", x=\"1\"} 1 1000\n"),
+            Format::PrometheusText
+        );
+        assert_eq!(detect("{\"a.b\"} 1 1\n# EOF\n"), Format::OpenMetrics);
+    }
+
+    #[test]
+    fn prometheus_text_with_ms_timestamps() {
+        let text = "# HELP x help\n# TYPE x counter\nx{a=\"b\",c=\"q\\\"\\n\\\\\"} 1.5 1700000000000\nx{a=\"b\",c=\"q\\\"\\n\\\\\"} +Inf 1700000015000\n\ny 2 -5\n";
+        let mut s = Store::new();
+        assert_eq!(load_any(text, &mut s, 0), Ok(Format::PrometheusText));
+        let x = l(&[("__name__", "x"), ("a", "b"), ("c", "q\"\n\\")]);
+        assert_eq!(
+            samples(&s, &x),
+            vec![(1_700_000_000_000, 1.5), (1_700_000_015_000, f64::INFINITY)]
+        );
+        assert_eq!(samples(&s, &l(&[("__name__", "y")])), vec![(-5, 2.0)]);
+    }
+
+    #[test]
+    fn openmetrics_with_second_timestamps_and_exemplars() {
+        let text = "# TYPE r counter\nr_total{job=\"a\"} 3 1700000000.25 # {trace_id=\"x\"} 1 1700000000\nr_total{job=\"a\"} 4 1700000001\n{\"odd.name\",\"la.bel\"=\"v\"} NaN 1\n# EOF\n";
+        let mut s = Store::new();
+        assert_eq!(load_any(text, &mut s, 0), Ok(Format::OpenMetrics));
+        let r = l(&[("__name__", "r_total"), ("job", "a")]);
+        assert_eq!(
+            samples(&s, &r),
+            vec![(1_700_000_000_250, 3.0), (1_700_000_001_000, 4.0)]
+        );
+        let odd = samples(&s, &l(&[("__name__", "odd.name"), ("la.bel", "v")]));
+        assert_eq!(odd.len(), 1);
+        assert!(odd[0].1.is_nan() && !is_stale(odd[0].1));
+    }
+
+    #[test]
+    fn exposition_errors_name_the_line() {
+        let cases = [
+            ("x 1 1000\ny 2\n", "line 2: sample has no timestamp"),
+            ("x 1 1000\nx{a=\"b\" 1 2\n", "line 2: expected ',' or '}'"),
+            ("x{a=b} 1 2\n", "line 1: expected '\"'"),
+            ("x abc 1\n", "line 1: invalid value \"abc\""),
+            (
+                "x 1 1.5\n",
+                "line 1: invalid timestamp \"1.5\" (Prometheus text format",
+            ),
+            ("x 1 1\n# EOF\nx 2 2\n", "line 3: content after \"# EOF\""),
+            ("x{a=\"1\",a=\"2\"} 1 1\n", "line 1: duplicate label \"a\""),
+            ("{a=\"1\"} 1 1\n", "line 1: a sample needs a metric name"),
+            ("x 1 1 1\n", "line 1: unexpected \"1\" after the timestamp"),
+        ];
+        for (text, want) in cases {
+            let e = load_any(text, &mut Store::new(), 0).unwrap_err();
+            assert!(e.starts_with(want), "{text:?}: got {e:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn relative_formats_are_shifted_to_start() {
+        let mut s = Store::new();
+        let f = load_any("load 1m\n  x 1 2 stale\n", &mut s, 1_000_000).unwrap();
+        assert_eq!(f, Format::LoadBlock);
+        assert!(f.is_relative());
+        let got = samples(&s, &l(&[("__name__", "x")]));
+        assert_eq!(&got[..2], &[(1_000_000, 1.0), (1_060_000, 2.0)]);
+        assert_eq!(got[2].0, 1_120_000);
+        assert!(is_stale(got[2].1));
+
+        let yaml = "tests:\n  - interval: 30s\n    input_series:\n      - series: 'up{job=\"a\"}'\n        values: '1 _ 3'\n";
+        let mut s = Store::new();
+        assert_eq!(load_any(yaml, &mut s, 5_000), Ok(Format::InputSeries));
+        assert_eq!(
+            samples(&s, &l(&[("__name__", "up"), ("job", "a")])),
+            vec![(5_000, 1.0), (65_000, 3.0)]
+        );
+        let e = load_any(
+            "tests:\n  - input_series:\n      - values: '1'\n",
+            &mut Store::new(),
+            0,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("line 3:"), "{e}");
+    }
+
+    #[test]
+    fn written_openmetrics_groups_families_and_round_trips() {
+        let mut s = Store::new();
+        let b2 = l(&[("__name__", "b"), ("i", "2")]);
+        let a = l(&[("__name__", "a"), ("A", "upper"), ("v", "x\"y\\z\nw")]);
+        let b1 = l(&[("__name__", "b"), ("i", "1")]);
+        s.add_series(
+            b2.clone(),
+            vec![(1_000, 1.0), (2_000, stale_nan()), (3_500, 2.5)],
+        );
+        s.add_series(a.clone(), vec![(-250, 1e-7), (0, 12345678901234567890.0)]);
+        s.add_series(b1.clone(), vec![(1_700_000_000_001, -0.5)]);
+        let mut buf = Vec::new();
+        let sum = write_openmetrics(&s, &mut buf).unwrap();
+        assert_eq!(
+            sum,
+            WriteSummary {
+                series: 3,
+                samples: 5,
+                stale_markers_skipped: 1
+            }
+        );
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            text,
+            "a{A=\"upper\",v=\"x\\\"y\\\\z\\nw\"} 1e-7 -0.25\n\
+             a{A=\"upper\",v=\"x\\\"y\\\\z\\nw\"} 12345678901234567000 0\n\
+             b{i=\"1\"} -0.5 1700000000.001\n\
+             b{i=\"2\"} 1 1\n\
+             b{i=\"2\"} 2.5 3.5\n\
+             # EOF\n"
+        );
+        let mut back = Store::new();
+        assert_eq!(load_any(&text, &mut back, 0), Ok(Format::OpenMetrics));
+        assert_eq!(samples(&back, &a), samples(&s, &a));
+        assert_eq!(samples(&back, &b1), samples(&s, &b1));
+        assert_eq!(samples(&back, &b2), vec![(1_000, 1.0), (3_500, 2.5)]);
+    }
+
+    #[test]
+    fn nameless_series_cannot_be_written() {
+        let mut s = Store::new();
+        s.add_series(l(&[("job", "x")]), vec![(0, 1.0)]);
+        let e = write_openmetrics(&s, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "series {job=\"x\"} has no metric name; OpenMetrics cannot hold it"
+        );
+    }
+
+    #[test]
+    fn seconds_format() {
+        assert_eq!(format_seconds(0), "0");
+        assert_eq!(format_seconds(1_500), "1.5");
+        assert_eq!(format_seconds(-1_500), "-1.5");
+        assert_eq!(format_seconds(-20), "-0.02");
+        assert_eq!(format_seconds(1_700_000_000_010), "1700000000.01");
+    }
+}
