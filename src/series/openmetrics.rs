@@ -116,7 +116,7 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
             load_fixture(text, &mut rel).map_err(|e| e.to_string())?;
             for s in rel.iter() {
                 let id = store.series_id(&s.labels);
-                for &(t, v) in &s.samples {
+                for &(t, v) in s.samples.iter() {
                     let t = t
                         .checked_add(start_ms)
                         .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
@@ -387,7 +387,7 @@ pub fn write_openmetrics(store: &Store, out: &mut impl Write) -> Result<WriteSum
         }
         let prefix = series_text(&s.labels);
         let mut wrote_any = false;
-        for &(t, v) in &s.samples {
+        for &(t, v) in s.samples.iter() {
             if is_stale(v) {
                 sum.stale_markers_skipped += 1;
                 continue;
