@@ -34,10 +34,10 @@ pub struct Args {
     #[arg(long)]
     pub alertmanager: Option<PathBuf>,
     /// Start of the window: RFC3339, Unix seconds, `now`, or relative like `-7d`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: String,
     /// End of the window (inclusive).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: String,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,

@@ -33,9 +33,9 @@ pub struct Args {
     pub alert: String,
     #[arg(long, num_args = 1.., required = true)]
     pub series: Vec<PathBuf>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: String,
     /// Thresholds: a list `0,0.5,1` or a range `A:B:STEP`. Default: the rule's own and the left side's p90,
     /// p99 and max.
