@@ -16,6 +16,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    Remote,
+    Local,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
@@ -28,8 +34,14 @@ pub struct Args {
     pub rules: Vec<PathBuf>,
     /// Recorded series: promtool input_series YAML, OpenMetrics / Prometheus text with timestamps, or
     /// Prometheus API JSON.
-    #[arg(long, num_args = 1.., required = true)]
+    #[arg(long, num_args = 1.., required_unless_present = "prometheus", conflicts_with = "prometheus")]
     pub series: Vec<PathBuf>,
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
+    /// With --prometheus: `remote` sends each rule expression to the server as query_range; `local` fetches
+    /// the raw series the expressions select and evaluates them here (needed for rules not deployed there).
+    #[arg(long, value_enum, default_value = "remote")]
+    pub strategy: Strategy,
     /// Alertmanager configuration (alertmanager.yml, or a ConfigMap / Secret holding one).
     #[arg(long)]
     pub alertmanager: Option<PathBuf>,
@@ -96,8 +108,31 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         external_labels: BTreeMap::new(),
         external_url: args.external_url.clone(),
     };
-    let tl = timeline::build(&checked.rule_files, &mut store, &engine, &opts)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let client = args.live.client()?;
+    let tl = match (&client, args.strategy) {
+        (Some(client), Strategy::Remote) => {
+            let remote = crate::rules::remote::RemoteSource { client };
+            let tl = timeline::build_with(&checked.rule_files, &mut store, &engine, &remote, &opts);
+            // A failed request leaves holes: never present partial results as complete.
+            if let Ok(tl) = &tl {
+                if let Some((rule, _, msg)) = tl.errors.first() {
+                    anyhow::bail!("{rule}: the server could not evaluate it: {msg}");
+                }
+            }
+            tl
+        }
+        (Some(client), Strategy::Local) => {
+            fetch_raw(client, &checked.rule_files, from, to, &engine, &mut store)?;
+            timeline::build(&checked.rule_files, &mut store, &engine, &opts)
+        }
+        (None, _) => timeline::build(&checked.rule_files, &mut store, &engine, &opts),
+    }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(c) = &client {
+        for w in c.warnings() {
+            eprintln!("warning: the server said: {w}");
+        }
+    }
     let mut run = DryRun {
         from,
         to,
@@ -135,7 +170,53 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Format::Human => print!("{}", report::human(&run, std::io::stdout().is_terminal())),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run))?),
     }
-    Ok(Status::Ok)
+    // Rules that failed to evaluate are problems found (the report lists them).
+    Ok(if run.timeline.errors.is_empty() {
+        Status::Ok
+    } else {
+        Status::Problems
+    })
+}
+
+/// The `local` strategy: every series the rules select, raw, over the window plus how far back the
+/// expressions look.
+fn fetch_raw(
+    client: &crate::live::Client,
+    files: &[crate::load::rules::RuleFile],
+    from: i64,
+    to: i64,
+    engine: &Engine,
+    store: &mut Store,
+) -> anyhow::Result<()> {
+    let mut selectors = Vec::new();
+    let mut reach = 0;
+    for r in files
+        .iter()
+        .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
+    {
+        let expr = crate::promql::parse(&r.expr.value)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", r.name.value))?;
+        let (s, back) =
+            crate::rules::group::selectors_and_reach(&expr, engine.opts.lookback_delta_ms);
+        selectors.extend(s);
+        reach = reach.max(back);
+    }
+    selectors.sort();
+    selectors.dedup();
+    // Recorded series are computed here, not fetched.
+    let recorded: std::collections::HashSet<String> = files
+        .iter()
+        .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
+        .filter(|r| r.kind == crate::load::rules::RuleKind::Recording)
+        .map(|r| r.name.value.clone())
+        .collect();
+    selectors.retain(|s| {
+        !recorded
+            .iter()
+            .any(|name| s.starts_with(&format!("{name}{{")) || s == name)
+    });
+    client.load_raw(&selectors, from - reach, to, store)?;
+    Ok(())
 }
 
 fn display_paths(p: &[PathBuf]) -> String {

@@ -7,9 +7,11 @@ use std::path::Path;
 /// text with timestamps, Prometheus API JSON). Fixtures with relative times start at their
 /// `start_timestamp`, or at `from`.
 pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let start = start_timestamp(&text).unwrap_or(from);
-    crate::series::openmetrics::load_any(&text, store, start).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    crate::series::openmetrics::load_any(&text, store, start)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(())
 }
 

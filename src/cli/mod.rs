@@ -6,14 +6,14 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod dry_run;
 pub mod eval;
-pub mod inputs;
 pub mod export;
+pub mod inputs;
 pub mod promql_test;
 pub mod record;
 pub mod routes;
 pub mod test;
-pub mod tune;
 pub mod timearg;
+pub mod tune;
 
 /// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

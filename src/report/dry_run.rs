@@ -94,9 +94,7 @@ fn fired(run: &DryRun) -> Vec<&AlertRecord> {
 pub type ReceiverStats = (String, usize, usize, Option<i64>, Option<i64>, usize, usize);
 
 /// Per receiver statistics (see [`ReceiverStats`]).
-pub fn receiver_stats(
-    run: &DryRun,
-) -> Vec<ReceiverStats> {
+pub fn receiver_stats(run: &DryRun) -> Vec<ReceiverStats> {
     let (Some(config), Some(sim)) = (&run.config, &run.simulation) else {
         return Vec::new();
     };

@@ -353,7 +353,9 @@ pub fn svg(t: &Tune, lhs: &Lhs) -> String {
             ml + pw,
             ml - 6.0,
             y + 4.0,
-            esc(format!("{:.4}", v).trim_end_matches('0').trim_end_matches('.'))
+            esc(format!("{:.4}", v)
+                .trim_end_matches('0')
+                .trim_end_matches('.'))
         );
     }
     for i in 0..=4 {

@@ -173,6 +173,70 @@ impl RuleSet {
     }
 }
 
+/// The selectors of `e` as text without `offset` / `@` (what the `local` strategy fetches raw), and how far
+/// before an evaluation time the expression can look (ranges, offsets, subqueries, plus the lookback delta).
+pub fn selectors_and_reach(e: &Expr, lookback_ms: i64) -> (Vec<String>, i64) {
+    use promql_parser::parser::Expr as E;
+    fn dur(d: &std::time::Duration) -> i64 {
+        d.as_millis() as i64
+    }
+    fn off(o: &Option<promql_parser::parser::Offset>) -> i64 {
+        match o {
+            Some(promql_parser::parser::Offset::Pos(d)) => dur(d),
+            _ => 0,
+        }
+    }
+    fn walk(e: &Expr, extra: i64, out: &mut Vec<String>, reach: &mut i64, lookback: i64) {
+        let plain = |vs: &promql_parser::parser::VectorSelector| {
+            let mut v = vs.clone();
+            v.offset = None;
+            v.at = None;
+            v.to_string()
+        };
+        match e {
+            E::Aggregate(a) => {
+                walk(&a.expr, extra, out, reach, lookback);
+                if let Some(p) = &a.param {
+                    walk(p, extra, out, reach, lookback);
+                }
+            }
+            E::Unary(u) => walk(&u.expr, extra, out, reach, lookback),
+            E::Binary(b) => {
+                walk(&b.lhs, extra, out, reach, lookback);
+                walk(&b.rhs, extra, out, reach, lookback);
+            }
+            E::Paren(p) => walk(&p.expr, extra, out, reach, lookback),
+            E::Subquery(s) => walk(
+                &s.expr,
+                extra + dur(&s.range) + off(&s.offset),
+                out,
+                reach,
+                lookback,
+            ),
+            E::VectorSelector(vs) => {
+                out.push(plain(vs));
+                *reach = (*reach).max(extra + off(&vs.offset) + lookback);
+            }
+            E::MatrixSelector(ms) => {
+                out.push(plain(&ms.vs));
+                *reach = (*reach).max(extra + off(&ms.vs.offset) + dur(&ms.range));
+            }
+            E::Call(c) => {
+                for a in &c.args.args {
+                    walk(a, extra, out, reach, lookback);
+                }
+            }
+            E::NumberLiteral(_) | E::StringLiteral(_) | E::Extension(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    let mut reach = 0;
+    walk(e, 0, &mut out, &mut reach, lookback_ms);
+    out.sort();
+    out.dedup();
+    (out, reach)
+}
+
 /// The metric names `e` selects (selectors without a name are left out).
 pub fn metric_names(e: &Expr) -> Vec<String> {
     let mut out = Vec::new();
@@ -287,11 +351,49 @@ pub struct Evaluation {
     pub range_native: bool,
 }
 
+/// Where rule expressions are answered: the local engine over the store, or a remote server
+/// ([`super::remote`]).
+pub trait QuerySource {
+    fn range(
+        &self,
+        store: &Store,
+        rule: &PreparedRule,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Value, String>;
+    fn instant(&self, store: &Store, rule: &PreparedRule, t: i64) -> Result<Value, String>;
+    /// A remote source answers from its own data, so the rule set is always evaluated range-natively.
+    fn is_local(&self) -> bool {
+        true
+    }
+}
+
+impl QuerySource for Engine {
+    fn range(
+        &self,
+        store: &Store,
+        rule: &PreparedRule,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Value, String> {
+        Engine::range(self, store, &rule.expr, start, end, step)
+            .map(|r| r.value)
+            .map_err(|e| e.to_string())
+    }
+    fn instant(&self, store: &Store, rule: &PreparedRule, t: i64) -> Result<Value, String> {
+        Engine::instant(self, store, &rule.expr, t)
+            .map(|r| r.value)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Evaluates `set` over the ticks of `settings`, writing recorded series and ALERTS into `store`.
 pub fn evaluate(
     set: &RuleSet,
     store: &mut Store,
-    engine: &Engine,
+    engine: &dyn QuerySource,
     settings: &Settings,
 ) -> Evaluation {
     let ticks: Vec<i64> = if settings.interval_ms > 0 && settings.end_ms >= settings.start_ms {
@@ -326,7 +428,7 @@ pub fn evaluate(
         errors: Vec::new(),
         snapshots: HashMap::new(),
         ticks: ticks.clone(),
-        range_native: settings.mode == Mode::Auto && set.range_safe(),
+        range_native: settings.mode == Mode::Auto && (set.range_safe() || !engine.is_local()),
     };
     let order = set.order();
     if ev.range_native {
@@ -336,10 +438,9 @@ pub fn evaluate(
             let first = ticks[0] - off;
             let last = ticks[ticks.len() - 1] - off;
             let step = settings.interval_ms.max(1);
-            let columns = match engine.range(store, &r.expr, first, last, step) {
-                Ok(res) => Ok(columns_of(res.value, ticks.len(), first, step)),
-                Err(e) => Err(e.to_string()),
-            };
+            let columns = engine
+                .range(store, r, first, last, step)
+                .map(|v| columns_of(v, ticks.len(), first, step));
             match columns {
                 Err(msg) => {
                     for &t in &ticks {
@@ -379,9 +480,9 @@ pub fn evaluate(
             for &ri in &order {
                 let r = &set.rules[ri];
                 let off = set.groups[r.group].query_offset_ms;
-                match engine.instant(store, &r.expr, t - off) {
-                    Ok(res) => {
-                        let samples = match res.value {
+                match engine.instant(store, r, t - off) {
+                    Ok(value) => {
+                        let samples = match value {
                             Value::Vector(v) => {
                                 v.into_iter().map(|s| (usize::MAX, s.labels, s.v)).collect()
                             }

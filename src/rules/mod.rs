@@ -2,6 +2,7 @@
 //! the alert timeline handed to the Alertmanager simulator.
 pub mod alerting;
 pub mod group;
+pub mod remote;
 pub mod sweep;
 pub mod timeline;
 pub mod tune;

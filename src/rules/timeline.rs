@@ -6,7 +6,9 @@
 //! Ticks are aligned to multiples of the group interval (Prometheus adds a per-group phase derived from a hash
 //! of the group's name and file; a window of a few intervals makes that difference immaterial).
 
-use super::group::{evaluate, render_annotations, Mode, Payload, RuleSet, Settings, StoreQuery};
+use super::group::{
+    evaluate, render_annotations, Mode, Payload, QuerySource, RuleSet, Settings, StoreQuery,
+};
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::Engine;
 use crate::series::store::Store;
@@ -66,6 +68,18 @@ pub fn build(
     engine: &Engine,
     opts: &TimelineOptions,
 ) -> Result<Timeline, String> {
+    build_with(files, store, engine, engine, opts)
+}
+
+/// As [`build`], with rule expressions answered by `source` (a remote server, say); `engine` still answers
+/// the `query` function of templates over `store`.
+pub fn build_with(
+    files: &[RuleFile],
+    store: &mut Store,
+    engine: &Engine,
+    source: &dyn QuerySource,
+    opts: &TimelineOptions,
+) -> Result<Timeline, String> {
     let all = RuleSet::prepare(files, &[]).map_err(|e| e.to_string())?;
     let mut tl = Timeline::default();
     for gi in dependency_order(&all) {
@@ -93,7 +107,7 @@ pub fn build(
             episodes: true,
             snapshot_at: Vec::new(),
         };
-        let ev = evaluate(&single, store, engine, &settings);
+        let ev = evaluate(&single, store, source, &settings);
         let mut seen = HashSet::new();
         for e in &ev.errors {
             let name = single.rules[e.rule].rule.name.value.clone();
