@@ -69,7 +69,7 @@ fn fixture(base: i64) -> Store {
 fn sorted(store: &Store) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let mut v: Vec<_> = store
         .iter()
-        .map(|s| (s.labels.clone(), s.samples.clone()))
+        .map(|s| (s.labels.clone(), s.samples.to_vec()))
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v

@@ -312,7 +312,7 @@ mod tests {
             r#"{"resultType":"vector","result":[{"metric":{"x":"1"},"value":["12.25","3"]}]}"#;
         let mut s = Store::new();
         load_api_json(bare, &mut s).unwrap();
-        assert_eq!(s.get(0).unwrap().samples, vec![(12_250, 3.0)]);
+        assert_eq!(s.get(0).unwrap().samples.to_vec(), vec![(12_250, 3.0)]);
 
         let list = format!("[{full}, {bare}]");
         let mut s = Store::new();
@@ -367,10 +367,10 @@ mod tests {
         let got = back.iter().find(|x| x.labels == a).unwrap();
         // The staleness marker is dropped; every other value and time survives exactly.
         assert_eq!(
-            got.samples,
+            got.samples.to_vec(),
             vec![(1_500, 0.1), (3_000, -2e-9), (5_000, 1e300)]
         );
         let b = back.iter().find(|x| x.labels.name() == Some("b")).unwrap();
-        assert_eq!(b.samples, vec![(-1_000, f64::NEG_INFINITY)]);
+        assert_eq!(b.samples.to_vec(), vec![(-1_000, f64::NEG_INFINITY)]);
     }
 }

@@ -470,7 +470,7 @@ mod tests {
     fn samples(s: &Store, labels: &Labels) -> Vec<(i64, f64)> {
         s.iter()
             .find(|x| &x.labels == labels)
-            .map(|x| x.samples.clone())
+            .map(|x| x.samples.to_vec())
             .unwrap_or_default()
     }
 
