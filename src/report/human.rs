@@ -56,7 +56,11 @@ pub fn render(d: &Diagnostic, sources: &[SourceFile], style: &Style) -> String {
                 let caret_pad: String = line
                     .chars()
                     .take(col)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .map(|c| match c {
+                        '\t' => "\t",
+                        c if is_wide(c) => "  ",
+                        _ => " ",
+                    })
                     .collect();
                 let _ = writeln!(
                     out,
@@ -73,12 +77,22 @@ pub fn render(d: &Diagnostic, sources: &[SourceFile], style: &Style) -> String {
 }
 
 fn underline_width(line: &str, col: usize) -> usize {
-    let rest: String = line.chars().skip(col).collect();
-    let w = rest
+    let w: usize = line
         .chars()
+        .skip(col)
         .take_while(|c| !c.is_whitespace() && *c != ':')
-        .count();
+        .map(|c| if is_wide(c) { 2 } else { 1 })
+        .sum();
     w.clamp(1, 60)
+}
+
+/// Characters a terminal draws two columns wide (East Asian wide and fullwidth, most emoji), so carets stay
+/// under the right character in lines of Chinese text.
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD)
 }
 
 /// Messages can quote configuration values; URLs with credentials are masked there too.
@@ -111,6 +125,22 @@ mod tests {
             text,
             "am.yml:5:5: error[alertmanager/unknown-field] field subject not found in email config\n  |\n5 |     subject: hi\n  |     ^^^^^^^\n  = help: use headers\n"
         );
+    }
+
+    #[test]
+    fn carets_account_for_wide_characters() {
+        let file: Arc<str> = Arc::from("r.yml");
+        let sources = vec![SourceFile {
+            path: file.clone(),
+            text: "d: \"使用率: {{ $value }}%\"\n".into(),
+            comments: vec![],
+        }];
+        // `{{` is the 10th character; before it `d: "` (4 columns), three wide characters (6) and `: ` (2),
+        // so after the 4-column gutter the caret belongs in column 16.
+        let d = Diagnostic::warning("x", "m").at(&file, Pos::new(1, 10));
+        let text = render(&d, &sources, &Style { color: false });
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[3].find('^'), Some(16), "{text}");
     }
 
     #[test]
