@@ -54,6 +54,14 @@ fn main() {
     let t0 = Instant::now();
     let store = build();
     eprintln!("built store: {} series in {:?}", store.len(), t0.elapsed());
+    // `--openmetrics FILE` writes the data for Prometheus to backfill (bench/query-range.sh) and stops.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--openmetrics") {
+        let path = args.get(i + 1).expect("--openmetrics FILE");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create the OpenMetrics file"));
+        ruletest::series::openmetrics::write_openmetrics(&store, &mut f).expect("write OpenMetrics");
+        return;
+    }
     let engine = Engine::new(EngineOptions::default());
     let (start, end, step) = (0i64, 12 * 3600 * 1000, 30_000);
     let queries = [
@@ -67,7 +75,7 @@ fn main() {
     // An optional argument picks the queries whose text contains it.
     let filter = std::env::args()
         .nth(1)
-        .filter(|a| !a.starts_with('-'))
+        .filter(|a| !a.starts_with('-') && !a.ends_with(".om"))
         .unwrap_or_default();
     for q in queries.iter().filter(|q| q.contains(filter.as_str())) {
         let mut times = Vec::new();
@@ -80,6 +88,6 @@ fn main() {
             }
         }
         times.sort();
-        println!("{:>10.1?}  {q}", times[2]);
+        println!("{:.1}\t{q}", times[2].as_secs_f64() * 1000.0);
     }
 }
