@@ -104,6 +104,12 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::percent_of_ratio::PercentOfRatio,
         &checks::required_labels::RequiredLabels,
         &checks::value_in_labels::ValueInLabels,
+        &checks::deprecated_match::DeprecatedMatch,
+        &checks::plaintext_secret::PlaintextSecret,
+        &checks::unreachable_route::UnreachableRoute,
+        &checks::unused_receiver::UnusedReceiver,
+        &checks::timing_order::TimingOrder,
+        &checks::inhibit_never_applies::InhibitNeverApplies,
     ]
 }
 
@@ -215,7 +221,7 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 13);
+        assert_eq!(codes.len(), 19);
     }
 
     #[test]
