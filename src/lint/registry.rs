@@ -110,6 +110,10 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::unused_receiver::UnusedReceiver,
         &checks::timing_order::TimingOrder,
         &checks::inhibit_never_applies::InhibitNeverApplies,
+        &checks::default_receiver_only::DefaultReceiverOnly,
+        &checks::unreachable_receiver::UnreachableReceiver,
+        &checks::inhibit_never_matches::InhibitNeverMatches,
+        &checks::group_by_missing_label::GroupByMissingLabel,
     ]
 }
 
@@ -221,7 +225,7 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 19);
+        assert_eq!(codes.len(), 23);
     }
 
     #[test]
