@@ -12,7 +12,8 @@ use crate::lint::registry::{Check, Finding, ProjectContext};
 /// `continue`. Alerts are routed with the labels the rules write (their own and their group's, plus
 /// `alertname`); a label they do not write counts as absent unless the expression visibly keeps it (then the
 /// route may match and the receiver counts as reachable). Only judged when rule files were loaded with the
-/// config; receivers no route names are `alertmanager/unused-receiver`.
+/// config; receivers no route names are `alertmanager/unused-receiver`, and the root's default receiver is
+/// the catch-all for alerts from elsewhere, so it is never reported.
 ///
 /// ## Why it matters
 /// The team behind the receiver believes it gets these alerts; it gets nothing. The classic case is a
@@ -61,7 +62,12 @@ impl Check for UnreachableReceiver {
                     .into_iter()
                     .filter(|r| r.receiver == rc.name)
                     .collect();
-                if routes.is_empty() || reached.contains(&rc.name.as_str()) {
+                // The root's receiver is the catch-all for alerts nobody planned for (other rule files,
+                // Watchdog): that loaded rules all route elsewhere is the design, not a mistake.
+                if routes.is_empty()
+                    || rc.name == config.route.receiver
+                    || reached.contains(&rc.name.as_str())
+                {
                     continue;
                 }
                 let why: Vec<String> = routes.iter().map(|r| explain(&config, r, &rules)).collect();
@@ -140,5 +146,9 @@ mod tests {
         let d = lint_am(&am, Some(rules), CODE);
         assert!(d.is_empty(), "{d:?}");
         assert!(lint_am(AM, None, CODE).is_empty());
+        // Every rule routed to a child: the root's catch-all receiver is not reported.
+        let routed = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    labels: {severity: critical}\n  - alert: B\n    expr: up == 0\n    labels: {component: kubernetes}\n  - alert: C\n    expr: up == 0\n    labels: {component: security}\n";
+        let d = lint_am(AM, Some(routed), CODE);
+        assert!(d.is_empty(), "{d:?}");
     }
 }
