@@ -136,7 +136,7 @@ impl Tri {
     pub fn or(self, o: Tri) -> Tri {
         self.max(o)
     }
-    pub fn not(self) -> Tri {
+    pub fn negate(self) -> Tri {
         match self {
             Tri::No => Tri::Yes,
             Tri::Maybe => Tri::Maybe,
@@ -277,7 +277,7 @@ fn visit<'a>(
             }
         }
     }
-    let itself = here.and(some_child.not());
+    let itself = here.and(some_child.negate());
     if itself != Tri::No {
         out.push((route, itself));
     }
@@ -387,6 +387,6 @@ mod tests {
     fn tri_logic() {
         assert_eq!(Tri::Yes.and(Tri::Maybe), Tri::Maybe);
         assert_eq!(Tri::No.or(Tri::Maybe), Tri::Maybe);
-        assert_eq!(Tri::Maybe.not(), Tri::Maybe);
+        assert_eq!(Tri::Maybe.negate(), Tri::Maybe);
     }
 }
