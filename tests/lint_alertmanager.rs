@@ -171,6 +171,21 @@ fn each_check_fails_its_fixture_once_at_its_line() {
 }
 
 #[test]
+fn routing_checks_need_rules_loaded_with_the_config() {
+    let (code, d, _) = check("rules/alertmanager-config.yaml");
+    assert_eq!(code, 0);
+    let codes: std::collections::BTreeSet<String> =
+        am_findings(&d).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        vec![
+            "alertmanager/deprecated-match".to_string(),
+            "alertmanager/plaintext-secret".to_string()
+        ]
+    );
+}
+
+#[test]
 fn the_fixed_twin_passes() {
     let (code, d, _) = check("fixtures/lint/alertmanager/pass.yaml");
     assert_eq!(code, 0);

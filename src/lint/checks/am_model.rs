@@ -251,37 +251,36 @@ pub fn deliveries<'a>(route: &'a Route, rule: &AlertLabels) -> Vec<(&'a Route, T
     out
 }
 
+/// Visits `route`, reached with certainty `ctx`; returns whether its own matchers match (regardless of `ctx`).
 fn visit<'a>(
     route: &'a Route,
     rule: &AlertLabels,
     ctx: Tri,
     out: &mut Vec<(&'a Route, Tri)>,
 ) -> Tri {
-    let here = ctx.and(rule.matches_all(&route.matchers));
-    if here == Tri::No {
+    let own = rule.matches_all(&route.matchers);
+    if own == Tri::No {
         return Tri::No;
     }
-    let mut reach = here;
+    let here = ctx.and(own);
+    // Both relative to this node being reached: whether the next child is still tried, whether one matched.
+    let mut tried = Tri::Yes;
     let mut some_child = Tri::No;
     for child in &route.routes {
-        if reach == Tri::No {
+        if tried == Tri::No {
             break;
         }
-        let got = visit(child, rule, reach, out);
-        some_child = some_child.or(got);
+        let matched = tried.and(visit(child, rule, here.and(tried), out));
+        some_child = some_child.or(matched);
         if !child.continue_matching {
-            match got {
-                Tri::Yes => reach = Tri::No,
-                Tri::Maybe => reach = reach.and(Tri::Maybe),
-                Tri::No => {}
-            }
+            tried = tried.and(matched.negate());
         }
     }
     let itself = here.and(some_child.negate());
     if itself != Tri::No {
         out.push((route, itself));
     }
-    here
+    own
 }
 
 /// The route an alert of `rule` provably takes before reaching `target`: an earlier sibling on the way down
@@ -381,6 +380,57 @@ mod tests {
         assert!(!implied(&m("a=\"x\""), &[m("b=\"x\"")]));
         let re = Matcher::from_match_re("a", "x|y").unwrap();
         assert_eq!(finite_values(&re).unwrap().len(), 2);
+    }
+
+    fn rule(labels: &[(&str, Option<&str>)]) -> AlertLabels {
+        AlertLabels {
+            name: "A".into(),
+            file: Arc::from("r.yml"),
+            pos: Pos::new(1, 1),
+            static_labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+            expr_labels: None,
+        }
+    }
+
+    fn tree(yaml: &str) -> Config {
+        let s = crate::load::yaml::parse_stream(yaml).unwrap();
+        config::from_node(&s.documents[0].root, &Arc::from("am.yml"))
+            .0
+            .unwrap()
+    }
+
+    #[test]
+    fn deliveries_follow_continue_and_uncertainty() {
+        let c = tree("route:\n  receiver: d\n  routes:\n  - matchers: [s=\"crit\"]\n    receiver: p\n  - matchers: [c=\"k8s\"]\n    receiver: i\nreceivers:\n- name: d\n- name: p\n- name: i\n");
+        let got = |r: &AlertLabels| -> Vec<(String, Tri)> {
+            deliveries(&c.route, r)
+                .into_iter()
+                .map(|(r, t)| (r.receiver.clone(), t))
+                .collect()
+        };
+        // Critical and k8s: the first route takes it for sure.
+        let both = rule(&[("s", Some("crit")), ("c", Some("k8s"))]);
+        assert_eq!(got(&both), vec![("p".to_string(), Tri::Yes)]);
+        // Templated severity: maybe the first route, else the second. The root shows up as "maybe" too:
+        // three-valued logic does not correlate the two cases. That over-approximation is safe, since only
+        // definite facts are reported.
+        let maybe = rule(&[("s", None), ("c", Some("k8s"))]);
+        assert_eq!(
+            got(&maybe),
+            vec![
+                ("p".to_string(), Tri::Maybe),
+                ("i".to_string(), Tri::Maybe),
+                ("d".to_string(), Tri::Maybe)
+            ]
+        );
+        // Nothing matches: the root, for sure.
+        let none = rule(&[("s", Some("warn"))]);
+        assert_eq!(got(&none), vec![("d".to_string(), Tri::Yes)]);
+        // A label the rule does not write counts as absent (`s` missing), unless templated.
+        assert_eq!(got(&rule(&[])), vec![("d".to_string(), Tri::Yes)]);
     }
 
     #[test]

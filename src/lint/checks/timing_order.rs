@@ -14,8 +14,9 @@ use crate::load::yaml::Pos;
 ///
 /// ## Why it matters
 /// Alertmanager only sends at a group's ticks, one every `group_interval`, and repeats a notification at the
-/// first tick strictly after `repeat_interval` has passed. With `group_interval: 5m` a `repeat_interval: 1m`
-/// repeats every 5m, and `repeat_interval: 12m` every 15m. A `group_wait` longer than `group_interval` delays
+/// first tick strictly after `repeat_interval` has passed (`notify.DedupStage`: the last notification must be
+/// older than `repeat_interval`). With `group_interval: 5m` a `repeat_interval: 1m` repeats every 5m, and
+/// `repeat_interval: 12m` every 15m (even a multiple lands one tick later: 10m repeats every 15m). A `group_wait` longer than `group_interval` delays
 /// the first page more than any later update, usually the reverse of what was meant.
 ///
 /// ## Example
@@ -110,11 +111,18 @@ fn judge(route: &Route, at: &dyn Fn(&[&str]) -> Option<Pos>, out: &mut Vec<Findi
                 d(gi),
                 d(real)
             ),
-            format!(
-                "use a multiple of group_interval: {} or {}",
-                d(ri / gi * gi),
-                d(real)
-            ),
+            {
+                let (lower, upper) = (ri / gi * gi, real);
+                format!(
+                    "write a multiple of group_interval ({} or {}) so the setting sits on the tick grid; a repeat still waits for the tick after it ({} repeats every {}, {} every {})",
+                    d(lower),
+                    d(upper),
+                    d(lower),
+                    d(lower + gi),
+                    d(upper),
+                    d(upper + gi)
+                )
+            },
         ));
     }
 }
@@ -137,7 +145,16 @@ mod tests {
             d[1].message
         );
         assert!(d[2].message.contains("every 15m"), "{}", d[2].message);
-        assert!(d[2].help.as_deref().unwrap().contains("10m or 15m"));
+        assert!(
+            d[2].help.as_deref().unwrap().contains("(10m or 15m)")
+                && d[2]
+                    .help
+                    .as_deref()
+                    .unwrap()
+                    .contains("10m repeats every 15m"),
+            "{:?}",
+            d[2].help
+        );
     }
 
     #[test]
