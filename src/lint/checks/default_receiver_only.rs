@@ -5,9 +5,11 @@ use crate::diag::Severity;
 use crate::lint::registry::{Check, Finding, ProjectContext};
 
 /// ## What it finds
-/// An alerting rule whose alerts, routed with the labels the rule writes (its own and its group's, plus
-/// `alertname`), match none of the root route's child routes, so they only ever reach the root's default
-/// receiver. Labels the expression returns are unknown: a label the rule does not write is taken as absent,
+/// An alerting rule whose alerts match none of the root route's child routes, so they only ever reach the
+/// default receiver.
+///
+/// Alerts are routed with the labels the rule writes (its own and its group's, plus
+/// `alertname`). Labels the expression returns are unknown: a label the rule does not write is taken as absent,
 /// unless the expression visibly keeps it (`sum by (team)`), in which case the route only "may" match and the
 /// rule is not reported. Prometheus `external_labels` are not known either.
 ///

@@ -7,7 +7,9 @@ use crate::load::yaml::Node;
 
 /// ## What it finds
 /// A route's `group_by` label that none of the loaded alerting rules can carry: no rule (or its group) writes
-/// it, and no rule's expression can return it (`sum by (job) (...)` returns only `job`). A raw selector can
+/// it, and no rule's expression can return it (`sum by (job) (...)` returns only `job`).
+///
+/// A raw selector can
 /// return any label, so a rule reading one makes every label possible and nothing is reported: this check only
 /// speaks when it can prove the label absent. Prometheus `external_labels` (often `cluster`) are not visible
 /// here either; if yours add the label, turn the check off or suppress it.

@@ -5,7 +5,10 @@ use crate::alertmanager::matcher::Matcher;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
 /// ## What it finds
-/// An inhibit rule
+/// An inhibit rule that cannot work as written: a side without matchers, or an `equal` label that the source
+/// and target matchers pin to values that can never be the same.
+///
+/// Judged from the Alertmanager config alone:
 /// - without source matchers or without target matchers (then every alert is a source, or a target);
 /// - whose source and target matchers cannot agree on a label listed in `equal` (`severity="critical"` on one
 ///   side, `severity="warning"` on the other, and `equal: [severity]`): a source and a target must carry the

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 /// ## What it finds
 /// An inhibit rule that none of the loaded alerting rules can trigger: no alert matches its source matchers,
 /// none matches its target matchers, or no source alert can carry the same values as a target alert on every
-/// label listed in `equal` (a label both lack counts as equal, as in Alertmanager). Alerts are judged by the
+/// label listed in `equal` (a label both lack counts as equal, as in Alertmanager).
+///
+/// Alerts are judged by the
 /// labels the rules write plus `alertname`; a label they do not write counts as absent unless the expression
 /// visibly keeps it or the value is templated (then it may be equal).
 ///

@@ -6,11 +6,12 @@ use crate::lint::registry::{Check, ConfigContext, Finding};
 use crate::load::yaml::Node;
 
 /// ## What it finds
-/// A secret written inline where Alertmanager can read it from a file instead: `smtp_auth_password`
+/// A secret written inline where Alertmanager can read it from a file instead; the finding never quotes it.
+///
+/// The fields: `smtp_auth_password`
 /// (`smtp_auth_password_file`), Slack `api_url` (`api_url_file`), PagerDuty `service_key` / `routing_key`,
 /// webhook `url`, OpsGenie `api_key`, Telegram `bot_token`, HTTP `bearer_token`, `authorization.credentials`,
-/// `basic_auth.password`, `oauth2.client_secret`, a TLS `key`, and the same in `global`. The finding never
-/// quotes the value.
+/// `basic_auth.password`, `oauth2.client_secret`, a TLS `key`, and the same in `global`.
 ///
 /// ## Why it matters
 /// The configuration ends up in Git, in a ConfigMap anyone with read access to the namespace can see, and in

@@ -7,7 +7,10 @@ use crate::load::duration::format_duration;
 use crate::load::yaml::Pos;
 
 /// ## What it finds
-/// On a route (where it sets a timing, or the root):
+/// Route timings that do not do what they say: `group_wait` longer than `group_interval`, or a
+/// `repeat_interval` shorter than `group_interval` or not a multiple of it.
+///
+/// Judged on the route that sets them (or the root):
 /// - `group_wait` longer than `group_interval`;
 /// - `repeat_interval` shorter than `group_interval`;
 /// - `repeat_interval` not a multiple of `group_interval`.

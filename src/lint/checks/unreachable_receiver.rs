@@ -9,7 +9,9 @@ use crate::lint::registry::{Check, Finding, ProjectContext};
 /// ## What it finds
 /// A receiver that routes name, but that no alert of the loaded alerting rules can reach: no rule carries the
 /// labels its routes match, or the rules that do are taken first by an earlier sibling route without
-/// `continue`. Alerts are routed with the labels the rules write (their own and their group's, plus
+/// `continue`.
+///
+/// Alerts are routed with the labels the rules write (their own and their group's, plus
 /// `alertname`); a label they do not write counts as absent unless the expression visibly keeps it (then the
 /// route may match and the receiver counts as reachable). Only judged when rule files were loaded with the
 /// config; receivers no route names are `alertmanager/unused-receiver`, and the root's default receiver is

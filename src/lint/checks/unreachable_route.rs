@@ -4,7 +4,10 @@ use super::am_model::{contradiction, describe_route, implied, path_matchers, typ
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
 /// ## What it finds
-/// A route that can never be taken:
+/// A route no alert can ever take: its matchers contradict (its parents' included), or an earlier sibling
+/// without `continue` takes every alert it could match.
+///
+/// In detail:
 /// - its matchers, together with its parents', contradict on one label (`severity="critical"` under a parent
 ///   with `severity="warning"`, or `a="x"` with `a!~"x|y"`);
 /// - an earlier sibling without `continue: true` matches every alert it could match (its matchers are implied
