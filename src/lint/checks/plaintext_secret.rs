@@ -153,6 +153,17 @@ mod tests {
     }
 
     #[test]
+    fn http_config_secrets_in_global_and_receivers() {
+        let am = "global:\n  http_config:\n    authorization: {credentials: SECRET5}\nroute:\n  receiver: a\nreceivers:\n- name: a\n  webhook_configs:\n  - url_file: /s/u\n    http_config:\n      bearer_token: SECRET6\n  - url_file: /s/v\n    http_config:\n      oauth2: {client_id: c, client_secret: SECRET7, token_url: 'https://t.example.com/'}\n";
+        let d = lint_am(am, None, CODE);
+        assert_eq!(lines(&d), vec![3, 11, 14], "{d:?}");
+        assert!(d[0].help.as_deref().unwrap().contains("credentials_file"));
+        assert!(d[2]
+            .message
+            .contains("receiver `a`, webhook_configs[1], http_config"));
+    }
+
+    #[test]
     fn file_forms_and_non_secrets_pass() {
         let am = "global:\n  smtp_auth_password_file: /s/p\n  smtp_auth_username: u\nroute:\n  receiver: a\nreceivers:\n- name: a\n  slack_configs:\n  - api_url_file: /s/slack\n    channel: '#x'\n  email_configs:\n  - to: a@example.com\n";
         assert!(lint_am(am, None, CODE).is_empty());
