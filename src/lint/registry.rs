@@ -104,6 +104,16 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::percent_of_ratio::PercentOfRatio,
         &checks::required_labels::RequiredLabels,
         &checks::value_in_labels::ValueInLabels,
+        &checks::deprecated_match::DeprecatedMatch,
+        &checks::plaintext_secret::PlaintextSecret,
+        &checks::unreachable_route::UnreachableRoute,
+        &checks::unused_receiver::UnusedReceiver,
+        &checks::timing_order::TimingOrder,
+        &checks::inhibit_never_applies::InhibitNeverApplies,
+        &checks::default_receiver_only::DefaultReceiverOnly,
+        &checks::unreachable_receiver::UnreachableReceiver,
+        &checks::inhibit_never_matches::InhibitNeverMatches,
+        &checks::group_by_missing_label::GroupByMissingLabel,
     ]
 }
 
@@ -215,7 +225,7 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 13);
+        assert_eq!(codes.len(), 23);
     }
 
     #[test]
