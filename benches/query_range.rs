@@ -58,8 +58,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--openmetrics") {
         let path = args.get(i + 1).expect("--openmetrics FILE");
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create the OpenMetrics file"));
-        ruletest::series::openmetrics::write_openmetrics(&store, &mut f).expect("write OpenMetrics");
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).expect("create the OpenMetrics file"),
+        );
+        ruletest::series::openmetrics::write_openmetrics(&store, &mut f)
+            .expect("write OpenMetrics");
         return;
     }
     let engine = Engine::new(EngineOptions::default());
