@@ -122,7 +122,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             tl
         }
         (Some(client), Strategy::Local) => {
-            fetch_raw(client, &checked.rule_files, from, to, &engine, &mut store)?;
+            inputs::fetch_raw(client, &checked.rule_files, from, to, &engine, &mut store)?;
             timeline::build(&checked.rule_files, &mut store, &engine, &opts)
         }
         (None, _) => timeline::build(&checked.rule_files, &mut store, &engine, &opts),
@@ -176,47 +176,6 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     } else {
         Status::Problems
     })
-}
-
-/// The `local` strategy: every series the rules select, raw, over the window plus how far back the
-/// expressions look.
-fn fetch_raw(
-    client: &crate::live::Client,
-    files: &[crate::load::rules::RuleFile],
-    from: i64,
-    to: i64,
-    engine: &Engine,
-    store: &mut Store,
-) -> anyhow::Result<()> {
-    let mut selectors = Vec::new();
-    let mut reach = 0;
-    for r in files
-        .iter()
-        .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
-    {
-        let expr = crate::promql::parse(&r.expr.value)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", r.name.value))?;
-        let (s, back) =
-            crate::rules::group::selectors_and_reach(&expr, engine.opts.lookback_delta_ms);
-        selectors.extend(s);
-        reach = reach.max(back);
-    }
-    selectors.sort();
-    selectors.dedup();
-    // Recorded series are computed here, not fetched.
-    let recorded: std::collections::HashSet<String> = files
-        .iter()
-        .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
-        .filter(|r| r.kind == crate::load::rules::RuleKind::Recording)
-        .map(|r| r.name.value.clone())
-        .collect();
-    selectors.retain(|s| {
-        !recorded
-            .iter()
-            .any(|name| s.starts_with(&format!("{name}{{")) || s == name)
-    });
-    client.load_raw(&selectors, from - reach, to, store)?;
-    Ok(())
 }
 
 fn display_paths(p: &[PathBuf]) -> String {

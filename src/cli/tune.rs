@@ -31,8 +31,12 @@ pub struct Args {
     /// The alerting rule to tune.
     #[arg(long)]
     pub alert: String,
-    #[arg(long, num_args = 1.., required = true)]
+    #[arg(long, num_args = 1.., required_unless_present = "prometheus", conflicts_with = "prometheus")]
     pub series: Vec<PathBuf>,
+    /// Read history from a live Prometheus-compatible server instead of fixtures: the raw series the rule
+    /// selects are fetched and the left side is evaluated here.
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
     #[arg(long, allow_hyphen_values = true)]
     pub from: String,
     #[arg(long, allow_hyphen_values = true)]
@@ -227,6 +231,18 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         inputs::load_series(p, from, &mut store)?;
     }
     let engine = Engine::new(EngineOptions::default());
+    if let Some(client) = args.live.client()? {
+        // The alert's own file supplies the selectors; `--lhs` adds its own.
+        let mut files = checked.rule_files.clone();
+        if args.lhs.is_some() {
+            if let Some(g) = files.iter_mut().flat_map(|f| f.groups.iter_mut()).next() {
+                let mut extra = rule.clone();
+                extra.expr.value = lhs_text.clone();
+                g.rules.push(extra);
+            }
+        }
+        inputs::fetch_raw(&client, &files, from, to, &engine, &mut store)?;
+    }
     let recording: Vec<RuleFile> = checked
         .rule_files
         .iter()
