@@ -66,4 +66,3 @@ pub fn fetch_raw(
     client.load_raw(&selectors, from - reach, to, store)?;
     Ok(())
 }
-

@@ -129,17 +129,20 @@ pub fn check_syntax(text: &str) -> Result<(), TemplateError> {
 /// [`check_syntax`] with the template named `__alert_<rule_name>`, as Prometheus's rule loader
 /// (rulefmt testTemplateParsing) names it in its messages.
 pub fn check_alert_template(rule_name: &str, text: &str) -> Result<(), TemplateError> {
-    let engine = Engine::new(
-        Dialect::Prometheus,
-        functions(
-            0,
-            "",
-            Arc::new(std::sync::Mutex::new(QueryCache::default())),
-        ),
-    );
+    // Text without an action cannot fail to parse (Go's lexer only looks for `{{`).
+    if !text.contains("{{") {
+        return Ok(());
+    }
+    thread_local! {
+        // Building the function set is most of the cost of a check; parsing needs it only by name.
+        static CHECK_ENGINE: Engine = Engine::new(
+            Dialect::Prometheus,
+            functions(0, "", Arc::new(std::sync::Mutex::new(QueryCache::default()))),
+        );
+    }
     let name = format!("__alert_{rule_name}");
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
-    match engine.parse_into(engine.new_set(), &name, &name, &full) {
+    match CHECK_ENGINE.with(|engine| engine.parse_into(engine.new_set(), &name, &name, &full)) {
         Ok(_) => Ok(()),
         Err(TemplateError::Parse { message, line, col }) => {
             // The prefix sits on line 1: shift columns there back into the user's text.

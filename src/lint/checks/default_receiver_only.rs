@@ -47,6 +47,10 @@ impl Check for DefaultReceiverOnly {
         include_str!("default_receiver_only.rs")
     }
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
+        // Nothing to relate the rules to: do not derive their label sets at all.
+        if cx.alertmanager.is_empty() {
+            return;
+        }
         let rules = AlertLabels::of_files(cx.rule_files);
         for item in &cx.alertmanager {
             let Some(config) = typed(item) else {
