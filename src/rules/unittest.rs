@@ -220,15 +220,20 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
             message: format!("values {:?}: {e}", s.values.value),
             line: s.values.pos.line,
         })?;
+        let samples: Vec<(i64, f64)> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let t = g.start_ms + i as i64 * interval;
+                match v {
+                    SeqValue::Float(f) => Some((t, *f)),
+                    SeqValue::Stale => Some((t, stale_nan())),
+                    SeqValue::Missing => None,
+                }
+            })
+            .collect();
         let id = store.series_id(&labels);
-        for (i, v) in values.iter().enumerate() {
-            let t = g.start_ms + i as i64 * interval;
-            match v {
-                SeqValue::Float(f) => store.append_id(id, t, *f),
-                SeqValue::Stale => store.append_id(id, t, stale_nan()),
-                SeqValue::Missing => {}
-            }
-        }
+        store.extend_id(id, &samples);
     }
     Ok(())
 }

@@ -112,7 +112,26 @@ impl Store {
     /// Adds a series with its samples (merged with any existing samples of the same series).
     pub fn add_series(&mut self, labels: Labels, samples: Vec<(i64, f64)>) {
         let id = self.series_id(&labels);
-        for (t, v) in samples {
+        self.extend_id(id, &samples);
+    }
+
+    /// Appends many samples to a series by id. Samples in increasing time order after the series' last one
+    /// (the common case: a fixture's values) are copied in one go; anything else goes through
+    /// [`Store::append_id`].
+    pub fn extend_id(&mut self, id: SeriesId, new: &[(i64, f64)]) {
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        let after_last = match (s.samples.last(), new.first()) {
+            (Some(&(lt, _)), Some(&(ft, _))) => lt < ft,
+            _ => true,
+        };
+        if after_last && new.windows(2).all(|w| w[0].0 < w[1].0) {
+            s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
+            Arc::make_mut(&mut s.samples).extend_from_slice(new);
+            return;
+        }
+        for &(t, v) in new {
             self.append_id(id, t, v);
         }
     }
