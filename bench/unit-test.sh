@@ -8,12 +8,13 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 python3 bench/gen_unit_test.py "$dir"
 cargo build --release -q
-measure() { # prints "seconds max_rss_kb exit"
-  /usr/bin/time -f "%e %M %x" -o "$dir/time" "$@" >"$dir/out" 2>&1 || true
-  cat "$dir/time" | tail -1
+measure() { # prints "wall_seconds cpu_seconds max_rss_kb exit"
+  /usr/bin/time -f "%e %U %S %M %x" -o "$dir/time" "$@" >"$dir/out" 2>&1 || true
+  tail -1 "$dir/time" | awk '{print $1, $2 + $3, $4, $5}'
 }
-read -r pt prss pexit < <(measure promtool test rules "$dir/bench.test.yml")
-read -r rt rrss rexit < <(measure ./target/release/ruletest test "$dir/bench.test.yml")
-echo "promtool: ${pt}s ${prss}KB exit=$pexit"
-echo "ruletest: ${rt}s ${rrss}KB exit=$rexit"
-awk -v p="$pt" -v r="$rt" -v pm="$prss" -v rm="$rrss" 'BEGIN{printf "speedup=%.1fx rss_ratio=%.2f\n", p/(r>0?r:0.001), rm/pm}'
+read -r pt pc prss pexit < <(measure promtool test rules "$dir/bench.test.yml")
+read -r rt rc rrss rexit < <(measure ./target/release/ruletest test "$dir/bench.test.yml")
+echo "promtool: wall ${pt}s cpu ${pc}s rss ${prss}KB exit=$pexit"
+echo "ruletest: wall ${rt}s cpu ${rc}s rss ${rrss}KB exit=$rexit"
+awk -v p="$pt" -v r="$rt" -v pc="$pc" -v rc="$rc" -v pm="$prss" -v rm="$rrss" \
+  'BEGIN{printf "wall speedup=%.1fx cpu speedup=%.1fx rss_ratio=%.2f\n", p/(r>0?r:0.001), pc/(rc>0?rc:0.001), rm/pm}'
