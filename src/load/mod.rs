@@ -1,6 +1,7 @@
 //! Loading: YAML with spans, the kinds of document we recognise, rule files, and Prometheus durations.
 pub mod documents;
 pub mod duration;
+pub mod fields;
 pub mod rules;
 pub mod testfile;
 pub mod yaml;

@@ -6,17 +6,11 @@
 
 use crate::diag::Diagnostic;
 use crate::load::documents::{Item, Kind};
-use crate::load::duration::parse_duration;
-use crate::load::yaml::{Node, Pos, Value};
+pub use crate::load::fields::{closest, Spanned};
+use crate::load::fields::{Codes, Fields};
+use crate::load::yaml::{Node, Pos};
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// A value with the position it was written at.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Spanned<T> {
-    pub value: T,
-    pub pos: Pos,
-}
 
 #[derive(Clone, Debug)]
 pub struct RuleFile {
@@ -111,11 +105,7 @@ const RULE_FIELDS: &[&str] = &[
 
 /// Reads and validates a rule file or PrometheusRule spec.
 pub fn load_rule_file(item: &Item) -> (RuleFile, Vec<Diagnostic>) {
-    let mut cx = Cx {
-        file: item.file.clone(),
-        diags: Vec::new(),
-        prefix: prefix(item),
-    };
+    let mut cx = Cx::new(item.file.clone(), prefix(item), &RULE_CODES);
     let mut rf = RuleFile {
         file: item.file.clone(),
         origin: item.origin.clone(),
@@ -135,14 +125,10 @@ pub fn load_rule_file(item: &Item) -> (RuleFile, Vec<Diagnostic>) {
         return (rf, cx.diags);
     }
     if !crd {
-        cx.unknown_fields(root, FILE_FIELDS, "rule file");
+        cx.known_fields(root, FILE_FIELDS, "rule file");
     }
     let Some(groups) = root.get("groups") else {
-        cx.error(
-            "rule/missing-field",
-            root.pos,
-            "field `groups` must be set".to_string(),
-        );
+        cx.error("rule/missing-field", root.pos, "field `groups` must be set");
         return (rf, cx.diags);
     };
     let Some(groups) = cx.seq(groups, "groups") else {
@@ -179,130 +165,13 @@ fn prefix(item: &Item) -> String {
     }
 }
 
-struct Cx {
-    file: Arc<str>,
-    diags: Vec<Diagnostic>,
-    prefix: String,
-}
+type Cx = Fields;
 
-impl Cx {
-    fn error(&mut self, code: &'static str, pos: Pos, msg: String) {
-        self.diags
-            .push(Diagnostic::error(code, format!("{}{}", self.prefix, msg)).at(&self.file, pos));
-    }
-
-    fn error_help(&mut self, code: &'static str, pos: Pos, msg: String, help: impl Into<String>) {
-        self.diags.push(
-            Diagnostic::error(code, format!("{}{}", self.prefix, msg))
-                .at(&self.file, pos)
-                .help(help),
-        );
-    }
-
-    fn unknown_fields(&mut self, node: &Node, allowed: &[&str], what: &str) {
-        for (k, _) in node.as_map().unwrap_or(&[]) {
-            let Some(name) = k.as_str() else {
-                self.error(
-                    "rule/unknown-field",
-                    k.pos,
-                    format!("{what} keys must be strings"),
-                );
-                continue;
-            };
-            if !allowed.contains(&name) {
-                let help = match closest(name, allowed) {
-                    Some(c) => format!(
-                        "did you mean `{c}`? A {what} has the fields {}",
-                        allowed.join(", ")
-                    ),
-                    None => format!("a {what} has the fields {}", allowed.join(", ")),
-                };
-                self.error_help(
-                    "rule/unknown-field",
-                    k.pos,
-                    format!("field {name} not found in {what}"),
-                    help,
-                );
-            }
-        }
-    }
-
-    fn seq<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a [Node]> {
-        match &node.value {
-            Value::Seq(s) => Some(s),
-            Value::Null => Some(&[]),
-            _ => {
-                self.error(
-                    "rule/wrong-type",
-                    node.pos,
-                    format!("`{what}` must be a list, found {}", node.kind_name()),
-                );
-                None
-            }
-        }
-    }
-
-    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
-        match &node.value {
-            Value::Scalar(s) => Some(Spanned {
-                value: s.text.clone(),
-                pos: node.pos,
-            }),
-            Value::Null => Some(Spanned {
-                value: String::new(),
-                pos: node.pos,
-            }),
-            _ => {
-                self.error(
-                    "rule/wrong-type",
-                    node.pos,
-                    format!("`{what}` must be a string, found {}", node.kind_name()),
-                );
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, node: &Node, what: &str) -> Option<Spanned<i64>> {
-        let s = self.string(node, what)?;
-        match parse_duration(&s.value) {
-            Ok(ms) => Some(Spanned {
-                value: ms,
-                pos: s.pos,
-            }),
-            Err(e) => {
-                self.error_help(
-                    "rule/bad-duration",
-                    node.pos,
-                    format!("`{what}`: {e}"),
-                    "write a Prometheus duration such as 30s, 5m, 1h30m or 0 (units y w d h m s ms, largest first)",
-                );
-                None
-            }
-        }
-    }
-
-    fn string_map(&mut self, node: &Node, what: &str) -> Vec<(Spanned<String>, Spanned<String>)> {
-        let mut out = Vec::new();
-        match &node.value {
-            Value::Null => {}
-            Value::Map(entries) => {
-                for (k, v) in entries {
-                    let (Some(k), Some(v)) = (self.string(k, what), self.string(v, what)) else {
-                        continue;
-                    };
-                    out.push((k, v));
-                }
-            }
-            _ => self.error(
-                "rule/wrong-type",
-                node.pos,
-                format!("`{what}` must be a mapping, found {}", node.kind_name()),
-            ),
-        }
-        out
-    }
-}
+const RULE_CODES: Codes = Codes {
+    unknown_field: "rule/unknown-field",
+    wrong_type: "rule/wrong-type",
+    bad_duration: "rule/bad-duration",
+};
 
 fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
     if g.as_map().is_none() {
@@ -313,7 +182,7 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
         );
         return None;
     }
-    cx.unknown_fields(
+    cx.known_fields(
         g,
         if crd { CRD_GROUP_FIELDS } else { GROUP_FIELDS },
         "rule group",
@@ -327,7 +196,7 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
         cx.error_help(
             "rule/missing-field",
             g.pos,
-            "Groupname must not be empty".into(),
+            "Groupname must not be empty",
             "give the group a `name:`",
         );
     }
@@ -348,7 +217,7 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
                 cx.error(
                     "rule/wrong-type",
                     n.pos,
-                    "`limit` must be a non-negative integer".into(),
+                    "`limit` must be a non-negative integer",
                 );
                 0
             }
@@ -401,7 +270,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         );
         return None;
     }
-    cx.unknown_fields(r, RULE_FIELDS, "rule");
+    cx.known_fields(r, RULE_FIELDS, "rule");
     let record = r
         .get("record")
         .and_then(|n| cx.string(n, "record"))
@@ -589,31 +458,6 @@ fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
             }
         }
     }
-}
-
-/// The allowed name nearest to `name` by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(name, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

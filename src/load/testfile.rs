@@ -6,9 +6,8 @@
 
 use crate::diag::Diagnostic;
 use crate::load::documents::Item;
-use crate::load::duration::parse_duration;
-use crate::load::rules::{closest, Spanned};
-use crate::load::yaml::{Node, Pos, Value};
+use crate::load::fields::{Codes, Fields, Spanned};
+use crate::load::yaml::{Node, Pos};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -95,120 +94,28 @@ const EXP_ALERT_FIELDS: &[&str] = &["exp_labels", "exp_annotations"];
 const EXPR_TEST_FIELDS: &[&str] = &["expr", "eval_time", "exp_samples"];
 const SAMPLE_FIELDS: &[&str] = &["labels", "value"];
 
-struct Cx {
-    file: Arc<str>,
-    diags: Vec<Diagnostic>,
-}
+type Cx = Fields;
 
-impl Cx {
-    fn error(&mut self, code: &'static str, pos: Pos, msg: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::error(code, msg).at(&self.file, pos));
-    }
+const TEST_CODES: Codes = Codes {
+    unknown_field: "test/unknown-field",
+    wrong_type: "test/wrong-type",
+    bad_duration: "test/bad-duration",
+};
 
-    fn fields(&mut self, node: &Node, allowed: &[&str], what: &str) -> bool {
-        if node.as_map().is_none() {
-            self.error(
-                "test/wrong-type",
-                node.pos,
-                format!("{what} must be a mapping, found {}", node.kind_name()),
-            );
-            return false;
-        }
-        for (k, _) in node.as_map().unwrap_or(&[]) {
-            let name = k.as_str().unwrap_or("");
-            if !allowed.contains(&name) {
-                let mut d = Diagnostic::error(
-                    "test/unknown-field",
-                    format!("field {name} not found in {what}"),
-                )
-                .at(&self.file, k.pos);
-                d = match closest(name, allowed) {
-                    Some(c) => d.help(format!("did you mean `{c}`?")),
-                    None => d.help(format!("a {what} has the fields {}", allowed.join(", "))),
-                };
-                self.diags.push(d);
-            }
-        }
-        true
-    }
-
-    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
-        match &node.value {
-            Value::Scalar(s) => Some(Spanned {
-                value: s.text.clone(),
-                pos: node.pos,
-            }),
-            Value::Null => Some(Spanned {
-                value: String::new(),
-                pos: node.pos,
-            }),
-            _ => {
-                self.error(
-                    "test/wrong-type",
-                    node.pos,
-                    format!("`{what}` must be a string, found {}", node.kind_name()),
-                );
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, node: &Node, what: &str) -> Option<i64> {
-        let s = self.string(node, what)?;
-        match parse_duration(&s.value) {
-            Ok(ms) => Some(ms),
-            Err(e) => {
-                self.diags.push(
-                    Diagnostic::error("test/bad-duration", format!("`{what}`: {e}"))
-                        .at(&self.file, node.pos)
-                        .help("write a Prometheus duration such as 30s, 5m or 1h30m"),
-                );
-                None
-            }
-        }
-    }
-
-    fn seq<'a>(&mut self, node: Option<&'a Node>, what: &str) -> &'a [Node] {
-        match node.map(|n| &n.value) {
-            None | Some(Value::Null) => &[],
-            Some(Value::Seq(s)) => s,
-            Some(_) => {
-                let n = node.map_or(Pos::default(), |n| n.pos);
-                self.error("test/wrong-type", n, format!("`{what}` must be a list"));
-                &[]
-            }
-        }
-    }
-
-    fn string_map(&mut self, node: Option<&Node>, what: &str) -> Vec<(String, String)> {
-        let Some(node) = node else { return Vec::new() };
-        match &node.value {
-            Value::Null => Vec::new(),
-            Value::Map(entries) => entries
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((self.string(k, what)?.value, self.string(v, what)?.value))
-                })
-                .collect(),
-            _ => {
-                self.error(
-                    "test/wrong-type",
-                    node.pos,
-                    format!("`{what}` must be a mapping"),
-                );
-                Vec::new()
-            }
-        }
-    }
+/// An optional mapping of strings, as plain pairs.
+fn pairs(cx: &mut Cx, node: Option<&Node>, what: &str) -> Vec<(String, String)> {
+    node.map(|n| {
+        cx.string_map(n, what)
+            .into_iter()
+            .map(|(k, v)| (k.value, v.value))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Reads a test file document.
 pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
-    let mut cx = Cx {
-        file: item.file.clone(),
-        diags: Vec::new(),
-    };
+    let mut cx = Cx::new(item.file.clone(), String::new(), &TEST_CODES);
     let root = &item.root;
     let mut tf = TestFile {
         file: item.file.clone(),
@@ -218,20 +125,20 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
         fuzzy_compare: false,
         tests: Vec::new(),
     };
-    if !cx.fields(root, FILE_FIELDS, "test file") {
+    if !cx.known_fields(root, FILE_FIELDS, "test file") {
         return (tf, cx.diags);
     }
-    for n in cx.seq(root.get("rule_files"), "rule_files") {
+    for n in cx.seq_opt(root.get("rule_files"), "rule_files") {
         if let Some(s) = cx.string(n, "rule_files") {
             tf.rule_files.push(s);
         }
     }
     if let Some(n) = root.get("evaluation_interval") {
         if let Some(d) = cx.duration(n, "evaluation_interval") {
-            tf.evaluation_interval_ms = d;
+            tf.evaluation_interval_ms = d.value;
         }
     }
-    for n in cx.seq(root.get("group_eval_order"), "group_eval_order") {
+    for n in cx.seq_opt(root.get("group_eval_order"), "group_eval_order") {
         if let Some(s) = cx.string(n, "group_eval_order") {
             tf.group_eval_order.push(s.value);
         }
@@ -246,7 +153,7 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
             ),
         }
     }
-    for t in cx.seq(root.get("tests"), "tests") {
+    for t in cx.seq_opt(root.get("tests"), "tests") {
         if let Some(g) = load_group(&mut cx, t) {
             tf.tests.push(g);
         }
@@ -255,7 +162,7 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
 }
 
 fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
-    if !cx.fields(t, GROUP_FIELDS, "test group") {
+    if !cx.known_fields(t, GROUP_FIELDS, "test group") {
         return None;
     }
     let mut g = TestGroup {
@@ -265,10 +172,13 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             .map(|s| s.value)
             .unwrap_or_default(),
         pos: t.pos,
-        interval_ms: t.get("interval").and_then(|n| cx.duration(n, "interval")),
+        interval_ms: t
+            .get("interval")
+            .and_then(|n| cx.duration(n, "interval"))
+            .map(|d| d.value),
         start_ms: 0,
         input_series: Vec::new(),
-        external_labels: cx.string_map(t.get("external_labels"), "external_labels"),
+        external_labels: pairs(cx, t.get("external_labels"), "external_labels"),
         external_url: t
             .get("external_url")
             .and_then(|n| cx.string(n, "external_url"))
@@ -290,8 +200,8 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             ),
         }
     }
-    for s in cx.seq(t.get("input_series"), "input_series") {
-        if !cx.fields(s, SERIES_FIELDS, "input series") {
+    for s in cx.seq_opt(t.get("input_series"), "input_series") {
+        if !cx.known_fields(s, SERIES_FIELDS, "input series") {
             continue;
         }
         let series = s.get("series").and_then(|n| cx.string(n, "series"));
@@ -305,28 +215,28 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             ),
         }
     }
-    for a in cx.seq(t.get("alert_rule_test"), "alert_rule_test") {
-        if !cx.fields(a, ALERT_TEST_FIELDS, "alert rule test") {
+    for a in cx.seq_opt(t.get("alert_rule_test"), "alert_rule_test") {
+        if !cx.known_fields(a, ALERT_TEST_FIELDS, "alert rule test") {
             continue;
         }
         let eval_time_ms = a
             .get("eval_time")
             .and_then(|n| cx.duration(n, "eval_time"))
-            .unwrap_or(0);
+            .map_or(0, |d| d.value);
         let alertname = a
             .get("alertname")
             .and_then(|n| cx.string(n, "alertname"))
             .map(|s| s.value)
             .unwrap_or_default();
         let mut exp_alerts = Vec::new();
-        for e in cx.seq(a.get("exp_alerts"), "exp_alerts") {
-            if !cx.fields(e, EXP_ALERT_FIELDS, "expected alert") {
+        for e in cx.seq_opt(a.get("exp_alerts"), "exp_alerts") {
+            if !cx.known_fields(e, EXP_ALERT_FIELDS, "expected alert") {
                 continue;
             }
             exp_alerts.push(ExpAlert {
                 pos: e.pos,
-                exp_labels: cx.string_map(e.get("exp_labels"), "exp_labels"),
-                exp_annotations: cx.string_map(e.get("exp_annotations"), "exp_annotations"),
+                exp_labels: pairs(cx, e.get("exp_labels"), "exp_labels"),
+                exp_annotations: pairs(cx, e.get("exp_annotations"), "exp_annotations"),
             });
         }
         g.alert_rule_tests.push(AlertRuleTest {
@@ -336,8 +246,8 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             exp_alerts,
         });
     }
-    for p in cx.seq(t.get("promql_expr_test"), "promql_expr_test") {
-        if !cx.fields(p, EXPR_TEST_FIELDS, "PromQL expression test") {
+    for p in cx.seq_opt(t.get("promql_expr_test"), "promql_expr_test") {
+        if !cx.known_fields(p, EXPR_TEST_FIELDS, "PromQL expression test") {
             continue;
         }
         let Some(expr) = p.get("expr").and_then(|n| cx.string(n, "expr")) else {
@@ -351,10 +261,10 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
         let eval_time_ms = p
             .get("eval_time")
             .and_then(|n| cx.duration(n, "eval_time"))
-            .unwrap_or(0);
+            .map_or(0, |d| d.value);
         let mut exp_samples = Vec::new();
-        for s in cx.seq(p.get("exp_samples"), "exp_samples") {
-            if !cx.fields(s, SAMPLE_FIELDS, "expected sample") {
+        for s in cx.seq_opt(p.get("exp_samples"), "exp_samples") {
+            if !cx.known_fields(s, SAMPLE_FIELDS, "expected sample") {
                 continue;
             }
             let labels = s
@@ -449,7 +359,7 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "test/unknown-field");
         assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(4, 3));
-        assert_eq!(d[0].help.as_deref(), Some("did you mean `input_series`?"));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `input_series`? A test group has the fields name, interval, start_timestamp, input_series, external_labels, external_url, alert_rule_test, promql_expr_test"));
     }
 
     #[test]
