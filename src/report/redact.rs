@@ -42,10 +42,26 @@ pub fn is_secret_key(key: &str) -> bool {
     if k.ends_with("_file") {
         return false;
     }
-    SECRET_KEYS.contains(&k.as_str())
-        || k.ends_with("_password")
-        || k.ends_with("_token")
-        || k.ends_with("_secret")
+    if SECRET_KEYS.contains(&k.as_str()) {
+        return true;
+    }
+    // Misspelled or unknown keys are quoted in error frames too: anything that looks like a secret's name.
+    let words = [
+        "pass",
+        "secret",
+        "token",
+        "credential",
+        "api_key",
+        "apikey",
+        "private",
+        "routing_key",
+        "service_key",
+    ];
+    words.iter().any(|w| k.contains(w))
+        || SECRET_KEYS
+            .iter()
+            .filter(|s| s.len() >= 6)
+            .any(|s| crate::load::fields::edit_distance(&k, s) <= 2)
 }
 
 /// Replaces the value of a `key: value` line whose key is a secret with `<secret>`. URLs are secrets in
@@ -116,6 +132,19 @@ mod tests {
         assert_eq!(
             redact_line("x http://u:p@host/a"),
             "x http://<secret>@host/a"
+        ); // Misspelled secret keys (quoted by "unknown field" errors) are still redacted.
+        assert_eq!(
+            redact_line("  smtp_auth_pasword: 'x'"),
+            "  smtp_auth_pasword: <secret>"
+        );
+        assert_eq!(
+            redact_line("  - routing_kee: 'x'"),
+            "  - routing_kee: <secret>"
+        );
+        assert_eq!(redact_line("    bot_tokn: x"), "    bot_tokn: <secret>");
+        assert_eq!(
+            redact_line("    channel: '#alerts'"),
+            "    channel: '#alerts'"
         );
     }
 }
