@@ -195,3 +195,28 @@ fn check_runs_test_files() {
     assert_eq!(out.matches("error[test/failed]").count(), 3, "{out}");
     assert!(out.contains("tests/rules/failing.test.yml:7:3: error[test/failed] rule unit test \"wrong annotation and a missing alert\" failed"), "{out}");
 }
+
+/// Bucket bounds known from fixtures make `histogram_quantile(...) > T` with T at or above the highest
+/// finite bucket a finding.
+#[test]
+fn thresholds_above_the_highest_bucket_are_found_with_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: histogram_quantile(0.99, rate(d_bucket[5m])) > 10\n    labels: {severity: page}\n",
+    )
+    .unwrap();
+    let (code, out, _) = check(&[rules.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("threshold-above-buckets"), "{out}");
+    let series = dir.path().join("s.yml");
+    std::fs::write(&series, "input_series:\n- series: 'd_bucket{le=\"5\"}'\n  values: '0+1x10'\n- series: 'd_bucket{le=\"10\"}'\n  values: '0+2x10'\n- series: 'd_bucket{le=\"+Inf\"}'\n  values: '0+3x10'\n").unwrap();
+    let (code, out, _) = check(&[
+        "--series",
+        series.to_str().unwrap(),
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("warning[promql/threshold-above-buckets] the threshold 10 is at or above 10, the highest finite bucket of `d_bucket`"), "{out}");
+}

@@ -36,6 +36,9 @@ pub struct Args {
     /// Lint settings (default: .ruletest.yaml in the first checked directory that has one).
     #[arg(long)]
     pub config_file: Option<PathBuf>,
+    /// Fixtures whose series tell the lints more (e.g. the bucket bounds of classic histograms).
+    #[arg(long)]
+    pub series: Vec<PathBuf>,
 }
 
 /// What `check` found, for the summary line and the JSON output.
@@ -70,6 +73,15 @@ pub fn check_paths_with(
     paths: &[PathBuf],
     config_file: Option<&std::path::Path>,
 ) -> Result<Checked, documents::LoadError> {
+    check_paths_series(paths, config_file, &crate::series::Store::new())
+}
+
+/// [`check_paths_with`], with fixture series the lints may learn from.
+pub fn check_paths_series(
+    paths: &[PathBuf],
+    config_file: Option<&std::path::Path>,
+    series: &crate::series::Store,
+) -> Result<Checked, documents::LoadError> {
     let loaded = documents::load_paths(paths)?;
     let mut diagnostics = loaded.diagnostics.clone();
     let mut summary = Summary {
@@ -102,8 +114,9 @@ pub fn check_paths_with(
             Kind::TestFile => summary.test_files += 1,
         }
     }
-    let (lint_config, config_diags) = crate::lint::LintConfig::discover(paths, config_file);
+    let (mut lint_config, config_diags) = crate::lint::LintConfig::discover(paths, config_file);
     diagnostics.extend(config_diags);
+    lint_config.bucket_bounds = bucket_bounds(&loaded, series);
     let lints = crate::lint::run_on_valid(&rule_files, &loaded, &lint_config, &diagnostics);
     diagnostics.extend(lints);
     if summary.test_files > 0 {
@@ -124,6 +137,38 @@ pub fn check_paths_with(
         diagnostics,
         summary,
     })
+}
+
+/// The highest finite `le` per `_bucket` metric in the fixtures and in the input series of the test files.
+fn bucket_bounds(
+    loaded: &Loaded,
+    series: &crate::series::Store,
+) -> std::collections::HashMap<String, f64> {
+    let mut out: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    let mut note = |labels: &crate::series::Labels| {
+        let (Some(name), Some(le)) = (labels.name(), labels.get("le")) else {
+            return;
+        };
+        let Ok(le) = le.parse::<f64>() else { return };
+        if name.ends_with("_bucket") && le.is_finite() {
+            let e = out.entry(name.to_string()).or_insert(le);
+            *e = e.max(le);
+        }
+    };
+    for s in series.iter() {
+        note(&s.labels);
+    }
+    for item in loaded.items_of(Kind::TestFile) {
+        let (tf, _) = crate::load::testfile::load_test_file(item);
+        for g in &tf.tests {
+            for s in &g.input_series {
+                if let Ok(l) = crate::series::notation::parse_series_descriptor(&s.series.value) {
+                    note(&l);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `check` runs the rule unit tests it finds; a failing group is an error at the group's line.
@@ -159,7 +204,11 @@ fn sort_diagnostics(d: &mut [Diagnostic]) {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    let checked = check_paths_with(&args.paths, args.config_file.as_deref())?;
+    let mut series = crate::series::Store::new();
+    for p in &args.series {
+        super::inputs::load_series(p, 0, &mut series)?;
+    }
+    let checked = check_paths_series(&args.paths, args.config_file.as_deref(), &series)?;
     let threshold = if args.fail_on == "warning" {
         Severity::Warning
     } else {

@@ -31,6 +31,9 @@ pub struct LintConfig {
     pub scrape_interval_ms: i64,
     /// Where the settings came from, if from a file.
     pub file: Option<Arc<str>>,
+    /// The highest finite `le` of each classic histogram's `_bucket` metric, where known (from the input
+    /// series of the unit tests under the checked paths, or `check --series` fixtures).
+    pub bucket_bounds: HashMap<String, f64>,
 }
 
 impl Default for LintConfig {
@@ -40,6 +43,7 @@ impl Default for LintConfig {
             required_labels: vec!["severity".to_string()],
             scrape_interval_ms: 15_000,
             file: None,
+            bucket_bounds: HashMap::new(),
         }
     }
 }

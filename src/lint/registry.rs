@@ -93,6 +93,7 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
     vec![
         &checks::division_by_zero::DivisionByZero,
         &checks::histogram_quantile_without_le::HistogramQuantileWithoutLe,
+        &checks::threshold_above_buckets::ThresholdAboveBuckets,
         &checks::rate_on_non_counter::RateOnNonCounter,
         &checks::counter_without_rate::CounterWithoutRate,
         &checks::range_too_short::RangeTooShort,

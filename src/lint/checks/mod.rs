@@ -19,6 +19,7 @@ pub mod rate_gt_zero;
 pub mod rate_on_non_counter;
 pub mod required_labels;
 pub mod template_missing_label;
+pub mod threshold_above_buckets;
 pub mod timing_order;
 pub mod unreachable_receiver;
 pub mod unreachable_route;
