@@ -18,6 +18,7 @@ pub mod notify;
 pub mod receivers;
 pub mod render;
 pub mod route;
+pub mod routes_test;
 pub mod sender;
 pub mod source;
 
