@@ -112,3 +112,166 @@ fn json_output_carries_route_failures() {
     assert_eq!(failures[0]["got"], "critical-alerts");
     assert_eq!(failures[0]["line"], 5);
 }
+
+// ---- `ruletest routes --alertmanager.url` against a real Alertmanager ----
+
+mod live {
+    use super::root;
+    use assert_cmd::Command;
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::process::{Child, Stdio};
+    use std::time::{Duration, Instant};
+
+    fn alertmanager_binary() -> PathBuf {
+        for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+            let p = PathBuf::from(dir).join("prometheus-alertmanager");
+            if p.is_file() {
+                return p;
+            }
+        }
+        panic!(
+            "prometheus-alertmanager not found on PATH: install Debian's prometheus-alertmanager \
+             (`apt-get install -y prometheus-alertmanager`); this test does not skip"
+        );
+    }
+
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Kills the Alertmanager this test started, whatever happens.
+    struct Running(Child, tempfile::TempDir);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn ready(port: u16) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        if s.write_all(b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        buf.starts_with("HTTP/1.1 200")
+    }
+
+    fn start(config: &str) -> (Running, u16) {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = std::process::Command::new(alertmanager_binary())
+            .arg(format!("--config.file={}", root().join(config).display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus-alertmanager");
+        let running = Running(child, dir);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ready(port) {
+            assert!(
+                Instant::now() < deadline,
+                "Alertmanager did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (running, port)
+    }
+
+    fn routes(args: &[&str]) -> (i32, String, String) {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .current_dir(root())
+            .arg("routes")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().expect("killed by a signal"),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn live_config_routes_like_the_file() {
+        // chat2sql.yml has slack api_urls, which Alertmanager returns as `<secret>`.
+        let file = "fixtures/alertmanager/chat2sql.yml";
+        let (_am, port) = start(file);
+        let url = format!("http://127.0.0.1:{port}");
+        let (code, live_tree, err) = routes(&["tree", "--alertmanager.url", &url]);
+        assert_eq!(code, 0, "{live_tree}{err}");
+        let (code, file_tree, err) = routes(&["tree", "--config", file]);
+        assert_eq!(code, 0, "{file_tree}{err}");
+        assert_eq!(live_tree, file_tree);
+        assert!(live_tree.contains("{component=\"security\"}  receiver: security-team"));
+        for (labels, want) in [
+            (
+                &["severity=critical", "component=security"][..],
+                "critical-alerts\n",
+            ),
+            (&["component=kubernetes"][..], "infrastructure-team\n"),
+            (&["alertname=X"][..], "web.hook\n"),
+        ] {
+            let mut args = vec!["test", "--alertmanager.url", &url];
+            args.extend(labels);
+            let (code, out, err) = routes(&args);
+            assert_eq!((code, out.as_str()), (0, want), "{labels:?}: {err}");
+        }
+        let (code, out, _) = routes(&[
+            "test",
+            "--alertmanager.url",
+            &url,
+            "--verify.receivers=security-team",
+            "component=security",
+            "severity=critical",
+        ]);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("WARNING: Expected receivers did not match"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unreachable_server_is_an_error() {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let (code, out, err) = routes(&["tree", "--alertmanager.url", &url, "--timeout", "2s"]);
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains("/api/v2/status: cannot connect"), "{err}");
+    }
+
+    #[test]
+    fn config_and_url_are_exclusive() {
+        let (code, _, err) = routes(&[
+            "tree",
+            "--config",
+            "fixtures/alertmanager/chat2sql.yml",
+            "--alertmanager.url",
+            "http://127.0.0.1:1",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        let (code, _, err) = routes(&["tree"]);
+        assert_eq!(code, 2, "{err}");
+    }
+}
