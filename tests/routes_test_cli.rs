@@ -144,12 +144,15 @@ mod live {
             .port()
     }
 
-    /// Kills the Alertmanager this test started, whatever happens.
-    struct Running(Child, tempfile::TempDir);
+    /// Kills the Alertmanager this test started, whatever happens; its storage directory goes with it.
+    struct Running {
+        child: Child,
+        _dir: tempfile::TempDir,
+    }
     impl Drop for Running {
         fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 
@@ -185,7 +188,7 @@ mod live {
             .stderr(Stdio::null())
             .spawn()
             .expect("start prometheus-alertmanager");
-        let running = Running(child, dir);
+        let running = Running { child, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         while !ready(port) {
             assert!(
