@@ -278,3 +278,48 @@ mod live {
         assert_eq!(code, 2, "{err}");
     }
 }
+
+// ---- `ruletest routes --alertmanagerconfig`: Prometheus Operator objects merged into the tree ----
+
+fn routes_cmd(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .arg("routes")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("killed by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn alertmanagerconfig_objects_are_merged_like_the_operator() {
+    let base = "fixtures/alertmanager/crd/base.yml";
+    let crds = "fixtures/alertmanager/crd/team-configs.yaml";
+    let (code, out, err) = routes_cmd(&["tree", "--config", base, "--alertmanagerconfig", crds]);
+    assert_eq!(code, 0, "{out}{err}");
+    let want = "Routing tree:\n.\n└── default-route  receiver: default\n    ├── {namespace=\"payments\"}  continue: true  receiver: payments/pay-alerts/slack\n    │\u{a0}\u{a0} ├── {severity=\"critical\"}  continue: true  receiver: payments/pay-alerts/pager\n    │\u{a0}\u{a0} └── {team=~\"^(?:db|ops)$\"}  receiver: payments/pay-alerts/slack\n    ├── {namespace=\"shop\",team=\"frontend\"}  continue: true  receiver: shop/web/web-team\n    └── {severity=\"critical\"}  receiver: oncall\n\n";
+    assert_eq!(out, want);
+    let (code, out, err) = routes_cmd(&[
+        "test",
+        "--config",
+        base,
+        "--alertmanagerconfig",
+        crds,
+        "namespace=payments",
+        "severity=critical",
+    ]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "payments/pay-alerts/pager,oncall\n"),
+        "{err}"
+    );
+    // A path without any AlertmanagerConfig object is an error, not silently the base config.
+    let (code, _, err) = routes_cmd(&["tree", "--config", base, "--alertmanagerconfig", base]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no AlertmanagerConfig object"), "{err}");
+}

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 pub mod alert;
 pub mod config;
+pub mod crd;
 pub mod dispatch;
 pub mod feed;
 pub mod fields;

@@ -1,7 +1,8 @@
 //! `ruletest routes`: route label sets through an Alertmanager config (`routes test`, output as
 //! `amtool config routes test`) or draw its route tree (`routes tree`, as `amtool config routes`).
 //! `--config` takes a plain alertmanager.yml or a ConfigMap/Secret holding one; `--alertmanager.url` reads the
-//! config a running Alertmanager has loaded instead.
+//! config a running Alertmanager has loaded instead. `--alertmanagerconfig` merges Prometheus Operator
+//! AlertmanagerConfig objects into it as the operator does.
 
 use super::Status;
 use crate::alertmanager::config::Config;
@@ -56,6 +57,10 @@ pub struct SourceArgs {
     /// secrets come back as `<secret>`).
     #[arg(long = "alertmanager.url", value_name = "URL")]
     pub alertmanager_url: Option<String>,
+    /// Prometheus Operator AlertmanagerConfig objects (files or directories) to merge into the config as the
+    /// operator does (repeatable).
+    #[arg(long = "alertmanagerconfig", value_name = "PATH")]
+    pub alertmanager_configs: Vec<PathBuf>,
     /// Timeout of the request to --alertmanager.url.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
@@ -100,7 +105,24 @@ fn load(source: &SourceArgs) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> 
         (None, None) => anyhow::bail!("give --config FILE or --alertmanager.url URL"),
     };
     let file: Arc<str> = Arc::from(file);
-    let (config, diags) = load_config_text(&src, &file);
+    let (config, mut diags) = load_config_text(&src, &file);
+    let config = match (config, source.alertmanager_configs.is_empty()) {
+        (Some(base), false) => {
+            let loaded = crate::load::documents::load_paths(&source.alertmanager_configs)?;
+            let items: Vec<_> = loaded
+                .items_of(crate::load::documents::Kind::AlertmanagerConfigCrd)
+                .collect();
+            if items.is_empty() {
+                anyhow::bail!(
+                    "--alertmanagerconfig: no AlertmanagerConfig object in the paths given"
+                );
+            }
+            let (merged, d) = crate::alertmanager::crd::merge(&base, &items);
+            diags.extend(d);
+            merged
+        }
+        (config, _) => config,
+    };
     Ok(match config {
         Some(c) => {
             // Warnings go to stderr so stdout stays exactly what amtool prints.
