@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 pub mod alert;
 pub mod config;
+pub mod crd;
 pub mod dispatch;
 pub mod feed;
 pub mod fields;
@@ -18,6 +19,7 @@ pub mod notify;
 pub mod receivers;
 pub mod render;
 pub mod route;
+pub mod routes_test;
 pub mod sender;
 pub mod source;
 

@@ -1,6 +1,8 @@
 //! `ruletest routes`: route label sets through an Alertmanager config (`routes test`, output as
 //! `amtool config routes test`) or draw its route tree (`routes tree`, as `amtool config routes`).
-//! `--config` takes a plain alertmanager.yml or a ConfigMap/Secret holding one.
+//! `--config` takes a plain alertmanager.yml or a ConfigMap/Secret holding one; `--alertmanager.url` reads the
+//! config a running Alertmanager has loaded instead. `--alertmanagerconfig` merges Prometheus Operator
+//! AlertmanagerConfig objects into it as the operator does.
 
 use super::Status;
 use crate::alertmanager::config::Config;
@@ -28,9 +30,8 @@ pub enum RoutesCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long, alias = "config.file")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Print the branch of the tree the alert takes.
     #[arg(long)]
     pub tree: bool,
@@ -41,11 +42,42 @@ pub struct TestArgs {
     pub labels: Vec<String>,
 }
 
+/// Where the configuration comes from: a file, or a running Alertmanager.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// alertmanager.yml, or a ConfigMap/Secret holding it.
+    #[arg(
+        long,
+        alias = "config.file",
+        required_unless_present = "alertmanager_url",
+        conflicts_with = "alertmanager_url"
+    )]
+    pub config: Option<PathBuf>,
+    /// Read the configuration a running Alertmanager has loaded (GET URL/api/v2/status, `config.original`;
+    /// secrets come back as `<secret>`).
+    #[arg(long = "alertmanager.url", value_name = "URL")]
+    pub alertmanager_url: Option<String>,
+    /// Prometheus Operator AlertmanagerConfig objects (files or directories) to merge into the config as the
+    /// operator does (repeatable).
+    #[arg(long = "alertmanagerconfig", value_name = "PATH")]
+    pub alertmanager_configs: Vec<PathBuf>,
+    /// Timeout of the request to --alertmanager.url.
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let ms = crate::load::duration::parse_duration(s).map_err(|e| e.to_string())?;
+    if ms <= 0 {
+        return Err("the timeout must be positive".into());
+    }
+    Ok(std::time::Duration::from_millis(ms as u64))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct TreeArgs {
-    /// alertmanager.yml, or a ConfigMap/Secret holding it.
-    #[arg(long, alias = "config.file")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
@@ -55,11 +87,42 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let file: Arc<str> = Arc::from(path.display().to_string());
-    let (config, diags) = load_config_text(&src, &file);
+fn load(source: &SourceArgs) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
+    let (src, file) = match (&source.config, &source.alertmanager_url) {
+        (Some(path), _) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+            path.display().to_string(),
+        ),
+        (None, Some(url)) => (
+            crate::live::alertmanager::fetch_config(url, source.timeout)?,
+            // Diagnostics name the server's config, without credentials.
+            format!(
+                "{} (config.original)",
+                crate::live::options::redact_url(url)
+            ),
+        ),
+        (None, None) => anyhow::bail!("give --config FILE or --alertmanager.url URL"),
+    };
+    let file: Arc<str> = Arc::from(file);
+    let (config, mut diags) = load_config_text(&src, &file);
+    let config = match (config, source.alertmanager_configs.is_empty()) {
+        (Some(base), false) => {
+            let loaded = crate::load::documents::load_paths(&source.alertmanager_configs)?;
+            let items: Vec<_> = loaded
+                .items_of(crate::load::documents::Kind::AlertmanagerConfigCrd)
+                .collect();
+            if items.is_empty() {
+                anyhow::bail!(
+                    "--alertmanagerconfig: no AlertmanagerConfig object in the paths given"
+                );
+            }
+            let (merged, d) = crate::alertmanager::crd::merge(&base, &items);
+            diags.extend(d);
+            merged
+        }
+        (config, _) => config,
+    };
     Ok(match config {
         Some(c) => {
             // Warnings go to stderr so stdout stays exactly what amtool prints.
@@ -98,7 +161,7 @@ fn parse_labels(args: &[String]) -> Result<LabelSet, String> {
 }
 
 fn run_test(a: &TestArgs) -> anyhow::Result<Status> {
-    let config = match load(&a.config)? {
+    let config = match load(&a.source)? {
         Ok(c) => c,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -127,7 +190,7 @@ fn run_test(a: &TestArgs) -> anyhow::Result<Status> {
 }
 
 fn run_tree(a: &TreeArgs) -> anyhow::Result<Status> {
-    match load(&a.config)? {
+    match load(&a.source)? {
         Ok(c) => {
             print!("{}", render_tree(&c));
             Ok(Status::Ok)

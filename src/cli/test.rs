@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                         "no rule unit test in this file",
                     )
                     .at(&f.path, crate::load::yaml::Pos::new(1, 1))
-                    .help("a test file has `rule_files:` and `tests:`"),
+                    .help("a test file has `rule_files:` and `tests:`, or `alertmanager_config:` and `routes_test:`"),
                 );
             }
             r.diagnostics = ds;
@@ -277,6 +277,21 @@ fn render_failure(file: &str, fail: &Failure, color: bool) -> String {
         }
         Failure::Setup { message, line } => {
             let _ = writeln!(out, "  {file}:{line}: {message}");
+        }
+        Failure::Route {
+            line,
+            labels,
+            what,
+            expected,
+            got,
+        } => {
+            let _ = writeln!(
+                out,
+                "  {file}:{line}: routes_test {}: unexpected {what}",
+                fmt_map(labels)
+            );
+            let _ = writeln!(out, "    {} {expected}", paint(color, "32", "- expected"));
+            let _ = writeln!(out, "    {} {got}", paint(color, "31", "+ got     "));
         }
     }
     out

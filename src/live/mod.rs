@@ -3,6 +3,7 @@
 //! `/api/v1/query_range` are used. The client is async (reqwest on tokio) with a blocking facade for the
 //! command-line front ends; `args` holds the connection flags every live command shares.
 
+pub mod alertmanager;
 pub mod args;
 pub mod error;
 pub mod options;

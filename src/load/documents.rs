@@ -316,7 +316,10 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
     }
     if root.get("groups").is_some() {
         push(loaded, Kind::RuleFile, root, origin);
-    } else if root.get("tests").is_some() || root.get("rule_files").is_some() {
+    } else if root.get("tests").is_some()
+        || root.get("rule_files").is_some()
+        || root.get("routes_test").is_some()
+    {
         push(loaded, Kind::TestFile, root, origin);
     } else if ["route", "receivers", "inhibit_rules", "global"]
         .iter()

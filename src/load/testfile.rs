@@ -18,6 +18,25 @@ pub struct TestFile {
     pub group_eval_order: Vec<String>,
     pub fuzzy_compare: bool,
     pub tests: Vec<TestGroup>,
+    /// `alertmanager_config:` (relative to the test file), for `routes_test`.
+    pub alertmanager_config: Option<Spanned<String>>,
+    /// Top-level `routes_test:` cases (one list per file, checked against `alertmanager_config`).
+    pub routes_tests: Vec<RouteTest>,
+}
+
+/// One `routes_test` case: an alert's labels and what Alertmanager should do with it at `at`.
+#[derive(Clone, Debug)]
+pub struct RouteTest {
+    pub pos: Pos,
+    pub labels: Vec<(String, String)>,
+    /// Other alerts firing at `at` (inhibition sources).
+    pub firing: Vec<Vec<(String, String)>>,
+    /// Unix milliseconds; 0 when not given.
+    pub at_ms: i64,
+    /// Expected receivers in tree order, as amtool prints them.
+    pub receivers: Option<Vec<String>>,
+    pub inhibited: Option<bool>,
+    pub muted: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +96,8 @@ const FILE_FIELDS: &[&str] = &[
     "group_eval_order",
     "fuzzy_compare",
     "tests",
+    "alertmanager_config",
+    "routes_test",
 ];
 const GROUP_FIELDS: &[&str] = &[
     "name",
@@ -93,6 +114,7 @@ const ALERT_TEST_FIELDS: &[&str] = &["eval_time", "alertname", "exp_alerts"];
 const EXP_ALERT_FIELDS: &[&str] = &["exp_labels", "exp_annotations"];
 const EXPR_TEST_FIELDS: &[&str] = &["expr", "eval_time", "exp_samples"];
 const SAMPLE_FIELDS: &[&str] = &["labels", "value"];
+const ROUTE_TEST_FIELDS: &[&str] = &["labels", "firing", "at", "receivers", "inhibited", "muted"];
 
 type Cx = Fields;
 
@@ -124,6 +146,8 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
         group_eval_order: Vec::new(),
         fuzzy_compare: false,
         tests: Vec::new(),
+        alertmanager_config: None,
+        routes_tests: Vec::new(),
     };
     if !cx.known_fields(root, FILE_FIELDS, "test file") {
         return (tf, cx.diags);
@@ -158,7 +182,87 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
             tf.tests.push(g);
         }
     }
+    tf.alertmanager_config = root
+        .get("alertmanager_config")
+        .and_then(|n| cx.string(n, "alertmanager_config"));
+    for c in cx.seq(root.get("routes_test"), "routes_test") {
+        if let Some(t) = load_route_test(&mut cx, c) {
+            tf.routes_tests.push(t);
+        }
+    }
+    if root.get("routes_test").is_some() && tf.alertmanager_config.is_none() {
+        cx.diags.push(
+            Diagnostic::error(
+                "test/missing-field",
+                "`routes_test` needs `alertmanager_config`",
+            )
+            .at(
+                &cx.file,
+                root.get("routes_test").map_or(root.pos, |n| n.pos),
+            )
+            .help("add `alertmanager_config: PATH` (relative to this test file)"),
+        );
+    }
     (tf, cx.diags)
+}
+
+fn load_route_test(cx: &mut Cx, c: &Node) -> Option<RouteTest> {
+    if !cx.fields(c, ROUTE_TEST_FIELDS, "routes test") {
+        return None;
+    }
+    let mut t = RouteTest {
+        pos: c.pos,
+        labels: cx.string_map(c.get("labels"), "labels"),
+        firing: Vec::new(),
+        at_ms: 0,
+        receivers: None,
+        inhibited: None,
+        muted: None,
+    };
+    for f in cx.seq(c.get("firing"), "firing") {
+        t.firing.push(cx.string_map(Some(f), "firing"));
+    }
+    if let Some(n) = c.get("at") {
+        match n.as_str().and_then(parse_timestamp) {
+            Some(ms) => t.at_ms = ms,
+            None => cx.diags.push(
+                Diagnostic::error("test/bad-timestamp", "`at` must be Unix seconds or RFC3339")
+                    .at(&cx.file, n.pos)
+                    .help("for example 0, 1700000000 or 2024-01-01T09:30:00Z"),
+            ),
+        }
+    }
+    if let Some(n) = c.get("receivers") {
+        let names = cx
+            .seq(Some(n), "receivers")
+            .iter()
+            .filter_map(|r| cx.string(r, "receivers").map(|s| s.value))
+            .collect();
+        t.receivers = Some(names);
+    }
+    for (key, slot) in [("inhibited", &mut t.inhibited), ("muted", &mut t.muted)] {
+        if let Some(n) = c.get(key) {
+            match n.as_bool() {
+                Some(b) => *slot = Some(b),
+                None => cx.error(
+                    "test/wrong-type",
+                    n.pos,
+                    format!("`{key}` must be true or false"),
+                ),
+            }
+        }
+    }
+    if t.receivers.is_none() && t.inhibited.is_none() && t.muted.is_none() {
+        cx.diags.push(
+            Diagnostic::error(
+                "test/missing-field",
+                "a routes test needs `receivers`, `inhibited` or `muted`",
+            )
+            .at(&cx.file, c.pos),
+        );
+        return None;
+    }
+    Some(t)
 }
 
 fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
@@ -360,6 +464,33 @@ mod tests {
         assert_eq!(d[0].code, "test/unknown-field");
         assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(4, 3));
         assert_eq!(d[0].help.as_deref(), Some("did you mean `input_series`? A test group has the fields name, interval, start_timestamp, input_series, external_labels, external_url, alert_rule_test, promql_expr_test"));
+    }
+
+    #[test]
+    fn reads_routes_tests() {
+        let (tf, d) = load(
+            "alertmanager_config: am.yml\nroutes_test:\n- labels: {severity: warning}\n  firing: [{severity: critical}]\n  at: 2024-01-01T00:00:00Z\n  receivers: [a, b]\n  inhibited: true\n- labels: {}\n  muted: false\n  at: 60\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(tf.alertmanager_config.unwrap().value, "am.yml");
+        let t = &tf.routes_tests[0];
+        assert_eq!(t.pos, Pos::new(3, 3));
+        assert_eq!(t.labels, vec![("severity".into(), "warning".into())]);
+        assert_eq!(t.firing, vec![vec![("severity".into(), "critical".into())]]);
+        assert_eq!(t.at_ms, 1_704_067_200_000);
+        assert_eq!(t.receivers, Some(vec!["a".into(), "b".into()]));
+        assert_eq!(t.inhibited, Some(true));
+        assert_eq!(tf.routes_tests[1].muted, Some(false));
+        assert_eq!(tf.routes_tests[1].at_ms, 60_000);
+    }
+
+    #[test]
+    fn routes_tests_need_a_config_and_an_expectation() {
+        let (_, d) = load("routes_test:\n- labels: {a: b}\n");
+        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["test/missing-field", "test/missing-field"]);
+        assert!(d[0].message.contains("receivers"), "{d:?}");
+        assert!(d[1].message.contains("alertmanager_config"), "{d:?}");
     }
 
     #[test]

@@ -67,6 +67,14 @@ pub enum Failure {
     Template { alertname: String, message: String },
     /// The group could not be set up (bad input series, ...).
     Setup { message: String, line: u32 },
+    /// A `routes_test` case got another verdict than expected (`what`: receivers, inhibited or muted).
+    Route {
+        line: u32,
+        labels: BTreeMap<String, String>,
+        what: String,
+        expected: String,
+        got: String,
+    },
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -206,6 +214,134 @@ fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
             continue;
         }
         res.groups.push(run_group(tf, g, &set, opts));
+    }
+    if let Some(path) = &tf.alertmanager_config {
+        if opts.run.is_empty() || opts.run.iter().any(|r| r.is_match(ROUTES_GROUP)) {
+            run_routes_tests(tf, &base, path, &rule_files, res);
+        }
+    }
+}
+
+/// The name `routes_test` cases are reported under (one group per file).
+pub const ROUTES_GROUP: &str = "routes_test";
+
+fn run_routes_tests(
+    tf: &TestFile,
+    base: &Path,
+    path: &crate::load::rules::Spanned<String>,
+    rule_files: &[RuleFile],
+    res: &mut FileResult,
+) {
+    use crate::alertmanager::routes_test::{coverage, evaluate};
+    let full = base.join(&path.value);
+    let mut loaded = Loaded::default();
+    if let Err(e) = documents::load_file(&full, &mut loaded) {
+        res.diagnostics.push(
+            Diagnostic::error("test/alertmanager-config", e.to_string())
+                .at(&tf.file, path.pos)
+                .help("alertmanager_config is relative to the test file"),
+        );
+        return;
+    }
+    res.diagnostics.extend(
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned(),
+    );
+    let Some(item) = loaded.items_of(Kind::Alertmanager).next() else {
+        res.diagnostics.push(
+            Diagnostic::error(
+                "test/alertmanager-config",
+                format!(
+                    "{}: no Alertmanager configuration in this file",
+                    full.display()
+                ),
+            )
+            .at(&tf.file, path.pos)
+            .help("give an alertmanager.yml, or a ConfigMap/Secret holding one"),
+        );
+        return;
+    };
+    let (config, diags) = crate::alertmanager::config::from_node(&item.root, &item.file);
+    res.diagnostics
+        .extend(diags.into_iter().filter(|d| d.severity == Severity::Error));
+    let Some(config) = config else { return };
+    let mut group = GroupResult {
+        name: ROUTES_GROUP.into(),
+        line: tf.routes_tests.first().map_or(1, |t| t.pos.line),
+        failures: Vec::new(),
+        range_native: false,
+    };
+    let mut case_labels = Vec::new();
+    for case in &tf.routes_tests {
+        let labels: BTreeMap<String, String> = case.labels.iter().cloned().collect();
+        let firing: Vec<BTreeMap<String, String>> = case
+            .firing
+            .iter()
+            .map(|f| f.iter().cloned().collect())
+            .collect();
+        let got = evaluate(&config, &labels, &firing, case.at_ms);
+        let mut fail = |what: &str, expected: String, got: String| {
+            group.failures.push(Failure::Route {
+                line: case.pos.line,
+                labels: labels.clone(),
+                what: what.into(),
+                expected,
+                got,
+            });
+        };
+        if let Some(want) = &case.receivers {
+            if *want != got.receivers {
+                fail("receivers", want.join(","), got.receivers.join(","));
+            }
+        }
+        if let Some(want) = case.inhibited {
+            if want != got.inhibited_by.is_some() {
+                let got_text = match &got.inhibited_by {
+                    Some(src) => format!(
+                        "true (by {})",
+                        crate::alertmanager::route::labelset_string(src)
+                    ),
+                    None => "false".into(),
+                };
+                fail("inhibited", want.to_string(), got_text);
+            }
+        }
+        if let Some(want) = case.muted {
+            if want != got.muted {
+                fail("muted", want.to_string(), got.muted.to_string());
+            }
+        }
+        case_labels.push(labels);
+    }
+    res.groups.push(group);
+    let rules = crate::lint::checks::am_model::AlertLabels::of_files(rule_files);
+    let cov = coverage(&config, &case_labels, &rules);
+    for r in &cov.routes {
+        res.diagnostics.push(
+            Diagnostic::info(
+                "test/route-not-covered",
+                format!(
+                    "route {} (receiver {}) is reached by no routes_test case and no loaded rule",
+                    r.key, r.receiver
+                ),
+            )
+            .at(&item.file, crate::load::yaml::Pos::new(r.line, 1)),
+        );
+    }
+    if !cov.receivers.is_empty() {
+        res.diagnostics.push(
+            Diagnostic::info(
+                "test/receiver-not-covered",
+                format!(
+                    "receivers reached by no routes_test case and no loaded rule: {}",
+                    cov.receivers.join(", ")
+                ),
+            )
+            .at(&tf.file, path.pos),
+        );
     }
 }
 
