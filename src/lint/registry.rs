@@ -226,7 +226,7 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 23);
+        assert_eq!(codes.len(), 24);
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
     tf.alertmanager_config = root
         .get("alertmanager_config")
         .and_then(|n| cx.string(n, "alertmanager_config"));
-    for c in cx.seq(root.get("routes_test"), "routes_test") {
+    for c in cx.seq_opt(root.get("routes_test"), "routes_test") {
         if let Some(t) = load_route_test(&mut cx, c) {
             tf.routes_tests.push(t);
         }
@@ -207,20 +207,20 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
 }
 
 fn load_route_test(cx: &mut Cx, c: &Node) -> Option<RouteTest> {
-    if !cx.fields(c, ROUTE_TEST_FIELDS, "routes test") {
+    if !cx.known_fields(c, ROUTE_TEST_FIELDS, "routes test") {
         return None;
     }
     let mut t = RouteTest {
         pos: c.pos,
-        labels: cx.string_map(c.get("labels"), "labels"),
+        labels: pairs(cx, c.get("labels"), "labels"),
         firing: Vec::new(),
         at_ms: 0,
         receivers: None,
         inhibited: None,
         muted: None,
     };
-    for f in cx.seq(c.get("firing"), "firing") {
-        t.firing.push(cx.string_map(Some(f), "firing"));
+    for f in cx.seq_opt(c.get("firing"), "firing") {
+        t.firing.push(pairs(cx, Some(f), "firing"));
     }
     if let Some(n) = c.get("at") {
         match n.as_str().and_then(parse_timestamp) {
@@ -234,7 +234,7 @@ fn load_route_test(cx: &mut Cx, c: &Node) -> Option<RouteTest> {
     }
     if let Some(n) = c.get("receivers") {
         let names = cx
-            .seq(Some(n), "receivers")
+            .seq_opt(Some(n), "receivers")
             .iter()
             .filter_map(|r| cx.string(r, "receivers").map(|s| s.value))
             .collect();
