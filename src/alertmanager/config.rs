@@ -717,7 +717,9 @@ fn check_exclusive_and_urls(r: &mut Reader, values: &BTreeMap<String, Value>, po
             Some(Value::Secret(s)) => s.expose(),
             _ => continue,
         };
-        if text.is_empty() {
+        // `<secret>` is how a running Alertmanager shows a secret URL (its /api/v2/status); it accepts the
+        // value back as it is.
+        if text.is_empty() || text == "<secret>" {
             continue;
         }
         let scheme = url_scheme(text).to_ascii_lowercase();
