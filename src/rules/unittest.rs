@@ -369,7 +369,7 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
             })
             .collect();
         let id = store.series_id(&labels);
-        store.extend_id(id, &samples);
+        store.extend_id_vec(id, samples);
     }
     Ok(())
 }

@@ -112,7 +112,21 @@ impl Store {
     /// Adds a series with its samples (merged with any existing samples of the same series).
     pub fn add_series(&mut self, labels: Labels, samples: Vec<(i64, f64)>) {
         let id = self.series_id(&labels);
-        self.extend_id(id, &samples);
+        self.extend_id_vec(id, samples);
+    }
+
+    /// As [`Store::extend_id`], taking the samples by value: a new series with ordered samples keeps the
+    /// vector itself (no copy).
+    pub fn extend_id_vec(&mut self, id: SeriesId, new: Vec<(i64, f64)>) {
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        if s.samples.is_empty() && new.windows(2).all(|w| w[0].0 < w[1].0) {
+            s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
+            s.samples = Arc::new(new);
+            return;
+        }
+        self.extend_id(id, &new);
     }
 
     /// Appends many samples to a series by id. Samples in increasing time order after the series' last one
