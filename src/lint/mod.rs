@@ -108,14 +108,29 @@ pub fn run_checks(
     }
     // Checks on Alertmanager configs, and on rules and Alertmanager together.
     let alertmanager: Vec<_> = loaded.items_of(Kind::Alertmanager).collect();
+    let typed: Vec<Option<crate::alertmanager::config::Config>> = alertmanager
+        .iter()
+        .map(|i| checks::am_model::typed(i))
+        .collect();
+    let configs: Vec<_> = alertmanager
+        .iter()
+        .zip(&typed)
+        .filter_map(|(i, c)| Some((*i, c.as_ref()?)))
+        .collect();
+    let alert_labels = if configs.is_empty() {
+        Vec::new()
+    } else {
+        checks::am_model::AlertLabels::of_files(rule_files)
+    };
     for check in checks {
         let Some(severity) = config.severity_of(check.code(), check.default_severity()) else {
             continue;
         };
         let mut findings = Vec::new();
-        for item in &alertmanager {
+        for (item, typed) in alertmanager.iter().zip(&typed) {
             let cx = ConfigContext {
                 item,
+                typed: typed.as_ref(),
                 source: loaded.source(&item.file).map(|s| s.text.as_str()),
                 config,
             };
@@ -129,6 +144,8 @@ pub fn run_checks(
             &ProjectContext {
                 rule_files,
                 alertmanager: alertmanager.clone(),
+                configs: configs.clone(),
+                alert_labels: &alert_labels,
                 config,
             },
             &mut findings,

@@ -5,8 +5,10 @@
 //! source file (embedded at compile time), so `docs/checks.md` and the SARIF rule descriptions cannot drift
 //! from the code.
 
+use crate::alertmanager::config::Config;
 use crate::diag::Severity;
 use crate::lint::checks;
+use crate::lint::checks::am_model::AlertLabels;
 use crate::lint::config::LintConfig;
 use crate::load::documents::Item;
 use crate::load::rules::{Group, Rule, RuleFile};
@@ -29,6 +31,8 @@ pub struct RuleContext<'a> {
 /// One Alertmanager configuration document, as loaded (the typed model comes with the Alertmanager stage).
 pub struct ConfigContext<'a> {
     pub item: &'a Item,
+    /// The typed model of the config, built once for all checks; `None` when it has errors.
+    pub typed: Option<&'a Config>,
     pub source: Option<&'a str>,
     pub config: &'a LintConfig,
 }
@@ -37,6 +41,10 @@ pub struct ConfigContext<'a> {
 pub struct ProjectContext<'a> {
     pub rule_files: &'a [RuleFile],
     pub alertmanager: Vec<&'a Item>,
+    /// The configs that load, with their typed model (built once for all checks).
+    pub configs: Vec<(&'a Item, &'a Config)>,
+    /// The label sets of the loaded alerting rules; empty when no config loads (nothing to relate them to).
+    pub alert_labels: &'a [AlertLabels],
     pub config: &'a LintConfig,
 }
 

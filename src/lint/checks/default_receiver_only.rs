@@ -1,6 +1,6 @@
 //! `routing/default-receiver-only`: alerts that fall through every child route to the root's receiver.
 
-use super::am_model::{deliveries, describe_route, typed, AlertLabels, Tri};
+use super::am_model::{deliveries, describe_route, Tri};
 use crate::diag::Severity;
 use crate::lint::registry::{Check, Finding, ProjectContext};
 
@@ -47,21 +47,14 @@ impl Check for DefaultReceiverOnly {
         include_str!("default_receiver_only.rs")
     }
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
-        // Nothing to relate the rules to: do not derive their label sets at all.
-        if cx.alertmanager.is_empty() {
-            return;
-        }
-        let rules = AlertLabels::of_files(cx.rule_files);
-        for item in &cx.alertmanager {
-            let Some(config) = typed(item) else {
-                continue;
-            };
+        let rules = cx.alert_labels;
+        for &(item, config) in &cx.configs {
             let root = &config.route;
             if root.routes.is_empty() {
                 continue;
             }
             let children: Vec<String> = root.routes.iter().map(describe_route).collect();
-            for rule in &rules {
+            for rule in rules {
                 let got = deliveries(root, rule);
                 if !(got.len() == 1 && got[0].1 == Tri::Yes && got[0].0.path.is_empty()) {
                     continue;

@@ -1,6 +1,6 @@
 //! `alertmanager/deprecated-match`: the old `match` / `match_re` / `source_match*` / `target_match*` maps.
 
-use super::am_model::{matcher_text, matchers_yaml, route_node, typed};
+use super::am_model::{matcher_text, matchers_yaml, route_node};
 use crate::lint::registry::{Check, ConfigContext, Finding};
 use crate::load::yaml::Node;
 
@@ -44,7 +44,7 @@ impl Check for DeprecatedMatch {
         include_str!("deprecated_match.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        let Some(config) = typed(cx.item) else {
+        let Some(config) = cx.typed else {
             return;
         };
         let root = &cx.item.root;

@@ -1,6 +1,6 @@
 //! `routing/group-by-missing-label`: grouping by labels no loaded alert can carry.
 
-use super::am_model::{route_node, typed, AlertLabels};
+use super::am_model::route_node;
 use crate::alertmanager::config::GroupBy;
 use crate::lint::registry::{Check, Finding, ProjectContext};
 use crate::load::yaml::Node;
@@ -39,18 +39,11 @@ impl Check for GroupByMissingLabel {
         include_str!("group_by_missing_label.rs")
     }
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
-        // Nothing to relate the rules to: do not derive their label sets at all.
-        if cx.alertmanager.is_empty() {
-            return;
-        }
-        let rules = AlertLabels::of_files(cx.rule_files);
+        let rules = cx.alert_labels;
         if rules.is_empty() {
             return;
         }
-        for item in &cx.alertmanager {
-            let Some(config) = typed(item) else {
-                continue;
-            };
+        for &(item, config) in &cx.configs {
             for route in config.routes() {
                 let GroupBy::Labels(labels) = &route.group_by else {
                     continue;

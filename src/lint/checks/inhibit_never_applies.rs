@@ -1,6 +1,6 @@
 //! `alertmanager/inhibit-never-applies`: inhibit rules that cannot work as written.
 
-use super::am_model::{contradiction, typed};
+use super::am_model::contradiction;
 use crate::alertmanager::matcher::Matcher;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
@@ -40,7 +40,7 @@ impl Check for InhibitNeverApplies {
         include_str!("inhibit_never_applies.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        let Some(config) = typed(cx.item) else {
+        let Some(config) = cx.typed else {
             return;
         };
         for rule in &config.inhibit_rules {

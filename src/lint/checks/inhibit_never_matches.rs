@@ -1,6 +1,6 @@
 //! `routing/inhibit-never-matches`: inhibit rules that no pair of loaded alerts can trigger.
 
-use super::am_model::{typed, AlertLabels, LabelValue, Tri};
+use super::am_model::{AlertLabels, LabelValue, Tri};
 use crate::alertmanager::matcher::{display_matchers, Matcher};
 use crate::lint::registry::{Check, Finding, ProjectContext};
 use std::collections::BTreeSet;
@@ -41,24 +41,17 @@ impl Check for InhibitNeverMatches {
         include_str!("inhibit_never_matches.rs")
     }
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
-        // Nothing to relate the rules to: do not derive their label sets at all.
-        if cx.alertmanager.is_empty() {
-            return;
-        }
-        let rules = AlertLabels::of_files(cx.rule_files);
+        let rules = cx.alert_labels;
         if rules.is_empty() {
             return;
         }
-        for item in &cx.alertmanager {
-            let Some(config) = typed(item) else {
-                continue;
-            };
+        for &(item, config) in &cx.configs {
             for inhibit in &config.inhibit_rules {
                 let Some(message) = never(
                     &inhibit.source_matchers,
                     &inhibit.target_matchers,
                     &inhibit.equal,
-                    &rules,
+                    rules,
                 ) else {
                     continue;
                 };

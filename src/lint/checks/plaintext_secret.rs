@@ -1,6 +1,5 @@
 //! `alertmanager/plaintext-secret`: passwords, tokens and secret URLs written into the config.
 
-use super::am_model::typed;
 use crate::alertmanager::receivers::spec;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 use crate::load::yaml::Node;
@@ -60,7 +59,7 @@ impl Check for PlaintextSecret {
         include_str!("plaintext_secret.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        if typed(cx.item).is_none() {
+        if cx.typed.is_none() {
             return;
         }
         let root = &cx.item.root;

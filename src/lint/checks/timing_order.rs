@@ -1,6 +1,6 @@
 //! `alertmanager/timing-order`: group_wait, group_interval and repeat_interval that do not do what they say.
 
-use super::am_model::{describe_route, key_pos, route_node, typed};
+use super::am_model::{describe_route, key_pos, route_node};
 use crate::alertmanager::config::Route;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 use crate::load::duration::format_duration;
@@ -45,7 +45,7 @@ impl Check for TimingOrder {
         include_str!("timing_order.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        let Some(config) = typed(cx.item) else {
+        let Some(config) = cx.typed else {
             return;
         };
         let root = &cx.item.root;

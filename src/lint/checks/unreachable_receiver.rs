@@ -1,8 +1,6 @@
 //! `routing/unreachable-receiver`: receivers that none of the loaded alerting rules can reach.
 
-use super::am_model::{
-    deliveries, describe_route, path_matchers, taken_before, typed, AlertLabels, Tri,
-};
+use super::am_model::{deliveries, describe_route, path_matchers, taken_before, AlertLabels, Tri};
 use crate::alertmanager::config::Config;
 use crate::lint::registry::{Check, Finding, ProjectContext};
 
@@ -44,18 +42,11 @@ impl Check for UnreachableReceiver {
         include_str!("unreachable_receiver.rs")
     }
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<Finding>) {
-        // Nothing to relate the rules to: do not derive their label sets at all.
-        if cx.alertmanager.is_empty() {
-            return;
-        }
-        let rules = AlertLabels::of_files(cx.rule_files);
+        let rules = cx.alert_labels;
         if rules.is_empty() {
             return;
         }
-        for item in &cx.alertmanager {
-            let Some(config) = typed(item) else {
-                continue;
-            };
+        for &(item, config) in &cx.configs {
             let reached: Vec<&str> = rules
                 .iter()
                 .flat_map(|r| deliveries(&config.route, r))
@@ -76,7 +67,7 @@ impl Check for UnreachableReceiver {
                 {
                     continue;
                 }
-                let why: Vec<String> = routes.iter().map(|r| explain(&config, r, &rules)).collect();
+                let why: Vec<String> = routes.iter().map(|r| explain(config, r, rules)).collect();
                 let mut f = Finding::new(
                     rc.pos,
                     format!(

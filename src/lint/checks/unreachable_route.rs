@@ -1,6 +1,6 @@
 //! `alertmanager/unreachable-route`: routes no alert can ever reach.
 
-use super::am_model::{contradiction, describe_route, implied, path_matchers, typed};
+use super::am_model::{contradiction, describe_route, implied, path_matchers};
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
 /// ## What it finds
@@ -41,7 +41,7 @@ impl Check for UnreachableRoute {
         include_str!("unreachable_route.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        let Some(config) = typed(cx.item) else {
+        let Some(config) = cx.typed else {
             return;
         };
         for parent in config.routes() {

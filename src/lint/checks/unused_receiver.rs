@@ -1,6 +1,5 @@
 //! `alertmanager/unused-receiver`: a receiver no route names.
 
-use super::am_model::typed;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 use std::collections::BTreeSet;
 
@@ -31,7 +30,7 @@ impl Check for UnusedReceiver {
         include_str!("unused_receiver.rs")
     }
     fn check_alertmanager(&self, cx: &ConfigContext, out: &mut Vec<Finding>) {
-        let Some(config) = typed(cx.item) else {
+        let Some(config) = cx.typed else {
             return;
         };
         let used: BTreeSet<&str> = config
