@@ -39,35 +39,6 @@ pub fn original_config(body: &str, endpoint: &str) -> Result<String, LiveError> 
         .ok_or_else(|| decode("no `config.original` in the status answer".into()))
 }
 
-/// A stand-in for a URL Alertmanager masked: any valid http(s) URL does, routing never reads it.
-pub const SECRET_URL_PLACEHOLDER: &str = "https://secret.invalid/";
-
-/// Alertmanager masks secret URLs (`api_url`, `webhook_url`, ...) as `<secret>`, and accepts that token back
-/// without URL validation when it reads such a config (`SecretURL.UnmarshalYAML`). Our config reader checks
-/// URLs, so the masked ones are swapped for a valid placeholder here; only keys ending in `url` are touched,
-/// so masked passwords and keys stay `<secret>`.
-pub fn unmask_secret_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let masked = body
-            .trim_start()
-            .trim_start_matches("- ")
-            .split_once(": ")
-            .is_some_and(|(k, v)| k.ends_with("url") && v.trim() == "<secret>");
-        if masked {
-            let end = &line[body.len()..];
-            let cut = body.rfind("<secret>").unwrap_or(body.len());
-            out.push_str(&body[..cut]);
-            out.push_str(SECRET_URL_PLACEHOLDER);
-            out.push_str(end);
-        } else {
-            out.push_str(line);
-        }
-    }
-    out
-}
-
 /// Fetches the loaded configuration's YAML text from the Alertmanager at `url`.
 pub fn fetch_config(url: &str, timeout: Duration) -> Result<String, LiveError> {
     if timeout.is_zero() {
@@ -110,7 +81,7 @@ pub fn fetch_config(url: &str, timeout: Duration) -> Result<String, LiveError> {
                 body: body.chars().take(500).collect(),
             });
         }
-        original_config(&body, &endpoint).map(|t| unmask_secret_urls(&t))
+        original_config(&body, &endpoint)
     })
 }
 
@@ -146,15 +117,6 @@ mod tests {
             original_config("<html>", "e"),
             Err(LiveError::Decode { .. })
         ));
-    }
-
-    #[test]
-    fn masked_urls_get_a_placeholder_other_secrets_stay() {
-        let t = "  slack_configs:\n  - api_url: <secret>\n    webhook_url: <secret>\r\n  smtp_auth_password: <secret>\n  url: http://x/\n";
-        assert_eq!(
-            unmask_secret_urls(t),
-            "  slack_configs:\n  - api_url: https://secret.invalid/\n    webhook_url: https://secret.invalid/\r\n  smtp_auth_password: <secret>\n  url: http://x/\n"
-        );
     }
 
     #[test]
