@@ -3,17 +3,15 @@
 //! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
 
 use super::{inputs, Status};
-use crate::alertmanager::config::Config;
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
-use crate::load::documents::{self, Kind};
 use crate::promql::{Engine, EngineOptions};
 use crate::report::dry_run::{self as report, DryRun};
 use crate::rules::timeline::{self, TimelineOptions};
 use crate::series::store::Store;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
@@ -98,7 +96,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     // Alertmanager.
     let config = match &args.alertmanager {
-        Some(path) => Some(load_alertmanager(path, &style)?),
+        Some(path) => Some(inputs::load_alertmanager(path, &style)?),
         None => None,
     };
     let engine = Engine::new(EngineOptions::default());
@@ -183,24 +181,4 @@ fn display_paths(p: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn load_alertmanager(
-    path: &Path,
-    style: &crate::report::human::Style,
-) -> anyhow::Result<(Config, PathBuf)> {
-    let loaded = documents::load_paths(&[path.to_path_buf()])?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut diags = loaded.diagnostics.clone();
-    if let Some(item) = loaded.items_of(Kind::Alertmanager).next() {
-        let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
-        diags.extend(d);
-        if let Some(c) = config {
-            return Ok((c, base));
-        }
-    }
-    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
-        eprint!("{}", crate::report::human::render(d, &loaded.files, style));
-    }
-    anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
 }

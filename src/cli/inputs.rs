@@ -66,3 +66,32 @@ pub fn fetch_raw(
     client.load_raw(&selectors, from - reach, to, store)?;
     Ok(())
 }
+
+/// Loads the Alertmanager configuration in `path` (any file `check` loads: alertmanager.yml, ConfigMap,
+/// Secret); its errors are printed and fail the command. Returns the config and the directory its template
+/// globs are relative to.
+pub fn load_alertmanager(
+    path: &Path,
+    style: &crate::report::human::Style,
+) -> anyhow::Result<(crate::alertmanager::config::Config, std::path::PathBuf)> {
+    let loaded = crate::load::documents::load_paths(&[path.to_path_buf()])?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut diags = loaded.diagnostics.clone();
+    if let Some(item) = loaded
+        .items_of(crate::load::documents::Kind::Alertmanager)
+        .next()
+    {
+        let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
+        diags.extend(d);
+        if let Some(c) = config {
+            return Ok((c, base));
+        }
+    }
+    for d in diags
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+    {
+        eprint!("{}", crate::report::human::render(d, &loaded.files, style));
+    }
+    anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
+}

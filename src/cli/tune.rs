@@ -5,7 +5,6 @@
 use super::{inputs, Status};
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
-use crate::load::documents::{self, Kind};
 use crate::load::duration::parse_duration;
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::{Engine, EngineOptions, Value};
@@ -354,18 +353,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     // Notifications per combination.
     let mut notifications: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); rows.len()];
     if let Some(path) = &args.alertmanager {
-        let loaded = documents::load_paths(std::slice::from_ref(path))?;
-        let item = loaded
-            .items_of(Kind::Alertmanager)
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{}: no Alertmanager config", path.display()))?;
-        let (config, _) = crate::alertmanager::config::from_node(&item.root, &item.file);
-        let config = config.ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: invalid Alertmanager config (run `ruletest check`)",
-                path.display()
-            )
-        })?;
+        let style = crate::report::human::Style { color: false };
+        let (config, _) = inputs::load_alertmanager(path, &style)?;
         let alert_labels: Vec<BTreeMap<String, String>> = lhs
             .series
             .iter()
