@@ -48,8 +48,6 @@ pub struct Alert<K, P> {
     pub fired_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub keep_firing_since: Option<i64>,
-    /// Last time Prometheus would have sent this alert to Alertmanager (for the resend delay).
-    pub last_sent_at: Option<i64>,
 }
 
 /// A finished or still-open stretch of one alert: from active to resolved.
@@ -121,7 +119,6 @@ impl<K: Hash + Eq + Clone, P: Clone> AlertingRuleState<K, P> {
                             fired_at: None,
                             resolved_at: None,
                             keep_firing_since: None,
-                            last_sent_at: None,
                         },
                     );
                 }

@@ -11,7 +11,7 @@
 //! Input: loaded rule files, a store holding the input series, the ticks. Output: the alert states per rule
 //! (with snapshots of firing alerts at requested ticks and, if asked, episodes) and the evaluation errors.
 
-use super::alerting::{AlertingRuleState, Instance, State};
+use super::alerting::{AlertingRuleState, Instance};
 use crate::load::rules::{Rule, RuleFile, RuleKind};
 use crate::promql::{self, Engine, Expr, Value};
 use crate::series::labels::METRIC_NAME;
@@ -347,7 +347,6 @@ pub struct Evaluation {
     pub errors: Vec<RuleError>,
     /// (tick, rule index) -> firing alerts then.
     pub snapshots: HashMap<(i64, usize), Vec<FiringAlert>>,
-    pub ticks: Vec<i64>,
     pub range_native: bool,
 }
 
@@ -427,7 +426,6 @@ pub fn evaluate(
         alerts: Vec::new(),
         errors: Vec::new(),
         snapshots: HashMap::new(),
-        ticks: ticks.clone(),
         range_native: settings.mode == Mode::Auto && (set.range_safe() || !engine.is_local()),
     };
     let order = set.order();
@@ -773,11 +771,6 @@ pub fn render_annotations(
     }
     out.sort();
     (out, errors)
-}
-
-/// The state name Prometheus uses, for reports.
-pub fn state_name(s: State) -> &'static str {
-    s.as_str()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! of the group's name and file; a window of a few intervals makes that difference immaterial).
 
 use super::group::{
-    evaluate, render_annotations, Mode, Payload, QuerySource, RuleSet, Settings, StoreQuery,
+    evaluate, render_annotations, Mode, QuerySource, RuleSet, Settings, StoreQuery,
 };
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::Engine;
@@ -215,6 +215,3 @@ fn dependency_order(set: &RuleSet) -> Vec<usize> {
     }
     order
 }
-
-/// The payload type, re-exported for reports that render more.
-pub type AlertPayload = Payload;
