@@ -61,8 +61,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     let now = chrono::Utc::now().timestamp_millis();
-    let from = inputs::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let to = inputs::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from =
+        super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to = super::timearg::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     if to < from {
         anyhow::bail!("--to ({}) is before --from ({})", args.to, args.from);
     }

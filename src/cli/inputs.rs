@@ -1,4 +1,5 @@
-//! Inputs shared by the commands that read series over a window (`dry-run`, `tune`): fixtures and times.
+//! Inputs shared by the commands that read series over a window (`dry-run`, `tune`): fixtures, raw series from
+//! a live server, and the Alertmanager configuration.
 
 use crate::series::store::Store;
 use std::path::Path;
@@ -19,11 +20,6 @@ fn start_timestamp(text: &str) -> Option<i64> {
     let stream = crate::load::yaml::parse_stream(text).ok()?;
     let root = &stream.documents.first()?.root;
     crate::load::testfile::parse_timestamp(root.get("start_timestamp")?.as_str()?)
-}
-
-/// RFC3339, Unix seconds, `now`, or relative (`-7d`, `now-2h`).
-pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
-    super::timearg::parse_time(s, now)
 }
 
 /// The `local` strategy: every series the rules select, raw, over the window plus how far back the

@@ -138,7 +138,7 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
             let v = it.get(k).and_then(|n| n.as_str()).ok_or_else(|| {
                 anyhow::anyhow!("{}:{}: incident needs `{k}`", path.display(), it.pos.line)
             })?;
-            inputs::parse_time(v, now)
+            super::timearg::parse_time(v, now)
                 .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), it.pos.line))
         };
         let labels = it
@@ -161,8 +161,9 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     let now = chrono::Utc::now().timestamp_millis();
-    let from = inputs::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let to = inputs::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from =
+        super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to = super::timearg::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     if to < from {
         anyhow::bail!("--to is before --from");
     }
