@@ -285,6 +285,26 @@ fn set_op(
     }
 }
 
+/// For each "many" series, the index of the "one" series with its signature, when no signature occurs twice
+/// on either side; None otherwise.
+fn unique_partners(many_sig: &[u64], one_sig: &[u64]) -> Option<Vec<Option<usize>>> {
+    let mut one_by_sig: HashMap<u64, usize, FxBuild> = HashMap::default();
+    for (j, &sig) in one_sig.iter().enumerate() {
+        if one_by_sig.insert(sig, j).is_some() {
+            return None;
+        }
+    }
+    let mut seen: std::collections::HashSet<u64, FxBuild> = Default::default();
+    let mut partner = Vec::with_capacity(many_sig.len());
+    for &sig in many_sig {
+        if !seen.insert(sig) {
+            return None;
+        }
+        partner.push(one_by_sig.get(&sig).copied());
+    }
+    Some(partner)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn vector_vector(
     l: Vec<StepSeries>,
@@ -316,6 +336,94 @@ fn vector_vector(
     let mut label_out: HashMap<Labels, usize, FxBuild> = HashMap::default();
     let mut one_at: HashMap<u64, usize, FxBuild> = HashMap::default();
     let mut matched: HashMap<u64, Vec<u64>, FxBuild> = HashMap::default();
+
+    // The output series of a matched pair (created on first use, merged by labels).
+    let output_of = |out: &mut Vec<StepSeries>,
+                     label_out: &mut HashMap<Labels, usize, FxBuild>,
+                     s: &StepSeries,
+                     o: &StepSeries|
+     -> usize {
+        let mut lb = s.labels.builder();
+        if drop && !delayed {
+            lb.del(METRIC_NAME);
+        }
+        if one_to_one {
+            if m.on {
+                let keep_names: Vec<String> = s
+                    .labels
+                    .iter()
+                    .map(|(k, _)| k.to_string())
+                    .filter(|k| !m.names.contains(k))
+                    .collect();
+                for k in keep_names {
+                    lb.del(&k);
+                }
+            } else {
+                for k in m.names {
+                    lb.del(k);
+                }
+            }
+        }
+        for ln in include {
+            match o.labels.get(ln) {
+                Some(v) => lb.set(ln, v),
+                None => lb.del(ln),
+            };
+        }
+        let labels = lb.build();
+        match label_out.get(&labels) {
+            Some(&oi) => oi,
+            None => {
+                out.push(StepSeries {
+                    labels: labels.clone(),
+                    drop_name: s.drop_name || (drop && delayed),
+                    vals: vec![None; n],
+                });
+                label_out.insert(labels, out.len() - 1);
+                out.len() - 1
+            }
+        }
+    };
+
+    // Fast path: one-to-one matching without fill where no signature occurs twice on either side. Then no
+    // step can have a cardinality error and every series has at most one partner for the whole range, so
+    // the per-step hash lookups below are not needed. Same loop order, so the same output order.
+    if one_to_one && fill_one.is_none() && fill_many.is_none() {
+        if let Some(partner) = unique_partners(&many_sig, &one_sig) {
+            let mut pair_oi = vec![usize::MAX; many.len()];
+            for i in 0..n {
+                for (k, s) in many.iter().enumerate() {
+                    let Some(j) = partner[k] else { continue };
+                    let (Some(mv), Some(ov)) = (s.vals[i], one[j].vals[i]) else {
+                        continue;
+                    };
+                    let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
+                    let (res, keep) = apply(op, lv, rv);
+                    let value = if op.is_comparison() {
+                        if return_bool {
+                            if keep {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        } else if keep {
+                            res
+                        } else {
+                            continue;
+                        }
+                    } else {
+                        res
+                    };
+                    if pair_oi[k] == usize::MAX {
+                        pair_oi[k] = output_of(&mut out, &mut label_out, s, &one[j]);
+                    }
+                    out[pair_oi[k]].vals[i] = Some(value);
+                }
+            }
+            out.retain(|s| s.vals.iter().any(Option::is_some));
+            return Ok(out);
+        }
+    }
 
     for i in 0..n {
         one_at.clear();
@@ -371,46 +479,7 @@ fn vector_vector(
             let oi = match pair_out.get(&(k, j)) {
                 Some(&oi) => oi,
                 None => {
-                    let mut lb = s.labels.builder();
-                    if drop && !delayed {
-                        lb.del(METRIC_NAME);
-                    }
-                    if one_to_one {
-                        if m.on {
-                            let keep_names: Vec<String> = s
-                                .labels
-                                .iter()
-                                .map(|(k, _)| k.to_string())
-                                .filter(|k| !m.names.contains(k))
-                                .collect();
-                            for k in keep_names {
-                                lb.del(&k);
-                            }
-                        } else {
-                            for k in m.names {
-                                lb.del(k);
-                            }
-                        }
-                    }
-                    for ln in include {
-                        match one[j].labels.get(ln) {
-                            Some(v) => lb.set(ln, v),
-                            None => lb.del(ln),
-                        };
-                    }
-                    let labels = lb.build();
-                    let oi = match label_out.get(&labels) {
-                        Some(&oi) => oi,
-                        None => {
-                            out.push(StepSeries {
-                                labels: labels.clone(),
-                                drop_name: s.drop_name || (drop && delayed),
-                                vals: vec![None; n],
-                            });
-                            label_out.insert(labels, out.len() - 1);
-                            out.len() - 1
-                        }
-                    };
+                    let oi = output_of(&mut out, &mut label_out, s, &one[j]);
                     pair_out.insert((k, j), oi);
                     oi
                 }

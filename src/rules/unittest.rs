@@ -12,8 +12,8 @@ use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
-use crate::series::notation::{parse_series_descriptor, parse_values, SeqValue};
-use crate::series::store::{stale_nan, Store};
+use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor};
+use crate::series::store::Store;
 use crate::series::Labels;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -352,22 +352,11 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
             message: format!("input series {:?}: {e}", s.series.value),
             line: s.series.pos.line,
         })?;
-        let values = parse_values(&s.values.value).map_err(|e| Failure::Setup {
+        let runs = parse_runs(&s.values.value).map_err(|e| Failure::Setup {
             message: format!("values {:?}: {e}", s.values.value),
             line: s.values.pos.line,
         })?;
-        let samples: Vec<(i64, f64)> = values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                let t = g.start_ms + i as i64 * interval;
-                match v {
-                    SeqValue::Float(f) => Some((t, *f)),
-                    SeqValue::Stale => Some((t, stale_nan())),
-                    SeqValue::Missing => None,
-                }
-            })
-            .collect();
+        let samples = expand_samples(&runs, g.start_ms, interval);
         let id = store.series_id(&labels);
         store.extend_id_vec(id, samples);
     }

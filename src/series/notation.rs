@@ -3,6 +3,7 @@
 //! `0+10x5`, `1-1x3`, `5x2`, `_`, `_x3`, `stale`, `Inf`, `NaN`, `0x1F`, `5m` read as 300).
 
 use super::labels::{Labels, LabelsBuilder, METRIC_NAME};
+use super::store::stale_nan;
 use crate::load::duration::parse_duration;
 
 /// One slot in a value sequence, one per interval.
@@ -14,6 +15,46 @@ pub enum SeqValue {
     Stale,
     /// No sample at this slot (`_`).
     Missing,
+}
+
+/// A run of consecutive slots, as one item of a value sequence gives them (`0+10x5` is six floats).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Run {
+    /// `count` floats: `first`, then each `step` more than the one before (added, not multiplied, so the
+    /// rounding matches Prometheus's).
+    Floats { first: f64, step: f64, count: u64 },
+    /// Staleness markers.
+    Stale(u64),
+    /// Empty slots (`_`).
+    Missing(u64),
+}
+
+impl Run {
+    /// How many slots the run covers.
+    pub fn len(&self) -> u64 {
+        match *self {
+            Run::Floats { count, .. } => count,
+            Run::Stale(n) | Run::Missing(n) => n,
+        }
+    }
+
+    /// Whether the run covers no slot.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f(i, value)` for each float of a `Floats` run; nothing for other runs.
+    fn for_each_float(&self, mut f: impl FnMut(u64, f64)) {
+        if let Run::Floats { first, step, count } = *self {
+            let mut v = first;
+            for i in 0..count {
+                if i > 0 {
+                    v += step;
+                }
+                f(i, v);
+            }
+        }
+    }
 }
 
 /// A notation error at a 1-based column of the text given.
@@ -91,19 +132,19 @@ fn parse_count(s: &str, col: usize) -> Result<u64, NotationError> {
         .map_err(|_| err(col, format!("invalid repetition count {s:?}")))
 }
 
-fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), NotationError> {
+/// The most slots one item may expand to (`1x10000000`): a typo must not exhaust memory.
+const MAX_RUN: u64 = 10_000_000;
+
+fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     if tok == "_" {
-        out.push(SeqValue::Missing);
-        return Ok(());
+        return Ok(Run::Missing(1));
     }
     if let Some(n) = tok.strip_prefix("_x") {
         let n = parse_count(n, col)?;
-        out.extend(std::iter::repeat_n(SeqValue::Missing, n as usize));
-        return Ok(());
+        return checked(Run::Missing(n), col);
     }
     if tok == "stale" {
-        out.push(SeqValue::Stale);
-        return Ok(());
+        return Ok(Run::Stale(1));
     }
     // `0x10` is "0 repeated", not hex, as in Prometheus's series lexer; hex is read only when the text
     // after the last `x` is not a repetition count.
@@ -112,8 +153,11 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     });
     if !repetition {
         if let Some(v) = parse_number(tok) {
-            out.push(SeqValue::Float(v));
-            return Ok(());
+            return Ok(Run::Floats {
+                first: v,
+                step: 0.0,
+                count: 1,
+            });
         }
     }
     let Some(xpos) = tok.rfind('x') else {
@@ -122,10 +166,9 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     let (head, count) = (&tok[..xpos], &tok[xpos + 1..]);
     let n = parse_count(count, col + xpos + 1)?;
     if head == "stale" {
-        out.extend(std::iter::repeat_n(SeqValue::Stale, n as usize + 1));
-        return Ok(());
+        return checked(Run::Stale(n.saturating_add(1)), col);
     }
-    let (start, step) = if let Some(v) = parse_number(head) {
+    let (first, step) = if let Some(v) = parse_number(head) {
         (v, 0.0)
     } else if let Some((a, b, sign)) = split_increment(head) {
         let a = parse_number(a).ok_or_else(|| err(col, format!("invalid value {a:?}")))?;
@@ -135,21 +178,28 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     } else {
         return Err(err(col, format!("invalid value {head:?}")));
     };
-    if n > 10_000_000 {
-        return Err(err(col, "repetition count too large"));
-    }
-    let mut v = start;
-    for i in 0..=n {
-        if i > 0 {
-            v += step;
-        }
-        out.push(SeqValue::Float(v));
-    }
-    Ok(())
+    checked(
+        Run::Floats {
+            first,
+            step,
+            count: n.saturating_add(1),
+        },
+        col,
+    )
 }
 
-/// Parses a value sequence. Errors carry the 1-based column within `text`.
-pub fn parse_values(text: &str) -> Result<Vec<SeqValue>, NotationError> {
+fn checked(run: Run, col: usize) -> Result<Run, NotationError> {
+    if run.len() > MAX_RUN {
+        return Err(err(
+            col,
+            format!("repetition count too large (at most {MAX_RUN} values per item)"),
+        ));
+    }
+    Ok(run)
+}
+
+/// Parses a value sequence into runs. Errors carry the 1-based column within `text`.
+pub fn parse_runs(text: &str) -> Result<Vec<Run>, NotationError> {
     let mut out = Vec::new();
     let mut pos = 0;
     for tok in text.split(|c: char| c.is_whitespace()) {
@@ -157,11 +207,61 @@ pub fn parse_values(text: &str) -> Result<Vec<SeqValue>, NotationError> {
             if tok.starts_with("{{") {
                 return Err(err(pos + 1, "native histogram samples are not supported"));
             }
-            parse_item(tok, pos + 1, &mut out)?;
+            out.push(parse_item(tok, pos + 1)?);
         }
         pos += tok.len() + 1;
     }
     Ok(out)
+}
+
+/// Parses a value sequence, one [`SeqValue`] per slot. Errors carry the 1-based column within `text`.
+pub fn parse_values(text: &str) -> Result<Vec<SeqValue>, NotationError> {
+    let runs = parse_runs(text)?;
+    let mut out = Vec::with_capacity(runs.iter().map(|r| r.len() as usize).sum());
+    for run in runs {
+        match run {
+            Run::Missing(n) => out.extend(std::iter::repeat_n(SeqValue::Missing, n as usize)),
+            Run::Stale(n) => out.extend(std::iter::repeat_n(SeqValue::Stale, n as usize)),
+            Run::Floats { .. } => run.for_each_float(|_, v| out.push(SeqValue::Float(v))),
+        }
+    }
+    Ok(out)
+}
+
+/// The samples of a value sequence whose first slot is at `start` (ms), one slot every `interval`:
+/// missing slots are left out, stale ones carry the staleness marker. Allocates once.
+pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Vec<(i64, f64)> {
+    let total: u64 = runs
+        .iter()
+        .map(|r| match r {
+            Run::Missing(_) => 0,
+            _ => r.len(),
+        })
+        .sum();
+    let mut out = Vec::with_capacity(total as usize);
+    let mut slot: i64 = 0;
+    for run in runs {
+        match *run {
+            Run::Missing(n) => slot = slot.saturating_add(n as i64),
+            Run::Stale(n) => {
+                for _ in 0..n {
+                    out.push((
+                        start.saturating_add(slot.saturating_mul(interval)),
+                        stale_nan(),
+                    ));
+                    slot += 1;
+                }
+            }
+            Run::Floats { .. } => {
+                run.for_each_float(|i, v| {
+                    let s = slot + i as i64;
+                    out.push((start.saturating_add(s.saturating_mul(interval)), v));
+                });
+                slot += run.len() as i64;
+            }
+        }
+    }
+    out
 }
 
 /// Reads a double-quoted (or back-quoted, raw) string starting at byte `i`; returns (value, next index).
