@@ -7,6 +7,7 @@
 //! the caller's label type, with a payload the caller renders annotations from). Output: the active alerts, and for the dry run the episodes (active, fired,
 //! resolved times) of each alert.
 
+use crate::series::labels::FxBuild;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -74,10 +75,10 @@ pub struct AlertingRuleState<K: Hash + Eq + Clone, P: Clone> {
     pub for_ms: i64,
     pub keep_firing_for_ms: i64,
     pub limit: usize,
-    active: HashMap<K, Alert<K, P>>,
+    active: HashMap<K, Alert<K, P>, FxBuild>,
     /// Episodes, if asked for: open ones by key, closed ones in order of closing.
     track: bool,
-    open: HashMap<K, Episode<K, P>>,
+    open: HashMap<K, Episode<K, P>, FxBuild>,
     closed: Vec<Episode<K, P>>,
 }
 
@@ -87,9 +88,9 @@ impl<K: Hash + Eq + Clone, P: Clone> AlertingRuleState<K, P> {
             for_ms,
             keep_firing_for_ms,
             limit,
-            active: HashMap::new(),
+            active: HashMap::default(),
             track: false,
-            open: HashMap::new(),
+            open: HashMap::default(),
             closed: Vec::new(),
         }
     }
@@ -102,7 +103,8 @@ impl<K: Hash + Eq + Clone, P: Clone> AlertingRuleState<K, P> {
 
     /// One evaluation at `ts` with the instances the expression returned.
     pub fn eval(&mut self, ts: i64, instances: Vec<Instance<K, P>>) -> Result<(), LimitExceeded> {
-        let mut in_result: HashMap<K, ()> = HashMap::with_capacity(instances.len());
+        let mut in_result: HashMap<K, (), FxBuild> =
+            HashMap::with_capacity_and_hasher(instances.len(), FxBuild::default());
         for inst in instances {
             in_result.insert(inst.key.clone(), ());
             match self.active.get_mut(&inst.key) {

@@ -14,8 +14,8 @@
 use super::alerting::{AlertingRuleState, Instance};
 use crate::load::rules::{Rule, RuleFile, RuleKind};
 use crate::promql::{self, Engine, Expr, Value};
-use crate::series::labels::METRIC_NAME;
-use crate::series::store::{stale_nan, Store};
+use crate::series::labels::{FxBuild, METRIC_NAME};
+use crate::series::store::{stale_nan, SeriesId, Store};
 use crate::series::Labels;
 use crate::template::{expand_alert_template, AlertTemplateData, QueryFn, QuerySample};
 use promql_parser::label::MatchOp as PMatchOp;
@@ -336,10 +336,22 @@ pub struct FiringAlert {
 /// Per-rule runtime state.
 struct Runtime {
     /// Series this rule wrote at the previous tick (for staleness markers).
-    previous: HashSet<Labels>,
+    previous: HashSet<SeriesId, FxBuild>,
     alerts: Option<AlertState>,
     /// Alert labels per matrix series index, when the rule's labels have no templates.
     label_cache: HashMap<usize, Labels>,
+    /// A recording rule's output series per matrix series index (range-native evaluation).
+    output_ids: HashMap<usize, SeriesId, FxBuild>,
+    /// Per alert: its `ALERTS` series when pending and when firing, and its `ALERTS_FOR_STATE` series,
+    /// so that writing them each tick needs no label building.
+    alert_ids: HashMap<Labels, AlertSeries, FxBuild>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct AlertSeries {
+    pending: Option<SeriesId>,
+    firing: Option<SeriesId>,
+    for_state: Option<SeriesId>,
 }
 
 pub struct Evaluation {
@@ -407,7 +419,9 @@ pub fn evaluate(
         .rules
         .iter()
         .map(|r| Runtime {
-            previous: HashSet::new(),
+            previous: HashSet::default(),
+            output_ids: HashMap::default(),
+            alert_ids: HashMap::default(),
             alerts: (r.rule.kind == RuleKind::Alerting).then(|| {
                 let limit = set.groups[r.group].limit;
                 let s =
@@ -586,22 +600,34 @@ fn apply(
     let r = &set.rules[ri];
     let ts = t - offset;
     let limit = set.groups[r.group].limit;
-    let mut written: Vec<(Labels, f64)> = Vec::with_capacity(samples.len() * 2);
+    let mut written: Vec<(SeriesId, f64)> = Vec::with_capacity(samples.len() * 2);
     match r.rule.kind {
         RuleKind::Recording => {
-            let mut seen = HashSet::with_capacity(samples.len());
-            for (_, lbls, v) in samples {
-                let mut b = lbls.builder();
-                b.set(METRIC_NAME, &r.rule.name.value);
-                for (k, val) in &r.labels {
-                    if val.is_empty() {
-                        b.del(k);
-                    } else {
-                        b.set(k, val);
+            let mut seen = HashSet::with_capacity_and_hasher(samples.len(), FxBuild::default());
+            for (si, lbls, v) in samples {
+                let cached = (si != usize::MAX)
+                    .then(|| rt.output_ids.get(&si).copied())
+                    .flatten();
+                let id = match cached {
+                    Some(id) => id,
+                    None => {
+                        let mut b = lbls.builder();
+                        b.set(METRIC_NAME, &r.rule.name.value);
+                        for (k, val) in &r.labels {
+                            if val.is_empty() {
+                                b.del(k);
+                            } else {
+                                b.set(k, val);
+                            }
+                        }
+                        let id = store.series_id(&b.build());
+                        if si != usize::MAX {
+                            rt.output_ids.insert(si, id);
+                        }
+                        id
                     }
-                }
-                let out = b.build();
-                if !seen.insert(out.clone()) {
+                };
+                if !seen.insert(id) {
                     ev.errors.push(RuleError {
                         rule: ri,
                         t,
@@ -609,7 +635,7 @@ fn apply(
                     });
                     return;
                 }
-                written.push((out, v));
+                written.push((id, v));
             }
             if limit > 0 && written.len() > limit {
                 ev.errors.push(RuleError {
@@ -661,23 +687,36 @@ fn apply(
                 });
             }
             for a in state.active() {
-                let mut b = a.key.builder();
-                b.set(METRIC_NAME, "ALERTS");
-                b.set("alertstate", a.state.as_str());
-                written.push((b.build(), 1.0));
-                let mut b = a.key.builder();
-                b.set(METRIC_NAME, "ALERTS_FOR_STATE");
-                written.push((b.build(), (a.active_at / 1000) as f64));
+                let ids = rt.alert_ids.entry(a.key.clone()).or_default();
+                let firing = a.state == super::alerting::State::Firing;
+                let slot = if firing {
+                    &mut ids.firing
+                } else {
+                    &mut ids.pending
+                };
+                let alerts_id = *slot.get_or_insert_with(|| {
+                    let mut b = a.key.builder();
+                    b.set(METRIC_NAME, "ALERTS");
+                    b.set("alertstate", a.state.as_str());
+                    store.series_id(&b.build())
+                });
+                let for_state_id = *ids.for_state.get_or_insert_with(|| {
+                    let mut b = a.key.builder();
+                    b.set(METRIC_NAME, "ALERTS_FOR_STATE");
+                    store.series_id(&b.build())
+                });
+                written.push((alerts_id, 1.0));
+                written.push((for_state_id, (a.active_at / 1000) as f64));
             }
         }
     }
-    let mut current = HashSet::with_capacity(written.len());
-    for (l, v) in written {
-        store.append(&l, ts, v);
-        current.insert(l);
+    let mut current = HashSet::with_capacity_and_hasher(written.len(), FxBuild::default());
+    for (id, v) in written {
+        store.append_id(id, ts, v);
+        current.insert(id);
     }
-    for gone in rt.previous.difference(&current) {
-        store.append(gone, ts, stale_nan());
+    for &gone in rt.previous.difference(&current) {
+        store.append_id(gone, ts, stale_nan());
     }
     rt.previous = current;
 }
