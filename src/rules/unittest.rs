@@ -356,9 +356,13 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
             message: format!("values {:?}: {e}", s.values.value),
             line: s.values.pos.line,
         })?;
-        let samples = expand_samples(&runs, g.start_ms, interval);
+        let expanded = expand_samples(&runs, g.start_ms, interval);
         let id = store.series_id(&labels);
-        store.extend_id_vec(id, samples);
+        if expanded.ordered {
+            store.extend_id_ordered(id, expanded.samples, expanded.has_stale);
+        } else {
+            store.extend_id_vec(id, expanded.samples);
+        }
     }
     Ok(())
 }

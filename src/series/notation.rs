@@ -228,9 +228,9 @@ pub fn parse_values(text: &str) -> Result<Vec<SeqValue>, NotationError> {
     Ok(out)
 }
 
-/// The samples of a value sequence whose first slot is at `start` (ms), one slot every `interval`:
+/// The samples of a value sequence whose first slot is at `start` (ms), one slot every `interval` (> 0):
 /// missing slots are left out, stale ones carry the staleness marker. Allocates once.
-pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Vec<(i64, f64)> {
+pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Expanded {
     let total: u64 = runs
         .iter()
         .map(|r| match r {
@@ -238,30 +238,52 @@ pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Vec<(i64, f64)
             _ => r.len(),
         })
         .sum();
-    let mut out = Vec::with_capacity(total as usize);
+    let mut out = Expanded {
+        samples: Vec::with_capacity(total as usize),
+        has_stale: false,
+        ordered: interval > 0,
+    };
     let mut slot: i64 = 0;
     for run in runs {
+        let n = run.len() as i64;
+        // Times of this run's first and last slots; a run past i64's range saturates (and is then no
+        // longer strictly ordered, which the caller is told).
+        let first = start.saturating_add(slot.saturating_mul(interval));
+        let fits = slot
+            .checked_add(n)
+            .and_then(|end| end.checked_mul(interval))
+            .and_then(|d| start.checked_add(d))
+            .is_some();
+        out.ordered &= fits;
+        let time = |i: i64| {
+            if fits {
+                first + i * interval
+            } else {
+                first.saturating_add(i.saturating_mul(interval))
+            }
+        };
         match *run {
-            Run::Missing(n) => slot = slot.saturating_add(n as i64),
-            Run::Stale(n) => {
-                for _ in 0..n {
-                    out.push((
-                        start.saturating_add(slot.saturating_mul(interval)),
-                        stale_nan(),
-                    ));
-                    slot += 1;
-                }
+            Run::Missing(_) => {}
+            Run::Stale(_) => {
+                out.has_stale = true;
+                out.samples.extend((0..n).map(|i| (time(i), stale_nan())));
             }
-            Run::Floats { .. } => {
-                run.for_each_float(|i, v| {
-                    let s = slot + i as i64;
-                    out.push((start.saturating_add(s.saturating_mul(interval)), v));
-                });
-                slot += run.len() as i64;
-            }
+            Run::Floats { .. } => run.for_each_float(|i, v| out.samples.push((time(i as i64), v))),
         }
+        slot = slot.saturating_add(n);
     }
     out
+}
+
+/// An expanded value sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expanded {
+    pub samples: Vec<(i64, f64)>,
+    /// Whether any sample is a staleness marker.
+    pub has_stale: bool,
+    /// Whether the timestamps are strictly increasing (always, unless the interval is not positive or the
+    /// times ran past i64's range).
+    pub ordered: bool,
 }
 
 /// Reads a double-quoted (or back-quoted, raw) string starting at byte `i`; returns (value, next index).
@@ -426,6 +448,48 @@ pub fn parse_series_line(text: &str) -> Result<(Labels, Vec<SeqValue>), Notation
 mod tests {
     use super::SeqValue::*;
     use super::*;
+
+    #[test]
+    fn expanded_samples_skip_missing_slots_and_mark_stale() {
+        let runs = parse_runs("1+1x2 _x2 stale 7").unwrap();
+        let e = expand_samples(&runs, 1000, 15_000);
+        assert_eq!(e.samples.len(), 5);
+        let times: Vec<i64> = e.samples.iter().map(|s| s.0).collect();
+        assert_eq!(times, vec![1000, 16_000, 31_000, 76_000, 91_000]);
+        assert_eq!(e.samples[2].1, 3.0);
+        assert!(crate::series::store::is_stale(e.samples[3].1));
+        assert_eq!(e.samples[4].1, 7.0);
+        assert!(e.has_stale && e.ordered);
+        // The same values as the slot-by-slot form.
+        let slots = parse_values("1+1x2 _x2 stale 7").unwrap();
+        assert_eq!(slots.len(), 7);
+    }
+
+    #[test]
+    fn expanded_samples_past_i64_range_are_not_ordered() {
+        let runs = parse_runs("1x3").unwrap();
+        let e = expand_samples(&runs, i64::MAX - 10, 5);
+        assert!(!e.ordered && !e.has_stale);
+        assert_eq!(e.samples.last().unwrap().0, i64::MAX);
+    }
+
+    #[test]
+    fn huge_repetitions_are_refused_for_every_kind_of_item() {
+        for text in [
+            "1x99999999999",
+            "_x99999999999",
+            "stale x1",
+            "stalex99999999999",
+        ] {
+            let r = parse_runs(text);
+            if text == "stale x1" {
+                assert!(r.is_err(), "{text}");
+                continue;
+            }
+            let e = r.unwrap_err();
+            assert!(e.message.contains("too large"), "{text}: {e}");
+        }
+    }
 
     #[test]
     fn expansions() {

@@ -129,6 +129,21 @@ impl Store {
         self.extend_id(id, &new);
     }
 
+    /// As [`Store::extend_id_vec`] for samples the caller knows to be strictly increasing in time, with
+    /// `has_stale` telling whether any is a staleness marker (an expanded value sequence knows both).
+    pub fn extend_id_ordered(&mut self, id: SeriesId, new: Vec<(i64, f64)>, has_stale: bool) {
+        debug_assert!(new.windows(2).all(|w| w[0].0 < w[1].0));
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        if s.samples.is_empty() {
+            s.has_stale |= has_stale;
+            s.samples = Arc::new(new);
+            return;
+        }
+        self.extend_id(id, &new);
+    }
+
     /// Appends many samples to a series by id. Samples in increasing time order after the series' last one
     /// (the common case: a fixture's values) are copied in one go; anything else goes through
     /// [`Store::append_id`].
