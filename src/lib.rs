@@ -13,6 +13,7 @@ pub mod diag;
 pub mod lint;
 pub mod live;
 pub mod load;
+pub mod parallel;
 pub mod promql;
 pub mod report;
 pub mod rules;

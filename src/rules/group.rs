@@ -135,6 +135,29 @@ impl RuleSet {
             .collect()
     }
 
+    /// The rules (in evaluation order) whose expressions select no series that a recording rule of this set
+    /// writes, nor `ALERTS`: their range queries read only input data, so they may run before, or beside,
+    /// the rules ahead of them. Only meaningful when [`RuleSet::range_safe`] holds.
+    pub fn independent_of_recordings(&self) -> Vec<usize> {
+        let recorded: HashSet<&str> = self
+            .rules
+            .iter()
+            .filter(|r| r.rule.kind == RuleKind::Recording)
+            .map(|r| r.rule.name.value.as_str())
+            .collect();
+        self.order()
+            .into_iter()
+            .filter(|&i| {
+                let mut reads = false;
+                walk_selectors(&self.rules[i].expr, &mut |name, _| match name {
+                    None | Some("ALERTS") | Some("ALERTS_FOR_STATE") => reads = true,
+                    Some(n) => reads |= recorded.contains(n),
+                });
+                !reads
+            })
+            .collect()
+    }
+
     /// Whether every rule can be evaluated over the whole range at once (see the module documentation).
     pub fn range_safe(&self) -> bool {
         let order = self.order();
@@ -378,6 +401,11 @@ pub trait QuerySource {
     fn is_local(&self) -> bool {
         true
     }
+    /// The local engine, when this source is one: its range queries of independent rules may then run
+    /// side by side on the machine's cores.
+    fn local_engine(&self) -> Option<&Engine> {
+        None
+    }
 }
 
 impl QuerySource for Engine {
@@ -397,6 +425,9 @@ impl QuerySource for Engine {
         Engine::instant(self, store, &rule.expr, t)
             .map(|r| r.value)
             .map_err(|e| e.to_string())
+    }
+    fn local_engine(&self) -> Option<&Engine> {
+        Some(self)
     }
 }
 
@@ -444,15 +475,37 @@ pub fn evaluate(
     };
     let order = set.order();
     if ev.range_native {
+        let step = settings.interval_ms.max(1);
+        let span = |ri: usize| {
+            let off = set.groups[set.rules[ri].group].query_offset_ms;
+            (ticks[0] - off, ticks[ticks.len() - 1] - off)
+        };
+        // Rules that read no recorded series do not depend on the rules before them: the local engine
+        // evaluates them side by side first; the others wait for their turn below.
+        let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
+        if let Some(local) = engine.local_engine() {
+            let independent = set.independent_of_recordings();
+            if independent.len() > 1 {
+                let shared: &Store = store;
+                let results = crate::parallel::map(&independent, |&ri| {
+                    let (first, last) = span(ri);
+                    QuerySource::range(local, shared, &set.rules[ri], first, last, step)
+                });
+                early = independent.into_iter().zip(results).collect();
+            }
+        }
         for &ri in &order {
             let r = &set.rules[ri];
             let off = set.groups[r.group].query_offset_ms;
-            let first = ticks[0] - off;
-            let last = ticks[ticks.len() - 1] - off;
-            let step = settings.interval_ms.max(1);
-            let columns = engine
-                .range(store, r, first, last, step)
-                .map(|v| columns_of(v, ticks.len(), first, step));
+            let (first, _) = span(ri);
+            let result = match early.remove(&ri) {
+                Some(res) => res,
+                None => {
+                    let (first, last) = span(ri);
+                    engine.range(store, r, first, last, step)
+                }
+            };
+            let columns = result.map(|v| columns_of(v, ticks.len(), first, step));
             match columns {
                 Err(msg) => {
                     for &t in &ticks {
@@ -901,6 +954,61 @@ mod tests {
             v
         };
         assert_eq!(dump(&sa), dump(&sb));
+    }
+
+    #[test]
+    fn rules_reading_recorded_series_wait_for_their_turn() {
+        let set = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(up)\n  - alert: OnInput\n    expr: up == 0\n  - alert: OnRecorded\n    expr: r < 1\n  - alert: OnInput2\n    expr: rate(c[5m]) > 1\n");
+        let names: Vec<&str> = set
+            .independent_of_recordings()
+            .into_iter()
+            .map(|i| set.rules[i].rule.name.value.as_str())
+            .collect();
+        assert_eq!(names, vec!["r", "OnInput", "OnInput2"]);
+    }
+
+    #[test]
+    fn one_thread_and_many_give_the_same_evaluation() {
+        // RULES has a recording rule and an alert on it; add alerts on the input so that several rules
+        // are evaluated side by side.
+        let text = format!("{RULES}  - alert: Up\n    expr: up > 0\n  - alert: Down\n    expr: up == 0\n    for: 1m\n");
+        let set = rules(&text);
+        assert_eq!(set.independent_of_recordings().len(), 3);
+        let run_with = |threads: usize| {
+            let mut store = Store::new();
+            load_block(
+                "load 1m\n  up{job=\"a\",instance=\"x\"} 1 1 1 0 0 0 0 0 1 1 1\n",
+                &mut store,
+            )
+            .unwrap();
+            let engine = Engine::new(Default::default());
+            let ev = crate::parallel::with_threads(threads, || {
+                evaluate(
+                    &set,
+                    &mut store,
+                    &engine,
+                    &settings(600_000, 60_000, Mode::Auto),
+                )
+            });
+            assert!(ev.range_native && ev.errors.is_empty());
+            let mut episodes: Vec<String> = ev
+                .alerts
+                .iter()
+                .flatten()
+                .flat_map(|a| a.episodes())
+                .map(|e| {
+                    format!(
+                        "{:?}",
+                        (e.key.to_string(), e.active_at, e.fired_at, e.resolved_at)
+                    )
+                })
+                .collect();
+            episodes.sort();
+            episodes
+        };
+        let one = run_with(1);
+        assert!(!one.is_empty());
+        assert_eq!(one, run_with(4));
     }
 
     #[test]

@@ -347,6 +347,7 @@ fn run_routes_tests(
 
 /// Loads a test group's input series: values one per `interval` from the group's start.
 fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Failure> {
+    let mut parsed = Vec::with_capacity(g.input_series.len());
     for s in &g.input_series {
         let labels = parse_series_descriptor(&s.series.value).map_err(|e| Failure::Setup {
             message: format!("input series {:?}: {e}", s.series.value),
@@ -356,12 +357,18 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
             message: format!("values {:?}: {e}", s.values.value),
             line: s.values.pos.line,
         })?;
-        let expanded = expand_samples(&runs, g.start_ms, interval);
-        let id = store.series_id(&labels);
-        if expanded.ordered {
-            store.extend_id_ordered(id, expanded.samples, expanded.has_stale);
+        parsed.push((labels, runs));
+    }
+    // Expanding the runs into samples is most of the work for long series; it spreads over the cores.
+    let expanded = crate::parallel::map(&parsed, |(_, runs)| {
+        expand_samples(runs, g.start_ms, interval)
+    });
+    for ((labels, _), e) in parsed.iter().zip(expanded) {
+        let id = store.series_id(labels);
+        if e.ordered {
+            store.extend_id_ordered(id, e.samples, e.has_stale);
         } else {
-            store.extend_id_vec(id, expanded.samples);
+            store.extend_id_vec(id, e.samples);
         }
     }
     Ok(())
