@@ -268,6 +268,20 @@ pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Expanded {
                 out.has_stale = true;
                 out.samples.extend((0..n).map(|i| (time(i), stale_nan())));
             }
+            Run::Floats {
+                first: v0, step, ..
+            } if fits => {
+                // The common case: an exact-size iterator, so extending checks capacity once.
+                let (mut t, mut v, mut started) = (first, v0, false);
+                out.samples.extend((0..n).map(|_| {
+                    if started {
+                        t += interval;
+                        v += step;
+                    }
+                    started = true;
+                    (t, v)
+                }));
+            }
             Run::Floats { .. } => run.for_each_float(|i, v| out.samples.push((time(i as i64), v))),
         }
         slot = slot.saturating_add(n);
