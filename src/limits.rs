@@ -158,7 +158,11 @@ pub fn parse_bytes(s: &str) -> Result<usize, String> {
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
-        _ => return Err(format!("{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)")),
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ))
+        }
     };
     let bytes = n
         .checked_mul(mult)

@@ -143,9 +143,18 @@ fn defaults_pass_the_promql_conformance_files() {
             ],
         );
         assert_eq!(default_out, explicit_out, "{name}");
-        assert!(!default_out.contains("--max-samples"), "{name}: {default_out}");
-        assert!(!default_out.contains("--eval-timeout"), "{name}: {default_out}");
-        assert!(!default_out.contains("--max-points"), "{name}: {default_out}");
+        assert!(
+            !default_out.contains("--max-samples"),
+            "{name}: {default_out}"
+        );
+        assert!(
+            !default_out.contains("--eval-timeout"),
+            "{name}: {default_out}"
+        );
+        assert!(
+            !default_out.contains("--max-points"),
+            "{name}: {default_out}"
+        );
     }
 }
 
@@ -168,7 +177,9 @@ fn eval_max_points() {
     let (code, out, err) = run(dir.path(), &[&args[..], &["--max-points", "1000"]].concat());
     assert_eq!(code, 2, "{out}{err}");
     assert!(
-        err.contains("query result would hold more than 1000 points (raise the limit with --max-points)"),
+        err.contains(
+            "query result would hold more than 1000 points (raise the limit with --max-points)"
+        ),
         "{err}"
     );
     // 200 series x 101 steps fit under the default.
@@ -199,7 +210,9 @@ fn eval_timeout() {
     );
     assert_eq!(code, 2, "{out}{err}");
     assert!(
-        err.contains("query timed out in query execution (the limit is 1ms; raise it with --eval-timeout)"),
+        err.contains(
+            "query timed out in query execution (the limit is 1ms; raise it with --eval-timeout)"
+        ),
         "{err}"
     );
 }

@@ -862,7 +862,9 @@ mod tests {
             .query("up[5s]", 4)
             .unwrap_err();
         assert!(
-            e.to_string().contains("the response holds 4 points, more than 3 (raise the limit with --max-points"),
+            e.to_string().contains(
+                "the response holds 4 points, more than 3 (raise the limit with --max-points"
+            ),
             "{e}"
         );
         server.join().unwrap();

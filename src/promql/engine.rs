@@ -60,7 +60,9 @@ pub enum EvalError {
     TooManySamples { limit: usize },
     #[error("query timed out in query execution (the limit is {}; raise it with --eval-timeout)", crate::limits::show_duration(*.timeout))]
     Timeout { timeout: Duration },
-    #[error("query result would hold more than {limit} points (raise the limit with --max-points)")]
+    #[error(
+        "query result would hold more than {limit} points (raise the limit with --max-points)"
+    )]
     TooManyPoints { limit: usize },
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -673,7 +675,10 @@ impl Engine {
             warnings: Vec::new(),
             infos: Vec::new(),
             samples: 0,
-            deadline: self.opts.timeout.and_then(|t| Instant::now().checked_add(t)),
+            deadline: self
+                .opts
+                .timeout
+                .and_then(|t| Instant::now().checked_add(t)),
         };
         let val = ev.eval(expr, &ts)?;
         let value = match val {
@@ -1031,11 +1036,11 @@ mod tests {
                 timeout: Duration::ZERO
             }
         );
-        assert!(e.to_string().starts_with("query timed out in query execution"));
+        assert!(e
+            .to_string()
+            .starts_with("query timed out in query execution"));
         assert!(e.to_string().contains("--eval-timeout"), "{e}");
-        assert!(with(|o| o.timeout = None)
-            .instant_query(&s, "m", 0)
-            .is_ok());
+        assert!(with(|o| o.timeout = None).instant_query(&s, "m", 0).is_ok());
     }
 
     #[test]
@@ -1060,7 +1065,11 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(e, EvalError::Timeout { .. }), "{e}");
-        assert!(began.elapsed() < Duration::from_secs(20), "{:?}", began.elapsed());
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            began.elapsed()
+        );
     }
 
     #[test]

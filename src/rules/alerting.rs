@@ -455,4 +455,3 @@ mod properties {
         }
     }
 }
-

@@ -153,7 +153,9 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
 pub fn format_values(values: &[SeqValue]) -> String {
     fn same(a: &SeqValue, b: &SeqValue) -> bool {
         match (a, b) {
-            (SeqValue::Float(x), SeqValue::Float(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+            (SeqValue::Float(x), SeqValue::Float(y)) => {
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+            }
             _ => a == b,
         }
     }
@@ -494,4 +496,3 @@ mod properties {
         }
     }
 }
-

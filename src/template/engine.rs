@@ -565,7 +565,12 @@ mod tests {
     fn output_beyond_the_limit_is_an_error_not_a_huge_string() {
         let e = Engine::new(Dialect::Prometheus, FuncMap::new()).with_max_output(100);
         let set = e
-            .parse_into(e.new_set(), "t", "t", "{{range 1000000000}}xxxxxxxxxx{{end}}")
+            .parse_into(
+                e.new_set(),
+                "t",
+                "t",
+                "{{range 1000000000}}xxxxxxxxxx{{end}}",
+            )
             .unwrap();
         let err = e.execute(&set, "t", &Value::Nil).unwrap_err().to_string();
         assert_eq!(
@@ -588,15 +593,22 @@ mod tests {
             let err = run(Dialect::Prometheus, text, &Value::Nil)
                 .unwrap_err()
                 .to_string();
-            assert_eq!(err, "template: t: exceeded maximum template depth (200)", "{text}");
+            assert_eq!(
+                err, "template: t: exceeded maximum template depth (200)",
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn a_range_over_a_huge_number_stops() {
-        let err = run(Dialect::Prometheus, "{{range 100000000000}}{{end}}", &Value::Nil)
-            .unwrap_err()
-            .to_string();
+        let err = run(
+            Dialect::Prometheus,
+            "{{range 100000000000}}{{end}}",
+            &Value::Nil,
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             "template: t: more than 10000000 range iterations in one execution (a fixed limit)"
@@ -605,7 +617,12 @@ mod tests {
 
     #[test]
     fn huge_printf_widths_are_capped() {
-        let out = run(Dialect::Prometheus, r#"{{printf "%0999999999d" 1}}"#, &Value::Nil).unwrap();
+        let out = run(
+            Dialect::Prometheus,
+            r#"{{printf "%0999999999d" 1}}"#,
+            &Value::Nil,
+        )
+        .unwrap();
         assert!(out.len() < 1_000_000, "{}", out.len());
     }
 }
