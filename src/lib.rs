@@ -10,6 +10,7 @@
 pub mod alertmanager;
 pub mod cli;
 pub mod diag;
+pub mod limits;
 pub mod lint;
 pub mod live;
 pub mod load;

@@ -303,5 +303,51 @@ mod properties {
                 prop_assert!(key.starts_with(&prefix));
             }
         }
+
+        /// The order labels arrive in (and the order a label set is built in) changes nothing: the same
+        /// routes, receivers, group labels and group keys.
+        #[test]
+        fn routing_ignores_label_order(
+            env in prop::sample::select(vec!["prod", "staging", "dev", ""]),
+            team in prop::sample::select(vec!["db", "web", "frontend", "ops", ""]),
+            severity in prop::sample::select(vec!["critical", "warning", "info", "none", ""]),
+            service in prop::sample::select(vec!["pg-main", "mysql-a", "api", ""]),
+            alertname in prop::sample::select(vec!["Watchdog", "HighLatency", ""]),
+            extra in prop::collection::vec(("[a-z]{1,6}", "[a-z0-9]{1,6}"), 0..4),
+            order in Just(()).prop_perturb(|_, mut rng| rng.random::<u64>()),
+        ) {
+            let c = nested();
+            let mut pairs: Vec<(String, String)> = [("env", env), ("team", team), ("severity", severity), ("service", service), ("alertname", alertname)]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .chain(extra.into_iter().filter(|(k, _)| !["env", "team", "severity", "service", "alertname"].contains(&k.as_str())))
+                .collect();
+            pairs.sort();
+            pairs.dedup_by(|a, b| a.0 == b.0);
+            let canonical: LabelSet = pairs.iter().cloned().collect();
+            // A deterministic shuffle from the generated seed, then the set built by inserting one at a time.
+            let mut shuffled = pairs.clone();
+            let mut seed = order;
+            for i in (1..shuffled.len()).rev() {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                shuffled.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let mut inserted = LabelSet::new();
+            for (k, v) in shuffled.iter().rev() {
+                inserted.insert(k.clone(), v.clone());
+            }
+            let collected: LabelSet = shuffled.into_iter().collect();
+            let routed = |ls: &LabelSet| -> Vec<(Vec<usize>, String, String)> {
+                match_routes(&c, ls)
+                    .into_iter()
+                    .map(|r| (r.path.clone(), r.receiver.clone(), group_key(r, &group_labels(r, ls))))
+                    .collect()
+            };
+            let want = routed(&canonical);
+            prop_assert_eq!(routed(&collected), want.clone());
+            prop_assert_eq!(routed(&inserted), want);
+            prop_assert_eq!(receivers_slug(&c, &collected), receivers_slug(&c, &canonical));
+        }
     }
 }

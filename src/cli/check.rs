@@ -21,6 +21,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Files or directories (searched recursively for .yaml/.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -204,6 +206,7 @@ fn sort_diagnostics(d: &mut [Diagnostic]) {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let mut series = crate::series::Store::new();
     for p in &args.series {
         super::inputs::load_series(p, 0, &mut series)?;

@@ -27,6 +27,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Rule files, PrometheusRule objects or directories.
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
@@ -60,6 +62,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let now = chrono::Utc::now().timestamp_millis();
     let from =
         super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;

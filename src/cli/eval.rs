@@ -18,6 +18,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// The PromQL expression.
     pub expr: String,
     /// Fixture: a promtool test file's input_series (YAML) or a `.test`-style `load <interval>` block.
@@ -146,6 +148,7 @@ pub fn value_text(v: &Value) -> String {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let text = std::fs::read_to_string(&args.series)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
     let mut store = Store::new();

@@ -14,6 +14,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// `.test` files to run.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -23,6 +25,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let (mut tp, mut tf, mut ts) = (0usize, 0usize, 0usize);
     for path in &args.files {
         let text = std::fs::read_to_string(path)

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
     pub live: LiveArgs,
     /// Series selector to record, like 'http_requests_total{job="api"}'; repeatable.
     #[arg(long = "match", value_name = "SELECTOR", required = true)]
@@ -36,6 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let now = now_ms();
     let from = parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
     let to = parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;

@@ -201,3 +201,35 @@ fn run_tree(a: &TreeArgs) -> anyhow::Result<Status> {
         }
     }
 }
+
+/// `ruletest routes test` reads its labels in any argument order to the same label set, and so the same
+/// receivers (the routing itself is checked for order independence in `alertmanager::route`).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn label_arguments_in_any_order(
+            pairs in prop::collection::btree_map("[a-z_][a-z0-9_]{0,6}", "[a-zA-Z0-9 ,=\"-]{0,8}", 0..6),
+            rotate in 0usize..6,
+            reverse in any::<bool>(),
+        ) {
+            let mut args: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+                .collect();
+            let canonical = parse_labels(&args).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(&canonical, &pairs.clone().into_iter().collect::<LabelSet>());
+            if !args.is_empty() {
+                let n = rotate % args.len();
+                args.rotate_left(n);
+            }
+            if reverse {
+                args.reverse();
+            }
+            prop_assert_eq!(parse_labels(&args).map_err(TestCaseError::fail)?, canonical);
+        }
+    }
+}

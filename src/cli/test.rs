@@ -19,6 +19,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Test files (or directories holding them).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -36,6 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let mut run = Vec::new();
     for r in &args.run {
         run.push(regex::Regex::new(r).map_err(|e| anyhow::anyhow!("--run {r:?}: {e}"))?);

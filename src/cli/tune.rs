@@ -25,6 +25,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// The alerting rule to tune.
@@ -160,6 +162,7 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
     let now = chrono::Utc::now().timestamp_millis();
     let from =
         super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;

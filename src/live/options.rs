@@ -33,14 +33,21 @@ pub struct ClientOptions {
     pub max_points_per_request: usize,
     /// Raw samples one `raw_series` request aims at; windows are sized from the data's density to stay near it.
     pub max_samples_per_request: usize,
+    /// Bytes one response body may have; a larger body is refused while it streams in, before it is
+    /// held in memory.
+    pub max_response_bytes: usize,
+    /// Points (samples over all series) one response may hold.
+    pub max_points_per_response: usize,
     /// Draw a progress bar on stderr during long calls (only when stderr is a terminal).
     pub progress: bool,
 }
 
 impl ClientOptions {
     /// Defaults: 2 minute timeout, 3 retries from 500 ms, 4 requests in flight, 11,000 points and 250,000
-    /// raw samples per request.
+    /// raw samples per request; the response limits are the running command's (`--max-response-bytes`,
+    /// `--max-points`, see [`crate::limits`]).
     pub fn new(url: impl Into<String>) -> Self {
+        let limits = crate::limits::Limits::active();
         ClientOptions {
             url: url.into(),
             bearer_token: None,
@@ -55,6 +62,8 @@ impl ClientOptions {
             concurrency: 4,
             max_points_per_request: 11_000,
             max_samples_per_request: 250_000,
+            max_response_bytes: limits.max_response_bytes,
+            max_points_per_response: limits.max_points,
             progress: false,
         }
     }
@@ -92,6 +101,8 @@ impl fmt::Debug for ClientOptions {
             .field("concurrency", &self.concurrency)
             .field("max_points_per_request", &self.max_points_per_request)
             .field("max_samples_per_request", &self.max_samples_per_request)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_points_per_response", &self.max_points_per_response)
             .field("progress", &self.progress)
             .finish()
     }

@@ -421,7 +421,20 @@ impl AsyncClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(transport)?;
+        let body = read_capped(resp, inner.opts.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                BodyError::Transport(e) => transport(e),
+                BodyError::TooLarge(limit) => (
+                    LiveError::Decode {
+                        endpoint: endpoint.clone(),
+                        reason: format!(
+                            "the response is larger than {limit} bytes (raise the limit with --max-response-bytes, or query a shorter range)"
+                        ),
+                    },
+                    None,
+                ),
+            })?;
         let text = String::from_utf8_lossy(&body);
         if !status.is_success() {
             let err = match parse_json(&text).ok().as_ref().and_then(error_fields) {
@@ -453,7 +466,7 @@ impl AsyncClient {
                 }
             }
         }
-        decode_response(&doc).map_err(|e| {
+        let series = decode_response(&doc).map_err(|e| {
             let err = match e {
                 ApiJsonError::ServerError { error_type, error } => LiveError::Api {
                     endpoint: endpoint.clone(),
@@ -464,7 +477,18 @@ impl AsyncClient {
                 other => decode(other.to_string()),
             };
             (err, None)
-        })
+        })?;
+        let points: usize = series.iter().map(|(_, s)| s.len()).sum();
+        let limit = inner.opts.max_points_per_response;
+        if points > limit {
+            return Err((
+                decode(format!(
+                    "the response holds {points} points, more than {limit} (raise the limit with --max-points, or query a shorter range)"
+                )),
+                None,
+            ));
+        }
+        Ok(series)
     }
 
     fn transport_error(&self, endpoint: &str, e: &reqwest::Error) -> LiveError {
@@ -486,6 +510,32 @@ impl AsyncClient {
             }
         }
     }
+}
+
+/// Why a body could not be read whole.
+enum BodyError {
+    Transport(reqwest::Error),
+    /// Longer than this many bytes.
+    TooLarge(usize),
+}
+
+/// Reads a response body chunk by chunk, giving up as soon as it passes `limit` bytes, so a huge answer
+/// is never held whole. A `Content-Length` above the limit is refused before any of the body is read.
+async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > limit.try_into().unwrap_or(u64::MAX))
+    {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn raw_job(selector: &str, left: i64, right: i64) -> Job {
@@ -718,5 +768,111 @@ mod tests {
         );
         assert_eq!(snippet(""), "(empty body)");
         assert_eq!(snippet(&"x".repeat(400)).len(), 303);
+    }
+
+    /// A one-connection HTTP server on a free port answering every request with `head` then `body`
+    /// (called until it returns None or the client hangs up). Returns its base URL.
+    fn serve(
+        head: &'static str,
+        mut body: impl FnMut(usize) -> Option<Vec<u8>> + Send + 'static,
+    ) -> (String, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut req = [0u8; 4096];
+            let _ = conn.read(&mut req);
+            let mut sent = 0usize;
+            if conn.write_all(head.as_bytes()).is_err() {
+                return sent;
+            }
+            let mut i = 0;
+            while let Some(chunk) = body(i) {
+                i += 1;
+                if conn.write_all(&chunk).is_err() {
+                    break;
+                }
+                sent += chunk.len();
+            }
+            sent
+        });
+        (url, handle)
+    }
+
+    fn client(url: &str, adjust: impl FnOnce(&mut ClientOptions)) -> Client {
+        let mut o = ClientOptions::new(url);
+        o.retries = 0;
+        o.timeout = Duration::from_secs(20);
+        adjust(&mut o);
+        Client::new(o).unwrap()
+    }
+
+    #[test]
+    fn an_endless_body_is_refused_while_streaming() {
+        // Chunked, no length: 64 KiB chunks for up to 1 GiB. The client must stop near its 100 KB limit.
+        let (url, server) = serve(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            |i| {
+                (i < 16_384).then(|| {
+                    let data = vec![b' '; 65_536];
+                    let mut c = format!("{:x}\r\n", data.len()).into_bytes();
+                    c.extend_from_slice(&data);
+                    c.extend_from_slice(b"\r\n");
+                    c
+                })
+            },
+        );
+        let c = client(&url, |o| o.max_response_bytes = 100_000);
+        let e = c.query("up", 0).unwrap_err();
+        assert!(
+            e.to_string().contains("the response is larger than 100000 bytes (raise the limit with --max-response-bytes"),
+            "{e}"
+        );
+        drop(c);
+        let sent = server.join().unwrap();
+        assert!(sent < 64 << 20, "the server got to send {sent} bytes");
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_refused_before_reading() {
+        let (url, server) = serve(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000000000\r\n\r\n",
+            |i| (i == 0).then(|| b"{".to_vec()),
+        );
+        let e = client(&url, |o| o.max_response_bytes = 1000)
+            .query("up", 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 1000 bytes"), "{e}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_response_with_too_many_points_is_refused() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up"},"values":[[1,"1"],[2,"1"],[3,"1"],[4,"1"]]}]}}"#;
+        let head: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_boxed_str(),
+        );
+        let (url, server) = serve(head, move |i| (i == 0).then(|| body.as_bytes().to_vec()));
+        let e = client(&url, |o| o.max_points_per_response = 3)
+            .query("up[5s]", 4)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "the response holds 4 points, more than 3 (raise the limit with --max-points"
+            ),
+            "{e}"
+        );
+        server.join().unwrap();
+        let (url, server) = serve(head, move |i| (i == 0).then(|| body.as_bytes().to_vec()));
+        let got = client(&url, |o| o.max_points_per_response = 4)
+            .query("up[5s]", 4)
+            .unwrap();
+        assert_eq!(got[0].1.len(), 4);
+        server.join().unwrap();
     }
 }

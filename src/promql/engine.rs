@@ -17,7 +17,7 @@ use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Offset, VectorSelector};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Settings Prometheus exposes as flags.
 #[derive(Clone, Debug)]
@@ -25,17 +25,25 @@ pub struct EngineOptions {
     pub lookback_delta_ms: i64,
     pub default_subquery_step_ms: i64,
     pub delayed_name_removal: bool,
-    /// Upper bound on samples held at once; exceeded, the query fails as Prometheus's does.
+    /// Upper bound on samples one query loads; exceeded, the query fails as Prometheus's does.
     pub max_samples: usize,
+    /// Upper bound on the points (series x steps with a value) of one query's result.
+    pub max_points: usize,
+    /// Wall time one query may take (Prometheus's `--query.timeout`); `None` for no limit.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for EngineOptions {
+    /// Prometheus's defaults, with the limits the running command installed (see [`crate::limits`]).
     fn default() -> Self {
+        let limits = crate::limits::Limits::active();
         EngineOptions {
             lookback_delta_ms: 5 * 60 * 1000,
             default_subquery_step_ms: 60 * 1000,
             delayed_name_removal: true,
-            max_samples: 50_000_000,
+            max_samples: limits.max_samples,
+            max_points: limits.max_points,
+            timeout: Some(limits.eval_timeout),
         }
     }
 }
@@ -47,8 +55,15 @@ pub enum EvalError {
     Parse(#[from] ParseError),
     #[error("{0}")]
     Query(String),
-    #[error("query processing would load too many samples into memory in query execution")]
-    TooManySamples,
+    /// Prometheus's message, then the limit and the flag that raises it.
+    #[error("query processing would load too many samples into memory in query execution (the limit is {limit} samples; raise it with --max-samples)")]
+    TooManySamples { limit: usize },
+    #[error("query timed out in query execution (the limit is {}; raise it with --eval-timeout)", crate::limits::show_duration(*.timeout))]
+    Timeout { timeout: Duration },
+    #[error(
+        "query result would hold more than {limit} points (raise the limit with --max-points)"
+    )]
+    TooManyPoints { limit: usize },
     #[error("unsupported: {0}")]
     Unsupported(String),
 }
@@ -116,6 +131,8 @@ pub(crate) struct Ev<'a> {
     pub warnings: Vec<String>,
     pub infos: Vec<String>,
     pub samples: usize,
+    /// When the query's time is up (from `EngineOptions::timeout`).
+    pub deadline: Option<Instant>,
 }
 
 pub(crate) fn system_time_ms(t: &SystemTime) -> i64 {
@@ -210,11 +227,26 @@ impl<'a> Ev<'a> {
     }
 
     pub fn add_samples(&mut self, n: usize) -> Result<(), EvalError> {
-        self.samples += n;
+        self.samples = self.samples.saturating_add(n);
         if self.samples > self.opts.max_samples {
-            return Err(EvalError::TooManySamples);
+            return Err(self.too_many_samples());
         }
         Ok(())
+    }
+
+    pub fn too_many_samples(&self) -> EvalError {
+        EvalError::TooManySamples {
+            limit: self.opts.max_samples,
+        }
+    }
+
+    /// Fails once the query's time is up. Called per expression node and per series in the loops that
+    /// read data, so a query over a huge store stops close to its deadline.
+    pub fn check_deadline(&self) -> Result<(), EvalError> {
+        match (self.deadline, self.opts.timeout) {
+            (Some(d), Some(timeout)) if Instant::now() >= d => Err(EvalError::Timeout { timeout }),
+            _ => Ok(()),
+        }
     }
 
     /// Per step, the time a selector or subquery with these modifiers reads at.
@@ -238,7 +270,16 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// Evaluates one node at every step; checks the deadline before and after, so the time a slow node
+    /// took is noticed before its parent starts.
     pub fn eval(&mut self, e: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+        self.check_deadline()?;
+        let v = self.eval_node(e, ts)?;
+        self.check_deadline()?;
+        Ok(v)
+    }
+
+    fn eval_node(&mut self, e: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
         match e {
             Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ts.len()])),
             Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
@@ -282,6 +323,7 @@ impl<'a> Ev<'a> {
         let mut out = Vec::new();
         let mut out_ts = Vec::new();
         for id in self.select(vs)? {
+            self.check_deadline()?;
             let Some(s) = self.store.get(id) else {
                 continue;
             };
@@ -364,6 +406,7 @@ impl<'a> Ev<'a> {
             _ => (0, -1),
         };
         for id in self.select(vs)? {
+            self.check_deadline()?;
             let Some(s) = self.store.get(id) else {
                 continue;
             };
@@ -433,8 +476,9 @@ impl<'a> Ev<'a> {
                 && (end - t) / step
                     >= (self.opts.max_samples - inner.len().min(self.opts.max_samples)) as i64
             {
-                return Err(EvalError::TooManySamples);
+                return Err(self.too_many_samples());
             }
+            self.check_deadline()?;
             while t <= end {
                 inner.push(t);
                 t += step;
@@ -631,6 +675,10 @@ impl Engine {
             warnings: Vec::new(),
             infos: Vec::new(),
             samples: 0,
+            deadline: self
+                .opts
+                .timeout
+                .and_then(|t| Instant::now().checked_add(t)),
         };
         let val = ev.eval(expr, &ts)?;
         let value = match val {
@@ -706,6 +754,16 @@ impl Engine {
                 Value::Matrix(m)
             }
         };
+        let points = match &value {
+            Value::Matrix(m) => m.iter().map(|s| s.points.len()).sum(),
+            Value::Vector(v) => v.len(),
+            _ => 1,
+        };
+        if points > self.opts.max_points {
+            return Err(EvalError::TooManyPoints {
+                limit: self.opts.max_points,
+            });
+        }
         Ok(QueryResult {
             value,
             warnings: ev.warnings,
@@ -921,7 +979,97 @@ mod tests {
         let e = Engine::default()
             .instant_query(&s, "count_over_time(m[100y:1ms])", 600_000)
             .unwrap_err();
-        assert_eq!(e, EvalError::TooManySamples);
+        assert_eq!(
+            e,
+            EvalError::TooManySamples {
+                limit: crate::limits::DEFAULT_MAX_SAMPLES
+            }
+        );
+    }
+
+    fn with(opts: impl FnOnce(&mut EngineOptions)) -> Engine {
+        let mut o = EngineOptions::default();
+        opts(&mut o);
+        Engine::new(o)
+    }
+
+    #[test]
+    fn max_samples_counts_what_selectors_load() {
+        let s = store();
+        // `m[10m]` at 10m loads the samples of both series in (0, 10m].
+        let loaded = |limit| {
+            with(|o| o.max_samples = limit).instant_query(&s, "count_over_time(m[10m])", 600_000)
+        };
+        let mut n = 1;
+        while loaded(n).is_err() {
+            n += 1;
+            assert!(n < 1000, "never fits");
+        }
+        let e = loaded(n - 1).unwrap_err();
+        assert_eq!(e, EvalError::TooManySamples { limit: n - 1 });
+        assert!(e.to_string().contains("raise it with --max-samples"), "{e}");
+    }
+
+    #[test]
+    fn max_points_bounds_the_result() {
+        let s = store();
+        let eng = with(|o| o.max_points = 3);
+        // One series over 11 steps: 11 points.
+        let e = eng.range_query(&s, "m", 0, 600_000, 60_000).unwrap_err();
+        assert_eq!(e, EvalError::TooManyPoints { limit: 3 });
+        assert!(e.to_string().contains("--max-points"), "{e}");
+        assert!(eng.instant_query(&s, "m", 600_000).is_ok());
+        let one = with(|o| o.max_points = 1);
+        assert!(one.instant_query(&s, "m", 600_000).is_ok());
+        assert!(one.instant_query(&s, "m or vector(1)", 600_000).is_err());
+    }
+
+    #[test]
+    fn the_deadline_stops_a_query() {
+        let s = store();
+        let e = with(|o| o.timeout = Some(Duration::ZERO))
+            .instant_query(&s, "m", 0)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            EvalError::Timeout {
+                timeout: Duration::ZERO
+            }
+        );
+        assert!(e
+            .to_string()
+            .starts_with("query timed out in query execution"));
+        assert!(e.to_string().contains("--eval-timeout"), "{e}");
+        assert!(with(|o| o.timeout = None).instant_query(&s, "m", 0).is_ok());
+    }
+
+    #[test]
+    fn a_slow_query_times_out_promptly() {
+        // 2,000 series x 11,000 steps through a subquery: far longer than 50 ms without a deadline.
+        let mut s = Store::new();
+        for i in 0..2000 {
+            let l = Labels::from_pairs([("__name__", "big"), ("i", &i.to_string())]);
+            for k in 0..20 {
+                s.append(&l, k * 60_000, k as f64);
+            }
+        }
+        let eng = with(|o| o.timeout = Some(Duration::from_millis(50)));
+        let began = Instant::now();
+        let e = eng
+            .range_query(
+                &s,
+                "max_over_time(rate(big[5m])[1h:10s])",
+                0,
+                10_999 * 1000,
+                1000,
+            )
+            .unwrap_err();
+        assert!(matches!(e, EvalError::Timeout { .. }), "{e}");
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            began.elapsed()
+        );
     }
 
     #[test]

@@ -363,3 +363,97 @@ mod tests {
         );
     }
 }
+
+/// The state machine against the invariants, over generated activity sequences, tick spacings,
+/// `for` and `keep_firing_for`. Each tick's state is checked against the activity alone, not against a second
+/// implementation of the machine.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (tick times, activity per tick, for, keep_firing_for), all in ms.
+    fn scenario() -> impl Strategy<Value = (Vec<i64>, Vec<bool>, i64, i64)> {
+        (
+            prop::collection::vec((1i64..=4, any::<bool>()), 1..60),
+            prop_oneof![Just(0i64), 1i64..=20],
+            prop_oneof![Just(0i64), 1i64..=20],
+        )
+            .prop_map(|(ticks, for_q, kff_q)| {
+                let mut t = 0;
+                let mut times = Vec::new();
+                let mut active = Vec::new();
+                for (gap, on) in ticks {
+                    t += gap * 15_000;
+                    times.push(t);
+                    active.push(on);
+                }
+                (times, active, for_q * 15_000, kff_q * 15_000)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn firing_follows_for_and_keep_firing_for((times, active, for_ms, kff_ms) in scenario()) {
+            let mut m: AlertingRuleState<&str, ()> = AlertingRuleState::new(for_ms, kff_ms, 0);
+            // Per tick: the state after the evaluation, and the alert's active_at when pending or firing.
+            let mut seen: Vec<(State, Option<i64>)> = Vec::new();
+            for (k, (&t, &on)) in times.iter().zip(&active).enumerate() {
+                let instances = if on { vec![Instance { key: "a", payload: () }] } else { vec![] };
+                m.eval(t, instances).unwrap();
+                let now = m.active().next().map(|a| (a.state, Some(a.active_at))).unwrap_or((State::Inactive, None));
+                let (state, active_at) = now;
+                let prev = k.checked_sub(1).map(|p| seen[p].0).unwrap_or(State::Inactive);
+                // Where the current stretch of inactive ticks began (the tick activity stopped).
+                let stopped_at = (0..=k).rev().take_while(|&i| !active[i]).last().map(|i| times[i]);
+
+                if on {
+                    let a = active_at.unwrap();
+                    prop_assert!(state != State::Inactive, "tick {k}: active input, inactive alert");
+                    // A new alert starts now; an existing one (pending, firing or held firing) keeps its start.
+                    if prev == State::Inactive {
+                        prop_assert_eq!(a, t, "tick {}: a new alert is active from its first tick", k);
+                    }
+                    let first = times.iter().position(|&x| x == a).unwrap();
+                    // Every tick since active_at was active, or a firing alert held by keep_firing_for.
+                    for i in first..=k {
+                        prop_assert!(active[i] || seen[i].0 == State::Firing, "tick {}: gap at {} in the stretch since {}", k, i, a);
+                    }
+                    // Firing exactly when `for` has passed since active_at.
+                    prop_assert_eq!(state == State::Firing, t - a >= for_ms, "tick {}: t - active_at = {}, for = {}", k, t - a, for_ms);
+                } else {
+                    prop_assert!(state != State::Pending, "tick {k}: pending without activity");
+                    let since = stopped_at.unwrap();
+                    // Without activity an alert fires only when it fired when activity stopped, and only for
+                    // keep_firing_for after that; it resolves at the first tick at or past that.
+                    let was_firing = k > 0 && (prev == State::Firing);
+                    let held = was_firing && kff_ms > 0 && t - since < kff_ms;
+                    prop_assert_eq!(state == State::Firing, held, "tick {}: stopped at {}, keep_firing_for {}", k, since, kff_ms);
+                    if state == State::Firing {
+                        let first = times.iter().position(|&x| Some(x) == active_at).unwrap();
+                        prop_assert!(t - active_at.unwrap() >= for_ms);
+                        prop_assert!(active[first], "tick {k}: held alert began on an inactive tick");
+                    }
+                }
+                seen.push((state, active_at));
+            }
+        }
+
+        /// Once an alert resolves, nothing of it stays active: the next activity starts a new alert.
+        #[test]
+        fn a_resolved_alert_comes_back_as_a_new_one((times, active, for_ms, kff_ms) in scenario()) {
+            let mut m: AlertingRuleState<&str, ()> = AlertingRuleState::new(for_ms, kff_ms, 0);
+            let mut was_active = false;
+            for (&t, &on) in times.iter().zip(&active) {
+                m.eval(t, if on { vec![Instance { key: "a", payload: () }] } else { vec![] }).unwrap();
+                let a = m.active().next();
+                if on && !was_active {
+                    prop_assert_eq!(a.map(|a| a.active_at), Some(t));
+                }
+                was_active = a.is_some();
+            }
+        }
+    }
+}

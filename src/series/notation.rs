@@ -188,6 +188,47 @@ fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     )
 }
 
+/// Writes a value sequence in the notation [`parse_values`] reads back to the same values: runs of equal
+/// values as `vxN`, `_xN` and `stalexN`; floats in their shortest round-trip form, `Inf`, `-Inf`, `NaN`.
+pub fn format_values(values: &[SeqValue]) -> String {
+    fn same(a: &SeqValue, b: &SeqValue) -> bool {
+        match (a, b) {
+            (SeqValue::Float(x), SeqValue::Float(y)) => {
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+            }
+            _ => a == b,
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < values.len() {
+        let v = &values[i];
+        // A run `vxN` is expanded by adding 0 N times, which turns -0 into 0 (as in promtool): -0 repeats
+        // one by one.
+        let run = match v {
+            SeqValue::Float(f) if *f == 0.0 && f.is_sign_negative() => 1,
+            _ => values[i..].iter().take_while(|w| same(v, w)).count(),
+        };
+        let tok = match v {
+            SeqValue::Missing => "_".to_string(),
+            SeqValue::Stale => "stale".to_string(),
+            SeqValue::Float(f) if f.is_nan() => "NaN".to_string(),
+            SeqValue::Float(f) if *f == f64::INFINITY => "Inf".to_string(),
+            SeqValue::Float(f) if *f == f64::NEG_INFINITY => "-Inf".to_string(),
+            // `{:?}` keeps `-0.0` and writes exponents (`1e300`) that the parser reads back exactly.
+            SeqValue::Float(f) => format!("{f:?}"),
+        };
+        // `_xN` is N missing slots; `vxN` and `stalexN` are N+1 values.
+        match (v, run) {
+            (_, 1) => out.push(tok),
+            (SeqValue::Missing, n) => out.push(format!("_x{n}")),
+            (_, n) => out.push(format!("{tok}x{}", n - 1)),
+        }
+        i += run;
+    }
+    out.join(" ")
+}
+
 fn checked(run: Run, col: usize) -> Result<Run, NotationError> {
     if run.len() > MAX_RUN {
         return Err(err(
@@ -558,5 +599,78 @@ mod tests {
         let l = parse_series_descriptor(r#"{__name__="x"}"#).unwrap();
         assert_eq!(l.name(), Some("x"));
         assert!(parse_series_descriptor("up{a=b}").is_err());
+    }
+}
+
+/// Printing then parsing gives back the same samples: value sequences (special floats, stale markers, missing
+/// slots, runs) and series descriptors (names and values that need quoting and escapes).
+#[cfg(test)]
+mod properties {
+    use super::SeqValue::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = SeqValue> {
+        prop_oneof![
+            4 => any::<f64>().prop_map(Float),
+            2 => (-1000i32..1000).prop_map(|i| Float(i as f64 / 4.0)),
+            1 => prop::sample::select(vec![f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -0.0, 0.0, f64::MIN_POSITIVE, f64::MAX, 5e-324]).prop_map(Float),
+            1 => Just(Stale),
+            1 => Just(Missing),
+        ]
+    }
+
+    fn bits(v: &[SeqValue]) -> Vec<(u8, u64)> {
+        v.iter()
+            .map(|x| match x {
+                Float(f) if f.is_nan() => (0, 0),
+                Float(f) => (1, f.to_bits()),
+                Stale => (2, 0),
+                Missing => (3, 0),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn values_round_trip(
+            runs in prop::collection::vec((value(), 1usize..5), 0..30),
+        ) {
+            let vals: Vec<SeqValue> = runs.into_iter().flat_map(|(v, n)| std::iter::repeat_n(v, n)).collect();
+            let text = format_values(&vals);
+            let back = parse_values(&text).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+            prop_assert_eq!(bits(&back), bits(&vals), "{}", text);
+        }
+
+        #[test]
+        fn descriptors_round_trip(
+            name in prop_oneof!["[a-zA-Z_:][a-zA-Z0-9_:]{0,8}", "[a-z.]{1,6}\\.[a-z]{1,4}", "[^\\x00]{1,6}"],
+            pairs in prop::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,6}|[a-z]{1,4}\\.[a-z-]{1,4}|[^\\x00]{1,5}", "[^\\x00]{0,8}", 0..5),
+        ) {
+            let mut pairs = pairs;
+            pairs.remove(METRIC_NAME);
+            let labels = Labels::from_pairs(
+                std::iter::once((METRIC_NAME, name.as_str()))
+                    .chain(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .filter(|(_, v)| !v.is_empty()),
+            );
+            let text = labels.to_string();
+            let back = parse_series_descriptor(&text).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+            prop_assert_eq!(back, labels, "{}", text);
+        }
+
+        #[test]
+        fn a_series_line_round_trips(
+            vals in prop::collection::vec(value(), 1..20),
+            job in "[a-z]{1,5}",
+        ) {
+            let labels = Labels::from_pairs([(METRIC_NAME, "m"), ("job", job.as_str())]);
+            let line = format!("{labels} {}", format_values(&vals));
+            let (l, back) = parse_series_line(&line).map_err(|e| TestCaseError::fail(format!("{line:?}: {e}")))?;
+            prop_assert_eq!(l, labels);
+            prop_assert_eq!(bits(&back), bits(&vals), "{}", line);
+        }
     }
 }

@@ -66,6 +66,8 @@ impl TemplateError {
 pub struct Engine {
     dialect: Dialect,
     funcs: Arc<FuncMap>,
+    /// Bytes one execution may write; `None` takes the running command's `--template-max-output`.
+    max_output: Option<usize>,
 }
 
 impl Engine {
@@ -76,7 +78,14 @@ impl Engine {
         Engine {
             dialect,
             funcs: Arc::new(funcs),
+            max_output: None,
         }
+    }
+
+    /// The same engine with its own output limit instead of the command's.
+    pub fn with_max_output(mut self, bytes: usize) -> Engine {
+        self.max_output = Some(bytes);
+        self
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -167,15 +176,56 @@ impl Engine {
         Ok(set)
     }
 
-    /// Run the template `name` of `set` over `data`.
+    /// Run the template `name` of `set` over `data`. Output beyond the byte limit stops the execution
+    /// (a `{{range}}` over a big number would otherwise build a string as large as memory allows).
     pub fn execute(
         &self,
         set: &Template,
         name: &str,
         data: &Value,
     ) -> Result<String, TemplateError> {
-        set.execute_template_to_string(name, data)
-            .map_err(|e| TemplateError::Exec(exec_message(e, name)))
+        let limit = self
+            .max_output
+            .unwrap_or_else(|| crate::limits::Limits::active().template_max_output);
+        let mut out = CappedWriter {
+            buf: String::new(),
+            limit,
+            exceeded: false,
+        };
+        match set.execute_template_fmt(&mut out, name, data) {
+            Ok(()) => Ok(out.buf),
+            // gotmpl turns the writer's refusal into a generic write error; the flag tells us why.
+            Err(_) if out.exceeded => Err(TemplateError::Exec(format!(
+                "template: {name}: output is larger than {limit} bytes (raise the limit with --template-max-output)"
+            ))),
+            Err(gotmpl::TemplateError::RecursionLimit) => Err(TemplateError::Exec(format!(
+                "template: {name}: exceeded maximum template depth ({})",
+                crate::limits::TEMPLATE_MAX_DEPTH
+            ))),
+            Err(gotmpl::TemplateError::RangeIterLimit) => Err(TemplateError::Exec(format!(
+                "template: {name}: more than {} range iterations in one execution (a fixed limit)",
+                crate::limits::TEMPLATE_MAX_RANGE_ITERATIONS
+            ))),
+            Err(e) => Err(TemplateError::Exec(exec_message(e, name))),
+        }
+    }
+}
+
+/// A string that refuses to grow past `limit` bytes.
+struct CappedWriter {
+    buf: String,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl std::fmt::Write for CappedWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.buf.len().saturating_add(s.len()) > self.limit {
+            self.exceeded = true;
+            return Err(std::fmt::Error);
+        }
+        self.buf.push_str(s);
+        Ok(())
     }
 }
 
@@ -509,5 +559,70 @@ mod tests {
             run(Dialect::Prometheus, "{{ print 1.0 2 }}", &data).unwrap(),
             "1 2"
         );
+    }
+
+    #[test]
+    fn output_beyond_the_limit_is_an_error_not_a_huge_string() {
+        let e = Engine::new(Dialect::Prometheus, FuncMap::new()).with_max_output(100);
+        let set = e
+            .parse_into(
+                e.new_set(),
+                "t",
+                "t",
+                "{{range 1000000000}}xxxxxxxxxx{{end}}",
+            )
+            .unwrap();
+        let err = e.execute(&set, "t", &Value::Nil).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "template: t: output is larger than 100 bytes (raise the limit with --template-max-output)"
+        );
+        // Exactly at the limit is fine.
+        let set = e
+            .parse_into(e.new_set(), "t", "t", "{{range 10}}xxxxxxxxxx{{end}}")
+            .unwrap();
+        assert_eq!(e.execute(&set, "t", &Value::Nil).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn recursive_templates_stop_at_the_depth_limit() {
+        for text in [
+            r#"{{define "a"}}{{template "a"}}{{end}}{{template "a"}}"#,
+            r#"{{define "a"}}x{{template "b" .}}{{end}}{{define "b"}}{{if true}}{{template "a" .}}{{end}}{{end}}{{template "a" .}}"#,
+        ] {
+            let err = run(Dialect::Prometheus, text, &Value::Nil)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err, "template: t: exceeded maximum template depth (200)",
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_range_over_a_huge_number_stops() {
+        let err = run(
+            Dialect::Prometheus,
+            "{{range 100000000000}}{{end}}",
+            &Value::Nil,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "template: t: more than 10000000 range iterations in one execution (a fixed limit)"
+        );
+    }
+
+    #[test]
+    fn huge_printf_widths_are_capped() {
+        let out = run(
+            Dialect::Prometheus,
+            r#"{{printf "%0999999999d" 1}}"#,
+            &Value::Nil,
+        )
+        .unwrap();
+        assert!(out.len() < 1_000_000, "{}", out.len());
     }
 }
