@@ -12,11 +12,12 @@ use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
-use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor};
+use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Expanded, Run};
 use crate::series::store::Store;
 use crate::series::Labels;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An alert as compared: labels and annotations, both sorted.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -347,28 +348,46 @@ fn run_routes_tests(
 
 /// Loads a test group's input series: values one per `interval` from the group's start.
 fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Failure> {
-    let mut parsed = Vec::with_capacity(g.input_series.len());
+    // Series with the same values text have the same samples (same start and interval in one group):
+    // constant gauges and idle counters repeat across hundreds of series, so each distinct text is
+    // expanded once and its samples shared (copied on write if anything appends to one of them).
+    let mut distinct: Vec<Vec<Run>> = Vec::new();
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    let mut series = Vec::with_capacity(g.input_series.len());
     for s in &g.input_series {
         let labels = parse_series_descriptor(&s.series.value).map_err(|e| Failure::Setup {
             message: format!("input series {:?}: {e}", s.series.value),
             line: s.series.pos.line,
         })?;
-        let runs = parse_runs(&s.values.value).map_err(|e| Failure::Setup {
-            message: format!("values {:?}: {e}", s.values.value),
-            line: s.values.pos.line,
-        })?;
-        parsed.push((labels, runs));
+        let text = s.values.value.as_str();
+        let k = match index_of.get(text) {
+            Some(&k) => k,
+            None => {
+                let runs = parse_runs(text).map_err(|e| Failure::Setup {
+                    message: format!("values {:?}: {e}", s.values.value),
+                    line: s.values.pos.line,
+                })?;
+                distinct.push(runs);
+                index_of.insert(text, distinct.len() - 1);
+                distinct.len() - 1
+            }
+        };
+        series.push((labels, k));
     }
     // Expanding the runs into samples is most of the work for long series; it spreads over the cores.
-    let expanded = crate::parallel::map(&parsed, |(_, runs)| {
-        expand_samples(runs, g.start_ms, interval)
-    });
-    for ((labels, _), e) in parsed.iter().zip(expanded) {
+    let expanded: Vec<Expanded> =
+        crate::parallel::map(&distinct, |runs| expand_samples(runs, g.start_ms, interval));
+    let shared: Vec<(Arc<Vec<(i64, f64)>>, bool, bool)> = expanded
+        .into_iter()
+        .map(|e| (Arc::new(e.samples), e.has_stale, e.ordered))
+        .collect();
+    for (labels, k) in &series {
+        let (samples, has_stale, ordered) = &shared[*k];
         let id = store.series_id(labels);
-        if e.ordered {
-            store.extend_id_ordered(id, e.samples, e.has_stale);
+        if *ordered {
+            store.extend_id_shared(id, samples, *has_stale);
         } else {
-            store.extend_id_vec(id, e.samples);
+            store.extend_id(id, samples);
         }
     }
     Ok(())

@@ -129,19 +129,20 @@ impl Store {
         self.extend_id(id, &new);
     }
 
-    /// As [`Store::extend_id_vec`] for samples the caller knows to be strictly increasing in time, with
-    /// `has_stale` telling whether any is a staleness marker (an expanded value sequence knows both).
-    pub fn extend_id_ordered(&mut self, id: SeriesId, new: Vec<(i64, f64)>, has_stale: bool) {
+    /// Gives a series samples the caller knows to be strictly increasing in time, shared with other series
+    /// (a later append to either copies them first), with `has_stale` telling whether any is a staleness
+    /// marker. A series that already has samples gets a copy merged in.
+    pub fn extend_id_shared(&mut self, id: SeriesId, new: &Arc<Vec<(i64, f64)>>, has_stale: bool) {
         debug_assert!(new.windows(2).all(|w| w[0].0 < w[1].0));
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
         if s.samples.is_empty() {
             s.has_stale |= has_stale;
-            s.samples = Arc::new(new);
+            s.samples = Arc::clone(new);
             return;
         }
-        self.extend_id(id, &new);
+        self.extend_id(id, new);
     }
 
     /// Appends many samples to a series by id. Samples in increasing time order after the series' last one
@@ -245,6 +246,27 @@ mod tests {
 
     fn l(p: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(p.iter().copied())
+    }
+
+    #[test]
+    fn shared_samples_are_copied_on_write() {
+        let mut st = Store::new();
+        let samples = Arc::new(vec![(0, 1.0), (15, 2.0)]);
+        let a = st.series_id(&l(&[("__name__", "a")]));
+        let b = st.series_id(&l(&[("__name__", "b")]));
+        st.extend_id_shared(a, &samples, false);
+        st.extend_id_shared(b, &samples, false);
+        assert!(Arc::ptr_eq(
+            &st.get(a).unwrap().samples,
+            &st.get(b).unwrap().samples
+        ));
+        st.append_id(a, 30, 3.0);
+        assert_eq!(st.get(a).unwrap().samples.len(), 3);
+        assert_eq!(*st.get(b).unwrap().samples, vec![(0, 1.0), (15, 2.0)]);
+        // A series that already has samples gets them merged in.
+        st.extend_id_shared(a, &Arc::new(vec![(45, 4.0)]), true);
+        assert_eq!(st.get(a).unwrap().samples.len(), 4);
+        assert!(st.get(a).unwrap().has_stale);
     }
 
     #[test]
