@@ -12,7 +12,7 @@ use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
-use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Expanded, Run};
+use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Run};
 use crate::series::store::Store;
 use crate::series::Labels;
 use std::collections::{BTreeMap, HashMap};
@@ -347,6 +347,13 @@ fn run_routes_tests(
 }
 
 /// Loads a test group's input series: values one per `interval` from the group's start.
+/// An expanded values text, shared by every input series that has it.
+struct Shared {
+    samples: Arc<Vec<(i64, f64)>>,
+    has_stale: bool,
+    ordered: bool,
+}
+
 fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Failure> {
     // Series with the same values text have the same samples (same start and interval in one group):
     // constant gauges and idle counters repeat across hundreds of series, so each distinct text is
@@ -375,19 +382,21 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
         series.push((labels, k));
     }
     // Expanding the runs into samples is most of the work for long series; it spreads over the cores.
-    let expanded: Vec<Expanded> =
-        crate::parallel::map(&distinct, |runs| expand_samples(runs, g.start_ms, interval));
-    let shared: Vec<(Arc<Vec<(i64, f64)>>, bool, bool)> = expanded
-        .into_iter()
-        .map(|e| (Arc::new(e.samples), e.has_stale, e.ordered))
-        .collect();
+    let expanded: Vec<Shared> = crate::parallel::map(&distinct, |runs| {
+        let e = expand_samples(runs, g.start_ms, interval);
+        Shared {
+            samples: Arc::new(e.samples),
+            has_stale: e.has_stale,
+            ordered: e.ordered,
+        }
+    });
     for (labels, k) in &series {
-        let (samples, has_stale, ordered) = &shared[*k];
+        let e = &expanded[*k];
         let id = store.series_id(labels);
-        if *ordered {
-            store.extend_id_shared(id, samples, *has_stale);
+        if e.ordered {
+            store.extend_id_shared(id, &e.samples, e.has_stale);
         } else {
-            store.extend_id(id, samples);
+            store.extend_id(id, &e.samples);
         }
     }
     Ok(())

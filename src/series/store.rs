@@ -264,7 +264,7 @@ mod tests {
         assert_eq!(st.get(a).unwrap().samples.len(), 3);
         assert_eq!(*st.get(b).unwrap().samples, vec![(0, 1.0), (15, 2.0)]);
         // A series that already has samples gets them merged in.
-        st.extend_id_shared(a, &Arc::new(vec![(45, 4.0)]), true);
+        st.extend_id_shared(a, &Arc::new(vec![(45, stale_nan())]), true);
         assert_eq!(st.get(a).unwrap().samples.len(), 4);
         assert!(st.get(a).unwrap().has_stale);
     }
