@@ -301,11 +301,27 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
             "ConfigMap" | "Secret" => {
                 classify_config_map(file, root, kind == "Secret", &what, loaded)
             }
-            k if k == "List" || k.ends_with("List") => {
-                for item in root.get("items").and_then(Node::as_seq).unwrap_or(&[]) {
-                    classify(file, item, String::new(), loaded);
+            k if k == "List" || k.ends_with("List") => match root.get("items") {
+                Some(items) if items.as_seq().is_some() => {
+                    for item in items.as_seq().unwrap_or(&[]) {
+                        classify(file, item, String::new(), loaded);
+                    }
                 }
-            }
+                // kubectl rejects a List whose `items` is not a list; dropping it silently would hide rules.
+                Some(items) if !items.is_null() => loaded.diagnostics.push(
+                    Diagnostic::error(
+                        "load/wrong-type",
+                        format!(
+                            "{}: `items` must be a list, found {}",
+                            what.trim_end(),
+                            items.kind_name()
+                        ),
+                    )
+                    .at(file, items.pos)
+                    .help("write each object as a list entry under `items:` (`- kind: ...`)"),
+                ),
+                _ => {}
+            },
             _ => loaded.skipped.push(Skipped {
                 file: file.clone(),
                 pos: root.pos,
@@ -486,5 +502,16 @@ mod tests {
         let l = load("a: [1\n");
         assert_eq!(l.diagnostics[0].code, "yaml/syntax");
         assert_eq!(l.diagnostics[0].location.as_ref().unwrap().pos.line, 1);
+    }
+
+    #[test]
+    fn a_list_whose_items_is_not_a_list_is_an_error() {
+        let l = load("apiVersion: v1\nkind: List\nitems:\n  kind: PrometheusRule\n");
+        assert!(l.items.is_empty());
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        let d = &l.diagnostics[0];
+        assert_eq!(d.code, "load/wrong-type");
+        assert_eq!(d.message, "List: `items` must be a list, found a mapping");
+        assert_eq!(d.location.as_ref().unwrap().pos, Pos::new(4, 3));
     }
 }
