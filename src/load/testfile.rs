@@ -517,6 +517,6 @@ mod tests {
         assert_eq!(tf.group_eval_order, ["a", "b"]);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].message, "group name repeated in evaluation order: a");
-        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(2, 25));
+        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(2, 26));
     }
 }
