@@ -108,6 +108,11 @@ fn looks_like_json(text: &str) -> bool {
 /// relative times (input_series, load blocks) are shifted so their time 0 lands on `start_ms`; the others
 /// carry absolute timestamps and are loaded as they are. Errors name the line (or JSON path) at fault.
 pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, String> {
+    // An empty file (a failed download, a truncated copy) would otherwise load as "no series" and make every
+    // alert look silent.
+    if text.trim().is_empty() {
+        return Err("line 1: the file is empty; a series fixture needs at least one series".into());
+    }
     let format = detect(text);
     match format {
         Format::InputSeries | Format::LoadBlock => {
@@ -647,6 +652,14 @@ mod tests {
         assert_eq!(format_seconds(-1_500), "-1.5");
         assert_eq!(format_seconds(-20), "-0.02");
         assert_eq!(format_seconds(1_700_000_000_010), "1700000000.01");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error() {
+        for text in ["", "\n  \n"] {
+            let e = load_any(text, &mut Store::new(), 0).unwrap_err();
+            assert!(e.starts_with("line 1: the file is empty"), "{e}");
+        }
     }
 
     #[test]
