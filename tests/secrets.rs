@@ -104,6 +104,14 @@ fn check_in_every_format() {
             text.contains("pagr"),
             "{format}: the errors are reported: {text}"
         );
+        if format == "human" {
+            // The code frames are there, with the secret values masked.
+            assert!(
+                text.contains("bearer_token: <secret>, follow_redirects: maybe"),
+                "{text}"
+            );
+            assert!(text.contains("alertmanager.yaml: <secret>"), "{text}");
+        }
     }
     scan(&["check", "--verbose", CONFIG, SECRET_OBJECT, ROUTES_TEST]);
 }
@@ -242,6 +250,9 @@ fn errors_about_secret_lines() {
     );
 }
 
+/// Environment variables one command runs with.
+type Env = Vec<(&'static str, &'static str)>;
+
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 fn unused_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -320,7 +331,7 @@ fn failing_live_requests_do_not_show_credentials() {
         v.extend(WINDOW.iter().map(|s| s.to_string()));
         v
     };
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(Vec<String>, Env)> = vec![
         (dry(&with_creds, &[]), vec![]),
         (dry(&with_query, &[]), vec![]),
         (

@@ -85,10 +85,7 @@ fn redact_pairs(line: &str) -> String {
         if at_key {
             // Skip what may precede a key: spaces and block sequence dashes.
             let rest = &line[i..];
-            let skip = rest.len()
-                - rest
-                    .trim_start_matches(|ch: char| ch == ' ' || ch == '\t' || ch == '-')
-                    .len();
+            let skip = rest.len() - rest.trim_start_matches([' ', '\t', '-']).len();
             // A dash is a sequence marker only when followed by a space (else `-1m` is a value).
             let skip = if rest[..skip].ends_with('-') && !rest[skip..].is_empty() {
                 rest[..skip].trim_end_matches('-').len()
