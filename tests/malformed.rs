@@ -204,6 +204,7 @@ const CASES: &[Case] = &[
     case("series/empty.yml", EXPORT, 2, "series/empty.yml: line 1", "the file is empty"),
     case("series/empty.yml", EVAL, 2, "series/empty.yml:line 1", "empty fixture file"),
     case("openmetrics/blank.om", DRYSERIES, 2, "openmetrics/blank.om: line 1", "the file is empty"),
+    case("openmetrics/valid-but-not-for-eval.om", EVAL, 2, "openmetrics/valid-but-not-for-eval.om:line 1", "this file is OpenMetrics; here a fixture is a promtool input_series file"),
     case("rules/bad-for-duration.yaml", DRYRULES, 1, "rules/bad-for-duration.yaml:6:14", r#"`for`: not a valid duration string: "5mins""#),
     case("rules/unclosed-quote.yaml", TUNERULES, 1, "rules/unclosed-quote.yaml:5:24", "invalid YAML: invalid trailing content after double-quoted scalar"),
     case("rules/missing-expr.yaml", TEST, 1, "rules/missing-expr.yaml:1:1", "no rule unit test in this file"),
