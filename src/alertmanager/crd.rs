@@ -14,7 +14,7 @@ use super::config::{from_node, Config, GroupBy, Route};
 use super::matcher::go_quote;
 use crate::diag::Diagnostic;
 use crate::load::documents::Item;
-use crate::load::duration::format_duration;
+use crate::load::duration::{format_duration, parse_duration};
 use crate::load::rules::closest;
 use crate::load::yaml::{parse_stream, Node, Pos};
 use serde_json::{json, Map, Value};
@@ -46,6 +46,9 @@ struct Cx<'a> {
     diags: Vec<Diagnostic>,
     /// Positions of the converted routes, depth first (as [`Config::routes`] walks them).
     route_pos: Vec<Pos>,
+    /// Receivers the routes name, as written, with their positions: checked against the object's own
+    /// receivers once they are read, so an unknown one is reported at its line (not at the merged config).
+    receiver_refs: Vec<(String, Pos)>,
 }
 
 impl Cx<'_> {
@@ -144,9 +147,12 @@ impl Cx<'_> {
         }
         self.route_pos.push(node.pos);
         let mut out = Map::new();
-        if let Some(r) = node.get("receiver").and_then(|n| self.text(n, "receiver")) {
-            if !r.is_empty() {
-                out.insert("receiver".into(), json!(self.receiver_name(&r)));
+        if let Some(n) = node.get("receiver") {
+            if let Some(r) = self.text(n, "receiver") {
+                if !r.is_empty() {
+                    self.receiver_refs.push((r.clone(), n.pos));
+                    out.insert("receiver".into(), json!(self.receiver_name(&r)));
+                }
             }
         }
         if let Some(g) = node.get("groupBy") {
@@ -163,9 +169,20 @@ impl Cx<'_> {
             ("groupInterval", "group_interval"),
             ("repeatInterval", "repeat_interval"),
         ] {
-            if let Some(v) = node.get(from).and_then(|n| self.text(n, from)) {
-                out.insert(to.into(), json!(v));
+            let Some(n) = node.get(from) else { continue };
+            let Some(v) = self.text(n, from) else {
+                continue;
+            };
+            // Checked here so the error points at the object's line; the merged config has no positions.
+            if let Err(e) = parse_duration(&v) {
+                self.diags.push(
+                    Diagnostic::error("alertmanager/bad-duration", format!("`{from}`: {e}"))
+                        .at(self.file, n.pos)
+                        .help("write a duration such as 30s, 5m or 4h"),
+                );
+                continue;
             }
+            out.insert(to.into(), json!(v));
         }
         let mut matchers = Vec::new();
         let mut matches = Map::new();
@@ -273,20 +290,41 @@ fn convert(item: &Item, diags: &mut Vec<Diagnostic>) -> Option<(String, Converte
         namespace: namespace.to_string(),
         diags: Vec::new(),
         route_pos: Vec::new(),
+        receiver_refs: Vec::new(),
     };
     let spec = root.get("spec");
     let route = spec
         .and_then(|s| s.get("route"))
         .and_then(|r| cx.route(r, true));
     let mut receivers = Vec::new();
+    let mut declared = Vec::new();
     for r in spec
         .and_then(|s| s.get("receivers"))
         .and_then(Node::as_seq)
         .unwrap_or(&[])
     {
         match r.get("name").and_then(|n| cx.text(n, "name")) {
-            Some(n) => receivers.push(cx.receiver_name(&n)),
+            Some(n) => {
+                receivers.push(cx.receiver_name(&n));
+                declared.push(n);
+            }
             None => cx.error(r.pos, "a receiver needs a `name`"),
+        }
+    }
+    // The operator rejects an object whose routes name a receiver it does not declare.
+    for (r, pos) in std::mem::take(&mut cx.receiver_refs) {
+        if !declared.contains(&r) {
+            cx.diags.push(
+                Diagnostic::error(
+                    "alertmanager/undefined-receiver",
+                    format!("AlertmanagerConfig {namespace}/{name}: undefined receiver {r:?} used in route"),
+                )
+                .at(&item.file, pos)
+                .help(format!(
+                    "an AlertmanagerConfig's routes may only use its own receivers: {}",
+                    declared.join(", ")
+                )),
+            );
         }
     }
     let mut inhibit_rules = Vec::new();
@@ -571,5 +609,31 @@ mod tests {
         );
         assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(6, 5));
         assert_eq!(d[0].help.as_deref(), Some("did you mean `receiver`?"));
+    }
+
+    #[test]
+    fn bad_durations_and_unknown_receivers_point_at_their_lines() {
+        let (base, _) = fixture();
+        let mut loaded = Loaded::default();
+        crate::load::documents::load_bytes(
+            Arc::from("bad.yaml"),
+            b"apiVersion: monitoring.coreos.com/v1alpha1\nkind: AlertmanagerConfig\nmetadata: {name: a, namespace: n}\nspec:\n  route:\n    receiver: x\n    groupWait: 10 seconds\n    routes:\n    - receiver: y\n  receivers: [{name: x}]\n",
+            &mut loaded,
+        );
+        let items: Vec<&Item> = loaded.items_of(Kind::AlertmanagerConfigCrd).collect();
+        let (c, d) = merge(&base, &items);
+        assert!(c.is_none());
+        let found: Vec<(&str, Pos)> = d
+            .iter()
+            .map(|d| (d.code, d.location.as_ref().unwrap().pos))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("alertmanager/bad-duration", Pos::new(7, 16)),
+                ("alertmanager/undefined-receiver", Pos::new(9, 17)),
+            ]
+        );
+        assert!(d[1].message.contains("\"y\""), "{}", d[1].message);
     }
 }

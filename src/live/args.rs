@@ -87,15 +87,15 @@ impl LiveArgs {
             };
             o.basic_auth = Some((user.clone(), password));
         }
-        for h in &self.headers {
-            let (name, value) =
-                h.split_once(':')
-                    .or_else(|| h.split_once('='))
-                    .ok_or_else(|| {
-                        LiveError::Config(format!("--header {h:?}: expected \"Name: value\""))
-                    })?;
+        // A malformed header is named by its position, never quoted: its text is often a credential.
+        for (i, h) in self.headers.iter().enumerate() {
+            let which = format!("--header number {} (text not shown)", i + 1);
+            let (name, value) = h
+                .split_once(':')
+                .or_else(|| h.split_once('='))
+                .ok_or_else(|| LiveError::Config(format!("{which}: expected \"Name: value\"")))?;
             if name.trim().is_empty() {
-                return Err(LiveError::Config(format!("--header {h:?}: empty name")));
+                return Err(LiveError::Config(format!("{which}: empty name")));
             }
             o.headers
                 .push((name.trim().to_string(), value.trim().to_string()));
@@ -201,6 +201,21 @@ mod tests {
     fn bad_flags_are_reported() {
         let e = opts(&["--prometheus", "http://p", "--header", "novalue"], &[]).unwrap_err();
         assert!(e.to_string().contains("expected \"Name: value\""), "{e}");
+        // The header's text may be a token pasted without its name: it is never echoed.
+        let e = opts(
+            &[
+                "--prometheus",
+                "http://p",
+                "--header",
+                "X: y",
+                "--header",
+                "Bearer s3cr3t",
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--header number 2 "), "{e}");
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
         let e = opts(&["--prometheus", "http://p", "--timeout", "0"], &[]).unwrap_err();
         assert_eq!(e.to_string(), "--timeout must be positive");
         let e = opts(&["--prometheus", "http://p", "--timeout", "soon"], &[]).unwrap_err();

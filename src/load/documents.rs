@@ -301,11 +301,27 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
             "ConfigMap" | "Secret" => {
                 classify_config_map(file, root, kind == "Secret", &what, loaded)
             }
-            k if k == "List" || k.ends_with("List") => {
-                for item in root.get("items").and_then(Node::as_seq).unwrap_or(&[]) {
-                    classify(file, item, String::new(), loaded);
+            k if k == "List" || k.ends_with("List") => match root.get("items") {
+                Some(items) if items.as_seq().is_some() => {
+                    for item in items.as_seq().unwrap_or(&[]) {
+                        classify(file, item, String::new(), loaded);
+                    }
                 }
-            }
+                // kubectl rejects a List whose `items` is not a list; dropping it silently would hide rules.
+                Some(items) if !items.is_null() => loaded.diagnostics.push(
+                    Diagnostic::error(
+                        "load/wrong-type",
+                        format!(
+                            "{}: `items` must be a list, found {}",
+                            what.trim_end(),
+                            items.kind_name()
+                        ),
+                    )
+                    .at(file, items.pos)
+                    .help("write each object as a list entry under `items:` (`- kind: ...`)"),
+                ),
+                _ => {}
+            },
             _ => loaded.skipped.push(Skipped {
                 file: file.clone(),
                 pos: root.pos,
@@ -342,6 +358,21 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
     }
 }
 
+/// Moves every node of a tree to `at`.
+fn pin_positions(node: &mut Node, at: Pos) {
+    node.pos = at;
+    match &mut node.value {
+        yaml::Value::Seq(items) => items.iter_mut().for_each(|n| pin_positions(n, at)),
+        yaml::Value::Map(entries) => {
+            for (k, v) in entries {
+                pin_positions(k, at);
+                pin_positions(v, at);
+            }
+        }
+        yaml::Value::Null | yaml::Value::Scalar(_) => {}
+    }
+}
+
 /// ConfigMap and Secret values that hold a rule file or an alertmanager.yml are parsed in place, so their
 /// positions point into the outer file (exactly for block scalars, at the value for base64 `data`).
 fn classify_config_map(
@@ -369,11 +400,12 @@ fn classify_config_map(
                 continue;
             }
             let Some(raw) = value.as_str() else { continue };
-            let (text, origin) = if base64 {
+            // Decoded base64 has no lines in the outer file: everything in it points at the value.
+            let (text, origin, pin) = if base64 {
                 let cleaned: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
                 match base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes()) {
                     Ok(b) => match String::from_utf8(b) {
-                        Ok(t) => (t, value.pos),
+                        Ok(t) => (t, Pos::new(1, 1), Some(value.pos)),
                         Err(_) => continue,
                     },
                     Err(e) => {
@@ -388,17 +420,34 @@ fn classify_config_map(
                     }
                 }
             } else {
-                (raw.to_string(), value.content_origin())
+                (raw.to_string(), value.content_origin(), None)
             };
             let inner = match yaml::parse_stream_at(&text, origin) {
-                Ok(s) => s,
+                Ok(mut s) => {
+                    if let Some(at) = pin {
+                        for d in &mut s.documents {
+                            pin_positions(&mut d.root, at);
+                        }
+                        for c in &mut s.comments {
+                            c.pos = at;
+                        }
+                    }
+                    s
+                }
                 Err(e) => {
+                    let (pos, inside) = match pin {
+                        Some(at) => (at, format!(" (line {} of the decoded value)", e.pos.line)),
+                        None => (e.pos, String::new()),
+                    };
                     loaded.diagnostics.push(
                         Diagnostic::error(
                             "yaml/syntax",
-                            format!("invalid YAML in {what}, key {key_name}: {}", e.message),
+                            format!(
+                                "invalid YAML in {what}, key {key_name}{inside}: {}",
+                                e.message
+                            ),
                         )
-                        .at(file, e.pos),
+                        .at(file, pos),
                     );
                     found = true;
                     continue;
@@ -486,5 +535,36 @@ mod tests {
         let l = load("a: [1\n");
         assert_eq!(l.diagnostics[0].code, "yaml/syntax");
         assert_eq!(l.diagnostics[0].location.as_ref().unwrap().pos.line, 1);
+    }
+
+    #[test]
+    fn a_list_whose_items_is_not_a_list_is_an_error() {
+        let l = load("apiVersion: v1\nkind: List\nitems:\n  kind: PrometheusRule\n");
+        assert!(l.items.is_empty());
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        let d = &l.diagnostics[0];
+        assert_eq!(d.code, "load/wrong-type");
+        assert_eq!(d.message, "List: `items` must be a list, found a mapping");
+        assert_eq!(d.location.as_ref().unwrap().pos, Pos::new(4, 3));
+    }
+
+    #[test]
+    fn base64_values_point_at_the_value_not_past_the_file() {
+        // data.rules.yaml = "groups:\n- name: g\n  rules: []\n"
+        let l = load("kind: Secret\nmetadata: {name: s}\ndata:\n  rules.yaml: Z3JvdXBzOgotIG5hbWU6IGcKICBydWxlczogW10K\n");
+        assert_eq!(l.items.len(), 1);
+        let at = Pos::new(4, 15);
+        let group = &l.items[0].root.get("groups").unwrap().as_seq().unwrap()[0];
+        assert_eq!(group.pos, at);
+        assert_eq!(group.get("rules").unwrap().pos, at);
+        // A syntax error inside says where in the decoded text, and points at the value.
+        let l = load("kind: Secret\nmetadata: {name: s}\ndata:\n  rules.yaml: Z3JvdXBzOgogIC0ge25hbWU6Cg==\n");
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        assert_eq!(l.diagnostics[0].location.as_ref().unwrap().pos, at);
+        assert!(
+            l.diagnostics[0].message.contains("of the decoded value"),
+            "{}",
+            l.diagnostics[0].message
+        );
     }
 }

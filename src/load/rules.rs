@@ -200,6 +200,9 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
             "give the group a `name:`",
         );
     }
+    if crd {
+        partial_response_strategy(cx, g);
+    }
     let interval_ms = g
         .get("interval")
         .and_then(|n| cx.duration(n, "interval"))
@@ -249,6 +252,32 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
         }
     }
     Some(group)
+}
+
+/// Thanos reads `partial_response_strategy` as `warn` or `abort` in any case (the operator's CRD schema has
+/// the pattern `^(?i)(abort|warn)?$`); anything else is rejected when the object is applied.
+fn partial_response_strategy(cx: &mut Cx, g: &Node) {
+    let Some(n) = g.get("partial_response_strategy") else {
+        return;
+    };
+    if n.is_null() {
+        return;
+    }
+    let Some(s) = cx.string(n, "partial_response_strategy") else {
+        return;
+    };
+    let v = s.value.to_ascii_lowercase();
+    if !(v.is_empty() || v == "warn" || v == "abort") {
+        cx.error_help(
+            "rule/bad-value",
+            s.pos,
+            format!(
+                "`partial_response_strategy` must be warn or abort, not {:?}",
+                s.value
+            ),
+            "Thanos accepts `warn` (answer with what it has) or `abort` (fail the query)",
+        );
+    }
 }
 
 fn check_label(cx: &mut Cx, k: &Spanned<String>, _v: &Spanned<String>) {
@@ -540,5 +569,18 @@ mod tests {
         );
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(files[0].groups[0].name, "g");
+    }
+
+    #[test]
+    fn partial_response_strategy_must_be_warn_or_abort() {
+        let text = |v: &str| {
+            format!("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {{name: x}}\nspec:\n  groups:\n  - name: g\n    partial_response_strategy: {v}\n    rules: []\n")
+        };
+        assert!(load(&text("ABORT")).1.is_empty());
+        let (_, d) = load(&text("sometimes"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "rule/bad-value");
+        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(7, 32));
+        assert!(d[0].message.contains("\"sometimes\""), "{}", d[0].message);
     }
 }

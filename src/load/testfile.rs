@@ -164,6 +164,16 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
     }
     for n in cx.seq_opt(root.get("group_eval_order"), "group_eval_order") {
         if let Some(s) = cx.string(n, "group_eval_order") {
+            // promtool refuses the whole file when a group is listed twice.
+            if tf.group_eval_order.contains(&s.value) {
+                cx.error_help(
+                    "test/repeated-group",
+                    s.pos,
+                    format!("group name repeated in evaluation order: {}", s.value),
+                    "list each rule group once in `group_eval_order`",
+                );
+                continue;
+            }
             tf.group_eval_order.push(s.value);
         }
     }
@@ -499,5 +509,14 @@ mod tests {
         assert_eq!(parse_timestamp("1.5"), Some(1500));
         assert_eq!(parse_timestamp("1970-01-01T00:01:00Z"), Some(60_000));
         assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn a_group_named_twice_in_group_eval_order_is_an_error() {
+        let (tf, d) = load("rule_files: []\ngroup_eval_order: [a, b, a]\ntests: []\n");
+        assert_eq!(tf.group_eval_order, ["a", "b"]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].message, "group name repeated in evaluation order: a");
+        assert_eq!(d[0].location.as_ref().unwrap().pos, Pos::new(2, 26));
     }
 }

@@ -172,12 +172,24 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
                 r.histograms.clear();
             }
             "load" | "load_with_nhcb" => {
-                let interval = line
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|d| parse_duration(d).ok())
-                    .unwrap_or(60_000);
-                r.load(&body, interval, word == "load_with_nhcb");
+                // As Prometheus: the step is everything after the command word and must be a duration;
+                // guessing one would run every eval below over the wrong data.
+                let step = line[word.len()..].trim();
+                match parse_duration(step) {
+                    Ok(interval) if interval > 0 => {
+                        r.load(&body, interval, word == "load_with_nhcb")
+                    }
+                    Ok(_) => r.fail(
+                        start + 1,
+                        line,
+                        format!("invalid step {step:?} in load command: must be positive"),
+                    ),
+                    Err(e) => r.fail(
+                        start + 1,
+                        line,
+                        format!("invalid load command ({word} <step:duration>): {e}"),
+                    ),
+                }
             }
             w if w.starts_with("eval") => r.eval(start + 1, line, &body),
             _ => {
@@ -194,8 +206,12 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
 }
 
 impl Runner {
+    fn fail(&mut self, line: usize, what: &str, message: String) {
+        self.push(line, what, CaseStatus::Failed, message);
+    }
+
     fn load(&mut self, body: &[(usize, &str)], interval: i64, nhcb: bool) {
-        for &(_, l) in body {
+        for &(line_no, l) in body {
             let owned;
             let mut l = l;
             if l.contains("{{") {
@@ -220,10 +236,16 @@ impl Runner {
                     }
                 }
             }
-            let Ok((labels, vals)) = parse_series_line(l) else {
-                // Start-timestamp lines (`metric@st ...`) and anything else unreadable are ignored here;
+            let (labels, vals) = match parse_series_line(l) {
+                Ok(x) => x,
+                // Start-timestamp lines (`metric@st ...`) are a syntax we do not read: ignored here, and
                 // evals over such data are reported when they run.
-                continue;
+                Err(_) if is_start_timestamp_line(l) => continue,
+                // Anything else is a broken fixture line, an error in Prometheus too.
+                Err(e) => {
+                    self.fail(line_no, l, format!("cannot read load line: {e}"));
+                    continue;
+                }
             };
             let id = self.store.series_id(&labels);
             for (k, v) in vals.into_iter().enumerate() {
@@ -384,6 +406,16 @@ impl Runner {
 }
 
 /// Sets `@ t` on every selector and subquery of `e` that has no `@` yet (not inside subqueries).
+/// `metric{...}@<start> values`: a series with a start timestamp (Prometheus 3.x test syntax).
+fn is_start_timestamp_line(l: &str) -> bool {
+    parse_series_descriptor_prefix(l)
+        .map(|(_, end)| l[end..].trim_start().starts_with('@'))
+        .unwrap_or(false)
+        || l.split_whitespace()
+            .next()
+            .is_some_and(|first| first.contains('@'))
+}
+
 fn pin_at(e: &mut Expr, t: i64) {
     use promql_parser::parser::AtModifier;
     let at = || {
@@ -836,5 +868,22 @@ mod tests {
     fn histogram_samples_become_gaps() {
         assert_eq!(blank_histograms("m 1 {{schema:0 sum:1}} 2"), "m 1 _x1 2");
         assert_eq!(blank_histograms("m {{a:1}}+{{b:2}}x3 5"), "m _x4 5");
+    }
+
+    #[test]
+    fn broken_load_commands_fail_at_their_line() {
+        let r = run_script("load 5 min\n  x 1 2\n", EngineOptions::default());
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].line, r[0].status), (1, CaseStatus::Failed));
+        assert!(
+            r[0].message.contains("invalid load command"),
+            "{}",
+            r[0].message
+        );
+        let r = run_script("load 1m\n  x 1 2\n  y 1 b\n", EngineOptions::default());
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].line, r[0].status), (3, CaseStatus::Failed));
+        // Start-timestamp lines are a syntax we skip, not an error.
+        assert!(run_script("load 1m\n  x{a=\"b\"}@st _ 1\n", EngineOptions::default()).is_empty());
     }
 }

@@ -39,10 +39,19 @@ fn shape(path: &str, message: impl Into<String>) -> ApiJsonError {
 
 /// Parses JSON text, keeping serde's line and column for syntax errors.
 pub fn parse_json(text: &str) -> Result<Value, ApiJsonError> {
-    serde_json::from_str(text).map_err(|e| ApiJsonError::Syntax {
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    serde_json::from_str(text).map_err(|e| {
+        // serde's message repeats the position ("... at line 3 column 0"); we say it once, up front.
+        let full = e.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_string(),
+            None => full,
+        };
+        ApiJsonError::Syntax {
+            line: e.line(),
+            // serde reports column 0 when the text ends at the start of a line.
+            column: e.column().max(1),
+            message,
+        }
     })
 }
 
@@ -372,5 +381,16 @@ mod tests {
         );
         let b = back.iter().find(|x| x.labels.name() == Some("b")).unwrap();
         assert_eq!(b.samples.to_vec(), vec![(-1_000, f64::NEG_INFINITY)]);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_position_once() {
+        let e = parse_json("{\"status\": \"success\", \"data\": [\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("line 2, column 1: invalid JSON: "),
+            "{text}"
+        );
+        assert!(!text.contains(" at line "), "{text}");
     }
 }

@@ -108,6 +108,11 @@ fn looks_like_json(text: &str) -> bool {
 /// relative times (input_series, load blocks) are shifted so their time 0 lands on `start_ms`; the others
 /// carry absolute timestamps and are loaded as they are. Errors name the line (or JSON path) at fault.
 pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, String> {
+    // An empty file (a failed download, a truncated copy) would otherwise load as "no series" and make every
+    // alert look silent.
+    if text.trim().is_empty() {
+        return Err("line 1: the file is empty; a series fixture needs at least one series".into());
+    }
     let format = detect(text);
     match format {
         Format::InputSeries | Format::LoadBlock => {
@@ -337,9 +342,16 @@ fn parse_value_part(line: &str, at: usize, openmetrics: bool) -> Result<(f64, i6
         seconds_to_ms(ts_tok)
             .ok_or_else(|| format!("invalid timestamp {ts_tok:?} (OpenMetrics: Unix seconds)"))?
     } else {
-        ts_tok.parse::<i64>().map_err(|_| {
+        let t = ts_tok.parse::<i64>().map_err(|_| {
             format!("invalid timestamp {ts_tok:?} (Prometheus text format: Unix milliseconds; OpenMetrics files end with \"# EOF\")")
-        })?
+        })?;
+        if looks_like_seconds(t) {
+            return Err(format!(
+                "timestamp {ts_tok} read as Unix milliseconds is in January 1970; it looks like Unix seconds: \
+                 end an OpenMetrics file with a \"# EOF\" line, or write milliseconds"
+            ));
+        }
+        t
     };
     let rest = c.token();
     let exemplar = openmetrics && rest == "#";
@@ -347,6 +359,13 @@ fn parse_value_part(line: &str, at: usize, openmetrics: bool) -> Result<(f64, i6
         return Err(format!("unexpected {rest:?} after the timestamp"));
     }
     Ok((v, t))
+}
+
+/// Unix seconds of 2001-09-09 to 2286 (10 digits) are 11 to 116 days after the epoch when read as
+/// milliseconds: no real history sits there, while an OpenMetrics file that lost its `# EOF` line
+/// (the only thing telling the formats apart) lands exactly there and would silently move to 1970.
+fn looks_like_seconds(t_ms: i64) -> bool {
+    (1_000_000_000..10_000_000_000).contains(&t_ms)
 }
 
 fn seconds_to_ms(s: &str) -> Option<i64> {
@@ -633,5 +652,23 @@ mod tests {
         assert_eq!(format_seconds(-1_500), "-1.5");
         assert_eq!(format_seconds(-20), "-0.02");
         assert_eq!(format_seconds(1_700_000_000_010), "1700000000.01");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error() {
+        for text in ["", "\n  \n"] {
+            let e = load_any(text, &mut Store::new(), 0).unwrap_err();
+            assert!(e.starts_with("line 1: the file is empty"), "{e}");
+        }
+    }
+
+    #[test]
+    fn second_timestamps_without_eof_are_an_error_not_1970() {
+        let mut s = Store::new();
+        let e = load_any("up 1 1762077600\nup 1 1762077615\n", &mut s, 0).unwrap_err();
+        assert!(e.starts_with("line 1: "), "{e}");
+        assert!(e.contains("# EOF"), "{e}");
+        // Millisecond timestamps (and small synthetic ones) still load.
+        assert!(load_any("up 1 1762077600000\nup 1 15000\n", &mut Store::new(), 0).is_ok());
     }
 }
