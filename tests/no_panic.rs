@@ -91,3 +91,22 @@ fn mangled_files_never_panic() {
     }
     assert!(runs > 200, "only {runs} runs");
 }
+
+/// Output into a pipe that is already closed (`ruletest ... | head -0`) stops the command quietly instead of
+/// panicking on the write error.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruletest"))
+        .args(["check", "--format", "json"])
+        .arg(root().join("rules"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
