@@ -83,5 +83,5 @@ fn bad_input_exits_2() {
         .arg(&bad)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("line 2"));
+        .stderr(predicate::str::contains("bad.test:2:"));
 }

@@ -67,9 +67,7 @@ fn errors_name_the_file_and_line() {
         &["--openmetrics"],
     )
     .code(2)
-    .stderr(predicate::str::contains(
-        "bad.om: line 2: expected ',' or '}'",
-    ));
+    .stderr(predicate::str::contains("bad.om:2: expected ',' or '}'"));
     run("bad.json", "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[1]]}]}}", &["--json"])
         .code(2)
         .stderr(predicate::str::contains("$.data.result[0].values[0]: expected [time, \"value\"]"));

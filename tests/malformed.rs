@@ -3,10 +3,10 @@
 //! or 2 (the file cannot be read as its kind, or a usage error), name the file and line (and column where we
 //! give one) with a fragment of the message, and never panic (no "panicked", never status 101).
 //!
-//! Locations are asserted as printed today, which differs by command (issue #9 follow-up): diagnostics
-//! print `path:line:col:`; `test` and `promql-test` failures `path:line:`; series fixtures read by `eval`
-//! print `path:line N:` and by `export`/`dry-run`/`tune` `path: line N:`; Prometheus API JSON names a JSON
-//! path (`path: $.data.result[0].metric:`) or, for a server's error response, only the file.
+//! Locations: diagnostics print `path:line:col:`; `test` and `promql-test` failures and series fixtures
+//! (`eval`, `export`, `dry-run`, `tune`) `path:line:` (`path:line:col:` for JSON syntax errors); Prometheus
+//! API JSON with a wrong shape names a JSON path (`path: $.data.result[0].metric:`) or, for a server's error
+//! response, only the file.
 
 use assert_cmd::Command;
 use std::collections::BTreeSet;
@@ -201,10 +201,10 @@ const CASES: &[Case] = &[
     case("rules/for-wrong-unit-order.yaml", CHECK, 1, "rules/for-wrong-unit-order.yaml:6:14", r#"`for`: not a valid duration string: "30s5m""#),
     case("rules/unclosed-quote.yaml", CHECK, 1, "rules/unclosed-quote.yaml:5:24", "invalid YAML: invalid trailing content after double-quoted scalar"),
     case("rules/empty.yaml", CHECK, 1, "rules/empty.yaml:1:1", "file holds no YAML document"),
-    case("series/empty.yml", EXPORT, 2, "series/empty.yml: line 1", "the file is empty"),
-    case("series/empty.yml", EVAL, 2, "series/empty.yml:line 1", "empty fixture file"),
-    case("openmetrics/blank.om", DRYSERIES, 2, "openmetrics/blank.om: line 1", "the file is empty"),
-    case("openmetrics/valid-but-not-for-eval.om", EVAL, 2, "openmetrics/valid-but-not-for-eval.om:line 1", "this file is OpenMetrics; here a fixture is a promtool input_series file"),
+    case("series/empty.yml", EXPORT, 2, "series/empty.yml:1", "the file is empty"),
+    case("series/empty.yml", EVAL, 2, "series/empty.yml:1", "empty fixture file"),
+    case("openmetrics/blank.om", DRYSERIES, 2, "openmetrics/blank.om:1", "the file is empty"),
+    case("openmetrics/valid-but-not-for-eval.om", EVAL, 2, "openmetrics/valid-but-not-for-eval.om:1", "this file is OpenMetrics; here a fixture is a promtool input_series file"),
     case("rules/bad-for-duration.yaml", DRYRULES, 1, "rules/bad-for-duration.yaml:6:14", r#"`for`: not a valid duration string: "5mins""#),
     case("rules/unclosed-quote.yaml", TUNERULES, 1, "rules/unclosed-quote.yaml:5:24", "invalid YAML: invalid trailing content after double-quoted scalar"),
     case("rules/missing-expr.yaml", TEST, 1, "rules/missing-expr.yaml:1:1", "no rule unit test in this file"),
@@ -261,19 +261,19 @@ const CASES: &[Case] = &[
     case("routes_test/config-broken.test.yml", TEST, 1, "routes_test/broken-alertmanager.yml:6:17", r#"undefined receiver "pagerduty" used in route"#),
     case("routes_test/receivers-typo.test.yml", TEST, 1, "routes_test/receivers-typo.test.yml:4:5", "field recievers not found in routes test"),
     case("routes_test/broken-alertmanager.yml", CHECK, 1, "routes_test/broken-alertmanager.yml:6:17", r#"undefined receiver "pagerduty" used in route"#),
-    case("series/values-bad-expansion.yml", EVAL, 2, "series/values-bad-expansion.yml:line 4", r#"values "1x100 0+x20": column 9: invalid value """#),
-    case("series/values-bad-expansion.yml", DRYSERIES, 2, "series/values-bad-expansion.yml: line 4", r#"values "1x100 0+x20": column 9: invalid value """#),
-    case("series/series-bad-label.yml", EVAL, 2, "series/series-bad-label.yml:line 6", r#"series "up{job=api}": column 8: expected a quoted label value"#),
-    case("series/bad-interval.yml", EXPORT, 2, "series/bad-interval.yml: line 2", r#"not a valid duration string: "15 seconds""#),
-    case("series/huge-repeat.yml", TUNESERIES, 2, "series/huge-repeat.yml: line 4", r#"invalid repetition count "99999999999999999999""#),
-    case("series/load-block-bad-interval.test", EVAL, 2, "series/load-block-bad-interval.test:line 1", r#"not a valid duration string: "5 minutes""#),
-    case("openmetrics/missing-eof.om", EXPORT, 2, "openmetrics/missing-eof.om: line 2", r##"looks like Unix seconds: end an OpenMetrics file with a "# EOF" line"##),
-    case("openmetrics/missing-eof.om", DRYSERIES, 2, "openmetrics/missing-eof.om: line 2", "read as Unix milliseconds is in January 1970"),
-    case("openmetrics/no-timestamp.om", EXPORT, 2, "openmetrics/no-timestamp.om: line 3", "sample has no timestamp; a series fixture needs one on every sample"),
-    case("openmetrics/bad-value.om", DRYSERIES, 2, "openmetrics/bad-value.om: line 3", r#"invalid value "one""#),
-    case("openmetrics/unclosed-labels.om", EXPORT, 2, "openmetrics/unclosed-labels.om: line 2", "expected ',' or '}' at column 14"),
-    case("openmetrics/after-eof.om", TUNESERIES, 2, "openmetrics/after-eof.om: line 4", r##"content after "# EOF""##),
-    case("api_json/truncated.json", EXPORT, 2, "api_json/truncated.json: line 3, column 1", "invalid JSON: EOF while parsing a list"),
+    case("series/values-bad-expansion.yml", EVAL, 2, "series/values-bad-expansion.yml:4", r#"values "1x100 0+x20": column 9: invalid value """#),
+    case("series/values-bad-expansion.yml", DRYSERIES, 2, "series/values-bad-expansion.yml:4", r#"values "1x100 0+x20": column 9: invalid value """#),
+    case("series/series-bad-label.yml", EVAL, 2, "series/series-bad-label.yml:6", r#"series "up{job=api}": column 8: expected a quoted label value"#),
+    case("series/bad-interval.yml", EXPORT, 2, "series/bad-interval.yml:2", r#"not a valid duration string: "15 seconds""#),
+    case("series/huge-repeat.yml", TUNESERIES, 2, "series/huge-repeat.yml:4", r#"invalid repetition count "99999999999999999999""#),
+    case("series/load-block-bad-interval.test", EVAL, 2, "series/load-block-bad-interval.test:1", r#"not a valid duration string: "5 minutes""#),
+    case("openmetrics/missing-eof.om", EXPORT, 2, "openmetrics/missing-eof.om:2", r##"looks like Unix seconds: end an OpenMetrics file with a "# EOF" line"##),
+    case("openmetrics/missing-eof.om", DRYSERIES, 2, "openmetrics/missing-eof.om:2", "read as Unix milliseconds is in January 1970"),
+    case("openmetrics/no-timestamp.om", EXPORT, 2, "openmetrics/no-timestamp.om:3", "sample has no timestamp; a series fixture needs one on every sample"),
+    case("openmetrics/bad-value.om", DRYSERIES, 2, "openmetrics/bad-value.om:3", r#"invalid value "one""#),
+    case("openmetrics/unclosed-labels.om", EXPORT, 2, "openmetrics/unclosed-labels.om:2", "expected ',' or '}' at column 14"),
+    case("openmetrics/after-eof.om", TUNESERIES, 2, "openmetrics/after-eof.om:4", r##"content after "# EOF""##),
+    case("api_json/truncated.json", EXPORT, 2, "api_json/truncated.json:3:1", "invalid JSON: EOF while parsing a list"),
     case("api_json/error-response.json", TUNESERIES, 2, "api_json/error-response.json", r#"bad_data: invalid parameter "query""#),
     case("api_json/wrong-result-type.json", EXPORT, 2, "api_json/wrong-result-type.json: $.data.resultType", r#""scalar" results hold no series; expected "matrix" or "vector""#),
     case("api_json/bad-timestamp.json", DRYSERIES, 2, "api_json/bad-timestamp.json: $.data.result[0].values[1]", "time must be Unix seconds"),

@@ -153,7 +153,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
     let mut store = Store::new();
     load_fixture(&text, &mut store)
-        .map_err(|e| anyhow::anyhow!("{}:{e}", args.series.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}", super::inputs::located(&args.series, &e.to_string())))?;
     let engine = Engine::new(EngineOptions::default());
     let result = match (&args.at, &args.from, &args.to, &args.step) {
         (_, Some(from), Some(to), Some(step)) => {

@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         .with_context(|| format!("cannot read {}", args.series.display()))?;
     let mut store = Store::new();
     let format = load_any(&text, &mut store, start)
-        .map_err(|e| anyhow!("{}: {e}", args.series.display()))?;
+        .map_err(|e| anyhow!("{}", super::inputs::located(&args.series, &e)))?;
     let mut buf: Vec<u8> = Vec::new();
     let note = if args.json {
         write_api_json(&store, &mut buf)?;

@@ -12,8 +12,37 @@ pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let start = start_timestamp(&text).unwrap_or(from);
     crate::series::openmetrics::load_any(&text, store, start)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
     Ok(())
+}
+
+/// A loader's message (`line 4: ...`, `line 3, column 1: ...`) as `path:4: ...` / `path:3:1: ...`, the
+/// form every other diagnostic uses (editors and CI annotations jump to it); other messages as `path: ...`.
+pub fn located(path: &Path, message: &str) -> String {
+    let at = |rest: &str| -> Option<(usize, Option<usize>, usize)> {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let line: usize = rest[..digits].parse().ok()?;
+        let after = &rest[digits..];
+        if let Some(col) = after.strip_prefix(", column ") {
+            let d = col.bytes().take_while(u8::is_ascii_digit).count();
+            let column: usize = col[..d].parse().ok()?;
+            col[d..]
+                .starts_with(':')
+                .then_some((line, Some(column), digits + 9 + d + 1))
+        } else {
+            after.starts_with(':').then_some((line, None, digits + 1))
+        }
+    };
+    if let Some(rest) = message.strip_prefix("line ") {
+        if let Some((line, column, used)) = at(rest) {
+            let tail = &rest[used..];
+            return match column {
+                Some(c) => format!("{}:{line}:{c}:{tail}", path.display()),
+                None => format!("{}:{line}:{tail}", path.display()),
+            };
+        }
+    }
+    format!("{}: {message}", path.display())
 }
 
 fn start_timestamp(text: &str) -> Option<i64> {
@@ -90,4 +119,22 @@ pub fn load_alertmanager(
         eprint!("{}", crate::report::human::render(d, &loaded.files, style));
     }
     anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::located;
+    use std::path::Path;
+
+    #[test]
+    fn loader_lines_become_path_line_column() {
+        let p = Path::new("f.yml");
+        assert_eq!(located(p, "line 4: bad value"), "f.yml:4: bad value");
+        assert_eq!(
+            located(p, "line 3, column 1: invalid JSON"),
+            "f.yml:3:1: invalid JSON"
+        );
+        assert_eq!(located(p, "no series"), "f.yml: no series");
+        assert_eq!(located(p, "line x: odd"), "f.yml: line x: odd");
+    }
 }
