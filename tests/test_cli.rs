@@ -126,3 +126,20 @@ fn a_file_without_tests_fails() {
     assert_eq!(code, 1);
     assert!(out.contains("error[test/not-a-test-file]"), "{out}");
 }
+
+/// Infos and warnings about a test file (here: a receiver no routing case reaches) are not load errors in
+/// the JUnit report; only the failing routing case is.
+#[test]
+fn junit_counts_only_errors_as_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let (code, _, _) = run(&[
+        "--junit",
+        junit.to_str().unwrap(),
+        "fixtures/secrets/routes.test.yml",
+    ]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(xml.contains("failures=\"1\" errors=\"0\""), "{xml}");
+    assert!(!xml.contains("<error"), "{xml}");
+}

@@ -314,7 +314,14 @@ fn junit(results: &[FileResult]) -> String {
     );
     for f in results {
         let failures = f.groups.iter().filter(|g| !g.passed()).count();
-        let errors = usize::from(!f.diagnostics.is_empty());
+        // Only errors stop a file from running; warnings and infos (a duplicate rule, say) are not failures.
+        let load_errors: Vec<&str> = f
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| d.message.as_str())
+            .collect();
+        let errors = usize::from(!load_errors.is_empty());
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
@@ -322,12 +329,11 @@ fn junit(results: &[FileResult]) -> String {
             f.groups.len()
         );
         if errors > 0 {
-            let msg: Vec<String> = f.diagnostics.iter().map(|d| d.message.clone()).collect();
             let _ = writeln!(
                 out,
                 "    <testcase name=\"load\" classname=\"{}\"><error message=\"{}\"/></testcase>",
                 xml_escape(&f.file),
-                xml_escape(&msg.join("; "))
+                xml_escape(&load_errors.join("; "))
             );
         }
         for g in &f.groups {
