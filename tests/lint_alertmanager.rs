@@ -145,6 +145,7 @@ fn each_check_fails_its_fixture_once_at_its_line() {
             ("routing/inhibit-never-matches", 24),
             ("routing/unreachable-receiver", 33),
             ("alertmanager/unused-receiver", 34),
+            ("alertmanager/template-file", 35),
         ])
     );
     // Every Alertmanager and routing check of the catalogue is exercised here.
@@ -153,7 +154,7 @@ fn each_check_fails_its_fixture_once_at_its_line() {
         .map(|c| c.code())
         .filter(|c| FAMILIES.iter().any(|f| c.starts_with(f)))
         .collect();
-    assert_eq!(codes.len(), 10);
+    assert_eq!(codes.len(), 11);
     for c in codes {
         assert!(
             am_findings(&d).iter().any(|(g, _)| g == c),

@@ -123,6 +123,7 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::unreachable_receiver::UnreachableReceiver,
         &checks::inhibit_never_matches::InhibitNeverMatches,
         &checks::group_by_missing_label::GroupByMissingLabel,
+        &checks::template_file::TemplateFile,
     ]
 }
 
