@@ -882,6 +882,23 @@ mod tests {
     /// A running Alertmanager reports secret URLs as `<secret>` (/api/v2/status) and reads them back as
     /// they are; so do we, and other URLs are still validated.
     #[test]
+    fn unknown_fields_suggest_the_near_one() {
+        let (_, d) = load("route:\n  reciever: a\n  receiver: a\nreceivers:\n- name: a\n  slack_configs:\n  - chanel: '#a'\n");
+        let help: Vec<_> = d
+            .iter()
+            .map(|x| x.help.clone().unwrap_or_default())
+            .collect();
+        assert!(
+            help.contains(&"did you mean `receiver`?".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            help.contains(&"did you mean `channel`?".to_string()),
+            "{d:?}"
+        );
+    }
+
+    #[test]
     fn masked_secret_urls_load() {
         let (c, d) = load("route: {receiver: s}\nreceivers:\n- name: s\n  slack_configs:\n  - api_url: <secret>\n    channel: '#a'\n  webhook_configs:\n  - url: <secret>\n");
         assert!(c.is_some(), "{d:?}");

@@ -96,13 +96,13 @@ impl Reader {
         for (k, _) in entries {
             let key = k.as_str().unwrap_or("");
             if !allowed.contains(&key) {
-                self.unknown_field(k, key, what);
+                self.unknown_field(k, key, what, allowed);
             }
         }
         Some(entries)
     }
 
-    pub fn unknown_field(&mut self, k: &Node, key: &str, what: &str) {
+    pub fn unknown_field(&mut self, k: &Node, key: &str, what: &str, allowed: &[&str]) {
         let d = Diagnostic::error(
             "alertmanager/unknown-field",
             format!("field {key} not found in {what}"),
@@ -112,7 +112,10 @@ impl Reader {
             ("email_configs", "subject" | "body") => d.help(
                 "Alertmanager puts the email subject in `headers: {Subject: ...}` and the body in `text` or `html`",
             ),
-            _ => d,
+            _ => match crate::load::fields::closest(key, allowed) {
+                Some(near) => d.help(format!("did you mean `{near}`?")),
+                None => d,
+            },
         };
         self.diags.push(d);
     }
