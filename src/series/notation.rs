@@ -86,9 +86,25 @@ fn split_increment(head: &str) -> Option<(&str, &str, f64)> {
     None
 }
 
+/// Most slots one value sequence may expand to. promtool has no limit and runs out of memory on
+/// `_x99999999999`; ten million one-minute samples are 19 years, more than any test needs.
+pub const MAX_SEQUENCE_LEN: usize = 10_000_000;
+
 fn parse_count(s: &str, col: usize) -> Result<u64, NotationError> {
     s.parse::<u64>()
         .map_err(|_| err(col, format!("invalid repetition count {s:?}")))
+}
+
+/// Refuses a repetition that would take the sequence, already `have` slots long, past
+/// [`MAX_SEQUENCE_LEN`] with `more` slots.
+fn check_len(have: usize, more: u64, col: usize) -> Result<(), NotationError> {
+    if more > (MAX_SEQUENCE_LEN - have.min(MAX_SEQUENCE_LEN)) as u64 {
+        return Err(err(
+            col,
+            format!("value sequence longer than {MAX_SEQUENCE_LEN} samples"),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), NotationError> {
@@ -98,6 +114,7 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     }
     if let Some(n) = tok.strip_prefix("_x") {
         let n = parse_count(n, col)?;
+        check_len(out.len(), n, col)?;
         out.extend(std::iter::repeat_n(SeqValue::Missing, n as usize));
         return Ok(());
     }
@@ -122,6 +139,8 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     let (head, count) = (&tok[..xpos], &tok[xpos + 1..]);
     let n = parse_count(count, col + xpos + 1)?;
     if head == "stale" {
+        // n + 1 slots: `stalexN` and `a+bxN` give N+1 values.
+        check_len(out.len(), n.saturating_add(1), col)?;
         out.extend(std::iter::repeat_n(SeqValue::Stale, n as usize + 1));
         return Ok(());
     }
@@ -135,9 +154,7 @@ fn parse_item(tok: &str, col: usize, out: &mut Vec<SeqValue>) -> Result<(), Nota
     } else {
         return Err(err(col, format!("invalid value {head:?}")));
     };
-    if n > 10_000_000 {
-        return Err(err(col, "repetition count too large"));
-    }
+    check_len(out.len(), n.saturating_add(1), col)?;
     let mut v = start;
     for i in 0..=n {
         if i > 0 {
