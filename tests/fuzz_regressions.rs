@@ -127,6 +127,10 @@ fn promql_number_duration_out_of_range() {
         "foo # [Inf]\n",
         "foo[5m] offset 1e3",
         "job:foo:rate5m[1h]",
+        // Names in duration position (duration expressions) and octal/hex numbers are not floats.
+        "foo[max_of(1m, 2m)]",
+        "foo[0x10]",
+        "foo[010]",
     ] {
         assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
     }

@@ -145,14 +145,10 @@ fn check_number_durations(text: &str) -> Result<(), ParseError> {
                     }
                 }
                 let word = &text[start..i];
-                if duration_next {
-                    if let Ok(secs) = promql_parser::util::parse_str_radix(word) {
-                        if std::time::Duration::try_from_secs_f64(secs).is_err() {
-                            return Err(ParseError::Invalid(format!(
-                                "invalid duration {word:?}: not a number of seconds a duration can hold"
-                            )));
-                        }
-                    }
+                if duration_next && !number_fits_duration(word) {
+                    return Err(ParseError::Invalid(format!(
+                        "invalid duration {word:?}: not a number of seconds a duration can hold"
+                    )));
                 }
                 duration_next = word.eq_ignore_ascii_case("offset");
             }
@@ -163,6 +159,26 @@ fn check_number_durations(text: &str) -> Result<(), ParseError> {
         }
     }
     Ok(())
+}
+
+/// False for a number token promql-parser would read as seconds and could not turn into a Duration.
+/// Anything that is not such a number (a duration such as `5m`, a name) is left to the parser; hex and
+/// octal integers always fit.
+fn number_fits_duration(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    if lower == "inf" || lower == "nan" {
+        return false;
+    }
+    let decimal = lower.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && !lower.contains('x')
+        && !(lower.starts_with('0') && lower.len() > 1 && !lower.contains(['.', '8', '9']));
+    if !decimal {
+        return true;
+    }
+    match lower.parse::<f64>() {
+        Ok(secs) => std::time::Duration::try_from_secs_f64(secs).is_ok(),
+        Err(_) => true,
+    }
 }
 
 fn classify(text: &str, msg: String) -> ParseError {
