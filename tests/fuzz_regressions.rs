@@ -135,3 +135,41 @@ fn promql_number_duration_out_of_range() {
         assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
     }
 }
+
+/// fuzz target `promql_eval`: a subquery whose step is longer than its range (`[5m:23m]`) can have no inner
+/// evaluation time; the matrix selector inside then spanned (0, -1], a sample at time 0 put the window's
+/// start index past its end, and `to - from` overflowed (a panic in debug builds; in release a wrapped
+/// count that failed the query with "too many samples").
+#[test]
+fn promql_subquery_without_inner_steps() {
+    use ruletest::promql::{Engine, Value};
+    use ruletest::series::{fixture, Store};
+    let mut store = Store::new();
+    fixture::load_block(
+        "load 30s\n  http_requests_total{job=\"api\"} 0+10x60\n",
+        &mut store,
+    )
+    .unwrap();
+    let engine = Engine::default();
+    let text = "absent_over_time(rate(http_requests_total[4m])[5m:23m])";
+    // At 15m no multiple of 23m lies in (10m, 15m]: the subquery is empty, so absent_over_time gives 1.
+    let r = engine.instant_query(&store, text, 15 * 60 * 1000).unwrap();
+    match &r.value {
+        Value::Vector(v) => {
+            assert_eq!(v.len(), 1, "{r:?}");
+            assert_eq!(v[0].v, 1.0);
+            assert!(v[0].labels.is_empty(), "{r:?}");
+        }
+        other => panic!("expected a vector, got {other:?}"),
+    }
+    // At 25m the window (20m, 25m] holds the step at 23m, where the rate has data: no output.
+    let r = engine.instant_query(&store, text, 25 * 60 * 1000).unwrap();
+    assert!(
+        matches!(&r.value, Value::Vector(v) if v.is_empty()),
+        "{r:?}"
+    );
+    // The range query over the same stretch succeeds as well.
+    assert!(engine
+        .range_query(&store, text, 0, 30 * 60 * 1000, 60 * 1000)
+        .is_ok());
+}
