@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
                     .into_iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
-                let _ = routes_test::evaluate(&cfg, &labels, &[labels.clone()], 0);
+                let _ = routes_test::evaluate(&cfg, &labels, std::slice::from_ref(&labels), 0);
             }
             Kind::AlertmanagerConfigCrd => {}
             Kind::TestFile => {
