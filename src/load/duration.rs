@@ -64,12 +64,13 @@ pub fn format_duration(ms: i64) -> String {
         return "0s".into();
     }
     let mut out = String::new();
-    let mut rest = ms;
-    if rest < 0 {
+    if ms < 0 {
         out.push('-');
-        rest = -rest;
     }
+    // unsigned_abs: negating i64::MIN would overflow.
+    let mut rest = ms.unsigned_abs();
     for (unit, size) in UNITS {
+        let size = size.unsigned_abs();
         if rest >= size {
             out.push_str(&format!("{}{}", rest / size, unit));
             rest %= size;

@@ -220,8 +220,9 @@ pub fn rewrite(text: &str, step_ms: i64, range_ms: i64) -> Option<String> {
         }
         let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
         if word_start
-            && text[i..].len() >= 6
-            && text[i..i + 6].eq_ignore_ascii_case("offset")
+            // Compared as bytes: `i + 6` may fall inside a multi-byte character that follows.
+            && b.get(i..i + 6)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"offset"))
             && b.get(i + 6)
                 .is_some_and(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
         {
@@ -237,7 +238,8 @@ pub fn rewrite(text: &str, step_ms: i64, range_ms: i64) -> Option<String> {
                     continue;
                 }
                 let plain = if ms < 0 {
-                    format!(" -{}ms", -ms)
+                    // unsigned_abs: a huge negative operand saturates to i64::MIN, which `-` overflows.
+                    format!(" -{}ms", ms.unsigned_abs())
                 } else {
                     format!(" {ms}ms")
                 };

@@ -412,7 +412,9 @@ impl<'a> Ev<'a> {
             };
             let from = s.samples.partition_point(|(t, _)| *t <= lo);
             let to = s.samples.partition_point(|(t, _)| *t <= hi);
-            if from == to {
+            // `>=`: with no window ends (a subquery step longer than its range) the span is (0, -1], and a
+            // sample at 0 puts `from` past `to` (found by fuzzing).
+            if from >= to {
                 continue;
             }
             // Without staleness markers the stored samples are shared, not copied; windows index them.

@@ -71,12 +71,113 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 /// Parses a PromQL expression for a query of the given step and range (ms), which duration expressions
 /// such as `[step()*2]` depend on.
 pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
+    check_number_durations(text)?;
     match promql_parser::parser::parse(text) {
         Ok(e) => Ok(e),
         Err(first) => match super::duration_expr::rewrite(text, step_ms, range_ms) {
-            Some(plain) => promql_parser::parser::parse(&plain).map_err(|_| classify(text, first)),
+            Some(plain) => {
+                check_number_durations(&plain)?;
+                promql_parser::parser::parse(&plain).map_err(|_| classify(text, first))
+            }
             None => Err(classify(text, first)),
         },
+    }
+}
+
+/// promql-parser 0.11 reads a plain number used as a duration (`x[300]`, `x[5:10]`, `x offset 60`) with
+/// `Duration::from_secs_f64`, which panics on a negative, infinite, NaN or too large value
+/// (`x[3333333333333333333333]`, `x[Inf]`, found by fuzzing). Such numbers are refused here first.
+fn check_number_durations(text: &str) -> Result<(), ParseError> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut brackets = 0i32;
+    // Whether the next token sits where the grammar reads a duration.
+    let mut duration_next = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' | b'\'' | b'`' => {
+                // Strings cannot hold a duration; skip them whole.
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    if b[i] == b'\\' && c != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                duration_next = false;
+            }
+            b'#' => {
+                // A comment runs to the end of the line.
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                brackets += 1;
+                duration_next = true;
+                i += 1;
+            }
+            b']' => {
+                brackets -= 1;
+                duration_next = false;
+                i += 1;
+            }
+            b':' if brackets > 0 => {
+                duration_next = true;
+                i += 1;
+            }
+            b'+' | b'-' if duration_next => i += 1,
+            _ if c.is_ascii_whitespace() => i += 1,
+            _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => {
+                let start = i;
+                while i < b.len() {
+                    let d = b[i];
+                    let exponent_sign = (d == b'+' || d == b'-')
+                        && matches!(b[i - 1], b'e' | b'E')
+                        && b[start].is_ascii_digit()
+                        && !text[start..i].contains(['x', 'X']);
+                    if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' || exponent_sign {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let word = &text[start..i];
+                if duration_next && !number_fits_duration(word) {
+                    return Err(ParseError::Invalid(format!(
+                        "invalid duration {word:?}: not a number of seconds a duration can hold"
+                    )));
+                }
+                duration_next = word.eq_ignore_ascii_case("offset");
+            }
+            _ => {
+                duration_next = false;
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// False for a number token promql-parser would read as seconds and could not turn into a Duration.
+/// Anything that is not such a number (a duration such as `5m`, a name) is left to the parser; hex and
+/// octal integers always fit.
+fn number_fits_duration(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    if lower == "inf" || lower == "nan" {
+        return false;
+    }
+    let decimal = lower.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && !lower.contains('x')
+        && !(lower.starts_with('0') && lower.len() > 1 && !lower.contains(['.', '8', '9']));
+    if !decimal {
+        return true;
+    }
+    match lower.parse::<f64>() {
+        Ok(secs) => std::time::Duration::try_from_secs_f64(secs).is_ok(),
+        Err(_) => true,
     }
 }
 

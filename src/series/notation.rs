@@ -127,13 +127,14 @@ fn split_increment(head: &str) -> Option<(&str, &str, f64)> {
     None
 }
 
+/// Most slots one value sequence may expand to. promtool has no limit and runs out of memory on
+/// `_x99999999999`; ten million one-minute samples are 19 years, more than any test needs.
+pub const MAX_SEQUENCE_LEN: usize = 10_000_000;
+
 fn parse_count(s: &str, col: usize) -> Result<u64, NotationError> {
     s.parse::<u64>()
         .map_err(|_| err(col, format!("invalid repetition count {s:?}")))
 }
-
-/// The most slots one item may expand to (`1x10000000`): a typo must not exhaust memory.
-const MAX_RUN: u64 = 10_000_000;
 
 fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     if tok == "_" {
@@ -141,7 +142,7 @@ fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     }
     if let Some(n) = tok.strip_prefix("_x") {
         let n = parse_count(n, col)?;
-        return checked(Run::Missing(n), col);
+        return Ok(Run::Missing(n));
     }
     if tok == "stale" {
         return Ok(Run::Stale(1));
@@ -166,7 +167,7 @@ fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     let (head, count) = (&tok[..xpos], &tok[xpos + 1..]);
     let n = parse_count(count, col + xpos + 1)?;
     if head == "stale" {
-        return checked(Run::Stale(n.saturating_add(1)), col);
+        return Ok(Run::Stale(n.saturating_add(1)));
     }
     let (first, step) = if let Some(v) = parse_number(head) {
         (v, 0.0)
@@ -178,14 +179,11 @@ fn parse_item(tok: &str, col: usize) -> Result<Run, NotationError> {
     } else {
         return Err(err(col, format!("invalid value {head:?}")));
     };
-    checked(
-        Run::Floats {
-            first,
-            step,
-            count: n.saturating_add(1),
-        },
-        col,
-    )
+    Ok(Run::Floats {
+        first,
+        step,
+        count: n.saturating_add(1),
+    })
 }
 
 /// Writes a value sequence in the notation [`parse_values`] reads back to the same values: runs of equal
@@ -229,26 +227,32 @@ pub fn format_values(values: &[SeqValue]) -> String {
     out.join(" ")
 }
 
-fn checked(run: Run, col: usize) -> Result<Run, NotationError> {
-    if run.len() > MAX_RUN {
+/// Refuses a run that would take the sequence, already `have` slots long, past [`MAX_SEQUENCE_LEN`].
+fn check_len(have: u64, run: &Run, col: usize) -> Result<(), NotationError> {
+    if run.len() > (MAX_SEQUENCE_LEN as u64).saturating_sub(have) {
         return Err(err(
             col,
-            format!("repetition count too large (at most {MAX_RUN} values per item)"),
+            format!("value sequence longer than {MAX_SEQUENCE_LEN} samples"),
         ));
     }
-    Ok(run)
+    Ok(())
 }
 
 /// Parses a value sequence into runs. Errors carry the 1-based column within `text`.
 pub fn parse_runs(text: &str) -> Result<Vec<Run>, NotationError> {
     let mut out = Vec::new();
     let mut pos = 0;
+    let mut slots: u64 = 0;
     for tok in text.split(|c: char| c.is_whitespace()) {
         if !tok.is_empty() {
             if tok.starts_with("{{") {
                 return Err(err(pos + 1, "native histogram samples are not supported"));
             }
-            out.push(parse_item(tok, pos + 1)?);
+            let run = parse_item(tok, pos + 1)?;
+            // A typo such as `_x99999999999` must not exhaust memory.
+            check_len(slots, &run, pos + 1)?;
+            slots += run.len();
+            out.push(run);
         }
         pos += tok.len() + 1;
     }
@@ -530,6 +534,11 @@ mod tests {
 
     #[test]
     fn huge_repetitions_are_refused_for_every_kind_of_item() {
+        // The cap is on the whole sequence, not per item.
+        let e = parse_runs("1x5999999 _x4000000 2").unwrap_err();
+        assert!(e.message.contains("longer than"), "{e}");
+        assert_eq!(e.column, 21);
+        assert!(parse_runs("1x5999999 _x3999999").is_ok());
         for text in [
             "1x99999999999",
             "_x99999999999",
@@ -542,7 +551,7 @@ mod tests {
                 continue;
             }
             let e = r.unwrap_err();
-            assert!(e.message.contains("too large"), "{text}: {e}");
+            assert!(e.message.contains("longer than"), "{text}: {e}");
         }
     }
 
