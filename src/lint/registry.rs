@@ -235,7 +235,7 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 24);
+        assert_eq!(codes.len(), 25);
     }
 
     #[test]
