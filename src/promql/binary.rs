@@ -285,6 +285,19 @@ fn set_op(
     }
 }
 
+/// A matched pair's sample: the arithmetic result, or for a comparison the left value (or 1/0 with `bool`);
+/// None when a filtering comparison drops the pair.
+fn outcome(op: Op, return_bool: bool, lv: f64, rv: f64) -> Option<f64> {
+    let (res, keep) = apply(op, lv, rv);
+    if !op.is_comparison() {
+        Some(res)
+    } else if return_bool {
+        Some(if keep { 1.0 } else { 0.0 })
+    } else {
+        keep.then_some(res)
+    }
+}
+
 /// For each "many" series, the index of the "one" series with its signature, when no signature occurs twice
 /// on either side; None otherwise.
 fn unique_partners(many_sig: &[u64], one_sig: &[u64]) -> Option<Vec<Option<usize>>> {
@@ -398,21 +411,8 @@ fn vector_vector(
                         continue;
                     };
                     let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-                    let (res, keep) = apply(op, lv, rv);
-                    let value = if op.is_comparison() {
-                        if return_bool {
-                            if keep {
-                                1.0
-                            } else {
-                                0.0
-                            }
-                        } else if keep {
-                            res
-                        } else {
-                            continue;
-                        }
-                    } else {
-                        res
+                    let Some(value) = outcome(op, return_bool, lv, rv) else {
+                        continue;
                     };
                     if pair_oi[k] == usize::MAX {
                         pair_oi[k] = output_of(&mut out, &mut label_out, s, &one[j]);
@@ -460,21 +460,8 @@ fn vector_vector(
                 }
                 matched.insert(sig, Vec::new());
             }
-            let (res, keep) = apply(op, lv, rv);
-            let value = if op.is_comparison() {
-                if return_bool {
-                    if keep {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                } else if keep {
-                    res
-                } else {
-                    continue;
-                }
-            } else {
-                res
+            let Some(value) = outcome(op, return_bool, lv, rv) else {
+                continue;
             };
             let oi = match pair_out.get(&(k, j)) {
                 Some(&oi) => oi,
@@ -505,19 +492,9 @@ fn vector_vector(
                         make: &dyn Fn() -> (Labels, bool),
                         lv: f64,
                         rv: f64| {
-            let (res, keep) = apply(op, lv, rv);
-            let value = if op.is_comparison() {
-                if return_bool {
-                    Some(if keep { 1.0 } else { 0.0 })
-                } else if keep {
-                    Some(res)
-                } else {
-                    None
-                }
-            } else {
-                Some(res)
+            let Some(value) = outcome(op, return_bool, lv, rv) else {
+                return;
             };
-            let Some(value) = value else { return };
             let oi = match pair_out.get(&key) {
                 Some(&oi) => oi,
                 None => {

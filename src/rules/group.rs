@@ -895,16 +895,19 @@ mod tests {
     const RULES: &str = "groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n  - alert: JobDown\n    expr: job:up:sum == 0\n    for: 2m\n    labels: {severity: page}\n";
 
     fn run(mode: Mode) -> (Evaluation, Store) {
-        let set = rules(RULES);
+        run_set(&rules(RULES), mode)
+    }
+
+    /// Evaluates `set` over 10 minutes of `up`: 1 for 3 minutes, 0 for 5 minutes, then 1 again.
+    fn run_set(set: &RuleSet, mode: Mode) -> (Evaluation, Store) {
         let mut store = Store::new();
-        // up is 1 for 3 minutes, 0 for 5 minutes, then 1 again.
         load_block(
             "load 1m\n  up{job=\"a\",instance=\"x\"} 1 1 1 0 0 0 0 0 1 1 1\n",
             &mut store,
         )
         .unwrap();
         let engine = Engine::new(Default::default());
-        let ev = evaluate(&set, &mut store, &engine, &settings(600_000, 60_000, mode));
+        let ev = evaluate(set, &mut store, &engine, &settings(600_000, 60_000, mode));
         (ev, store)
     }
 
@@ -975,21 +978,7 @@ mod tests {
         let set = rules(&text);
         assert_eq!(set.independent_of_recordings().len(), 3);
         let run_with = |threads: usize| {
-            let mut store = Store::new();
-            load_block(
-                "load 1m\n  up{job=\"a\",instance=\"x\"} 1 1 1 0 0 0 0 0 1 1 1\n",
-                &mut store,
-            )
-            .unwrap();
-            let engine = Engine::new(Default::default());
-            let ev = crate::parallel::with_threads(threads, || {
-                evaluate(
-                    &set,
-                    &mut store,
-                    &engine,
-                    &settings(600_000, 60_000, Mode::Auto),
-                )
-            });
+            let (ev, _) = crate::parallel::with_threads(threads, || run_set(&set, Mode::Auto));
             assert!(ev.range_native && ev.errors.is_empty());
             let mut episodes: Vec<String> = ev
                 .alerts
