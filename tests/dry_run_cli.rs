@@ -293,3 +293,29 @@ fn bad_time_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from"));
 }
+
+/// A file that holds no Alertmanager configuration at all is a usage error (2); one whose configuration has
+/// errors is "problems found" (1), as `check` says for the same file (tests/malformed.rs has those cases).
+#[test]
+fn a_file_without_an_alertmanager_config_is_a_usage_error() {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args(["dry-run", "--rules", "rules/", "--alertmanager"])
+        .args(["rules/chat2sql-prometheus-rules.yaml", "--series"])
+        .args([
+            "fixtures/chat2sql/crash-loop.yml",
+            "--from",
+            "2026-11-02T10:00:00Z",
+        ])
+        .args(["--to", "2026-11-02T12:00:00Z"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("chat2sql-prometheus-rules.yaml: no Alertmanager configuration in this file"),
+        "{stderr}"
+    );
+}

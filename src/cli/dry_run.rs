@@ -100,7 +100,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     // Alertmanager.
     let config = match &args.alertmanager {
-        Some(path) => Some(inputs::load_alertmanager(path, &style)?),
+        Some(path) => match inputs::load_alertmanager(path, &style)? {
+            Some(c) => Some(c),
+            None => return Ok(Status::Problems),
+        },
         None => None,
     };
     let engine = Engine::new(EngineOptions::default());

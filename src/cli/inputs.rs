@@ -92,13 +92,14 @@ pub fn fetch_raw(
     Ok(())
 }
 
-/// Loads the Alertmanager configuration in `path` (any file `check` loads: alertmanager.yml, ConfigMap,
-/// Secret); its errors are printed and fail the command. Returns the config and the directory its template
-/// globs are relative to.
+/// Loads the Alertmanager configuration `path` (a plain file, or a ConfigMap/Secret holding one) and the
+/// directory its template globs are relative to. A config with errors prints them with file:line and gives
+/// `None`: problems found (exit status 1, as `check` gives for the same file). A file that cannot be read,
+/// or that holds no Alertmanager configuration at all, is an error (exit status 2).
 pub fn load_alertmanager(
     path: &Path,
     style: &crate::report::human::Style,
-) -> anyhow::Result<(crate::alertmanager::config::Config, std::path::PathBuf)> {
+) -> anyhow::Result<Option<(crate::alertmanager::config::Config, std::path::PathBuf)>> {
     let loaded = crate::load::documents::load_paths(&[path.to_path_buf()])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut diags = loaded.diagnostics.clone();
@@ -109,16 +110,27 @@ pub fn load_alertmanager(
         let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
         diags.extend(d);
         if let Some(c) = config {
-            return Ok((c, base));
+            return Ok(Some((c, base)));
         }
     }
-    for d in diags
+    let errors: Vec<_> = diags
         .iter()
         .filter(|d| d.severity == crate::diag::Severity::Error)
-    {
+        .collect();
+    if errors.is_empty() {
+        anyhow::bail!(
+            "{}: no Alertmanager configuration in this file (give an alertmanager.yml, or a ConfigMap or Secret holding one)",
+            path.display()
+        );
+    }
+    for d in errors {
         eprint!("{}", crate::report::human::render(d, &loaded.files, style));
     }
-    anyhow::bail!("{}: no valid Alertmanager configuration", path.display())
+    eprintln!(
+        "{}: the Alertmanager configuration has errors; `ruletest check` shows them all",
+        path.display()
+    );
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -358,7 +358,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let mut notifications: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); rows.len()];
     if let Some(path) = &args.alertmanager {
         let style = crate::report::human::Style { color: false };
-        let (config, _) = inputs::load_alertmanager(path, &style)?;
+        let Some((config, _)) = inputs::load_alertmanager(path, &style)? else {
+            return Ok(Status::Problems);
+        };
         let alert_labels: Vec<BTreeMap<String, String>> = lhs
             .series
             .iter()
