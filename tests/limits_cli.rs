@@ -73,7 +73,7 @@ fn max_samples_fails_the_test_and_names_the_flag() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("t.yml:4: FAIL \"limits\""), "{out}");
     assert!(
-        out.contains("rule Loads, time 0s: query processing would load too many samples into memory in query execution (the limit is 10 samples; raise it with --max-samples)"),
+        out.contains("rule Loads (rules.yml:5), time 0s: query processing would load too many samples into memory in query execution (the limit is 10 samples; raise it with --max-samples)"),
         "{out}"
     );
 }

@@ -270,10 +270,11 @@ fn render_failure(file: &str, fail: &Failure, color: bool) -> String {
         }
         Failure::RuleEval {
             rule,
+            at,
             time,
             message,
         } => {
-            let _ = writeln!(out, "  rule {rule}, time {time}: {message}");
+            let _ = writeln!(out, "  rule {rule} ({at}), time {time}: {message}");
         }
         Failure::Template { alertname, message } => {
             let _ = writeln!(out, "  alert {alertname}: template error: {message}");

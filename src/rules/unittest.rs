@@ -61,6 +61,8 @@ pub enum Failure {
     /// A rule failed to evaluate (promtool fails the test group on these).
     RuleEval {
         rule: String,
+        /// `file:line` of the rule's expression.
+        at: String,
         time: String,
         message: String,
     },
@@ -445,8 +447,10 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
     let mut reported = std::collections::HashSet::new();
     for e in &ev.errors {
         if reported.insert((e.rule, e.message.clone())) {
+            let r = &set.rules[e.rule];
             result.failures.push(Failure::RuleEval {
-                rule: set.rules[e.rule].rule.name.value.clone(),
+                rule: r.rule.name.value.clone(),
+                at: format!("{}:{}", r.file, r.rule.expr.pos.line),
                 time: format_duration(e.t - g.start_ms),
                 message: e.message.clone(),
             });
