@@ -242,6 +242,11 @@ const CASES: &[Case] = &[
     case("crd/bad-match-type.yaml", CRD, 1, "crd/bad-match-type.yaml:12:20", r#"matchType "==": expected one of =, !=, =~, !~"#),
     case("crd/undefined-receiver.yaml", CRD, 1, "crd/undefined-receiver.yaml:10:19", r#"AlertmanagerConfig shop/web: undefined receiver "web-pager" used in route"#),
     case("crd/bad-group-wait.yaml", CRD, 1, "crd/bad-group-wait.yaml:9:16", r#"`groupWait`: not a valid duration string: "10 seconds""#),
+    // `check` validates AlertmanagerConfig objects on their own too.
+    case("crd/route-typo.yaml", CHECK, 1, "crd/route-typo.yaml:8:5", "field reciever not found in AlertmanagerConfig route"),
+    case("crd/bad-match-type.yaml", CHECK, 1, "crd/bad-match-type.yaml:12:20", r#"matchType "==": expected one of =, !=, =~, !~"#),
+    case("crd/undefined-receiver.yaml", CHECK, 1, "crd/undefined-receiver.yaml:10:19", r#"undefined receiver "web-pager" used in route"#),
+    case("crd/bad-group-wait.yaml", CHECK, 1, "crd/bad-group-wait.yaml:9:16", r#"`groupWait`: not a valid duration string: "10 seconds""#),
     case("testfile/glob-matches-nothing.test.yml", TEST, 1, "testfile/glob-matches-nothing.test.yml:2:5", r#"rule_files: "rules/*.yaml" matches no file"#),
     case("testfile/missing-rule-file.test.yml", TEST, 1, "testfile/missing-rule-file.test.yml:2:5", r#"rule_files: "api-rules.yaml" matches no file"#),
     case("testfile/values-bad-expansion.test.yml", TEST, 1, "testfile/values-bad-expansion.test.yml:7", r#"values "1+0x10 0x": column 10: invalid repetition count """#),

@@ -112,7 +112,7 @@ pub fn check_paths_series(
                 summary.receivers += receivers;
                 diagnostics.extend(d);
             }
-            Kind::AlertmanagerConfigCrd => {}
+            Kind::AlertmanagerConfigCrd => diagnostics.extend(check_crd(item)),
             Kind::TestFile => summary.test_files += 1,
         }
     }
@@ -203,6 +203,31 @@ fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
 
 fn sort_diagnostics(d: &mut [Diagnostic]) {
     d.sort_by(|a, b| a.location.cmp(&b.location).then(a.code.cmp(b.code)));
+}
+
+/// An AlertmanagerConfig object on its own: converted and merged as the operator would merge it into an
+/// Alertmanager config (here a minimal one with a single receiver), so its own mistakes (unknown fields, bad
+/// matchers and durations, undefined receivers) are reported at its lines. Relating it to the real base
+/// config and to the rules is `routes --alertmanagerconfig`'s job.
+fn check_crd(item: &documents::Item) -> Vec<crate::diag::Diagnostic> {
+    let base_file: std::sync::Arc<str> = std::sync::Arc::from("<base config>");
+    let Ok(stream) =
+        crate::load::yaml::parse_stream("route: {receiver: base}\nreceivers: [{name: base}]\n")
+    else {
+        return Vec::new();
+    };
+    let Some(doc) = stream.documents.first() else {
+        return Vec::new();
+    };
+    let (Some(base), _) = crate::alertmanager::config::from_node(&doc.root, &base_file) else {
+        return Vec::new();
+    };
+    let (_, diags) = crate::alertmanager::crd::merge(&base, &[item]);
+    // What points into the stand-in base config says nothing about the user's file.
+    diags
+        .into_iter()
+        .filter(|d| d.location.as_ref().is_none_or(|l| *l.file != *base_file))
+        .collect()
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
