@@ -10,9 +10,10 @@ use super::parse::Expr;
 use super::parse::ParseError;
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
+use crate::series::fixture::append_sequence;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
-    parse_number, parse_series_descriptor_prefix, parse_series_line, SeqValue,
+    parse_number, parse_series_descriptor_prefix, parse_series_line, parse_series_runs, SeqValue,
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
@@ -236,7 +237,7 @@ impl Runner {
                     }
                 }
             }
-            let (labels, vals) = match parse_series_line(l) {
+            let (labels, runs) = match parse_series_runs(l) {
                 Ok(x) => x,
                 // Start-timestamp lines (`metric@st ...`) are a syntax we do not read: ignored here, and
                 // evals over such data are reported when they run.
@@ -247,15 +248,7 @@ impl Runner {
                     continue;
                 }
             };
-            let id = self.store.series_id(&labels);
-            for (k, v) in vals.into_iter().enumerate() {
-                let t = k as i64 * interval;
-                match v {
-                    SeqValue::Float(f) => self.store.append_id(id, t, f),
-                    SeqValue::Stale => self.store.append_id(id, t, stale_nan()),
-                    SeqValue::Missing => {}
-                }
-            }
+            append_sequence(&mut self.store, &labels, &runs, interval);
         }
     }
 

@@ -12,12 +12,11 @@ use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
-use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Run};
+use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Expanded, Run};
 use crate::series::store::Store;
 use crate::series::Labels;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// An alert as compared: labels and annotations, both sorted.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -349,13 +348,6 @@ fn run_routes_tests(
 }
 
 /// Loads a test group's input series: values one per `interval` from the group's start.
-/// An expanded values text, shared by every input series that has it.
-struct Shared {
-    samples: Arc<Vec<(i64, f64)>>,
-    has_stale: bool,
-    ordered: bool,
-}
-
 fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Failure> {
     // Series with the same values text have the same samples (same start and interval in one group):
     // constant gauges and idle counters repeat across hundreds of series, so each distinct text is
@@ -384,22 +376,11 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
         series.push((labels, k));
     }
     // Expanding the runs into samples is most of the work for long series; it spreads over the cores.
-    let expanded: Vec<Shared> = crate::parallel::map(&distinct, |runs| {
-        let e = expand_samples(runs, g.start_ms, interval);
-        Shared {
-            samples: Arc::new(e.samples),
-            has_stale: e.has_stale,
-            ordered: e.ordered,
-        }
-    });
+    let expanded: Vec<Expanded> =
+        crate::parallel::map(&distinct, |runs| expand_samples(runs, g.start_ms, interval));
     for (labels, k) in &series {
-        let e = &expanded[*k];
         let id = store.series_id(labels);
-        if e.ordered {
-            store.extend_id_shared(id, &e.samples, e.has_stale);
-        } else {
-            store.extend_id(id, &e.samples);
-        }
+        expanded[*k].append_to(store, id);
     }
     Ok(())
 }

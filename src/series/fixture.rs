@@ -2,8 +2,10 @@
 //! `interval`, default 1m) or a `.test`-style `load <interval>` block. Samples start at time 0, one per
 //! interval.
 
-use super::notation::{parse_series_descriptor, parse_series_line, parse_values, SeqValue};
-use super::store::{stale_nan, Store};
+use super::notation::{
+    expand_samples, parse_runs, parse_series_descriptor, parse_series_runs, Run,
+};
+use super::store::Store;
 use super::Labels;
 use crate::load::duration::parse_duration;
 use crate::load::yaml::{parse_stream, Node};
@@ -24,16 +26,9 @@ fn ferr(line: usize, message: impl Into<String>) -> FixtureError {
 }
 
 /// Appends a value sequence to the store, one slot per interval from time 0.
-pub fn append_sequence(store: &mut Store, labels: &Labels, vals: &[SeqValue], interval_ms: i64) {
+pub fn append_sequence(store: &mut Store, labels: &Labels, runs: &[Run], interval_ms: i64) {
     let id = store.series_id(labels);
-    for (i, v) in vals.iter().enumerate() {
-        let t = i as i64 * interval_ms;
-        match v {
-            SeqValue::Float(f) => store.append_id(id, t, *f),
-            SeqValue::Stale => store.append_id(id, t, stale_nan()),
-            SeqValue::Missing => {}
-        }
-    }
+    expand_samples(runs, 0, interval_ms).append_to(store, id);
 }
 
 /// Reads either fixture form, deciding by content: a `load` line means the `.test` form.
@@ -76,8 +71,8 @@ pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
         }
         let iv =
             interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
-        let (labels, vals) = parse_series_line(l).map_err(|e| ferr(k + 1, e.to_string()))?;
-        append_sequence(store, &labels, &vals, iv);
+        let (labels, runs) = parse_series_runs(l).map_err(|e| ferr(k + 1, e.to_string()))?;
+        append_sequence(store, &labels, &runs, iv);
     }
     Ok(())
 }
@@ -133,9 +128,8 @@ pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureErr
         let labels = parse_series_descriptor(desc)
             .map_err(|e| ferr(line, format!("series {desc:?}: {e}")))?;
         let values = item.get("values").and_then(|n| n.as_str()).unwrap_or("");
-        let vals =
-            parse_values(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
-        append_sequence(store, &labels, &vals, interval);
+        let runs = parse_runs(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
+        append_sequence(store, &labels, &runs, interval);
     }
     Ok(())
 }

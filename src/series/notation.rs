@@ -3,8 +3,9 @@
 //! `0+10x5`, `1-1x3`, `5x2`, `_`, `_x3`, `stale`, `Inf`, `NaN`, `0x1F`, `5m` read as 300).
 
 use super::labels::{Labels, LabelsBuilder, METRIC_NAME};
-use super::store::stale_nan;
+use super::store::{stale_nan, SeriesId, Store};
 use crate::load::duration::parse_duration;
+use std::sync::Arc;
 
 /// One slot in a value sequence, one per interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,19 +42,6 @@ impl Run {
     /// Whether the run covers no slot.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Calls `f(i, value)` for each float of a `Floats` run; nothing for other runs.
-    fn for_each_float(&self, mut f: impl FnMut(u64, f64)) {
-        if let Run::Floats { first, step, count } = *self {
-            let mut v = first;
-            for i in 0..count {
-                if i > 0 {
-                    v += step;
-                }
-                f(i, v);
-            }
-        }
     }
 }
 
@@ -267,7 +255,15 @@ pub fn parse_values(text: &str) -> Result<Vec<SeqValue>, NotationError> {
         match run {
             Run::Missing(n) => out.extend(std::iter::repeat_n(SeqValue::Missing, n as usize)),
             Run::Stale(n) => out.extend(std::iter::repeat_n(SeqValue::Stale, n as usize)),
-            Run::Floats { .. } => run.for_each_float(|_, v| out.push(SeqValue::Float(v))),
+            Run::Floats { first, step, count } => {
+                let mut v = first;
+                for i in 0..count {
+                    if i > 0 {
+                        v += step;
+                    }
+                    out.push(SeqValue::Float(v));
+                }
+            }
         }
     }
     Ok(out)
@@ -283,23 +279,20 @@ pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Expanded {
             _ => r.len(),
         })
         .sum();
-    let mut out = Expanded {
-        samples: Vec::with_capacity(total as usize),
-        has_stale: false,
-        ordered: interval > 0,
-    };
+    let mut samples = Vec::with_capacity(total as usize);
+    let (mut has_stale, mut ordered) = (false, interval > 0);
     let mut slot: i64 = 0;
     for run in runs {
         let n = run.len() as i64;
-        // Times of this run's first and last slots; a run past i64's range saturates (and is then no
-        // longer strictly ordered, which the caller is told).
+        // A run past i64's range saturates its times (and is then no longer strictly ordered, which the
+        // caller is told).
         let first = start.saturating_add(slot.saturating_mul(interval));
         let fits = slot
             .checked_add(n)
             .and_then(|end| end.checked_mul(interval))
             .and_then(|d| start.checked_add(d))
             .is_some();
-        out.ordered &= fits;
+        ordered &= fits;
         let time = |i: i64| {
             if fits {
                 first + i * interval
@@ -307,42 +300,55 @@ pub fn expand_samples(runs: &[Run], start: i64, interval: i64) -> Expanded {
                 first.saturating_add(i.saturating_mul(interval))
             }
         };
+        // Exact-size iterators, so extending checks capacity once per run.
         match *run {
             Run::Missing(_) => {}
             Run::Stale(_) => {
-                out.has_stale = true;
-                out.samples.extend((0..n).map(|i| (time(i), stale_nan())));
+                has_stale = true;
+                samples.extend((0..n).map(|i| (time(i), stale_nan())));
             }
             Run::Floats {
                 first: v0, step, ..
-            } if fits => {
-                // The common case: an exact-size iterator, so extending checks capacity once.
-                let (mut t, mut v, mut started) = (first, v0, false);
-                out.samples.extend((0..n).map(|_| {
-                    if started {
-                        t += interval;
+            } => {
+                let mut v = v0;
+                samples.extend((0..n).map(|i| {
+                    if i > 0 {
                         v += step;
                     }
-                    started = true;
-                    (t, v)
+                    (time(i), v)
                 }));
             }
-            Run::Floats { .. } => run.for_each_float(|i, v| out.samples.push((time(i as i64), v))),
         }
         slot = slot.saturating_add(n);
     }
-    out
+    Expanded {
+        samples: Arc::new(samples),
+        has_stale,
+        ordered,
+    }
 }
 
-/// An expanded value sequence.
+/// An expanded value sequence, ready to be shared by every series that has it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expanded {
-    pub samples: Vec<(i64, f64)>,
+    pub samples: Arc<Vec<(i64, f64)>>,
     /// Whether any sample is a staleness marker.
     pub has_stale: bool,
     /// Whether the timestamps are strictly increasing (always, unless the interval is not positive or the
     /// times ran past i64's range).
     pub ordered: bool,
+}
+
+impl Expanded {
+    /// Adds these samples to series `id`: shared (copied on write) when they are in time order and the
+    /// series is empty, merged sample by sample otherwise.
+    pub fn append_to(&self, store: &mut Store, id: SeriesId) {
+        if self.ordered {
+            store.extend_id_shared(id, &self.samples, self.has_stale);
+        } else {
+            store.extend_id(id, &self.samples);
+        }
+    }
 }
 
 /// Reads a double-quoted (or back-quoted, raw) string starting at byte `i`; returns (value, next index).
@@ -501,6 +507,13 @@ pub fn parse_series_line(text: &str) -> Result<(Labels, Vec<SeqValue>), Notation
     let (l, end) = parse_series_descriptor_prefix(text)?;
     let vals = parse_values(&text[end..]).map_err(|e| err(e.column + end, e.message))?;
     Ok((l, vals))
+}
+
+/// As [`parse_series_line`], the values as runs (for loading into a store with [`expand_samples`]).
+pub fn parse_series_runs(text: &str) -> Result<(Labels, Vec<Run>), NotationError> {
+    let (l, end) = parse_series_descriptor_prefix(text)?;
+    let runs = parse_runs(&text[end..]).map_err(|e| err(e.column + end, e.message))?;
+    Ok((l, runs))
 }
 
 #[cfg(test)]
