@@ -135,16 +135,20 @@ impl RuleSet {
             .collect()
     }
 
+    /// The metric names the recording rules of this set write.
+    fn recorded_names(&self) -> HashSet<&str> {
+        self.rules
+            .iter()
+            .filter(|r| r.rule.kind == RuleKind::Recording)
+            .map(|r| r.rule.name.value.as_str())
+            .collect()
+    }
+
     /// The rules (in evaluation order) whose expressions select no series that a recording rule of this set
     /// writes, nor `ALERTS`: their range queries read only input data, so they may run before, or beside,
     /// the rules ahead of them. Only meaningful when [`RuleSet::range_safe`] holds.
     pub fn independent_of_recordings(&self) -> Vec<usize> {
-        let recorded: HashSet<&str> = self
-            .rules
-            .iter()
-            .filter(|r| r.rule.kind == RuleKind::Recording)
-            .map(|r| r.rule.name.value.as_str())
-            .collect();
+        let recorded = self.recorded_names();
         self.order()
             .into_iter()
             .filter(|&i| {
@@ -166,12 +170,7 @@ impl RuleSet {
             .iter()
             .map(|r| r.rule.name.value.as_str())
             .collect();
-        let recorded: HashSet<&str> = self
-            .rules
-            .iter()
-            .filter(|r| r.rule.kind == RuleKind::Recording)
-            .map(|r| r.rule.name.value.as_str())
-            .collect();
+        let recorded = self.recorded_names();
         for &i in &order {
             let r = &self.rules[i];
             // `outputs_later` holds the outputs of this rule and every rule after it.
