@@ -85,3 +85,58 @@ fn bad_input_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("bad.test:2:"));
 }
+
+#[test]
+fn long_range_is_refused_naming_our_flags_and_allowed_above_them() {
+    let (_d, p) = fixture("f.test", LOAD);
+    // 0 .. 24h at 1s is 86,401 steps: above the default cap of 11,000.
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "sum(http_requests_total)", "--series"])
+        .arg(&p)
+        .args(["--from", "0", "--to", "24h", "--step", "1s"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("86401 evaluation steps, more than --max-steps 11000")
+                .and(predicate::str::contains("use --step 8s or more"))
+                .and(predicate::str::contains("?step=").not()),
+        );
+    // The suggested step fits: 24h / 8s + 1 = 10,801 steps.
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "sum(http_requests_total)", "--series"])
+        .arg(&p)
+        .args(["--from", "0", "--to", "24h", "--step", "8s"])
+        .assert()
+        .success();
+    // A higher --max-steps lets the long range through; the engine itself has no cap (its last step is
+    // 24h, long after the fixture ends, so the series stops at the lookback).
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "sum(http_requests_total)", "--series"])
+        .arg(&p)
+        .args([
+            "--from",
+            "0",
+            "--to",
+            "24h",
+            "--step",
+            "1s",
+            "--max-steps",
+            "100000",
+        ])
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    // Samples run to 10m; the 5m lookback (left-open, as in Prometheus 3) keeps the last one visible until
+    // just before 15m: steps 0..=899 seconds.
+    assert_eq!(
+        v["data"]["result"][0]["values"].as_array().unwrap().len(),
+        900
+    );
+}

@@ -124,6 +124,18 @@ fn promtool_agrees_on_the_failing_suite() {
     );
 }
 
+/// More evaluations than Prometheus's HTTP API answers in one query (14,460 ticks): promtool evaluates them tick
+/// by tick, ruletest in pieces; both must pass the same expectations.
+#[test]
+fn promtool_agrees_on_the_long_window_suite() {
+    let v = verdicts("long-window.test.yml");
+    assert_eq!(v.len(), 1);
+    for (name, promtool, ruletest) in &v {
+        assert_eq!(promtool, ruletest, "verdicts differ on {name}");
+        assert!(ruletest, "{name} should pass");
+    }
+}
+
 #[test]
 fn unwrapping_keeps_the_groups() {
     let rules =

@@ -7,6 +7,7 @@ use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
 use crate::promql::{Engine, EngineOptions};
 use crate::report::dry_run::{self as report, DryRun};
+use crate::rules::group::Mode;
 use crate::rules::timeline::{self, TimelineOptions};
 use crate::series::store::Store;
 use std::collections::BTreeMap;
@@ -59,6 +60,10 @@ pub struct Args {
     /// Show the rendered text of every notification.
     #[arg(long)]
     pub show_text: bool,
+    /// Evaluate every rule at every tick, as Prometheus does, instead of one range query per rule (slower;
+    /// the results are the same, which this cross-checks). Not with `--strategy remote`.
+    #[arg(long)]
+    pub per_tick: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
@@ -112,8 +117,19 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         to_ms: to,
         external_labels: BTreeMap::new(),
         external_url: args.external_url.clone(),
+        mode: if args.per_tick {
+            Mode::PerTick
+        } else {
+            Mode::Auto
+        },
     };
     let client = args.live.client()?;
+    if args.per_tick && client.is_some() && args.strategy == Strategy::Remote {
+        anyhow::bail!(
+            "--per-tick would send one query per rule per tick to the server: use --strategy local, \
+             which fetches the raw series once and evaluates them here"
+        );
+    }
     let tl = match (&client, args.strategy) {
         (Some(client), Strategy::Remote) => {
             let remote = crate::rules::remote::RemoteSource { client };

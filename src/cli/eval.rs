@@ -37,8 +37,39 @@ pub struct Args {
     /// Range query step (a duration).
     #[arg(long, requires_all = ["from", "to"])]
     pub step: Option<String>,
+    /// Most evaluation steps a range query may have (Prometheus's HTTP API allows 11,000 points per
+    /// series); raise it to print longer ranges.
+    #[arg(long, default_value_t = DEFAULT_MAX_STEPS, value_name = "N")]
+    pub max_steps: usize,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+}
+
+/// `--max-steps` unless given: the points per series that Prometheus's HTTP API answers at most.
+pub const DEFAULT_MAX_STEPS: usize = 11_000;
+
+/// Refuses a range with more than `max` steps, naming the flags that change it. A zero or negative step and
+/// an end before the start are left to the engine, which words those as Prometheus does.
+fn check_steps(start: i64, end: i64, step: i64, max: usize) -> anyhow::Result<()> {
+    if step <= 0 || end < start {
+        return Ok(());
+    }
+    let n = ((end - start) / step) as u128 + 1;
+    if n > max as u128 {
+        // floor(range / step) + 1 <= max holds exactly when step > range / max.
+        let min_step_ms = (end - start) as u128 / max.max(1) as u128 + 1;
+        anyhow::bail!(
+            "the range --from .. --to at --step {} has {n} evaluation steps, more than --max-steps {max}: \
+             use --step {} or more, a shorter range, or a higher --max-steps",
+            crate::load::duration::format_duration(step),
+            crate::load::duration::format_duration(round_up_to_second(min_step_ms as i64)),
+        );
+    }
+    Ok(())
+}
+
+fn round_up_to_second(ms: i64) -> i64 {
+    ms.div_euclid(1000) * 1000 + if ms.rem_euclid(1000) == 0 { 0 } else { 1000 }
 }
 
 /// Reads a time as RFC3339, Unix seconds, or a duration since time 0; returns ms.
@@ -160,6 +191,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             let start = parse_time(from).map_err(anyhow::Error::msg)?;
             let end = parse_time(to).map_err(anyhow::Error::msg)?;
             let step = parse_duration(step).map_err(anyhow::Error::msg)?;
+            check_steps(start, end, step, args.max_steps)?;
             engine.range_query(&store, &args.expr, start, end, step)
         }
         (at, _, _, _) => {

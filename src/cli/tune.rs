@@ -9,11 +9,13 @@ use crate::load::duration::parse_duration;
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::report::tune as report;
+use crate::rules::group::{Mode, DEFAULT_CHUNK_TICKS};
 use crate::rules::sweep::{split_comparison, CmpOp};
 use crate::rules::timeline::{self, TimelineOptions, DEFAULT_INTERVAL_MS};
 use crate::rules::tune::{self as tune, Incident, Lhs, SweepSpec};
 use crate::series::store::Store;
-use std::collections::BTreeMap;
+use crate::series::Labels;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -263,6 +265,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         to_ms: to,
         external_labels: BTreeMap::new(),
         external_url: String::new(),
+        mode: Mode::Auto,
     };
     timeline::build(&recording, &mut store, &engine, &tl_opts).map_err(|e| anyhow::anyhow!(e))?;
     // The left side at the group's ticks.
@@ -280,28 +283,40 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         );
     }
     let n = ((to - start) / step) as usize + 1;
-    let res = engine.range(
-        &store,
-        &lhs_expr,
-        start - offset,
-        start - offset + (n as i64 - 1) * step,
-        step,
-    )?;
-    let mut series = Vec::new();
-    if let Value::Matrix(m) = res.value {
+    // The window goes in pieces of at most DEFAULT_CHUNK_TICKS steps, as rule evaluation does, so its
+    // length is not limited; a series keeps one row across the pieces.
+    let mut series: Vec<(Labels, Vec<Option<f64>>)> = Vec::new();
+    let mut row_of: HashMap<Labels, usize> = HashMap::new();
+    let first = start - offset;
+    let mut k0 = 0usize;
+    while k0 < n {
+        let k1 = (k0 + DEFAULT_CHUNK_TICKS).min(n);
+        let res = engine.range(
+            &store,
+            &lhs_expr,
+            first + k0 as i64 * step,
+            first + (k1 as i64 - 1) * step,
+            step,
+        )?;
+        let Value::Matrix(m) = res.value else {
+            anyhow::bail!("the left side {lhs_text:?} does not return a vector");
+        };
         for s in m {
-            let mut vals = vec![None; n];
+            let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
+                series.push((s.labels, vec![None; n]));
+                series.len() - 1
+            });
             for (t, v) in s.points {
-                let k = ((t - (start - offset)) / step) as usize;
+                let k = ((t - first) / step) as usize;
                 if k < n {
-                    vals[k] = Some(v);
+                    series[row].1[k] = Some(v);
                 }
             }
-            series.push((s.labels, vals));
         }
-    } else {
-        anyhow::bail!("the left side {lhs_text:?} does not return a vector");
+        k0 = k1;
     }
+    // One order whatever the pieces: by labels, as one range query returns them.
+    series.sort_by(|a, b| a.0.cmp(&b.0));
     let lhs = Lhs {
         start_ms: start,
         step_ms: step,

@@ -338,7 +338,9 @@ impl<'a> Ev<'a> {
             let mut p = 0usize; // number of samples with t <= current time
             let mut last_t = i64::MIN;
             for &t in &eff {
-                if t < last_t {
+                // The first step (and any step back in time) searches; later steps walk forward, so one
+                // query costs the samples it spans, not the series' length.
+                if last_t == i64::MIN || t < last_t {
                     p = samples.partition_point(|(st, _)| *st <= t);
                 } else {
                     while p < samples.len() && samples[p].0 <= t {
@@ -657,10 +659,10 @@ impl Engine {
             if end < start {
                 return Err(qerr("end timestamp must not be before start time"));
             }
+            // No cap on the step count here: Prometheus's 11,000 points belong to its HTTP API, not to its
+            // engine. Callers that evaluate long windows split them ([`crate::rules::group::evaluate`]);
+            // `eval` keeps a cap of its own (`--max-steps`).
             let n = ((end - start) / step) as usize + 1;
-            if n > 11_000 {
-                return Err(qerr("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"));
-            }
             (0..n as i64).map(|i| start + i * step).collect()
         } else {
             vec![start]

@@ -338,7 +338,14 @@ pub struct Settings {
     pub episodes: bool,
     /// Ticks at which to keep a snapshot of the firing alerts of every alerting rule.
     pub snapshot_at: Vec<i64>,
+    /// Range-native evaluation asks for at most this many ticks per query ([`DEFAULT_CHUNK_TICKS`]), so a
+    /// window of any length is evaluated in pieces of bounded memory.
+    pub chunk_ticks: usize,
 }
+
+/// Ticks per range query in range-native evaluation: a day of 30 s ticks. A result holds at most this many
+/// points per series, whatever the window's length; each piece costs one more lookup of the series.
+pub const DEFAULT_CHUNK_TICKS: usize = 2_880;
 
 /// An evaluation error of one rule at one tick (Prometheus logs these; promtool fails the test on them).
 #[derive(Clone, Debug, PartialEq)]
@@ -475,65 +482,63 @@ pub fn evaluate(
     let order = set.order();
     if ev.range_native {
         let step = settings.interval_ms.max(1);
-        let span = |ri: usize| {
-            let off = set.groups[set.rules[ri].group].query_offset_ms;
-            (ticks[0] - off, ticks[ticks.len() - 1] - off)
-        };
         // Rules that read no recorded series do not depend on the rules before them: the local engine
         // evaluates them side by side first; the others wait for their turn below.
-        let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
-        if let Some(local) = engine.local_engine() {
-            let independent = set.independent_of_recordings();
-            if independent.len() > 1 {
-                let shared: &Store = store;
-                let results = crate::parallel::map(&independent, |&ri| {
-                    let (first, last) = span(ri);
-                    QuerySource::range(local, shared, &set.rules[ri], first, last, step)
-                });
-                early = independent.into_iter().zip(results).collect();
-            }
-        }
-        for &ri in &order {
-            let r = &set.rules[ri];
-            let off = set.groups[r.group].query_offset_ms;
-            let (first, _) = span(ri);
-            let result = match early.remove(&ri) {
-                Some(res) => res,
-                None => {
-                    let (first, last) = span(ri);
-                    engine.range(store, r, first, last, step)
-                }
+        let independent = match engine.local_engine() {
+            Some(_) => set.independent_of_recordings(),
+            None => Vec::new(),
+        };
+        // The window goes in pieces, every rule over one piece before the next piece. That is the order
+        // of Prometheus's ticks as far as any rule can tell: a range-safe set reads recorded series only at
+        // or before the evaluated tick, and those are all written by then.
+        for piece in ticks.chunks(settings.chunk_ticks.max(1)) {
+            let span = |ri: usize| {
+                let off = set.groups[set.rules[ri].group].query_offset_ms;
+                (piece[0] - off, piece[piece.len() - 1] - off)
             };
-            let columns = result.map(|v| columns_of(v, ticks.len(), first, step));
-            match columns {
-                Err(msg) => {
-                    for &t in &ticks {
-                        ev.errors.push(RuleError {
-                            rule: ri,
-                            t,
-                            message: msg.clone(),
-                        });
-                    }
+            let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
+            if let Some(local) = engine.local_engine() {
+                if independent.len() > 1 {
+                    let shared: &Store = store;
+                    let results = crate::parallel::map(&independent, |&ri| {
+                        let (first, last) = span(ri);
+                        QuerySource::range(local, shared, &set.rules[ri], first, last, step)
+                    });
+                    early = independent.iter().copied().zip(results).collect();
                 }
-                Ok((series, cols)) => {
-                    for (k, &t) in ticks.iter().enumerate() {
-                        let samples: Vec<(usize, Labels, f64)> = cols[k]
-                            .iter()
-                            .map(|&(si, v)| (si, series[si].clone(), v))
-                            .collect();
-                        apply(
-                            set,
-                            ri,
-                            &mut runtimes[ri],
-                            t,
-                            off,
-                            samples,
-                            store,
-                            settings,
-                            &mut ev,
-                        );
-                        if snapshot_at.contains(&t) {
-                            snapshot(&runtimes[ri], ri, t, &mut ev);
+            }
+            for &ri in &order {
+                let r = &set.rules[ri];
+                let off = set.groups[r.group].query_offset_ms;
+                let (first, last) = span(ri);
+                let result = match early.remove(&ri) {
+                    Some(res) => res,
+                    None => engine.range(store, r, first, last, step),
+                };
+                let rt = &mut runtimes[ri];
+                // Both caches are keyed by the series' index in this piece's result.
+                rt.label_cache.clear();
+                rt.output_ids.clear();
+                match result.map(|v| columns_of(v, piece.len(), first, step)) {
+                    Err(msg) => {
+                        for &t in piece {
+                            ev.errors.push(RuleError {
+                                rule: ri,
+                                t,
+                                message: msg.clone(),
+                            });
+                        }
+                    }
+                    Ok((series, cols)) => {
+                        for (k, &t) in piece.iter().enumerate() {
+                            let samples: Vec<(usize, Labels, f64)> = cols[k]
+                                .iter()
+                                .map(|&(si, v)| (si, series[si].clone(), v))
+                                .collect();
+                            apply(set, ri, rt, t, off, samples, store, settings, &mut ev);
+                            if snapshot_at.contains(&t) {
+                                snapshot(rt, ri, t, &mut ev);
+                            }
                         }
                     }
                 }
@@ -888,6 +893,7 @@ mod tests {
             mode,
             episodes: true,
             snapshot_at: vec![],
+            chunk_ticks: DEFAULT_CHUNK_TICKS,
         }
     }
 
@@ -1090,6 +1096,7 @@ mod modes_agree {
         text: &str,
         series: &[(String, Vec<Option<f64>>)],
         mode: Mode,
+        chunk_ticks: usize,
     ) -> (Vec<String>, Vec<String>, Vec<String>) {
         let mut l = Loaded::default();
         load_bytes(Arc::from("p.yml"), text.as_bytes(), &mut l);
@@ -1113,6 +1120,7 @@ mod modes_agree {
             mode,
             episodes: true,
             snapshot_at: vec![],
+            chunk_ticks,
         };
         let ev = evaluate(
             &set,
@@ -1182,11 +1190,15 @@ mod modes_agree {
         fn range_native_equals_per_tick(
             series in series_strategy(),
             alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..5),
+            chunk in 1usize..16,
         ) {
             let text = rule_file(&alerts);
-            let a = run(&text, &series, Mode::Auto);
-            let b = run(&text, &series, Mode::PerTick);
-            prop_assert_eq!(a, b);
+            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS);
+            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
+            prop_assert_eq!(&a, &b);
+            // The 41 ticks in pieces of `chunk`: every rule over a piece before the next piece.
+            let c = run(&text, &series, Mode::Auto, chunk);
+            prop_assert_eq!(a, c);
         }
     }
 }

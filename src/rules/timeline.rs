@@ -8,6 +8,7 @@
 
 use super::group::{
     evaluate, render_annotations, Mode, QuerySource, RuleSet, Settings, StoreQuery,
+    DEFAULT_CHUNK_TICKS,
 };
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::Engine;
@@ -59,6 +60,8 @@ pub struct TimelineOptions {
     pub to_ms: i64,
     pub external_labels: BTreeMap<String, String>,
     pub external_url: String,
+    /// Range-native where the rules allow it ([`Mode::Auto`]), or every rule at every tick.
+    pub mode: Mode,
 }
 
 /// Evaluates every group of `files` over [from, to] against `store` (recorded series are written into it).
@@ -103,9 +106,10 @@ pub fn build_with(
             interval_ms: interval,
             external_labels: opts.external_labels.clone(),
             external_url: opts.external_url.clone(),
-            mode: Mode::Auto,
+            mode: opts.mode,
             episodes: true,
             snapshot_at: Vec::new(),
+            chunk_ticks: DEFAULT_CHUNK_TICKS,
         };
         let ev = evaluate(&single, store, source, &settings);
         let mut seen = HashSet::new();

@@ -11,7 +11,9 @@ use crate::load::duration::format_duration;
 use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
-use crate::rules::group::{evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery};
+use crate::rules::group::{
+    evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery, DEFAULT_CHUNK_TICKS,
+};
 use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Expanded, Run};
 use crate::series::store::Store;
 use crate::series::Labels;
@@ -421,6 +423,7 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
             .iter()
             .map(|a| tick_of(a.eval_time_ms))
             .collect(),
+        chunk_ticks: DEFAULT_CHUNK_TICKS,
     };
     let engine = Engine::new(EngineOptions::default());
     let ev = evaluate(set, &mut store, &engine, &settings);

@@ -98,11 +98,15 @@ fn windows_extrapolated(
     let mut resets_before: Vec<u32> = Vec::new();
     for s in &ra.series {
         let smp = &s.samples;
+        // The prefix count covers only the samples some window holds (`lo..hi`): an instant query over a
+        // long series must not cost the series' length.
+        let lo = s.win.iter().map(|w| w.0).min().unwrap_or(0);
+        let hi = s.win.iter().map(|w| w.1).max().unwrap_or(0).max(lo);
         resets_before.clear();
         if is_counter {
             let mut c = 0u32;
             resets_before.push(0);
-            for k in 1..smp.len() {
+            for k in lo + 1..hi {
                 if smp[k].1 < smp[k - 1].1 {
                     c += 1;
                 }
@@ -118,7 +122,7 @@ fn windows_extrapolated(
                 if b < a + 2 {
                     return None;
                 }
-                let resets = if is_counter && resets_before[b - 1] != resets_before[a] {
+                let resets = if is_counter && resets_before[b - 1 - lo] != resets_before[a - lo] {
                     reset_sum(&smp[a..b])
                 } else {
                     0.0
