@@ -266,3 +266,23 @@ fn split_calls_stay_within_the_concurrency_and_merge_in_order() {
     assert_eq!(server.requests().len(), 6);
     assert_eq!(server.max_in_flight(), 3);
 }
+
+#[test]
+fn tls_against_a_plain_http_port_says_so() {
+    let server = ScriptedServer::start(vec![answer(200, OK_VECTOR)]);
+    let https = server.url.replace("http://", "https://");
+    let e = Client::new(fast(&https))
+        .unwrap()
+        .query("up", 0)
+        .unwrap_err();
+    // Not retried: another handshake would meet plain HTTP again.
+    assert!(matches!(e, LiveError::PlainHttp { .. }), "{e:?}");
+    assert_eq!(server.requests().len(), 1);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("the server answered in plain HTTP, not TLS: use http:// instead of https://"),
+        "{msg}"
+    );
+    // The TLS library's own wording is left out.
+    assert!(!msg.contains("InvalidContentType"), "{msg}");
+}

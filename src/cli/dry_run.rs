@@ -132,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     let tl = match (&client, args.strategy) {
         (Some(client), Strategy::Remote) => {
-            let remote = crate::rules::remote::RemoteSource { client };
+            let remote = crate::rules::remote::RemoteSource::new(client);
             let tl = timeline::build_with(&checked.rule_files, &mut store, &engine, &remote, &opts);
             // A failed request leaves holes: never present partial results as complete.
             if let Ok(tl) = &tl {

@@ -44,6 +44,13 @@ pub struct LiveArgs {
     /// Further attempts after a connection error, 429 or 5xx.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// Requests in flight at once (rule queries, the parts of a long range, raw-series windows).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Time all requests of the command may take together (a Prometheus duration, e.g. 10m); when it runs
+    /// out the command fails at once. For CI jobs. No deadline unless given.
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
 }
 
 impl LiveArgs {
@@ -68,6 +75,18 @@ impl LiveArgs {
         }
         o.timeout = Duration::from_millis(timeout_ms as u64);
         o.retries = self.retries;
+        if self.concurrency == 0 {
+            return Err(LiveError::Config("--concurrency must be at least 1".into()));
+        }
+        o.concurrency = self.concurrency;
+        if let Some(d) = &self.deadline {
+            let ms = parse_duration(d.trim())
+                .map_err(|e| LiveError::Config(format!("--deadline: {e}")))?;
+            if ms <= 0 {
+                return Err(LiveError::Config("--deadline must be positive".into()));
+            }
+            o.deadline = Some(Duration::from_millis(ms as u64));
+        }
         o.bearer_token_file = self.bearer_token_file.clone();
         if o.bearer_token_file.is_none() {
             o.bearer_token = env(TOKEN_ENV).filter(|t| !t.trim().is_empty());
@@ -220,5 +239,28 @@ mod tests {
         assert_eq!(e.to_string(), "--timeout must be positive");
         let e = opts(&["--prometheus", "http://p", "--timeout", "soon"], &[]).unwrap_err();
         assert!(e.to_string().starts_with("--timeout: "), "{e}");
+        let e = opts(&["--prometheus", "http://p", "--concurrency", "0"], &[]).unwrap_err();
+        assert_eq!(e.to_string(), "--concurrency must be at least 1");
+        let e = opts(&["--prometheus", "http://p", "--deadline", "0s"], &[]).unwrap_err();
+        assert_eq!(e.to_string(), "--deadline must be positive");
+        let e = opts(&["--prometheus", "http://p", "--deadline", "later"], &[]).unwrap_err();
+        assert!(e.to_string().starts_with("--deadline: "), "{e}");
+        let o = opts(
+            &[
+                "--prometheus",
+                "http://p",
+                "--concurrency",
+                "9",
+                "--deadline",
+                "10m",
+            ],
+            &[],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (o.concurrency, o.deadline),
+            (9, Some(Duration::from_secs(600)))
+        );
     }
 }

@@ -12,6 +12,11 @@ pub enum LiveError {
     /// Arguments the server would refuse anyway (end before start, step not positive, not a selector).
     #[error("{0}")]
     InvalidArgument(String),
+    /// An https:// URL whose server speaks plain HTTP.
+    #[error(
+        "{endpoint}: the server answered in plain HTTP, not TLS: use http:// instead of https://"
+    )]
+    PlainHttp { endpoint: String },
     #[error("{endpoint}: cannot connect: {reason}")]
     Connect { endpoint: String, reason: String },
     #[error("{endpoint}: no complete answer within {timeout} (raise --timeout, or query a shorter range)")]
@@ -33,6 +38,9 @@ pub enum LiveError {
     },
     #[error("{endpoint}: unreadable response: {reason}")]
     Decode { endpoint: String, reason: String },
+    /// The whole command ran out of its `--deadline`.
+    #[error("{endpoint}: no answer before the --deadline of {deadline} ran out (raise --deadline, or query a shorter range)")]
+    Deadline { endpoint: String, deadline: String },
     #[error("{last} (gave up after {attempts} attempts)")]
     GaveUp { attempts: u32, last: Box<LiveError> },
     /// A failure while fetching one selector of several.

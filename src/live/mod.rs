@@ -14,4 +14,4 @@ pub mod prometheus;
 pub use args::LiveArgs;
 pub use error::LiveError;
 pub use options::ClientOptions;
-pub use prometheus::{AsyncClient, Client, SeriesSamples};
+pub use prometheus::{AsyncClient, Client, RangeQuery, SeriesSamples};

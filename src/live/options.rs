@@ -40,6 +40,9 @@ pub struct ClientOptions {
     pub max_points_per_response: usize,
     /// Draw a progress bar on stderr during long calls (only when stderr is a terminal).
     pub progress: bool,
+    /// Time the client may spend on all its requests together, counted from its creation (`--deadline`);
+    /// a request still unanswered then fails, and is not retried.
+    pub deadline: Option<Duration>,
 }
 
 impl ClientOptions {
@@ -65,6 +68,7 @@ impl ClientOptions {
             max_response_bytes: limits.max_response_bytes,
             max_points_per_response: limits.max_points,
             progress: false,
+            deadline: None,
         }
     }
 }
@@ -104,6 +108,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_points_per_response", &self.max_points_per_response)
             .field("progress", &self.progress)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }

@@ -44,6 +44,17 @@ struct Inner {
     auth: Auth,
     opts: ClientOptions,
     warnings: Mutex<Vec<String>>,
+    /// When `opts.deadline` runs out, counted from the client's creation.
+    deadline_at: Option<tokio::time::Instant>,
+}
+
+/// One range query of [`AsyncClient::query_range_many`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RangeQuery {
+    pub expr: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: i64,
 }
 
 /// One request of a split call; `keep` limits the answer to samples in (left, right].
@@ -173,6 +184,7 @@ impl AsyncClient {
                 http,
                 base,
                 auth,
+                deadline_at: opts.deadline.map(|d| tokio::time::Instant::now() + d),
                 opts,
                 warnings: Mutex::new(Vec::new()),
             }),
@@ -226,7 +238,66 @@ impl AsyncClient {
                 "the end of the range is before its start".into(),
             ));
         }
-        let jobs: Vec<Job> = range_chunks(
+        let jobs = self.range_jobs(expr, start_ms, end_ms, step_ms);
+        let progress = Progress::new(self.inner.opts.progress, jobs.len() as u64, "query_range");
+        let parts = self
+            .run_bounded(jobs, &mut |_| progress.inc(1))
+            .await
+            .map_err(|(_, e)| e)?;
+        Ok(merge_in_order(parts))
+    }
+
+    /// Several range queries at once, all their requests sharing one bound of `concurrency` in flight. The
+    /// first failure that retries did not cure aborts every request still in flight and is returned with the
+    /// index of its query, so a hung server costs one timeout, not one per query. `what` labels the progress
+    /// bar, which counts queries answered.
+    pub async fn query_range_many(
+        &self,
+        queries: &[RangeQuery],
+        what: &str,
+    ) -> Result<Vec<Vec<SeriesSamples>>, (usize, LiveError)> {
+        let mut jobs = Vec::new();
+        let mut owner = Vec::new();
+        for (qi, q) in queries.iter().enumerate() {
+            if q.step_ms <= 0 || q.end_ms < q.start_ms {
+                let why = if q.step_ms <= 0 {
+                    "the query step must be positive"
+                } else {
+                    "the end of the range is before its start"
+                };
+                return Err((qi, LiveError::InvalidArgument(why.into())));
+            }
+            for job in self.range_jobs(&q.expr, q.start_ms, q.end_ms, q.step_ms) {
+                jobs.push(job);
+                owner.push(qi);
+            }
+        }
+        let mut left: Vec<usize> = vec![0; queries.len()];
+        for &qi in &owner {
+            left[qi] += 1;
+        }
+        let progress = Progress::new(self.inner.opts.progress, queries.len() as u64, what);
+        let parts = self
+            .run_bounded(jobs, &mut |ji| {
+                let qi = owner[ji];
+                left[qi] -= 1;
+                if left[qi] == 0 {
+                    progress.inc(1);
+                }
+            })
+            .await
+            .map_err(|(ji, e)| (owner[ji], e))?;
+        let mut per_query: Vec<Vec<Vec<SeriesSamples>>> = vec![Vec::new(); queries.len()];
+        for (ji, part) in parts.into_iter().enumerate() {
+            per_query[owner[ji]].push(part);
+        }
+        Ok(per_query.into_iter().map(merge_in_order).collect())
+    }
+
+    /// The requests of one range query, split so none asks for more than `max_points_per_request` points
+    /// per series.
+    fn range_jobs(&self, expr: &str, start_ms: i64, end_ms: i64, step_ms: i64) -> Vec<Job> {
+        range_chunks(
             start_ms,
             end_ms,
             step_ms,
@@ -244,10 +315,7 @@ impl AsyncClient {
             ],
             keep: None,
         })
-        .collect();
-        let progress = Progress::new(self.inner.opts.progress, jobs.len() as u64, "query_range");
-        let parts = self.run_bounded(jobs, &progress).await?;
-        Ok(merge_in_order(parts))
+        .collect()
     }
 
     /// Every raw sample of the series `selector` matches in `[start_ms, end_ms]`, by instant queries of
@@ -290,7 +358,10 @@ impl AsyncClient {
                 .iter()
                 .map(|&(l, r)| raw_job(selector, l, r))
                 .collect();
-            let answers = self.run_bounded(jobs, &Progress::none()).await?;
+            let answers = self
+                .run_bounded(jobs, &mut |_| {})
+                .await
+                .map_err(|(_, e)| e)?;
             let mut densest: Option<(usize, i64)> = None;
             for (&(l, r), answer) in batch.iter().zip(&answers) {
                 let n: usize = answer.iter().map(|(_, s)| s.len()).sum();
@@ -315,13 +386,13 @@ impl AsyncClient {
         Ok(merged)
     }
 
-    /// Runs jobs with at most `concurrency` in flight; answers come back in job order. The first error
-    /// aborts the jobs still running and is returned.
+    /// Runs jobs with at most `concurrency` in flight; answers come back in job order, and `done` hears of
+    /// each job answered. The first error aborts the jobs still running and is returned with its job's index.
     async fn run_bounded(
         &self,
         jobs: Vec<Job>,
-        progress: &Progress,
-    ) -> Result<Vec<Vec<SeriesSamples>>, LiveError> {
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<SeriesSamples>>, (usize, LiveError)> {
         let n = jobs.len();
         let limit = self.inner.opts.concurrency.max(1);
         let mut results: Vec<Option<Vec<SeriesSamples>>> = vec![None; n];
@@ -338,21 +409,29 @@ impl AsyncClient {
             }
         }
         while let Some(joined) = set.join_next().await {
-            let (i, answer) =
-                joined.map_err(|e| LiveError::Internal(format!("request task failed: {e}")))?;
+            let (i, answer) = joined
+                .map_err(|e| (0, LiveError::Internal(format!("request task failed: {e}"))))?;
             // Returning drops the set, which aborts every request still running.
-            let answer = answer?;
+            let answer = answer.map_err(|e| (i, e))?;
             if let Some(slot) = results.get_mut(i) {
                 *slot = Some(answer);
             }
-            progress.inc(1);
+            done(i);
             if let Some(j) = pending.next() {
                 spawn(&mut set, j);
             }
         }
         results
             .into_iter()
-            .map(|r| r.ok_or_else(|| LiveError::Internal("a request's answer is missing".into())))
+            .enumerate()
+            .map(|(i, r)| {
+                r.ok_or_else(|| {
+                    (
+                        i,
+                        LiveError::Internal("a request's answer is missing".into()),
+                    )
+                })
+            })
             .collect()
     }
 
@@ -363,7 +442,14 @@ impl AsyncClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let err = match self.attempt(job).await {
+            let answer = match self.inner.deadline_at {
+                Some(at) => match tokio::time::timeout_at(at, self.attempt(job)).await {
+                    Ok(answer) => answer,
+                    Err(_) => return Err(self.deadline_error(job)),
+                },
+                None => self.attempt(job).await,
+            };
+            let err = match answer {
                 Ok(mut series) => {
                     if let Some((l, r)) = job.keep {
                         for (_, s) in &mut series {
@@ -389,7 +475,19 @@ impl AsyncClient {
                 });
             }
             let backoff = opts.backoff.saturating_mul(1u32 << (attempt - 1).min(16));
-            tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_BACKOFF)).await;
+            let wake =
+                tokio::time::Instant::now() + retry_after.unwrap_or(backoff).min(MAX_BACKOFF);
+            if self.inner.deadline_at.is_some_and(|at| at <= wake) {
+                return Err(self.deadline_error(job));
+            }
+            tokio::time::sleep_until(wake).await;
+        }
+    }
+
+    fn deadline_error(&self, job: &Job) -> LiveError {
+        LiveError::Deadline {
+            endpoint: format!("{}{}", redact_url(&self.inner.base), job.path),
+            deadline: format_duration(self.inner.opts.deadline.map_or(0, |d| d.as_millis() as i64)),
         }
     }
 
@@ -504,9 +602,19 @@ impl AsyncClient {
             }
         } else {
             // Refused, reset, closed mid-answer, TLS failures: all worth another try.
+            let reason = error_text(e);
+            // rustls's words for a TLS handshake answered by a plain-HTTP server (its first bytes are
+            // "HTTP/1.1", not a TLS record). Trying again cannot help.
+            if endpoint.starts_with("https://")
+                && (reason.contains("InvalidContentType") || reason.contains("corrupt message"))
+            {
+                return LiveError::PlainHttp {
+                    endpoint: endpoint.to_string(),
+                };
+            }
             LiveError::Connect {
                 endpoint: endpoint.to_string(),
-                reason: error_text(e),
+                reason,
             }
         }
     }
@@ -666,6 +774,15 @@ impl Client {
     ) -> Result<Vec<SeriesSamples>, LiveError> {
         self.rt
             .block_on(self.inner.query_range(expr, start_ms, end_ms, step_ms))
+    }
+
+    /// See [`AsyncClient::query_range_many`].
+    pub fn query_range_many(
+        &self,
+        queries: &[RangeQuery],
+        what: &str,
+    ) -> Result<Vec<Vec<SeriesSamples>>, (usize, LiveError)> {
+        self.rt.block_on(self.inner.query_range_many(queries, what))
     }
 
     /// Downloads the raw samples of every selector into `store` (series matched twice are merged); returns

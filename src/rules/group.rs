@@ -407,6 +407,12 @@ pub trait QuerySource {
     fn is_local(&self) -> bool {
         true
     }
+    /// Told once, before any evaluation, of every range query that [`evaluate`] will ask (see
+    /// [`range_asks`]), so a remote source can send them all at once. An error names the ask that failed
+    /// (its index) and ends the run: nothing is evaluated from a partial set of answers.
+    fn prefetch(&self, _asks: &[RangeAsk<'_>]) -> Result<(), (usize, String)> {
+        Ok(())
+    }
     /// The local engine, when this source is one: its range queries of independent rules may then run
     /// side by side on the machine's cores.
     fn local_engine(&self) -> Option<&Engine> {
@@ -437,6 +443,48 @@ impl QuerySource for Engine {
     }
 }
 
+/// One range query of one rule, as range-native [`evaluate`] asks it of its source.
+#[derive(Clone, Copy)]
+pub struct RangeAsk<'a> {
+    pub rule: &'a PreparedRule,
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
+/// The evaluation ticks of `settings`: `start + k * interval` up to `end`.
+pub fn ticks(settings: &Settings) -> Vec<i64> {
+    if settings.interval_ms > 0 && settings.end_ms >= settings.start_ms {
+        let n = (settings.end_ms - settings.start_ms) / settings.interval_ms;
+        (0..=n)
+            .map(|k| settings.start_ms + k * settings.interval_ms)
+            .collect()
+    } else {
+        vec![settings.start_ms]
+    }
+}
+
+/// The range queries range-native [`evaluate`] sends for `set` under `settings`: for each piece of at most
+/// `chunk_ticks` ticks, each rule over the piece, shifted back by its group's query offset.
+pub fn range_asks<'a>(set: &'a RuleSet, settings: &Settings) -> Vec<RangeAsk<'a>> {
+    let step = settings.interval_ms.max(1);
+    let ticks = ticks(settings);
+    let mut out = Vec::new();
+    for piece in ticks.chunks(settings.chunk_ticks.max(1)) {
+        for ri in set.order() {
+            let rule = &set.rules[ri];
+            let off = set.groups[rule.group].query_offset_ms;
+            out.push(RangeAsk {
+                rule,
+                start: piece[0] - off,
+                end: piece[piece.len() - 1] - off,
+                step,
+            });
+        }
+    }
+    out
+}
+
 /// Evaluates `set` over the ticks of `settings`, writing recorded series and ALERTS into `store`.
 pub fn evaluate(
     set: &RuleSet,
@@ -444,14 +492,7 @@ pub fn evaluate(
     engine: &dyn QuerySource,
     settings: &Settings,
 ) -> Evaluation {
-    let ticks: Vec<i64> = if settings.interval_ms > 0 && settings.end_ms >= settings.start_ms {
-        let n = (settings.end_ms - settings.start_ms) / settings.interval_ms;
-        (0..=n)
-            .map(|k| settings.start_ms + k * settings.interval_ms)
-            .collect()
-    } else {
-        vec![settings.start_ms]
-    };
+    let ticks = ticks(settings);
     let mut runtimes: Vec<Runtime> = set
         .rules
         .iter()

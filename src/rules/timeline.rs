@@ -7,8 +7,8 @@
 //! of the group's name and file; a window of a few intervals makes that difference immaterial).
 
 use super::group::{
-    evaluate, render_annotations, Mode, QuerySource, RuleSet, Settings, StoreQuery,
-    DEFAULT_CHUNK_TICKS,
+    evaluate, range_asks, render_annotations, Mode, QuerySource, RangeAsk, RuleSet, Settings,
+    StoreQuery, DEFAULT_CHUNK_TICKS,
 };
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::promql::Engine;
@@ -85,8 +85,9 @@ pub fn build_with(
 ) -> Result<Timeline, String> {
     let all = RuleSet::prepare(files, &[]).map_err(|e| e.to_string())?;
     let mut tl = Timeline::default();
+    // One group at a time, so each ticks at its own interval.
+    let mut groups = Vec::new();
     for gi in dependency_order(&all) {
-        // One group at a time, so each ticks at its own interval.
         let g = &all.groups[gi];
         let single = RuleSet::prepare(&[one_group(files, &g.file, &g.name)], &[])
             .map_err(|e| e.to_string())?;
@@ -111,6 +112,26 @@ pub fn build_with(
             snapshot_at: Vec::new(),
             chunk_ticks: DEFAULT_CHUNK_TICKS,
         };
+        groups.push((gi, single, settings));
+    }
+    // A remote source answers every group's queries up front, side by side; its first lasting failure ends
+    // the run before anything is evaluated.
+    if !source.is_local() && opts.mode == Mode::Auto {
+        let asks: Vec<RangeAsk> = groups
+            .iter()
+            .flat_map(|(_, single, settings)| range_asks(single, settings))
+            .collect();
+        source.prefetch(&asks).map_err(|(i, msg)| {
+            let r = asks[i].rule;
+            format!(
+                "{} ({}:{}): the server could not evaluate it: {msg}",
+                r.rule.name.value, r.file, r.rule.pos.line
+            )
+        })?;
+    }
+    for (gi, single, settings) in groups {
+        let g = &all.groups[gi];
+        let interval = settings.interval_ms;
         let ev = evaluate(&single, store, source, &settings);
         let mut seen = HashSet::new();
         for e in &ev.errors {

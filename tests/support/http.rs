@@ -12,6 +12,8 @@ pub enum Reply {
     Answer(u16, Vec<String>, String),
     /// Reads the request and never answers (holds the connection for a minute).
     Hang,
+    /// Answers 200 with a long Content-Length, then sends one byte of the body a second (for a minute).
+    Drip,
     /// Answers a `query_range` request with one series whose value at each step is the step's time in
     /// seconds, after a delay of 400 ms minus `start` modulo 400 s, in ms (so answers complete out of order).
     EchoRange,
@@ -57,6 +59,17 @@ impl ScriptedServer {
                     };
                     match reply {
                         Reply::Hang => std::thread::sleep(Duration::from_secs(60)),
+                        Reply::Drip => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{";
+                            let _ = stream.write_all(head.as_bytes());
+                            for _ in 0..60 {
+                                let _ = stream.flush();
+                                std::thread::sleep(Duration::from_secs(1));
+                                if stream.write_all(b" ").is_err() {
+                                    break;
+                                }
+                            }
+                        }
                         Reply::Answer(status, headers, body) => {
                             let mut text = format!(
                                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
