@@ -67,13 +67,22 @@ pub struct Notification {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Suppression {
     /// Every alert of the group was inhibited.
-    Inhibited { at: i64, group_key: String },
+    Inhibited {
+        at: i64,
+        group_key: String,
+        receiver: String,
+    },
     /// The flush fell outside every active time interval.
-    Inactive { at: i64, group_key: String },
+    Inactive {
+        at: i64,
+        group_key: String,
+        receiver: String,
+    },
     /// The flush fell inside a mute time interval.
     Muted {
         at: i64,
         group_key: String,
+        receiver: String,
         interval: String,
     },
 }
@@ -313,6 +322,8 @@ fn notify(
             sim.suppressions.push(Suppression::Inhibited {
                 at,
                 group_key: g.key.clone(),
+                // The group's own route: sibling routes with the same matchers share a route key.
+                receiver: g.route.receiver.clone(),
             });
         }
         return;
@@ -327,6 +338,8 @@ fn notify(
             sim.suppressions.push(Suppression::Inactive {
                 at,
                 group_key: g.key.clone(),
+                // The group's own route: sibling routes with the same matchers share a route key.
+                receiver: g.route.receiver.clone(),
             });
         }
         return;
@@ -341,6 +354,8 @@ fn notify(
             sim.suppressions.push(Suppression::Muted {
                 at,
                 group_key: g.key.clone(),
+                // The group's own route: sibling routes with the same matchers share a route key.
+                receiver: g.route.receiver.clone(),
                 interval: name.clone(),
             });
         }
@@ -581,7 +596,8 @@ mod tests {
         assert_eq!(keys, ["{}:{alertname=\"Down\", severity=\"critical\"}"]);
         assert!(sim.suppressions.contains(&Suppression::Inhibited {
             at: 10_000,
-            group_key: "{}:{alertname=\"Down\", severity=\"warning\"}".into()
+            group_key: "{}:{alertname=\"Down\", severity=\"warning\"}".into(),
+            receiver: "hook".into(),
         }));
         assert!(sim
             .suppressions

@@ -61,13 +61,3 @@ pub fn inhibited_at_fire(config: &Config, fired: &[Fired]) -> Vec<bool> {
         })
         .collect()
 }
-
-/// The receiver of the route a group key belongs to (the longest route key that prefixes it).
-pub fn receiver_of_group<'c>(config: &'c Config, group_key: &str) -> Option<&'c str> {
-    config
-        .routes()
-        .into_iter()
-        .filter(|r| group_key.starts_with(&format!("{}:", r.key)))
-        .max_by_key(|r| r.key.len())
-        .map(|r| r.receiver.as_str())
-}

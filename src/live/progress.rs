@@ -9,11 +9,31 @@ pub struct Progress(Option<ProgressBar>);
 impl Progress {
     /// A bar of `total` units labelled `what`; inert unless `enabled` and stderr is a terminal.
     pub fn new(enabled: bool, total: u64, what: &str) -> Progress {
+        Self::styled(
+            enabled,
+            total,
+            what,
+            "{msg} [{bar:30}] {percent:>3}% {elapsed}",
+        )
+    }
+
+    /// As [`Progress::new`], showing the count done of the total ("rules 12/136"): for units a person
+    /// counts, such as rule queries.
+    pub fn counting(enabled: bool, total: u64, what: &str) -> Progress {
+        Self::styled(
+            enabled,
+            total,
+            what,
+            "{msg} {pos}/{len} [{bar:30}] {elapsed}",
+        )
+    }
+
+    fn styled(enabled: bool, total: u64, what: &str, template: &str) -> Progress {
         if !enabled || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
         let bar = ProgressBar::new(total);
-        let style = ProgressStyle::with_template("{msg} [{bar:30}] {percent:>3}% {elapsed}")
+        let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);
@@ -53,6 +73,7 @@ mod tests {
         // Under the test harness stderr is captured, not a terminal: no bar even when asked.
         if !std::io::stderr().is_terminal() {
             assert!(Progress::new(true, 10, "x").0.is_none());
+            assert!(Progress::counting(true, 10, "x").0.is_none());
         }
     }
 }

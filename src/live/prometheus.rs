@@ -276,7 +276,7 @@ impl AsyncClient {
         for &qi in &owner {
             left[qi] += 1;
         }
-        let progress = Progress::new(self.inner.opts.progress, queries.len() as u64, what);
+        let progress = Progress::counting(self.inner.opts.progress, queries.len() as u64, what);
         let parts = self
             .run_bounded(jobs, &mut |ji| {
                 let qi = owner[ji];

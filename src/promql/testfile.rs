@@ -635,7 +635,23 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
                 let t = t.strip_prefix("from").ok_or("expected \"from\"")?.trim();
                 let (a, t) = t.split_once(" to ").ok_or("expected \"to\"")?;
                 let (b, c) = t.split_once(" step ").ok_or("expected \"step\"")?;
-                ex.range_vector = Some((parse_time(a)?, parse_time(b)?, parse_time(c)?));
+                let (from, to, step) = (parse_time(a)?, parse_time(b)?, parse_time(c)?);
+                // Prometheus's promqltest refuses these too; a start after the end once overflowed the
+                // expected sample count (found by fuzzing).
+                if to < from {
+                    return Err(format!(
+                        "invalid range vector: its start {} is after its end {}",
+                        a.trim(),
+                        b.trim()
+                    ));
+                }
+                if step <= 0 {
+                    return Err(format!(
+                        "invalid range vector: step {} is not positive",
+                        c.trim()
+                    ));
+                }
+                ex.range_vector = Some((from, to, step));
             }
             other => return Err(format!("unknown expectation {other:?}")),
         }

@@ -4,7 +4,6 @@
 
 use crate::alertmanager::config::Config;
 use crate::alertmanager::dispatch::{Simulation, Suppression};
-use crate::alertmanager::feed::receiver_of_group;
 use crate::alertmanager::notify::{render_integration, NotificationData};
 use crate::alertmanager::render::GoRenderer;
 use crate::load::duration::format_duration;
@@ -27,9 +26,11 @@ pub struct DryRun {
     pub texts: Vec<(usize, String, String)>,
 }
 
+/// RFC 3339 in UTC, with the milliseconds when there are any (`10:00:00Z`, `10:00:00.500Z`): a group flush
+/// half a second into a minute is not the minute.
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string())
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -126,10 +127,8 @@ pub fn receiver_stats(run: &DryRun) -> Vec<ReceiverStats> {
                 .suppressions
                 .iter()
                 .filter(|s| match s {
-                    Suppression::Muted { group_key, .. }
-                    | Suppression::Inactive { group_key, .. } => {
-                        receiver_of_group(config, group_key) == Some(r.name.as_str())
-                    }
+                    Suppression::Muted { receiver, .. }
+                    | Suppression::Inactive { receiver, .. } => *receiver == r.name,
                     Suppression::Inhibited { .. } => false,
                 })
                 .count();
@@ -418,4 +417,17 @@ pub fn render_texts(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn times_keep_their_milliseconds() {
+        assert_eq!(rfc3339(1_762_077_600_000), "2025-11-02T10:00:00Z");
+        assert_eq!(rfc3339(1_762_077_600_500), "2025-11-02T10:00:00.500Z");
+        assert_eq!(rfc3339(1_762_077_600_001), "2025-11-02T10:00:00.001Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+    }
 }
