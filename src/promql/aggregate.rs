@@ -226,38 +226,45 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                 Some(Val::Str(s)) => s.clone(),
                 _ => return Err(qerr("expected string parameter for count_values")),
             };
+            // As Prometheus does: the value label is set on each series first, then the grouping applies
+            // (`by` keeps the value label too; `without` may drop it, as in `count_values without (job)
+            // ("job", x)`), and series whose resulting labels agree are counted together.
+            let mut keep = names.clone();
+            keep.push(label.clone());
             let mut out: Vec<StepSeries> = Vec::new();
-            // Keyed by the output labels: groups that differ only in the overwritten label merge.
             let mut idx: HashMap<(usize, String), usize> = HashMap::new();
             let mut by_labels: HashMap<Labels, usize, FxBuild> = HashMap::default();
             for i in 0..n {
-                for (g, mem) in members.iter().enumerate() {
-                    for &si in mem {
-                        let Some(v) = input[si].vals[i] else { continue };
-                        let key = (g, format_value(v));
-                        let oi = match idx.get(&key) {
-                            Some(&oi) => oi,
-                            None => {
-                                let labels = groups[g].0.set(&label, &key.1);
-                                let oi = match by_labels.get(&labels) {
-                                    Some(&oi) => oi,
-                                    None => {
-                                        out.push(StepSeries {
-                                            labels: labels.clone(),
-                                            drop_name: groups[g].1,
-                                            vals: vec![None; n],
-                                        });
-                                        by_labels.insert(labels, out.len() - 1);
-                                        out.len() - 1
-                                    }
-                                };
-                                idx.insert(key, oi);
-                                oi
-                            }
-                        };
-                        let c = out[oi].vals[i].get_or_insert(0.0);
-                        *c += 1.0;
-                    }
+                for (si, series) in input.iter().enumerate() {
+                    let Some(v) = series.vals[i] else { continue };
+                    let key = (si, format_value(v));
+                    let oi = match idx.get(&key) {
+                        Some(&oi) => oi,
+                        None => {
+                            let with_value = series.labels.set(&label, &key.1);
+                            let labels = if by {
+                                with_value.keep(&keep)
+                            } else {
+                                with_value.without(&names).without_name()
+                            };
+                            let oi = match by_labels.get(&labels) {
+                                Some(&oi) => oi,
+                                None => {
+                                    out.push(StepSeries {
+                                        labels: labels.clone(),
+                                        drop_name: by_name && series.drop_name,
+                                        vals: vec![None; n],
+                                    });
+                                    by_labels.insert(labels, out.len() - 1);
+                                    out.len() - 1
+                                }
+                            };
+                            idx.insert(key, oi);
+                            oi
+                        }
+                    };
+                    let c = out[oi].vals[i].get_or_insert(0.0);
+                    *c += 1.0;
                 }
             }
             Ok(Val::Vector(out))

@@ -426,6 +426,14 @@ fn vector_vector(
     }
 
     for i in 0..n {
+        // Prometheus short-circuits a step where either side is empty: nothing can match, so neither
+        // side's duplicates are an error (`nothing + on(job) lat_bucket` is empty, not a failure).
+        if fill_one.is_none()
+            && fill_many.is_none()
+            && (one.iter().all(|s| s.vals[i].is_none()) || many.iter().all(|s| s.vals[i].is_none()))
+        {
+            continue;
+        }
         one_at.clear();
         matched.clear();
         for (j, s) in one.iter().enumerate() {
