@@ -23,6 +23,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
     /// Files or directories (searched recursively for .yaml/.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -232,6 +234,7 @@ fn check_crd(item: &documents::Item) -> Vec<crate::diag::Diagnostic> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.features.install()?;
     let mut series = crate::series::Store::new();
     for p in &args.series {
         super::inputs::load_series(p, 0, &mut series)?;

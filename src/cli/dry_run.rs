@@ -30,6 +30,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
     /// Rule files, PrometheusRule objects or directories.
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
@@ -68,6 +70,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.features.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let from =
         super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;

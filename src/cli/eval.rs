@@ -20,6 +20,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
     /// The PromQL expression.
     pub expr: String,
     /// Fixture: a promtool test file's input_series (YAML) or a `.test`-style `load <interval>` block.
@@ -180,6 +182,7 @@ pub fn value_text(v: &Value) -> String {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.features.install()?;
     let text = std::fs::read_to_string(&args.series)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
     let mut store = Store::new();

@@ -26,6 +26,8 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    // Prometheus's promqltest enables every experimental feature; its test files rely on them.
+    crate::promql::features::Features::promqltest().install();
     let (mut tp, mut tf, mut ts) = (0usize, 0usize, 0usize);
     for path in &args.files {
         let text = std::fs::read_to_string(path)

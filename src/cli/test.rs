@@ -21,6 +21,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
     /// Test files (or directories holding them).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -39,6 +41,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.features.install()?;
     let mut run = Vec::new();
     for r in &args.run {
         run.push(regex::Regex::new(r).map_err(|e| anyhow::anyhow!("--run {r:?}: {e}"))?);

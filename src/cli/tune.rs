@@ -29,6 +29,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// The alerting rule to tune.
@@ -165,6 +167,7 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.features.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let from =
         super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;

@@ -34,13 +34,15 @@ pub struct EngineOptions {
 }
 
 impl Default for EngineOptions {
-    /// Prometheus's defaults, with the limits the running command installed (see [`crate::limits`]).
+    /// Prometheus's defaults, with the limits and PromQL features the running command installed (see
+    /// [`crate::limits`], [`crate::promql::features`]).
     fn default() -> Self {
         let limits = crate::limits::Limits::active();
         EngineOptions {
             lookback_delta_ms: 5 * 60 * 1000,
             default_subquery_step_ms: 60 * 1000,
-            delayed_name_removal: true,
+            delayed_name_removal: crate::promql::features::Features::active()
+                .has(crate::promql::features::Feature::DelayedNameRemoval),
             max_samples: limits.max_samples,
             max_points: limits.max_points,
             timeout: Some(limits.eval_timeout),
@@ -299,7 +301,15 @@ impl<'a> Ev<'a> {
             },
             Expr::Binary(b) => binary::eval_binary(self, b, ts),
             Expr::Aggregate(a) => aggregate::eval_aggregate(self, a, ts),
-            Expr::Call(c) => functions::eval_call(self, c, ts),
+            Expr::Call(c) => match functions::eval_call(self, c, ts)? {
+                // Without delayed name removal a function that drops names can make two series one;
+                // Prometheus's rangeEval refuses that at once ("vector cannot contain metrics with the
+                // same labelset"), where delayed removal would only merge them at the end.
+                Val::Vector(vs) if !self.opts.delayed_name_removal => {
+                    Ok(Val::Vector(finalize_names(vs, self.opts)?))
+                }
+                other => Ok(other),
+            },
             Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(vs, ts, false)?.0)),
             Expr::MatrixSelector(ms) => {
                 let eff = self.eff_times(&ms.vs.at, &ms.vs.offset, ts);

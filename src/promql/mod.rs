@@ -6,6 +6,7 @@ pub mod binary;
 mod consistency;
 pub mod duration_expr;
 pub mod engine;
+pub mod features;
 pub mod functions;
 pub mod parse;
 pub mod testfile;

@@ -70,18 +70,25 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 
 /// Parses a PromQL expression for a query of the given step and range (ms), which duration expressions
 /// such as `[step()*2]` depend on.
+///
+/// Experimental constructs need their feature ([`super::features`]): without it the text is refused with
+/// Prometheus's parse error, as the server refuses such a rule.
 pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
     check_number_durations(text)?;
-    match promql_parser::parser::parse(text) {
-        Ok(e) => Ok(e),
+    let (expr, rewritten) = match promql_parser::parser::parse(text) {
+        Ok(e) => (e, false),
         Err(first) => match super::duration_expr::rewrite(text, step_ms, range_ms) {
             Some(plain) => {
                 check_number_durations(&plain)?;
-                promql_parser::parser::parse(&plain).map_err(|_| classify(text, first))
+                let e = promql_parser::parser::parse(&plain).map_err(|_| classify(text, first))?;
+                (e, true)
             }
-            None => Err(classify(text, first)),
+            None => return Err(classify(text, first)),
         },
-    }
+    };
+    super::features::check(&expr, rewritten, super::features::Features::active())
+        .map_err(ParseError::Invalid)?;
+    Ok(expr)
 }
 
 /// promql-parser 0.11 reads a plain number used as a duration (`x[300]`, `x[5:10]`, `x offset 60`) with

@@ -4,14 +4,16 @@ use crate::diag::Severity;
 use crate::lint::expr::{agg_op, walk};
 use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::features::{Feature, Features, EXPERIMENTAL_FUNCTIONS};
 use promql_parser::parser::Expr;
 
 /// ## What it finds
-/// Functions and aggregations marked experimental in Prometheus 3 (`promql/parser/functions.go`,
+/// Functions and aggregations marked experimental in Prometheus 3.14 (`promql/parser/functions.go`,
 /// `Experimental: true`, and the `limitk`/`limit_ratio` aggregations): `double_exponential_smoothing`,
-/// `first_over_time`, `histogram_quantiles`, `info`, `integral`, `mad_over_time`, `sort_by_label`,
-/// `sort_by_label_desc`, `ts_of_first_over_time`, `ts_of_last_over_time`, `ts_of_max_over_time`,
-/// `ts_of_min_over_time`, `start`, `end`, `range`, `step`, `limitk`, `limit_ratio`.
+/// `histogram_quantiles`, `info`, `mad_over_time`, `max_of`, `min_of`, `sort_by_label`, `sort_by_label_desc`,
+/// `ts_of_first_over_time`, `ts_of_last_over_time`, `ts_of_max_over_time`, `ts_of_min_over_time`, `start`,
+/// `start_timestamp`, `end`, `range`, `step`, `limitk`, `limit_ratio`. The list is the one the parser
+/// enforces (`crate::promql::features`).
 ///
 /// ## Why it matters
 /// Prometheus refuses to load a rule file using them unless it runs with
@@ -24,28 +26,10 @@ use promql_parser::parser::Expr;
 /// ```
 ///
 /// ## Fix
-/// Run Prometheus with `--enable-feature=promql-experimental-functions` (and turn this check off in
-/// `.ruletest.yaml`), or rewrite without the function (e.g. `stddev_over_time` for `mad_over_time`).
+/// Run Prometheus with `--enable-feature=promql-experimental-functions` and tell ruletest so with the same
+/// flag (`ruletest check --enable-feature promql-experimental-functions`, or `RULETEST_ENABLE_FEATURES`):
+/// the check is then quiet. Or rewrite without the function (e.g. `stddev_over_time` for `mad_over_time`).
 pub struct ExperimentalFunction;
-
-pub const EXPERIMENTAL: &[&str] = &[
-    "double_exponential_smoothing",
-    "first_over_time",
-    "histogram_quantiles",
-    "info",
-    "integral",
-    "mad_over_time",
-    "sort_by_label",
-    "sort_by_label_desc",
-    "ts_of_first_over_time",
-    "ts_of_last_over_time",
-    "ts_of_max_over_time",
-    "ts_of_min_over_time",
-    "start",
-    "end",
-    "range",
-    "step",
-];
 
 impl Check for ExperimentalFunction {
     fn code(&self) -> &'static str {
@@ -61,9 +45,15 @@ impl Check for ExperimentalFunction {
         true
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        // Quiet when the command was told that the server enables the feature.
+        if Features::installed().is_some_and(|f| f.has(Feature::ExperimentalFunctions)) {
+            return;
+        }
         walk(cx.ast, &mut |e| {
             let name = match e {
-                Expr::Call(c) if EXPERIMENTAL.contains(&c.func.name) => c.func.name.to_string(),
+                Expr::Call(c) if EXPERIMENTAL_FUNCTIONS.contains(&c.func.name) => {
+                    c.func.name.to_string()
+                }
                 Expr::Aggregate(a) if matches!(agg_op(a).as_str(), "limitk" | "limit_ratio") => {
                     agg_op(a)
                 }
