@@ -1,0 +1,688 @@
+//! A differential test against the real thing: random series (counters with resets and gaps, gauges with NaN
+//! and +Inf, a classic histogram, info-style series for joins) are backfilled into Debian's Prometheus 2.42
+//! (`promtool tsdb create-blocks-from openmetrics`) on 127.0.0.1; at least 1,000 random instant queries over
+//! much of PromQL, at times off the sample grid, and some range queries, go to the server and to ruletest's
+//! engine (what `ruletest eval` runs) over the same samples. Every difference fails the test, except the
+//! documented 2.x -> 3.x changes in `known_difference` (docs/differences.md).
+//!
+//! The seed is printed; `RULETEST_DIFF_SEED=N cargo test --test differential_prometheus` replays a run, and
+//! `RULETEST_DIFF_QUERIES=N` changes how many queries are tried.
+//!
+//! Generated data and queries avoid what 2.42 does differently by design: no sample lies on a window's left
+//! edge (samples at 7 s past each 15 s, query times with milliseconds, durations multiples of 15 s, `@` times
+//! at 3 s past), so left-open and left-closed windows agree; no `@` inside subqueries; no experimental or
+//! post-2.42 functions; `group_left` only with arithmetic; no `@` in range queries; stale markers are not
+//! generated (OpenMetrics cannot carry them to promtool).
+
+mod support;
+
+use ruletest::live::{Client, ClientOptions};
+use ruletest::promql::{Engine, EngineOptions, Value};
+use ruletest::series::notation::parse_series_descriptor;
+use ruletest::series::{Labels, Store};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::prometheus::PrometheusServer;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn float(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const STEP_MS: i64 = 15_000;
+const SAMPLES: i64 = 4 * 240; // 4 hours at 15 s
+
+fn series(rng: &mut Rng, t0: i64) -> Store {
+    let mut store = Store::new();
+    let put = |store: &mut Store, desc: &str, vals: &[Option<f64>]| {
+        let labels = parse_series_descriptor(desc).unwrap();
+        for (k, v) in vals.iter().enumerate() {
+            if let Some(v) = v {
+                store.append(&labels, t0 + 7_000 + k as i64 * STEP_MS, *v);
+            }
+        }
+    };
+    let n = SAMPLES as usize;
+    // Counters: steady growth at random rates, a reset now and then, a gap now and then.
+    for job in ["api", "web"] {
+        for instance in ["1", "2"] {
+            for code in ["200", "500"] {
+                let mut v = 0.0;
+                let rate = 1.0 + rng.below(20) as f64;
+                let mut vals = Vec::with_capacity(n);
+                let gap_at = rng.below(n as u64) as usize;
+                for k in 0..n {
+                    v += rate * (0.5 + rng.float());
+                    if rng.chance(1) {
+                        v = rng.below(5) as f64;
+                    }
+                    let in_gap = k >= gap_at && k < gap_at + 20 && code == "500";
+                    vals.push((!in_gap).then_some(v));
+                }
+                put(
+                    &mut store,
+                    &format!("http_requests_total{{job=\"{job}\",instance=\"{instance}\",code=\"{code}\"}}"),
+                    &vals,
+                );
+            }
+        }
+    }
+    // Gauges: random walks; one holds a NaN and a +Inf sample.
+    for (i, room) in ["a", "b", "c"].iter().enumerate() {
+        for instance in ["1", "2"] {
+            let mut v = 15.0 + 5.0 * rng.float();
+            let vals: Vec<Option<f64>> = (0..n)
+                .map(|k| {
+                    v += rng.float() - 0.5;
+                    if i == 2 && instance == "1" && k == n / 2 {
+                        Some(f64::NAN)
+                    } else if i == 2 && instance == "2" && k == n / 3 {
+                        Some(f64::INFINITY)
+                    } else {
+                        Some((v * 100.0).round() / 100.0)
+                    }
+                })
+                .collect();
+            put(
+                &mut store,
+                &format!("temperature{{job=\"api\",instance=\"{instance}\",room=\"{room}\"}}"),
+                &vals,
+            );
+        }
+    }
+    // A classic histogram: cumulative buckets growing monotonically, with _sum and _count.
+    for job in ["api", "web"] {
+        let les = ["0.1", "0.5", "1", "+Inf"];
+        let mut counts = [0.0f64; 4];
+        let mut sum = 0.0;
+        let mut rows: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); 6];
+        for _ in 0..n {
+            let mut add = 0.0;
+            for (b, c) in counts.iter_mut().enumerate() {
+                add += rng.below(4) as f64 * (b as f64 + 1.0);
+                *c += add;
+            }
+            sum += rng.float() * 10.0;
+            for (b, c) in counts.iter().enumerate() {
+                rows[b].push(Some(*c));
+            }
+            rows[4].push(Some((sum * 1000.0).round() / 1000.0));
+            rows[5].push(Some(counts[3]));
+        }
+        for (b, le) in les.iter().enumerate() {
+            put(
+                &mut store,
+                &format!("latency_seconds_bucket{{job=\"{job}\",le=\"{le}\"}}"),
+                &rows[b],
+            );
+        }
+        put(
+            &mut store,
+            &format!("latency_seconds_sum{{job=\"{job}\"}}"),
+            &rows[4],
+        );
+        put(
+            &mut store,
+            &format!("latency_seconds_count{{job=\"{job}\"}}"),
+            &rows[5],
+        );
+    }
+    // Info-style series for joins, and up.
+    for (instance, version) in [("1", "1.2"), ("2", "1.3")] {
+        put(
+            &mut store,
+            &format!("node_info{{instance=\"{instance}\",version=\"{version}\"}}"),
+            &vec![Some(1.0); n],
+        );
+        for job in ["api", "web"] {
+            let vals: Vec<Option<f64>> = (0..n)
+                .map(|_| Some(if rng.chance(90) { 1.0 } else { 0.0 }))
+                .collect();
+            put(
+                &mut store,
+                &format!("up{{job=\"{job}\",instance=\"{instance}\"}}"),
+                &vals,
+            );
+        }
+    }
+    store
+}
+
+struct Gen<'a> {
+    rng: &'a mut Rng,
+    /// `@` times: 3 s past a 15 s boundary, inside the data.
+    at_times: Vec<f64>,
+}
+
+const COUNTERS: &[&str] = &[
+    "http_requests_total",
+    "http_requests_total{job=\"api\"}",
+    "http_requests_total{code=~\"5..\"}",
+    "latency_seconds_count",
+];
+const GAUGES: &[&str] = &[
+    "temperature",
+    "temperature{room!=\"c\"}",
+    "up",
+    "up{job=\"web\"}",
+];
+const RANGES: &[&str] = &["1m", "5m", "10m", "30m"];
+
+impl Gen<'_> {
+    fn modifiers(&mut self) -> String {
+        let mut s = String::new();
+        if self.rng.chance(15) {
+            s.push_str(&format!(
+                " offset {}",
+                self.rng.pick(&["5m", "1h", "-5m", "90s"])
+            ));
+        }
+        if self.rng.chance(10) {
+            let t = *self.rng.pick(&self.at_times);
+            s.push_str(&format!(" @ {t:.3}"));
+        }
+        s
+    }
+
+    fn selector(&mut self, counter: bool) -> String {
+        let base = if counter {
+            *self.rng.pick(COUNTERS)
+        } else {
+            *self.rng.pick(GAUGES)
+        };
+        base.to_string()
+    }
+
+    fn range_fn(&mut self, depth: u32) -> String {
+        let range = *self.rng.pick(RANGES);
+        let counter = self.rng.chance(50);
+        // A subquery now and then (never with `@` inside).
+        if depth < 2 && self.rng.chance(12) {
+            let inner = format!("rate({}[5m])", self.selector(true));
+            let f = *self.rng.pick(&[
+                "max_over_time",
+                "avg_over_time",
+                "min_over_time",
+                "sum_over_time",
+            ]);
+            return format!(
+                "{f}({inner}[{range}:{}])",
+                self.rng.pick(&["30s", "1m", "2m"])
+            );
+        }
+        let sel = format!("{}[{range}]{}", self.selector(counter), self.modifiers());
+        let f = if counter {
+            *self.rng.pick(&[
+                "rate",
+                "irate",
+                "increase",
+                "resets",
+                "changes",
+                "last_over_time",
+                "count_over_time",
+            ])
+        } else {
+            *self.rng.pick(&[
+                "delta",
+                "idelta",
+                "deriv",
+                "avg_over_time",
+                "min_over_time",
+                "max_over_time",
+                "sum_over_time",
+                "stddev_over_time",
+                "stdvar_over_time",
+                "present_over_time",
+                "absent_over_time",
+                "changes",
+            ])
+        };
+        match self.rng.below(10) {
+            0 => format!(
+                "quantile_over_time({}, {sel})",
+                self.rng.pick(&["0.5", "0.9", "0"])
+            ),
+            1 => format!("predict_linear({sel}, {})", self.rng.pick(&["60", "3600"])),
+            _ => format!("{f}({sel})"),
+        }
+    }
+
+    fn vector(&mut self, depth: u32) -> String {
+        if depth >= 3 {
+            return match self.rng.below(3) {
+                0 => {
+                    let counter = self.rng.chance(50);
+                    format!("{}{}", self.selector(counter), self.modifiers())
+                }
+                _ => self.range_fn(depth),
+            };
+        }
+        match self.rng.below(14) {
+            0 | 1 => {
+                let counter = self.rng.chance(40);
+                format!("{}{}", self.selector(counter), self.modifiers())
+            }
+            2 | 3 => self.range_fn(depth),
+            4 => {
+                // Periodic functions only over stored values: over a computed value a difference in its last
+                // bit (the summation order changed after 2.42) becomes a visible one.
+                if self.rng.chance(20) {
+                    let f = *self.rng.pick(&["sin", "cos", "tan"]);
+                    return format!("{f}({})", self.selector(false));
+                }
+                let f = *self.rng.pick(&[
+                    "abs",
+                    "ceil",
+                    "floor",
+                    "round",
+                    "sqrt",
+                    "exp",
+                    "ln",
+                    "log2",
+                    "log10",
+                    "sgn",
+                    "asin",
+                    "acos",
+                    "atan",
+                    "sinh",
+                    "cosh",
+                    "tanh",
+                    "asinh",
+                    "acosh",
+                    "atanh",
+                    "deg",
+                    "rad",
+                    "timestamp",
+                    "minute",
+                    "hour",
+                    "day_of_week",
+                    "day_of_month",
+                    "day_of_year",
+                    "days_in_month",
+                    "month",
+                    "year",
+                ]);
+                format!("{f}({})", self.vector(depth + 1))
+            }
+            5 => {
+                let inner = self.vector(depth + 1);
+                match self.rng.below(6) {
+                    0 => format!("clamp({inner}, 0, 10)"),
+                    1 => format!("clamp_min({inner}, 1)"),
+                    2 => format!("clamp_max({inner}, 5)"),
+                    3 => format!("label_replace({inner}, \"dst\", \"x-$1\", \"job\", \"(a.*)\")"),
+                    4 => format!("label_join({inner}, \"j\", \"-\", \"job\", \"instance\")"),
+                    _ => format!("absent({inner})"),
+                }
+            }
+            6 | 7 => {
+                let op = *self.rng.pick(&[
+                    "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
+                ]);
+                let grouping = match self.rng.below(4) {
+                    0 => String::new(),
+                    1 => " by (job)".into(),
+                    2 => " without (instance)".into(),
+                    _ => " by (job, instance)".into(),
+                };
+                // topk / bottomk only at the top: among equal values either series may be kept, and a
+                // tie broken otherwise below another operation would change more than labels.
+                match self.rng.below(8) {
+                    0 if depth == 0 => format!("topk{grouping}(2, {})", self.vector(depth + 1)),
+                    1 if depth == 0 => format!("bottomk{grouping}(1, {})", self.vector(depth + 1)),
+                    2 => format!("quantile{grouping}(0.5, {})", self.vector(depth + 1)),
+                    // Values become label text: rounded, so that last-bit differences do not show.
+                    3 => format!(
+                        "count_values{grouping}(\"v\", round(clamp({}, -1000, 1000)))",
+                        self.vector(depth + 1)
+                    ),
+                    _ => format!("{op}{grouping}({})", self.vector(depth + 1)),
+                }
+            }
+            8 => {
+                let by = self
+                    .rng
+                    .pick(&["sum by (le)", "sum by (le, job)"])
+                    .to_string();
+                format!(
+                    "histogram_quantile({}, {by} (rate(latency_seconds_bucket[{}])))",
+                    self.rng.pick(&["0.5", "0.9", "0.99", "1"]),
+                    self.rng.pick(&["5m", "10m"])
+                )
+            }
+            9 => {
+                // vector op scalar
+                let op = *self.rng.pick(&[
+                    "+", "-", "*", "/", "%", "^", ">", "<", "==", "!=", ">= bool", "< bool",
+                ]);
+                if op == "%" || op == "^" {
+                    // Ill-conditioned with a large or computed operand (`time() % x`: one ulp of `x`, where
+                    // Go's and Rust's math libraries may differ, shows in the result): literals only.
+                    let k = *self.rng.pick(&["2", "0.5", "7"]);
+                    return format!("{} {op} {k}", self.vector(depth + 1));
+                }
+                if self.rng.chance(50) {
+                    format!("{} {op} {}", self.vector(depth + 1), self.scalar(depth + 1))
+                } else {
+                    format!("{} {op} {}", self.scalar(depth + 1), self.vector(depth + 1))
+                }
+            }
+            10 => {
+                // vector op vector, one-to-one
+                let op = *self.rng.pick(&["+", "-", "*", "/", ">", "<", "> bool"]);
+                let m = *self
+                    .rng
+                    .pick(&["", " on(job, instance)", " ignoring(code)", " on(job)"]);
+                format!(
+                    "sum by (job, instance) ({}) {op}{m} sum by (job, instance) ({})",
+                    self.vector(depth + 1),
+                    self.vector(depth + 1)
+                )
+            }
+            11 => {
+                // info join: many-to-one with arithmetic only
+                let op = *self.rng.pick(&["*", "+"]);
+                format!(
+                    "{} {op} on(instance) group_left(version) node_info",
+                    self.vector(depth + 1)
+                )
+            }
+            12 => {
+                let op = *self.rng.pick(&["and", "or", "unless"]);
+                let m = *self.rng.pick(&["", " on(job)", " ignoring(code)"]);
+                format!(
+                    "{} {op}{m} {}",
+                    self.vector(depth + 1),
+                    self.vector(depth + 1)
+                )
+            }
+            _ => format!("vector({})", self.scalar(depth + 1)),
+        }
+    }
+
+    fn scalar(&mut self, depth: u32) -> String {
+        match self.rng.below(if depth >= 3 { 2 } else { 5 }) {
+            0 => self
+                .rng
+                .pick(&["1", "0.5", "10", "-2", "0", "3e2"])
+                .to_string(),
+            1 => "time()".into(),
+            2 => format!("scalar({})", self.vector(depth + 1)),
+            3 => format!("({} * 2)", self.scalar(depth + 1)),
+            _ => "pi()".into(),
+        }
+    }
+}
+
+type Points = BTreeMap<String, f64>;
+
+fn ours(engine: &Engine, store: &Store, q: &str, t: i64) -> Result<Points, String> {
+    let r = engine
+        .instant_query(store, q, t)
+        .map_err(|e| e.to_string())?;
+    let mut out = Points::new();
+    match r.value {
+        Value::Vector(v) => {
+            for s in v {
+                out.insert(canonical(&s.labels), s.v);
+            }
+        }
+        Value::Scalar { v, .. } => {
+            out.insert("{}".into(), v);
+        }
+        other => return Err(format!("unexpected result {other:?}")),
+    }
+    Ok(out)
+}
+
+fn canonical(l: &Labels) -> String {
+    let mut parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    parts.sort();
+    format!("{{{}}}", parts.join(","))
+}
+
+fn theirs(client: &Client, q: &str, t: i64) -> Result<Points, String> {
+    let series = client.query(q, t).map_err(|e| e.to_string())?;
+    let mut out = Points::new();
+    for (labels, samples) in series {
+        if let Some(&(_, v)) = samples.last() {
+            out.insert(canonical(&labels), v);
+        }
+    }
+    Ok(out)
+}
+
+/// A range query's points, keyed by labels and time.
+fn ours_range(
+    engine: &Engine,
+    store: &Store,
+    q: &str,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Points, String> {
+    let r = engine
+        .range_query(store, q, start, end, step)
+        .map_err(|e| e.to_string())?;
+    let mut out = Points::new();
+    if let Value::Matrix(m) = r.value {
+        for s in m {
+            for (t, v) in s.points {
+                out.insert(format!("{} @{t}", canonical(&s.labels)), v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn theirs_range(
+    client: &Client,
+    q: &str,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Points, String> {
+    let series = client
+        .query_range(q, start, end, step)
+        .map_err(|e| e.to_string())?;
+    let mut out = Points::new();
+    for (labels, samples) in series {
+        for (t, v) in samples {
+            out.insert(format!("{} @{t}", canonical(&labels)), v);
+        }
+    }
+    Ok(out)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs()) + 1e-9
+}
+
+fn same(a: &Points, b: &Points) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ka, va), (kb, vb))| ka == kb && close(*va, *vb))
+}
+
+/// A difference explained by a documented change between Prometheus 2.42 and 3 (docs/differences.md).
+fn known_difference(
+    q: &str,
+    ours: &Result<Points, String>,
+    theirs: &Result<Points, String>,
+) -> Option<&'static str> {
+    // stddev / stdvar of a group that starts with NaN or ±Inf is NaN since 3.0 (#14941); 2.42 answers 0.
+    // Every differing value must be exactly that, NaN here and 0 there.
+    if q.contains("stddev") || q.contains("stdvar") {
+        if let (Ok(a), Ok(b)) = (ours, theirs) {
+            if a.keys().eq(b.keys())
+                && a.iter()
+                    .zip(b.values())
+                    .all(|((_, x), y)| close(*x, *y) || (x.is_nan() && *y == 0.0))
+            {
+                return Some("stddev/stdvar of a lone NaN or Inf is NaN since 3.0 (#14941)");
+            }
+        }
+    }
+    // Prometheus's quirk (reproducing it is issue #30, item 5): `timestamp(x @ T offset D)` replaces the
+    // offset by the step's distance to T (`rangeEvalTimestampFunctionOverVectorSelector`) while the storage
+    // was asked for the offset range, so what it finds depends on chunk boundaries.
+    if q.contains("timestamp(") && q.contains(" @ ") && q.contains(" offset ") {
+        return Some(
+            "timestamp(x @ T offset D) quirk (rangeEvalTimestampFunctionOverVectorSelector)",
+        );
+    }
+    // topk / bottomk among equal values (or NaNs) may keep either series: the same values, other labels.
+    if q.contains("topk") || q.contains("bottomk") {
+        if let (Ok(a), Ok(b)) = (ours, theirs) {
+            let values = |p: &Points| {
+                let mut v: Vec<f64> = p.values().copied().collect();
+                v.sort_by(|x, y| x.total_cmp(y));
+                v
+            };
+            let (va, vb) = (values(a), values(b));
+            if va.len() == vb.len() && va.iter().zip(&vb).all(|(x, y)| close(*x, *y)) {
+                return Some("topk/bottomk tie order");
+            }
+        }
+    }
+    // Since 3.9 a comparison used as a filter checks the matching's cardinality as arithmetic does
+    // (#17668); 2.42 let a many-to-many filter through.
+    if let (Err(e), Ok(_)) = (ours, theirs) {
+        if e.starts_with("multiple matches for labels")
+            && [" > ", " < ", " == ", " != ", " >= ", " <= "]
+                .iter()
+                .any(|op| q.contains(op))
+        {
+            return Some("cardinality checked in filter comparisons since 3.9 (#17668)");
+        }
+    }
+    None
+}
+
+#[test]
+fn ruletest_agrees_with_prometheus_on_random_queries() {
+    let seed: u64 = std::env::var("RULETEST_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let queries: usize = std::env::var("RULETEST_DIFF_QUERIES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000);
+    eprintln!("differential seed {seed} (replay: RULETEST_DIFF_SEED={seed})");
+    let mut rng = Rng(seed);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // Four hours of data ending an hour ago, on a minute boundary.
+    let t0 = (now - 5 * 3_600_000) / 60_000 * 60_000;
+    let store = series(&mut rng, t0);
+    let server = PrometheusServer::start(&store);
+    let mut o = ClientOptions::new(&server.url);
+    o.timeout = Duration::from_secs(30);
+    o.retries = 1;
+    let client = Client::new(o).unwrap();
+    // Prometheus 2.42 has no delayed name removal and no experimental functions.
+    let engine = Engine::new(EngineOptions {
+        delayed_name_removal: false,
+        ..EngineOptions::default()
+    });
+    // Every window, offset and subquery reaches at most 2h15m back: query and `@` times start 2h30m into
+    // the data, so no window holds a series' first sample (where 2.51 changed rate's extrapolation, #13725).
+    let at_times: Vec<f64> = (0..8)
+        .map(|k| (t0 + 9_000_000 + k * 600_000 + 3_000) as f64 / 1000.0)
+        .collect();
+    let mut gen = Gen {
+        rng: &mut rng,
+        at_times,
+    };
+    let mut differences = Vec::new();
+    let mut known = BTreeMap::<&str, usize>::new();
+    let mut agreed_errors = 0;
+    let (mut ranges, mut ranges_left) = (0, queries / 10);
+    let mut nonempty = 0;
+    for _ in 0..queries {
+        let q = gen.vector(0);
+        // A time with milliseconds, in the last 90 minutes of data.
+        let t = t0 + 9_000_000 + gen.rng.below(5_400) as i64 * 1000 + 1 + gen.rng.below(998) as i64;
+        // Every tenth query also as a range query: 20 steps of 37 s, starting off the grid.
+        // Range queries leave `@` out: with `@` inside a function Prometheus must not treat as step
+        // invariant (predict_linear, time, the calendar functions), 2.42's range results vary per step in a way
+        // ruletest (like 3.x's instant queries) does not; not yet investigated (docs/differences.md).
+        let (a, b) = if ranges_left > 0 && !q.contains(" @ ") && gen.rng.chance(10) {
+            ranges_left -= 1;
+            ranges += 1;
+            let (start, step) = (t - 19 * 37_000, 37_000);
+            (
+                ours_range(&engine, &store, &q, start, t, step),
+                theirs_range(&client, &q, start, t, step),
+            )
+        } else {
+            (ours(&engine, &store, &q, t), theirs(&client, &q, t))
+        };
+        let agree = match (&a, &b) {
+            (Ok(x), Ok(y)) => same(x, y),
+            (Err(_), Err(_)) => {
+                agreed_errors += 1;
+                true
+            }
+            _ => false,
+        };
+        if agree {
+            if matches!(&a, Ok(x) if !x.is_empty()) {
+                nonempty += 1;
+            }
+            continue;
+        }
+        match known_difference(&q, &a, &b) {
+            Some(why) => *known.entry(why).or_default() += 1,
+            None => differences.push(format!(
+                "{q}\n  at {t}\n  ruletest:   {a:?}\n  prometheus: {b:?}"
+            )),
+        }
+    }
+    eprintln!(
+        "{queries} queries ({ranges} of them range queries): {nonempty} non-empty answers agreed, {agreed_errors} errors on both sides, known differences {known:?}, {} unexplained",
+        differences.len()
+    );
+    // The generator must exercise the engine, not just agree on empty answers.
+    assert!(nonempty * 2 > queries, "only {nonempty} non-empty answers");
+    assert!(
+        differences.is_empty(),
+        "seed {seed}: {} differences (replay: RULETEST_DIFF_SEED={seed}):\n{}",
+        differences.len(),
+        differences
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
