@@ -115,7 +115,7 @@ fn series(rng: &mut Rng, t0: i64) -> Store {
         let les = ["0.1", "0.5", "1", "+Inf"];
         let mut counts = [0.0f64; 4];
         let mut sum = 0.0;
-        let mut rows: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); 6];
+        let mut rows: Vec<Vec<Option<f64>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
         for _ in 0..n {
             let mut add = 0.0;
             for (b, c) in counts.iter_mut().enumerate() {
