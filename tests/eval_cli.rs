@@ -140,3 +140,33 @@ fn long_range_is_refused_naming_our_flags_and_allowed_above_them() {
         900
     );
 }
+
+/// `eval` reads what `dry-run`, `tune` and `export` read: OpenMetrics with timestamps, and promtool fixtures
+/// at their `start_timestamp`.
+#[test]
+fn reads_every_fixture_format_dry_run_reads() {
+    let (_d, p) = fixture(
+        "f.om",
+        "# TYPE up gauge\nup{job=\"a\"} 1 1762077600\nup{job=\"a\"} 0 1762077615\n# EOF\n",
+    );
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "up", "--series"])
+        .arg(&p)
+        .args(["--at", "1762077620"])
+        .assert()
+        .success()
+        .stdout("up{job=\"a\"} => 0 @[1762077620000]\n");
+    let (_d2, y) = fixture(
+        "f.yml",
+        "start_timestamp: 2025-11-02T10:00:00Z\ninterval: 15s\ninput_series:\n  - series: 'up{job=\"b\"}'\n    values: '1 2 3'\n",
+    );
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["eval", "up", "--series"])
+        .arg(&y)
+        .args(["--at", "2025-11-02T10:00:30Z"])
+        .assert()
+        .success()
+        .stdout("up{job=\"b\"} => 3 @[1762077630000]\n");
+}

@@ -6,7 +6,6 @@ use super::Status;
 use crate::load::duration::parse_duration;
 use crate::promql::value::format_value;
 use crate::promql::{Engine, EngineOptions, Value};
-use crate::series::fixture::load_fixture;
 use crate::series::Store;
 use std::path::PathBuf;
 
@@ -24,7 +23,8 @@ pub struct Args {
     pub features: crate::promql::features::FeatureArgs,
     /// The PromQL expression.
     pub expr: String,
-    /// Fixture: a promtool test file's input_series (YAML) or a `.test`-style `load <interval>` block.
+    /// Fixture: promtool input_series YAML, a `.test`-style `load <interval>` block, OpenMetrics or
+    /// Prometheus text with timestamps, or Prometheus API JSON (what `dry-run --series` reads).
     #[arg(long)]
     pub series: PathBuf,
     /// Evaluation time for an instant query: RFC3339, Unix seconds, or a duration from 0 like `5m`.
@@ -183,11 +183,10 @@ pub fn value_text(v: &Value) -> String {
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
     args.features.install()?;
-    let text = std::fs::read_to_string(&args.series)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.series.display()))?;
+    // The loader `dry-run`, `tune` and `export` use: promtool input_series (at its start_timestamp, else
+    // at 0), `.test` load blocks, OpenMetrics, Prometheus text and API JSON.
     let mut store = Store::new();
-    load_fixture(&text, &mut store)
-        .map_err(|e| anyhow::anyhow!("{}", super::inputs::located(&args.series, &e.to_string())))?;
+    super::inputs::load_series(&args.series, 0, &mut store)?;
     let engine = Engine::new(EngineOptions::default());
     let result = match (&args.at, &args.from, &args.to, &args.step) {
         (_, Some(from), Some(to), Some(step)) => {
