@@ -170,3 +170,63 @@ fn reads_every_fixture_format_dry_run_reads() {
         .success()
         .stdout("up{job=\"b\"} => 3 @[1762077630000]\n");
 }
+
+/// `--semantics 2` predicts Prometheus 2: windows include their left edge, so a sample exactly 5m (the
+/// lookback) or exactly a range before the evaluation time counts.
+#[test]
+fn semantics_2_includes_the_window_edge() {
+    let (_d, p) = fixture("f.test", "load 1m\n  x 1 _ _ _ _ _ _\n  c 0 1 2 3 4 5 6\n");
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .arg("eval")
+            .args(args)
+            .arg("--series")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The sample at 0 is exactly the lookback before 5m.
+    assert_eq!(run(&["x", "--at", "5m"]), "");
+    assert_eq!(
+        run(&["x", "--at", "5m", "--semantics", "2"]),
+        "x => 1 @[300000]\n"
+    );
+    // [2m, 4m] holds the samples at 2m, 3m and 4m; (2m, 4m] only two of them.
+    assert_eq!(
+        run(&["count_over_time(c[2m])", "--at", "4m"]),
+        "{} => 2 @[240000]\n"
+    );
+    assert_eq!(
+        run(&["count_over_time(c[2m])", "--at", "4m", "--semantics", "2"]),
+        "{} => 3 @[240000]\n"
+    );
+    // A subquery's steps start at the left edge too.
+    assert_eq!(
+        run(&[
+            "count_over_time(c[2m:1m])",
+            "--at",
+            "4m",
+            "--semantics",
+            "3"
+        ]),
+        "{} => 2 @[240000]\n"
+    );
+    assert_eq!(
+        run(&[
+            "count_over_time(c[2m:1m])",
+            "--at",
+            "4m",
+            "--semantics",
+            "2"
+        ]),
+        "{} => 3 @[240000]\n"
+    );
+}

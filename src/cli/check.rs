@@ -24,6 +24,8 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     /// Files or directories (searched recursively for .yaml/.yml).
     #[arg(required = true)]
@@ -234,6 +236,7 @@ fn check_crd(item: &documents::Item) -> Vec<crate::diag::Diagnostic> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     args.features.install()?;
     let mut series = crate::series::Store::new();
     for p in &args.series {

@@ -31,6 +31,8 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     /// Rule files, PrometheusRule objects or directories.
     #[arg(long, required = true, num_args = 1..)]
@@ -70,6 +72,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     args.features.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let from =

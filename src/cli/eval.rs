@@ -20,6 +20,8 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     /// The PromQL expression.
     pub expr: String,
@@ -182,6 +184,7 @@ pub fn value_text(v: &Value) -> String {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     args.features.install()?;
     // The loader `dry-run`, `tune` and `export` use: promtool input_series (at its start_timestamp, else
     // at 0), `.test` load blocks, OpenMetrics, Prometheus text and API JSON.

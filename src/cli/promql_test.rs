@@ -16,6 +16,8 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
     /// `.test` files to run.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -26,6 +28,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     // Prometheus's promqltest enables every experimental feature; its test files rely on them.
     crate::promql::features::Features::promqltest().install();
     let (mut tp, mut tf, mut ts) = (0usize, 0usize, 0usize);

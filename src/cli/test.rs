@@ -22,6 +22,8 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     /// Test files (or directories holding them).
     #[arg(required = true)]
@@ -41,6 +43,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     args.features.install()?;
     let mut run = Vec::new();
     for r in &args.run {

@@ -30,6 +30,8 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
@@ -167,6 +169,7 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
+    args.semantics.install();
     args.features.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let from =

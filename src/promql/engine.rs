@@ -31,6 +31,9 @@ pub struct EngineOptions {
     pub max_points: usize,
     /// Wall time one query may take (Prometheus's `--query.timeout`); `None` for no limit.
     pub timeout: Option<Duration>,
+    /// Prometheus 2's windows: range selectors, the lookback and subquery steps include the window's left
+    /// edge (`[t-r, t]`) instead of leaving it out (`(t-r, t]`, Prometheus 3). See [`crate::promql::semantics`].
+    pub closed_windows: bool,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +49,8 @@ impl Default for EngineOptions {
             max_samples: limits.max_samples,
             max_points: limits.max_points,
             timeout: Some(limits.eval_timeout),
+            closed_windows: crate::promql::semantics::Semantics::active()
+                == crate::promql::semantics::Semantics::Prometheus2,
         }
     }
 }
@@ -252,6 +257,12 @@ impl<'a> Ev<'a> {
     }
 
     /// Per step, the time a selector or subquery with these modifiers reads at.
+    /// How far windows reach past their left edge: 0 for Prometheus 3's left-open windows, 1 ms for
+    /// Prometheus 2's closed ones (`[t-r, t]` is `(t-r-1ms, t]` in integer milliseconds).
+    fn edge(&self) -> i64 {
+        i64::from(self.opts.closed_windows)
+    }
+
     pub fn eff_times(
         &self,
         at: &Option<AtModifier>,
@@ -330,6 +341,7 @@ impl<'a> Ev<'a> {
     ) -> Result<(Vec<StepSeries>, Vec<Vec<i64>>), EvalError> {
         let eff = self.eff_times(&vs.at, &vs.offset, ts);
         let lookback = self.opts.lookback_delta_ms;
+        let edge = self.edge();
         let mut out = Vec::new();
         let mut out_ts = Vec::new();
         for id in self.select(vs)? {
@@ -360,8 +372,8 @@ impl<'a> Ev<'a> {
                 last_t = t;
                 let v = if p > 0 {
                     let (st, sv) = samples[p - 1];
-                    // Prometheus 3: the lookback window is left-open.
-                    if st > t - lookback && !is_stale(sv) {
+                    // Prometheus 3: the lookback window is left-open; Prometheus 2: closed.
+                    if st > t - lookback - edge && !is_stale(sv) {
                         if want_ts {
                             tss.push(st);
                         }
@@ -413,8 +425,9 @@ impl<'a> Ev<'a> {
         ends: Vec<i64>,
     ) -> Result<RangeArg, EvalError> {
         let mut series = Vec::new();
+        let edge = self.edge();
         let (lo, hi) = match (ends.iter().min(), ends.iter().max()) {
-            (Some(&a), Some(&b)) => (a - range, b),
+            (Some(&a), Some(&b)) => (a - range - edge, b),
             _ => (0, -1),
         };
         for id in self.select(vs)? {
@@ -444,7 +457,7 @@ impl<'a> Ev<'a> {
                 s.samples.clone()
             };
             self.add_samples(to - from)?;
-            let win = windows(&samples, &ends, range);
+            let win = windows(&samples, &ends, range + edge);
             series.push(RangeSeries {
                 labels: s.labels.clone(),
                 drop_name: false,
@@ -473,10 +486,11 @@ impl<'a> Ev<'a> {
             .filter(|s| *s > 0)
             .unwrap_or(self.opts.default_subquery_step_ms);
         let ends = self.eff_times(&sq.at, &sq.offset, ts);
+        let edge = self.edge();
         let mut inner: Vec<i64> = Vec::new();
         for &end in &ends {
-            // Multiples of step in (end-range, end].
-            let lo = end - range;
+            // Multiples of step in (end-range, end] (Prometheus 2: [end-range, end]).
+            let lo = end - range - edge;
             let mut t = lo.div_euclid(step) * step;
             if t <= lo {
                 t += step;
@@ -532,7 +546,7 @@ impl<'a> Ev<'a> {
             if samples.is_empty() {
                 continue;
             }
-            let win = windows(&samples, &ends, range);
+            let win = windows(&samples, &ends, range + edge);
             out.push(RangeSeries {
                 labels,
                 drop_name,

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod features;
 pub mod functions;
 pub mod parse;
+pub mod semantics;
 pub mod testfile;
 pub mod value;
 mod xxhash;
