@@ -406,6 +406,51 @@ impl<'a> Ev<'a> {
         Ok((out, out_ts))
     }
 
+    /// `timestamp(x @ T offset D)` as Prometheus computes it (`rangeEvalTimestampFunctionOverVectorSelector`,
+    /// a quirk reproduced, not fixed): the offset is replaced by each step's distance to T, so the lookup
+    /// happens at T, while the storage was asked only for `[T - D - lookback, T - D]`. What is found is the
+    /// latest sample in both: with `D >= lookback` nothing, with a negative `D` only a sample at T itself.
+    /// The answer is the same at every step.
+    pub fn eval_timestamp_pinned(
+        &mut self,
+        vs: &VectorSelector,
+        at: &AtModifier,
+        ts: &[i64],
+    ) -> Result<Vec<StepSeries>, EvalError> {
+        let base = match at {
+            AtModifier::Start => self.start,
+            AtModifier::End => self.end,
+            AtModifier::At(st) => system_time_ms(st),
+        };
+        let d = offset_ms(&vs.offset);
+        let lookback = self.opts.lookback_delta_ms;
+        // The latest sample in (lo, hi].
+        let hi = base.min(base - d);
+        let lo = (base - lookback - self.edge()).max(base - d - lookback - 1);
+        let mut out = Vec::new();
+        for id in self.select(vs)? {
+            self.check_deadline()?;
+            let Some(s) = self.store.get(id) else {
+                continue;
+            };
+            let p = s.samples.partition_point(|(t, _)| *t <= hi);
+            if p == 0 {
+                continue;
+            }
+            let (t, v) = s.samples[p - 1];
+            if t <= lo || is_stale(v) {
+                continue;
+            }
+            self.add_samples(ts.len())?;
+            out.push(StepSeries {
+                labels: s.labels.clone(),
+                drop_name: false,
+                vals: vec![Some(t as f64 / 1000.0); ts.len()],
+            });
+        }
+        Ok(out)
+    }
+
     pub fn select(&self, vs: &VectorSelector) -> Result<Vec<u32>, EvalError> {
         let groups = selector_matchers(vs)?;
         if groups.len() == 1 {

@@ -57,6 +57,7 @@ impl ScriptedServer {
                         Reply::EchoRange => echo_range(&head),
                         other => other,
                     };
+                    let answered = matches!(reply, Reply::Answer(..));
                     match reply {
                         Reply::Hang => std::thread::sleep(Duration::from_secs(60)),
                         Reply::Drip => {
@@ -71,6 +72,9 @@ impl ScriptedServer {
                             }
                         }
                         Reply::Answer(status, headers, body) => {
+                            // Answered: out of flight before the client can read the answer and send its next
+                            // request (counting after the write let the next one in first, seen as one more).
+                            flight.lock().unwrap().0 -= 1;
                             let mut text = format!(
                                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
                                 body.len()
@@ -86,7 +90,9 @@ impl ScriptedServer {
                         }
                         Reply::EchoRange => unreachable!("replaced above"),
                     }
-                    flight.lock().unwrap().0 -= 1;
+                    if !answered {
+                        flight.lock().unwrap().0 -= 1;
+                    }
                 });
             }
         });

@@ -209,6 +209,13 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
         "timestamp" => {
             let inner = unwrap_parens(arg(0)?);
             let mut v = if let Expr::VectorSelector(vs) = inner {
+                if let Some(at) = &vs.at {
+                    let mut v = ev.eval_timestamp_pinned(vs, at, ts)?;
+                    for s in &mut v {
+                        drop_name(ev, s);
+                    }
+                    return Ok(Val::Vector(v));
+                }
                 let (mut v, tss) = ev.eval_vector_selector(vs, ts, true)?;
                 for (s, t) in v.iter_mut().zip(tss) {
                     for (x, st) in s.vals.iter_mut().zip(t) {
