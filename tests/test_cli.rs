@@ -143,3 +143,43 @@ fn junit_counts_only_errors_as_errors() {
     assert!(xml.contains("failures=\"1\" errors=\"0\""), "{xml}");
     assert!(!xml.contains("<error"), "{xml}");
 }
+
+/// promtool's `--ignore-unknown-fields`: an unknown field is an error unless asked; with the flag the group
+/// runs (here the misspelt `alert_rules_test` is ignored, so the group has nothing to check and passes).
+#[test]
+fn ignore_unknown_fields_as_promtool() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "groups:\n- name: g\n  rules:\n  - alert: ApiDown\n    expr: up == 0\n",
+    )
+    .unwrap();
+    let file = dir.path().join("t.test.yml");
+    std::fs::write(
+        &file,
+        "rule_files: [rules.yaml]\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'up{job=\"api\"}'\n        values: '0x10'\n    alert_rules_test:\n      - eval_time: 10m\n        alertname: ApiDown\n",
+    )
+    .unwrap();
+    let strict = assert_cmd::Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("test")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&strict.stdout).into_owned()
+        + &String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        text.contains("field alert_rules_test not found in test group"),
+        "{text}"
+    );
+    let lenient = assert_cmd::Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["test", "--ignore-unknown-fields"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&lenient.stdout).into_owned();
+    assert_eq!(lenient.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 passed, 0 failed"), "{text}");
+}

@@ -182,6 +182,7 @@ fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
     let opts = crate::rules::unittest::Options {
         run: Vec::new(),
         mode: crate::rules::group::Mode::Auto,
+        ignore_unknown_fields: false,
     };
     let mut out = Vec::new();
     for f in crate::rules::unittest::run_loaded(loaded, &opts) {

@@ -39,6 +39,10 @@ pub struct Args {
     /// Evaluate every rule at every tick instead of range-natively (for cross-checking).
     #[arg(long, hide = true)]
     pub per_tick: bool,
+    /// Accept fields a test file does not know, as promtool's --ignore-unknown-fields does (unknown fields
+    /// are errors otherwise, naming the field and the ones that exist).
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
@@ -57,6 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         } else {
             Mode::Auto
         },
+        ignore_unknown_fields: args.ignore_unknown_fields,
     };
     let mut results = unittest::run_loaded(&loaded, &opts);
     // Files given that hold no test: say so rather than pass silently.

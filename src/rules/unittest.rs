@@ -121,13 +121,18 @@ pub struct Options {
     /// Only groups whose name matches one of these (all when empty).
     pub run: Vec<regex::Regex>,
     pub mode: Mode,
+    /// Fields a test file does not know are not errors (promtool's `--ignore-unknown-fields`).
+    pub ignore_unknown_fields: bool,
 }
 
 /// Runs every test file found in `loaded` (the documents of the paths given).
 pub fn run_loaded(loaded: &Loaded, opts: &Options) -> Vec<FileResult> {
     let mut out = Vec::new();
     for item in loaded.items_of(Kind::TestFile) {
-        let (tf, diags) = crate::load::testfile::load_test_file(item);
+        let (tf, mut diags) = crate::load::testfile::load_test_file(item);
+        if opts.ignore_unknown_fields {
+            diags.retain(|d| d.code != "test/unknown-field");
+        }
         let mut res = FileResult {
             file: item.file.to_string(),
             diagnostics: diags,
@@ -579,21 +584,31 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
     result
 }
 
-/// promtool compares exactly, or with `fuzzy_compare` within a relative 1e-6 (its `almost.Equal`).
+/// promtool compares exactly, or with `fuzzy_compare` allows one ULP either way (its comparer:
+/// `x == y || math.Nextafter(x, -Inf) == y || math.Nextafter(x, +Inf) == y`), not a relative tolerance.
 fn values_equal(a: f64, b: f64, fuzzy: bool) -> bool {
     if a.is_nan() && b.is_nan() {
         return true;
     }
-    if a == b {
-        return true;
+    a == b || (fuzzy && (a.next_down() == b || a.next_up() == b))
+}
+
+#[cfg(test)]
+mod fuzzy_compare_tests {
+    use super::values_equal;
+
+    /// promtool's `fuzzy_compare`: one ULP either way, nothing more (0.1 + 0.2 is one ULP above 0.3).
+    #[test]
+    fn one_ulp_either_way() {
+        assert!(!values_equal(0.1 + 0.2, 0.3, false));
+        assert!(values_equal(0.1 + 0.2, 0.3, true));
+        assert!(values_equal(0.3, 0.1 + 0.2, true));
+        let x = 1234.5678f64;
+        assert!(values_equal(x, x.next_up(), true));
+        assert!(!values_equal(x, x.next_up().next_up(), true));
+        // A relative 1e-6 is not enough any more.
+        assert!(!values_equal(1.0, 1.0 + 1e-9, true));
+        assert!(values_equal(0.0, 0.0f64.next_down(), true));
+        assert!(values_equal(f64::NAN, f64::NAN, true));
     }
-    if !fuzzy {
-        return false;
-    }
-    let diff = (a - b).abs();
-    let epsilon = 1e-6;
-    if a == 0.0 || b == 0.0 || diff < f64::MIN_POSITIVE {
-        return diff < epsilon * f64::MIN_POSITIVE;
-    }
-    diff / (a.abs() + b.abs()).min(f64::MAX) < epsilon
 }
