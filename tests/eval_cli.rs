@@ -230,3 +230,71 @@ fn semantics_2_includes_the_window_edge() {
         "{} => 3 @[240000]\n"
     );
 }
+
+/// `--semantics 2` also means Prometheus 2's function names and regexes: `holt_winters` exists (3.x calls it
+/// `double_exponential_smoothing`, experimental) and `.` does not match a newline.
+#[test]
+fn semantics_2_has_holt_winters_and_newline_free_dots() {
+    let (_d, p) = fixture("f.test", "load 1m\n  x 1 2 3 4 5\n  y{v=\"a\\nb\"} 1\n");
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .env_remove("RULETEST_ENABLE_FEATURES")
+            .arg("eval")
+            .args(args)
+            .arg("--series")
+            .arg(&p)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let hw = "holt_winters(x[5m], 0.5, 0.5)";
+    assert_eq!(
+        run(&[hw, "--at", "4m", "--semantics", "2"]),
+        (Some(0), "{} => 5 @[240000]\n".into())
+    );
+    let (code, text) = run(&[hw, "--at", "4m"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        text.contains("unknown function with name") && text.contains("holt_winters"),
+        "{text}"
+    );
+    let des = "double_exponential_smoothing(x[5m], 0.5, 0.5)";
+    let (code, text) = run(&[
+        des,
+        "--at",
+        "4m",
+        "--semantics",
+        "2",
+        "--enable-feature",
+        "promql-experimental-functions",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        text.contains("unknown function with name \"double_exponential_smoothing\""),
+        "{text}"
+    );
+    assert_eq!(
+        run(&[
+            des,
+            "--at",
+            "4m",
+            "--enable-feature",
+            "promql-experimental-functions"
+        ]),
+        (Some(0), "{} => 5 @[240000]\n".into())
+    );
+    // A label value with a newline: `.` matches it in 3, not in 2.
+    assert_eq!(
+        run(&["y{v=~\"a.b\"}", "--at", "0"]),
+        (Some(0), "y{v=\"a\\nb\"} => 1 @[0]\n".into())
+    );
+    assert_eq!(
+        run(&["y{v=~\"a.b\"}", "--at", "0", "--semantics", "2"]),
+        (Some(0), String::new())
+    );
+}

@@ -230,6 +230,35 @@ pub fn check(e: &Expr, rewritten: bool, set: Features) -> Result<(), String> {
     }
 }
 
+/// Functions one Prometheus major version has and the other does not: `holt_winters` (2.x; removed in 3.0)
+/// and `double_exponential_smoothing` (its 3.x name, experimental). Prometheus's parse error for the first.
+/// `renamed`: the text's `holt_winters` was read as `double_exponential_smoothing` (Prometheus 2), so that
+/// name is what 2 calls `holt_winters`, not the 3.x function.
+pub fn check_semantics(
+    e: &Expr,
+    semantics: crate::promql::semantics::Semantics,
+    renamed: bool,
+) -> Result<(), String> {
+    use crate::promql::semantics::Semantics;
+    let missing = match semantics {
+        Semantics::Prometheus2 if renamed => return Ok(()),
+        Semantics::Prometheus2 => "double_exponential_smoothing",
+        Semantics::Prometheus3 => "holt_winters",
+    };
+    let mut err = None;
+    walk(e, &mut |e| {
+        if let Expr::Call(c) = e {
+            if err.is_none() && c.func.name == missing {
+                err = Some(format!("unknown function with name {missing:?}"));
+            }
+        }
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Calls `f` on `e` and every expression inside it.
 fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);

@@ -74,6 +74,13 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 /// Experimental constructs need their feature ([`super::features`]): without it the text is refused with
 /// Prometheus's parse error, as the server refuses such a rule.
 pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
+    use super::semantics::Semantics;
+    // Prometheus 2's `holt_winters` is read as its 3.x name, which promql-parser knows (it does not know the
+    // old one); under Prometheus 3 semantics it stays unknown, as there.
+    let renamed = (Semantics::active() == Semantics::Prometheus2)
+        .then(|| rename_holt_winters(text))
+        .flatten();
+    let text = renamed.as_deref().unwrap_or(text);
     check_number_durations(text)?;
     let (expr, rewritten) = match promql_parser::parser::parse(text) {
         Ok(e) => (e, false),
@@ -86,9 +93,54 @@ pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, 
             None => return Err(classify(text, first)),
         },
     };
-    super::features::check(&expr, rewritten, super::features::Features::active())
+    super::features::check_semantics(&expr, Semantics::active(), renamed.is_some())
         .map_err(ParseError::Invalid)?;
+    let mut features = super::features::Features::active();
+    if renamed.is_some() {
+        // holt_winters is a stable function in Prometheus 2.
+        features = features.with(super::features::Feature::ExperimentalFunctions);
+    }
+    super::features::check(&expr, rewritten, features).map_err(ParseError::Invalid)?;
     Ok(expr)
+}
+
+/// `text` with every call of `holt_winters` (outside string literals) renamed to
+/// `double_exponential_smoothing`; None when there is none.
+fn rename_holt_winters(text: &str) -> Option<String> {
+    const OLD: &str = "holt_winters";
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    let mut any = false;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' && q != b'`' {
+                out.push_str(&text[i..(i + 2).min(b.len())]);
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+        } else if c == b'"' || c == b'\'' || c == b'`' {
+            quote = Some(c);
+        } else if text[i..].starts_with(OLD)
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b':'))
+            && text[i + OLD.len()..].trim_start().starts_with('(')
+        {
+            out.push_str("double_exponential_smoothing");
+            i += OLD.len();
+            any = true;
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    any.then_some(out)
 }
 
 /// promql-parser 0.11 reads a plain number used as a duration (`x[300]`, `x[5:10]`, `x offset 60`) with
@@ -238,5 +290,26 @@ mod tests {
             parse("rate(foo[3m] smoothed)"),
             Err(ParseError::Unsupported(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod holt_winters_tests {
+    use super::rename_holt_winters;
+
+    #[test]
+    fn renames_calls_only() {
+        assert_eq!(
+            rename_holt_winters("holt_winters(x[5m], 0.5, 0.5) > 1").as_deref(),
+            Some("double_exponential_smoothing(x[5m], 0.5, 0.5) > 1")
+        );
+        assert_eq!(
+            rename_holt_winters("sum(holt_winters (x[5m], 0.1, 0.9))").as_deref(),
+            Some("sum(double_exponential_smoothing (x[5m], 0.1, 0.9))")
+        );
+        // Not in strings, not a metric named like it, not part of a longer name.
+        assert_eq!(rename_holt_winters("x{a=\"holt_winters(\"}"), None);
+        assert_eq!(rename_holt_winters("holt_winters > 1"), None);
+        assert_eq!(rename_holt_winters("my_holt_winters(x)"), None);
     }
 }

@@ -45,15 +45,20 @@ impl PartialEq for Matcher {
     }
 }
 
-/// Compiles a PromQL regex: anchored, dot-all. Go's RE2 accepts a `{` that does not start a repetition as a
-/// literal; Rust's regex does not, so such braces are escaped on a second try.
+/// Compiles a PromQL regex: anchored, dot-all (Prometheus 3; under `--semantics 2` `.` does not match a
+/// newline, as in Prometheus 2). Go's RE2 accepts a `{` that does not start a repetition as a literal; Rust's
+/// regex does not, so such braces are escaped on a second try.
 pub fn compile_anchored(re: &str) -> Result<Regex, MatcherError> {
-    let anchored = format!("^(?s:{re})$");
+    let flags = match crate::promql::semantics::Semantics::active() {
+        crate::promql::semantics::Semantics::Prometheus2 => "",
+        crate::promql::semantics::Semantics::Prometheus3 => "s",
+    };
+    let anchored = format!("^(?{flags}:{re})$");
     match Regex::new(&anchored) {
         Ok(r) => Ok(r),
         Err(first) => {
             let escaped = escape_literal_braces(re);
-            Regex::new(&format!("^(?s:{escaped})$")).map_err(|_| MatcherError::BadRegex {
+            Regex::new(&format!("^(?{flags}:{escaped})$")).map_err(|_| MatcherError::BadRegex {
                 re: re.to_string(),
                 reason: first.to_string(),
             })
