@@ -18,6 +18,7 @@
 mod support;
 
 use ruletest::live::{Client, ClientOptions};
+use ruletest::promql::semantics::Semantics;
 use ruletest::promql::{Engine, EngineOptions, Value};
 use ruletest::series::notation::parse_series_descriptor;
 use ruletest::series::{Labels, Store};
@@ -54,7 +55,9 @@ const STEP_MS: i64 = 15_000;
 const SAMPLES: i64 = 4 * 240; // 4 hours at 15 s
 
 /// `phase_ms`: how far past each 15 s boundary samples lie (7 s off the grid, 0 on it).
-fn series(rng: &mut Rng, t0: i64, phase_ms: i64) -> Store {
+/// `resets_in_gaps`: counters may restart inside a gap (on the grid, where ruletest predicts 2.42 with
+/// `--semantics 2`, including its order of rate's extrapolation limits).
+fn series(rng: &mut Rng, t0: i64, phase_ms: i64, resets_in_gaps: bool) -> Store {
     let mut store = Store::new();
     let put = |store: &mut Store, desc: &str, vals: &[Option<f64>]| {
         let labels = parse_series_descriptor(desc).unwrap();
@@ -76,11 +79,12 @@ fn series(rng: &mut Rng, t0: i64, phase_ms: i64) -> Store {
                 for k in 0..n {
                     v += rate * (0.5 + rng.float());
                     let in_gap = k >= gap_at && k < gap_at + 20 && code == "500";
-                    // No reset inside a gap or on the sample after it: a window starting in the gap would
-                    // then extrapolate towards the counter's zero point, which 2.51 changed (#13725).
+                    // Off the grid no reset inside a gap or on the sample after it: a window starting in the
+                    // gap would extrapolate towards the counter's zero point, which 2.51 changed (#13725).
+                    // On the grid they happen more often there (one sample in five), to exercise that rule.
                     let after_gap = k >= gap_at && k <= gap_at + 20 && code == "500";
-                    let reset = rng.chance(1);
-                    if reset && !after_gap {
+                    let reset = rng.chance(if after_gap && resets_in_gaps { 20 } else { 1 });
+                    if reset && (resets_in_gaps || !after_gap) {
                         v = rng.below(5) as f64;
                     }
                     vals.push((!in_gap).then_some(v));
@@ -538,11 +542,17 @@ fn same(a: &Points, b: &Points) -> bool {
 }
 
 /// A difference explained by a documented change between Prometheus 2.42 and 3 (docs/differences.md).
+/// Under `prometheus2` (ruletest's `--semantics 2`, compared on the grid) only tie orders may differ: the other
+/// changes are what the mode reproduces.
 fn known_difference(
     q: &str,
     ours: &Result<Points, String>,
     theirs: &Result<Points, String>,
+    prometheus2: bool,
 ) -> Option<&'static str> {
+    if prometheus2 {
+        return tie_order(q, ours, theirs);
+    }
     // stddev / stdvar of a group that starts with NaN or ±Inf is NaN since 3.0 (#14941); 2.42 answers 0,
     // which arithmetic around it may turn into another number. Every differing value must be NaN here.
     if q.contains("stddev") || q.contains("stdvar") {
@@ -556,6 +566,29 @@ fn known_difference(
             }
         }
     }
+    if let Some(why) = tie_order(q, ours, theirs) {
+        return Some(why);
+    }
+    // Since 3.9 a comparison used as a filter checks the matching's cardinality as arithmetic does
+    // (#17668); 2.42 let a many-to-many filter through.
+    if let (Err(e), Ok(_)) = (ours, theirs) {
+        if e.starts_with("multiple matches for labels")
+            && [" > ", " < ", " == ", " != ", " >= ", " <= "]
+                .iter()
+                .any(|op| q.contains(op))
+        {
+            return Some("cardinality checked in filter comparisons since 3.9 (#17668)");
+        }
+    }
+    None
+}
+
+/// topk / bottomk among equal values (or NaNs) may keep either series: the same values, other labels.
+fn tie_order(
+    q: &str,
+    ours: &Result<Points, String>,
+    theirs: &Result<Points, String>,
+) -> Option<&'static str> {
     // topk / bottomk among equal values (or NaNs) may keep either series: the same values, other labels.
     if q.contains("topk") || q.contains("bottomk") {
         if let (Ok(a), Ok(b)) = (ours, theirs) {
@@ -572,17 +605,6 @@ fn known_difference(
             if va.len() == vb.len() && va.iter().zip(&vb).all(|(x, y)| close(*x, *y)) {
                 return Some("topk/bottomk tie order");
             }
-        }
-    }
-    // Since 3.9 a comparison used as a filter checks the matching's cardinality as arithmetic does
-    // (#17668); 2.42 let a many-to-many filter through.
-    if let (Err(e), Ok(_)) = (ours, theirs) {
-        if e.starts_with("multiple matches for labels")
-            && [" > ", " < ", " == ", " != ", " >= ", " <= "]
-                .iter()
-                .any(|op| q.contains(op))
-        {
-            return Some("cardinality checked in filter comparisons since 3.9 (#17668)");
         }
     }
     None
@@ -624,7 +646,7 @@ fn differential(on_grid: bool) {
         .as_millis() as i64;
     // Four hours of data ending an hour ago, on a minute boundary.
     let t0 = (now - 5 * 3_600_000) / 60_000 * 60_000;
-    let store = series(&mut rng, t0, if on_grid { 0 } else { 7_000 });
+    let store = series(&mut rng, t0, if on_grid { 0 } else { 7_000 }, on_grid);
     let server = PrometheusServer::start(&store);
     let mut o = ClientOptions::new(&server.url);
     o.timeout = Duration::from_secs(30);
@@ -633,7 +655,11 @@ fn differential(on_grid: bool) {
     // Prometheus 2.42 has no delayed name removal and no experimental functions.
     let engine = Engine::new(EngineOptions {
         delayed_name_removal: false,
-        closed_windows: on_grid,
+        semantics: if on_grid {
+            Semantics::Prometheus2
+        } else {
+            Semantics::Prometheus3
+        },
         ..EngineOptions::default()
     });
     // Every window, offset and subquery reaches at most 2h15m back: query and `@` times start 2h30m into
@@ -722,7 +748,7 @@ fn differential(on_grid: bool) {
             }
             continue;
         }
-        match known_difference(&q, &a, &b) {
+        match known_difference(&q, &a, &b, on_grid) {
             Some(why) => *known.entry(why).or_default() += 1,
             None => differences.push(format!(
                 "{q}\n  at {t}\n  ruletest:   {a:?}\n  prometheus: {b:?}"

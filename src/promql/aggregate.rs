@@ -321,7 +321,13 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                                 .iter()
                                 .fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m })
                         }
-                        "stddev" | "stdvar" if buf.iter().any(|v| !v.is_finite()) => f64::NAN,
+                        // Prometheus 3 (#14941); Prometheus 2 ran the recurrence, which gives 0 for a lone
+                        // NaN or Inf.
+                        "stddev" | "stdvar"
+                            if !ev.opts.prometheus2() && buf.iter().any(|v| !v.is_finite()) =>
+                        {
+                            f64::NAN
+                        }
                         "stddev" | "stdvar" => {
                             let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
                             for &f in &buf[1..] {

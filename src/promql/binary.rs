@@ -184,8 +184,20 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 .as_ref()
                 .map(|m| (m.fill_values.lhs, m.fill_values.rhs))
                 .unwrap_or((None, None));
-            vector_vector(l, r, op, return_bool, &m, &card, fill, ts.len(), delayed)
-                .map(Val::Vector)
+            let prometheus2 = ev.opts.prometheus2();
+            vector_vector(
+                l,
+                r,
+                op,
+                return_bool,
+                &m,
+                &card,
+                fill,
+                ts.len(),
+                delayed,
+                prometheus2,
+            )
+            .map(Val::Vector)
         }
         (l, r) => Err(qerr(format!(
             "binary expression must contain only scalar and instant vector types, got {} and {}",
@@ -329,6 +341,7 @@ fn vector_vector(
     fill: (Option<f64>, Option<f64>),
     n: usize,
     delayed: bool,
+    prometheus2: bool,
 ) -> Result<Vec<StepSeries>, EvalError> {
     // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
     // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
@@ -459,18 +472,28 @@ fn vector_vector(
             };
             let Some(ov) = one[j].vals[i] else { continue };
             let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-            // Prometheus checks matching cardinality before filtering, so a duplicate match fails even
-            // when the comparison would drop it.
+            // Prometheus (since 3.9, prometheus#17668) checks matching cardinality before filtering, so a
+            // duplicate match fails even when the comparison would drop it; Prometheus 2 checked only the
+            // pairs the comparison kept.
             let sig = many_sig[k];
-            if one_to_one {
-                if matched.contains_key(&sig) {
-                    return Err(qerr("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
+            let mut check_one_to_one = || {
+                if one_to_one {
+                    if matched.contains_key(&sig) {
+                        return Err(qerr("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
+                    }
+                    matched.insert(sig, Vec::new());
                 }
-                matched.insert(sig, Vec::new());
+                Ok(())
+            };
+            if !prometheus2 {
+                check_one_to_one()?;
             }
             let Some(value) = outcome(op, return_bool, lv, rv) else {
                 continue;
             };
+            if prometheus2 {
+                check_one_to_one()?;
+            }
             let oi = match pair_out.get(&(k, j)) {
                 Some(&oi) => oi,
                 None => {

@@ -31,9 +31,18 @@ pub struct EngineOptions {
     pub max_points: usize,
     /// Wall time one query may take (Prometheus's `--query.timeout`); `None` for no limit.
     pub timeout: Option<Duration>,
-    /// Prometheus 2's windows: range selectors, the lookback and subquery steps include the window's left
-    /// edge (`[t-r, t]`) instead of leaving it out (`(t-r, t]`, Prometheus 3). See [`crate::promql::semantics`].
-    pub closed_windows: bool,
+    /// Which Prometheus to predict ([`crate::promql::semantics`]). Prometheus 2: range selectors, the lookback
+    /// and subquery steps include the window's left edge (`[t-r, t]` instead of `(t-r, t]`), `rate` limits its
+    /// extrapolation to the counter's zero point before the half-interval rule, `stddev`/`stdvar` of a lone
+    /// NaN or Inf is 0, and comparison filters check one-to-one matching only for the pairs they keep.
+    pub semantics: crate::promql::semantics::Semantics,
+}
+
+impl EngineOptions {
+    /// Whether Prometheus 2's behaviour is asked for (`--semantics 2`).
+    pub fn prometheus2(&self) -> bool {
+        self.semantics == crate::promql::semantics::Semantics::Prometheus2
+    }
 }
 
 impl Default for EngineOptions {
@@ -49,8 +58,7 @@ impl Default for EngineOptions {
             max_samples: limits.max_samples,
             max_points: limits.max_points,
             timeout: Some(limits.eval_timeout),
-            closed_windows: crate::promql::semantics::Semantics::active()
-                == crate::promql::semantics::Semantics::Prometheus2,
+            semantics: crate::promql::semantics::Semantics::active(),
         }
     }
 }
@@ -260,7 +268,7 @@ impl<'a> Ev<'a> {
     /// How far windows reach past their left edge: 0 for Prometheus 3's left-open windows, 1 ms for
     /// Prometheus 2's closed ones (`[t-r, t]` is `(t-r-1ms, t]` in integer milliseconds).
     fn edge(&self) -> i64 {
-        i64::from(self.opts.closed_windows)
+        i64::from(self.opts.prometheus2())
     }
 
     pub fn eff_times(

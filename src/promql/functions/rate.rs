@@ -27,6 +27,7 @@ pub(crate) fn extrapolated(
         range,
         is_counter,
         is_rate,
+        false,
     ))
 }
 
@@ -55,6 +56,7 @@ fn extrapolate(
     range: i64,
     is_counter: bool,
     is_rate: bool,
+    prometheus2: bool,
 ) -> f64 {
     let start = end - range;
     let mut result = last.1 - first.1;
@@ -67,14 +69,24 @@ fn extrapolate(
     let sampled = (last.0 - first.0) as f64 / 1000.0;
     let avg = sampled / (n - 1) as f64;
     let threshold = avg * 1.1;
-    if to_start >= threshold {
-        to_start = avg / 2.0;
-    }
-    if is_counter && result > 0.0 && first.1 >= 0.0 {
-        let to_zero = sampled * (first.1 / result);
-        if to_zero < to_start {
-            to_start = to_zero;
+    let zero_point = |to_start: f64| {
+        if is_counter && result > 0.0 && first.1 >= 0.0 {
+            to_start.min(sampled * (first.1 / result))
+        } else {
+            to_start
         }
+    };
+    if prometheus2 {
+        // Before 2.51 (prometheus#13725) the zero point came first, then the half-interval rule.
+        to_start = zero_point(to_start);
+        if to_start >= threshold {
+            to_start = avg / 2.0;
+        }
+    } else {
+        if to_start >= threshold {
+            to_start = avg / 2.0;
+        }
+        to_start = zero_point(to_start);
     }
     if to_end >= threshold {
         to_end = avg / 2.0;
@@ -137,6 +149,7 @@ fn windows_extrapolated(
                     ra.range_ms,
                     is_counter,
                     is_rate,
+                    ev.opts.prometheus2(),
                 ))
             })
             .collect();
