@@ -320,24 +320,17 @@ fn a_file_without_an_alertmanager_config_is_a_usage_error() {
     );
 }
 
-/// Two sibling routes with the same matchers (the first with `continue: true`) share a route key, so their
-/// groups' keys are equal; the muted flushes belong to the route that was muted, not to whichever route was
-/// found last by key.
-#[test]
-fn muted_counts_go_to_the_muted_route_among_identical_siblings() {
+/// `dry-run` of the crash-loop fixture through the Alertmanager configuration `am` (JSON report).
+fn crash_loop_with_alertmanager(am: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let am = dir.path().join("am.yml");
-    std::fs::write(
-        &am,
-        "route:\n  receiver: web.hook\n  group_wait: 10s\n  group_interval: 1m\n  repeat_interval: 1h\n  routes:\n    - matchers: ['alertname=\"PodCrashLooping\"']\n      receiver: team-a\n      continue: true\n      mute_time_intervals: [always]\n    - matchers: ['alertname=\"PodCrashLooping\"']\n      receiver: team-b\ntime_intervals:\n  - name: always\n    time_intervals: [{times: [{start_time: '00:00', end_time: '24:00'}]}]\nreceivers:\n  - name: web.hook\n  - name: team-a\n    webhook_configs: [{url: 'http://127.0.0.1:1/a'}]\n  - name: team-b\n    webhook_configs: [{url: 'http://127.0.0.1:1/b'}]\n",
-    )
-    .unwrap();
+    let path = dir.path().join("am.yml");
+    std::fs::write(&path, am).unwrap();
     let out = Command::cargo_bin("ruletest")
         .unwrap()
         .current_dir(root())
         .args(["dry-run", "--rules", "rules/", "--format", "json"])
         .arg("--alertmanager")
-        .arg(&am)
+        .arg(&path)
         .args(["--series", "fixtures/chat2sql/crash-loop.yml"])
         .args([
             "--from",
@@ -353,7 +346,17 @@ fn muted_counts_go_to_the_muted_route_among_identical_siblings() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Two sibling routes with the same matchers (the first with `continue: true`) share a route key, so their
+/// groups' keys are equal; the muted flushes belong to the route that was muted, not to whichever route was
+/// found last by key.
+#[test]
+fn muted_counts_go_to_the_muted_route_among_identical_siblings() {
+    let v = crash_loop_with_alertmanager(
+        "route:\n  receiver: web.hook\n  group_wait: 10s\n  group_interval: 1m\n  repeat_interval: 1h\n  routes:\n    - matchers: ['alertname=\"PodCrashLooping\"']\n      receiver: team-a\n      continue: true\n      mute_time_intervals: [always]\n    - matchers: ['alertname=\"PodCrashLooping\"']\n      receiver: team-b\ntime_intervals:\n  - name: always\n    time_intervals: [{times: [{start_time: '00:00', end_time: '24:00'}]}]\nreceivers:\n  - name: web.hook\n  - name: team-a\n    webhook_configs: [{url: 'http://127.0.0.1:1/a'}]\n  - name: team-b\n    webhook_configs: [{url: 'http://127.0.0.1:1/b'}]\n",
+    );
     let receiver = |name: &str| {
         v["receivers"]
             .as_array()
@@ -373,35 +376,9 @@ fn muted_counts_go_to_the_muted_route_among_identical_siblings() {
 /// A group flush between whole seconds keeps its milliseconds in the JSON report.
 #[test]
 fn notification_times_carry_milliseconds() {
-    let dir = tempfile::tempdir().unwrap();
-    let am = dir.path().join("am.yml");
-    std::fs::write(
-        &am,
+    let v = crash_loop_with_alertmanager(
         "route:\n  receiver: hook\n  group_wait: 10500ms\n  group_interval: 1m\nreceivers:\n  - name: hook\n    webhook_configs: [{url: 'http://127.0.0.1:1/'}]\n",
-    )
-    .unwrap();
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .current_dir(root())
-        .args(["dry-run", "--rules", "rules/", "--format", "json"])
-        .arg("--alertmanager")
-        .arg(&am)
-        .args(["--series", "fixtures/chat2sql/crash-loop.yml"])
-        .args([
-            "--from",
-            "2026-11-02T10:00:00Z",
-            "--to",
-            "2026-11-02T12:00:00Z",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let first = v["notifications"][0]["time"].as_str().unwrap();
     // The alert fires on a whole second; the first notification goes out 10.5 s later.
     assert!(first.ends_with(".500Z"), "{first}");

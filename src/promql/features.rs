@@ -5,6 +5,7 @@
 //! the parser and the engine read the installed set. `promql-test` enables what Prometheus's own promqltest
 //! enables. Library callers that install nothing get every feature (the engine can evaluate them all).
 
+use super::parse::walk;
 use promql_parser::parser::Expr;
 use std::sync::OnceLock;
 
@@ -256,36 +257,6 @@ pub fn check_semantics(
     match err {
         Some(e) => Err(e),
         None => Ok(()),
-    }
-}
-
-/// Calls `f` on `e` and every expression inside it.
-fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    match e {
-        Expr::Aggregate(a) => {
-            walk(&a.expr, f);
-            if let Some(p) = &a.param {
-                walk(p, f);
-            }
-        }
-        Expr::Unary(u) => walk(&u.expr, f),
-        Expr::Binary(b) => {
-            walk(&b.lhs, f);
-            walk(&b.rhs, f);
-        }
-        Expr::Paren(p) => walk(&p.expr, f),
-        Expr::Subquery(s) => walk(&s.expr, f),
-        Expr::Call(c) => {
-            for a in &c.args.args {
-                walk(a, f);
-            }
-        }
-        Expr::Extension(_)
-        | Expr::NumberLiteral(_)
-        | Expr::StringLiteral(_)
-        | Expr::VectorSelector(_)
-        | Expr::MatrixSelector(_) => {}
     }
 }
 

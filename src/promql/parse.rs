@@ -63,6 +63,31 @@ fn misplaced_range_modifier(text: &str) -> Option<String> {
     None
 }
 
+/// Direct sub-expressions, in source order.
+pub fn children(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Aggregate(a) => {
+            let mut v: Vec<&Expr> = a.param.iter().map(|p| p.as_ref()).collect();
+            v.push(&a.expr);
+            v
+        }
+        Expr::Unary(u) => vec![&u.expr],
+        Expr::Binary(b) => vec![&b.lhs, &b.rhs],
+        Expr::Paren(p) => vec![&p.expr],
+        Expr::Subquery(s) => vec![&s.expr],
+        Expr::Call(c) => c.args.args.iter().map(|a| a.as_ref()).collect(),
+        _ => vec![],
+    }
+}
+
+/// Visits `e` and every sub-expression, parents first.
+pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+    f(e);
+    for c in children(e) {
+        walk(c, f);
+    }
+}
+
 /// Parses a PromQL expression (as an instant query: `step()` and `range()` in duration expressions are 0).
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     parse_for_query(text, 0, 0)
