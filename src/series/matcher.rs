@@ -48,23 +48,45 @@ impl PartialEq for Matcher {
 /// Compiles a PromQL regex: anchored, dot-all (Prometheus 3; under `--semantics 2` `.` does not match a
 /// newline, as in Prometheus 2). Go's RE2 accepts a `{` that does not start a repetition as a literal; Rust's
 /// regex does not, so such braces are escaped on a second try.
+///
+/// Compiled regexes are kept (per process, up to [`REGEX_CACHE_SIZE`]): rules evaluated tick by tick build their
+/// selectors' matchers at every tick, and compiling the same pattern again dominated such runs (the
+/// kubernetes-mixin suite spent most of its time in the regex compiler).
 pub fn compile_anchored(re: &str) -> Result<Regex, MatcherError> {
     let flags = match crate::promql::semantics::Semantics::active() {
         crate::promql::semantics::Semantics::Prometheus2 => "",
         crate::promql::semantics::Semantics::Prometheus3 => "s",
     };
     let anchored = format!("^(?{flags}:{re})$");
-    match Regex::new(&anchored) {
-        Ok(r) => Ok(r),
+    let cache = REGEX_CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(&anchored).cloned()) {
+        return Ok(r);
+    }
+    let compiled = match Regex::new(&anchored) {
+        Ok(r) => r,
         Err(first) => {
             let escaped = escape_literal_braces(re);
             Regex::new(&format!("^(?{flags}:{escaped})$")).map_err(|_| MatcherError::BadRegex {
                 re: re.to_string(),
                 reason: first.to_string(),
-            })
+            })?
         }
+    };
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= REGEX_CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(anchored, compiled.clone());
     }
+    Ok(compiled)
 }
+
+/// Patterns [`compile_anchored`] keeps compiled; past this many the cache starts over.
+pub const REGEX_CACHE_SIZE: usize = 4_096;
+
+static REGEX_CACHE: std::sync::OnceLock<
+    std::sync::Mutex<std::collections::HashMap<String, Regex>>,
+> = std::sync::OnceLock::new();
 
 fn escape_literal_braces(re: &str) -> String {
     let chars: Vec<char> = re.chars().collect();
