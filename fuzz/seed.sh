@@ -77,6 +77,13 @@ split_lines am_matcher m "$tmp/matchers"
 grep -h -E '\{\{' $yaml_files $shared_yaml | sed -E 's/^[[:space:]]*[a-z_]+: *//; s/^[|>]-?$//' | sort -u | head -600 >"$tmp/templates"
 split_lines template t "$tmp/templates"
 
+# Inputs that once crashed a target (fuzz/regressions/<target>/), kept so every campaign starts from them;
+# tests/fuzz_regressions.rs checks each fix.
+for d in "$here"/regressions/*; do
+    [ -d "$d" ] || continue
+    put "$(basename "$d")" "$d"/*
+done
+
 for t in "$corpus"/*; do
     printf '%-16s %5d seeds\n' "$(basename "$t")" "$(find "$t" -type f | wc -l)"
 done
