@@ -124,3 +124,69 @@ fn semantics_2_fails_what_promtool_2_42_fails() {
     // The comparison means something: 2.42 fails some of these suites (left-closed windows, 2.x functions).
     assert!(failing_suites >= 2, "{failing_suites}");
 }
+
+/// `migrate-report` over the mixin: the ten checks above, as test groups that fail on Prometheus 2 and pass on
+/// 3 (exit 1: verdicts change); over the project's own suite, nothing changes (exit 0).
+#[test]
+fn migrate_report_lists_the_groups_whose_verdict_changes() {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["migrate-report", "--format", "json"])
+        .arg(dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"], 8);
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 10, "{v:#}");
+    assert!(changes
+        .iter()
+        .all(|c| c["prometheus2"] == "fails" && c["prometheus3"] == "passes"));
+    let absent: Vec<&str> = changes
+        .iter()
+        .filter(|c| {
+            c["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("absent_alert-test.yaml")
+        })
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(absent.len(), 4, "{absent:?}");
+    assert!(changes.iter().any(|c| c["failures"]
+        .as_str()
+        .unwrap()
+        .contains("KubePodCrashLooping, eval_time 20m")));
+    // Markdown for a pull request comment.
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["migrate-report", "--format", "markdown"])
+        .arg(dir().join("absent_alert-test.yaml"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("| test group | Prometheus 2 | Prometheus 3 | failed checks |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| fails | passes | line 28: alertname KubeAPIDown, eval_time 25m"),
+        "{md}"
+    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("migrate-report")
+        .arg(root.join("tests/rules/chat2sql.test.yml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("6 test groups; 0 change verdict"), "{text}");
+}

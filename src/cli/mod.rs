@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod eval;
 pub mod export;
 pub mod inputs;
+pub mod migrate_report;
 pub mod promql_test;
 pub mod record;
 pub mod routes;
@@ -57,6 +58,9 @@ pub enum Command {
     Record(record::Args),
     /// Convert a fixture to OpenMetrics (for promtool tsdb create-blocks-from openmetrics) or API JSON.
     Export(export::Args),
+    /// Run rule unit tests under Prometheus 2 and 3 semantics and list the test groups whose verdict changes.
+    #[command(name = "migrate-report")]
+    MigrateReport(migrate_report::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -70,5 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Tune(a) => tune::run(&a),
         Command::Record(a) => record::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::MigrateReport(a) => migrate_report::run(&a),
     }
 }

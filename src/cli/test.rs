@@ -202,7 +202,8 @@ fn render_alert(a: &AlertView) -> String {
     }
 }
 
-fn render_failure(file: &str, fail: &Failure, color: bool) -> String {
+/// One failed check as `test` prints it (also used by `migrate-report`).
+pub(crate) fn render_failure(file: &str, fail: &Failure, color: bool) -> String {
     let mut out = String::new();
     match fail {
         Failure::Alerts {

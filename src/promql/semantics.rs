@@ -5,7 +5,7 @@
 //! (`--semantics 2|3`) once at their start, as they install limits and features; `EngineOptions::default`
 //! reads it. docs/semantics.md lists what the mode changes and what it does not yet.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Semantics {
@@ -16,17 +16,36 @@ pub enum Semantics {
     Prometheus3,
 }
 
-static ACTIVE: OnceLock<Semantics> = OnceLock::new();
+/// 0: none installed; 2 or 3: that version.
+static ACTIVE: AtomicU8 = AtomicU8::new(0);
 
 impl Semantics {
+    fn code(self) -> u8 {
+        match self {
+            Semantics::Prometheus2 => 2,
+            Semantics::Prometheus3 => 3,
+        }
+    }
+
     /// Makes this the semantics of this process; the first call wins. Returns whether this call did.
     pub fn install(self) -> bool {
-        ACTIVE.set(self).is_ok()
+        ACTIVE
+            .compare_exchange(0, self.code(), Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Switches the process to this semantics whatever was installed: for a command that evaluates the same
+    /// files under both, one after the other (`migrate-report`). Nothing may be evaluating meanwhile.
+    pub fn switch_to(self) {
+        ACTIVE.store(self.code(), Ordering::SeqCst);
     }
 
     /// The installed semantics, or Prometheus 3 when none was installed.
     pub fn active() -> Semantics {
-        ACTIVE.get().copied().unwrap_or_default()
+        match ACTIVE.load(Ordering::SeqCst) {
+            2 => Semantics::Prometheus2,
+            _ => Semantics::Prometheus3,
+        }
     }
 }
 

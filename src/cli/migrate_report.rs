@@ -1,0 +1,174 @@
+//! `ruletest migrate-report`: runs rule unit tests under Prometheus 2 and Prometheus 3 semantics and lists every
+//! test group whose verdict changes, with the checks that fail on the failing side. What upgrading from 2.x to
+//! 3.x does to a team's tests (docs/semantics.md lists the differences that can cause a change).
+
+use super::Status;
+use crate::load::documents;
+use crate::promql::semantics::Semantics;
+use crate::rules::group::Mode;
+use crate::rules::unittest::{self, FileResult, Options};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
+    /// Test files (promtool's format), or directories holding them.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// One test group whose verdict differs.
+struct Change {
+    file: String,
+    line: u32,
+    name: String,
+    passes_on_2: bool,
+    passes_on_3: bool,
+    /// The failed checks on the failing side, as `test` prints them.
+    failures: String,
+}
+
+fn run_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
+    s.switch_to();
+    let opts = Options {
+        run: Vec::new(),
+        mode: Mode::Auto,
+        ignore_unknown_fields: false,
+    };
+    unittest::run_loaded(loaded, &opts)
+}
+
+pub fn run(args: &Args) -> anyhow::Result<Status> {
+    args.limits.install();
+    args.features.install()?;
+    let loaded = documents::load_paths(&args.files)?;
+    let v2 = run_under(&loaded, Semantics::Prometheus2);
+    let v3 = run_under(&loaded, Semantics::Prometheus3);
+    let mut groups = 0;
+    let mut changes = Vec::new();
+    let by_key = |results: &[FileResult]| -> BTreeMap<(String, u32), (String, bool, String)> {
+        let mut m = BTreeMap::new();
+        for f in results {
+            for g in &f.groups {
+                let text: String = g
+                    .failures
+                    .iter()
+                    .map(|x| super::test::render_failure(&f.file, x, false))
+                    .collect();
+                m.insert((f.file.clone(), g.line), (g.name.clone(), g.passed(), text));
+            }
+        }
+        m
+    };
+    let (m2, m3) = (by_key(&v2), by_key(&v3));
+    for (key, (name, pass2, fail2)) in &m2 {
+        groups += 1;
+        let Some((_, pass3, fail3)) = m3.get(key) else {
+            continue;
+        };
+        if pass2 != pass3 {
+            changes.push(Change {
+                file: key.0.clone(),
+                line: key.1,
+                name: name.clone(),
+                passes_on_2: *pass2,
+                passes_on_3: *pass3,
+                failures: if *pass2 { fail3.clone() } else { fail2.clone() },
+            });
+        }
+    }
+    let files = v3.len();
+    let verdict = |p: bool| if p { "passes" } else { "fails" };
+    match args.format {
+        Format::Human => {
+            let mut out = format!(
+                "Prometheus 2 -> 3: {files} test files, {groups} test groups; {} change verdict\n",
+                changes.len()
+            );
+            for c in &changes {
+                let _ = writeln!(
+                    out,
+                    "{}:{}: {:?} {} on Prometheus 2, {} on Prometheus 3",
+                    c.file,
+                    c.line,
+                    c.name,
+                    verdict(c.passes_on_2),
+                    verdict(c.passes_on_3)
+                );
+                out.push_str(&c.failures);
+            }
+            print!("{out}");
+        }
+        Format::Markdown => {
+            let mut out = format!(
+                "### Prometheus 2 -> 3\n\n{files} test files, {groups} test groups; {} change verdict.\n\n",
+                changes.len()
+            );
+            if !changes.is_empty() {
+                out.push_str("| test group | Prometheus 2 | Prometheus 3 | failed checks |\n|---|---|---|---|\n");
+                for c in &changes {
+                    let checks: Vec<String> = c
+                        .failures
+                        .lines()
+                        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+                        .map(|l| {
+                            let l = l.trim();
+                            let l = l
+                                .strip_prefix(c.file.as_str())
+                                .and_then(|r| r.strip_prefix(':'))
+                                .map(|r| format!("line {r}"))
+                                .unwrap_or_else(|| l.to_string());
+                            l.replace('|', "\\|")
+                        })
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "| `{}:{}` {} | {} | {} | {} |",
+                        c.file,
+                        c.line,
+                        c.name.replace('|', "\\|"),
+                        verdict(c.passes_on_2),
+                        verdict(c.passes_on_3),
+                        checks.join("<br>")
+                    );
+                }
+            }
+            print!("{out}");
+        }
+        Format::Json => {
+            let list: Vec<_> = changes
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "file": c.file, "line": c.line, "name": c.name,
+                        "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
+                        "failures": c.failures,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({"files": files, "groups": groups, "changes": list})
+            );
+        }
+    }
+    Ok(if changes.is_empty() {
+        Status::Ok
+    } else {
+        Status::Problems
+    })
+}
