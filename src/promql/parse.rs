@@ -129,43 +129,59 @@ pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, 
     Ok(expr)
 }
 
-/// `text` with every call of `holt_winters` (outside string literals) renamed to
-/// `double_exponential_smoothing`; None when there is none.
+/// `text` with every call of `holt_winters` (outside string literals and comments) renamed to
+/// `double_exponential_smoothing`; None when there is none. Identifiers are found on bytes and the text is
+/// cut only at their (ASCII) ends, so any UTF-8 elsewhere passes through untouched.
 fn rename_holt_winters(text: &str) -> Option<String> {
     const OLD: &str = "holt_winters";
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    let mut any = false;
-    while i < b.len() {
-        let c = b[i];
-        if let Some(q) = quote {
-            if c == b'\\' && q != b'`' {
-                out.push_str(&text[i..(i + 2).min(b.len())]);
-                i += 2;
-                continue;
-            }
-            if c == q {
-                quote = None;
-            }
-        } else if c == b'"' || c == b'\'' || c == b'`' {
-            quote = Some(c);
-        } else if text[i..].starts_with(OLD)
-            && (i == 0
-                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b':'))
-            && text[i + OLD.len()..].trim_start().starts_with('(')
-        {
-            out.push_str("double_exponential_smoothing");
-            i += OLD.len();
-            any = true;
-            continue;
-        }
-        let ch = text[i..].chars().next().unwrap_or(' ');
-        out.push(ch);
-        i += ch.len_utf8();
+    if !text.contains(OLD) {
+        return None;
     }
-    any.then_some(out)
+    let b = text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':';
+    let mut calls = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' && q != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            c if ident(c) => {
+                let start = i;
+                while i < b.len() && ident(b[i]) {
+                    i += 1;
+                }
+                if &text[start..i] == OLD && text[i..].trim_start().starts_with('(') {
+                    calls.push(start);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if calls.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16 * calls.len());
+    let mut copied = 0;
+    for at in calls {
+        out.push_str(&text[copied..at]);
+        out.push_str("double_exponential_smoothing");
+        copied = at + OLD.len();
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// promql-parser 0.11 reads a plain number used as a duration (`x[300]`, `x[5:10]`, `x offset 60`) with
@@ -336,5 +352,11 @@ mod holt_winters_tests {
         assert_eq!(rename_holt_winters("x{a=\"holt_winters(\"}"), None);
         assert_eq!(rename_holt_winters("holt_winters > 1"), None);
         assert_eq!(rename_holt_winters("my_holt_winters(x)"), None);
+        assert_eq!(rename_holt_winters("x # holt_winters(y)"), None);
+        // An escape before a multibyte character in a string once cut the text inside the character.
+        assert_eq!(
+            rename_holt_winters("x{a=\"\\é\"} or holt_winters(x[5m], 0.5, 0.5)").as_deref(),
+            Some("x{a=\"\\é\"} or double_exponential_smoothing(x[5m], 0.5, 0.5)")
+        );
     }
 }
