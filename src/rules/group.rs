@@ -464,25 +464,32 @@ pub fn ticks(settings: &Settings) -> Vec<i64> {
     }
 }
 
-/// The range queries range-native [`evaluate`] sends for `set` under `settings`: for each piece of at most
-/// `chunk_ticks` ticks, each rule over the piece, shifted back by its group's query offset.
-pub fn range_asks<'a>(set: &'a RuleSet, settings: &Settings) -> Vec<RangeAsk<'a>> {
-    let step = settings.interval_ms.max(1);
-    let ticks = ticks(settings);
-    let mut out = Vec::new();
-    for piece in ticks.chunks(settings.chunk_ticks.max(1)) {
-        for ri in set.order() {
-            let rule = &set.rules[ri];
-            let off = set.groups[rule.group].query_offset_ms;
-            out.push(RangeAsk {
-                rule,
-                start: piece[0] - off,
-                end: piece[piece.len() - 1] - off,
-                step,
-            });
-        }
+/// The pieces of at most `chunk_ticks` ticks range-native evaluation goes through, in order.
+fn pieces<'t>(ticks: &'t [i64], settings: &Settings) -> std::slice::Chunks<'t, i64> {
+    ticks.chunks(settings.chunk_ticks.max(1))
+}
+
+/// The range query rule `ri` gets for `piece`: its first and last tick shifted back by the group's query
+/// offset, at the group's interval.
+fn ask_for<'a>(set: &'a RuleSet, ri: usize, piece: &[i64], settings: &Settings) -> RangeAsk<'a> {
+    let rule = &set.rules[ri];
+    let off = set.groups[rule.group].query_offset_ms;
+    RangeAsk {
+        rule,
+        start: piece[0] - off,
+        end: piece[piece.len() - 1] - off,
+        step: settings.interval_ms.max(1),
     }
-    out
+}
+
+/// The range queries range-native [`evaluate`] sends for `set` under `settings`: for each piece, each rule
+/// in evaluation order.
+pub fn range_asks<'a>(set: &'a RuleSet, settings: &Settings) -> Vec<RangeAsk<'a>> {
+    let ticks = ticks(settings);
+    let order = set.order();
+    pieces(&ticks, settings)
+        .flat_map(|piece| order.iter().map(|&ri| ask_for(set, ri, piece, settings)))
+        .collect()
 }
 
 /// Evaluates `set` over the ticks of `settings`, writing recorded series and ALERTS into `store`.
@@ -522,7 +529,6 @@ pub fn evaluate(
     };
     let order = set.order();
     if ev.range_native {
-        let step = settings.interval_ms.max(1);
         // Rules that read no recorded series do not depend on the rules before them: the local engine
         // evaluates them side by side first; the others wait for their turn below.
         let independent = match engine.local_engine() {
@@ -532,35 +538,30 @@ pub fn evaluate(
         // The window goes in pieces, every rule over one piece before the next piece. That is the order
         // of Prometheus's ticks as far as any rule can tell: a range-safe set reads recorded series only at
         // or before the evaluated tick, and those are all written by then.
-        for piece in ticks.chunks(settings.chunk_ticks.max(1)) {
-            let span = |ri: usize| {
-                let off = set.groups[set.rules[ri].group].query_offset_ms;
-                (piece[0] - off, piece[piece.len() - 1] - off)
-            };
+        for piece in pieces(&ticks, settings) {
             let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
             if let Some(local) = engine.local_engine() {
                 if independent.len() > 1 {
                     let shared: &Store = store;
                     let results = crate::parallel::map(&independent, |&ri| {
-                        let (first, last) = span(ri);
-                        QuerySource::range(local, shared, &set.rules[ri], first, last, step)
+                        let a = ask_for(set, ri, piece, settings);
+                        QuerySource::range(local, shared, a.rule, a.start, a.end, a.step)
                     });
                     early = independent.iter().copied().zip(results).collect();
                 }
             }
             for &ri in &order {
-                let r = &set.rules[ri];
-                let off = set.groups[r.group].query_offset_ms;
-                let (first, last) = span(ri);
+                let a = ask_for(set, ri, piece, settings);
+                let off = set.groups[a.rule.group].query_offset_ms;
                 let result = match early.remove(&ri) {
                     Some(res) => res,
-                    None => engine.range(store, r, first, last, step),
+                    None => engine.range(store, a.rule, a.start, a.end, a.step),
                 };
                 let rt = &mut runtimes[ri];
                 // Both caches are keyed by the series' index in this piece's result.
                 rt.label_cache.clear();
                 rt.output_ids.clear();
-                match result.map(|v| columns_of(v, piece.len(), first, step)) {
+                match result.map(|v| columns_of(v, piece.len(), a.start, a.step)) {
                     Err(msg) => {
                         for &t in piece {
                             ev.errors.push(RuleError {
