@@ -22,11 +22,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub limits: crate::limits::LimitArgs,
-    #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
-    #[command(flatten)]
-    pub features: crate::promql::features::FeatureArgs,
+    pub eval: super::EvalArgs,
     /// Files or directories (searched recursively for .yaml/.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -236,9 +232,7 @@ fn check_crd(item: &documents::Item) -> Vec<crate::diag::Diagnostic> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    args.limits.install();
-    args.semantics.install();
-    args.features.install()?;
+    args.eval.install()?;
     let mut series = crate::series::Store::new();
     for p in &args.series {
         super::inputs::load_series(p, 0, &mut series)?;

@@ -29,11 +29,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub limits: crate::limits::LimitArgs,
-    #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
-    #[command(flatten)]
-    pub features: crate::promql::features::FeatureArgs,
+    pub eval: super::EvalArgs,
     /// Rule files, PrometheusRule objects or directories.
     #[arg(long, required = true, num_args = 1..)]
     pub rules: Vec<PathBuf>,
@@ -71,9 +67,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    args.limits.install();
-    args.semantics.install();
-    args.features.install()?;
+    args.eval.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let from =
         super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;

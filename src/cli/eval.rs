@@ -18,11 +18,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub limits: crate::limits::LimitArgs,
-    #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
-    #[command(flatten)]
-    pub features: crate::promql::features::FeatureArgs,
+    pub eval: super::EvalArgs,
     /// The PromQL expression.
     pub expr: String,
     /// Fixture: promtool input_series YAML, a `.test`-style `load <interval>` block, OpenMetrics or
@@ -183,9 +179,7 @@ pub fn value_text(v: &Value) -> String {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    args.limits.install();
-    args.semantics.install();
-    args.features.install()?;
+    args.eval.install()?;
     // The loader `dry-run`, `tune` and `export` use: promtool input_series (at its start_timestamp, else
     // at 0), `.test` load blocks, OpenMetrics, Prometheus text and API JSON.
     let mut store = Store::new();

@@ -16,6 +16,27 @@ pub mod test;
 pub mod timearg;
 pub mod tune;
 
+/// The flags every command that evaluates PromQL takes: resource limits, which Prometheus to predict, and its
+/// experimental features. Installed once, at the command's start.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub semantics: crate::promql::semantics::SemanticsArgs,
+    #[command(flatten)]
+    pub features: crate::promql::features::FeatureArgs,
+}
+
+impl EvalArgs {
+    /// Installs the limits, the semantics and the features for this process.
+    pub fn install(&self) -> anyhow::Result<()> {
+        self.limits.install();
+        self.semantics.install();
+        self.features.install()
+    }
+}
+
 /// Exit status of a command: 0 nothing wrong, 1 problems found, 2 usage or I/O error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

@@ -20,11 +20,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub limits: crate::limits::LimitArgs,
-    #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
-    #[command(flatten)]
-    pub features: crate::promql::features::FeatureArgs,
+    pub eval: super::EvalArgs,
     /// Test files (or directories holding them).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -46,9 +42,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
-    args.limits.install();
-    args.semantics.install();
-    args.features.install()?;
+    args.eval.install()?;
     let mut run = Vec::new();
     for r in &args.run {
         run.push(regex::Regex::new(r).map_err(|e| anyhow::anyhow!("--run {r:?}: {e}"))?);
