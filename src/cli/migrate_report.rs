@@ -58,7 +58,6 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let loaded = documents::load_paths(&args.files)?;
     let v2 = run_under(&loaded, Semantics::Prometheus2);
     let v3 = run_under(&loaded, Semantics::Prometheus3);
-    let mut groups = 0;
     let mut changes = Vec::new();
     let by_key = |results: &[FileResult]| -> BTreeMap<(String, u32), (String, bool, String)> {
         let mut m = BTreeMap::new();
@@ -75,8 +74,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         m
     };
     let (m2, m3) = (by_key(&v2), by_key(&v3));
+    let groups = m2.len();
     for (key, (name, pass2, fail2)) in &m2 {
-        groups += 1;
         let Some((_, pass3, fail3)) = m3.get(key) else {
             continue;
         };

@@ -51,6 +51,7 @@ impl Semantics {
 
 /// The `--semantics` flag, for `#[command(flatten)]` into every command that evaluates PromQL.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Prometheus version")]
 pub struct SemanticsArgs {
     /// Predict Prometheus 2 or 3 (default 3). 2 includes the left edge of range selectors, the lookback and
     /// subqueries (`[t-5m, t]`), as Prometheus 2.x does; 3 leaves it out (`(t-5m, t]`).
