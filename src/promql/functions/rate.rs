@@ -108,12 +108,28 @@ fn windows_extrapolated(
 ) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     let mut resets_before: Vec<u32> = Vec::new();
+    // With the window ends in time order (every query but some `@` and subquery cases) the windows' bounds
+    // only grow, so the first and the last window span them all: no pass over the windows per series.
+    let ends_in_order = ra.ends.windows(2).all(|e| e[0] <= e[1]);
     for s in &ra.series {
         let smp = &s.samples;
         // The prefix count covers only the samples some window holds (`lo..hi`): an instant query over a
         // long series must not cost the series' length.
-        let lo = s.win.iter().map(|w| w.0).min().unwrap_or(0);
-        let hi = s.win.iter().map(|w| w.1).max().unwrap_or(0).max(lo);
+        let (lo, hi) = if is_counter {
+            match (s.win.first(), s.win.last()) {
+                (Some(f), Some(l)) if ends_in_order => (f.0, l.1.max(f.0)),
+                (Some(_), Some(_)) => {
+                    let (lo, hi) = s
+                        .win
+                        .iter()
+                        .fold((usize::MAX, 0), |(a, b), w| (a.min(w.0), b.max(w.1)));
+                    (lo, hi.max(lo))
+                }
+                _ => (0, 0),
+            }
+        } else {
+            (0, 0)
+        };
         resets_before.clear();
         if is_counter {
             let mut c = 0u32;
