@@ -181,36 +181,28 @@ fn promql_subquery_without_inner_steps() {
 fn promql_test_range_vector_start_after_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.test");
-    std::fs::write(
-        &path,
-        "load 10s\n  x 1 2 3 4 5 6 7 8 9 10\n\neval range from 0 to 1m step 10s x\n  expect range vector from 96s to 1m step 10s\n  x 1 2 3\n",
-    )
-    .unwrap();
-    let out = assert_cmd::Command::cargo_bin("ruletest")
-        .unwrap()
-        .arg("promql-test")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // Runs `promql-test` over `script`; returns its exit status and output.
+    let run = |script: &str| {
+        std::fs::write(&path, script).unwrap();
+        let out = assert_cmd::Command::cargo_bin("ruletest")
+            .unwrap()
+            .arg("promql-test")
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run("load 10s\n  x 1 2 3 4 5 6 7 8 9 10\n\neval range from 0 to 1m step 10s x\n  expect range vector from 96s to 1m step 10s\n  x 1 2 3\n");
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("bad.test:4: x: invalid range vector: its start 96s is after its end 1m"),
         "{stdout}"
     );
     // A step that is not positive is refused the same way.
-    std::fs::write(
-        &path,
-        "load 10s\n  x 1 2 3\n\neval range from 0 to 20s step 10s x\n  expect range vector from 0 to 20s step 0s\n  x 1 2 3\n",
-    )
-    .unwrap();
-    let out = assert_cmd::Command::cargo_bin("ruletest")
-        .unwrap()
-        .arg("promql-test")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = run("load 10s\n  x 1 2 3\n\neval range from 0 to 20s step 10s x\n  expect range vector from 0 to 20s step 0s\n  x 1 2 3\n");
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("step 0s is not positive"), "{stdout}");
 }
