@@ -158,3 +158,37 @@ fn unwrapping_keeps_the_groups() {
     assert!(plain.starts_with("groups:"), "{plain}");
     assert!(Path::new(&root().join("rules")).is_dir());
 }
+
+/// `@ start()` / `@ end()` in rules and `@` inside subqueries (tests/data/at-modifier): promtool 2.42 passes
+/// the suite, and so does ruletest under both semantics. Before, rule evaluation pinned `@ start()` to the
+/// first tick of the whole window and decided the subquery quirk once for all ticks.
+#[test]
+fn promtool_agrees_on_at_modifiers_in_rules() {
+    let file = root().join("tests/data/at-modifier/at.test.yml");
+    let p = std::process::Command::new(promtool())
+        .args(["test", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        p.status.success(),
+        "promtool 2.42 fails the suite:\n{}{}",
+        String::from_utf8_lossy(&p.stdout),
+        String::from_utf8_lossy(&p.stderr)
+    );
+    for semantics in ["2", "3"] {
+        let r = Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(["test", "--semantics", semantics])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "semantics {semantics}:\n{}{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+}

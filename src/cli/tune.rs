@@ -291,7 +291,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let mut k0 = 0usize;
     while k0 < n {
         let k1 = (k0 + DEFAULT_CHUNK_TICKS).min(n);
-        let res = engine.range(
+        let res = engine.instants(
             &store,
             &lhs_expr,
             first + k0 as i64 * step,

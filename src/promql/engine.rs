@@ -148,6 +148,34 @@ pub(crate) struct Ev<'a> {
     pub samples: usize,
     /// When the query's time is up (from `EngineOptions::timeout`).
     pub deadline: Option<Instant>,
+    /// Inside a subquery: how Prometheus last set the offsets of `@` selectors there (`None`: the top level).
+    pub at_level: Option<AtLevel>,
+}
+
+/// Where the `@` selectors of one evaluation level read, as Prometheus computes it (a quirk reproduced, not
+/// fixed). Prometheus turns `@ T` into an offset once, against the query start and the offsets of every
+/// enclosing subquery (`setOffsetForAtModifier`); each subquery then recomputes it against its own start,
+/// except when that start equals its parent's (`runSubquery` skips it). In that case the offsets stay the
+/// ones computed for the level above, so `x @ T` inside `(...)[r:s] offset -d` reads at `T - d`, not `T`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AtLevel {
+    /// The first time this level's evaluator runs at.
+    pub start: i64,
+    /// The evaluation time the offsets were last computed against.
+    pub eval_time: i64,
+    /// Sum of the subquery offsets between that computation and this level (since the last subquery
+    /// pinned with `@`, whose time is `path_at`).
+    pub path_offset: i64,
+    pub path_at: Option<i64>,
+}
+
+impl AtLevel {
+    /// How much later than `T - offset` an `@ T` selector at this level reads.
+    fn shift(&self) -> i64 {
+        self.start - self.eval_time
+            + self.path_offset
+            + self.path_at.map_or(0, |a| self.eval_time - a)
+    }
 }
 
 pub(crate) fn system_time_ms(t: &SystemTime) -> i64 {
@@ -280,15 +308,26 @@ impl<'a> Ev<'a> {
         let off = offset_ms(offset);
         match at {
             None => ts.iter().map(|t| t - off).collect(),
-            Some(a) => {
-                let base = match a {
-                    AtModifier::Start => self.start,
-                    AtModifier::End => self.end,
-                    AtModifier::At(st) => system_time_ms(st),
-                };
-                vec![base - off; ts.len()]
-            }
+            Some(a) => vec![self.at_time(a) - off + self.at_level().shift(); ts.len()],
         }
+    }
+
+    /// The time `@ start()`, `@ end()` or `@ T` stands for.
+    fn at_time(&self, a: &AtModifier) -> i64 {
+        match a {
+            AtModifier::Start => self.start,
+            AtModifier::End => self.end,
+            AtModifier::At(st) => system_time_ms(st),
+        }
+    }
+
+    fn at_level(&self) -> AtLevel {
+        self.at_level.unwrap_or(AtLevel {
+            start: self.start,
+            eval_time: self.start,
+            path_offset: 0,
+            path_at: None,
+        })
     }
 
     /// Evaluates one node at every step; checks the deadline before and after, so the time a slow node
@@ -425,11 +464,7 @@ impl<'a> Ev<'a> {
         at: &AtModifier,
         ts: &[i64],
     ) -> Result<Vec<StepSeries>, EvalError> {
-        let base = match at {
-            AtModifier::Start => self.start,
-            AtModifier::End => self.end,
-            AtModifier::At(st) => system_time_ms(st),
-        };
+        let base = self.at_time(at);
         let d = offset_ms(&vs.offset);
         let lookback = self.opts.lookback_delta_ms;
         // The latest sample in (lo, hi].
@@ -538,7 +573,13 @@ impl<'a> Ev<'a> {
             .map(dur_ms)
             .filter(|s| *s > 0)
             .unwrap_or(self.opts.default_subquery_step_ms);
+        // The inner steps come from where the subquery reads; an `@` subquery on a shifted level (see
+        // [`AtLevel`]) reads shifted while its windows end where `@` says (`evalSubquery` resets the offset).
         let ends = self.eff_times(&sq.at, &sq.offset, ts);
+        let win_ends = match &sq.at {
+            Some(a) => vec![self.at_time(a) - offset_ms(&sq.offset); ts.len()],
+            None => ends.clone(),
+        };
         let edge = self.edge();
         let mut inner: Vec<i64> = Vec::new();
         for &end in &ends {
@@ -567,7 +608,43 @@ impl<'a> Ev<'a> {
         }
         inner.sort_unstable();
         inner.dedup();
-        let val = self.eval(&sq.expr, &inner)?;
+        let level = self.at_level();
+        let inner_level = match ends.first() {
+            Some(&first_end) => {
+                // Prometheus's subquery start: the first multiple of the step after the first window's
+                // left edge.
+                let lo = first_end - range - edge;
+                let mut start = lo.div_euclid(step) * step;
+                if start <= lo {
+                    start += step;
+                }
+                if start != level.start {
+                    AtLevel {
+                        start,
+                        eval_time: start,
+                        path_offset: 0,
+                        path_at: None,
+                    }
+                } else {
+                    match &sq.at {
+                        None => AtLevel {
+                            path_offset: level.path_offset + offset_ms(&sq.offset),
+                            ..level
+                        },
+                        Some(a) => AtLevel {
+                            path_offset: offset_ms(&sq.offset),
+                            path_at: Some(self.at_time(a)),
+                            ..level
+                        },
+                    }
+                }
+            }
+            None => level,
+        };
+        let saved = self.at_level.replace(inner_level);
+        let val = self.eval(&sq.expr, &inner);
+        self.at_level = saved;
+        let val = val?;
         type Points = Vec<(i64, f64)>;
         let series: Vec<(Labels, bool, Points)> = match val {
             Val::Vector(vs) => vs
@@ -599,7 +676,7 @@ impl<'a> Ev<'a> {
             if samples.is_empty() {
                 continue;
             }
-            let win = windows(&samples, &ends, range + edge);
+            let win = windows(&samples, &win_ends, range + edge);
             out.push(RangeSeries {
                 labels,
                 drop_name,
@@ -610,7 +687,7 @@ impl<'a> Ev<'a> {
         Ok(RangeArg {
             series: out,
             range_ms: range,
-            ends,
+            ends: win_ends,
         })
     }
 }
@@ -756,6 +833,7 @@ impl Engine {
             warnings: Vec::new(),
             infos: Vec::new(),
             samples: 0,
+            at_level: None,
             deadline: self
                 .opts
                 .timeout

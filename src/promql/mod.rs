@@ -8,6 +8,7 @@ pub mod duration_expr;
 pub mod engine;
 pub mod features;
 pub mod functions;
+pub mod instants;
 pub mod parse;
 pub mod semantics;
 pub mod testfile;
@@ -15,5 +16,6 @@ pub mod value;
 mod xxhash;
 
 pub use engine::{Engine, EngineOptions, EvalError};
+pub use instants::{matrix_of_instants, range_equals_instants};
 pub use parse::{parse, Expr, ParseError};
 pub use value::{QueryResult, Sample, Series, Value};

@@ -484,12 +484,25 @@ fn ask_for<'a>(set: &'a RuleSet, ri: usize, piece: &[i64], settings: &Settings) 
 
 /// The range queries range-native [`evaluate`] sends for `set` under `settings`: for each piece, each rule
 /// in evaluation order.
+/// Rules that [`answer`] asks tick by tick have none.
 pub fn range_asks<'a>(set: &'a RuleSet, settings: &Settings) -> Vec<RangeAsk<'a>> {
     let ticks = ticks(settings);
     let order = set.order();
     pieces(&ticks, settings)
         .flat_map(|piece| order.iter().map(|&ri| ask_for(set, ri, piece, settings)))
+        .filter(|a| promql::range_equals_instants(&a.rule.expr))
         .collect()
+}
+
+/// What `source` answers for `a`'s rule at each of its ticks, as Prometheus's instant queries would: one
+/// range query, or one instant query per tick where a range query answers differently
+/// ([`promql::range_equals_instants`]: `@ start()`, `@ end()`, `@` inside a subquery).
+fn answer(source: &dyn QuerySource, store: &Store, a: &RangeAsk<'_>) -> Result<Value, String> {
+    if promql::range_equals_instants(&a.rule.expr) {
+        source.range(store, a.rule, a.start, a.end, a.step)
+    } else {
+        promql::matrix_of_instants(a.start, a.end, a.step, |t| source.instant(store, a.rule, t))
+    }
 }
 
 /// Evaluates `set` over the ticks of `settings`, writing recorded series and ALERTS into `store`.
@@ -544,8 +557,7 @@ pub fn evaluate(
                 if independent.len() > 1 {
                     let shared: &Store = store;
                     let results = crate::parallel::map(&independent, |&ri| {
-                        let a = ask_for(set, ri, piece, settings);
-                        QuerySource::range(local, shared, a.rule, a.start, a.end, a.step)
+                        answer(local, shared, &ask_for(set, ri, piece, settings))
                     });
                     early = independent.iter().copied().zip(results).collect();
                 }
@@ -555,7 +567,7 @@ pub fn evaluate(
                 let off = set.groups[a.rule.group].query_offset_ms;
                 let result = match early.remove(&ri) {
                     Some(res) => res,
-                    None => engine.range(store, a.rule, a.start, a.end, a.step),
+                    None => answer(engine, store, &a),
                 };
                 let rt = &mut runtimes[ri];
                 // Both caches are keyed by the series' index in this piece's result.
@@ -1004,6 +1016,30 @@ mod tests {
             v
         };
         assert_eq!(dump(&sa), dump(&sb));
+    }
+
+    /// `@ start()` in a rule is the tick itself (each tick is its own instant query), not the window's first
+    /// tick; range-native evaluation must agree with per-tick.
+    #[test]
+    fn start_and_end_in_rules_are_the_tick() {
+        let set = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(up @ start()) + sum(up @ end())\n  - alert: Down\n    expr: up @ start() == 0\n  - record: s\n    expr: max_over_time((up @ 60)[2m:1m] offset -90s)\n");
+        let (a, sa) = run_set(&set, Mode::Auto);
+        let (b, sb) = run_set(&set, Mode::PerTick);
+        assert!(a.range_native && a.errors.is_empty(), "{:?}", a.errors);
+        let dump = |s: &Store| {
+            let mut v: Vec<String> = s.iter().map(|x| format!("{:?}", x)).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(dump(&sa), dump(&sb));
+        let eps = a.alerts[1].as_ref().unwrap().episodes();
+        assert_eq!(eps, b.alerts[1].as_ref().unwrap().episodes());
+        // up is 0 from 3m to 7m: the alert follows it, where the window's first tick (up = 1) would never fire.
+        assert_eq!(eps.len(), 1);
+        assert_eq!(
+            (eps[0].active_at, eps[0].resolved_at),
+            (180_000, Some(480_000))
+        );
     }
 
     #[test]
