@@ -96,3 +96,96 @@ fn calendar_functions_follow_go_on_nan_and_huge_values() {
         vec![("{}".to_string(), 31_690_708.0)]
     );
 }
+
+/// (time, value) of a range query's single series.
+fn range_points(
+    engine: &Engine,
+    store: &Store,
+    q: &str,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Vec<(i64, f64)> {
+    match engine
+        .range_query(store, q, start, end, step)
+        .unwrap()
+        .value
+    {
+        Value::Matrix(m) => {
+            assert!(m.len() <= 1, "{m:?}");
+            m.into_iter().flat_map(|s| s.points).collect()
+        }
+        other => panic!("not a matrix: {other:?}"),
+    }
+}
+
+/// Prometheus 2.42's answers, from its HTTP API over the same samples (x rises by 1 every 10 s up to 30 at
+/// 300 s, then stays): in a range query, `predict_linear` (a function that reads the evaluation time, so not
+/// step-invariant) slides its `@` range with the step, and the storage, asked only for the `@` window, cuts the
+/// slid window at that window's end. 2.51 fixed it (prometheus#13559); `--semantics 2` reproduces it.
+#[test]
+fn semantics_2_slides_at_ranges_in_calls_that_read_the_step() {
+    use ruletest::promql::semantics::Semantics;
+    use ruletest::promql::EngineOptions;
+    let s = store("load 10s\n  x 0+1x30 30x170\n");
+    let two = Engine::new(EngineOptions {
+        semantics: Semantics::Prometheus2,
+        ..EngineOptions::default()
+    });
+    let three = Engine::default();
+    // From 180 s: the windows are [0, 300], [60, 300], ... [240, 300], then a single sample (no prediction).
+    assert_eq!(
+        range_points(
+            &two,
+            &s,
+            "predict_linear(x[5m] @ 300, 60)",
+            180_000,
+            600_000,
+            60_000
+        ),
+        vec![
+            (180_000, 24.0),
+            (240_000, 30.0),
+            (300_000, 36.0),
+            (360_000, 42.0),
+            (420_000, 48.0)
+        ]
+    );
+    assert_eq!(
+        range_points(
+            &two,
+            &s,
+            "predict_linear(x[2m] @ 300 offset 1m, 0)",
+            180_000,
+            600_000,
+            60_000
+        ),
+        vec![(180_000, 18.0), (240_000, 24.0)]
+    );
+    // Prometheus 3 keeps the window at (0, 300] for every step.
+    let got = range_points(
+        &three,
+        &s,
+        "predict_linear(x[5m] @ 300, 60)",
+        180_000,
+        600_000,
+        60_000,
+    );
+    assert_eq!(got.len(), 8);
+    for (t, v) in got {
+        assert!((v - (t as f64 / 10_000.0 + 6.0)).abs() < 1e-9, "{t}: {v}");
+    }
+    // A step-invariant call (rate) does not slide, under either semantics.
+    for e in [&two, &three] {
+        let got = range_points(
+            e,
+            &s,
+            "rate(x[2m] @ 300 offset 1m)",
+            180_000,
+            600_000,
+            60_000,
+        );
+        assert_eq!(got.len(), 8);
+        assert!(got.iter().all(|(_, v)| (v - 0.1).abs() < 1e-9), "{got:?}");
+    }
+}

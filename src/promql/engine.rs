@@ -150,6 +150,62 @@ pub(crate) struct Ev<'a> {
     pub deadline: Option<Instant>,
     /// Inside a subquery: how Prometheus last set the offsets of `@` selectors there (`None`: the top level).
     pub at_level: Option<AtLevel>,
+    /// Set while the arguments of a call that Prometheus 2 (before 2.51) does not treat as step-invariant
+    /// are evaluated: its `@` range argument then slides with the step ([`slides_at_ranges`]).
+    pub slide_at_ranges: bool,
+}
+
+/// Whether Prometheus 2 before 2.51 evaluates this call's range selector with `@` in a window that slides
+/// with the step (a bug fixed by 2.51's "Fix wrongly scoped range vectors", prometheus#13559): the call is not
+/// step-invariant (a function that reads the evaluation time, or an argument that changes per step), so it is
+/// evaluated at every step, and the window's end is taken as `step - offset` with the offset computed once for
+/// the first step; the storage, asked only for the `@` window, cuts it at that window's end. So
+/// `predict_linear(x[5m] @ T, 60)` over a range query from `start` sees `(T - 5m + (t - start), T]` at step `t`
+/// (closed on the left, as 2.x's windows are). A subquery with `@` in that place is not reproduced: it is
+/// answered as Prometheus 3 does (docs/semantics.md).
+pub(crate) fn slides_at_ranges(c: &promql_parser::parser::Call) -> bool {
+    !call_step_invariant_2_42(c)
+}
+
+fn call_step_invariant_2_42(c: &promql_parser::parser::Call) -> bool {
+    const UNSAFE: [&str; 11] = [
+        "days_in_month",
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "hour",
+        "minute",
+        "month",
+        "year",
+        "predict_linear",
+        "time",
+        "timestamp",
+    ];
+    let mut inv = !UNSAFE.contains(&c.func.name);
+    for a in &c.args.args {
+        inv &= step_invariant_2_42(a);
+    }
+    inv
+}
+
+/// Prometheus 2.42's `preprocessExprHelper`: whether `e` has the same value at every step.
+fn step_invariant_2_42(e: &Expr) -> bool {
+    match e {
+        Expr::VectorSelector(vs) => vs.at.is_some(),
+        Expr::MatrixSelector(ms) => ms.vs.at.is_some(),
+        Expr::Subquery(sq) => sq.at.is_some(),
+        // 2.42 looks at the aggregated expression only, not at a parameter such as topk's k.
+        Expr::Aggregate(a) => step_invariant_2_42(&a.expr),
+        Expr::Binary(b) => {
+            let (l, r) = (step_invariant_2_42(&b.lhs), step_invariant_2_42(&b.rhs));
+            l && r
+        }
+        Expr::Call(c) => call_step_invariant_2_42(c),
+        Expr::Paren(p) => step_invariant_2_42(&p.expr),
+        Expr::Unary(u) => step_invariant_2_42(&u.expr),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
+        Expr::Extension(_) => false,
+    }
 }
 
 /// Where the `@` selectors of one evaluation level read, as Prometheus computes it (a quirk reproduced, not
@@ -321,6 +377,26 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// A function call; its range argument slides under Prometheus 2 when [`slides_at_ranges`] says so.
+    fn eval_call(&mut self, c: &promql_parser::parser::Call, ts: &[i64]) -> Result<Val, EvalError> {
+        let slide = self.opts.prometheus2() && slides_at_ranges(c);
+        let saved = std::mem::replace(&mut self.slide_at_ranges, slide);
+        let r = functions::eval_call(self, c, ts);
+        self.slide_at_ranges = saved;
+        r
+    }
+
+    /// Moves `@` window ends with the step when the enclosing call's range argument slides
+    /// ([`slides_at_ranges`]).
+    fn slide(&self, ends: &mut [i64], ts: &[i64]) {
+        if self.slide_at_ranges {
+            let start = self.at_level().start;
+            for (e, t) in ends.iter_mut().zip(ts) {
+                *e += t - start;
+            }
+        }
+    }
+
     fn at_level(&self) -> AtLevel {
         self.at_level.unwrap_or(AtLevel {
             start: self.start,
@@ -359,7 +435,7 @@ impl<'a> Ev<'a> {
             },
             Expr::Binary(b) => binary::eval_binary(self, b, ts),
             Expr::Aggregate(a) => aggregate::eval_aggregate(self, a, ts),
-            Expr::Call(c) => match functions::eval_call(self, c, ts)? {
+            Expr::Call(c) => match self.eval_call(c, ts)? {
                 // Without delayed name removal a function that drops names can make two series one;
                 // Prometheus's rangeEval refuses that at once ("vector cannot contain metrics with the
                 // same labelset"), where delayed removal would only merge them at the end.
@@ -371,7 +447,23 @@ impl<'a> Ev<'a> {
             Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(vs, ts, false)?.0)),
             Expr::MatrixSelector(ms) => {
                 let eff = self.eff_times(&ms.vs.at, &ms.vs.offset, ts);
-                Ok(Val::Range(self.eval_matrix_selector(&ms.vs, dur_ms(&ms.range), eff)?))
+                let range = dur_ms(&ms.range);
+                if ms.vs.at.is_none() || !self.slide_at_ranges {
+                    return Ok(Val::Range(self.eval_matrix_selector(&ms.vs, range, eff)?));
+                }
+                let mut slid = eff.clone();
+                self.slide(&mut slid, ts);
+                let mut r = self.eval_matrix_selector(&ms.vs, range, slid)?;
+                // The storage was asked only up to the `@` window's end, so a slid window holds the samples
+                // between its own start and that end.
+                for s in &mut r.series {
+                    for (w, &end) in s.win.iter_mut().zip(&eff) {
+                        let cap = s.samples.partition_point(|(t, _)| *t <= end);
+                        w.1 = w.1.min(cap);
+                        w.0 = w.0.min(w.1);
+                    }
+                }
+                Ok(Val::Range(r))
             }
             Expr::Subquery(sq) => Ok(Val::Range(self.eval_subquery(sq, ts)?)),
             Expr::Extension(_) => Err(EvalError::Unsupported("extension expressions".into())),
@@ -642,8 +734,10 @@ impl<'a> Ev<'a> {
             None => level,
         };
         let saved = self.at_level.replace(inner_level);
+        let saved_slide = std::mem::replace(&mut self.slide_at_ranges, false);
         let val = self.eval(&sq.expr, &inner);
         self.at_level = saved;
+        self.slide_at_ranges = saved_slide;
         let val = val?;
         type Points = Vec<(i64, f64)>;
         let series: Vec<(Labels, bool, Points)> = match val {
@@ -834,6 +928,7 @@ impl Engine {
             infos: Vec::new(),
             samples: 0,
             at_level: None,
+            slide_at_ranges: false,
             deadline: self
                 .opts
                 .timeout
