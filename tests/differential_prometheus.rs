@@ -656,9 +656,9 @@ fn differential(on_grid: bool) {
     let engine = Engine::new(EngineOptions {
         delayed_name_removal: false,
         semantics: if on_grid {
-            Semantics::Prometheus2
+            Semantics::PROMETHEUS2
         } else {
-            Semantics::Prometheus3
+            Semantics::PROMETHEUS3
         },
         ..EngineOptions::default()
     });

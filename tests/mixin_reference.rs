@@ -148,6 +148,14 @@ fn migrate_report_lists_the_groups_whose_verdict_changes() {
     assert!(changes
         .iter()
         .all(|c| c["prometheus2"] == "fails" && c["prometheus3"] == "passes"));
+    // Every one for the same reason: 2.x's windows include their left edge.
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["causes"][0]["difference"] == "closed-windows"
+                && c["causes"].as_array().unwrap().len() == 1),
+        "{v:#}"
+    );
     let absent: Vec<&str> = changes
         .iter()
         .filter(|c| {
@@ -172,11 +180,13 @@ fn migrate_report_lists_the_groups_whose_verdict_changes() {
         .unwrap();
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(
-        md.contains("| test group | Prometheus 2 | Prometheus 3 | failed checks |"),
+        md.contains("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |"),
         "{md}"
     );
     assert!(
-        md.contains("| fails | passes | line 28: alertname KubeAPIDown, eval_time 25m"),
+        md.contains(
+            "| fails | passes | closed-windows | line 28: alertname KubeAPIDown, eval_time 25m"
+        ),
         "{md}"
     );
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -189,4 +199,37 @@ fn migrate_report_lists_the_groups_whose_verdict_changes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("6 test groups; 0 change verdict"), "{text}");
+}
+
+/// The etcd mixin's suite (tests/data/etcd-mixin, Apache-2.0), written for promtool 2.33: promtool 2.42 and
+/// `--semantics 2` pass it; Prometheus 3 semantics fails exactly `etcdMembersDown` at 24m, and migrate-report
+/// names the cause.
+#[test]
+fn etcd_mixin_passes_under_semantics_2_and_fails_under_3() {
+    let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/etcd-mixin/test.yaml");
+    let p = std::process::Command::new("/usr/bin/promtool")
+        .args(["test", "rules"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
+    let (code, out) = ruletest(&suite, &["--semantics", "2"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = ruletest(&suite, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        ruletest_failures(&out),
+        vec!["alert etcdMembersDown at 24m".to_string()]
+    );
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["migrate-report", "--format", "json"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v:#}");
+    assert_eq!(changes[0]["prometheus2"], "passes");
+    assert_eq!(changes[0]["causes"][0]["difference"], "closed-windows");
 }

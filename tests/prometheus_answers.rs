@@ -129,7 +129,7 @@ fn semantics_2_slides_at_ranges_in_calls_that_read_the_step() {
     use ruletest::promql::EngineOptions;
     let s = store("load 10s\n  x 0+1x30 30x170\n");
     let two = Engine::new(EngineOptions {
-        semantics: Semantics::Prometheus2,
+        semantics: Semantics::PROMETHEUS2,
         ..EngineOptions::default()
     });
     let three = Engine::default();

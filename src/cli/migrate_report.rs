@@ -4,7 +4,7 @@
 
 use super::Status;
 use crate::load::documents;
-use crate::promql::semantics::Semantics;
+use crate::promql::semantics::{Difference, Semantics};
 use crate::rules::group::Mode;
 use crate::rules::unittest::{self, FileResult, Options};
 use std::collections::BTreeMap;
@@ -40,6 +40,27 @@ struct Change {
     passes_on_3: bool,
     /// The failed checks on the failing side, as `test` prints them.
     failures: String,
+    /// The differences that explain the change ([`causes`]).
+    causes: Vec<Difference>,
+    /// Whether no single difference does, and `causes` are those the change needs together.
+    combined: bool,
+}
+
+/// Per test group (file, line): its name, whether it passed, and its failed checks as `test` prints them.
+type VerdictMap = BTreeMap<(String, u32), (String, bool, String)>;
+
+/// The cause of a change in words: the differences that explain it, or that it needs together.
+fn cause_text(c: &Change) -> String {
+    if c.causes.is_empty() {
+        return "not attributed to one difference: several together, or one ruletest does not list"
+            .into();
+    }
+    let names: Vec<&str> = c.causes.iter().map(|d| d.name()).collect();
+    if c.combined {
+        format!("{} together", names.join(" + "))
+    } else {
+        names.join(", ")
+    }
 }
 
 fn run_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
@@ -56,10 +77,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
     args.features.install()?;
     let loaded = documents::load_paths(&args.files)?;
-    let v2 = run_under(&loaded, Semantics::Prometheus2);
-    let v3 = run_under(&loaded, Semantics::Prometheus3);
+    let v2 = run_under(&loaded, Semantics::PROMETHEUS2);
+    let v3 = run_under(&loaded, Semantics::PROMETHEUS3);
     let mut changes = Vec::new();
-    let by_key = |results: &[FileResult]| -> BTreeMap<(String, u32), (String, bool, String)> {
+    let by_key = |results: &[FileResult]| -> VerdictMap {
         let mut m = BTreeMap::new();
         for f in results {
             for g in &f.groups {
@@ -74,12 +95,59 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         m
     };
     let (m2, m3) = (by_key(&v2), by_key(&v3));
+    // Verdicts with one difference at a time: on top of Prometheus 3 (which alone gives 2's verdict?) and taken
+    // out of Prometheus 2 (which does 2's verdict need?). Only run when something changes.
+    // Only the files with a change are run again.
+    let changed: std::collections::HashSet<&str> = m2
+        .iter()
+        .filter(|(k, (_, p2, _))| m3.get(k).is_some_and(|(_, p3, _)| p3 != p2))
+        .map(|(k, _)| k.0.as_str())
+        .collect();
+    let mut alone: Vec<(Difference, VerdictMap)> = Vec::new();
+    let mut without: Vec<(Difference, VerdictMap)> = Vec::new();
+    if !changed.is_empty() {
+        let subset = documents::Loaded {
+            files: loaded.files.clone(),
+            items: loaded
+                .items
+                .iter()
+                .filter(|i| changed.contains(&*i.file))
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        for d in Difference::ALL {
+            alone.push((
+                d,
+                by_key(&run_under(&subset, Semantics::prometheus3_with(d))),
+            ));
+            without.push((
+                d,
+                by_key(&run_under(&subset, Semantics::PROMETHEUS2.without(d))),
+            ));
+        }
+        Semantics::PROMETHEUS3.switch_to();
+    }
     let groups = m2.len();
     for (key, (name, pass2, fail2)) in &m2 {
         let Some((_, pass3, fail3)) = m3.get(key) else {
             continue;
         };
         if pass2 != pass3 {
+            let verdict_in = |m: &VerdictMap| m.get(key).map(|(_, p, _)| *p);
+            let mut causes: Vec<Difference> = alone
+                .iter()
+                .filter(|(_, m)| verdict_in(m) == Some(*pass2))
+                .map(|(d, _)| *d)
+                .collect();
+            let combined = causes.is_empty();
+            if combined {
+                causes = without
+                    .iter()
+                    .filter(|(_, m)| verdict_in(m) == Some(*pass3))
+                    .map(|(d, _)| *d)
+                    .collect();
+            }
             changes.push(Change {
                 file: key.0.clone(),
                 line: key.1,
@@ -87,6 +155,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 passes_on_2: *pass2,
                 passes_on_3: *pass3,
                 failures: if *pass2 { fail3.clone() } else { fail2.clone() },
+                causes,
+                combined,
             });
         }
     }
@@ -108,6 +178,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                     verdict(c.passes_on_2),
                     verdict(c.passes_on_3)
                 );
+                let _ = writeln!(out, "  cause: {}", cause_text(c));
+                for d in &c.causes {
+                    let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
+                }
                 out.push_str(&c.failures);
             }
             print!("{out}");
@@ -118,7 +192,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 changes.len()
             );
             if !changes.is_empty() {
-                out.push_str("| test group | Prometheus 2 | Prometheus 3 | failed checks |\n|---|---|---|---|\n");
+                out.push_str("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |\n|---|---|---|---|---|\n");
                 for c in &changes {
                     let checks: Vec<String> = c
                         .failures
@@ -136,12 +210,13 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                         .collect();
                     let _ = writeln!(
                         out,
-                        "| `{}:{}` {} | {} | {} | {} |",
+                        "| `{}:{}` {} | {} | {} | {} | {} |",
                         c.file,
                         c.line,
                         c.name.replace('|', "\\|"),
                         verdict(c.passes_on_2),
                         verdict(c.passes_on_3),
+                        cause_text(c),
                         checks.join("<br>")
                     );
                 }
@@ -156,6 +231,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                         "file": c.file, "line": c.line, "name": c.name,
                         "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
                         "failures": c.failures,
+                        "causes": c.causes.iter().map(|d| serde_json::json!({
+                            "difference": d.name(), "explanation": d.explain(),
+                        })).collect::<Vec<_>>(),
+                        "causes_combined": c.combined,
                     })
                 })
                 .collect();

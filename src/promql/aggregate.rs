@@ -5,6 +5,7 @@
 use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
 use super::functions::kahan_sum_inc;
 use super::value::format_value;
+use crate::promql::semantics::Difference;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use promql_parser::parser::{AggregateExpr, LabelModifier};
@@ -324,7 +325,8 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         // Prometheus 3 (#14941); Prometheus 2 ran the recurrence, which gives 0 for a lone
                         // NaN or Inf.
                         "stddev" | "stdvar"
-                            if !ev.opts.prometheus2() && buf.iter().any(|v| !v.is_finite()) =>
+                            if !ev.opts.prometheus2(Difference::StddevNonFinite)
+                                && buf.iter().any(|v| !v.is_finite()) =>
                         {
                             f64::NAN
                         }

@@ -4,6 +4,7 @@
 //! matched pair of series, not per step.
 
 use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
+use crate::promql::semantics::Difference;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
@@ -184,7 +185,7 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 .as_ref()
                 .map(|m| (m.fill_values.lhs, m.fill_values.rhs))
                 .unwrap_or((None, None));
-            let prometheus2 = ev.opts.prometheus2();
+            let prometheus2 = ev.opts.prometheus2(Difference::FilterMatching);
             vector_vector(
                 l,
                 r,

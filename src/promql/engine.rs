@@ -10,6 +10,7 @@ use super::aggregate;
 use super::binary;
 use super::functions;
 use super::parse::{parse_for_query, Expr, ParseError};
+use super::semantics::Difference;
 use super::value::{QueryResult, Sample, Series, Value};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
@@ -39,9 +40,10 @@ pub struct EngineOptions {
 }
 
 impl EngineOptions {
-    /// Whether Prometheus 2's behaviour is asked for (`--semantics 2`).
-    pub fn prometheus2(&self) -> bool {
-        self.semantics == crate::promql::semantics::Semantics::Prometheus2
+    /// Whether Prometheus 2's behaviour is asked for where `d` differs (`--semantics 2`, or one difference
+    /// of `migrate-report`'s).
+    pub fn prometheus2(&self, d: crate::promql::semantics::Difference) -> bool {
+        self.semantics.has(d)
     }
 }
 
@@ -351,7 +353,7 @@ impl<'a> Ev<'a> {
     /// How far windows reach past their left edge: 0 for Prometheus 3's left-open windows, 1 ms for
     /// Prometheus 2's closed ones (`[t-r, t]` is `(t-r-1ms, t]` in integer milliseconds).
     fn edge(&self) -> i64 {
-        i64::from(self.opts.prometheus2())
+        i64::from(self.opts.prometheus2(Difference::ClosedWindows))
     }
 
     /// Per step, the time a selector or subquery with these modifiers reads at.
@@ -379,7 +381,7 @@ impl<'a> Ev<'a> {
 
     /// A function call; its range argument slides under Prometheus 2 when [`slides_at_ranges`] says so.
     fn eval_call(&mut self, c: &promql_parser::parser::Call, ts: &[i64]) -> Result<Val, EvalError> {
-        let slide = self.opts.prometheus2() && slides_at_ranges(c);
+        let slide = self.opts.prometheus2(Difference::SlidingAtRanges) && slides_at_ranges(c);
         let saved = std::mem::replace(&mut self.slide_at_ranges, slide);
         let r = functions::eval_call(self, c, ts);
         self.slide_at_ranges = saved;

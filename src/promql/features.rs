@@ -240,11 +240,11 @@ pub fn check_semantics(
     semantics: crate::promql::semantics::Semantics,
     renamed: bool,
 ) -> Result<(), String> {
-    use crate::promql::semantics::Semantics;
-    let missing = match semantics {
-        Semantics::Prometheus2 if renamed => return Ok(()),
-        Semantics::Prometheus2 => "double_exponential_smoothing",
-        Semantics::Prometheus3 => "holt_winters",
+    use crate::promql::semantics::Difference;
+    let missing = match semantics.has(Difference::HoltWinters) {
+        true if renamed => return Ok(()),
+        true => "double_exponential_smoothing",
+        false => "holt_winters",
     };
     let mut err = None;
     walk(e, &mut |e| {

@@ -102,7 +102,8 @@ pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, 
     use super::semantics::Semantics;
     // Prometheus 2's `holt_winters` is read as its 3.x name, which promql-parser knows (it does not know the
     // old one); under Prometheus 3 semantics it stays unknown, as there.
-    let renamed = (Semantics::active() == Semantics::Prometheus2)
+    let renamed = Semantics::active()
+        .has(super::semantics::Difference::HoltWinters)
         .then(|| rename_holt_winters(text))
         .flatten();
     let text = renamed.as_deref().unwrap_or(text);

@@ -1,50 +1,136 @@
-//! Which Prometheus ruletest predicts: 3 (the default) or 2. They differ in how windows treat their left
-//! edge: Prometheus 3 leaves it out of range selectors, the lookback and subquery steps (`(t-r, t]`), Prometheus
-//! 2 includes it (`[t-r, t]`), so a sample exactly `r` before the evaluation time counts in 2 and not in 3.
-//! Suites written for promtool 2.x can fail under 3 for that alone. Commands install the choice
-//! (`--semantics 2|3`) once at their start, as they install limits and features; `EngineOptions::default`
-//! reads it. docs/semantics.md lists what the mode changes and what it does not yet.
+//! Which Prometheus ruletest predicts: 3 (the default) or 2. They differ in a handful of places, each a
+//! [`Difference`]: most visibly how windows treat their left edge (Prometheus 3 leaves it out of range
+//! selectors, the lookback and subquery steps, `(t-r, t]`; Prometheus 2 includes it, `[t-r, t]`), so a sample
+//! exactly `r` before the evaluation time counts in 2 and not in 3. Suites written for promtool 2.x can fail
+//! under 3 for that alone. Commands install the choice (`--semantics 2|3`) once at their start, as they install
+//! limits and features; `EngineOptions::default` reads it. A semantics is a set of differences, so
+//! `migrate-report` can switch them on one at a time and tell which one changes a verdict. docs/semantics.md
+//! lists them with their sources.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Semantics {
-    /// Prometheus 2.x: closed windows.
-    Prometheus2,
-    /// Prometheus 3.x: left-open windows.
-    #[default]
-    Prometheus3,
+/// One way Prometheus 2 behaves differently from Prometheus 3, as ruletest reproduces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Difference {
+    /// Range selectors, the lookback and subquery steps include the window's left edge (3.0).
+    ClosedWindows,
+    /// `holt_winters` is a stable function; `double_exponential_smoothing` does not exist (3.0).
+    HoltWinters,
+    /// Regex `.` does not match a newline (3.0).
+    RegexDotNewline,
+    /// `rate` / `increase` limit extrapolation to the counter's zero point before the half-interval rule
+    /// (2.51, prometheus#13725).
+    RateExtrapolation,
+    /// `stddev` / `stdvar` of a lone NaN or ±Inf is 0 (3.0, prometheus#14941).
+    StddevNonFinite,
+    /// Comparison filters check one-to-one matching only for the pairs they keep (3.9, prometheus#17668).
+    FilterMatching,
+    /// An `@` range inside a call that is not step-invariant slides with the step (2.51, prometheus#13559).
+    SlidingAtRanges,
 }
 
-/// 0: none installed; 2 or 3: that version.
+impl Difference {
+    pub const ALL: [Difference; 7] = [
+        Difference::ClosedWindows,
+        Difference::HoltWinters,
+        Difference::RegexDotNewline,
+        Difference::RateExtrapolation,
+        Difference::StddevNonFinite,
+        Difference::FilterMatching,
+        Difference::SlidingAtRanges,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// A short name, for reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Difference::ClosedWindows => "closed-windows",
+            Difference::HoltWinters => "holt-winters",
+            Difference::RegexDotNewline => "regex-dot-newline",
+            Difference::RateExtrapolation => "rate-extrapolation",
+            Difference::StddevNonFinite => "stddev-non-finite",
+            Difference::FilterMatching => "filter-matching",
+            Difference::SlidingAtRanges => "sliding-at-ranges",
+        }
+    }
+
+    /// What Prometheus 2 does, and where Prometheus changed it.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Difference::ClosedWindows => "Prometheus 2 includes a window's left edge (`[t-5m, t]`) in range selectors, the lookback and subqueries; 3 leaves it out (3.0 migration guide)",
+            Difference::HoltWinters => "`holt_winters` is a function in Prometheus 2; 3 renamed it `double_exponential_smoothing`, behind a feature flag (3.0 migration guide)",
+            Difference::RegexDotNewline => "regex `.` does not match a newline in Prometheus 2; it does in 3 (3.0 migration guide)",
+            Difference::RateExtrapolation => "`rate` / `increase` extrapolated towards the window's start in another order before 2.51 (prometheus#13725)",
+            Difference::StddevNonFinite => "`stddev` / `stdvar` of a lone NaN or ±Inf is 0 in Prometheus 2, NaN in 3 (prometheus#14941)",
+            Difference::FilterMatching => "comparison filters checked one-to-one matching only for the pairs they keep before 3.9 (prometheus#17668)",
+            Difference::SlidingAtRanges => "an `@` range inside a call that is not step-invariant slid with the step before 2.51 (prometheus#13559)",
+        }
+    }
+}
+
+/// Which Prometheus to predict: the set of [`Difference`]s from Prometheus 3 that apply. Prometheus 3 is the
+/// empty set, Prometheus 2 all of them; `migrate-report` uses the sets in between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Semantics {
+    differences: u8,
+}
+
+/// 0: none installed; otherwise 0x80 and the installed set.
 static ACTIVE: AtomicU8 = AtomicU8::new(0);
+const INSTALLED: u8 = 0x80;
 
 impl Semantics {
-    fn code(self) -> u8 {
-        match self {
-            Semantics::Prometheus2 => 2,
-            Semantics::Prometheus3 => 3,
+    /// Prometheus 3.x (the default).
+    pub const PROMETHEUS3: Semantics = Semantics { differences: 0 };
+    /// Prometheus 2.x (before 2.51 where 2.x itself changed): every difference.
+    pub const PROMETHEUS2: Semantics = Semantics {
+        differences: (1 << Difference::ALL.len()) - 1,
+    };
+
+    /// Prometheus 3 with one difference of Prometheus 2's.
+    pub fn prometheus3_with(d: Difference) -> Semantics {
+        Semantics {
+            differences: d.bit(),
         }
+    }
+
+    /// This semantics with Prometheus 3's behaviour for `d`.
+    pub fn without(self, d: Difference) -> Semantics {
+        Semantics {
+            differences: self.differences & !d.bit(),
+        }
+    }
+
+    /// Whether Prometheus 2's behaviour applies for `d`.
+    pub fn has(self, d: Difference) -> bool {
+        self.differences & d.bit() != 0
     }
 
     /// Makes this the semantics of this process; the first call wins. Returns whether this call did.
     pub fn install(self) -> bool {
         ACTIVE
-            .compare_exchange(0, self.code(), Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(
+                0,
+                INSTALLED | self.differences,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
             .is_ok()
     }
 
     /// Switches the process to this semantics whatever was installed: for a command that evaluates the same
-    /// files under both, one after the other (`migrate-report`). Nothing may be evaluating meanwhile.
+    /// files under several, one after the other (`migrate-report`). Nothing may be evaluating meanwhile.
     pub fn switch_to(self) {
-        ACTIVE.store(self.code(), Ordering::SeqCst);
+        ACTIVE.store(INSTALLED | self.differences, Ordering::SeqCst);
     }
 
     /// The installed semantics, or Prometheus 3 when none was installed.
     pub fn active() -> Semantics {
-        match ACTIVE.load(Ordering::SeqCst) {
-            2 => Semantics::Prometheus2,
-            _ => Semantics::Prometheus3,
+        Semantics {
+            differences: ACTIVE.load(Ordering::SeqCst) & !INSTALLED,
         }
     }
 }
@@ -62,9 +148,9 @@ pub struct SemanticsArgs {
 impl SemanticsArgs {
     pub fn semantics(&self) -> Semantics {
         if self.semantics == "2" {
-            Semantics::Prometheus2
+            Semantics::PROMETHEUS2
         } else {
-            Semantics::Prometheus3
+            Semantics::PROMETHEUS3
         }
     }
 

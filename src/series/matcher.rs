@@ -53,9 +53,11 @@ impl PartialEq for Matcher {
 /// selectors' matchers at every tick, and compiling the same pattern again dominated such runs (the
 /// kubernetes-mixin suite spent most of its time in the regex compiler).
 pub fn compile_anchored(re: &str) -> Result<Regex, MatcherError> {
-    let flags = match crate::promql::semantics::Semantics::active() {
-        crate::promql::semantics::Semantics::Prometheus2 => "",
-        crate::promql::semantics::Semantics::Prometheus3 => "s",
+    use crate::promql::semantics::{Difference, Semantics};
+    let flags = if Semantics::active().has(Difference::RegexDotNewline) {
+        ""
+    } else {
+        "s"
     };
     let anchored = format!("^(?{flags}:{re})$");
     let cache = REGEX_CACHE.get_or_init(Default::default);

@@ -2,6 +2,7 @@
 //! `idelta` (last two samples).
 
 use super::{arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepSeries, Val};
+use crate::promql::semantics::Difference;
 use promql_parser::parser::Expr;
 
 /// Prometheus's `extrapolatedRate` over one window `(end-range, end]` (the per-window form; the engine
@@ -165,7 +166,7 @@ fn windows_extrapolated(
                     ra.range_ms,
                     is_counter,
                     is_rate,
-                    ev.opts.prometheus2(),
+                    ev.opts.prometheus2(Difference::RateExtrapolation),
                 ))
             })
             .collect();
