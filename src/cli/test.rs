@@ -35,7 +35,7 @@ pub struct Args {
     /// Evaluate every rule at every tick instead of range-natively (for cross-checking).
     #[arg(long, hide = true)]
     pub per_tick: bool,
-    /// Accept fields a test file does not know, as promtool's --ignore-unknown-fields does (unknown fields
+    /// Accept fields a test file or its rule files do not know, as promtool's --ignore-unknown-fields does (unknown fields
     /// are errors otherwise, naming the field and the ones that exist).
     #[arg(long)]
     pub ignore_unknown_fields: bool,
