@@ -90,7 +90,14 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
         Some(p) => Some(ev.eval(p, ts)?),
         None => None,
     };
-    let input = match ev.eval(&a.expr, ts)? {
+    // Which of several equal values topk / bottomk keep, and which series limitk keeps, depend on the order
+    // of the input series (see `go_heap_select`).
+    let ordered = matches!(op.as_str(), "topk" | "bottomk" | "limitk");
+    let keep_order = ordered || ev.label_order;
+    let saved = std::mem::replace(&mut ev.label_order, keep_order);
+    let input = ev.eval(&a.expr, ts);
+    ev.label_order = saved;
+    let input = match input? {
         Val::Vector(v) => v,
         other => {
             return Err(qerr(format!(
@@ -173,26 +180,24 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                     }
                 }
             } else {
+                let legacy = ev.opts.prometheus2(Difference::TopkTies);
                 for i in 0..n {
                     let k = param_k(p[i], "Parameter")?;
                     if k < 1 {
                         continue;
                     }
                     for mem in &members {
-                        let mut present: Vec<(usize, f64)> = mem
+                        let present: Vec<(usize, f64)> = mem
                             .iter()
                             .filter_map(|&si| input[si].vals[i].map(|v| (si, v)))
                             .collect();
-                        match op.as_str() {
-                            "topk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, true)),
-                            "bottomk" => present.sort_by(|a, b| rank_cmp(a.1, b.1, false)),
-                            _ => {}
-                        }
-                        for (pos, (si, v)) in present
-                            .into_iter()
-                            .take(usize::try_from(k).unwrap_or(usize::MAX))
-                            .enumerate()
-                        {
+                        let k = usize::try_from(k).unwrap_or(usize::MAX);
+                        let kept = match op.as_str() {
+                            "topk" => go_heap_select(&present, k, true, legacy),
+                            "bottomk" => go_heap_select(&present, k, false, legacy),
+                            _ => present.into_iter().take(k).collect(),
+                        };
+                        for (pos, (si, v)) in kept.into_iter().enumerate() {
                             keep[si][i] = Some(v);
                             if i == 0 {
                                 rank_first.push((si, pos));
@@ -365,14 +370,155 @@ fn quantile_param_text(a: &AggregateExpr) -> String {
     a.param.as_ref().map(|p| p.to_string()).unwrap_or_default()
 }
 
-/// Rank order for topk (larger first) / bottomk (smaller first); NaN is always ranked last.
-fn rank_cmp(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
-    use std::cmp::Ordering::*;
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Equal,
-        (true, false) => Greater,
-        (false, true) => Less,
-        _ if desc => b.partial_cmp(&a).unwrap_or(Equal),
-        _ => a.partial_cmp(&b).unwrap_or(Equal),
+/// The `k` series `topk` (`top`) or `bottomk` keeps of one group's `(series, value)` pairs, in the order
+/// Prometheus returns them, computed as Prometheus does (`aggregationK`): a heap of at most `k` (Go's
+/// `container/heap` with `vectorByValueHeap`'s order, NaN least), where a series replaces the root only when it
+/// is strictly better, then sorted best first (Go's sort of a few elements is an insertion sort). So among equal
+/// values the input order decides, in Prometheus's way: `topk(2, ...)` of 5, 5, 6 keeps 6 and the second 5.
+///
+/// `legacy`: Prometheus before 2.44 (`--semantics 2`): a NaN root is replaced by any series, NaN included, and
+/// a full heap pops its root before pushing the newcomer (`heap.Pop` + `heap.Push`; `k == 1` replaces in place).
+fn go_heap_select(
+    present: &[(usize, f64)],
+    k: usize,
+    top: bool,
+    legacy: bool,
+) -> Vec<(usize, f64)> {
+    // Less(i, j) of vectorByValueHeap (topk) and vectorByReverseValueHeap (bottomk).
+    let less = |a: f64, b: f64| {
+        if a.is_nan() {
+            true
+        } else if top {
+            a < b
+        } else {
+            a > b
+        }
+    };
+    let mut h: Vec<(usize, f64)> = Vec::with_capacity(k.min(present.len()));
+    let up = |h: &mut Vec<(usize, f64)>, mut j: usize| {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !less(h[j].1, h[i].1) {
+                break;
+            }
+            h.swap(i, j);
+            j = i;
+        }
+    };
+    let down = |h: &mut Vec<(usize, f64)>, i0: usize| -> bool {
+        let n = h.len();
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            if j1 + 1 < n && less(h[j1 + 1].1, h[j1].1) {
+                j = j1 + 1;
+            }
+            if !less(h[j].1, h[i].1) {
+                break;
+            }
+            h.swap(i, j);
+            i = j;
+        }
+        i > i0
+    };
+    if k == 0 {
+        return h;
+    }
+    for &(si, v) in present {
+        if legacy {
+            let root = h.first().map(|r| r.1);
+            let take = match root {
+                None => true,
+                Some(r) => h.len() < k || (if top { r < v } else { r > v }) || r.is_nan(),
+            };
+            if !take {
+                continue;
+            }
+            if h.len() == k {
+                if k == 1 {
+                    h[0] = (si, v);
+                    continue;
+                }
+                // heap.Pop: the root goes to the end and out; the rest is sifted down.
+                let n = h.len() - 1;
+                h.swap(0, n);
+                h.pop();
+                down(&mut h, 0);
+            }
+            h.push((si, v));
+            let last = h.len() - 1;
+            up(&mut h, last);
+            continue;
+        }
+        if h.len() < k {
+            h.push((si, v));
+            let last = h.len() - 1;
+            up(&mut h, last);
+        } else {
+            let root = h[0].1;
+            let better = if top { root < v } else { root > v };
+            if better || (root.is_nan() && !v.is_nan()) {
+                h[0] = (si, v);
+                if k > 1 && !down(&mut h, 0) {
+                    up(&mut h, 0);
+                }
+            }
+        }
+    }
+    // sort.Sort(sort.Reverse(heap)): best first; insertion sort, as Go's sort does for small inputs.
+    for i in 1..h.len() {
+        let mut j = i;
+        while j > 0 && less(h[j - 1].1, h[j].1) {
+            h.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_heap_select;
+
+    fn kept(values: &[f64], k: usize, top: bool, legacy: bool) -> Vec<usize> {
+        let present: Vec<(usize, f64)> = values.iter().copied().enumerate().collect();
+        go_heap_select(&present, k, top, legacy)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    #[test]
+    fn ties_are_decided_by_the_heap_as_in_prometheus_3() {
+        // 6 replaces the root, which is the first 5: the second 5 stays.
+        assert_eq!(kept(&[5.0, 5.0, 6.0], 2, true, false), vec![2, 1]);
+        // An equal value never replaces the root: the first of equal values is kept.
+        assert_eq!(kept(&[5.0, 5.0], 1, true, false), vec![0]);
+        assert_eq!(kept(&[f64::NAN, f64::NAN], 1, false, false), vec![0]);
+        // NaN is least for both: replaced by any number, ranked last.
+        assert_eq!(kept(&[f64::NAN, 1.0], 1, true, false), vec![1]);
+        assert_eq!(kept(&[f64::NAN, 1.0], 1, false, false), vec![1]);
+        assert_eq!(kept(&[1.0, f64::NAN, 3.0], 3, true, false), vec![2, 0, 1]);
+        assert_eq!(kept(&[3.0, f64::NAN, 1.0], 3, false, false), vec![2, 0, 1]);
+        assert_eq!(kept(&[4.0, 2.0, 9.0, 7.0], 2, false, false), vec![1, 0]);
+        assert!(kept(&[1.0], 0, true, false).is_empty());
+    }
+
+    #[test]
+    fn prometheus_2_42_replaces_a_nan_root_with_anything() {
+        // Before 2.44 a NaN root is replaced even by another NaN: the last NaN is kept.
+        assert_eq!(kept(&[f64::NAN, f64::NAN], 1, false, true), vec![1]);
+        assert_eq!(
+            kept(&[f64::NAN, f64::NAN, f64::NAN], 1, true, true),
+            vec![2]
+        );
+        // Numbers are decided as in 3.
+        assert_eq!(kept(&[5.0, 5.0, 6.0], 2, true, true), vec![2, 1]);
+        assert_eq!(kept(&[5.0, 5.0], 1, true, true), vec![0]);
+        assert_eq!(kept(&[4.0, 2.0, 9.0, 7.0], 2, false, true), vec![1, 0]);
     }
 }

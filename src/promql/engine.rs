@@ -155,6 +155,9 @@ pub(crate) struct Ev<'a> {
     /// Set while the arguments of a call that Prometheus 2 (before 2.51) does not treat as step-invariant
     /// are evaluated: its `@` range argument then slides with the step ([`slides_at_ranges`]).
     pub slide_at_ranges: bool,
+    /// Set while the argument of `topk`, `bottomk` or `limitk` is evaluated: selectors then return their series
+    /// in label order, the order Prometheus reads them from a TSDB block, which decides among equal values.
+    pub label_order: bool,
 }
 
 /// Whether Prometheus 2 before 2.51 evaluates this call's range selector with `@` in a window that slides
@@ -590,12 +593,21 @@ impl<'a> Ev<'a> {
 
     pub fn select(&self, vs: &VectorSelector) -> Result<Vec<u32>, EvalError> {
         let groups = selector_matchers(vs)?;
-        if groups.len() == 1 {
-            return Ok(self.store.select(&groups[0]));
+        let mut ids = if groups.len() == 1 {
+            self.store.select(&groups[0])
+        } else {
+            let mut ids: Vec<u32> = groups.iter().flat_map(|g| self.store.select(g)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        if self.label_order {
+            // The order of a TSDB block's series: by label set.
+            ids.sort_by(|a, b| match (self.store.get(*a), self.store.get(*b)) {
+                (Some(x), Some(y)) => x.labels.cmp(&y.labels),
+                _ => a.cmp(b),
+            });
         }
-        let mut ids: Vec<u32> = groups.iter().flat_map(|g| self.store.select(g)).collect();
-        ids.sort_unstable();
-        ids.dedup();
         Ok(ids)
     }
 
@@ -931,6 +943,7 @@ impl Engine {
             samples: 0,
             at_level: None,
             slide_at_ranges: false,
+            label_order: false,
             deadline: self
                 .opts
                 .timeout

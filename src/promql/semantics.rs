@@ -7,7 +7,7 @@
 //! `migrate-report` can switch them on one at a time and tell which one changes a verdict. docs/semantics.md
 //! lists them with their sources.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 
 /// One way Prometheus 2 behaves differently from Prometheus 3, as ruletest reproduces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,10 +27,12 @@ pub enum Difference {
     FilterMatching,
     /// An `@` range inside a call that is not step-invariant slides with the step (2.51, prometheus#13559).
     SlidingAtRanges,
+    /// `topk` / `bottomk` chose among equal values (and NaN) with another heap algorithm (2.44).
+    TopkTies,
 }
 
 impl Difference {
-    pub const ALL: [Difference; 7] = [
+    pub const ALL: [Difference; 8] = [
         Difference::ClosedWindows,
         Difference::HoltWinters,
         Difference::RegexDotNewline,
@@ -38,10 +40,11 @@ impl Difference {
         Difference::StddevNonFinite,
         Difference::FilterMatching,
         Difference::SlidingAtRanges,
+        Difference::TopkTies,
     ];
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 
     /// A short name, for reports and JSON.
@@ -54,6 +57,7 @@ impl Difference {
             Difference::StddevNonFinite => "stddev-non-finite",
             Difference::FilterMatching => "filter-matching",
             Difference::SlidingAtRanges => "sliding-at-ranges",
+            Difference::TopkTies => "topk-ties",
         }
     }
 
@@ -67,6 +71,7 @@ impl Difference {
             Difference::StddevNonFinite => "`stddev` / `stdvar` of a lone NaN or ±Inf is 0 in Prometheus 2, NaN in 3 (prometheus#14941)",
             Difference::FilterMatching => "comparison filters checked one-to-one matching only for the pairs they keep before 3.9 (prometheus#17668)",
             Difference::SlidingAtRanges => "an `@` range inside a call that is not step-invariant slid with the step before 2.51 (prometheus#13559)",
+            Difference::TopkTies => "`topk` / `bottomk` kept other series among equal values, and replaced a NaN by another NaN, before 2.44 (\"use faster heap method for topk/bottomk\")",
         }
     }
 }
@@ -75,19 +80,19 @@ impl Difference {
 /// empty set, Prometheus 2 all of them; `migrate-report` uses the sets in between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Semantics {
-    differences: u8,
+    differences: u16,
 }
 
-/// 0: none installed; otherwise 0x80 and the installed set.
-static ACTIVE: AtomicU8 = AtomicU8::new(0);
-const INSTALLED: u8 = 0x80;
+/// 0: none installed; otherwise 0x8000 and the installed set.
+static ACTIVE: AtomicU16 = AtomicU16::new(0);
+const INSTALLED: u16 = 0x8000;
 
 impl Semantics {
     /// Prometheus 3.x (the default).
     pub const PROMETHEUS3: Semantics = Semantics { differences: 0 };
     /// Prometheus 2.x (before 2.51 where 2.x itself changed): every difference.
     pub const PROMETHEUS2: Semantics = Semantics {
-        differences: (1 << Difference::ALL.len()) - 1,
+        differences: ((1u32 << Difference::ALL.len()) - 1) as u16,
     };
 
     /// Prometheus 3 with one difference of Prometheus 2's.
