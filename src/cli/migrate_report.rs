@@ -25,8 +25,21 @@ pub struct Args {
     #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
     /// Test files (promtool's format), or directories holding them.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "rules")]
     pub files: Vec<PathBuf>,
+    /// Also (or instead) dry-run these rule files over `--series` under both semantics and list every alert
+    /// whose episodes differ.
+    #[arg(long, num_args = 1.., requires_all = ["series", "from", "to"])]
+    pub rules: Vec<PathBuf>,
+    /// Recorded series for the dry run (the formats `dry-run --series` reads).
+    #[arg(long, num_args = 1..)]
+    pub series: Vec<PathBuf>,
+    /// Start of the dry run's window: RFC3339, Unix seconds, `now`, or relative like `-7d`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// End of the dry run's window (inclusive).
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<String>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -76,6 +89,79 @@ fn run_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.limits.install();
     args.features.install()?;
+    let dry = if args.rules.is_empty() {
+        None
+    } else {
+        let now = chrono::Utc::now().timestamp_millis();
+        let time = |flag: &str, v: &Option<String>| -> anyhow::Result<i64> {
+            let v = v
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("{flag} is needed with --rules"))?;
+            super::timearg::parse_time(v, now).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        };
+        let (from_ms, to_ms) = (time("--from", &args.from)?, time("--to", &args.to)?);
+        if to_ms < from_ms {
+            anyhow::bail!("--to is before --from");
+        }
+        Some(super::migrate_dry_run::compare(
+            &super::migrate_dry_run::Window {
+                rules: &args.rules,
+                series: &args.series,
+                from_ms,
+                to_ms,
+            },
+        )?)
+    };
+    let units = if args.files.is_empty() {
+        None
+    } else {
+        Some(unit_tests(args)?)
+    };
+    let unit_changes = units.as_ref().map_or(0, |u| u.changes.len());
+    let dry_changes = dry.as_ref().map_or(0, |d| d.changes.len());
+    match args.format {
+        Format::Human => {
+            if let Some(u) = &units {
+                print!("{}", unit_human(u));
+            }
+            if let Some(d) = &dry {
+                print!("{}", super::migrate_dry_run::human(d));
+            }
+        }
+        Format::Markdown => {
+            if let Some(u) = &units {
+                print!("{}", unit_markdown(u));
+            }
+            if let Some(d) = &dry {
+                print!("{}", super::migrate_dry_run::markdown(d));
+            }
+        }
+        Format::Json => {
+            let mut v = units
+                .as_ref()
+                .map(unit_json)
+                .unwrap_or_else(|| serde_json::json!({}));
+            if let Some(d) = &dry {
+                v["dry_run"] = super::migrate_dry_run::json(d);
+            }
+            println!("{v}");
+        }
+    }
+    Ok(if unit_changes + dry_changes == 0 {
+        Status::Ok
+    } else {
+        Status::Problems
+    })
+}
+
+/// The unit-test half: every test group's verdict under both semantics.
+struct UnitReport {
+    files: usize,
+    groups: usize,
+    changes: Vec<Change>,
+}
+
+fn unit_tests(args: &Args) -> anyhow::Result<UnitReport> {
     let loaded = documents::load_paths(&args.files)?;
     let v2 = run_under(&loaded, Semantics::PROMETHEUS2);
     let v3 = run_under(&loaded, Semantics::PROMETHEUS3);
@@ -160,93 +246,100 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             });
         }
     }
-    let files = v3.len();
-    let verdict = |p: bool| if p { "passes" } else { "fails" };
-    match args.format {
-        Format::Human => {
-            let mut out = format!(
-                "Prometheus 2 -> 3: {files} test files, {groups} test groups; {} change verdict\n",
-                changes.len()
-            );
-            for c in &changes {
-                let _ = writeln!(
-                    out,
-                    "{}:{}: {:?} {} on Prometheus 2, {} on Prometheus 3",
-                    c.file,
-                    c.line,
-                    c.name,
-                    verdict(c.passes_on_2),
-                    verdict(c.passes_on_3)
-                );
-                let _ = writeln!(out, "  cause: {}", cause_text(c));
-                for d in &c.causes {
-                    let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
-                }
-                out.push_str(&c.failures);
-            }
-            print!("{out}");
+    Ok(UnitReport {
+        files: v3.len(),
+        groups,
+        changes,
+    })
+}
+
+fn verdict(p: bool) -> &'static str {
+    if p {
+        "passes"
+    } else {
+        "fails"
+    }
+}
+
+fn unit_human(u: &UnitReport) -> String {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let mut out = format!(
+        "Prometheus 2 -> 3: {files} test files, {groups} test groups; {} change verdict\n",
+        changes.len()
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "{}:{}: {:?} {} on Prometheus 2, {} on Prometheus 3",
+            c.file,
+            c.line,
+            c.name,
+            verdict(c.passes_on_2),
+            verdict(c.passes_on_3)
+        );
+        let _ = writeln!(out, "  cause: {}", cause_text(c));
+        for d in &c.causes {
+            let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
         }
-        Format::Markdown => {
-            let mut out = format!(
-                "### Prometheus 2 -> 3\n\n{files} test files, {groups} test groups; {} change verdict.\n\n",
-                changes.len()
-            );
-            if !changes.is_empty() {
-                out.push_str("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |\n|---|---|---|---|---|\n");
-                for c in &changes {
-                    let checks: Vec<String> = c
-                        .failures
-                        .lines()
-                        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
-                        .map(|l| {
-                            let l = l.trim();
-                            let l = l
-                                .strip_prefix(c.file.as_str())
-                                .and_then(|r| r.strip_prefix(':'))
-                                .map(|r| format!("line {r}"))
-                                .unwrap_or_else(|| l.to_string());
-                            l.replace('|', "\\|")
-                        })
-                        .collect();
-                    let _ = writeln!(
-                        out,
-                        "| `{}:{}` {} | {} | {} | {} | {} |",
-                        c.file,
-                        c.line,
-                        c.name.replace('|', "\\|"),
-                        verdict(c.passes_on_2),
-                        verdict(c.passes_on_3),
-                        cause_text(c),
-                        checks.join("<br>")
-                    );
-                }
-            }
-            print!("{out}");
-        }
-        Format::Json => {
-            let list: Vec<_> = changes
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "file": c.file, "line": c.line, "name": c.name,
-                        "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
-                        "failures": c.failures,
-                        "causes": c.causes.iter().map(|d| serde_json::json!({
-                            "difference": d.name(), "explanation": d.explain(),
-                        })).collect::<Vec<_>>(),
-                        "causes_combined": c.combined,
-                    })
+        out.push_str(&c.failures);
+    }
+    out
+}
+
+fn unit_markdown(u: &UnitReport) -> String {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let mut out = format!(
+        "### Prometheus 2 -> 3\n\n{files} test files, {groups} test groups; {} change verdict.\n\n",
+        changes.len()
+    );
+    if !changes.is_empty() {
+        out.push_str("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |\n|---|---|---|---|---|\n");
+        for c in changes {
+            let checks: Vec<String> = c
+                .failures
+                .lines()
+                .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+                .map(|l| {
+                    let l = l.trim();
+                    let l = l
+                        .strip_prefix(c.file.as_str())
+                        .and_then(|r| r.strip_prefix(':'))
+                        .map(|r| format!("line {r}"))
+                        .unwrap_or_else(|| l.to_string());
+                    l.replace('|', "\\|")
                 })
                 .collect();
-            println!(
-                "{}",
-                serde_json::json!({"files": files, "groups": groups, "changes": list})
+            let _ = writeln!(
+                out,
+                "| `{}:{}` {} | {} | {} | {} | {} |",
+                c.file,
+                c.line,
+                c.name.replace('|', "\\|"),
+                verdict(c.passes_on_2),
+                verdict(c.passes_on_3),
+                cause_text(c),
+                checks.join("<br>")
             );
         }
     }
-    Ok(if changes.is_empty() {
-        Status::Ok
-    } else {
-        Status::Problems
-    })
+    out
+}
+
+fn unit_json(u: &UnitReport) -> serde_json::Value {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let list: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "file": c.file, "line": c.line, "name": c.name,
+                "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
+                "failures": c.failures,
+                "causes": c.causes.iter().map(|d| serde_json::json!({
+                    "difference": d.name(), "explanation": d.explain(),
+                })).collect::<Vec<_>>(),
+                "causes_combined": c.combined,
+            })
+        })
+        .collect();
+    serde_json::json!({"files": files, "groups": groups, "changes": list})
 }

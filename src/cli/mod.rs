@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod eval;
 pub mod export;
 pub mod inputs;
+pub mod migrate_dry_run;
 pub mod migrate_report;
 pub mod promql_test;
 pub mod record;
