@@ -705,6 +705,15 @@ fn differential(on_grid: bool) {
                 "quantile_over_time(scalar(max(up)) / 2, temperature[15m] @ {at:.3})"
             ));
         }
+        // atan2 keeps the metric name before 2.47.
+        for q in [
+            "temperature atan2 2",
+            "3 atan2 temperature",
+            "temperature atan2 temperature",
+            "up atan2 on(job, instance) temperature{room=\"a\"}",
+        ] {
+            fixed.push(q.to_string());
+        }
     }
     let t_fixed = t0 + 9_000_000 + 1_234_567;
     for q in &fixed {

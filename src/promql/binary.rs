@@ -130,6 +130,8 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
     let lhs = ev.eval(&b.lhs, ts)?;
     let rhs = ev.eval(&b.rhs, ts)?;
     let delayed = ev.opts.delayed_name_removal;
+    // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
+    let keep_name = op == Op::Atan2 && ev.opts.prometheus2(Difference::Atan2KeepsName);
     match (lhs, rhs) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(
             l.iter()
@@ -155,6 +157,7 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
             return_bool,
             false,
             delayed,
+            keep_name,
         ))),
         (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(
             v,
@@ -163,6 +166,7 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
             return_bool,
             true,
             delayed,
+            keep_name,
         ))),
         (Val::Vector(l), Val::Vector(r)) => {
             let (on, names): (bool, &[String]) =
@@ -197,6 +201,7 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 ts.len(),
                 delayed,
                 prometheus2,
+                keep_name,
             )
             .map(Val::Vector)
         }
@@ -215,8 +220,9 @@ fn vector_scalar(
     return_bool: bool,
     scalar_left: bool,
     delayed: bool,
+    keep_name: bool,
 ) -> Vec<StepSeries> {
-    let drop = !op.is_comparison() || return_bool;
+    let drop = (!op.is_comparison() && !keep_name) || return_bool;
     for series in &mut v {
         for (val, &sv) in series.vals.iter_mut().zip(s) {
             let Some(x) = *val else { continue };
@@ -343,6 +349,7 @@ fn vector_vector(
     n: usize,
     delayed: bool,
     prometheus2: bool,
+    keep_name: bool,
 ) -> Result<Vec<StepSeries>, EvalError> {
     // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
     // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
@@ -356,7 +363,7 @@ fn vector_vector(
     let (many, one) = if swapped { (r, l) } else { (l, r) };
     let many_sig: Vec<u64> = many.iter().map(|s| m.sig(&s.labels)).collect();
     let one_sig: Vec<u64> = one.iter().map(|s| m.sig(&s.labels)).collect();
-    let drop = !op.is_comparison() || return_bool;
+    let drop = (!op.is_comparison() && !keep_name) || return_bool;
 
     let mut out: Vec<StepSeries> = Vec::new();
     let mut pair_out: HashMap<(usize, usize), usize, FxBuild> = HashMap::default();

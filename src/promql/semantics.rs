@@ -29,10 +29,12 @@ pub enum Difference {
     SlidingAtRanges,
     /// `topk` / `bottomk` chose among equal values (and NaN) with another heap algorithm (2.44).
     TopkTies,
+    /// `atan2` keeps the metric name (2.47).
+    Atan2KeepsName,
 }
 
 impl Difference {
-    pub const ALL: [Difference; 8] = [
+    pub const ALL: [Difference; 9] = [
         Difference::ClosedWindows,
         Difference::HoltWinters,
         Difference::RegexDotNewline,
@@ -41,6 +43,7 @@ impl Difference {
         Difference::FilterMatching,
         Difference::SlidingAtRanges,
         Difference::TopkTies,
+        Difference::Atan2KeepsName,
     ];
 
     fn bit(self) -> u16 {
@@ -58,6 +61,7 @@ impl Difference {
             Difference::FilterMatching => "filter-matching",
             Difference::SlidingAtRanges => "sliding-at-ranges",
             Difference::TopkTies => "topk-ties",
+            Difference::Atan2KeepsName => "atan2-keeps-name",
         }
     }
 
@@ -72,6 +76,7 @@ impl Difference {
             Difference::FilterMatching => "comparison filters checked one-to-one matching only for the pairs they keep before 3.9 (prometheus#17668)",
             Difference::SlidingAtRanges => "an `@` range inside a call that is not step-invariant slid with the step before 2.51 (prometheus#13559)",
             Difference::TopkTies => "`topk` / `bottomk` kept other series among equal values, and replaced a NaN by another NaN, before 2.44 (\"use faster heap method for topk/bottomk\")",
+            Difference::Atan2KeepsName => "`a atan2 b` kept the metric name before 2.47, as comparisons do; 3 drops it as arithmetic does",
         }
     }
 }
