@@ -11,6 +11,7 @@ pub mod functions;
 pub mod instants;
 pub mod parse;
 pub mod semantics;
+pub mod syntax;
 pub mod testfile;
 pub mod value;
 mod xxhash;

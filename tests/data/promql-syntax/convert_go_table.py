@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Converts the test table of Prometheus's promql/parser/lex_test.go into lex.json (data for
+tests/promql_syntax_lexer.rs). Reads the Go file on stdin, writes JSON on stdout.
+
+    git show HEAD:promql/parser/lex_test.go | python3 convert_go_table.py > lex.json
+
+Only the Go literal syntax the table uses is understood: composite literals, string literals (interpreted
+and raw), integers, identifiers and `posrange.Pos(n)`.
+"""
+import json
+import re
+import sys
+
+TOKEN = re.compile(r'''
+    (?P<ws>\s+|//[^\n]*)
+  | (?P<str>"(?:[^"\\\n]|\\.)*")
+  | (?P<raw>`[^`]*`)
+  | (?P<num>-?\d+)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>\[\]|[{}(),:.\[\]])
+''', re.S | re.X)
+
+
+def tokenize(src):
+    out, i = [], 0
+    while i < len(src):
+        m = TOKEN.match(src, i)
+        if not m:
+            raise SystemExit(f"cannot tokenize at {src[i:i+40]!r}")
+        i = m.end()
+        kind = m.lastgroup
+        if kind != 'ws':
+            out.append((kind, m.group()))
+    return out
+
+
+def go_unquote(lit):
+    """A Go interpreted string literal's bytes."""
+    body = lit[1:-1]
+    out = bytearray()
+    i = 0
+    simple = {'a': 7, 'b': 8, 'f': 12, 'n': 10, 'r': 13, 't': 9, 'v': 11, '\\': 92, '"': 34, "'": 39}
+    while i < len(body):
+        c = body[i]
+        if c != '\\':
+            out += c.encode()
+            i += 1
+            continue
+        e = body[i + 1]
+        if e in simple:
+            out.append(simple[e])
+            i += 2
+        elif e == 'x':
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        elif e in 'uU':
+            n = 4 if e == 'u' else 8
+            out += chr(int(body[i + 2:i + 2 + n], 16)).encode()
+            i += 2 + n
+        elif e in '01234567':
+            out.append(int(body[i + 1:i + 4], 8))
+            i += 4
+        else:
+            raise SystemExit(f"unknown escape in {lit}")
+    return bytes(out)
+
+
+class Parser:
+    def __init__(self, toks):
+        self.t, self.i = toks, 0
+
+    def peek(self, k=0):
+        return self.t[self.i + k] if self.i + k < len(self.t) else (None, None)
+
+    def take(self, val=None):
+        tok = self.t[self.i]
+        if val is not None and tok[1] != val:
+            raise SystemExit(f"expected {val!r}, got {tok!r} at token {self.i}")
+        self.i += 1
+        return tok
+
+    def value(self):
+        kind, v = self.peek()
+        if v == '{':
+            return self.composite()
+        if v == '[]':
+            self.take()
+            self.take()  # element type
+            return self.composite()
+        if kind == 'str':
+            self.take()
+            return go_unquote(v)
+        if kind == 'raw':
+            self.take()
+            return v[1:-1].encode()
+        if kind == 'num':
+            self.take()
+            return int(v)
+        if kind == 'ident':
+            self.take()
+            if self.peek()[1] == '.':  # posrange.Pos(n)
+                self.take('.')
+                self.take()
+                self.take('(')
+                x = self.value()
+                self.take(')')
+                return x
+            return {'ident': v}
+        raise SystemExit(f"unexpected {self.peek()!r}")
+
+    def composite(self):
+        self.take('{')
+        fields, items = {}, []
+        while self.peek()[1] != '}':
+            if self.peek()[0] == 'ident' and self.peek(1)[1] == ':':
+                name = self.take()[1]
+                self.take(':')
+                fields[name] = self.value()
+            else:
+                items.append(self.value())
+            if self.peek()[1] == ',':
+                self.take(',')
+        self.take('}')
+        return fields if fields else items
+
+
+def text(b):
+    return b.decode('utf-8')
+
+
+def main():
+    src = sys.stdin.read()
+    start = src.index('var tests = []struct {')
+    src = src[start:]
+    body_start = src.index('}{', 0) + 1  # after the anonymous struct type
+    body_end = src.index('\n}\n', body_start) + 2  # the closing brace of the variable's value
+    toks = tokenize(src[body_start:body_end])
+    groups = Parser(toks).composite()
+    out = []
+    for g in groups:
+        for case in g['tests']:
+            inp = case['input']
+            row = {'group': text(g['name'])}
+            try:
+                row['input'] = text(inp)
+            except UnicodeDecodeError:
+                row['input_hex'] = inp.hex()
+            row['series_desc'] = case.get('seriesDesc', {}).get('ident') == 'true'
+            row['fail'] = case.get('fail', {}).get('ident') == 'true'
+            if 'expected' in case:
+                row['expected'] = [[it[0]['ident'], it[1], text(it[2])] for it in case['expected']]
+            out.append(row)
+    json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write('\n')
+
+
+main()
