@@ -53,6 +53,33 @@ pub enum At {
     End,
 }
 
+/// A duration written as arithmetic (`[5m * 2]`, `offset (1h - step())`, `max_of(range(), 5m)`), an
+/// experimental feature of Prometheus 3 (`promql-duration-expr`): Prometheus's `DurationExpr`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DurationNode {
+    /// A number (seconds) or a duration literal (`duration`: written with a unit).
+    Number {
+        value: f64,
+        duration: bool,
+        span: Span,
+    },
+    Expr(DurationExpr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurationExpr {
+    /// `ADD` / `SUB` / `MUL` / `DIV` / `MOD` / `POW`, `STEP`, `RANGE`, `MAX_OF`, `MIN_OF`.
+    pub op: TokenKind,
+    pub lhs: Option<Box<DurationNode>>,
+    pub rhs: Option<Box<DurationNode>>,
+    /// Written in parentheses.
+    pub wrapped: bool,
+    /// For unary operators, `step()`, `range()`, `max_of` / `min_of` and wrapped literals: where they start
+    /// and (but unary operators) end.
+    pub start: usize,
+    pub end: usize,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorSelector {
     /// The metric name written before the braces (or in them as a bare quoted name), or empty.
@@ -60,6 +87,8 @@ pub struct VectorSelector {
     pub matchers: Vec<LabelMatcher>,
     /// Offset in milliseconds as written (`offset 5m`, negative for `offset -5m`).
     pub offset_ms: i64,
+    /// `offset` written as a duration expression.
+    pub offset_expr: Option<DurationExpr>,
     pub at: Option<At>,
     pub anchored: bool,
     pub smoothed: bool,
@@ -101,14 +130,18 @@ pub enum Expr {
     Matrix {
         selector: VectorSelector,
         range_ms: i64,
+        range_expr: Option<DurationExpr>,
         /// Just past the closing bracket.
         end: usize,
     },
     Subquery {
         expr: Box<Expr>,
         range_ms: i64,
+        range_expr: Option<DurationExpr>,
         step_ms: i64,
+        step_expr: Option<DurationExpr>,
         offset_ms: i64,
+        offset_expr: Option<DurationExpr>,
         at: Option<At>,
         end: usize,
     },

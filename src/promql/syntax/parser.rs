@@ -6,6 +6,7 @@
 //! figures against Prometheus's table).
 
 use super::ast::*;
+
 use super::functions;
 use super::lexer::{go_quote, Lexer, Token};
 use super::token::TokenKind as K;
@@ -23,6 +24,32 @@ pub struct ParseError {
 pub struct Options {
     /// Experimental functions and aggregations (`--enable-feature=promql-experimental-functions`).
     pub experimental_functions: bool,
+    /// Duration expressions such as `[5m * 2]` (`--enable-feature=promql-duration-expr`).
+    pub duration_expr: bool,
+}
+
+/// An `offset` as written: milliseconds, or a duration expression.
+enum OffsetValue {
+    Ms(i64),
+    Expr(DurationExpr),
+}
+
+fn node_span(n: &DurationNode) -> Span {
+    match n {
+        DurationNode::Number { span, .. } => *span,
+        DurationNode::Expr(d) => duration_expr_span(d),
+    }
+}
+
+/// Prometheus's `DurationExpr.PositionRange()`.
+fn duration_expr_span(d: &DurationExpr) -> Span {
+    let lhs = d.lhs.as_deref().map(node_span);
+    let rhs = d.rhs.as_deref().map(node_span);
+    match (lhs, rhs) {
+        (Some(l), Some(r)) if d.start == 0 && d.end == 0 => Span::new(l.start, r.end),
+        (None, Some(r)) if d.end == 0 => Span::new(d.start, r.end),
+        _ => Span::new(d.start, d.end),
+    }
 }
 
 /// Parses `input` as a PromQL expression. All errors Prometheus would report, in its order, or the tree.
@@ -545,29 +572,19 @@ impl<'a> Parser<'a> {
                 K::LeftBracket => e = self.range_or_subquery(e)?,
                 K::Offset => {
                     self.bump();
-                    let sign = match self.peek_kind() {
-                        K::Add => {
-                            self.bump();
-                            1
+                    if !self.starts_duration() {
+                        return Err(
+                            self.unexpected("offset", "number, duration, step(), or range()")
+                        );
+                    }
+                    let node = self.offset_duration()?;
+                    let value = match node {
+                        DurationNode::Number { value, span, .. } => {
+                            OffsetValue::Ms(self.literal_ms(value, span))
                         }
-                        K::Sub => {
-                            self.bump();
-                            -1
-                        }
-                        _ => 1,
+                        DurationNode::Expr(d) => OffsetValue::Expr(d),
                     };
-                    let ms = match self.peek_kind() {
-                        K::Duration | K::Number => {
-                            let t = self.bump();
-                            self.duration_value(&t)?
-                        }
-                        _ => {
-                            return Err(
-                                self.unexpected("offset", "number, duration, step(), or range()")
-                            )
-                        }
-                    };
-                    self.set_offset(&mut e, sign * ms);
+                    self.set_offset(&mut e, value);
                 }
                 K::At => {
                     self.bump();
@@ -626,28 +643,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A duration in milliseconds; `None` when it is out of range (reported).
-    fn duration_value(&mut self, t: &Token) -> R<i64> {
-        let text = self.text(t);
-        if t.kind == K::Number {
-            let v = parse_number(text).unwrap_or(f64::NAN);
-            // time.Duration holds nanoseconds in an int64.
-            if !v.is_finite() || v.abs() * 1e9 >= i64::MAX as f64 {
-                self.err(t.pos, t.end, "duration out of range".into());
-                return Ok(0);
-            }
-            return Ok((v * 1000.0).round() as i64);
-        }
-        match parse_duration_ms(text) {
-            Ok(v) => Ok(v),
-            Err(m) => {
-                self.err(t.pos, t.end, m);
-                Err(Stop)
-            }
-        }
-    }
-
-    fn set_offset(&mut self, e: &mut Expr, ms: i64) {
+    fn set_offset(&mut self, e: &mut Expr, value: OffsetValue) {
+        let (ms, expr) = match value {
+            OffsetValue::Ms(ms) => (ms, None),
+            OffsetValue::Expr(d) => (0, Some(d)),
+        };
         let closing = self.last_closing;
         let dup = |s: &mut Self, e: &Expr| {
             let sp = e.span();
@@ -659,30 +659,38 @@ impl<'a> Parser<'a> {
         };
         match e {
             Expr::Vector(vs) => {
-                if vs.offset_ms != 0 {
+                if vs.offset_ms != 0 || vs.offset_expr.is_some() {
                     let c = e.clone();
                     dup(self, &c);
                     return;
                 }
                 vs.offset_ms = ms;
+                vs.offset_expr = expr;
                 vs.span.end = closing;
             }
             Expr::Matrix { selector, end, .. } => {
-                if selector.offset_ms != 0 {
+                if selector.offset_ms != 0 || selector.offset_expr.is_some() {
                     let c = e.clone();
                     dup(self, &c);
                     return;
                 }
                 selector.offset_ms = ms;
+                selector.offset_expr = expr;
                 *end = closing;
             }
-            Expr::Subquery { offset_ms, end, .. } => {
-                if *offset_ms != 0 {
+            Expr::Subquery {
+                offset_ms,
+                offset_expr,
+                end,
+                ..
+            } => {
+                if *offset_ms != 0 || offset_expr.is_some() {
                     let c = e.clone();
                     dup(self, &c);
                     return;
                 }
                 *offset_ms = ms;
+                *offset_expr = expr;
                 *end = closing;
             }
             _ => {
@@ -720,20 +728,26 @@ impl<'a> Parser<'a> {
 
     fn range_or_subquery(&mut self, e: Expr) -> R<Expr> {
         let open = self.bump(); // [
-        let range_ms = self.bracket_duration()?;
+        if !self.starts_duration() {
+            return Err(self.unexpected("", ""));
+        }
+        let (range_ms, range_expr) = self.positive_duration()?;
         if self.peek_kind() == K::Colon {
             self.bump();
-            let step_ms = if matches!(self.peek_kind(), K::Duration | K::Number) {
-                self.bracket_duration()?
+            let (step_ms, step_expr) = if self.starts_duration() {
+                self.positive_duration()?
             } else {
-                0
+                (0, None)
             };
             self.expect(K::RightBracket, "subquery selector", "\"]\"")?;
             return Ok(Expr::Subquery {
                 expr: Box::new(e),
                 range_ms,
+                range_expr,
                 step_ms,
+                step_expr,
                 offset_ms: 0,
+                offset_expr: None,
                 at: None,
                 end: self.last_closing,
             });
@@ -741,7 +755,7 @@ impl<'a> Parser<'a> {
         let close = self.expect(K::RightBracket, "matrix selector", "\"]\"")?;
         if let Expr::Vector(vs) = &e {
             // A range needs a plain selector (a subquery may follow modifiers).
-            let modifier = if vs.offset_ms != 0 {
+            let modifier = if vs.offset_ms != 0 || vs.offset_expr.is_some() {
                 Some("offset")
             } else if vs.at.is_some() {
                 Some("@")
@@ -761,6 +775,7 @@ impl<'a> Parser<'a> {
             Expr::Vector(selector) => Ok(Expr::Matrix {
                 selector,
                 range_ms,
+                range_expr,
                 end: self.last_closing,
             }),
             other => {
@@ -775,19 +790,300 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn bracket_duration(&mut self) -> R<i64> {
-        match self.peek_kind() {
-            K::Duration | K::Number => {
-                let t = self.bump();
+    /// Whether the next token can start a duration (a literal, a sign, parentheses, `step()`, ...).
+    fn starts_duration(&self) -> bool {
+        matches!(
+            self.peek_kind(),
+            K::Number
+                | K::Duration
+                | K::Add
+                | K::Sub
+                | K::LeftParen
+                | K::Step
+                | K::Range
+                | K::MaxOf
+                | K::MinOf
+        )
+    }
+
+    /// Milliseconds of a literal duration (seconds for a number), or 0 with "duration out of range".
+    fn literal_ms(&mut self, seconds: f64, span: Span) -> i64 {
+        // time.Duration holds nanoseconds in an int64.
+        if !seconds.is_finite() || seconds.abs() * 1e9 >= i64::MAX as f64 {
+            self.err(span.start, span.end, "duration out of range".into());
+            return 0;
+        }
+        (seconds * 1000.0).round() as i64
+    }
+
+    /// A range or step in brackets: a positive literal (milliseconds) or a duration expression.
+    fn positive_duration(&mut self) -> R<(i64, Option<DurationExpr>)> {
+        match self.duration_expr(0)? {
+            DurationNode::Number { value, span, .. } => {
                 let before = self.errors.len();
-                let ms = self.duration_value(&t)?;
-                if self.errors.len() > before {
-                    // Prometheus replaces the literal by a zero without a position, then checks it.
+                let ms = self.literal_ms(value, span);
+                if self.errors.len() > before || span == Span::default() {
+                    // Prometheus replaces a bad literal by a zero without a position, then checks it.
                     self.err(0, 0, "duration must be greater than 0".into());
                 } else if ms <= 0 {
-                    self.err(t.pos, t.end, "duration must be greater than 0".into());
+                    self.err(
+                        span.start,
+                        span.end,
+                        "duration must be greater than 0".into(),
+                    );
                 }
-                Ok(ms)
+                Ok((ms, None))
+            }
+            DurationNode::Expr(d) => Ok((0, Some(d))),
+        }
+    }
+
+    fn experimental_duration(&mut self, span: Span) {
+        if !self.options.duration_expr {
+            self.err(
+                span.start,
+                span.end,
+                "experimental duration expression is not enabled".into(),
+            );
+        }
+    }
+
+    /// What may follow `offset` (`offset_duration_expr`): a literal, `step()`, `range()`, `max_of` / `min_of`,
+    /// or parentheses, each with an optional sign; no bare arithmetic (`foo offset 5s - 8` subtracts 8 from
+    /// `foo offset 5s`).
+    fn offset_duration(&mut self) -> R<DurationNode> {
+        let sign = if matches!(self.peek_kind(), K::Add | K::Sub) {
+            Some(self.bump())
+        } else {
+            None
+        };
+        let t = self.peek().clone();
+        let node = match t.kind {
+            K::LeftParen | K::Number | K::Duration | K::Step | K::Range | K::MaxOf | K::MinOf => {
+                self.duration_unary()?
+            }
+            _ => return Err(self.unexpected("offset", "number, duration, step(), or range()")),
+        };
+        let Some(op) = sign else {
+            return Ok(node);
+        };
+        Ok(match node {
+            DurationNode::Number {
+                value,
+                duration,
+                span,
+            } => {
+                let value = if op.kind == K::Sub { -value } else { value };
+                if !value.is_finite() || value.abs() * 1e9 >= i64::MAX as f64 {
+                    self.err(op.pos, op.end, "duration out of range".into());
+                    DurationNode::Number {
+                        value: 0.0,
+                        duration: false,
+                        span: Span::default(),
+                    }
+                } else {
+                    DurationNode::Number {
+                        value,
+                        duration,
+                        span: Span::new(op.pos, span.end),
+                    }
+                }
+            }
+            DurationNode::Expr(mut d) => {
+                if t.kind == K::LeftParen && d.op == K::Add && d.lhs.is_none() && d.wrapped {
+                    // A signed parenthesised literal is wrapped over the literal itself
+                    // (`applyUnaryOpToDurationExpr`).
+                    if let Some(inner) = d.rhs.as_deref() {
+                        let sp = node_span(inner);
+                        d.start = sp.start;
+                        d.end = sp.end;
+                    }
+                }
+                if op.kind == K::Sub || matches!(t.kind, K::Step | K::Range) {
+                    DurationNode::Expr(DurationExpr {
+                        op: op.kind,
+                        lhs: None,
+                        rhs: Some(Box::new(DurationNode::Expr(d))),
+                        wrapped: false,
+                        start: op.pos,
+                        end: 0,
+                    })
+                } else {
+                    DurationNode::Expr(d)
+                }
+            }
+        })
+    }
+
+    /// Duration arithmetic with the grammar's precedence (`duration_expr`).
+    fn duration_expr(&mut self, min_prec: u8) -> R<DurationNode> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.peek().clone();
+            self.err(t.pos, t.end, "expression nested too deeply".into());
+            return Err(Stop);
+        }
+        let r = self.duration_expr_inner(min_prec);
+        self.depth -= 1;
+        r
+    }
+
+    fn duration_expr_inner(&mut self, min_prec: u8) -> R<DurationNode> {
+        let mut lhs = self.duration_unary()?;
+        loop {
+            let k = self.peek_kind();
+            if !matches!(k, K::Add | K::Sub | K::Mul | K::Div | K::Mod | K::Pow) {
+                break;
+            }
+            let Some((p, right)) = prec(k) else {
+                break;
+            };
+            if p < min_prec {
+                break;
+            }
+            let op = self.bump();
+            let rhs = self.duration_expr(if right { p } else { p + 1 })?;
+            self.experimental_duration(node_span(&lhs));
+            if matches!(op.kind, K::Div | K::Mod) {
+                if let DurationNode::Number { value, .. } = rhs {
+                    if value == 0.0 {
+                        let what = if op.kind == K::Div {
+                            "division by zero"
+                        } else {
+                            "modulo by zero"
+                        };
+                        self.err(op.pos, op.end, what.into());
+                        lhs = DurationNode::Number {
+                            value: 0.0,
+                            duration: false,
+                            span: Span::default(),
+                        };
+                        continue;
+                    }
+                }
+            }
+            lhs = DurationNode::Expr(DurationExpr {
+                op: op.kind,
+                lhs: Some(Box::new(lhs)),
+                rhs: Some(Box::new(rhs)),
+                wrapped: false,
+                start: 0,
+                end: 0,
+            });
+        }
+        Ok(lhs)
+    }
+
+    fn duration_unary(&mut self) -> R<DurationNode> {
+        if matches!(self.peek_kind(), K::Add | K::Sub) {
+            let op = self.bump();
+            // As `*` binds: `-2^2` is `-(2^2)`.
+            let e = self.duration_expr(6)?;
+            return Ok(match e {
+                DurationNode::Number {
+                    value,
+                    duration,
+                    span,
+                } => {
+                    let value = if op.kind == K::Sub { -value } else { value };
+                    if !value.is_finite() || value.abs() * 1e9 >= i64::MAX as f64 {
+                        self.err(op.pos, op.end, "duration out of range".into());
+                        DurationNode::Number {
+                            value: 0.0,
+                            duration: false,
+                            span: Span::default(),
+                        }
+                    } else {
+                        DurationNode::Number {
+                            value,
+                            duration,
+                            span: Span::new(op.pos, span.end),
+                        }
+                    }
+                }
+                DurationNode::Expr(d) if op.kind == K::Sub => DurationNode::Expr(DurationExpr {
+                    op: K::Sub,
+                    lhs: None,
+                    rhs: Some(Box::new(DurationNode::Expr(d))),
+                    wrapped: false,
+                    start: op.pos,
+                    end: 0,
+                }),
+                other => other,
+            });
+        }
+        let t = self.peek().clone();
+        match t.kind {
+            K::Number | K::Duration => {
+                self.bump();
+                let text = self.text(&t);
+                let value = if t.kind == K::Duration {
+                    match parse_duration_ms(text) {
+                        Ok(ms) => ms as f64 / 1000.0,
+                        Err(m) => {
+                            self.err(t.pos, t.end, m);
+                            return Err(Stop);
+                        }
+                    }
+                } else {
+                    parse_number(text).unwrap_or(f64::NAN)
+                };
+                Ok(DurationNode::Number {
+                    value,
+                    duration: t.kind == K::Duration,
+                    span: Span::new(t.pos, t.end),
+                })
+            }
+            K::LeftParen => {
+                self.bump();
+                let inner = self.duration_expr(0)?;
+                let close = self.expect(K::RightParen, "", "\")\"")?;
+                self.experimental_duration(node_span(&inner));
+                Ok(match inner {
+                    DurationNode::Expr(mut d) => {
+                        d.wrapped = true;
+                        DurationNode::Expr(d)
+                    }
+                    n => DurationNode::Expr(DurationExpr {
+                        op: K::Add,
+                        lhs: None,
+                        rhs: Some(Box::new(n)),
+                        wrapped: true,
+                        start: t.pos,
+                        end: close.end,
+                    }),
+                })
+            }
+            K::Step | K::Range => {
+                self.bump();
+                self.expect(K::LeftParen, "", "\"(\"")?;
+                let close = self.expect(K::RightParen, "", "\")\"")?;
+                self.experimental_duration(Span::new(t.pos, close.end));
+                Ok(DurationNode::Expr(DurationExpr {
+                    op: t.kind,
+                    lhs: None,
+                    rhs: None,
+                    wrapped: false,
+                    start: t.pos,
+                    end: close.end,
+                }))
+            }
+            K::MaxOf | K::MinOf => {
+                self.bump();
+                self.expect(K::LeftParen, "", "\"(\"")?;
+                let a = self.duration_expr(0)?;
+                self.expect(K::Comma, "", "\",\"")?;
+                let b = self.duration_expr(0)?;
+                let close = self.expect(K::RightParen, "", "\")\"")?;
+                self.experimental_duration(Span::new(t.pos, close.end));
+                Ok(DurationNode::Expr(DurationExpr {
+                    op: t.kind,
+                    lhs: Some(Box::new(a)),
+                    rhs: Some(Box::new(b)),
+                    wrapped: false,
+                    start: t.pos,
+                    end: close.end,
+                }))
             }
             _ => Err(self.unexpected("", "")),
         }
@@ -947,6 +1243,7 @@ impl<'a> Parser<'a> {
                     name,
                     matchers,
                     offset_ms: 0,
+                    offset_expr: None,
                     at: None,
                     anchored: false,
                     smoothed: false,
@@ -1036,6 +1333,7 @@ impl<'a> Parser<'a> {
             name: metric_name,
             matchers,
             offset_ms: 0,
+            offset_expr: None,
             at: None,
             anchored: false,
             smoothed: false,
