@@ -872,23 +872,7 @@ impl<'a> Parser<'a> {
                 value,
                 duration,
                 span,
-            } => {
-                let value = if op.kind == K::Sub { -value } else { value };
-                if !value.is_finite() || value.abs() * 1e9 >= i64::MAX as f64 {
-                    self.err(op.pos, op.end, "duration out of range".into());
-                    DurationNode::Number {
-                        value: 0.0,
-                        duration: false,
-                        span: Span::default(),
-                    }
-                } else {
-                    DurationNode::Number {
-                        value,
-                        duration,
-                        span: Span::new(op.pos, span.end),
-                    }
-                }
-            }
+            } => self.signed_literal(&op, value, duration, span),
             DurationNode::Expr(mut d) => {
                 if t.kind == K::LeftParen && d.op == K::Add && d.lhs.is_none() && d.wrapped {
                     // A signed parenthesised literal is wrapped over the literal itself
@@ -913,6 +897,31 @@ impl<'a> Parser<'a> {
                 }
             }
         })
+    }
+
+    /// A sign applied to a duration literal: the literal negated and starting at the sign, or a zero with
+    /// "duration out of range" (`applyUnaryOpToDurationExpr`).
+    fn signed_literal(
+        &mut self,
+        op: &Token,
+        value: f64,
+        duration: bool,
+        span: Span,
+    ) -> DurationNode {
+        let value = if op.kind == K::Sub { -value } else { value };
+        if !value.is_finite() || value.abs() * 1e9 >= i64::MAX as f64 {
+            self.err(op.pos, op.end, "duration out of range".into());
+            return DurationNode::Number {
+                value: 0.0,
+                duration: false,
+                span: Span::default(),
+            };
+        }
+        DurationNode::Number {
+            value,
+            duration,
+            span: Span::new(op.pos, span.end),
+        }
     }
 
     /// Duration arithmetic with the grammar's precedence (`duration_expr`).
@@ -984,23 +993,7 @@ impl<'a> Parser<'a> {
                     value,
                     duration,
                     span,
-                } => {
-                    let value = if op.kind == K::Sub { -value } else { value };
-                    if !value.is_finite() || value.abs() * 1e9 >= i64::MAX as f64 {
-                        self.err(op.pos, op.end, "duration out of range".into());
-                        DurationNode::Number {
-                            value: 0.0,
-                            duration: false,
-                            span: Span::default(),
-                        }
-                    } else {
-                        DurationNode::Number {
-                            value,
-                            duration,
-                            span: Span::new(op.pos, span.end),
-                        }
-                    }
-                }
+                } => self.signed_literal(&op, value, duration, span),
                 DurationNode::Expr(d) if op.kind == K::Sub => DurationNode::Expr(DurationExpr {
                     op: K::Sub,
                     lhs: None,

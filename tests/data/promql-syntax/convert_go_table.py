@@ -8,61 +8,17 @@ Only the Go literal syntax the table uses is understood: composite literals, str
 and raw), integers, identifiers and `posrange.Pos(n)`.
 """
 import json
-import re
+import os
 import sys
 
-TOKEN = re.compile(r'''
-    (?P<ws>\s+|//[^\n]*)
-  | (?P<str>"(?:[^"\\\n]|\\.)*")
-  | (?P<raw>`[^`]*`)
-  | (?P<num>-?\d+)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>\[\]|[{}(),:.\[\]])
-''', re.S | re.X)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def tokenize(src):
-    out, i = [], 0
-    while i < len(src):
-        m = TOKEN.match(src, i)
-        if not m:
-            raise SystemExit(f"cannot tokenize at {src[i:i+40]!r}")
-        i = m.end()
-        kind = m.lastgroup
-        if kind != 'ws':
-            out.append((kind, m.group()))
-    return out
+from convert_parse_table import go_unquote as go_unquote_str, tokenize
 
 
 def go_unquote(lit):
     """A Go interpreted string literal's bytes."""
-    body = lit[1:-1]
-    out = bytearray()
-    i = 0
-    simple = {'a': 7, 'b': 8, 'f': 12, 'n': 10, 'r': 13, 't': 9, 'v': 11, '\\': 92, '"': 34, "'": 39}
-    while i < len(body):
-        c = body[i]
-        if c != '\\':
-            out += c.encode()
-            i += 1
-            continue
-        e = body[i + 1]
-        if e in simple:
-            out.append(simple[e])
-            i += 2
-        elif e == 'x':
-            out.append(int(body[i + 2:i + 4], 16))
-            i += 4
-        elif e in 'uU':
-            n = 4 if e == 'u' else 8
-            out += chr(int(body[i + 2:i + 2 + n], 16)).encode()
-            i += 2 + n
-        elif e in '01234567':
-            out.append(int(body[i + 1:i + 4], 8))
-            i += 4
-        else:
-            raise SystemExit(f"unknown escape in {lit}")
-    return bytes(out)
+    return go_unquote_str(lit).encode('utf-8', errors='surrogateescape')
 
 
 class Parser:
@@ -154,4 +110,5 @@ def main():
     sys.stdout.write('\n')
 
 
-main()
+if __name__ == '__main__':
+    main()
