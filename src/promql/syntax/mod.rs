@@ -6,9 +6,11 @@ pub mod ast;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+pub mod printer;
 pub mod token;
 
 pub use ast::{Expr, Span};
 pub use lexer::{Lexer, Token};
 pub use parser::{parse, ParseError};
+pub use printer::print;
 pub use token::TokenKind;
