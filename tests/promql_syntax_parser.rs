@@ -84,6 +84,8 @@ fn selector(vs: &VectorSelector) -> Value {
         })
         .collect();
     m.insert("LabelMatchers".into(), json!(matchers));
+    m.insert("Anchored".into(), json!(vs.anchored));
+    m.insert("Smoothed".into(), json!(vs.smoothed));
     m.insert(
         "BypassEmptyMatcherCheck".into(),
         json!(vs.bypass_empty_matcher_check),
@@ -286,6 +288,8 @@ fn prometheus_parser_table() {
                         &Options {
                             experimental_functions: true,
                             duration_expr: true,
+                            extended_range_selectors: true,
+                            binop_fill_modifiers: false,
                         },
                     )
                 }

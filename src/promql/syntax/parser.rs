@@ -26,6 +26,11 @@ pub struct Options {
     pub experimental_functions: bool,
     /// Duration expressions such as `[5m * 2]` (`--enable-feature=promql-duration-expr`).
     pub duration_expr: bool,
+    /// `anchored` / `smoothed` (`--enable-feature=promql-extended-range-selectors`).
+    pub extended_range_selectors: bool,
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)` on binary operations
+    /// (`--enable-feature=promql-binop-fill-modifiers`).
+    pub binop_fill_modifiers: bool,
 }
 
 /// An `offset` as written: milliseconds, or a duration expression.
@@ -532,7 +537,18 @@ impl<'a> Parser<'a> {
                     _ => {}
                 }
             }
+            self.fill_modifiers(&mut matching)?;
             let rhs = self.expr(if right { p } else { p + 1 })?;
+            if (matching.fill_lhs.is_some() || matching.fill_rhs.is_some())
+                && !self.options.binop_fill_modifiers
+            {
+                let sp = Span::new(lhs.span().start, rhs.span().end);
+                self.err(
+                    sp.start,
+                    sp.end,
+                    "binop fill modifiers are experimental and not enabled".into(),
+                );
+            }
             lhs = Expr::Binary {
                 op: op.kind,
                 lhs: Box::new(lhs),
@@ -542,6 +558,64 @@ impl<'a> Parser<'a> {
             };
         }
         Ok(lhs)
+    }
+
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)` and `fill_left(v) fill_right(w)` in either order.
+    fn fill_modifiers(&mut self, m: &mut VectorMatching) -> R<()> {
+        let mut seen_left = false;
+        let mut seen_right = false;
+        loop {
+            match self.peek_kind() {
+                K::Fill if !seen_left && !seen_right => {
+                    self.bump();
+                    let v = self.fill_value()?;
+                    m.fill_lhs = Some(v);
+                    m.fill_rhs = Some(v);
+                    return Ok(());
+                }
+                K::FillLeft if !seen_left => {
+                    self.bump();
+                    m.fill_lhs = Some(self.fill_value()?);
+                    seen_left = true;
+                }
+                K::FillRight if !seen_right => {
+                    self.bump();
+                    m.fill_rhs = Some(self.fill_value()?);
+                    seen_right = true;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// `( [+|-] number )`.
+    fn fill_value(&mut self) -> R<f64> {
+        self.expect(K::LeftParen, "", "\"(\"")?;
+        let neg = match self.peek_kind() {
+            K::Sub => {
+                self.bump();
+                true
+            }
+            K::Add => {
+                self.bump();
+                false
+            }
+            _ => false,
+        };
+        let t = self.peek().clone();
+        let v = match t.kind {
+            K::Number => {
+                self.bump();
+                parse_number(self.text(&t)).unwrap_or(f64::NAN)
+            }
+            K::Duration => {
+                self.bump();
+                parse_duration_ms(self.text(&t)).map_or(f64::NAN, |ms| ms as f64 / 1000.0)
+            }
+            _ => return Err(self.unexpected("", "number")),
+        };
+        self.expect(K::RightParen, "", "\")\"")?;
+        Ok(if neg { -v } else { v })
     }
 
     fn unary(&mut self) -> R<Expr> {
@@ -638,8 +712,60 @@ impl<'a> Parser<'a> {
                     };
                     self.set_at(&mut e, at);
                 }
+                K::Anchored | K::Smoothed => {
+                    let t = self.bump();
+                    self.set_extended(&mut e, t.kind);
+                }
                 _ => return Ok(e),
             }
+        }
+    }
+
+    /// `anchored` / `smoothed` after a selector (Prometheus's `setAnchored` / `setSmoothed`).
+    fn set_extended(&mut self, e: &mut Expr, kind: K) {
+        let word = if kind == K::Anchored {
+            "anchored"
+        } else {
+            "smoothed"
+        };
+        let sp = e.span();
+        if !self.options.extended_range_selectors {
+            self.err(
+                sp.start,
+                sp.end,
+                format!("{word} modifier is experimental and not enabled"),
+            );
+            return;
+        }
+        let vs = match e {
+            Expr::Vector(vs) => vs,
+            Expr::Matrix { selector, .. } => selector,
+            Expr::Subquery { .. } => {
+                self.err(
+                    sp.start,
+                    sp.end,
+                    format!("{word} modifier is not supported for subqueries"),
+                );
+                return;
+            }
+            _ => {
+                self.err(sp.start, sp.end, format!("{word} modifier not implemented"));
+                return;
+            }
+        };
+        let other = if kind == K::Anchored {
+            vs.anchored = true;
+            vs.smoothed
+        } else {
+            vs.smoothed = true;
+            vs.anchored
+        };
+        if other {
+            self.err(
+                sp.start,
+                sp.end,
+                "anchored and smoothed modifiers cannot be used together".into(),
+            );
         }
     }
 
