@@ -337,11 +337,11 @@ fn prometheus_parser_table() {
             eprintln!("accepted: {w}");
         }
     }
-    // Held from going down while the parser grows (issue #27); raise them as it does. What is left: `start()` /
-    // `end()` calls, string literals holding bytes that are not UTF-8, the end position of a signed `min_of` /
-    // `max_of` after `offset`, and the exact wording and position of some syntax errors.
+    // Held from going down while the parser grows (issue #27); raise them as it does. What is left: string
+    // literals holding bytes that are not UTF-8, the end position of a signed `min_of` / `max_of` after
+    // `offset`, and the exact wording and position of some syntax errors.
     assert!(
-        trees >= 203,
+        trees >= 205,
         "{trees} trees equal Prometheus's, fewer than before"
     );
     assert!(failed_ok >= 146, "{failed_ok} refusals, fewer than before");

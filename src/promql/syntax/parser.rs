@@ -1332,7 +1332,13 @@ impl<'a> Parser<'a> {
                 let vs = self.selector(String::new(), t.pos)?;
                 Ok(Expr::Vector(vs))
             }
-            K::Identifier if self.peek_at(1) == K::LeftParen => self.call(),
+            // `step()`, `range()`, `start()`, `end()`, `min_of(a, b)`, `max_of(a, b)` are (experimental)
+            // functions where an expression is expected.
+            K::Identifier | K::Start | K::End | K::Step | K::Range | K::MaxOf | K::MinOf
+                if self.peek_at(1) == K::LeftParen =>
+            {
+                self.call()
+            }
             k if k.is_aggregator()
                 && matches!(self.peek_at(1), K::LeftParen | K::By | K::Without) =>
             {
