@@ -59,3 +59,56 @@ fn prometheus_printer_table() {
     );
     assert!(stable >= equal, "{stable} < {equal}");
 }
+
+/// Prometheus's prettier table (`prettier_test.go`, carried over as tests/data/promql-syntax/prettier.json):
+/// each input pretty-printed at the line width its test function sets gives Prometheus's lines.
+#[test]
+fn prometheus_prettier_table() {
+    use ruletest::promql::syntax::pretty;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/promql-syntax/prettier.json"
+    );
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(cases.len(), 62);
+    let opts = Options {
+        experimental_functions: true,
+        duration_expr: true,
+        extended_range_selectors: true,
+        binop_fill_modifiers: true,
+    };
+    let mut equal = 0;
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let input = case["in"].as_str().unwrap();
+        let want = case["out"].as_str().unwrap();
+        let width = case["width"].as_u64().unwrap() as usize;
+        match parse_with(input, &opts) {
+            Ok(e) => {
+                let got = pretty(&e, width);
+                if got == want {
+                    equal += 1;
+                } else {
+                    wrong.push(format!(
+                        "{} {input}\n--- want\n{want}\n--- got\n{got}",
+                        case["test"]
+                    ));
+                }
+            }
+            Err(errs) => wrong.push(format!("{input}\n  refused: {:?}", errs.first())),
+        }
+    }
+    eprintln!(
+        "prettier table: {equal} of {} as Prometheus prints them",
+        cases.len()
+    );
+    if std::env::var("RULETEST_SHOW_PARSER_DIFFS").is_ok() {
+        for w in &wrong {
+            eprintln!("{w}");
+        }
+    }
+    assert!(
+        equal >= 62,
+        "{equal} as Prometheus prints them, fewer than before"
+    );
+}

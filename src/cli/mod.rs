@@ -10,6 +10,7 @@ pub mod export;
 pub mod inputs;
 pub mod migrate_dry_run;
 pub mod migrate_report;
+pub mod promql_format;
 pub mod promql_test;
 pub mod record;
 pub mod routes;
@@ -69,6 +70,10 @@ pub enum Command {
     /// Run Prometheus's PromQL engine test files (the `.test` format).
     #[command(name = "promql-test")]
     PromqlTest(promql_test::Args),
+    /// Print a PromQL query in Prometheus's canonical form, split across lines when long (as `promtool promql
+    /// format`); `-` reads it from standard input.
+    #[command(name = "promql-format")]
+    PromqlFormat(promql_format::Args),
     /// Route label sets through an Alertmanager configuration, or draw its route tree.
     Routes(routes::Args),
     /// What these rules would have fired over a window, and who would have been notified.
@@ -91,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Test(a) => test::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::PromqlTest(a) => promql_test::run(&a),
+        Command::PromqlFormat(a) => promql_format::run(&a),
         Command::Routes(a) => routes::run(&a),
         Command::DryRun(a) => dry_run::run(&a),
         Command::Tune(a) => tune::run(&a),

@@ -12,5 +12,5 @@ pub mod token;
 pub use ast::{Expr, Span};
 pub use lexer::{Lexer, Token};
 pub use parser::{parse, ParseError};
-pub use printer::print;
+pub use printer::{pretty, print};
 pub use token::TokenKind;

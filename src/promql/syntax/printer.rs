@@ -199,6 +199,38 @@ fn write_selector_body(out: &mut String, vs: &VectorSelector) {
     }
 }
 
+/// Prometheus's `getMatchingStr`: ` on (a) group_left (b) fill (0)` and the like.
+fn write_matching(out: &mut String, vm: &VectorMatching) {
+    let grouped = matches!(vm.card, Card::ManyToOne | Card::OneToMany);
+    if !vm.matching_labels.is_empty() || vm.on || grouped {
+        out.push_str(if vm.on { " on (" } else { " ignoring (" });
+        write_labels(out, &vm.matching_labels);
+        out.push(')');
+    }
+    if grouped {
+        out.push_str(if vm.card == Card::ManyToOne {
+            " group_left ("
+        } else {
+            " group_right ("
+        });
+        write_labels(out, &vm.include);
+        out.push(')');
+    }
+    match (vm.fill_lhs, vm.fill_rhs) {
+        (Some(l), Some(r)) if l == r => {
+            let _ = write!(out, " fill ({})", float_text(l));
+        }
+        (l, r) => {
+            if let Some(l) = l {
+                let _ = write!(out, " fill_left ({})", float_text(l));
+            }
+            if let Some(r) = r {
+                let _ = write!(out, " fill_right ({})", float_text(r));
+            }
+        }
+    }
+}
+
 fn write_expr(out: &mut String, e: &Expr) {
     match e {
         Expr::Number { value, .. } => out.push_str(&float_text(*value)),
@@ -284,34 +316,7 @@ fn write_expr(out: &mut String, e: &Expr) {
                 out.push_str(" bool");
             }
             if let Some(vm) = matching {
-                let grouped = matches!(vm.card, Card::ManyToOne | Card::OneToMany);
-                if !vm.matching_labels.is_empty() || vm.on || grouped {
-                    out.push_str(if vm.on { " on (" } else { " ignoring (" });
-                    write_labels(out, &vm.matching_labels);
-                    out.push(')');
-                }
-                if grouped {
-                    out.push_str(if vm.card == Card::ManyToOne {
-                        " group_left ("
-                    } else {
-                        " group_right ("
-                    });
-                    write_labels(out, &vm.include);
-                    out.push(')');
-                }
-                match (vm.fill_lhs, vm.fill_rhs) {
-                    (Some(l), Some(r)) if l == r => {
-                        let _ = write!(out, " fill ({})", float_text(l));
-                    }
-                    (l, r) => {
-                        if let Some(l) = l {
-                            let _ = write!(out, " fill_left ({})", float_text(l));
-                        }
-                        if let Some(r) = r {
-                            let _ = write!(out, " fill_right ({})", float_text(r));
-                        }
-                    }
-                }
+                write_matching(out, vm);
             }
             out.push(' ');
             write_expr(out, rhs);
@@ -352,6 +357,125 @@ fn write_expr(out: &mut String, e: &Expr) {
             }
             write_expr(out, expr);
             out.push(')');
+        }
+    }
+}
+
+/// The expression as `promtool promql format` prints it (Prometheus's `Prettify`): on one line when it fits in
+/// `width` characters (Prometheus uses 100), otherwise split at its widest nodes, two spaces per level.
+pub fn pretty(e: &Expr, width: usize) -> String {
+    pretty_at(e, 0, width)
+}
+
+fn indent(level: usize) -> String {
+    "  ".repeat(level)
+}
+
+fn needs_split(e: &Expr, width: usize) -> bool {
+    print(e).len() > width
+}
+
+fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
+    match e {
+        Expr::Aggregate {
+            op,
+            expr,
+            param,
+            grouping,
+            without,
+            ..
+        } => {
+            if !needs_split(e, width) {
+                return indent(level) + &print(e);
+            }
+            let mut s = indent(level);
+            s.push_str(op_text(*op));
+            if *without {
+                s.push_str(" without (");
+                write_labels(&mut s, grouping);
+                s.push_str(") ");
+            } else if !grouping.is_empty() {
+                s.push_str(" by (");
+                write_labels(&mut s, grouping);
+                s.push_str(") ");
+            }
+            s.push_str("(\n");
+            if let Some(p) = param {
+                s.push_str(&pretty_at(p, level + 1, width));
+                s.push_str(",\n");
+            }
+            s.push_str(&pretty_at(expr, level + 1, width));
+            s.push('\n');
+            s.push_str(&indent(level));
+            s.push(')');
+            s
+        }
+        Expr::Binary {
+            op,
+            lhs,
+            rhs,
+            return_bool,
+            matching,
+        } => {
+            if !needs_split(e, width) {
+                return indent(level) + &print(e);
+            }
+            let mut op_line = indent(level);
+            op_line.push_str(op_text(*op));
+            if *return_bool {
+                op_line.push_str(" bool");
+            }
+            if let Some(vm) = matching {
+                write_matching(&mut op_line, vm);
+            }
+            format!(
+                "{}\n{}\n{}",
+                pretty_at(lhs, level + 1, width),
+                op_line,
+                pretty_at(rhs, level + 1, width)
+            )
+        }
+        Expr::Call { func, args, .. } => {
+            if !needs_split(e, width) {
+                return indent(level) + &print(e);
+            }
+            let parts: Vec<String> = args
+                .iter()
+                .map(|a| pretty_at(a, level + 1, width))
+                .collect();
+            format!(
+                "{}{func}(\n{}\n{})",
+                indent(level),
+                parts.join(",\n"),
+                indent(level)
+            )
+        }
+        Expr::Paren { expr, .. } => {
+            if !needs_split(e, width) {
+                return indent(level) + &print(e);
+            }
+            format!(
+                "{}(\n{}\n{})",
+                indent(level),
+                pretty_at(expr, level + 1, width),
+                indent(level)
+            )
+        }
+        Expr::Subquery { expr, .. } => {
+            // Prometheus indents a subquery only through its inner expression.
+            if !needs_split(e, width) {
+                return print(e);
+            }
+            let inner = print(expr);
+            let whole = print(e);
+            format!("{}{}", pretty_at(expr, level, width), &whole[inner.len()..])
+        }
+        Expr::Unary { op, expr, .. } => {
+            let child = pretty_at(expr, level, width);
+            format!("{}{}{}", indent(level), op_text(*op), child.trim())
+        }
+        Expr::Vector(_) | Expr::Matrix { .. } | Expr::Number { .. } | Expr::String { .. } => {
+            indent(level) + &print(e)
         }
     }
 }
