@@ -65,6 +65,8 @@ split_lines promql_eval expr "$tmp/exprs"
 # shellcheck disable=SC2086
 grep -h -E '^[[:space:]]*-?[[:space:]]*expr: ' $yaml_files $shared_yaml | sed -E 's/^[[:space:]]*-?[[:space:]]*expr: *//' | sort -u | head -500 >"$tmp/rule_exprs"
 split_lines promql_eval rule_expr "$tmp/rule_exprs"
+split_lines promql_syntax expr "$tmp/exprs"
+split_lines promql_syntax rule_expr "$tmp/rule_exprs"
 # shellcheck disable=SC2086
 grep -h -o -E '(for|keep_firing_for|interval|eval_time|group_wait|group_interval|repeat_interval|evaluation_interval|resolve_timeout): *[0-9][0-9a-z]*' $yaml_files $shared_yaml |
     sed -E 's/^[a-z_]+: *//' | sort -u >"$tmp/durations"

@@ -112,3 +112,36 @@ fn prometheus_prettier_table() {
         "{equal} as Prometheus prints them, fewer than before"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+    /// Random token soup of PromQL pieces: the parser never panics, and whatever parses prints to a form that
+    /// parses again and prints to itself (the stable-toolchain companion of the `promql_syntax` fuzz target).
+    #[test]
+    fn whatever_parses_prints_stably(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "sum", "rate", "topk", "count_values", "abs", "vector", "time", "label_replace", "(", ")", "x",
+            "up", "{a=\"b\"}", "{__name__=~\"x.*\"}", "[5m]", "[5m:1m]", "[1h:]", " offset 5m", " offset -1m",
+            " @ 100", " @ start()", "+", "-", "*", "/", "%", "^", " and ", " or ", " unless ", " > ", " == bool ",
+            " by (a) ", " without (b) ", " on(a) ", " ignoring(b) ", " group_left ", " group_right(c) ", "1",
+            "2.5", "0x1f", "Inf", "\"s\"", ",", " atan2 ", "[5m * 2]", " offset step()", " fill(0) ",
+            " anchored", " smoothed", "max_of(1m, 2m)",
+        ]), 1..14),
+    ) {
+        let text: String = pieces.concat();
+        let opts = Options {
+            experimental_functions: true,
+            duration_expr: true,
+            extended_range_selectors: true,
+            binop_fill_modifiers: true,
+        };
+        if let Ok(e) = parse_with(&text, &opts) {
+            let printed = print(&e);
+            let again = parse_with(&printed, &opts);
+            proptest::prop_assert!(again.is_ok(), "{text:?} printed as {printed:?}: {again:?}");
+            let reprinted = print(&again.unwrap());
+            proptest::prop_assert_eq!(&reprinted, &printed, "{:?}", text);
+            let _ = ruletest::promql::syntax::pretty(&e, 20);
+        }
+    }
+}
