@@ -56,9 +56,19 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     } else {
         args.expr.clone()
     };
-    match parse_with(query.trim_end_matches('\n'), &options(features)) {
-        Ok(e) => {
-            println!("{}", pretty(&e, WIDTH));
+    // Type checking, printing and dropping the tree recurse along long operator chains (`a + b + ...`, 20,000
+    // terms and more): they run on a thread whose stack is large enough (reserved, not used, until needed).
+    let opts = options(features);
+    let q = query.clone();
+    let result = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || parse_with(q.trim_end_matches('\n'), &opts).map(|e| pretty(&e, WIDTH)))
+        .map_err(|e| anyhow::anyhow!("cannot start the formatter: {e}"))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the formatter failed"))?;
+    match result {
+        Ok(text) => {
+            println!("{text}");
             Ok(Status::Ok)
         }
         Err(errors) => {

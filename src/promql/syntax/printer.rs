@@ -231,6 +231,51 @@ fn write_matching(out: &mut String, vm: &VectorMatching) {
     }
 }
 
+/// `sum by (a) ` / `sum without (b) ` / `sum`: an aggregation up to its opening parenthesis.
+fn write_aggregate_head(out: &mut String, op: K, grouping: &[String], without: bool) {
+    out.push_str(op_text(op));
+    if without {
+        out.push_str(" without (");
+        write_labels(out, grouping);
+        out.push_str(") ");
+    } else if !grouping.is_empty() {
+        out.push_str(" by (");
+        write_labels(out, grouping);
+        out.push_str(") ");
+    }
+}
+
+/// A subquery's `[range:step]`, `@` and `offset` (Prometheus's `getSubqueryTimeSuffix`).
+fn write_subquery_suffix(out: &mut String, e: &Expr) {
+    let Expr::Subquery {
+        range_ms,
+        range_expr,
+        step_ms,
+        step_expr,
+        offset_ms,
+        offset_expr,
+        at,
+        ..
+    } = e
+    else {
+        return;
+    };
+    out.push('[');
+    match range_expr {
+        Some(d) => write_duration_expr(out, d),
+        None => out.push_str(&duration_text(*range_ms)),
+    }
+    out.push(':');
+    if *step_ms != 0 {
+        out.push_str(&duration_text(*step_ms));
+    } else if let Some(d) = step_expr {
+        write_duration_expr(out, d);
+    }
+    out.push(']');
+    write_at(out, at);
+    write_offset(out, *offset_ms, offset_expr);
+}
+
 fn write_expr(out: &mut String, e: &Expr) {
     match e {
         Expr::Number { value, .. } => out.push_str(&float_text(*value)),
@@ -266,32 +311,9 @@ fn write_expr(out: &mut String, e: &Expr) {
             write_at(out, &selector.at);
             write_offset(out, selector.offset_ms, &selector.offset_expr);
         }
-        Expr::Subquery {
-            expr,
-            range_ms,
-            range_expr,
-            step_ms,
-            step_expr,
-            offset_ms,
-            offset_expr,
-            at,
-            ..
-        } => {
+        Expr::Subquery { expr, .. } => {
             write_expr(out, expr);
-            out.push('[');
-            match range_expr {
-                Some(d) => write_duration_expr(out, d),
-                None => out.push_str(&duration_text(*range_ms)),
-            }
-            out.push(':');
-            if *step_ms != 0 {
-                out.push_str(&duration_text(*step_ms));
-            } else if let Some(d) = step_expr {
-                write_duration_expr(out, d);
-            }
-            out.push(']');
-            write_at(out, at);
-            write_offset(out, *offset_ms, offset_expr);
+            write_subquery_suffix(out, e);
         }
         Expr::Paren { expr, .. } => {
             out.push('(');
@@ -340,16 +362,7 @@ fn write_expr(out: &mut String, e: &Expr) {
             without,
             ..
         } => {
-            out.push_str(op_text(*op));
-            if *without {
-                out.push_str(" without (");
-                write_labels(out, grouping);
-                out.push_str(") ");
-            } else if !grouping.is_empty() {
-                out.push_str(" by (");
-                write_labels(out, grouping);
-                out.push_str(") ");
-            }
+            write_aggregate_head(out, *op, grouping, *without);
             out.push('(');
             if let Some(p) = param {
                 write_expr(out, p);
@@ -364,18 +377,79 @@ fn write_expr(out: &mut String, e: &Expr) {
 /// The expression as `promtool promql format` prints it (Prometheus's `Prettify`): on one line when it fits in
 /// `width` characters (Prometheus uses 100), otherwise split at its widest nodes, two spaces per level.
 pub fn pretty(e: &Expr, width: usize) -> String {
-    pretty_at(e, 0, width)
+    let mut lens = Lens::default();
+    lens.measure(e);
+    pretty_at(e, 0, width, &lens)
+}
+
+/// The printed length of every node, measured once bottom-up (asking `print` at every node would print each
+/// subtree again: quadratic on a long chain of operators).
+#[derive(Default)]
+struct Lens(std::collections::HashMap<*const Expr, usize>);
+
+impl Lens {
+    fn get(&self, e: &Expr) -> usize {
+        self.0.get(&(e as *const Expr)).copied().unwrap_or(0)
+    }
+
+    fn measure(&mut self, e: &Expr) -> usize {
+        let n = match e {
+            Expr::Paren { expr, .. } => 2 + self.measure(expr),
+            Expr::Unary { op, expr, .. } => op_text(*op).len() + self.measure(expr),
+            Expr::Binary {
+                op,
+                lhs,
+                rhs,
+                matching,
+                return_bool,
+            } => {
+                let mut mid = String::new();
+                if *return_bool {
+                    mid.push_str(" bool");
+                }
+                if let Some(vm) = matching {
+                    write_matching(&mut mid, vm);
+                }
+                self.measure(lhs) + 2 + op_text(*op).len() + mid.len() + self.measure(rhs)
+            }
+            Expr::Call { func, args, .. } => {
+                let inner: usize = args.iter().map(|a| self.measure(a)).sum();
+                func.len() + 2 + inner + 2 * args.len().saturating_sub(1)
+            }
+            Expr::Aggregate {
+                op,
+                expr,
+                param,
+                grouping,
+                without,
+                ..
+            } => {
+                let mut head = String::new();
+                write_aggregate_head(&mut head, *op, grouping, *without);
+                let p = param.as_ref().map_or(0, |p| self.measure(p) + 2);
+                head.len() + 2 + p + self.measure(expr)
+            }
+            Expr::Subquery { expr, .. } => {
+                let inner = self.measure(expr);
+                let mut suffix = String::new();
+                write_subquery_suffix(&mut suffix, e);
+                inner + suffix.len()
+            }
+            Expr::Vector(_) | Expr::Matrix { .. } | Expr::Number { .. } | Expr::String { .. } => {
+                print(e).len()
+            }
+        };
+        self.0.insert(e as *const Expr, n);
+        n
+    }
 }
 
 fn indent(level: usize) -> String {
     "  ".repeat(level)
 }
 
-fn needs_split(e: &Expr, width: usize) -> bool {
-    print(e).len() > width
-}
-
-fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
+fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
+    let needs_split = |e: &Expr, width: usize| lens.get(e) > width;
     match e {
         Expr::Aggregate {
             op,
@@ -389,22 +463,13 @@ fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
                 return indent(level) + &print(e);
             }
             let mut s = indent(level);
-            s.push_str(op_text(*op));
-            if *without {
-                s.push_str(" without (");
-                write_labels(&mut s, grouping);
-                s.push_str(") ");
-            } else if !grouping.is_empty() {
-                s.push_str(" by (");
-                write_labels(&mut s, grouping);
-                s.push_str(") ");
-            }
+            write_aggregate_head(&mut s, *op, grouping, *without);
             s.push_str("(\n");
             if let Some(p) = param {
-                s.push_str(&pretty_at(p, level + 1, width));
+                s.push_str(&pretty_at(p, level + 1, width, lens));
                 s.push_str(",\n");
             }
-            s.push_str(&pretty_at(expr, level + 1, width));
+            s.push_str(&pretty_at(expr, level + 1, width, lens));
             s.push('\n');
             s.push_str(&indent(level));
             s.push(')');
@@ -430,9 +495,9 @@ fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
             }
             format!(
                 "{}\n{}\n{}",
-                pretty_at(lhs, level + 1, width),
+                pretty_at(lhs, level + 1, width, lens),
                 op_line,
-                pretty_at(rhs, level + 1, width)
+                pretty_at(rhs, level + 1, width, lens)
             )
         }
         Expr::Call { func, args, .. } => {
@@ -441,7 +506,7 @@ fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
             }
             let parts: Vec<String> = args
                 .iter()
-                .map(|a| pretty_at(a, level + 1, width))
+                .map(|a| pretty_at(a, level + 1, width, lens))
                 .collect();
             format!(
                 "{}{func}(\n{}\n{})",
@@ -457,7 +522,7 @@ fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
             format!(
                 "{}(\n{}\n{})",
                 indent(level),
-                pretty_at(expr, level + 1, width),
+                pretty_at(expr, level + 1, width, lens),
                 indent(level)
             )
         }
@@ -466,12 +531,12 @@ fn pretty_at(e: &Expr, level: usize, width: usize) -> String {
             if !needs_split(e, width) {
                 return print(e);
             }
-            let inner = print(expr);
-            let whole = print(e);
-            format!("{}{}", pretty_at(expr, level, width), &whole[inner.len()..])
+            let mut suffix = String::new();
+            write_subquery_suffix(&mut suffix, e);
+            format!("{}{suffix}", pretty_at(expr, level, width, lens))
         }
         Expr::Unary { op, expr, .. } => {
-            let child = pretty_at(expr, level, width);
+            let child = pretty_at(expr, level, width, lens);
             format!("{}{}{}", indent(level), op_text(*op), child.trim())
         }
         Expr::Vector(_) | Expr::Matrix { .. } | Expr::Number { .. } | Expr::String { .. } => {
