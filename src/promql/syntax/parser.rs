@@ -483,16 +483,21 @@ impl<'a> Parser<'a> {
         Some(e)
     }
 
-    fn expr(&mut self, min_prec: u8) -> R<Expr> {
+    /// Runs `f` one nesting level deeper; past [`MAX_DEPTH`] levels, an error instead.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let t = self.peek().clone();
             self.err(t.pos, t.end, "expression nested too deeply".into());
             return Err(Stop);
         }
-        let r = self.expr_inner(min_prec);
+        let r = f(self);
         self.depth -= 1;
         r
+    }
+
+    fn expr(&mut self, min_prec: u8) -> R<Expr> {
+        self.nested(|p| p.expr_inner(min_prec))
     }
 
     fn expr_inner(&mut self, min_prec: u8) -> R<Expr> {
@@ -1052,15 +1057,7 @@ impl<'a> Parser<'a> {
 
     /// Duration arithmetic with the grammar's precedence (`duration_expr`).
     fn duration_expr(&mut self, min_prec: u8) -> R<DurationNode> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            let t = self.peek().clone();
-            self.err(t.pos, t.end, "expression nested too deeply".into());
-            return Err(Stop);
-        }
-        let r = self.duration_expr_inner(min_prec);
-        self.depth -= 1;
-        r
+        self.nested(|p| p.duration_expr_inner(min_prec))
     }
 
     fn duration_expr_inner(&mut self, min_prec: u8) -> R<DurationNode> {

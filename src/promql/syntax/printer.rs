@@ -43,17 +43,9 @@ pub fn duration_text(ms: i64) -> String {
     out
 }
 
-/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`, as Prometheus prints numbers.
 pub fn float_text(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
+    crate::promql::value::format_value(v)
 }
 
 fn is_legacy_label_name(s: &str) -> bool {
