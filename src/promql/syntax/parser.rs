@@ -180,55 +180,16 @@ fn hex_float(h: &str) -> Option<f64> {
     Some(v * 2f64.powi(exp))
 }
 
-/// Prometheus's `model.ParseDuration`: `1h30m`, units y w d h m s ms in that order, each at most once.
+/// Prometheus's `model.ParseDuration` (`load::duration::parse_duration`), with its error messages:
+/// `not a valid duration string: "30m1h"`, `duration out of range`.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let err = || format!("not a valid duration string: {}", go_quote(s.as_bytes()));
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(err());
-    }
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 24 * 3_600_000),
-        ("w", 7 * 24 * 3_600_000),
-        ("d", 24 * 3_600_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut total: i64 = 0;
-    let mut last_unit = -1i32;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
+    crate::load::duration::parse_duration(s).map_err(|e| {
+        if e.starts_with("duration out of range") {
+            "duration out of range".to_string()
+        } else {
+            format!("not a valid duration string: {}", go_quote(s.as_bytes()))
         }
-        if i == start {
-            return Err(err());
-        }
-        let n: i64 = s[start..i].parse().map_err(|_| err())?;
-        let ustart = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let unit = &s[ustart..i];
-        let Some(idx) = UNITS.iter().position(|(u, _)| *u == unit) else {
-            return Err(err());
-        };
-        if idx as i32 <= last_unit {
-            return Err(err());
-        }
-        last_unit = idx as i32;
-        total = n
-            .checked_mul(UNITS[idx].1)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| "duration out of range".to_string())?;
-    }
-    Ok(total)
+    })
 }
 
 /// A string literal's value (Prometheus's `strutil.Unquote`): Go's escapes for `"` and `'`, none for `` ` ``.
@@ -593,32 +554,33 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Consumes a `+` or `-`; whether it was `-`.
+    fn optional_sign(&mut self) -> bool {
+        match self.peek_kind() {
+            K::Sub | K::Add => self.bump().kind == K::Sub,
+            _ => false,
+        }
+    }
+
+    /// A number or duration token in seconds (NaN if it does not parse).
+    fn literal_seconds(&self, t: &Token) -> f64 {
+        let text = self.text(t);
+        if t.kind == K::Duration {
+            parse_duration_ms(text).map_or(f64::NAN, |ms| ms as f64 / 1000.0)
+        } else {
+            parse_number(text).unwrap_or(f64::NAN)
+        }
+    }
+
     /// `( [+|-] number )`.
     fn fill_value(&mut self) -> R<f64> {
         self.expect(K::LeftParen, "", "\"(\"")?;
-        let neg = match self.peek_kind() {
-            K::Sub => {
-                self.bump();
-                true
-            }
-            K::Add => {
-                self.bump();
-                false
-            }
-            _ => false,
-        };
-        let t = self.peek().clone();
-        let v = match t.kind {
-            K::Number => {
-                self.bump();
-                parse_number(self.text(&t)).unwrap_or(f64::NAN)
-            }
-            K::Duration => {
-                self.bump();
-                parse_duration_ms(self.text(&t)).map_or(f64::NAN, |ms| ms as f64 / 1000.0)
-            }
-            _ => return Err(self.unexpected("", "number")),
-        };
+        let neg = self.optional_sign();
+        if !matches!(self.peek_kind(), K::Number | K::Duration) {
+            return Err(self.unexpected("", "number"));
+        }
+        let t = self.bump();
+        let v = self.literal_seconds(&t);
         self.expect(K::RightParen, "", "\")\"")?;
         Ok(if neg { -v } else { v })
     }
@@ -679,27 +641,12 @@ impl<'a> Parser<'a> {
                             }
                         }
                         K::Number | K::Duration | K::Add | K::Sub => {
-                            let neg = match self.peek_kind() {
-                                K::Sub => {
-                                    self.bump();
-                                    true
-                                }
-                                K::Add => {
-                                    self.bump();
-                                    false
-                                }
-                                _ => false,
-                            };
+                            let neg = self.optional_sign();
                             if !matches!(self.peek_kind(), K::Number | K::Duration) {
                                 return Err(self.unexpected("@", "timestamp"));
                             }
                             let t = self.bump();
-                            let mut v = if t.kind == K::Duration {
-                                parse_duration_ms(self.text(&t))
-                                    .map_or(f64::NAN, |ms| ms as f64 / 1000.0)
-                            } else {
-                                parse_number(self.text(&t)).unwrap_or(f64::NAN)
-                            };
+                            let mut v = self.literal_seconds(&t);
                             if neg {
                                 v = -v;
                             }

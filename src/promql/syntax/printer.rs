@@ -48,21 +48,12 @@ pub fn float_text(v: f64) -> String {
     crate::promql::value::format_value(v)
 }
 
-fn is_legacy_label_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) if c == '_' || c.is_ascii_alphabetic() => {}
-        _ => return false,
-    }
-    chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-}
-
 fn write_labels(out: &mut String, labels: &[String]) {
     for (i, l) in labels.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        if is_legacy_label_name(l) {
+        if crate::series::labels::is_legacy_name(l, false) {
             out.push_str(l);
         } else {
             out.push_str(&go_quote(l.as_bytes()));
@@ -168,7 +159,7 @@ fn write_selector_body(out: &mut String, vs: &VectorSelector) {
                 && !m.value.is_empty())
         })
         .map(|m| {
-            let name = if is_legacy_label_name(&m.name) {
+            let name = if crate::series::labels::is_legacy_name(&m.name, false) {
                 m.name.clone()
             } else {
                 go_quote(m.name.as_bytes())
@@ -441,7 +432,14 @@ fn indent(level: usize) -> String {
 }
 
 fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
-    let needs_split = |e: &Expr, width: usize| lens.get(e) > width;
+    let fits = lens.get(e) <= width;
+    match e {
+        // A subquery that fits is not indented (Prometheus's quirk); a unary operator follows its operand.
+        Expr::Subquery { .. } if fits => return print(e),
+        Expr::Unary { .. } | Expr::Subquery { .. } => {}
+        _ if fits => return indent(level) + &print(e),
+        _ => {}
+    }
     match e {
         Expr::Aggregate {
             op,
@@ -451,9 +449,6 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
             without,
             ..
         } => {
-            if !needs_split(e, width) {
-                return indent(level) + &print(e);
-            }
             let mut s = indent(level);
             write_aggregate_head(&mut s, *op, grouping, *without);
             s.push_str("(\n");
@@ -474,9 +469,6 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
             return_bool,
             matching,
         } => {
-            if !needs_split(e, width) {
-                return indent(level) + &print(e);
-            }
             let mut op_line = indent(level);
             op_line.push_str(op_text(*op));
             if *return_bool {
@@ -493,9 +485,6 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
             )
         }
         Expr::Call { func, args, .. } => {
-            if !needs_split(e, width) {
-                return indent(level) + &print(e);
-            }
             let parts: Vec<String> = args
                 .iter()
                 .map(|a| pretty_at(a, level + 1, width, lens))
@@ -508,9 +497,6 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
             )
         }
         Expr::Paren { expr, .. } => {
-            if !needs_split(e, width) {
-                return indent(level) + &print(e);
-            }
             format!(
                 "{}(\n{}\n{})",
                 indent(level),
@@ -520,9 +506,6 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
         }
         Expr::Subquery { expr, .. } => {
             // Prometheus indents a subquery only through its inner expression.
-            if !needs_split(e, width) {
-                return print(e);
-            }
             let mut suffix = String::new();
             write_subquery_suffix(&mut suffix, e);
             format!("{}{suffix}", pretty_at(expr, level, width, lens))
