@@ -184,3 +184,75 @@ fn dry_run_prometheus_2_column_matches_promtool_2_42() {
         String::from_utf8_lossy(&p.stderr)
     );
 }
+
+/// A suite written for Prometheus 3's UTF-8 names: ruletest passes it by default; under `--semantics 2` it
+/// fails the two groups promtool 2.42 fails, with promtool's messages, and `migrate-report` names the cause.
+#[test]
+fn utf8_names_are_prometheus_3s() {
+    let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate/utf8.test.yml");
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(args)
+            .arg(&suite)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run(&["test"]).0, Some(0));
+    let (code, two) = run(&["test", "--semantics", "2"]);
+    assert_eq!(code, Some(1), "{two}");
+    assert!(two.contains("1 passed, 2 failed"), "{two}");
+    let p = std::process::Command::new("/usr/bin/promtool")
+        .args(["test", "rules"])
+        .arg(&suite)
+        .output()
+        .expect("promtool (Debian's prometheus package; .ci/run installs it)");
+    assert_eq!(p.status.code(), Some(1));
+    let promtool =
+        String::from_utf8_lossy(&p.stdout).into_owned() + &String::from_utf8_lossy(&p.stderr);
+    for message in [
+        r#"unexpected string "\"http.serv"... in label set, expected identifier or "}""#,
+        "invalid destination label name in label_replace(): team-name",
+    ] {
+        assert!(promtool.contains(message), "promtool: {promtool}");
+        assert!(two.contains(message), "ruletest --semantics 2: {two}");
+    }
+    let (code, json) = run(&["migrate-report", "--format", "json"]);
+    assert_eq!(code, Some(1));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes: Vec<(String, String, Vec<String>)> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                format!("{} -> {}", c["prometheus2"], c["prometheus3"]),
+                c["causes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d["difference"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let fixed = |name: &str| {
+        (
+            name.to_string(),
+            "\"fails\" -> \"passes\"".to_string(),
+            vec!["legacy-names".to_string()],
+        )
+    };
+    assert_eq!(
+        changes,
+        vec![
+            fixed("OpenTelemetry names"),
+            fixed("dashes through label_replace")
+        ]
+    );
+}

@@ -192,3 +192,62 @@ fn promtool_agrees_on_at_modifiers_in_rules() {
         );
     }
 }
+
+/// UTF-8 metric and label names (tests/data/legacy-names): Prometheus 3 reads the rule file; promtool 2.42
+/// refuses four of its lines, and `ruletest check --semantics 2` refuses the same four with the same messages,
+/// at the positions promtool gives where it gives one.
+#[test]
+fn promtool_agrees_on_legacy_names() {
+    let file = root().join("tests/data/legacy-names/rules.yml");
+    let p = std::process::Command::new(promtool())
+        .args(["check", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(p.status.code(), Some(1));
+    let promtool = String::from_utf8_lossy(&p.stderr).into_owned();
+    // `rules.yml: 6:17: group "otel", ...` or `rules.yml: group "otel", ...`.
+    let refusals: Vec<(Option<String>, String)> = promtool
+        .lines()
+        .filter_map(|l| l.split_once("rules.yml: ").map(|(_, rest)| rest))
+        .map(|l| match l.split_once(": group ") {
+            Some((pos, rest)) => (Some(pos.to_string()), format!("group {rest}")),
+            None => (None, l.to_string()),
+        })
+        .collect();
+    assert_eq!(refusals.len(), 4, "{promtool}");
+    let r = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["check", "--semantics", "2"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let ours = String::from_utf8_lossy(&r.stdout).into_owned();
+    let errors: Vec<&str> = ours.lines().filter(|l| l.contains(": error[")).collect();
+    assert_eq!(errors.len(), 4, "{ours}");
+    for (pos, message) in &refusals {
+        let line = errors
+            .iter()
+            .find(|l| l.ends_with(&format!("] {message}")))
+            .unwrap_or_else(|| panic!("ruletest does not say {message:?}:\n{ours}"));
+        if let Some(pos) = pos {
+            assert!(
+                line.contains(&format!("rules.yml:{pos}: ")),
+                "{line} at {pos}"
+            );
+        }
+    }
+    let r = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}

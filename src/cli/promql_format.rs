@@ -5,7 +5,7 @@
 
 use super::Status;
 use crate::promql::features::{Feature, FeatureArgs, Features};
-use crate::promql::syntax::parser::{parse_with, Options, ParseError};
+use crate::promql::syntax::parser::{parse_with, Options};
 use crate::promql::syntax::pretty;
 use std::io::Read;
 
@@ -18,19 +18,6 @@ pub struct Args {
     pub features: FeatureArgs,
     /// The query, or `-` to read it from standard input.
     pub expr: String,
-}
-
-/// Prometheus's `ParseErr.Error()`: `line:column: parse error: message` (column counted in bytes from 1).
-pub fn error_text(query: &str, e: &ParseError) -> String {
-    let pos = e.start.min(query.len());
-    let before = &query.as_bytes()[..pos];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let last_break = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(-1, |i| i as i64);
-    let col = pos as i64 - last_break;
-    format!("{line}:{col}: parse error: {}", e.message)
 }
 
 fn options(f: Features) -> Options {
@@ -73,33 +60,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         }
         Err(errors) => {
             for e in &errors {
-                eprintln!("{}", error_text(&query, e));
+                eprintln!("{}", e.text_in(&query));
             }
             Ok(Status::Problems)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_name_line_and_column_as_prometheus_does() {
-        let e = ParseError {
-            start: 9,
-            end: 10,
-            message: "unexpected end of input".into(),
-        };
-        assert_eq!(
-            error_text("sum(\n  rate(", &e),
-            "2:5: parse error: unexpected end of input"
-        );
-        let e = ParseError {
-            start: 0,
-            end: 0,
-            message: "x".into(),
-        };
-        assert_eq!(error_text("", &e), "1:1: parse error: x");
     }
 }

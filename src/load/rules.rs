@@ -9,6 +9,7 @@ use crate::load::documents::{Item, Kind};
 pub use crate::load::fields::{closest, Spanned};
 use crate::load::fields::{Codes, Fields};
 use crate::load::yaml::{Node, Pos};
+use crate::promql::legacy_names::valid_label_name;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -231,7 +232,7 @@ fn load_group(cx: &mut Cx, g: &Node, crd: bool) -> Option<Group> {
         .map(|n| cx.string_map(n, "labels"))
         .unwrap_or_default();
     for (k, v) in &labels {
-        check_label(cx, k, v);
+        check_label(cx, "", k, v);
     }
     let mut group = Group {
         name,
@@ -280,12 +281,13 @@ fn partial_response_strategy(cx: &mut Cx, g: &Node) {
     }
 }
 
-fn check_label(cx: &mut Cx, k: &Spanned<String>, _v: &Spanned<String>) {
-    if k.value.is_empty() || k.value == "__name__" {
+/// A group's or rule's label name; `prefix` names the rule (Prometheus names none for a group's labels).
+fn check_label(cx: &mut Cx, prefix: &str, k: &Spanned<String>, _v: &Spanned<String>) {
+    if !valid_label_name(&k.value) || k.value == "__name__" {
         cx.error(
             "rule/bad-label-name",
             k.pos,
-            format!("invalid label name: {}", k.value),
+            format!("{prefix}invalid label name: {}", k.value),
         );
     }
 }
@@ -356,7 +358,12 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         }
     };
     if !expr.value.is_empty() {
-        if let Err(e) = promql_parser::parser::parse(&expr.value) {
+        // Prometheus 2 (`--semantics 2`) refuses quoted names first; promql-parser reads them as 3 does.
+        let parsed = match crate::promql::legacy_names::quoted_name_in_query(&expr.value) {
+            Some(e) => Err(e),
+            None => promql_parser::parser::parse(&expr.value).map(drop),
+        };
+        if let Err(e) = parsed {
             cx.error_help(
                 "rule/bad-expr",
                 expr.pos,
@@ -403,7 +410,14 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
                 help,
             );
         }
-        if name.value.contains('{') || name.value.contains('}') {
+        if !crate::promql::legacy_names::valid_metric_name(&name.value) {
+            // Prometheus 2 (`--semantics 2`): only `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+            cx.error(
+                "rule/bad-record-name",
+                name.pos,
+                format!("{p}invalid recording rule name: {}", name.value),
+            );
+        } else if name.value.contains('{') || name.value.contains('}') {
             cx.error(
                 "rule/bad-record-name",
                 name.pos,
@@ -415,10 +429,10 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         }
     }
     for (k, v) in &labels {
-        check_label(cx, k, v);
+        check_label(cx, &p, k, v);
     }
     for (k, _) in &annotations {
-        if k.value.is_empty() {
+        if !valid_label_name(&k.value) {
             cx.error(
                 "rule/bad-annotation-name",
                 k.pos,

@@ -232,6 +232,11 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                 Some(Val::Str(s)) => s.clone(),
                 _ => return Err(qerr("expected string parameter for count_values")),
             };
+            if !crate::promql::legacy_names::valid_label_name(&label) {
+                let mut quoted = String::new();
+                let _ = crate::series::labels::write_quoted(&mut quoted, &label);
+                return Err(qerr(format!("invalid label name {quoted}")));
+            }
             // As Prometheus does: the value label is set on each series first, then the grouping applies
             // (`by` keeps the value label too; `without` may drop it, as in `count_values without (job)
             // ("job", x)`), and series whose resulting labels agree are counted together.

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod features;
 pub mod functions;
 pub mod instants;
+pub mod legacy_names;
 pub mod parse;
 pub mod semantics;
 pub mod syntax;

@@ -100,6 +100,9 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 /// Prometheus's parse error, as the server refuses such a rule.
 pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
     use super::semantics::Semantics;
+    if let Some(e) = super::legacy_names::quoted_name_in_query(text) {
+        return Err(ParseError::Invalid(e));
+    }
     // Prometheus 2's `holt_winters` is read as its 3.x name, which promql-parser knows (it does not know the
     // old one); under Prometheus 3 semantics it stays unknown, as there.
     let renamed = Semantics::active()

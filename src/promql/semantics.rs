@@ -31,10 +31,12 @@ pub enum Difference {
     TopkTies,
     /// `atan2` keeps the metric name (2.47).
     Atan2KeepsName,
+    /// Metric and label names are the legacy ones: no quoted names, no UTF-8 (3.0).
+    LegacyNames,
 }
 
 impl Difference {
-    pub const ALL: [Difference; 9] = [
+    pub const ALL: [Difference; 10] = [
         Difference::ClosedWindows,
         Difference::HoltWinters,
         Difference::RegexDotNewline,
@@ -44,6 +46,7 @@ impl Difference {
         Difference::SlidingAtRanges,
         Difference::TopkTies,
         Difference::Atan2KeepsName,
+        Difference::LegacyNames,
     ];
 
     fn bit(self) -> u16 {
@@ -62,6 +65,7 @@ impl Difference {
             Difference::SlidingAtRanges => "sliding-at-ranges",
             Difference::TopkTies => "topk-ties",
             Difference::Atan2KeepsName => "atan2-keeps-name",
+            Difference::LegacyNames => "legacy-names",
         }
     }
 
@@ -77,6 +81,7 @@ impl Difference {
             Difference::SlidingAtRanges => "an `@` range inside a call that is not step-invariant slid with the step before 2.51 (prometheus#13559)",
             Difference::TopkTies => "`topk` / `bottomk` kept other series among equal values, and replaced a NaN by another NaN, before 2.44 (\"use faster heap method for topk/bottomk\")",
             Difference::Atan2KeepsName => "`a atan2 b` kept the metric name before 2.47, as comparisons do; 3 drops it as arithmetic does",
+            Difference::LegacyNames => "Prometheus 2 knows only names like `[a-zA-Z_][a-zA-Z0-9_]*` (`:` too in metric names): it refuses quoted names in PromQL and series, and such names in rule files, `label_replace`, `label_join` and `count_values`; 3 accepts any UTF-8 (3.0 migration guide)",
         }
     }
 }

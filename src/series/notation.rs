@@ -436,6 +436,12 @@ pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), Not
             }
             let (name, quoted) = if b[i] == b'"' || b[i] == b'`' {
                 let (n, next) = read_quoted(text, i)?;
+                if crate::promql::legacy_names::active() {
+                    // Prometheus 2 reads no quoted names.
+                    let message =
+                        crate::promql::legacy_names::quoted_name_in_series(&text[i..next]);
+                    return Err(err(i + 1, message));
+                }
                 i = next;
                 (n, true)
             } else {

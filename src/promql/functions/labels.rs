@@ -2,6 +2,7 @@
 
 use super::{arg_string, arg_vector, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
+use crate::promql::legacy_names::valid_label_name;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::matcher::compile_anchored;
 use crate::series::Labels;
@@ -51,7 +52,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 "invalid regular expression in label_replace(): {re}"
             ))
         })?;
-        if dst.is_empty() {
+        if !valid_label_name(dst) {
             return Err(qerr(format!(
                 "invalid destination label name in label_replace(): {dst}"
             )));
@@ -74,7 +75,12 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         let Some((sep, srcs)) = rest.split_first() else {
             return Err(qerr("label_join needs at least 3 arguments"));
         };
-        if dst.is_empty() {
+        if let Some(src) = srcs.iter().find(|s| !valid_label_name(s)) {
+            return Err(qerr(format!(
+                "invalid source label name in label_join(): {src}"
+            )));
+        }
+        if !valid_label_name(dst) {
             return Err(qerr(format!(
                 "invalid destination label name in label_join(): {dst}"
             )));

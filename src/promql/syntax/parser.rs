@@ -19,6 +19,22 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// Prometheus's `ParseErr.Error()` for this error in `query`: `line:column: parse error: message`
+    /// (column counted in bytes from 1).
+    pub fn text_in(&self, query: &str) -> String {
+        let pos = self.start.min(query.len());
+        let before = &query.as_bytes()[..pos];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let last_break = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(-1, |i| i as i64);
+        let col = pos as i64 - last_break;
+        format!("{line}:{col}: parse error: {}", self.message)
+    }
+}
+
 /// What the parser accepts beyond stable PromQL, as Prometheus's parser options.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
@@ -258,7 +274,8 @@ pub fn unquote(lit: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "invalid syntax".into())
 }
 
-fn item_desc(t: &Token, input: &str) -> String {
+/// Prometheus's `Item.desc()`: how an error message names a token (`string "\"a.b\""`, `<op:+>`).
+pub(crate) fn item_desc(t: &Token, input: &str) -> String {
     let val = t.value(input.as_bytes()).into_owned();
     let s = match t.kind {
         K::Eof => return "end of input".into(),
@@ -1871,6 +1888,25 @@ fn op_text(k: K) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_line_and_column_as_prometheus_does() {
+        let e = ParseError {
+            start: 9,
+            end: 10,
+            message: "unexpected end of input".into(),
+        };
+        assert_eq!(
+            e.text_in("sum(\n  rate("),
+            "2:5: parse error: unexpected end of input"
+        );
+        let e = ParseError {
+            start: 0,
+            end: 0,
+            message: "x".into(),
+        };
+        assert_eq!(e.text_in(""), "1:1: parse error: x");
+    }
 
     #[test]
     fn numbers_and_durations_as_prometheus_reads_them() {
