@@ -185,7 +185,7 @@ const CASES: &[Case] = &[
     case("rules/record-and-alert.yaml", CHECK, 1, "rules/record-and-alert.yaml:5:16", "only one of 'record' and 'alert' must be set"),
     case("rules/rate-without-range.yaml", CHECK, 1, "rules/rate-without-range.yaml:5:15", "expected type matrix in call to function 'rate', got vector"),
     case("rules/bad-regex.yaml", CHECK, 1, "rules/bad-regex.yaml:5:15", "illegal regex for api-(blue|green"),
-    case("rules/unclosed-template.yaml", CHECK, 1, "rules/unclosed-template.yaml:7:20", r#"annotation "summary": template: __alert_:1: unclosed action"#),
+    case("rules/unclosed-template.yaml", CHECK, 1, "rules/unclosed-template.yaml:7:20", r#"annotation "summary": template: __alert_ApiDown:1: unclosed action"#),
     case("rules/labels-as-list.yaml", CHECK, 1, "rules/labels-as-list.yaml:7:11", "`labels` must be a mapping, found a list"),
     case("rules/empty-group-name.yaml", CHECK, 1, "rules/empty-group-name.yaml:2:5", "Groupname must not be empty"),
     case("rules/huge-limit.yaml", CHECK, 1, "rules/huge-limit.yaml:3:12", "`limit` must be a non-negative integer"),

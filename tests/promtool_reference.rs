@@ -193,55 +193,52 @@ fn promtool_agrees_on_at_modifiers_in_rules() {
     }
 }
 
-/// UTF-8 metric and label names (tests/data/legacy-names): Prometheus 3 reads the rule file; promtool 2.42
-/// refuses four of its lines, and `ruletest check --semantics 2` refuses the same four with the same messages,
-/// at the positions promtool gives where it gives one.
-#[test]
-fn promtool_agrees_on_legacy_names() {
-    let file = root().join("tests/data/legacy-names/rules.yml");
+/// `promtool check rules` (2.42) and `ruletest check --semantics 2` refuse the same `count` lines of `file`
+/// with the same messages, at the positions promtool gives where it gives one; `ruletest check` (Prometheus 3)
+/// accepts the file.
+fn check_refusals_agree(file: &Path, count: usize) {
     let p = std::process::Command::new(promtool())
         .args(["check", "rules"])
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     assert_eq!(p.status.code(), Some(1));
     let promtool = String::from_utf8_lossy(&p.stderr).into_owned();
+    let base = format!("{}: ", file.file_name().unwrap().to_string_lossy());
     // `rules.yml: 6:17: group "otel", ...` or `rules.yml: group "otel", ...`.
     let refusals: Vec<(Option<String>, String)> = promtool
         .lines()
-        .filter_map(|l| l.split_once("rules.yml: ").map(|(_, rest)| rest))
+        .filter_map(|l| l.split_once(&base).map(|(_, rest)| rest))
         .map(|l| match l.split_once(": group ") {
             Some((pos, rest)) => (Some(pos.to_string()), format!("group {rest}")),
             None => (None, l.to_string()),
         })
         .collect();
-    assert_eq!(refusals.len(), 4, "{promtool}");
+    assert_eq!(refusals.len(), count, "{promtool}");
     let r = Command::cargo_bin("ruletest")
         .unwrap()
         .args(["check", "--semantics", "2"])
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     assert_eq!(r.status.code(), Some(1));
     let ours = String::from_utf8_lossy(&r.stdout).into_owned();
     let errors: Vec<&str> = ours.lines().filter(|l| l.contains(": error[")).collect();
-    assert_eq!(errors.len(), 4, "{ours}");
+    assert_eq!(errors.len(), count, "{ours}");
     for (pos, message) in &refusals {
         let line = errors
             .iter()
             .find(|l| l.ends_with(&format!("] {message}")))
             .unwrap_or_else(|| panic!("ruletest does not say {message:?}:\n{ours}"));
         if let Some(pos) = pos {
-            assert!(
-                line.contains(&format!("rules.yml:{pos}: ")),
-                "{line} at {pos}"
-            );
+            let at = format!("{}:{pos}: ", base.trim_end_matches(": "));
+            assert!(line.contains(&at), "{line} at {pos}");
         }
     }
     let r = Command::cargo_bin("ruletest")
         .unwrap()
         .arg("check")
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     assert_eq!(
@@ -249,5 +246,54 @@ fn promtool_agrees_on_legacy_names() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&r.stdout)
+    );
+}
+
+/// UTF-8 metric and label names (tests/data/legacy-names): Prometheus 3 reads the rule file; promtool 2.42
+/// refuses four of its lines, and so does `ruletest check --semantics 2`.
+#[test]
+fn promtool_agrees_on_legacy_names() {
+    check_refusals_agree(&root().join("tests/data/legacy-names/rules.yml"), 4);
+}
+
+/// Template functions Prometheus 3 added (`now`, `toDuration`, `urlQueryEscape`) are unknown to 2.42's rule
+/// loader, and to `ruletest check --semantics 2`.
+#[test]
+fn promtool_agrees_on_new_template_functions() {
+    check_refusals_agree(
+        &root().join("tests/data/template-functions/new-functions.yml"),
+        3,
+    );
+}
+
+/// `title` and `parseDuration` expand as 2.42 expands them under `--semantics 2` (promtool passes the suite,
+/// whose expected annotations include a template error), and as 3.x does by default.
+#[test]
+fn promtool_agrees_on_template_expansion() {
+    let file = root().join("tests/data/template-functions/2.test.yml");
+    let p = std::process::Command::new(promtool())
+        .args(["test", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
+    let run = |semantics: &str| {
+        let r = Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(["test", "--semantics", semantics])
+            .arg(&file)
+            .output()
+            .unwrap();
+        (
+            r.status.code(),
+            String::from_utf8_lossy(&r.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run("2").0, Some(0), "{}", run("2").1);
+    let (code, three) = run("3");
+    assert_eq!(code, Some(1));
+    assert!(
+        three.contains(r#"+ {alertname="Titled", severity="info"} annotations {ahead="5400", back="-300", summary="Don't Panic: It's Fine, Ünïcode Ok"}"#),
+        "{three}"
     );
 }

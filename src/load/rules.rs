@@ -443,12 +443,9 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
     if kind == RuleKind::Alerting {
         for (what, entries) in [("label", &labels), ("annotation", &annotations)] {
             for (k, v) in entries.iter() {
-                if let Err(e) = crate::template::check_syntax(&v.value) {
-                    // The engine's message is Go's (`template: <name>:<line>: ...`) under our template name;
-                    // name it as Prometheus does.
-                    let msg = e
-                        .to_string()
-                        .replace("__alert_check", &format!("__alert_{}", name.value));
+                if let Err(e) = crate::template::check_alert_template(&name.value, &v.value) {
+                    // The engine's message is Go's (`template: __alert_<rule>:<line>: ...`), as Prometheus's.
+                    let msg = e.to_string();
                     cx.error_help(
                         "rule/bad-template",
                         v.pos,

@@ -33,10 +33,13 @@ pub enum Difference {
     Atan2KeepsName,
     /// Metric and label names are the legacy ones: no quoted names, no UTF-8 (3.0).
     LegacyNames,
+    /// Templates have 2.x's functions: no `now`, `toDuration`, `urlQueryEscape`; `title` is `strings.Title`;
+    /// `parseDuration` refuses negative durations (3.2, 3.6, 3.8).
+    TemplateFunctions,
 }
 
 impl Difference {
-    pub const ALL: [Difference; 10] = [
+    pub const ALL: [Difference; 11] = [
         Difference::ClosedWindows,
         Difference::HoltWinters,
         Difference::RegexDotNewline,
@@ -47,6 +50,7 @@ impl Difference {
         Difference::TopkTies,
         Difference::Atan2KeepsName,
         Difference::LegacyNames,
+        Difference::TemplateFunctions,
     ];
 
     fn bit(self) -> u16 {
@@ -66,6 +70,7 @@ impl Difference {
             Difference::TopkTies => "topk-ties",
             Difference::Atan2KeepsName => "atan2-keeps-name",
             Difference::LegacyNames => "legacy-names",
+            Difference::TemplateFunctions => "template-functions",
         }
     }
 
@@ -82,6 +87,7 @@ impl Difference {
             Difference::TopkTies => "`topk` / `bottomk` kept other series among equal values, and replaced a NaN by another NaN, before 2.44 (\"use faster heap method for topk/bottomk\")",
             Difference::Atan2KeepsName => "`a atan2 b` kept the metric name before 2.47, as comparisons do; 3 drops it as arithmetic does",
             Difference::LegacyNames => "Prometheus 2 knows only names like `[a-zA-Z_][a-zA-Z0-9_]*` (`:` too in metric names): it refuses quoted names in PromQL and series, and such names in rule files, `label_replace`, `label_join` and `count_values`; 3 accepts any UTF-8 (3.0 migration guide)",
+            Difference::TemplateFunctions => "alert templates in Prometheus 2 have no `now`, `toDuration` (3.6) or `urlQueryEscape` (3.8), `title` is Go's `strings.Title` (`don't` -> `Don'T`; 3.2 changed it) and `parseDuration` refuses negative durations (3.6)",
         }
     }
 }

@@ -455,6 +455,7 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
     for at in &g.alert_rule_tests {
         let tick = tick_of(at.eval_time_ms);
         let mut got = Vec::new();
+        let mut template_failures = Vec::new();
         for (ri, r) in set.rules.iter().enumerate() {
             if r.rule.name.value != at.alertname {
                 continue;
@@ -468,7 +469,7 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
                 let (annotations, errors) =
                     render_annotations(r, &a.payload, &settings, Some(&query));
                 for message in errors {
-                    result.failures.push(Failure::Template {
+                    template_failures.push(Failure::Template {
                         alertname: at.alertname.clone(),
                         message,
                     });
@@ -497,7 +498,10 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
             .collect();
         got.sort();
         expected.sort();
+        // A template error puts its text in the annotation, as Prometheus does; a test that expects that text
+        // passes, as under promtool. Otherwise the error is reported beside the difference.
         if got != expected {
+            result.failures.append(&mut template_failures);
             result.failures.push(Failure::Alerts {
                 alertname: at.alertname.clone(),
                 eval_time: format_duration(at.eval_time_ms),

@@ -89,7 +89,12 @@ fn expand(
         Arc::new(std::sync::Mutex::new(QueryCache::default()));
     let engine = Engine::new(
         Dialect::Prometheus,
-        functions(t_ms, &data.external_url, results.clone()),
+        functions(
+            t_ms,
+            &data.external_url,
+            results.clone(),
+            prometheus2_functions(),
+        ),
     );
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
     let set = engine
@@ -133,16 +138,30 @@ pub fn check_alert_template(rule_name: &str, text: &str) -> Result<(), TemplateE
     if !text.contains("{{") {
         return Ok(());
     }
+    fn check_engine(prometheus2: bool) -> Engine {
+        Engine::new(
+            Dialect::Prometheus,
+            functions(
+                0,
+                "",
+                Arc::new(std::sync::Mutex::new(QueryCache::default())),
+                prometheus2,
+            ),
+        )
+    }
     thread_local! {
         // Building the function set is most of the cost of a check; parsing needs it only by name.
-        static CHECK_ENGINE: Engine = Engine::new(
-            Dialect::Prometheus,
-            functions(0, "", Arc::new(std::sync::Mutex::new(QueryCache::default()))),
-        );
+        static CHECK_ENGINE_3: Engine = check_engine(false);
+        static CHECK_ENGINE_2: Engine = check_engine(true);
     }
     let name = format!("__alert_{rule_name}");
     let full = format!("{ALERT_TEMPLATE_PREFIX}{text}");
-    match CHECK_ENGINE.with(|engine| engine.parse_into(engine.new_set(), &name, &name, &full)) {
+    let parse = |engine: &Engine| engine.parse_into(engine.new_set(), &name, &name, &full);
+    let parsed = match prometheus2_functions() {
+        true => CHECK_ENGINE_2.with(parse),
+        false => CHECK_ENGINE_3.with(parse),
+    };
+    match parsed {
         Ok(_) => Ok(()),
         Err(TemplateError::Parse { message, line, col }) => {
             // The prefix sits on line 1: shift columns there back into the user's text.
@@ -354,6 +373,42 @@ pub fn humanize_timestamp(v: f64) -> Result<String, String> {
 /// upper-case the first letter of each word, leave the rest alone.
 pub fn title_no_lower(s: &str) -> String {
     title_impl(s, false)
+}
+
+/// Go's `strings.Title`, Prometheus's `title` before 3.2: the letter after a separator (anything but an ASCII
+/// letter, digit or `_`; outside ASCII only spaces separate) is title-cased, the rest
+/// is left alone. So `don't` gives `Don'T` where 3.2+ gives `Don't`. Title case is Go's simple mapping: the
+/// four Latin digraphs have their own title form; a letter whose upper case is more than one letter (`ß`) stays.
+pub fn go_strings_title(s: &str) -> String {
+    fn is_separator(c: char) -> bool {
+        if c.is_ascii() {
+            return !(c.is_ascii_alphanumeric() || c == '_');
+        }
+        c.is_whitespace()
+    }
+    fn to_title(c: char) -> char {
+        match c {
+            '\u{1c4}'..='\u{1c6}' => '\u{1c5}',
+            '\u{1c7}'..='\u{1c9}' => '\u{1c8}',
+            '\u{1ca}'..='\u{1cc}' => '\u{1cb}',
+            '\u{1f1}'..='\u{1f3}' => '\u{1f2}',
+            _ => {
+                let mut up = c.to_uppercase();
+                match (up.next(), up.next()) {
+                    (Some(u), None) => u,
+                    _ => c,
+                }
+            }
+        }
+    }
+    let mut prev = ' ';
+    s.chars()
+        .map(|c| {
+            let out = if is_separator(prev) { to_title(c) } else { c };
+            prev = c;
+            out
+        })
+        .collect()
 }
 
 /// cases.Title(language.AmericanEnglish) (Alertmanager): first letter upper, rest of the word lower.
@@ -651,12 +706,31 @@ pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
     });
 }
 
-fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCache>>) -> FuncMap {
+/// Whether templates have Prometheus 2's function set (`--semantics 2`): see [`functions`].
+fn prometheus2_functions() -> bool {
+    use crate::promql::semantics::{Difference, Semantics};
+    Semantics::active().has(Difference::TemplateFunctions)
+}
+
+/// Prometheus's template functions. With `prometheus2`, those of 2.x: no `now`, `toDuration` (3.6) or
+/// `urlQueryEscape` (3.8), `title` is Go's `strings.Title` (3.2 moved to golang.org/x/text/cases) and
+/// `parseDuration` refuses a negative duration (3.6 accepts one).
+fn functions(
+    t_ms: i64,
+    external_url: &str,
+    cache: Arc<std::sync::Mutex<QueryCache>>,
+    prometheus2: bool,
+) -> FuncMap {
     let mut m = FuncMap::new();
     insert_string_funcs(&mut m);
-    insert(&mut m, "title", |a| {
-        Ok(str_value(title_no_lower(arg_str("title", a, 0)?)))
-    });
+    match prometheus2 {
+        true => insert(&mut m, "title", |a| {
+            Ok(str_value(go_strings_title(arg_str("title", a, 0)?)))
+        }),
+        false => insert(&mut m, "title", |a| {
+            Ok(str_value(title_no_lower(arg_str("title", a, 0)?)))
+        }),
+    }
     insert(&mut m, "query", move |a| {
         want_args("query", a, 1)?;
         let expr = arg_str("query", a, 0)?.to_string();
@@ -775,23 +849,34 @@ fn functions(t_ms: i64, external_url: &str, cache: Arc<std::sync::Mutex<QueryCac
     insert(&mut m, "toTime", |a| {
         float_to_time(float_arg("toTime", a)?).map_err(exec_err)
     });
-    insert(&mut m, "toDuration", |a| {
-        let v = float_arg("toDuration", a)?;
-        Ok(gotime::duration_value((v * 1e9) as i64))
-    });
-    insert(&mut m, "now", move |a| {
-        want_args("now", a, 0)?;
-        Ok(Value::Float(t_ms as f64 / 1000.0))
-    });
+    if !prometheus2 {
+        insert(&mut m, "toDuration", |a| {
+            let v = float_arg("toDuration", a)?;
+            Ok(gotime::duration_value((v * 1e9) as i64))
+        });
+        insert(&mut m, "now", move |a| {
+            want_args("now", a, 0)?;
+            Ok(Value::Float(t_ms as f64 / 1000.0))
+        });
+        insert(&mut m, "urlQueryEscape", |a| {
+            want_args("urlQueryEscape", a, 1)?;
+            Ok(str_value(query_escape(arg_str("urlQueryEscape", a, 0)?)))
+        });
+    }
     let url = external_url.to_string();
     let path = url_path(external_url);
     insert(&mut m, "pathPrefix", move |_| Ok(str_value(path.clone())));
     insert(&mut m, "externalURL", move |_| Ok(str_value(url.clone())));
-    insert(&mut m, "parseDuration", |a| {
+    insert(&mut m, "parseDuration", move |a| {
         want_args("parseDuration", a, 1)?;
-        let ms = crate::load::duration::parse_duration(arg_str("parseDuration", a, 0)?)
-            .map_err(exec_err)?;
-        Ok(Value::Float(ms as f64 / 1000.0))
+        let text = arg_str("parseDuration", a, 0)?;
+        // model.ParseDurationAllowNegative (3.6+): a leading `-` negates what follows.
+        let (sign, text) = match text.strip_prefix('-') {
+            Some(rest) if !prometheus2 => (-1.0, rest),
+            _ => (1.0, text),
+        };
+        let ms = crate::load::duration::parse_duration(text).map_err(exec_err)?;
+        Ok(Value::Float(sign * ms as f64 / 1000.0))
     });
     m
 }
@@ -988,6 +1073,42 @@ mod tests {
             .ends_with("error calling query: parse error"));
         let none = expand_alert_template("R", "{{ query \"up\" }}", &data(0.0), 0, None);
         assert!(none.error.is_some());
+    }
+
+    #[test]
+    fn strings_title_is_gos() {
+        // Go 1.19's strings.Title on each input (Prometheus 2's `title`).
+        for (input, want) in [
+            ("don't panic", "Don'T Panic"),
+            ("hello_world foo-bar", "Hello_world Foo-Bar"),
+            ("ünïcode ok", "Ünïcode Ok"),
+            ("3am x.y", "3am X.Y"),
+            ("ǆungla", "ǅungla"),
+            ("ßtraße", "ßtraße"),
+        ] {
+            assert_eq!(go_strings_title(input), want, "{input}");
+        }
+        assert_eq!(title_no_lower("don't panic"), "Don't Panic");
+    }
+
+    #[test]
+    fn prometheus_2_lacks_the_newer_functions() {
+        let cache = || Arc::new(std::sync::Mutex::new(QueryCache::default()));
+        let two = functions(0, "", cache(), true);
+        let three = functions(60_000, "", cache(), false);
+        for name in ["now", "toDuration", "urlQueryEscape"] {
+            assert!(
+                !two.contains_key(name) && three.contains_key(name),
+                "{name}"
+            );
+        }
+        let arg = [Value::String("a b&c/ü".into())];
+        let escaped = three["urlQueryEscape"](&arg).unwrap();
+        assert!(matches!(escaped, Value::String(s) if &*s == "a+b%26c%2F%C3%BC"));
+        let arg = [Value::String("-1m30s".into())];
+        assert!(matches!(three["parseDuration"](&arg).unwrap(), Value::Float(v) if v == -90.0));
+        let e = two["parseDuration"](&arg).unwrap_err().to_string();
+        assert!(e.contains("not a valid duration string: \"-1m30s\""), "{e}");
     }
 
     #[test]
