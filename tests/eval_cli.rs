@@ -298,3 +298,62 @@ fn semantics_2_has_holt_winters_and_newline_free_dots() {
         (Some(0), String::new())
     );
 }
+
+/// Prometheus 3 stores a scraped classic histogram's `le` and a summary's `quantile` as OpenMetrics floats
+/// (`le="1"` becomes `le="1.0"`); Prometheus 2 keeps them as exposed. In an exposition-format fixture the
+/// family's `# TYPE` decides, as in Prometheus's text parsers; other families and labels are left alone.
+#[test]
+fn le_and_quantile_values_are_normalised_as_prometheus_3_scrapes_them() {
+    let text = "# TYPE req_seconds histogram\n\
+                req_seconds_bucket{le=\"1\",code=\"2\"} 3 1700000000\n\
+                req_seconds_bucket{le=\"+Inf\",code=\"2\"} 4 1700000000\n\
+                # TYPE rpc_seconds summary\n\
+                rpc_seconds{quantile=\"0.99\"} 0.5 1700000000\n\
+                rpc_seconds{quantile=\"1\"} 0.7 1700000000\n\
+                # TYPE other gauge\n\
+                other{le=\"1\"} 1 1700000000\n\
+                # EOF\n";
+    let (_d, p) = fixture("f.om", text);
+    let run = |semantics: &str| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(["eval", "--semantics", semantics, "--at", "1700000000"])
+            .arg("--series")
+            .arg(&p)
+            .arg("{__name__=~\"req_seconds_bucket|rpc_seconds|other\"}")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split(" => ").next().unwrap().to_string())
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        run("3"),
+        [
+            "other{le=\"1\"}",
+            "req_seconds_bucket{code=\"2\", le=\"+Inf\"}",
+            "req_seconds_bucket{code=\"2\", le=\"1.0\"}",
+            "rpc_seconds{quantile=\"0.99\"}",
+            "rpc_seconds{quantile=\"1.0\"}",
+        ]
+    );
+    assert_eq!(
+        run("2"),
+        [
+            "other{le=\"1\"}",
+            "req_seconds_bucket{code=\"2\", le=\"+Inf\"}",
+            "req_seconds_bucket{code=\"2\", le=\"1\"}",
+            "rpc_seconds{quantile=\"0.99\"}",
+            "rpc_seconds{quantile=\"1\"}",
+        ]
+    );
+}

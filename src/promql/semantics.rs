@@ -36,10 +36,12 @@ pub enum Difference {
     /// Templates have 2.x's functions: no `now`, `toDuration`, `urlQueryEscape`; `title` is `strings.Title`;
     /// `parseDuration` refuses negative durations (3.2, 3.6, 3.8).
     TemplateFunctions,
+    /// `le` / `quantile` values of scraped classic histograms and summaries are kept as exposed (3.0).
+    FloatLabelValues,
 }
 
 impl Difference {
-    pub const ALL: [Difference; 11] = [
+    pub const ALL: [Difference; 12] = [
         Difference::ClosedWindows,
         Difference::HoltWinters,
         Difference::RegexDotNewline,
@@ -51,6 +53,7 @@ impl Difference {
         Difference::Atan2KeepsName,
         Difference::LegacyNames,
         Difference::TemplateFunctions,
+        Difference::FloatLabelValues,
     ];
 
     fn bit(self) -> u16 {
@@ -71,6 +74,7 @@ impl Difference {
             Difference::Atan2KeepsName => "atan2-keeps-name",
             Difference::LegacyNames => "legacy-names",
             Difference::TemplateFunctions => "template-functions",
+            Difference::FloatLabelValues => "le-quantile-values",
         }
     }
 
@@ -88,6 +92,7 @@ impl Difference {
             Difference::Atan2KeepsName => "`a atan2 b` kept the metric name before 2.47, as comparisons do; 3 drops it as arithmetic does",
             Difference::LegacyNames => "Prometheus 2 knows only names like `[a-zA-Z_][a-zA-Z0-9_]*` (`:` too in metric names): it refuses quoted names in PromQL and series, and such names in rule files, `label_replace`, `label_join` and `count_values`; 3 accepts any UTF-8 (3.0 migration guide)",
             Difference::TemplateFunctions => "alert templates in Prometheus 2 have no `now`, `toDuration` (3.6) or `urlQueryEscape` (3.8), `title` is Go's `strings.Title` (`don't` -> `Don'T`; 3.2 changed it) and `parseDuration` refuses negative durations (3.6)",
+            Difference::FloatLabelValues => "Prometheus 2 stores the `le` of classic histogram buckets and the `quantile` of summaries as the target exposes them (`le=\"1\"`); 3 writes them as OpenMetrics floats when it scrapes (`le=\"1.0\"`), so a selector such as `x_bucket{le=\"1\"}` matches in 2 and not in 3 (3.0 migration guide). ruletest applies it to exposition-format fixtures whose family declares its `# TYPE`",
         }
     }
 }

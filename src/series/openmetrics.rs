@@ -14,6 +14,7 @@ use super::api_json::{format_float, load_api_json, parse_float};
 use super::fixture::load_fixture;
 use super::labels::{is_legacy_name, Labels, METRIC_NAME};
 use super::store::{is_stale, SeriesId, Store};
+use crate::promql::semantics::{Difference, Semantics};
 use std::io::Write;
 
 /// The fixture format `load_any` found.
@@ -144,6 +145,11 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
 pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Result<(), String> {
     let mut seen_eof = false;
     let mut last: Option<(String, SeriesId)> = None;
+    // Prometheus 3 writes the `le` of a classic histogram's buckets and the `quantile` of a summary in
+    // OpenMetrics form as it scrapes them (`le="1"` is stored as `le="1.0"`); Prometheus 2 keeps them as
+    // exposed. The family's type is the last `# TYPE` line's, as Prometheus's text parsers keep it.
+    let normalise = !Semantics::active().has(Difference::FloatLabelValues);
+    let mut float_label: Option<&'static str> = None;
     for (k, raw) in text.lines().enumerate() {
         let line_no = k + 1;
         let line = raw.trim_end_matches('\r');
@@ -161,7 +167,16 @@ pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Resu
             seen_eof = true;
             continue;
         }
-        if trimmed.starts_with('#') {
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            let mut words = comment.split_whitespace();
+            if normalise && words.next() == Some("TYPE") {
+                float_label = match words.nth(1) {
+                    Some("histogram") => Some("le"),
+                    Some("summary") => Some("quantile"),
+                    _ => None,
+                };
+                last = None;
+            }
             continue;
         }
         let at = |e: String| format!("line {line_no}: {e}");
@@ -174,7 +189,7 @@ pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Resu
         let (id, end) = match (&last, same) {
             (Some((prefix, id)), true) => (*id, prefix.len()),
             _ => {
-                let (labels, end) = parse_series_part(trimmed).map_err(at)?;
+                let (labels, end) = parse_series_part(trimmed, float_label).map_err(at)?;
                 let id = store.series_id(&labels);
                 last = Some((trimmed[..end].to_string(), id));
                 (id, end)
@@ -268,7 +283,8 @@ impl<'a> Cursor<'a> {
 }
 
 /// Parses `name{labels}` at the start of a sample line; returns the labels and where the series text ends.
-fn parse_series_part(line: &str) -> Result<(Labels, usize), String> {
+/// The value of `float_label`, when it is a float, is written as OpenMetrics writes floats.
+fn parse_series_part(line: &str, float_label: Option<&str>) -> Result<(Labels, usize), String> {
     let mut c = Cursor { s: line, i: 0 };
     let mut pairs: Vec<(String, String)> = Vec::new();
     let name = c.name(true);
@@ -293,9 +309,14 @@ fn parse_series_part(line: &str) -> Result<(Labels, usize), String> {
             c.skip_spaces();
             if c.eat('=') {
                 c.skip_spaces();
-                let value = c.quoted()?;
+                let mut value = c.quoted()?;
                 if pairs.iter().any(|(k, _)| *k == label) {
                     return Err(format!("duplicate label {label:?}"));
+                }
+                if float_label == Some(label.as_str()) {
+                    if let Ok(f) = value.parse::<f64>() {
+                        value = format_openmetrics_float(f);
+                    }
                 }
                 pairs.push((label, value));
             } else if name.is_empty() && pairs.is_empty() {
@@ -319,6 +340,16 @@ fn parse_series_part(line: &str) -> Result<(Labels, usize), String> {
         return Err("a sample needs a metric name".into());
     }
     Ok((Labels::from_pairs(pairs), c.i))
+}
+
+/// A float as OpenMetrics writes it in a label value (Prometheus's `labels.FormatOpenMetricsFloat`): Go's
+/// shortest `%g`, with `.0` added when that has neither a `.` nor an exponent (`1.0`, `0.25`, `1e+06`, `+Inf`).
+pub fn format_openmetrics_float(f: f64) -> String {
+    let mut text = crate::template::gofmt::format_float_v(f);
+    if f.is_finite() && !text.contains(['e', '.']) {
+        text.push_str(".0");
+    }
+    text
 }
 
 /// Parses ` value timestamp [# exemplar]` (what follows the series) into the value and a time in ms.
@@ -529,6 +560,29 @@ mod tests {
             vec![(1_700_000_000_000, 1.5), (1_700_000_015_000, f64::INFINITY)]
         );
         assert_eq!(samples(&s, &l(&[("__name__", "y")])), vec![(-5, 2.0)]);
+    }
+
+    #[test]
+    fn openmetrics_floats_in_label_values() {
+        // labels.FormatOpenMetricsFloat on each value.
+        for (f, want) in [
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+            (-1.0, "-1.0"),
+            (0.25, "0.25"),
+            (10.0, "10.0"),
+            (100000.0, "100000.0"),
+            (1e6, "1e+06"),
+            (1e-5, "1e-05"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(format_openmetrics_float(f), want, "{f}");
+        }
+        for text in ["+Inf", "Inf", "inf", "1e3", "0.5"] {
+            assert!(text.parse::<f64>().is_ok(), "{text}");
+        }
     }
 
     #[test]
