@@ -256,3 +256,96 @@ fn utf8_names_are_prometheus_3s() {
         ]
     );
 }
+
+/// With `--alertmanager`, both runs' alerts go through the Alertmanager simulation and every notification
+/// group whose notifications differ is listed with its cause.
+#[test]
+fn dry_run_lists_notification_groups_that_change() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args([
+            "migrate-report",
+            "--format",
+            "json",
+            "--from",
+            "0",
+            "--to",
+            "540",
+        ])
+        .arg("--rules")
+        .arg(dir.join("rules.yml"))
+        .arg("--series")
+        .arg(dir.join("series.yml"))
+        .arg("--alertmanager")
+        .arg(dir.join("alertmanager.yml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["dry_run"];
+    // XMissing, YSpreadIsZero and ZHigh each have a group (group_by: [alertname]); ZHigh's is the same.
+    assert_eq!(d["notification_groups"], 3, "{v:#}");
+    let got: Vec<(String, String, String, String)> = d["notification_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["group_key"].as_str().unwrap().to_string(),
+                c["prometheus2"].to_string(),
+                c["prometheus3"].to_string(),
+                c["causes"][0]["difference"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                r#"{}:{alertname="XMissing"}"#.to_string(),
+                // group_wait 30s after the alert fired.
+                r#"[{"at":390000,"firing":["{alertname=\"XMissing\"}"],"resolved":[]}]"#
+                    .to_string(),
+                r#"[{"at":330000,"firing":["{alertname=\"XMissing\"}"],"resolved":[]}]"#
+                    .to_string(),
+                "closed-windows".to_string()
+            ),
+            (
+                r#"{}:{alertname="YSpreadIsZero"}"#.to_string(),
+                r#"[{"at":30000,"firing":["{alertname=\"YSpreadIsZero\"}"],"resolved":[]}]"#
+                    .to_string(),
+                "[]".to_string(),
+                "stddev-non-finite".to_string()
+            ),
+        ]
+    );
+    // Without --alertmanager the report has no notification part.
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args([
+            "migrate-report",
+            "--format",
+            "json",
+            "--from",
+            "0",
+            "--to",
+            "540",
+        ])
+        .arg("--rules")
+        .arg(dir.join("rules.yml"))
+        .arg("--series")
+        .arg(dir.join("series.yml"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["dry_run"].get("notification_changes").is_none(), "{v:#}");
+}

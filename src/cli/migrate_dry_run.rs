@@ -1,9 +1,14 @@
 //! The dry-run half of `ruletest migrate-report`: the same rules over the same recorded series under
 //! Prometheus 2 and Prometheus 3 semantics, and every alert whose episodes (when it went pending, fired,
 //! resolved) differ, with the cause: the [`Difference`] that, switched on alone over Prometheus 3, gives
-//! Prometheus 2's episodes.
+//! Prometheus 2's episodes. With an Alertmanager configuration, the alerts of each run go through the same
+//! Alertmanager simulation as `dry-run`'s, and every notification group whose notifications differ is listed
+//! the same way.
 
 use super::inputs;
+use crate::alertmanager::config::Config;
+use crate::alertmanager::feed::{self, Fired};
+use crate::alertmanager::route::labelset_string;
 use crate::diag::Severity;
 use crate::promql::semantics::{Difference, Semantics};
 use crate::promql::{Engine, EngineOptions};
@@ -20,6 +25,8 @@ pub struct Window<'a> {
     pub series: &'a [PathBuf],
     pub from_ms: i64,
     pub to_ms: i64,
+    /// Route the alerts of both runs through this Alertmanager configuration.
+    pub alertmanager: Option<&'a Config>,
 }
 
 /// One episode: active, fired and resolved times (ms).
@@ -27,6 +34,32 @@ pub type Episode = (i64, Option<i64>, Option<i64>);
 
 /// The episodes of every alert (alertname and labels), under one semantics.
 type Episodes = BTreeMap<(String, BTreeMap<String, String>), Vec<Episode>>;
+
+/// One notification: when it was sent, and the alerts it lists firing and resolved (their labels).
+pub type Sent = (i64, Vec<String>, Vec<String>);
+
+/// A notification group at one integration: receiver, integration (`webhook[0]`) and Alertmanager's group key.
+pub type SendKey = (String, String, String);
+
+/// The notifications of every group, under one semantics.
+type Sends = BTreeMap<SendKey, Vec<Sent>>;
+
+/// What one run gives: the alerts' episodes and, with an Alertmanager configuration, the notifications.
+struct Run {
+    episodes: Episodes,
+    sends: Sends,
+}
+
+/// One notification group whose notifications differ.
+pub struct NotificationChange {
+    pub receiver: String,
+    pub integration: String,
+    pub group_key: String,
+    pub prometheus2: Vec<Sent>,
+    pub prometheus3: Vec<Sent>,
+    /// The differences that alone give Prometheus 2's notifications.
+    pub causes: Vec<Difference>,
+}
 
 /// One alert whose episodes differ.
 pub struct AlertChange {
@@ -44,9 +77,12 @@ pub struct Comparison {
     /// Alerts seen under either semantics.
     pub alerts: usize,
     pub changes: Vec<AlertChange>,
+    /// Notification groups seen under either semantics (None without an Alertmanager configuration).
+    pub groups: Option<usize>,
+    pub notification_changes: Vec<NotificationChange>,
 }
 
-fn episodes_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Episodes> {
+fn run_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Run> {
     s.switch_to();
     // Rules are loaded under each semantics: what parses can differ (`holt_winters`).
     let checked = super::check::check_paths(w.rules)?;
@@ -74,6 +110,38 @@ fn episodes_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Episodes> {
     };
     let tl = timeline::build(&checked.rule_files, &mut store, &engine, &opts)
         .map_err(|e| anyhow::anyhow!(e))?;
+    let mut sends: Sends = BTreeMap::new();
+    if let Some(config) = w.alertmanager {
+        // As `dry-run` feeds them: every alert that fired, from its firing time.
+        let fired: Vec<Fired> = tl
+            .alerts
+            .iter()
+            .filter_map(|a| {
+                Some(Fired {
+                    labels: &a.labels,
+                    annotations: &a.annotations,
+                    fired_at: a.fired_at?,
+                    resolved_at: a.resolved_at,
+                    interval_ms: a.interval_ms,
+                    generator_url: String::new(),
+                })
+            })
+            .collect();
+        let sim = feed::simulate_fired(config, &fired, w.from_ms, w.to_ms);
+        for n in sim.notifications {
+            let names = |alerts: &[crate::alertmanager::alert::Alert]| -> Vec<String> {
+                alerts.iter().map(|a| labelset_string(&a.labels)).collect()
+            };
+            sends
+                .entry((
+                    n.receiver.clone(),
+                    n.integration.clone(),
+                    n.group_key.clone(),
+                ))
+                .or_default()
+                .push((n.at, names(&n.firing), names(&n.resolved)));
+        }
+    }
     let mut out: Episodes = BTreeMap::new();
     for a in &tl.alerts {
         let AlertRecord {
@@ -91,40 +159,77 @@ fn episodes_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Episodes> {
     for v in out.values_mut() {
         v.sort();
     }
-    Ok(out)
+    Ok(Run {
+        episodes: out,
+        sends,
+    })
+}
+
+/// The keys whose values differ between the two maps (a key missing from one counts as empty there), and
+/// how many keys there are in all.
+fn changed_keys<'m, K: Ord, V: PartialEq>(
+    a: &'m BTreeMap<K, Vec<V>>,
+    b: &'m BTreeMap<K, Vec<V>>,
+) -> (Vec<&'m K>, usize) {
+    let keys: BTreeSet<&K> = a.keys().chain(b.keys()).collect();
+    let empty = |m: &'m BTreeMap<K, Vec<V>>, k: &K| m.get(k).map_or(&[][..], Vec::as_slice);
+    let changed = keys
+        .iter()
+        .copied()
+        .filter(|k| empty(a, k) != empty(b, k))
+        .collect();
+    (changed, keys.len())
 }
 
 /// Runs the window under both semantics (and, when something changes, under each difference alone).
 pub fn compare(w: &Window<'_>) -> anyhow::Result<Comparison> {
-    let e2 = episodes_under(w, Semantics::PROMETHEUS2)?;
-    let e3 = episodes_under(w, Semantics::PROMETHEUS3)?;
-    let keys: BTreeSet<&(String, BTreeMap<String, String>)> = e2.keys().chain(e3.keys()).collect();
-    let none = Vec::new();
-    let changed: Vec<&(String, BTreeMap<String, String>)> = keys
-        .iter()
-        .copied()
-        .filter(|k| e2.get(*k).unwrap_or(&none) != e3.get(*k).unwrap_or(&none))
-        .collect();
-    let mut alone: Vec<(Difference, Episodes)> = Vec::new();
-    if !changed.is_empty() {
+    let r2 = run_under(w, Semantics::PROMETHEUS2)?;
+    let r3 = run_under(w, Semantics::PROMETHEUS3)?;
+    let (changed, alerts) = changed_keys(&r2.episodes, &r3.episodes);
+    let (changed_sends, groups) = changed_keys(&r2.sends, &r3.sends);
+    let mut alone: Vec<(Difference, Run)> = Vec::new();
+    if !changed.is_empty() || !changed_sends.is_empty() {
         for d in Difference::ALL {
-            alone.push((d, episodes_under(w, Semantics::prometheus3_with(d))?));
+            alone.push((d, run_under(w, Semantics::prometheus3_with(d))?));
         }
     }
     Semantics::PROMETHEUS3.switch_to();
+    // The differences whose run alone gives Prometheus 2's value for `k`.
+    fn causes<K: Ord, V: PartialEq>(
+        alone: &[(Difference, Run)],
+        pick: impl Fn(&Run) -> &BTreeMap<K, Vec<V>>,
+        k: &K,
+        p2: &[V],
+    ) -> Vec<Difference> {
+        alone
+            .iter()
+            .filter(|(_, r)| pick(r).get(k).map_or(&[][..], Vec::as_slice) == p2)
+            .map(|(d, _)| *d)
+            .collect()
+    }
     let changes = changed
         .into_iter()
         .map(|k| {
-            let p2 = e2.get(k).cloned().unwrap_or_default();
+            let p2 = r2.episodes.get(k).cloned().unwrap_or_default();
             AlertChange {
                 alertname: k.0.clone(),
                 labels: k.1.clone(),
-                causes: alone
-                    .iter()
-                    .filter(|(_, m)| m.get(k).cloned().unwrap_or_default() == p2)
-                    .map(|(d, _)| *d)
-                    .collect(),
-                prometheus3: e3.get(k).cloned().unwrap_or_default(),
+                causes: causes(&alone, |r| &r.episodes, k, &p2),
+                prometheus3: r3.episodes.get(k).cloned().unwrap_or_default(),
+                prometheus2: p2,
+            }
+        })
+        .collect();
+    let notification_changes = changed_sends
+        .into_iter()
+        .map(|k| {
+            let p2 = r2.sends.get(k).cloned().unwrap_or_default();
+            NotificationChange {
+                receiver: k.0.clone(),
+                integration: k.1.clone(),
+                group_key: k.2.clone(),
+                causes: causes(&alone, |r| &r.sends, k, &p2),
+                prometheus3: r3.sends.get(k).cloned().unwrap_or_default(),
                 prometheus2: p2,
             }
         })
@@ -132,8 +237,10 @@ pub fn compare(w: &Window<'_>) -> anyhow::Result<Comparison> {
     Ok(Comparison {
         from_ms: w.from_ms,
         to_ms: w.to_ms,
-        alerts: keys.len(),
+        alerts,
         changes,
+        groups: w.alertmanager.map(|_| groups),
+        notification_changes,
     })
 }
 
@@ -176,16 +283,42 @@ pub fn alert_text(c: &AlertChange) -> String {
     format!("{}{{{}}}", c.alertname, labels.join(", "))
 }
 
-pub fn causes_text(c: &AlertChange) -> String {
-    if c.causes.is_empty() {
+pub fn causes_text(causes: &[Difference]) -> String {
+    if causes.is_empty() {
         "not attributed to one difference: several together, or one ruletest does not list".into()
     } else {
-        c.causes
+        causes
             .iter()
             .map(|d| d.name())
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// `1970-01-01 00:06:30 (1 firing); 1970-01-01 00:12:00 (1 resolved)`, or `none`.
+pub fn sends_text(sends: &[Sent]) -> String {
+    if sends.is_empty() {
+        return "none".into();
+    }
+    sends
+        .iter()
+        .map(|(at, firing, resolved)| {
+            let mut parts = Vec::new();
+            if !firing.is_empty() {
+                parts.push(format!("{} firing", firing.len()));
+            }
+            if !resolved.is_empty() {
+                parts.push(format!("{} resolved", resolved.len()));
+            }
+            format!("{} ({})", time(*at), parts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `team-pager webhook[0] {}:{alertname="X"}`.
+pub fn group_text(c: &NotificationChange) -> String {
+    format!("{} {} {}", c.receiver, c.integration, c.group_key)
 }
 
 pub fn human(c: &Comparison) -> String {
@@ -200,9 +333,25 @@ pub fn human(c: &Comparison) -> String {
         let _ = writeln!(out, "{}", alert_text(ch));
         let _ = writeln!(out, "  Prometheus 2: {}", episodes_text(&ch.prometheus2));
         let _ = writeln!(out, "  Prometheus 3: {}", episodes_text(&ch.prometheus3));
-        let _ = writeln!(out, "  cause: {}", causes_text(ch));
+        let _ = writeln!(out, "  cause: {}", causes_text(&ch.causes));
         for d in &ch.causes {
             let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
+        }
+    }
+    if let Some(groups) = c.groups {
+        let _ = writeln!(
+            out,
+            "Notifications: {groups} groups; {} change",
+            c.notification_changes.len()
+        );
+        for ch in &c.notification_changes {
+            let _ = writeln!(out, "{}", group_text(ch));
+            let _ = writeln!(out, "  Prometheus 2: {}", sends_text(&ch.prometheus2));
+            let _ = writeln!(out, "  Prometheus 3: {}", sends_text(&ch.prometheus3));
+            let _ = writeln!(out, "  cause: {}", causes_text(&ch.causes));
+            for d in &ch.causes {
+                let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
+            }
         }
     }
     out
@@ -225,8 +374,30 @@ pub fn markdown(c: &Comparison) -> String {
                 alert_text(ch).replace('|', "\\|"),
                 episodes_text(&ch.prometheus2),
                 episodes_text(&ch.prometheus3),
-                causes_text(ch)
+                causes_text(&ch.causes)
             );
+        }
+    }
+    if let Some(groups) = c.groups {
+        let _ = write!(
+            out,
+            "\nNotifications: {groups} groups; {} change.\n\n",
+            c.notification_changes.len()
+        );
+        if !c.notification_changes.is_empty() {
+            out.push_str(
+                "| receiver, integration, group | Prometheus 2 | Prometheus 3 | cause |\n|---|---|---|---|\n",
+            );
+            for ch in &c.notification_changes {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    group_text(ch).replace('|', "\\|"),
+                    sends_text(&ch.prometheus2),
+                    sends_text(&ch.prometheus3),
+                    causes_text(&ch.causes)
+                );
+            }
         }
     }
     out
@@ -238,7 +409,19 @@ pub fn json(c: &Comparison) -> serde_json::Value {
             .map(|(a, f, r)| serde_json::json!({"active_at": a, "fired_at": f, "resolved_at": r}))
             .collect()
     };
-    serde_json::json!({
+    let sent = |v: &[Sent]| -> Vec<serde_json::Value> {
+        v.iter()
+            .map(|(at, firing, resolved)| {
+                serde_json::json!({"at": at, "firing": firing, "resolved": resolved})
+            })
+            .collect()
+    };
+    let causes = |v: &[Difference]| -> Vec<serde_json::Value> {
+        v.iter()
+            .map(|d| serde_json::json!({"difference": d.name(), "explanation": d.explain()}))
+            .collect()
+    };
+    let mut out = serde_json::json!({
         "from": c.from_ms,
         "to": c.to_ms,
         "alerts": c.alerts,
@@ -247,9 +430,25 @@ pub fn json(c: &Comparison) -> serde_json::Value {
             "labels": ch.labels,
             "prometheus2": eps(&ch.prometheus2),
             "prometheus3": eps(&ch.prometheus3),
-            "causes": ch.causes.iter().map(|d| serde_json::json!({
-                "difference": d.name(), "explanation": d.explain(),
-            })).collect::<Vec<_>>(),
+            "causes": causes(&ch.causes),
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(groups) = c.groups {
+        out["notification_groups"] = groups.into();
+        out["notification_changes"] = c
+            .notification_changes
+            .iter()
+            .map(|ch| {
+                serde_json::json!({
+                    "receiver": ch.receiver,
+                    "integration": ch.integration,
+                    "group_key": ch.group_key,
+                    "prometheus2": sent(&ch.prometheus2),
+                    "prometheus3": sent(&ch.prometheus3),
+                    "causes": causes(&ch.causes),
+                })
+            })
+            .collect();
+    }
+    out
 }

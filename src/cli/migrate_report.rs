@@ -9,6 +9,7 @@ use crate::rules::group::Mode;
 use crate::rules::unittest::{self, FileResult, Options};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +41,10 @@ pub struct Args {
     /// End of the dry run's window (inclusive).
     #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// With --rules: route both runs' alerts through this Alertmanager configuration (alertmanager.yml, or a
+    /// ConfigMap / Secret holding one) and list every notification group whose notifications differ.
+    #[arg(long, requires = "rules")]
+    pub alertmanager: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -103,12 +108,25 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         if to_ms < from_ms {
             anyhow::bail!("--to is before --from");
         }
+        let config = match &args.alertmanager {
+            Some(path) => {
+                let style = crate::report::human::Style {
+                    color: std::io::stderr().is_terminal(),
+                };
+                match super::inputs::load_alertmanager(path, &style)? {
+                    Some((c, _)) => Some(c),
+                    None => return Ok(Status::Problems),
+                }
+            }
+            None => None,
+        };
         Some(super::migrate_dry_run::compare(
             &super::migrate_dry_run::Window {
                 rules: &args.rules,
                 series: &args.series,
                 from_ms,
                 to_ms,
+                alertmanager: config.as_ref(),
             },
         )?)
     };
@@ -118,7 +136,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Some(unit_tests(args)?)
     };
     let unit_changes = units.as_ref().map_or(0, |u| u.changes.len());
-    let dry_changes = dry.as_ref().map_or(0, |d| d.changes.len());
+    let dry_changes = dry
+        .as_ref()
+        .map_or(0, |d| d.changes.len() + d.notification_changes.len());
     match args.format {
         Format::Human => {
             if let Some(u) = &units {
