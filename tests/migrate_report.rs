@@ -2,6 +2,8 @@
 //! switched on alone over Prometheus 3, gives Prometheus 2's verdict (tests/data/migrate, which promtool 2.42
 //! passes as a whole).
 
+mod support;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 
@@ -348,4 +350,57 @@ fn dry_run_lists_notification_groups_that_change() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["dry_run"].get("notification_changes").is_none(), "{v:#}");
+}
+
+/// `--prometheus`: the raw series are fetched once from a real server (Debian's Prometheus 2.42, backfilled
+/// with tests/data/migrate/series.yml at a recent time) and both semantics run here; the report equals the one
+/// over the same series read from a file.
+#[test]
+fn dry_run_over_live_series_equals_the_offline_one() {
+    use ruletest::series::openmetrics::{load_any, write_openmetrics};
+    const HOUR: i64 = 3_600_000;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
+    let base = (chrono::Utc::now().timestamp_millis() - 6 * HOUR) / HOUR * HOUR;
+    let mut store = ruletest::series::Store::new();
+    let text = std::fs::read_to_string(dir.join("series.yml")).unwrap();
+    load_any(&text, &mut store, base).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let om = tmp.path().join("series.om");
+    write_openmetrics(&store, &mut std::fs::File::create(&om).unwrap()).unwrap();
+    let server = support::prometheus::PrometheusServer::start(&store);
+    let run = |source: &[&str]| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(["migrate-report", "--format", "json"])
+            .args(["--from", &(base / 1000).to_string()])
+            .args(["--to", &(base / 1000 + 540).to_string()])
+            .arg("--rules")
+            .arg(dir.join("rules.yml"))
+            .arg("--alertmanager")
+            .arg(dir.join("alertmanager.yml"))
+            .args(source)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["dry_run"].clone()
+    };
+    let offline = run(&["--series", om.to_str().unwrap()]);
+    let live = run(&["--prometheus", &server.url]);
+    assert_eq!(
+        offline["changes"].as_array().unwrap().len(),
+        2,
+        "{offline:#}"
+    );
+    assert_eq!(
+        offline["notification_changes"].as_array().unwrap().len(),
+        2,
+        "{offline:#}"
+    );
+    assert_eq!(live, offline);
 }

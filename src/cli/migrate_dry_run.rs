@@ -23,6 +23,8 @@ use std::path::PathBuf;
 pub struct Window<'a> {
     pub rules: &'a [PathBuf],
     pub series: &'a [PathBuf],
+    /// Raw series fetched from a server ([`fetch`]), the same for every run.
+    pub fetched: Option<&'a Store>,
     pub from_ms: i64,
     pub to_ms: i64,
     /// Route the alerts of both runs through this Alertmanager configuration.
@@ -96,7 +98,9 @@ fn run_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Run> {
             d.message
         );
     }
-    let mut store = Store::new();
+    // Fixtures are read under each semantics (scraped `le` values depend on it); fetched series are stored
+    // data, the same for both.
+    let mut store = w.fetched.cloned().unwrap_or_default();
     for path in w.series {
         inputs::load_series(path, w.from_ms, &mut store)?;
     }
@@ -179,6 +183,32 @@ fn changed_keys<'m, K: Ord, V: PartialEq>(
         .filter(|k| empty(a, k) != empty(b, k))
         .collect();
     (changed, keys.len())
+}
+
+/// Fetches the raw series the rules select over the window (and their lookback) from a live server, once for
+/// every run, as `dry-run --strategy local` does. The rules are read under Prometheus 3 semantics for this.
+pub fn fetch(
+    client: &crate::live::Client,
+    rules: &[PathBuf],
+    from_ms: i64,
+    to_ms: i64,
+) -> anyhow::Result<Store> {
+    Semantics::PROMETHEUS3.switch_to();
+    let checked = super::check::check_paths(rules)?;
+    let engine = Engine::new(EngineOptions::default());
+    let mut store = Store::new();
+    inputs::fetch_raw(
+        client,
+        &checked.rule_files,
+        from_ms,
+        to_ms,
+        &engine,
+        &mut store,
+    )?;
+    for w in client.warnings() {
+        eprintln!("warning: the server said: {w}");
+    }
+    Ok(store)
 }
 
 /// Runs the window under both semantics (and, when something changes, under each difference alone).

@@ -28,13 +28,17 @@ pub struct Args {
     /// Test files (promtool's format), or directories holding them.
     #[arg(required_unless_present = "rules")]
     pub files: Vec<PathBuf>,
-    /// Also (or instead) dry-run these rule files over `--series` under both semantics and list every alert
-    /// whose episodes differ.
-    #[arg(long, num_args = 1.., requires_all = ["series", "from", "to"])]
+    /// Also (or instead) dry-run these rule files over `--series` (or the series of `--prometheus`) under both
+    /// semantics and list every alert whose episodes differ.
+    #[arg(long, num_args = 1.., requires_all = ["from", "to"])]
     pub rules: Vec<PathBuf>,
     /// Recorded series for the dry run (the formats `dry-run --series` reads).
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., conflicts_with = "prometheus")]
     pub series: Vec<PathBuf>,
+    /// With --prometheus, the raw series the rules select are fetched once (as `dry-run --strategy local`
+    /// does) and evaluated here under both semantics.
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
     /// Start of the dry run's window: RFC3339, Unix seconds, `now`, or relative like `-7d`.
     #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
@@ -120,10 +124,25 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             }
             None => None,
         };
+        let fetched = match args.live.client()? {
+            Some(client) => Some(super::migrate_dry_run::fetch(
+                &client,
+                &args.rules,
+                from_ms,
+                to_ms,
+            )?),
+            None if args.series.is_empty() => {
+                anyhow::bail!(
+                    "--rules needs the series to run them over: --series FILE or --prometheus URL"
+                )
+            }
+            None => None,
+        };
         Some(super::migrate_dry_run::compare(
             &super::migrate_dry_run::Window {
                 rules: &args.rules,
                 series: &args.series,
+                fetched: fetched.as_ref(),
                 from_ms,
                 to_ms,
                 alertmanager: config.as_ref(),

@@ -43,11 +43,12 @@ pub enum LiveError {
     Deadline { endpoint: String, deadline: String },
     #[error("{last} (gave up after {attempts} attempts)")]
     GaveUp { attempts: u32, last: Box<LiveError> },
-    /// A failure while fetching one selector of several.
-    #[error("recording {selector}: {source}")]
+    /// A failure while fetching one selector of several. (The inner error is part of the message, not an error
+    /// source: a source would be printed twice by `{:#}`.)
+    #[error("recording {selector}: {cause}")]
     Selector {
         selector: String,
-        source: Box<LiveError>,
+        cause: Box<LiveError>,
     },
     #[error("internal error: {0}")]
     Internal(String),

@@ -803,7 +803,7 @@ impl Client {
                     LiveError::InvalidArgument(_) => e,
                     other => LiveError::Selector {
                         selector: selector.to_string(),
-                        source: Box::new(other),
+                        cause: Box::new(other),
                     },
                 })?;
             for (labels, samples) in series {

@@ -259,6 +259,19 @@ fn write_subquery_suffix(out: &mut String, e: &Expr) {
     write_offset(out, *offset_ms, offset_expr);
 }
 
+/// Whether the first token `e` prints is the literal `+Inf`. Prometheus prints a positive infinity as `+Inf`,
+/// which reads back as a unary `+` where it starts the left operand of `^` (`Inf ^ x` would print as
+/// `+Inf ^ x`, read as `+(Inf ^ x)`, printed `++Inf ^ x`, and so on). There the printer writes `Inf`, so
+/// printing is idempotent (the one place it differs from Prometheus's printer; docs/conformance.md).
+fn leftmost_is_positive_inf(e: &Expr) -> bool {
+    match e {
+        Expr::Number { value, .. } => *value == f64::INFINITY,
+        Expr::Binary { lhs, .. } => leftmost_is_positive_inf(lhs),
+        Expr::Subquery { expr, .. } => leftmost_is_positive_inf(expr),
+        _ => false,
+    }
+}
+
 fn write_expr(out: &mut String, e: &Expr) {
     match e {
         Expr::Number { value, .. } => out.push_str(&float_text(*value)),
@@ -314,7 +327,11 @@ fn write_expr(out: &mut String, e: &Expr) {
             matching,
             return_bool,
         } => {
+            let at = out.len();
             write_expr(out, lhs);
+            if *op == K::Pow && leftmost_is_positive_inf(lhs) {
+                out.remove(at);
+            }
             out.push(' ');
             out.push_str(op_text(*op));
             if *return_bool {
@@ -477,9 +494,13 @@ fn pretty_at(e: &Expr, level: usize, width: usize, lens: &Lens) -> String {
             if let Some(vm) = matching {
                 write_matching(&mut op_line, vm);
             }
+            let mut left = pretty_at(lhs, level + 1, width, lens);
+            if *op == K::Pow && leftmost_is_positive_inf(lhs) {
+                left = left.replacen("+Inf", "Inf", 1);
+            }
             format!(
                 "{}\n{}\n{}",
-                pretty_at(lhs, level + 1, width, lens),
+                left,
                 op_line,
                 pretty_at(rhs, level + 1, width, lens)
             )
@@ -534,5 +555,28 @@ mod tests {
         assert_eq!(float_text(0.5), "0.5");
         assert_eq!(float_text(f64::INFINITY), "+Inf");
         assert_eq!(float_text(1e21), "1000000000000000000000");
+    }
+
+    #[test]
+    fn positive_infinity_before_pow_prints_without_its_sign() {
+        // Found by tests/promql_syntax_printer.rs: `+Inf ^ x` reads back as `+(Inf ^ x)`.
+        for (query, printed) in [
+            ("Inf ^ sum", "Inf ^ sum"),
+            ("(Inf ^ 2) * 3", "(Inf ^ 2) * 3"),
+            ("Inf ^ 2 * 3", "Inf ^ 2 * 3"),
+            ("Inf * 2", "+Inf * 2"),
+            ("x ^ Inf", "x ^ +Inf"),
+            ("+Inf ^ 2", "+Inf ^ 2"),
+        ] {
+            let e = super::super::parse(query).unwrap();
+            let once = print(&e);
+            assert_eq!(once, printed, "{query}");
+            let again = print(&super::super::parse(&once).unwrap());
+            assert_eq!(again, once, "{query}");
+            assert_eq!(
+                pretty(&e, 5).replace(['\n', ' '], ""),
+                printed.replace(' ', "")
+            );
+        }
     }
 }
