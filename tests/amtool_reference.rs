@@ -321,3 +321,63 @@ fn validation_messages_match_amtool_check_config() {
         );
     }
 }
+
+/// Fields Alertmanager added after 0.25 (tests/data/alertmanager-versions/newer-fields.yml): amtool 0.25 refuses
+/// the configuration at exactly the lines where `check --alertmanager-version 0.25` reports
+/// `alertmanager/newer-field`, naming the same keys; without the flag (or for 0.31) the file is accepted.
+#[test]
+fn newer_fields_are_the_ones_amtool_0_25_refuses() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/alertmanager-versions/newer-fields.yml");
+    let out = std::process::Command::new(amtool())
+        .arg("check-config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // `  line 4: field slack_app_url not found in type config.plain`
+    let refused: Vec<(u32, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("line ")?;
+            let (line, rest) = rest.split_once(": field ")?;
+            let key = rest.strip_suffix(" not found in type config.plain")?;
+            Some((line.parse().ok()?, key.to_string()))
+        })
+        .collect();
+    assert_eq!(refused.len(), 7, "{text}");
+    let check = |args: &[&str]| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .arg("check")
+            .args(args)
+            .arg(&file)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for args in [&[][..], &["--alertmanager-version", "0.31"]] {
+        let (code, text) = check(args);
+        assert_eq!(code, Some(0), "{args:?}: {text}");
+        assert!(!text.contains("[alertmanager/newer-field]"), "{text}");
+    }
+    let (code, ours) = check(&["--alertmanager-version", "0.25"]);
+    assert_eq!(code, Some(1), "{ours}");
+    // `newer-fields.yml:4:3: error[alertmanager/newer-field] `slack_app_url` in global needs ...`
+    let warned: Vec<(u32, String)> = ours
+        .lines()
+        .filter(|l| l.contains("error[alertmanager/newer-field]"))
+        .filter_map(|l| {
+            let (_, pos) = l.split_once("newer-fields.yml:")?;
+            let line = pos.split(':').next()?.parse().ok()?;
+            let key = l.split('`').nth(1)?.to_string();
+            Some((line, key))
+        })
+        .collect();
+    assert_eq!(warned, refused, "{ours}");
+}

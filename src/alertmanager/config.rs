@@ -150,6 +150,8 @@ const INHIBIT: &[&str] = &[
     "target_match_re",
     "target_matchers",
     "equal",
+    // 0.30+: names the rule in logs and metrics (`alertmanager/newer-field` warns).
+    "name",
 ];
 
 use receivers::Kind::{Bool as B, Duration as D, Http as H, Secret as S, Str as T, Tls as L};

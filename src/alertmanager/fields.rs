@@ -7,6 +7,7 @@ use crate::load::duration::parse_duration;
 use crate::load::yaml::{Node, Pos};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// A value that must never be printed: passwords, tokens, API URLs with keys in them. Debug and Display show
@@ -36,6 +37,91 @@ impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<secret>")
     }
+}
+
+/// The Alertmanager release the configuration is for (`check --alertmanager-version`), as major * 1000 + minor;
+/// 0 when none was given (then every field any release knows is accepted, as the newest release accepts it).
+static TARGET_VERSION: AtomicU32 = AtomicU32::new(0);
+
+/// `0.25` or `0.25.1` as (major, minor).
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    match parts.next() {
+        None => Some((major, minor)),
+        Some(patch) => patch.parse::<u32>().ok().map(|_| (major, minor)),
+    }
+}
+
+/// Reads configurations for Alertmanager `version` from now on: fields a later release added are errors.
+pub fn set_target_version(version: &str) -> Result<(), String> {
+    let (major, minor) = parse_version(version)
+        .filter(|(_, minor)| *minor < 1000)
+        .ok_or_else(|| format!("--alertmanager-version: {version:?} is not a release like 0.25"))?;
+    TARGET_VERSION.store(major * 1000 + minor, Ordering::SeqCst);
+    Ok(())
+}
+
+fn target_version() -> Option<(u32, u32)> {
+    match TARGET_VERSION.load(Ordering::SeqCst) {
+        0 => None,
+        v => Some((v / 1000, v % 1000)),
+    }
+}
+
+/// The Alertmanager release that added `key` to the section `what` (as [`Reader::map`] names sections), for
+/// fields added after 0.25, the release the reference tests run (`amtool` 0.25). With `--alertmanager-version`
+/// older than that release, the field is an error, as that Alertmanager refuses the configuration. From the `yaml:` tags of
+/// `config/config.go` and `config/notifiers.go` in prometheus/alertmanager, release by release. A new
+/// integration is named once, at its `*_configs` key; its own fields are not listed again.
+pub fn newer_field(what: &str, key: &str) -> Option<&'static str> {
+    let version = match (what, key) {
+        ("receiver", "msteams_configs") => "0.26",
+        ("receiver", "jira_configs" | "msteamsv2_configs" | "rocketchat_configs") => "0.28",
+        ("receiver", "incidentio_configs") => "0.29",
+        ("receiver", "mattermost_configs") => "0.30",
+        ("receiver", "labels") => "0.33",
+        ("the Alertmanager configuration", "tracing") => "0.30",
+        ("the Alertmanager configuration", "event_recorder") => "0.33",
+        ("inhibit rule", "name") => "0.30",
+        ("global", "jira_api_url" | "smtp_tls_config") => "0.28",
+        ("global", k) if k.starts_with("rocketchat_") => "0.28",
+        ("global", "slack_app_token" | "slack_app_token_file" | "slack_app_url") => "0.30",
+        (
+            "global",
+            "smtp_auth_secret_file"
+            | "smtp_force_implicit_tls"
+            | "telegram_bot_token"
+            | "telegram_bot_token_file"
+            | "wechat_api_secret_file",
+        ) => "0.31",
+        ("global", "mattermost_webhook_url" | "mattermost_webhook_url_file") => "0.32",
+        ("msteams_configs", "summary" | "webhook_url_file") => "0.27",
+        ("pushover_configs", "token_file" | "user_key_file" | "device") => "0.26",
+        ("pushover_configs", "ttl") => "0.27",
+        ("pushover_configs", "monospace") => "0.29",
+        ("telegram_configs", "bot_token_file") => "0.26",
+        ("telegram_configs", "message_thread_id") => "0.28",
+        ("telegram_configs", "chat_id_file") => "0.31",
+        ("webhook_configs", "url_file") => "0.26",
+        ("webhook_configs", "timeout") => "0.28",
+        ("webhook_configs", "payload") => "0.32",
+        ("discord_configs", "webhook_url_file") => "0.27",
+        ("discord_configs", "avatar_url" | "content" | "username") => "0.28",
+        ("jira_configs", "api_type") => "0.29",
+        ("email_configs", "threading") => "0.30",
+        ("email_configs", "auth_secret_file" | "force_implicit_tls") => "0.31",
+        ("pagerduty_configs", "timeout") => "0.30",
+        ("slack_configs", "app_token" | "app_token_file" | "app_url" | "timeout") => "0.30",
+        ("slack_configs", "message_text") => "0.31",
+        ("slack_configs", "update_message") => "0.32",
+        ("wechat_configs", "api_secret_file") => "0.31",
+        ("sns_configs", "use_aws_http_client") => "0.33",
+        _ => return None,
+    };
+    Some(version)
 }
 
 /// Collects diagnostics while reading one file.
@@ -97,6 +183,24 @@ impl Reader {
             let key = k.as_str().unwrap_or("");
             if !allowed.contains(&key) {
                 self.unknown_field(k, key, what, allowed);
+            } else if let (Some(version), Some(target)) = (newer_field(what, key), target_version())
+            {
+                if parse_version(version).is_some_and(|v| v > target) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "alertmanager/newer-field",
+                            format!(
+                                "`{key}` in {what} needs Alertmanager {version} or newer (--alertmanager-version is {}.{})",
+                                target.0, target.1
+                            ),
+                        )
+                        .at(&self.file, k.pos)
+                        .help(format!(
+                            "Alertmanager before {version} refuses the whole configuration with \
+                             `field {key} not found in type config.plain`: drop the field, or upgrade"
+                        )),
+                    );
+                }
             }
         }
         Some(entries)

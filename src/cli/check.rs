@@ -41,6 +41,10 @@ pub struct Args {
     /// Fixtures whose series tell the lints more (e.g. the bucket bounds of classic histograms).
     #[arg(long)]
     pub series: Vec<PathBuf>,
+    /// The Alertmanager release the configurations are for (like 0.25): fields a later release added are
+    /// errors, as that release refuses them. Without it every field of the newest release is accepted.
+    #[arg(long, value_name = "VERSION")]
+    pub alertmanager_version: Option<String>,
 }
 
 /// What `check` found, for the summary line and the JSON output.
@@ -233,6 +237,9 @@ fn check_crd(item: &documents::Item) -> Vec<crate::diag::Diagnostic> {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.eval.install()?;
+    if let Some(v) = &args.alertmanager_version {
+        crate::alertmanager::fields::set_target_version(v).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let mut series = crate::series::Store::new();
     for p in &args.series {
         super::inputs::load_series(p, 0, &mut series)?;
