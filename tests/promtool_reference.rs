@@ -297,3 +297,80 @@ fn promtool_agrees_on_template_expansion() {
         "{three}"
     );
 }
+
+/// The shipped example's one change from Prometheus 2 to 3 (docs/semantics.md): over
+/// fixtures/chat2sql/sql-latency.yml, `HighSQLQueryLatency` goes pending at 11:00:30 and fires at 11:02:30 under
+/// promtool 2.42 and `--semantics 2`, 30 s earlier under Prometheus 3 (`migrate-report` names closed-windows).
+#[test]
+fn promtool_agrees_on_the_shipped_examples_migration_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules =
+        std::fs::read_to_string(root().join("rules/chat2sql-prometheus-rules.yaml")).unwrap();
+    std::fs::write(dir.path().join("rules.yml"), unwrap_prometheus_rule(&rules)).unwrap();
+    let fixture =
+        std::fs::read_to_string(root().join("fixtures/chat2sql/sql-latency.yml")).unwrap();
+    let (_, series) = fixture.split_once("input_series:\n").unwrap();
+    let alerts = |at: &str, state: &str| {
+        format!(
+            "      - expr: ALERTS{{alertname=\"HighSQLQueryLatency\"}}\n        eval_time: {at}\n        exp_samples:\n          - labels: 'ALERTS{{alertname=\"HighSQLQueryLatency\", alertstate=\"{state}\", component=\"backend\", query_type=\"select\", severity=\"warning\", status=\"ok\"}}'\n            value: 1\n"
+        )
+    };
+    let test = format!(
+        "rule_files: [rules.yml]\nevaluation_interval: 30s\ntests:\n  - interval: 15s\n    input_series:\n{}    promql_expr_test:\n{}{}",
+        series.lines().map(|l| format!("  {l}\n")).collect::<String>(),
+        // 11:02:00 and 11:02:30, counted from the fixture's start at 10:00.
+        alerts("62m", "pending"),
+        alerts("62m30s", "firing"),
+    );
+    let file = dir.path().join("t.test.yml");
+    std::fs::write(&file, test).unwrap();
+    let p = std::process::Command::new(promtool())
+        .args(["test", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
+    let run = |semantics: &str| {
+        Command::cargo_bin("ruletest")
+            .unwrap()
+            .args(["test", "--semantics", semantics])
+            .arg(&file)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(run("2"), Some(0));
+    assert_eq!(run("3"), Some(1));
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "migrate-report",
+            "--format",
+            "json",
+            "--rules",
+            "rules/",
+            "--series",
+            "fixtures/chat2sql/sql-latency.yml",
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T12:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = v["dry_run"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v:#}");
+    assert_eq!(changes[0]["alertname"], "HighSQLQueryLatency");
+    assert_eq!(
+        changes[0]["prometheus2"][0]["fired_at"],
+        1_793_617_350_000i64
+    );
+    assert_eq!(
+        changes[0]["prometheus3"][0]["fired_at"],
+        1_793_617_320_000i64
+    );
+    assert_eq!(changes[0]["causes"][0]["difference"], "closed-windows");
+}
