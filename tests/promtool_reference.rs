@@ -374,3 +374,29 @@ fn promtool_agrees_on_the_shipped_examples_migration_change() {
     );
     assert_eq!(changes[0]["causes"][0]["difference"], "closed-windows");
 }
+
+/// `@` inside subqueries with offsets either way, nested, and on subqueries themselves
+/// (tests/data/at-modifier/subqueries.test.yml, expectations from promtool 2.42): `--semantics 2` agrees at every
+/// evaluation time, including the quirk where a selector reads shifted by its subquery's offset.
+#[test]
+fn promtool_agrees_on_at_inside_subqueries() {
+    let file = root().join("tests/data/at-modifier/subqueries.test.yml");
+    let p = std::process::Command::new(promtool())
+        .args(["test", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
+    let r = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["test", "--semantics", "2"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}
