@@ -234,7 +234,8 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
             };
             if !crate::promql::legacy_names::valid_label_name(&label) {
                 let mut quoted = String::new();
-                let _ = crate::series::labels::write_quoted(&mut quoted, &label);
+                let shown = crate::promql::legacy_names::display(&label);
+                let _ = crate::series::labels::write_quoted(&mut quoted, &shown);
                 return Err(qerr(format!("invalid label name {quoted}")));
             }
             // As Prometheus does: the value label is set on each series first, then the grouping applies

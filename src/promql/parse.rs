@@ -103,6 +103,9 @@ pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, 
     if let Some(e) = super::legacy_names::quoted_name_in_query(text) {
         return Err(ParseError::Invalid(e));
     }
+    // Go strings hold bytes that are not UTF-8 (`"\xff"`); they are marked so names holding them are refused.
+    let marked = super::legacy_names::mark_invalid_utf8(text);
+    let text = marked.as_deref().unwrap_or(text);
     // Prometheus 2's `holt_winters` is read as its 3.x name, which promql-parser knows (it does not know the
     // old one); under Prometheus 3 semantics it stays unknown, as there.
     let renamed = Semantics::active()

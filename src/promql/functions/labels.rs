@@ -2,7 +2,7 @@
 
 use super::{arg_string, arg_vector, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
-use crate::promql::legacy_names::valid_label_name;
+use crate::promql::legacy_names::{display, valid_label_name};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::matcher::compile_anchored;
 use crate::series::Labels;
@@ -54,7 +54,8 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         })?;
         if !valid_label_name(dst) {
             return Err(qerr(format!(
-                "invalid destination label name in label_replace(): {dst}"
+                "invalid destination label name in label_replace(): {}",
+                display(dst)
             )));
         }
         for s in &mut v {
@@ -77,12 +78,14 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         };
         if let Some(src) = srcs.iter().find(|s| !valid_label_name(s)) {
             return Err(qerr(format!(
-                "invalid source label name in label_join(): {src}"
+                "invalid source label name in label_join(): {}",
+                display(src)
             )));
         }
         if !valid_label_name(dst) {
             return Err(qerr(format!(
-                "invalid destination label name in label_join(): {dst}"
+                "invalid destination label name in label_join(): {}",
+                display(dst)
             )));
         }
         for s in &mut v {

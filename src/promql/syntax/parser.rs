@@ -210,6 +210,11 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
 
 /// A string literal's value (Prometheus's `strutil.Unquote`): Go's escapes for `"` and `'`, none for `` ` ``.
 pub fn unquote(lit: &str) -> Result<String, String> {
+    String::from_utf8(unquote_bytes(lit)?).map_err(|_| "invalid syntax".into())
+}
+
+/// A string literal's bytes as Go holds them: `"\xff"` is the byte 0xFF, which is not UTF-8.
+pub fn unquote_bytes(lit: &str) -> Result<Vec<u8>, String> {
     let b = lit.as_bytes();
     if b.len() < 2 || b[0] != b[b.len() - 1] {
         return Err("invalid syntax".into());
@@ -217,7 +222,7 @@ pub fn unquote(lit: &str) -> Result<String, String> {
     let quote = b[0];
     let body = &lit[1..lit.len() - 1];
     if quote == b'`' {
-        return Ok(body.to_string());
+        return Ok(body.as_bytes().to_vec());
     }
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let bytes = body.as_bytes();
@@ -271,7 +276,7 @@ pub fn unquote(lit: &str) -> Result<String, String> {
             out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         }
     }
-    String::from_utf8(out).map_err(|_| "invalid syntax".into())
+    Ok(out)
 }
 
 /// Prometheus's `Item.desc()`: how an error message names a token (`string "\"a.b\""`, `<op:+>`).
