@@ -11,18 +11,9 @@ fn suite() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate/causes.test.yml")
 }
 
-#[test]
-fn each_change_names_its_cause() {
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args(["migrate-report", "--format", "json"])
-        .arg(suite())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["groups"], 3);
-    let changes: Vec<(String, String, Vec<String>)> = v["changes"]
+/// `(name, "passes" -> "fails", causes)` of each changed test group in `migrate-report --format json` output.
+fn unit_changes(v: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
+    v["changes"]
         .as_array()
         .unwrap()
         .iter()
@@ -38,7 +29,68 @@ fn each_change_names_its_cause() {
                     .collect(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// `migrate-report --format json` over tests/data/migrate's rules and series, from 0 to 540 s, with `extra`
+/// arguments; the exit status and the `dry_run` part.
+fn migrate_dry_run(extra: &[&std::ffi::OsStr]) -> (Option<i32>, serde_json::Value) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args([
+            "migrate-report",
+            "--format",
+            "json",
+            "--from",
+            "0",
+            "--to",
+            "540",
+        ])
+        .arg("--rules")
+        .arg(dir.join("rules.yml"))
+        .arg("--series")
+        .arg(dir.join("series.yml"))
+        .args(extra)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v["dry_run"].clone())
+}
+
+/// `(key, Prometheus 2's list, Prometheus 3's list, first cause)` of each entry of a dry run's `changes` or
+/// `notification_changes`.
+fn dry_changes(list: &serde_json::Value, key: &str) -> Vec<(String, String, String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c[key].as_str().unwrap().to_string(),
+                c["prometheus2"].to_string(),
+                c["prometheus3"].to_string(),
+                c["causes"][0]["difference"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_change_names_its_cause() {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["migrate-report", "--format", "json"])
+        .arg(suite())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["groups"], 3);
+    let changes = unit_changes(&v);
     assert_eq!(
         changes,
         vec![
@@ -99,48 +151,11 @@ fn promtool_2_42_passes_the_suite() {
 /// differ, with its cause.
 #[test]
 fn dry_run_lists_alerts_whose_episodes_change() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args([
-            "migrate-report",
-            "--format",
-            "json",
-            "--from",
-            "0",
-            "--to",
-            "540",
-        ])
-        .arg("--rules")
-        .arg(dir.join("rules.yml"))
-        .arg("--series")
-        .arg(dir.join("series.yml"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = &v["dry_run"];
+    let (code, d) = migrate_dry_run(&[]);
+    assert_eq!(code, Some(1));
+    let v = &d;
     assert_eq!(d["alerts"], 3, "{v:#}");
-    let changes = d["changes"].as_array().unwrap();
-    let got: Vec<(String, String, String, String)> = changes
-        .iter()
-        .map(|c| {
-            (
-                c["alertname"].as_str().unwrap().to_string(),
-                c["prometheus2"].to_string(),
-                c["prometheus3"].to_string(),
-                c["causes"][0]["difference"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
+    let got = dry_changes(&d["changes"], "alertname");
     assert_eq!(
         got,
         vec![
@@ -226,23 +241,7 @@ fn utf8_names_are_prometheus_3s() {
     let (code, json) = run(&["migrate-report", "--format", "json"]);
     assert_eq!(code, Some(1));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let changes: Vec<(String, String, Vec<String>)> = v["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                format!("{} -> {}", c["prometheus2"], c["prometheus3"]),
-                c["causes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|d| d["difference"].as_str().unwrap().to_string())
-                    .collect(),
-            )
-        })
-        .collect();
+    let changes = unit_changes(&v);
     let fixed = |name: &str| {
         (
             name.to_string(),
@@ -264,51 +263,13 @@ fn utf8_names_are_prometheus_3s() {
 #[test]
 fn dry_run_lists_notification_groups_that_change() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args([
-            "migrate-report",
-            "--format",
-            "json",
-            "--from",
-            "0",
-            "--to",
-            "540",
-        ])
-        .arg("--rules")
-        .arg(dir.join("rules.yml"))
-        .arg("--series")
-        .arg(dir.join("series.yml"))
-        .arg("--alertmanager")
-        .arg(dir.join("alertmanager.yml"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = &v["dry_run"];
+    let am = dir.join("alertmanager.yml");
+    let (code, d) = migrate_dry_run(&["--alertmanager".as_ref(), am.as_os_str()]);
+    assert_eq!(code, Some(1));
+    let v = &d;
     // XMissing, YSpreadIsZero and ZHigh each have a group (group_by: [alertname]); ZHigh's is the same.
     assert_eq!(d["notification_groups"], 3, "{v:#}");
-    let got: Vec<(String, String, String, String)> = d["notification_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["group_key"].as_str().unwrap().to_string(),
-                c["prometheus2"].to_string(),
-                c["prometheus3"].to_string(),
-                c["causes"][0]["difference"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
+    let got = dry_changes(&d["notification_changes"], "group_key");
     assert_eq!(
         got,
         vec![
@@ -331,25 +292,8 @@ fn dry_run_lists_notification_groups_that_change() {
         ]
     );
     // Without --alertmanager the report has no notification part.
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args([
-            "migrate-report",
-            "--format",
-            "json",
-            "--from",
-            "0",
-            "--to",
-            "540",
-        ])
-        .arg("--rules")
-        .arg(dir.join("rules.yml"))
-        .arg("--series")
-        .arg(dir.join("series.yml"))
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["dry_run"].get("notification_changes").is_none(), "{v:#}");
+    let (_, d) = migrate_dry_run(&[]);
+    assert!(d.get("notification_changes").is_none(), "{d:#}");
 }
 
 /// `--prometheus`: the raw series are fetched once from a real server (Debian's Prometheus 2.42, backfilled

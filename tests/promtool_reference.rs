@@ -19,6 +19,36 @@ fn promtool() -> PathBuf {
     p
 }
 
+/// `promtool test rules file` (2.42) passes.
+fn promtool_test_passes(file: &Path) {
+    let p = std::process::Command::new(promtool())
+        .args(["test", "rules"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        p.status.success(),
+        "promtool 2.42 fails {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&p.stdout),
+        String::from_utf8_lossy(&p.stderr)
+    );
+}
+
+/// `ruletest test --semantics <semantics> file`: exit status and standard output.
+fn ruletest_test(file: &Path, semantics: &str) -> (Option<i32>, String) {
+    let r = Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["test", "--semantics", semantics])
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        r.status.code(),
+        String::from_utf8_lossy(&r.stdout).into_owned(),
+    )
+}
+
 /// The PrometheusRule's `spec` as a plain rule file (the spec holds `groups:` indented by two spaces).
 fn unwrap_prometheus_rule(text: &str) -> String {
     let mut out = String::new();
@@ -271,24 +301,8 @@ fn promtool_agrees_on_new_template_functions() {
 #[test]
 fn promtool_agrees_on_template_expansion() {
     let file = root().join("tests/data/template-functions/2.test.yml");
-    let p = std::process::Command::new(promtool())
-        .args(["test", "rules"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
-    let run = |semantics: &str| {
-        let r = Command::cargo_bin("ruletest")
-            .unwrap()
-            .args(["test", "--semantics", semantics])
-            .arg(&file)
-            .output()
-            .unwrap();
-        (
-            r.status.code(),
-            String::from_utf8_lossy(&r.stdout).into_owned(),
-        )
-    };
+    promtool_test_passes(&file);
+    let run = |semantics: &str| ruletest_test(&file, semantics);
     assert_eq!(run("2").0, Some(0), "{}", run("2").1);
     let (code, three) = run("3");
     assert_eq!(code, Some(1));
@@ -324,22 +338,8 @@ fn promtool_agrees_on_the_shipped_examples_migration_change() {
     );
     let file = dir.path().join("t.test.yml");
     std::fs::write(&file, test).unwrap();
-    let p = std::process::Command::new(promtool())
-        .args(["test", "rules"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
-    let run = |semantics: &str| {
-        Command::cargo_bin("ruletest")
-            .unwrap()
-            .args(["test", "--semantics", semantics])
-            .arg(&file)
-            .output()
-            .unwrap()
-            .status
-            .code()
-    };
+    promtool_test_passes(&file);
+    let run = |semantics: &str| ruletest_test(&file, semantics).0;
     assert_eq!(run("2"), Some(0));
     assert_eq!(run("3"), Some(1));
     let out = Command::cargo_bin("ruletest")
@@ -381,22 +381,7 @@ fn promtool_agrees_on_the_shipped_examples_migration_change() {
 #[test]
 fn promtool_agrees_on_at_inside_subqueries() {
     let file = root().join("tests/data/at-modifier/subqueries.test.yml");
-    let p = std::process::Command::new(promtool())
-        .args(["test", "rules"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
-    let r = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args(["test", "--semantics", "2"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stdout)
-    );
+    promtool_test_passes(&file);
+    let (code, out) = ruletest_test(&file, "2");
+    assert_eq!(code, Some(0), "{out}");
 }

@@ -164,21 +164,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         texts: Vec::new(),
     };
     if let Some((config, base)) = config {
-        let fired: Vec<Fired> = run
-            .timeline
-            .alerts
-            .iter()
-            .filter_map(|a| {
-                Some(Fired {
-                    labels: &a.labels,
-                    annotations: &a.annotations,
-                    fired_at: a.fired_at?,
-                    resolved_at: a.resolved_at,
-                    interval_ms: a.interval_ms,
-                    generator_url: String::new(),
-                })
-            })
-            .collect();
+        let fired = Fired::of_timeline(&run.timeline.alerts);
         let sim = feed::simulate_fired(&config, &fired, from, to);
         run.inhibited = feed::inhibited_at_fire(&config, &fired);
         if args.show_text {

@@ -116,21 +116,8 @@ fn run_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Run> {
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut sends: Sends = BTreeMap::new();
     if let Some(config) = w.alertmanager {
-        // As `dry-run` feeds them: every alert that fired, from its firing time.
-        let fired: Vec<Fired> = tl
-            .alerts
-            .iter()
-            .filter_map(|a| {
-                Some(Fired {
-                    labels: &a.labels,
-                    annotations: &a.annotations,
-                    fired_at: a.fired_at?,
-                    resolved_at: a.resolved_at,
-                    interval_ms: a.interval_ms,
-                    generator_url: String::new(),
-                })
-            })
-            .collect();
+        // As `dry-run` feeds them.
+        let fired = Fired::of_timeline(&tl.alerts);
         let sim = feed::simulate_fired(config, &fired, w.from_ms, w.to_ms);
         for n in sim.notifications {
             let names = |alerts: &[crate::alertmanager::alert::Alert]| -> Vec<String> {
