@@ -97,6 +97,23 @@ pub struct VectorSelector {
     pub span: Span,
 }
 
+impl VectorSelector {
+    /// A selector with nothing set, to take another's place.
+    pub fn empty() -> VectorSelector {
+        VectorSelector {
+            name: String::new(),
+            matchers: Vec::new(),
+            offset_ms: 0,
+            offset_expr: None,
+            at: None,
+            anchored: false,
+            smoothed: false,
+            bypass_empty_matcher_check: false,
+            span: Span::new(0, 0),
+        }
+    }
+}
+
 /// How two vectors are matched in a binary operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Card {
@@ -201,36 +218,115 @@ impl ValueType {
 impl Expr {
     /// The expression's span, as Prometheus's `PositionRange()` gives it.
     pub fn span(&self) -> Span {
-        match self {
-            Expr::Number { span, .. }
-            | Expr::String { span, .. }
-            | Expr::Paren { span, .. }
-            | Expr::Call { span, .. }
-            | Expr::Aggregate { span, .. } => *span,
-            Expr::Vector(vs) => vs.span,
-            Expr::Matrix { selector, end, .. } => Span::new(selector.span.start, *end),
-            Expr::Subquery { expr, end, .. } => Span::new(expr.span().start, *end),
-            Expr::Unary { expr, start, .. } => Span::new(*start, expr.span().end),
-            Expr::Binary { lhs, rhs, .. } => Span::new(lhs.span().start, rhs.span().end),
+        Span::new(self.start(), self.end())
+    }
+
+    /// Where the expression starts: found along its left edge without recursion (a chain of 100,000
+    /// operators is as deep as it is long).
+    fn start(&self) -> usize {
+        let mut e = self;
+        loop {
+            match e {
+                Expr::Binary { lhs, .. } => e = lhs,
+                Expr::Subquery { expr, .. } => e = expr,
+                Expr::Matrix { selector, .. } => return selector.span.start,
+                Expr::Unary { start, .. } => return *start,
+                Expr::Vector(vs) => return vs.span.start,
+                Expr::Number { span, .. }
+                | Expr::String { span, .. }
+                | Expr::Paren { span, .. }
+                | Expr::Call { span, .. }
+                | Expr::Aggregate { span, .. } => return span.start,
+            }
         }
     }
 
-    /// The type of value the expression yields.
-    pub fn value_type(&self) -> ValueType {
-        match self {
-            Expr::Number { .. } => ValueType::Scalar,
-            Expr::String { .. } => ValueType::String,
-            Expr::Vector(_) | Expr::Aggregate { .. } => ValueType::Vector,
-            Expr::Matrix { .. } | Expr::Subquery { .. } => ValueType::Matrix,
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(),
-            Expr::Binary { lhs, rhs, .. } => {
-                if lhs.value_type() == ValueType::Scalar && rhs.value_type() == ValueType::Scalar {
-                    ValueType::Scalar
-                } else {
-                    ValueType::Vector
-                }
+    /// Where the expression ends, found along its right edge without recursion.
+    fn end(&self) -> usize {
+        let mut e = self;
+        loop {
+            match e {
+                Expr::Binary { rhs, .. } => e = rhs,
+                Expr::Unary { expr, .. } => e = expr,
+                Expr::Matrix { end, .. } | Expr::Subquery { end, .. } => return *end,
+                Expr::Vector(vs) => return vs.span.end,
+                Expr::Number { span, .. }
+                | Expr::String { span, .. }
+                | Expr::Paren { span, .. }
+                | Expr::Call { span, .. }
+                | Expr::Aggregate { span, .. } => return span.end,
             }
-            Expr::Call { func, .. } => super::functions::return_type(func),
         }
+    }
+
+    /// The type of value the expression yields. Operator chains are walked with a stack of their own, not
+    /// by recursion.
+    pub fn value_type(&self) -> ValueType {
+        let mut e = self;
+        loop {
+            match e {
+                Expr::Number { .. } => return ValueType::Scalar,
+                Expr::String { .. } => return ValueType::String,
+                Expr::Vector(_) | Expr::Aggregate { .. } => return ValueType::Vector,
+                Expr::Matrix { .. } | Expr::Subquery { .. } => return ValueType::Matrix,
+                Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => e = expr,
+                Expr::Call { func, .. } => return super::functions::return_type(func),
+                Expr::Binary { .. } => break,
+            }
+        }
+        // A binary operation is a scalar when every operand is one (through parentheses and signs).
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            match x {
+                Expr::Binary { lhs, rhs, .. } => {
+                    stack.push(rhs);
+                    stack.push(lhs);
+                }
+                Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => stack.push(expr),
+                leaf if leaf.value_type() == ValueType::Scalar => {}
+                _ => return ValueType::Vector,
+            }
+        }
+        ValueType::Scalar
+    }
+}
+
+impl Drop for Expr {
+    /// Takes operator chains and nestings apart with a stack of its own: the compiler's drop would recurse as
+    /// deep as the tree is (100,000 levels for `up + up + ...`), past the end of the thread's stack.
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        take_children(self, &mut stack);
+        while let Some(mut child) = stack.pop() {
+            take_children(&mut child, &mut stack);
+            // `child` now has no boxed children and drops without recursion.
+        }
+    }
+}
+
+/// Moves `e`'s boxed sub-expressions that have children of their own onto `stack`, leaving cheap leaves in
+/// their place. Calls and aggregations keep theirs: they nest only as deep as the parser allows.
+fn take_children(e: &mut Expr, stack: &mut Vec<Expr>) {
+    fn take(child: &mut Box<Expr>, stack: &mut Vec<Expr>) {
+        if !matches!(
+            **child,
+            Expr::Number { .. } | Expr::String { .. } | Expr::Vector(_) | Expr::Matrix { .. }
+        ) {
+            let leaf = Expr::Number {
+                value: 0.0,
+                span: Span::new(0, 0),
+            };
+            stack.push(*std::mem::replace(child, Box::new(leaf)));
+        }
+    }
+    match e {
+        Expr::Binary { lhs, rhs, .. } => {
+            take(lhs, stack);
+            take(rhs, stack);
+        }
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
+            take(expr, stack)
+        }
+        _ => {}
     }
 }

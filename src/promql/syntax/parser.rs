@@ -871,9 +871,11 @@ impl<'a> Parser<'a> {
                 return Err(Stop);
             }
         }
-        match e {
+        let mut e = e;
+        match &mut e {
             Expr::Vector(selector) => Ok(Expr::Matrix {
-                selector,
+                // Expr has a Drop of its own: the selector is taken out, not moved.
+                selector: std::mem::replace(selector, VectorSelector::empty()),
                 range_ms,
                 range_expr,
                 end: self.last_closing,
@@ -1556,6 +1558,167 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Checks a chain of binary operations (`a + b + c ...`, as deep as it is long) without recursing down its
+    /// left operands: the chain is taken apart along its left edge, the innermost operation checked first, and
+    /// each one above it with the type of the one below, in the order Prometheus's `checkAST` visits them.
+    fn check_chain(&mut self, e: &mut Expr) -> ValueType {
+        let placeholder = || Expr::Number {
+            value: 0.0,
+            span: Span::new(0, 0),
+        };
+        let mut spine: Vec<Expr> = Vec::new();
+        let mut cur = std::mem::replace(e, placeholder());
+        loop {
+            let next = match &mut cur {
+                Expr::Binary { lhs, .. } if matches!(**lhs, Expr::Binary { .. }) => {
+                    std::mem::replace(&mut **lhs, placeholder())
+                }
+                _ => break,
+            };
+            spine.push(cur);
+            cur = next;
+        }
+        let lt = match &mut cur {
+            Expr::Binary { lhs, .. } => self.check(lhs),
+            _ => unreachable!("check_chain is called on a binary operation"),
+        };
+        let mut ty = self.check_binary(&mut cur, lt);
+        while let Some(mut parent) = spine.pop() {
+            if let Expr::Binary { lhs, .. } = &mut parent {
+                **lhs = cur;
+            }
+            ty = self.check_binary(&mut parent, ty);
+            cur = parent;
+        }
+        *e = cur;
+        ty
+    }
+
+    /// One binary operation whose left operand was checked (its type `lt`): its right operand, then itself.
+    fn check_binary(&mut self, e: &mut Expr, lt: ValueType) -> ValueType {
+        let Expr::Binary {
+            op,
+            lhs,
+            rhs,
+            matching,
+            return_bool,
+        } = e
+        else {
+            return lt;
+        };
+        let rt = self.check(rhs);
+        let ty = if lt == ValueType::Scalar && rt == ValueType::Scalar {
+            ValueType::Scalar
+        } else {
+            ValueType::Vector
+        };
+        let op_range = || {
+            let (a, b) = (lhs.span().end, rhs.span().start);
+            let bytes = self.input.as_bytes();
+            let mut s = a;
+            while s < bytes.len() && bytes[s].is_ascii_whitespace() {
+                s += 1;
+            }
+            let mut e = b.saturating_sub(1);
+            while e > s && bytes[e].is_ascii_whitespace() {
+                e -= 1;
+            }
+            (s, e)
+        };
+        if *return_bool && !op.is_comparison() {
+            let (s, e) = op_range();
+            self.err(
+                s,
+                e,
+                "bool modifier can only be used on comparison operators".into(),
+            );
+        }
+        if op.is_comparison() && !*return_bool && lt == ValueType::Scalar && rt == ValueType::Scalar
+        {
+            let (s, e) = op_range();
+            self.err(
+                s,
+                e,
+                "comparisons between scalars must use BOOL modifier".into(),
+            );
+        }
+        // Only for messages: finding the start walks down the left operand's chain.
+        let whole = || Span::new(lhs.span().start, rhs.span().end);
+        if let Some(m) = matching.as_mut() {
+            if op.is_set_operator() && m.card == Card::OneToOne {
+                m.card = Card::ManyToMany;
+            }
+            if m.on {
+                for l1 in &m.matching_labels {
+                    if m.include.contains(l1) {
+                        let (s, e) = op_range();
+                        self.errors.push(ParseError {
+                            start: s,
+                            end: e,
+                            message: format!(
+                                "label {} must not occur in ON and GROUP clause at once",
+                                go_quote(l1.as_bytes())
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        if lt != ValueType::Scalar && lt != ValueType::Vector {
+            let sp = lhs.span();
+            self.err(
+                sp.start,
+                sp.end,
+                "binary expression must contain only scalar and instant vector types".into(),
+            );
+        }
+        if rt != ValueType::Scalar && rt != ValueType::Vector {
+            let sp = rhs.span();
+            self.err(
+                sp.start,
+                sp.end,
+                "binary expression must contain only scalar and instant vector types".into(),
+            );
+        }
+        let op_name = op_text(*op);
+        if lt != ValueType::Vector || rt != ValueType::Vector {
+            if let Some(m) = matching.take() {
+                if !m.matching_labels.is_empty() {
+                    self.err(
+                        whole().start,
+                        whole().end,
+                        "vector matching only allowed between instant vectors".into(),
+                    );
+                }
+            }
+        } else if op.is_set_operator() {
+            if let Some(m) = matching.as_ref() {
+                if matches!(m.card, Card::OneToMany | Card::ManyToOne) {
+                    self.err(
+                        whole().start,
+                        whole().end,
+                        format!("no grouping allowed for \"{op_name}\" operation"),
+                    );
+                }
+                if m.card != Card::ManyToMany {
+                    self.err(
+                        whole().start,
+                        whole().end,
+                        "set operations must always be many-to-many".into(),
+                    );
+                }
+            }
+        }
+        if (lt == ValueType::Scalar || rt == ValueType::Scalar) && op.is_set_operator() {
+            self.err(
+                whole().start,
+                whole().end,
+                format!("set operator \"{op_name}\" not allowed in binary scalar expression"),
+            );
+        }
+        ty
+    }
+
     /// Prometheus's `checkAST`: types of operands and arguments, vector matching, selectors that match
     /// everything.
     fn check(&mut self, e: &mut Expr) -> ValueType {
@@ -1578,131 +1741,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            Expr::Binary {
-                op,
-                lhs,
-                rhs,
-                matching,
-                return_bool,
-            } => {
-                let lt = self.check(lhs);
-                let rt = self.check(rhs);
-                ty = if lt == ValueType::Scalar && rt == ValueType::Scalar {
-                    ValueType::Scalar
-                } else {
-                    ValueType::Vector
-                };
-                let op_range = || {
-                    let (a, b) = (lhs.span().end, rhs.span().start);
-                    let bytes = self.input.as_bytes();
-                    let mut s = a;
-                    while s < bytes.len() && bytes[s].is_ascii_whitespace() {
-                        s += 1;
-                    }
-                    let mut e = b.saturating_sub(1);
-                    while e > s && bytes[e].is_ascii_whitespace() {
-                        e -= 1;
-                    }
-                    (s, e)
-                };
-                if *return_bool && !op.is_comparison() {
-                    let (s, e) = op_range();
-                    self.err(
-                        s,
-                        e,
-                        "bool modifier can only be used on comparison operators".into(),
-                    );
-                }
-                if op.is_comparison()
-                    && !*return_bool
-                    && lt == ValueType::Scalar
-                    && rt == ValueType::Scalar
-                {
-                    let (s, e) = op_range();
-                    self.err(
-                        s,
-                        e,
-                        "comparisons between scalars must use BOOL modifier".into(),
-                    );
-                }
-                let whole = Span::new(lhs.span().start, rhs.span().end);
-                if let Some(m) = matching.as_mut() {
-                    if op.is_set_operator() && m.card == Card::OneToOne {
-                        m.card = Card::ManyToMany;
-                    }
-                    if m.on {
-                        for l1 in &m.matching_labels {
-                            if m.include.contains(l1) {
-                                let (s, e) = op_range();
-                                self.errors.push(ParseError {
-                                    start: s,
-                                    end: e,
-                                    message: format!(
-                                        "label {} must not occur in ON and GROUP clause at once",
-                                        go_quote(l1.as_bytes())
-                                    ),
-                                });
-                            }
-                        }
-                    }
-                }
-                if lt != ValueType::Scalar && lt != ValueType::Vector {
-                    let sp = lhs.span();
-                    self.err(
-                        sp.start,
-                        sp.end,
-                        "binary expression must contain only scalar and instant vector types"
-                            .into(),
-                    );
-                }
-                if rt != ValueType::Scalar && rt != ValueType::Vector {
-                    let sp = rhs.span();
-                    self.err(
-                        sp.start,
-                        sp.end,
-                        "binary expression must contain only scalar and instant vector types"
-                            .into(),
-                    );
-                }
-                let op_name = op_text(*op);
-                if lt != ValueType::Vector || rt != ValueType::Vector {
-                    if let Some(m) = matching.take() {
-                        if !m.matching_labels.is_empty() {
-                            self.err(
-                                whole.start,
-                                whole.end,
-                                "vector matching only allowed between instant vectors".into(),
-                            );
-                        }
-                    }
-                } else if op.is_set_operator() {
-                    if let Some(m) = matching.as_ref() {
-                        if matches!(m.card, Card::OneToMany | Card::ManyToOne) {
-                            self.err(
-                                whole.start,
-                                whole.end,
-                                format!("no grouping allowed for \"{op_name}\" operation"),
-                            );
-                        }
-                        if m.card != Card::ManyToMany {
-                            self.err(
-                                whole.start,
-                                whole.end,
-                                "set operations must always be many-to-many".into(),
-                            );
-                        }
-                    }
-                }
-                if (lt == ValueType::Scalar || rt == ValueType::Scalar) && op.is_set_operator() {
-                    self.err(
-                        whole.start,
-                        whole.end,
-                        format!(
-                            "set operator \"{op_name}\" not allowed in binary scalar expression"
-                        ),
-                    );
-                }
-            }
+            Expr::Binary { .. } => return self.check_chain(e),
             Expr::Call { func, args, span } => {
                 if let Some(f) = functions::get(func) {
                     let nargs = f.arg_types.len();
@@ -1895,6 +1934,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_chains_parse_on_a_small_stack() {
+        // Checking, spans, types and dropping walk operator chains without recursion, and nesting is capped:
+        // neither a 100,000-term sum nor 10,000 parentheses exhaust the 2 MiB stack of a test thread (debug
+        // build). (Debug-printing such a tree still recurses: the assertions never print one.)
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let sum = vec!["up"; 100_000].join(" + ");
+                let e = parse(&sum).unwrap();
+                assert!(e.value_type() == ValueType::Vector);
+                assert!(e.span() == Span::new(0, sum.len()));
+                let scalars = vec!["1"; 100_000].join(" * ");
+                assert!(parse(&scalars).unwrap().value_type() == ValueType::Scalar);
+                let e = parse(&format!("sum({sum} > {scalars})")).unwrap();
+                assert!(matches!(e, Expr::Aggregate { .. }));
+                // A type error deep in the chain is found, at its place.
+                let bad = format!("{sum} + {{a=\"b\"}}[5m]");
+                let Err(errors) = parse(&bad) else {
+                    panic!("a range vector in the chain")
+                };
+                assert!(errors[0].start == sum.len() + 3, "{:?}", errors[0]);
+                let nested = format!("{}up{}", "(".repeat(10_000), ")".repeat(10_000));
+                let Err(errors) = parse(&nested) else {
+                    panic!("too deep")
+                };
+                assert!(
+                    errors[0].message.contains("nested too deeply"),
+                    "{errors:?}"
+                );
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
     fn errors_name_line_and_column_as_prometheus_does() {
         let e = ParseError {
             start: 9,
@@ -1931,19 +2006,19 @@ mod tests {
     #[test]
     fn precedence_follows_the_grammar() {
         let e = parse("1 + 2 * 3 ^ 2 ^ 2").unwrap();
-        let Expr::Binary { op, rhs, .. } = e else {
+        let Expr::Binary { op, rhs, .. } = &e else {
             panic!()
         };
-        assert_eq!(op, K::Add);
-        let Expr::Binary { op, rhs, .. } = *rhs else {
+        assert_eq!(*op, K::Add);
+        let Expr::Binary { op, rhs, .. } = &**rhs else {
             panic!()
         };
-        assert_eq!(op, K::Mul);
-        let Expr::Binary { op, rhs, .. } = *rhs else {
+        assert_eq!(*op, K::Mul);
+        let Expr::Binary { op, rhs, .. } = &**rhs else {
             panic!()
         };
-        assert_eq!(op, K::Pow);
-        assert!(matches!(*rhs, Expr::Binary { op: K::Pow, .. }));
+        assert_eq!(*op, K::Pow);
+        assert!(matches!(**rhs, Expr::Binary { op: K::Pow, .. }));
         // Unary minus binds like `*`.
         let e = parse("-foo ^ 2").unwrap();
         assert!(matches!(e, Expr::Unary { .. }));
