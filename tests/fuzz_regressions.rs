@@ -206,3 +206,30 @@ fn promql_test_range_vector_start_after_end() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("step 0s is not positive"), "{stdout}");
 }
+
+/// `promql_syntax` (campaign of 2026-12-07): the lexer lets `2e` through as a number before `)`, `+` and the
+/// like, where Go's `strconv` refuses it; our parser read it as NaN, so `[24m+((1.5*2e)+2m)]` printed as
+/// `(1.5 * NaN)`, which does not parse. Prometheus reports `error parsing number`, and so do we now.
+#[test]
+fn promql_syntax_exponent_without_digits() {
+    use ruletest::promql::syntax::parser::{parse_with, Options};
+    let opts = Options {
+        duration_expr: true,
+        ..Options::default()
+    };
+    for (query, at) in [
+        ("changes(http_requests[24m+((1.5*2e)+2m)])", 32),
+        ("2e + 1", 0),
+        ("(2e)", 1),
+    ] {
+        let Err(errors) = parse_with(query, &opts) else {
+            panic!("{query} parsed")
+        };
+        assert_eq!(errors[0].start, at, "{query}: {errors:?}");
+        assert_eq!(
+            errors[0].message,
+            "error parsing number: strconv.ParseFloat: parsing \"2e\": invalid syntax",
+            "{query}"
+        );
+    }
+}

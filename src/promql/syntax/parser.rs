@@ -584,13 +584,30 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A number or duration token in seconds (NaN if it does not parse).
-    fn literal_seconds(&self, t: &Token) -> f64 {
-        let text = self.text(t);
+    /// A number or duration token in seconds (NaN for a duration that does not parse; a number that does not
+    /// is Prometheus's error).
+    fn literal_seconds(&mut self, t: &Token) -> R<f64> {
         if t.kind == K::Duration {
-            parse_duration_ms(text).map_or(f64::NAN, |ms| ms as f64 / 1000.0)
+            Ok(parse_duration_ms(self.text(t)).map_or(f64::NAN, |ms| ms as f64 / 1000.0))
         } else {
-            parse_number(text).unwrap_or(f64::NAN)
+            self.number_value(t)
+        }
+    }
+
+    /// A number token's value. The lexer lets through some text Go's `strconv` refuses (`2e` before `)` or
+    /// `+`): Prometheus's `number()` reports it.
+    fn number_value(&mut self, t: &Token) -> R<f64> {
+        let text = self.text(t);
+        match parse_number(text) {
+            Some(v) => Ok(v),
+            None => {
+                let message = format!(
+                    "error parsing number: strconv.ParseFloat: parsing {}: invalid syntax",
+                    go_quote(text.as_bytes())
+                );
+                self.err(t.pos, t.end, message);
+                Err(Stop)
+            }
         }
     }
 
@@ -602,7 +619,7 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected("", "number"));
         }
         let t = self.bump();
-        let v = self.literal_seconds(&t);
+        let v = self.literal_seconds(&t)?;
         self.expect(K::RightParen, "", "\")\"")?;
         Ok(if neg { -v } else { v })
     }
@@ -668,7 +685,7 @@ impl<'a> Parser<'a> {
                                 return Err(self.unexpected("@", "timestamp"));
                             }
                             let t = self.bump();
-                            let mut v = self.literal_seconds(&t);
+                            let mut v = self.literal_seconds(&t)?;
                             if neg {
                                 v = -v;
                             }
@@ -1113,7 +1130,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                 } else {
-                    parse_number(text).unwrap_or(f64::NAN)
+                    self.number_value(&t)?
                 };
                 Ok(DurationNode::Number {
                     value,
@@ -1246,8 +1263,8 @@ impl<'a> Parser<'a> {
                         }
                     }
                 } else {
+                    let v = self.number_value(&t)?;
                     let text = self.text(&t);
-                    let v = parse_number(text).unwrap_or(f64::NAN);
                     if v.is_infinite() && !text.to_ascii_lowercase().contains("inf") {
                         self.err(
                             t.pos,
