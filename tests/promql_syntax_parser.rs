@@ -268,6 +268,7 @@ fn prometheus_parser_table() {
     let (mut trees, mut tree_total, mut failed_ok, mut errors_exact, mut fail_total) =
         (0, 0, 0, 0, 0);
     let mut wrong_trees = Vec::new();
+    let mut wrong_errors: Vec<String> = Vec::new();
     let mut wrongly_accepted = Vec::new();
     for case in &cases {
         // Inputs that are not UTF-8 cannot reach ruletest as text; they are the lexer table's business.
@@ -307,8 +308,11 @@ fn prometheus_parser_table() {
                         .into_iter()
                         .map(|e| (e.start, e.end, e.message))
                         .collect();
-                    if ours == errors_of(case) {
+                    let want = errors_of(case);
+                    if ours == want {
                         errors_exact += 1;
+                    } else {
+                        wrong_errors.push(format!("{input}\n  want {want:?}\n  got  {ours:?}"));
                     }
                 }
             }
@@ -336,6 +340,9 @@ fn prometheus_parser_table() {
         for w in &wrongly_accepted {
             eprintln!("accepted: {w}");
         }
+        for w in &wrong_errors {
+            eprintln!("error: {w}");
+        }
     }
     // Held from going down while the parser grows (issue #27); raise them as it does. What is left: string
     // literals holding bytes that are not UTF-8, the end position of a signed `min_of` / `max_of` after
@@ -346,7 +353,7 @@ fn prometheus_parser_table() {
     );
     assert!(failed_ok >= 146, "{failed_ok} refusals, fewer than before");
     assert!(
-        errors_exact >= 130,
+        errors_exact >= 139,
         "{errors_exact} exact errors, fewer than before"
     );
     assert!(

@@ -201,9 +201,20 @@ fn hex_float(h: &str) -> Option<f64> {
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
     crate::load::duration::parse_duration(s).map_err(|e| {
         if e.starts_with("duration out of range") {
-            "duration out of range".to_string()
-        } else {
-            format!("not a valid duration string: {}", go_quote(s.as_bytes()))
+            return "duration out of range".to_string();
+        }
+        // A unit Prometheus does not know is named (`5y1hs`); units out of order are not.
+        let known = ["ms", "s", "m", "h", "d", "w", "y"];
+        let unknown = s
+            .split(|c: char| c.is_ascii_digit())
+            .find(|u| !u.is_empty() && !known.contains(u));
+        match unknown {
+            Some(u) => format!(
+                "unknown unit {} in duration {}",
+                go_quote(u.as_bytes()),
+                go_quote(s.as_bytes())
+            ),
+            None => format!("not a valid duration string: {}", go_quote(s.as_bytes())),
         }
     })
 }
@@ -694,7 +705,15 @@ impl<'a> Parser<'a> {
                                 self.err(
                                     sp.start,
                                     sp.end,
-                                    format!("timestamp out of bounds for @ modifier: {v:.6}"),
+                                    // Go's `%f`: `+Inf`, `-Inf`, `NaN`, else six decimals.
+                                    format!(
+                                        "timestamp out of bounds for @ modifier: {}",
+                                        if v.is_finite() {
+                                            format!("{v:.6}")
+                                        } else {
+                                            crate::template::gofmt::format_float_v(v)
+                                        }
+                                    ),
                                 );
                             }
                             At::Time((v * 1000.0).round() as i64)
@@ -846,7 +865,10 @@ impl<'a> Parser<'a> {
     fn range_or_subquery(&mut self, e: Expr) -> R<Expr> {
         let open = self.bump(); // [
         if !self.starts_duration() {
-            return Err(self.unexpected("", ""));
+            return Err(self.unexpected(
+                "subquery or range selector",
+                "number, duration, step(), or range()",
+            ));
         }
         let (range_ms, range_expr) = self.positive_duration()?;
         if self.peek_kind() == K::Colon {
@@ -897,10 +919,10 @@ impl<'a> Parser<'a> {
                 range_expr,
                 end: self.last_closing,
             }),
-            other => {
-                let sp = other.span();
+            _ => {
+                // Prometheus points at the range, from its `[`.
                 self.err(
-                    sp.start,
+                    open.pos,
                     self.last_closing,
                     "ranges only allowed for vector selectors".into(),
                 );
@@ -1125,8 +1147,10 @@ impl<'a> Parser<'a> {
                     match parse_duration_ms(text) {
                         Ok(ms) => ms as f64 / 1000.0,
                         Err(m) => {
+                            // Prometheus goes on with a zero duration (so a range also gets `duration must
+                            // be greater than 0`).
                             self.err(t.pos, t.end, m);
-                            return Err(Stop);
+                            0.0
                         }
                     }
                 } else {
