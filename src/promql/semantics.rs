@@ -165,8 +165,10 @@ impl Semantics {
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Prometheus version")]
 pub struct SemanticsArgs {
-    /// Predict Prometheus 2 or 3 (default 3). 2 includes the left edge of range selectors, the lookback and
-    /// subqueries (`[t-5m, t]`), as Prometheus 2.x does; 3 leaves it out (`(t-5m, t]`).
+    /// Predict Prometheus 2 or 3 (default 3). 2 reproduces each difference docs/semantics.md lists: windows
+    /// include their left edge (`[t-5m, t]`, 3 has `(t-5m, t]`), `holt_winters`, regex `.` not matching a
+    /// newline, legacy metric and label names, 2.x's template functions, `le` / `quantile` values as exposed,
+    /// and smaller ones.
     #[arg(long, value_name = "2|3", value_parser = ["2", "3"], default_value = "3")]
     pub semantics: String,
 }
