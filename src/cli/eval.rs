@@ -7,6 +7,7 @@ use crate::load::duration::parse_duration;
 use crate::promql::value::format_value;
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::series::Store;
+use crate::template::gofmt::format_float_v;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,36 +89,6 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     })
 }
 
-/// Go's `%v` for a float64: shortest digits, exponent form when the exponent is below -4 or at least 6.
-pub fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let e = format!("{v:e}"); // e.g. "1.5e6", "-2e-5"
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
-    }
-}
-
 fn ts_json(t: i64) -> serde_json::Value {
     let secs = t as f64 / 1000.0;
     serde_json::Number::from_f64(secs)
@@ -159,18 +130,23 @@ pub fn value_json(v: &Value) -> serde_json::Value {
 pub fn value_text(v: &Value) -> String {
     let mut out = String::new();
     match v {
-        Value::Scalar { t, v } => out.push_str(&format!("scalar: {} @[{t}]\n", go_float(*v))),
+        Value::Scalar { t, v } => out.push_str(&format!("scalar: {} @[{t}]\n", format_float_v(*v))),
         Value::String { t, s } => out.push_str(&format!("string: {s} @[{t}]\n")),
         Value::Vector(samples) => {
             for s in samples {
-                out.push_str(&format!("{} => {} @[{}]\n", s.labels, go_float(s.v), s.t));
+                out.push_str(&format!(
+                    "{} => {} @[{}]\n",
+                    s.labels,
+                    format_float_v(s.v),
+                    s.t
+                ));
             }
         }
         Value::Matrix(series) => {
             for s in series {
                 out.push_str(&format!("{} =>\n", s.labels));
                 for (t, v) in &s.points {
-                    out.push_str(&format!("{} @[{t}]\n", go_float(*v)));
+                    out.push_str(&format!("{} @[{t}]\n", format_float_v(*v)));
                 }
             }
         }
@@ -242,11 +218,17 @@ mod tests {
     }
 
     #[test]
-    fn go_floats() {
-        assert_eq!(go_float(100.0), "100");
-        assert_eq!(go_float(1e6), "1e+06");
-        assert_eq!(go_float(123456.0), "123456");
-        assert_eq!(go_float(1e-5), "1e-05");
-        assert_eq!(go_float(0.5), "0.5");
+    fn values_print_as_go_prints_them() {
+        for (v, text) in [
+            (100.0, "100"),
+            (1e6, "1e+06"),
+            (123456.0, "123456"),
+            (1e-5, "1e-05"),
+            (0.5, "0.5"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(format_float_v(v), text);
+        }
     }
 }
