@@ -1376,13 +1376,8 @@ impl<'a> Parser<'a> {
                 Ok(Expr::Vector(VectorSelector {
                     name,
                     matchers,
-                    offset_ms: 0,
-                    offset_expr: None,
-                    at: None,
-                    anchored: false,
-                    smoothed: false,
-                    bypass_empty_matcher_check: false,
                     span: Span::new(t.pos, t.end),
+                    ..VectorSelector::empty()
                 }))
             }
             _ => Err(self.unexpected("", "")),
@@ -1466,13 +1461,8 @@ impl<'a> Parser<'a> {
         Ok(VectorSelector {
             name: metric_name,
             matchers,
-            offset_ms: 0,
-            offset_expr: None,
-            at: None,
-            anchored: false,
-            smoothed: false,
-            bypass_empty_matcher_check: false,
             span: Span::new(start, self.last_closing),
+            ..VectorSelector::empty()
         })
     }
 
