@@ -291,6 +291,16 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// A leaf without a place in any text, to stand where a sub-expression is taken out for a moment.
+    pub(crate) fn placeholder() -> Expr {
+        Expr::Number {
+            value: 0.0,
+            span: Span::new(0, 0),
+        }
+    }
+}
+
 impl Drop for Expr {
     /// Takes operator chains and nestings apart with a stack of its own: the compiler's drop would recurse as
     /// deep as the tree is (100,000 levels for `up + up + ...`), past the end of the thread's stack.
@@ -312,11 +322,7 @@ fn take_children(e: &mut Expr, stack: &mut Vec<Expr>) {
             **child,
             Expr::Number { .. } | Expr::String { .. } | Expr::Vector(_) | Expr::Matrix { .. }
         ) {
-            let leaf = Expr::Number {
-                value: 0.0,
-                span: Span::new(0, 0),
-            };
-            stack.push(*std::mem::replace(child, Box::new(leaf)));
+            stack.push(*std::mem::replace(child, Box::new(Expr::placeholder())));
         }
     }
     match e {

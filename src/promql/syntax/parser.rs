@@ -1593,16 +1593,12 @@ impl<'a> Parser<'a> {
     /// left operands: the chain is taken apart along its left edge, the innermost operation checked first, and
     /// each one above it with the type of the one below, in the order Prometheus's `checkAST` visits them.
     fn check_chain(&mut self, e: &mut Expr) -> ValueType {
-        let placeholder = || Expr::Number {
-            value: 0.0,
-            span: Span::new(0, 0),
-        };
         let mut spine: Vec<Expr> = Vec::new();
-        let mut cur = std::mem::replace(e, placeholder());
+        let mut cur = std::mem::replace(e, Expr::placeholder());
         loop {
             let next = match &mut cur {
                 Expr::Binary { lhs, .. } if matches!(**lhs, Expr::Binary { .. }) => {
-                    std::mem::replace(&mut **lhs, placeholder())
+                    std::mem::replace(&mut **lhs, Expr::placeholder())
                 }
                 _ => break,
             };
