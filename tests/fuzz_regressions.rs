@@ -95,13 +95,14 @@ fn notation_repetition_is_bounded_per_sequence() {
 }
 
 /// fuzz target `promql_eval`: a plain number used as a duration went to promql-parser's
-/// `Duration::from_secs_f64`, which panics on values a Duration cannot hold. They are now a parse error.
+/// `Duration::from_secs_f64`, which panics on values a Duration cannot hold. They are a parse error, now
+/// our own parser's (Prometheus's wording).
 #[test]
 fn promql_number_duration_out_of_range() {
     use ruletest::promql::{parse, ParseError};
     let crash = "d (fo[3333333333333333333333] smdotxed)";
+    assert!(matches!(parse(crash), Err(ParseError::Invalid(_))));
     for text in [
-        crash,
         "foo[3333333333333333333333]",
         "foo[Inf]",
         "foo[NaN]",
@@ -112,7 +113,8 @@ fn promql_number_duration_out_of_range() {
     ] {
         match parse(text) {
             Err(ParseError::Invalid(m)) => assert!(
-                m.contains("not a number of seconds a duration can hold"),
+                m.contains("parse error: duration out of range")
+                    || m.contains("parse error: unexpected character in duration expression"),
                 "{text}: {m}"
             ),
             other => panic!("{text}: expected an invalid-duration error, got {other:?}"),

@@ -127,6 +127,7 @@ fn our_parser_agrees_with_promql_parser_on_the_corpora() {
         duration_expr: true,
         extended_range_selectors: true,
         binop_fill_modifiers: true,
+        prometheus2_functions: false,
     };
     let exprs = corpus();
     assert!(exprs.len() > 2_000, "{}", exprs.len());

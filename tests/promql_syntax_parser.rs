@@ -291,6 +291,7 @@ fn prometheus_parser_table() {
                             duration_expr: true,
                             extended_range_selectors: true,
                             binop_fill_modifiers: false,
+                            prometheus2_functions: false,
                         },
                     )
                 }

@@ -20,6 +20,7 @@ fn prometheus_printer_table() {
         duration_expr: true,
         extended_range_selectors: true,
         binop_fill_modifiers: true,
+        prometheus2_functions: false,
     };
     let (mut equal, mut stable) = (0, 0);
     let mut wrong = Vec::new();
@@ -76,6 +77,7 @@ fn prometheus_prettier_table() {
         duration_expr: true,
         extended_range_selectors: true,
         binop_fill_modifiers: true,
+        prometheus2_functions: false,
     };
     let mut equal = 0;
     let mut wrong = Vec::new();
@@ -134,6 +136,7 @@ proptest::proptest! {
             duration_expr: true,
             extended_range_selectors: true,
             binop_fill_modifiers: true,
+            prometheus2_functions: false,
         };
         if let Ok(e) = parse_with(&text, &opts) {
             let printed = print(&e);

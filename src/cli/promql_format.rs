@@ -4,7 +4,7 @@
 //! PromQL front end): parse, then pretty-print.
 
 use super::Status;
-use crate::promql::features::{Feature, FeatureArgs, Features};
+use crate::promql::features::{FeatureArgs, Features};
 use crate::promql::syntax::parser::{parse_with, Options};
 use crate::promql::syntax::pretty;
 use std::io::Read;
@@ -21,12 +21,7 @@ pub struct Args {
 }
 
 fn options(f: Features) -> Options {
-    Options {
-        experimental_functions: f.has(Feature::ExperimentalFunctions),
-        duration_expr: f.has(Feature::DurationExpr),
-        extended_range_selectors: f.has(Feature::ExtendedRangeSelectors),
-        binop_fill_modifiers: f.has(Feature::BinopFillModifiers),
-    }
+    crate::promql::parse::options_for(f, crate::promql::semantics::Semantics::active())
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {

@@ -16,7 +16,30 @@ pub fn strip_paren(mut e: &Expr) -> &Expr {
     e
 }
 
-pub use crate::promql::parse::{children, walk};
+/// Direct sub-expressions, in source order.
+pub fn children(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Aggregate(a) => {
+            let mut v: Vec<&Expr> = a.param.iter().map(|p| p.as_ref()).collect();
+            v.push(&a.expr);
+            v
+        }
+        Expr::Unary(u) => vec![&u.expr],
+        Expr::Binary(b) => vec![&b.lhs, &b.rhs],
+        Expr::Paren(p) => vec![&p.expr],
+        Expr::Subquery(s) => vec![&s.expr],
+        Expr::Call(c) => c.args.args.iter().map(|a| a.as_ref()).collect(),
+        _ => vec![],
+    }
+}
+
+/// Visits `e` and every sub-expression, parents first.
+pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+    f(e);
+    for c in children(e) {
+        walk(c, f);
+    }
+}
 
 /// The operator of a binary expression as written (`/`, `>`, `and`, ...).
 pub fn op(b: &BinaryExpr) -> String {

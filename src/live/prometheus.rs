@@ -668,9 +668,9 @@ fn check_selector(selector: &str) -> Result<(), LiveError> {
             "{selector:?} is not a series selector like up{{job=\"api\"}}: {why}"
         ))
     };
-    match crate::promql::parse(selector) {
-        Ok(Expr::VectorSelector(vs)) => {
-            if vs.offset.is_some() || vs.at.is_some() {
+    match &crate::promql::parse(selector) {
+        Ok(Expr::Vector(vs)) => {
+            if vs.offset_ms != 0 || vs.offset_expr.is_some() || vs.at.is_some() {
                 Err(bad("offset and @ are not allowed"))
             } else {
                 Ok(())

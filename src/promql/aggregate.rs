@@ -4,11 +4,11 @@
 
 use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
 use super::functions::kahan_sum_inc;
+use super::syntax::ast::Expr;
 use super::value::format_value;
 use crate::promql::semantics::Difference;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
-use promql_parser::parser::{AggregateExpr, LabelModifier};
 use std::collections::HashMap;
 
 /// Prometheus's `quantile` over values (NaN sorts first; out-of-range `q` gives ±Inf).
@@ -83,10 +83,22 @@ fn param_k(v: f64, what: &str) -> Result<i64, EvalError> {
     })
 }
 
-pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Result<Val, EvalError> {
-    let op = a.op.to_string();
+/// `a` is an [`Expr::Aggregate`].
+pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+    let Expr::Aggregate {
+        op,
+        expr: inner,
+        param: param_expr,
+        grouping,
+        without,
+        ..
+    } = a
+    else {
+        return Err(qerr("not an aggregation"));
+    };
+    let op = op.text().unwrap_or_default().to_string();
     let n = ts.len();
-    let param = match &a.param {
+    let param = match param_expr {
         Some(p) => Some(ev.eval(p, ts)?),
         None => None,
     };
@@ -95,7 +107,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
     let ordered = matches!(op.as_str(), "topk" | "bottomk" | "limitk");
     let keep_order = ordered || ev.label_order;
     let saved = std::mem::replace(&mut ev.label_order, keep_order);
-    let input = ev.eval(&a.expr, ts);
+    let input = ev.eval(inner, ts);
     ev.label_order = saved;
     let input = match input? {
         Val::Vector(v) => v,
@@ -108,11 +120,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
     };
 
     // Group assignment, once per series.
-    let (by, names): (bool, Vec<String>) = match &a.modifier {
-        Some(LabelModifier::Include(l)) => (true, l.labels.clone()),
-        Some(LabelModifier::Exclude(l)) => (false, l.labels.clone()),
-        None => (true, Vec::new()),
-    };
+    let (by, names): (bool, Vec<String>) = (!*without, grouping.clone());
     let by_name = by && names.iter().any(|x| x == METRIC_NAME);
     let mut group_of: Vec<usize> = Vec::with_capacity(input.len());
     let mut groups: Vec<(Labels, bool)> = Vec::new();
@@ -168,7 +176,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                         "PromQL warning: ratio value should be between -1 and 1, got {}, capping to {} {}",
                         format_value(r),
                         format_value(capped),
-                        ev.pos_of("limit_ratio")
+                        ev.pos_at(a.span().start)
                     ));
                     r = capped;
                 }
@@ -292,7 +300,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
                     ev.warn(format!(
                         "PromQL warning: quantile value should be between 0 and 1, got {} {}",
                         format_value(*bad),
-                        ev.pos_of(&quantile_param_text(a))
+                        ev.pos_at(param_expr.as_ref().map_or(0, |p| p.span().start))
                     ));
                 }
             }
@@ -370,10 +378,6 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &AggregateExpr, ts: &[i64]) -> Resu
             Ok(Val::Vector(out))
         }
     }
-}
-
-fn quantile_param_text(a: &AggregateExpr) -> String {
-    a.param.as_ref().map(|p| p.to_string()).unwrap_or_default()
 }
 
 /// The `k` series `topk` (`top`) or `bottomk` keeps of one group's `(series, value)` pairs, in the order

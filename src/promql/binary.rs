@@ -4,10 +4,10 @@
 //! matched pair of series, not per step.
 
 use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
+use super::syntax::ast::{Card, Expr};
 use crate::promql::semantics::Difference;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
-use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -122,13 +122,24 @@ pub(crate) fn go_labels(l: &Labels) -> String {
     s
 }
 
-pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val, EvalError> {
-    let op_s = b.op.to_string();
-    let op = Op::parse(&op_s)
-        .ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
-    let return_bool = b.return_bool();
-    let lhs = ev.eval(&b.lhs, ts)?;
-    let rhs = ev.eval(&b.rhs, ts)?;
+/// `b` is an [`Expr::Binary`].
+pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+    let Expr::Binary {
+        op,
+        lhs,
+        rhs,
+        matching,
+        return_bool,
+    } = b
+    else {
+        return Err(qerr("not a binary operation"));
+    };
+    let op_s = op.text().unwrap_or_default();
+    let op =
+        Op::parse(op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
+    let return_bool = *return_bool;
+    let lhs = ev.eval(lhs, ts)?;
+    let rhs = ev.eval(rhs, ts)?;
     let delayed = ev.opts.delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
     let keep_name = op == Op::Atan2 && ev.opts.prometheus2(Difference::Atan2KeepsName);
@@ -169,26 +180,19 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
             keep_name,
         ))),
         (Val::Vector(l), Val::Vector(r)) => {
-            let (on, names): (bool, &[String]) =
-                match b.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
-                    Some(LabelModifier::Include(ls)) => (true, &ls.labels),
-                    Some(LabelModifier::Exclude(ls)) => (false, &ls.labels),
-                    None => (false, &[]),
-                };
+            let (on, names): (bool, &[String]) = match matching {
+                Some(vm) => (vm.on, &vm.matching_labels),
+                None => (false, &[]),
+            };
             let m = Matching { on, names };
             if op.is_set() {
                 return Ok(Val::Vector(set_op(l, r, op, &m, ts.len())));
             }
-            let card = b
-                .modifier
+            let card = matching.as_ref().map_or(Card::OneToOne, |vm| vm.card);
+            let include: &[String] = matching.as_ref().map_or(&[], |vm| &vm.include);
+            let fill = matching
                 .as_ref()
-                .map(|m| m.card.clone())
-                .unwrap_or(VectorMatchCardinality::OneToOne);
-            let fill = b
-                .modifier
-                .as_ref()
-                .map(|m| (m.fill_values.lhs, m.fill_values.rhs))
-                .unwrap_or((None, None));
+                .map_or((None, None), |vm| (vm.fill_lhs, vm.fill_rhs));
             let prometheus2 = ev.opts.prometheus2(Difference::FilterMatching);
             vector_vector(
                 l,
@@ -196,7 +200,8 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &BinaryExpr, ts: &[i64]) -> Result<Val
                 op,
                 return_bool,
                 &m,
-                &card,
+                card,
+                include,
                 fill,
                 ts.len(),
                 delayed,
@@ -344,7 +349,8 @@ fn vector_vector(
     op: Op,
     return_bool: bool,
     m: &Matching,
-    card: &VectorMatchCardinality,
+    card: Card,
+    include: &[String],
     fill: (Option<f64>, Option<f64>),
     n: usize,
     delayed: bool,
@@ -354,12 +360,8 @@ fn vector_vector(
     // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
     // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
     let (fill_many, fill_one) = fill;
-    let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
-    let include: &[String] = match card {
-        VectorMatchCardinality::ManyToOne(ls) | VectorMatchCardinality::OneToMany(ls) => &ls.labels,
-        _ => &[],
-    };
-    let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
+    let swapped = card == Card::OneToMany;
+    let one_to_one = card == Card::OneToOne;
     let (many, one) = if swapped { (r, l) } else { (l, r) };
     let many_sig: Vec<u64> = many.iter().map(|s| m.sig(&s.labels)).collect();
     let one_sig: Vec<u64> = one.iter().map(|s| m.sig(&s.labels)).collect();

@@ -11,14 +11,13 @@ use super::binary;
 use super::functions;
 use super::parse::{parse_for_query, Expr, ParseError};
 use super::semantics::Difference;
+use super::syntax::ast::{At, MatchOp as PMatchOp, VectorSelector};
 use super::value::{QueryResult, Sample, Series, Value};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
-use promql_parser::label::MatchOp as PMatchOp;
-use promql_parser::parser::{AtModifier, Offset, VectorSelector};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Settings Prometheus exposes as flags.
 #[derive(Clone, Debug)]
@@ -158,6 +157,8 @@ pub(crate) struct Ev<'a> {
     /// Set while the argument of `topk`, `bottomk` or `limitk` is evaluated: selectors then return their series
     /// in label order, the order Prometheus reads them from a TSDB block, which decides among equal values.
     pub label_order: bool,
+    /// Where the function call being evaluated starts in the query text (for annotations' positions).
+    pub call_start: usize,
 }
 
 /// Whether Prometheus 2 before 2.51 evaluates this call's range selector with `@` in a window that slides
@@ -168,11 +169,11 @@ pub(crate) struct Ev<'a> {
 /// `predict_linear(x[5m] @ T, 60)` over a range query from `start` sees `(T - 5m + (t - start), T]` at step `t`
 /// (closed on the left, as 2.x's windows are). A subquery with `@` in that place is not reproduced: it is
 /// answered as Prometheus 3 does (docs/semantics.md).
-pub(crate) fn slides_at_ranges(c: &promql_parser::parser::Call) -> bool {
-    !call_step_invariant_2_42(c)
+pub(crate) fn slides_at_ranges(func: &str, args: &[Expr]) -> bool {
+    !call_step_invariant_2_42(func, args)
 }
 
-fn call_step_invariant_2_42(c: &promql_parser::parser::Call) -> bool {
+fn call_step_invariant_2_42(func: &str, args: &[Expr]) -> bool {
     const UNSAFE: [&str; 11] = [
         "days_in_month",
         "day_of_month",
@@ -186,8 +187,8 @@ fn call_step_invariant_2_42(c: &promql_parser::parser::Call) -> bool {
         "time",
         "timestamp",
     ];
-    let mut inv = !UNSAFE.contains(&c.func.name);
-    for a in &c.args.args {
+    let mut inv = !UNSAFE.contains(&func);
+    for a in args {
         inv &= step_invariant_2_42(a);
     }
     inv
@@ -196,20 +197,18 @@ fn call_step_invariant_2_42(c: &promql_parser::parser::Call) -> bool {
 /// Prometheus 2.42's `preprocessExprHelper`: whether `e` has the same value at every step.
 fn step_invariant_2_42(e: &Expr) -> bool {
     match e {
-        Expr::VectorSelector(vs) => vs.at.is_some(),
-        Expr::MatrixSelector(ms) => ms.vs.at.is_some(),
-        Expr::Subquery(sq) => sq.at.is_some(),
+        Expr::Vector(vs) => vs.at.is_some(),
+        Expr::Matrix { selector, .. } => selector.at.is_some(),
+        Expr::Subquery { at, .. } => at.is_some(),
         // 2.42 looks at the aggregated expression only, not at a parameter such as topk's k.
-        Expr::Aggregate(a) => step_invariant_2_42(&a.expr),
-        Expr::Binary(b) => {
-            let (l, r) = (step_invariant_2_42(&b.lhs), step_invariant_2_42(&b.rhs));
+        Expr::Aggregate { expr, .. } => step_invariant_2_42(expr),
+        Expr::Binary { lhs, rhs, .. } => {
+            let (l, r) = (step_invariant_2_42(lhs), step_invariant_2_42(rhs));
             l && r
         }
-        Expr::Call(c) => call_step_invariant_2_42(c),
-        Expr::Paren(p) => step_invariant_2_42(&p.expr),
-        Expr::Unary(u) => step_invariant_2_42(&u.expr),
-        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
-        Expr::Extension(_) => false,
+        Expr::Call { func, args, .. } => call_step_invariant_2_42(func, args),
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => step_invariant_2_42(expr),
+        Expr::Number { .. } | Expr::String { .. } => true,
     }
 }
 
@@ -239,82 +238,39 @@ impl AtLevel {
     }
 }
 
-pub(crate) fn system_time_ms(t: &SystemTime) -> i64 {
-    match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
-    }
-}
-
-pub(crate) fn dur_ms(d: &Duration) -> i64 {
-    d.as_millis() as i64
-}
-
-pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
-    match o {
-        None => 0,
-        Some(Offset::Pos(d)) => dur_ms(d),
-        Some(Offset::Neg(d)) => -dur_ms(d),
-    }
-}
-
 /// Converts the parser's matchers (plus the bare metric name) to ours.
 pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, EvalError> {
-    let conv = |m: &promql_parser::label::Matcher| -> Result<Matcher, EvalError> {
+    let mut base = Vec::new();
+    for m in &vs.matchers {
         let op = match m.op {
             PMatchOp::Equal => MatchOp::Equal,
             PMatchOp::NotEqual => MatchOp::NotEqual,
-            PMatchOp::Re(_) => MatchOp::Re,
-            PMatchOp::NotRe(_) => MatchOp::NotRe,
+            PMatchOp::Regexp => MatchOp::Re,
+            PMatchOp::NotRegexp => MatchOp::NotRe,
         };
-        Matcher::new(op, &m.name, &m.value).map_err(|e| qerr(e.to_string()))
-    };
-    let mut base = Vec::new();
-    for m in &vs.matchers.matchers {
-        base.push(conv(m)?);
+        base.push(Matcher::new(op, &m.name, &m.value).map_err(|e| qerr(e.to_string()))?);
     }
-    if let Some(n) = &vs.name {
-        if !base
+    let n = &vs.name;
+    if !n.is_empty()
+        && !base
             .iter()
             .any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
-        {
-            base.push(
-                Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?,
-            );
-        }
+    {
+        base.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?);
     }
-    if vs.matchers.or_matchers.is_empty() {
-        return Ok(vec![base]);
-    }
-    let mut groups = Vec::new();
-    for g in &vs.matchers.or_matchers {
-        let mut v = base.clone();
-        for m in g {
-            v.push(conv(m)?);
-        }
-        groups.push(v);
-    }
-    Ok(groups)
+    Ok(vec![base])
 }
 
 impl<'a> Ev<'a> {
-    /// `(line:col)` of the first occurrence of `needle` in the query text, as Prometheus appends to
-    /// annotations. promql-parser keeps no positions, so this finds the text instead.
-    pub fn pos_of(&self, needle: &str) -> String {
-        let idx = if needle.is_empty() {
-            None
-        } else {
-            self.text.find(needle)
-        };
-        let idx = idx.unwrap_or(0);
-        let before = &self.text[..idx];
+    /// `(line:col)` of byte `at` of the query text, as Prometheus appends to annotations.
+    pub fn pos_at(&self, at: usize) -> String {
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let before = &self.text[..at];
         let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let col = before.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
         format!("({line}:{col})")
     }
 
@@ -360,13 +316,7 @@ impl<'a> Ev<'a> {
     }
 
     /// Per step, the time a selector or subquery with these modifiers reads at.
-    pub fn eff_times(
-        &self,
-        at: &Option<AtModifier>,
-        offset: &Option<Offset>,
-        ts: &[i64],
-    ) -> Vec<i64> {
-        let off = offset_ms(offset);
+    pub fn eff_times(&self, at: &Option<At>, off: i64, ts: &[i64]) -> Vec<i64> {
         match at {
             None => ts.iter().map(|t| t - off).collect(),
             Some(a) => vec![self.at_time(a) - off + self.at_level().shift(); ts.len()],
@@ -374,20 +324,50 @@ impl<'a> Ev<'a> {
     }
 
     /// The time `@ start()`, `@ end()` or `@ T` stands for.
-    fn at_time(&self, a: &AtModifier) -> i64 {
+    fn at_time(&self, a: &At) -> i64 {
         match a {
-            AtModifier::Start => self.start,
-            AtModifier::End => self.end,
-            AtModifier::At(st) => system_time_ms(st),
+            At::Start => self.start,
+            At::End => self.end,
+            At::Time(ms) => *ms,
         }
     }
 
     /// A function call; its range argument slides under Prometheus 2 when [`slides_at_ranges`] says so.
-    fn eval_call(&mut self, c: &promql_parser::parser::Call, ts: &[i64]) -> Result<Val, EvalError> {
-        let slide = self.opts.prometheus2(Difference::SlidingAtRanges) && slides_at_ranges(c);
+    fn eval_call(
+        &mut self,
+        func: &str,
+        args: &[Expr],
+        start: usize,
+        ts: &[i64],
+    ) -> Result<Val, EvalError> {
+        // Prometheus refuses the range modifiers on functions they do not fit when it evaluates the call.
+        for a in args {
+            if let Expr::Matrix { selector, .. } = a {
+                let (word, safe): (&str, &[&str]) = if selector.anchored {
+                    (
+                        "anchored",
+                        &["changes", "delta", "increase", "rate", "resets"],
+                    )
+                } else if selector.smoothed {
+                    ("smoothed", &["delta", "increase", "rate"])
+                } else {
+                    continue;
+                };
+                if !safe.contains(&func) {
+                    return Err(qerr(format!(
+                        "{word} modifier can only be used with: {} - not with {func}",
+                        safe.join(", ")
+                    )));
+                }
+            }
+        }
+        let slide =
+            self.opts.prometheus2(Difference::SlidingAtRanges) && slides_at_ranges(func, args);
         let saved = std::mem::replace(&mut self.slide_at_ranges, slide);
-        let r = functions::eval_call(self, c, ts);
+        let saved_start = std::mem::replace(&mut self.call_start, start);
+        let r = functions::eval_call(self, func, args, ts);
         self.slide_at_ranges = saved;
+        self.call_start = saved_start;
         r
     }
 
@@ -422,10 +402,12 @@ impl<'a> Ev<'a> {
 
     fn eval_node(&mut self, e: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
         match e {
-            Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ts.len()])),
-            Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
-            Expr::Paren(p) => self.eval(&p.expr, ts),
-            Expr::Unary(u) => match self.eval(&u.expr, ts)? {
+            Expr::Number { value, .. } => Ok(Val::Scalar(vec![*value; ts.len()])),
+            Expr::String { value, .. } => Ok(Val::Str(value.clone())),
+            Expr::Paren { expr, .. } => self.eval(expr, ts),
+            Expr::Unary { op, expr, .. } => match self.eval(expr, ts)? {
+                // `+x` is `x` (the parser keeps the sign only to print the query as written).
+                v if *op == super::syntax::TokenKind::Add => Ok(v),
                 Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
                 Val::Vector(mut vs) => {
                     for s in &mut vs {
@@ -438,9 +420,9 @@ impl<'a> Ev<'a> {
                 }
                 other => Err(qerr(format!("unary expression only allowed on expressions of type scalar or instant vector, got {}", other.type_name()))),
             },
-            Expr::Binary(b) => binary::eval_binary(self, b, ts),
-            Expr::Aggregate(a) => aggregate::eval_aggregate(self, a, ts),
-            Expr::Call(c) => match self.eval_call(c, ts)? {
+            Expr::Binary { .. } => binary::eval_binary(self, e, ts),
+            Expr::Aggregate { .. } => aggregate::eval_aggregate(self, e, ts),
+            Expr::Call { func, args, span } => match self.eval_call(func, args, span.start, ts)? {
                 // Without delayed name removal a function that drops names can make two series one;
                 // Prometheus's rangeEval refuses that at once ("vector cannot contain metrics with the
                 // same labelset"), where delayed removal would only merge them at the end.
@@ -449,16 +431,24 @@ impl<'a> Ev<'a> {
                 }
                 other => Ok(other),
             },
-            Expr::VectorSelector(vs) => Ok(Val::Vector(self.eval_vector_selector(vs, ts, false)?.0)),
-            Expr::MatrixSelector(ms) => {
-                let eff = self.eff_times(&ms.vs.at, &ms.vs.offset, ts);
-                let range = dur_ms(&ms.range);
-                if ms.vs.at.is_none() || !self.slide_at_ranges {
-                    return Ok(Val::Range(self.eval_matrix_selector(&ms.vs, range, eff)?));
+            Expr::Vector(vs) => Ok(Val::Vector(self.eval_vector_selector(vs, ts, false)?.0)),
+            Expr::Matrix {
+                selector, range_ms, ..
+            } => {
+                if selector.anchored || selector.smoothed {
+                    return Err(EvalError::Unsupported(format!(
+                        "the {} range modifier",
+                        if selector.anchored { "anchored" } else { "smoothed" }
+                    )));
+                }
+                let eff = self.eff_times(&selector.at, selector.offset_ms, ts);
+                let range = *range_ms;
+                if selector.at.is_none() || !self.slide_at_ranges {
+                    return Ok(Val::Range(self.eval_matrix_selector(selector, range, eff)?));
                 }
                 let mut slid = eff.clone();
                 self.slide(&mut slid, ts);
-                let mut r = self.eval_matrix_selector(&ms.vs, range, slid)?;
+                let mut r = self.eval_matrix_selector(selector, range, slid)?;
                 // The storage was asked only up to the `@` window's end, so a slid window holds the samples
                 // between its own start and that end.
                 for s in &mut r.series {
@@ -470,8 +460,7 @@ impl<'a> Ev<'a> {
                 }
                 Ok(Val::Range(r))
             }
-            Expr::Subquery(sq) => Ok(Val::Range(self.eval_subquery(sq, ts)?)),
-            Expr::Extension(_) => Err(EvalError::Unsupported("extension expressions".into())),
+            Expr::Subquery { .. } => Ok(Val::Range(self.eval_subquery(e, ts)?)),
         }
     }
 
@@ -483,7 +472,13 @@ impl<'a> Ev<'a> {
         ts: &[i64],
         want_ts: bool,
     ) -> Result<(Vec<StepSeries>, Vec<Vec<i64>>), EvalError> {
-        let eff = self.eff_times(&vs.at, &vs.offset, ts);
+        if vs.anchored || vs.smoothed {
+            return Err(EvalError::Unsupported(format!(
+                "the {} modifier",
+                if vs.anchored { "anchored" } else { "smoothed" }
+            )));
+        }
+        let eff = self.eff_times(&vs.at, vs.offset_ms, ts);
         let lookback = self.opts.lookback_delta_ms;
         let edge = self.edge();
         let mut out = Vec::new();
@@ -558,11 +553,11 @@ impl<'a> Ev<'a> {
     pub fn eval_timestamp_pinned(
         &mut self,
         vs: &VectorSelector,
-        at: &AtModifier,
+        at: &At,
         ts: &[i64],
     ) -> Result<Vec<StepSeries>, EvalError> {
         let base = self.at_time(at);
-        let d = offset_ms(&vs.offset);
+        let d = vs.offset_ms;
         let lookback = self.opts.lookback_delta_ms;
         // The latest sample in (lo, hi].
         let hi = base.min(base - d);
@@ -667,23 +662,28 @@ impl<'a> Ev<'a> {
     }
 
     /// Evaluates a subquery: the inner expression at every multiple of the step inside any window, once.
-    pub fn eval_subquery(
-        &mut self,
-        sq: &promql_parser::parser::SubqueryExpr,
-        ts: &[i64],
-    ) -> Result<RangeArg, EvalError> {
-        let range = dur_ms(&sq.range);
-        let step = sq
-            .step
-            .as_ref()
-            .map(dur_ms)
+    /// `sq` is an [`Expr::Subquery`].
+    pub fn eval_subquery(&mut self, sq: &Expr, ts: &[i64]) -> Result<RangeArg, EvalError> {
+        let Expr::Subquery {
+            expr: inner_expr,
+            range_ms: range,
+            step_ms,
+            offset_ms: sq_offset,
+            at: sq_at,
+            ..
+        } = sq
+        else {
+            return Err(qerr("not a subquery"));
+        };
+        let (range, sq_offset) = (*range, *sq_offset);
+        let step = Some(*step_ms)
             .filter(|s| *s > 0)
             .unwrap_or(self.opts.default_subquery_step_ms);
         // The inner steps come from where the subquery reads; an `@` subquery on a shifted level (see
         // [`AtLevel`]) reads shifted while its windows end where `@` says (`evalSubquery` resets the offset).
-        let ends = self.eff_times(&sq.at, &sq.offset, ts);
-        let win_ends = match &sq.at {
-            Some(a) => vec![self.at_time(a) - offset_ms(&sq.offset); ts.len()],
+        let ends = self.eff_times(sq_at, sq_offset, ts);
+        let win_ends = match sq_at {
+            Some(a) => vec![self.at_time(a) - sq_offset; ts.len()],
             None => ends.clone(),
         };
         let edge = self.edge();
@@ -732,13 +732,13 @@ impl<'a> Ev<'a> {
                         path_at: None,
                     }
                 } else {
-                    match &sq.at {
+                    match sq_at {
                         None => AtLevel {
-                            path_offset: level.path_offset + offset_ms(&sq.offset),
+                            path_offset: level.path_offset + sq_offset,
                             ..level
                         },
                         Some(a) => AtLevel {
-                            path_offset: offset_ms(&sq.offset),
+                            path_offset: sq_offset,
                             path_at: Some(self.at_time(a)),
                             ..level
                         },
@@ -749,7 +749,7 @@ impl<'a> Ev<'a> {
         };
         let saved = self.at_level.replace(inner_level);
         let saved_slide = std::mem::replace(&mut self.slide_at_ranges, false);
-        let val = self.eval(&sq.expr, &inner);
+        let val = self.eval(inner_expr, &inner);
         self.at_level = saved;
         self.slide_at_ranges = saved_slide;
         let val = val?;
@@ -944,6 +944,7 @@ impl Engine {
             at_level: None,
             slide_at_ranges: false,
             label_order: false,
+            call_start: 0,
             deadline: self
                 .opts
                 .timeout

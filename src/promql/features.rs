@@ -5,8 +5,6 @@
 //! the parser and the engine read the installed set. `promql-test` enables what Prometheus's own promqltest
 //! enables. Library callers that install nothing get every feature (the engine can evaluate them all).
 
-use super::parse::walk;
-use promql_parser::parser::Expr;
 use std::sync::OnceLock;
 
 /// Environment variable holding a comma-separated list of features, added to `--enable-feature`.
@@ -188,91 +186,16 @@ impl FeatureArgs {
     }
 }
 
-/// Prometheus's parse error for the first construct of `e` that needs a feature `set` lacks, if any.
-/// `rewritten` says whether the text needed the duration-expression rewrite to parse.
-pub fn check(e: &Expr, rewritten: bool, set: Features) -> Result<(), String> {
-    if rewritten && !set.has(Feature::DurationExpr) {
-        return Err("experimental duration expression is not enabled".into());
-    }
-    let mut err = None;
-    walk(e, &mut |e| {
-        if err.is_some() {
-            return;
-        }
-        match e {
-            Expr::Call(c)
-                if EXPERIMENTAL_FUNCTIONS.contains(&c.func.name)
-                    && !set.has(Feature::ExperimentalFunctions) =>
-            {
-                err = Some(format!("function {:?} is not enabled", c.func.name));
-            }
-            Expr::Aggregate(a) if !set.has(Feature::ExperimentalFunctions) => {
-                let op = a.op.to_string();
-                if op == "limitk" || op == "limit_ratio" {
-                    err = Some(format!(
-                        "{op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions"
-                    ));
-                }
-            }
-            Expr::Binary(b)
-                if !set.has(Feature::BinopFillModifiers)
-                    && b.modifier.as_ref().is_some_and(|m| {
-                        m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some()
-                    }) =>
-            {
-                err = Some("binop fill modifiers are experimental and not enabled".into());
-            }
-            _ => {}
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// Functions one Prometheus major version has and the other does not: `holt_winters` (2.x; removed in 3.0)
-/// and `double_exponential_smoothing` (its 3.x name, experimental). Prometheus's parse error for the first.
-/// `renamed`: the text's `holt_winters` was read as `double_exponential_smoothing` (Prometheus 2), so that
-/// name is what 2 calls `holt_winters`, not the 3.x function.
-pub fn check_semantics(
-    e: &Expr,
-    semantics: crate::promql::semantics::Semantics,
-    renamed: bool,
-) -> Result<(), String> {
-    use crate::promql::semantics::Difference;
-    let missing = match semantics.has(Difference::HoltWinters) {
-        true if renamed => return Ok(()),
-        true => "double_exponential_smoothing",
-        false => "holt_winters",
-    };
-    let mut err = None;
-    walk(e, &mut |e| {
-        if let Expr::Call(c) = e {
-            if err.is_none() && c.func.name == missing {
-                err = Some(format!("unknown function with name {missing:?}"));
-            }
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The parser's error for `text` with the feature set (under Prometheus 3), if any.
     fn refused(text: &str, set: Features) -> Option<String> {
-        let (e, rewritten) = match promql_parser::parser::parse(text) {
-            Ok(e) => (e, false),
-            Err(_) => {
-                let plain = crate::promql::duration_expr::rewrite(text, 60_000, 0).unwrap();
-                (promql_parser::parser::parse(&plain).unwrap(), true)
-            }
-        };
-        check(&e, rewritten, set).err()
+        let options = crate::promql::parse::options_for(set, Default::default());
+        crate::promql::syntax::parser::parse_with(text, &options)
+            .err()
+            .map(|e| e[0].message.clone())
     }
 
     #[test]

@@ -13,35 +13,35 @@
 
 use super::engine::EvalError;
 use super::parse::{walk, Expr};
+use super::syntax::ast::At;
 use super::value::QueryResult;
 use super::value::{Series, Value};
 use super::Engine;
 use crate::series::{Labels, Store};
-use promql_parser::parser::AtModifier;
 use std::collections::HashMap;
 
 /// Whether one range query of `e` answers each step as an instant query at that step would.
 pub fn range_equals_instants(e: &Expr) -> bool {
     let mut same = true;
     walk(e, &mut |n| match n {
-        Expr::VectorSelector(vs) if pins_to_query(&vs.at) => same = false,
-        Expr::MatrixSelector(ms) if pins_to_query(&ms.vs.at) => same = false,
-        Expr::Subquery(sq) if pins_to_query(&sq.at) || has_at(&sq.expr) => same = false,
+        Expr::Vector(vs) if pins_to_query(&vs.at) => same = false,
+        Expr::Matrix { selector, .. } if pins_to_query(&selector.at) => same = false,
+        Expr::Subquery { at, expr, .. } if pins_to_query(at) || has_at(expr) => same = false,
         _ => {}
     });
     same
 }
 
-fn pins_to_query(at: &Option<AtModifier>) -> bool {
-    matches!(at, Some(AtModifier::Start | AtModifier::End))
+fn pins_to_query(at: &Option<At>) -> bool {
+    matches!(at, Some(At::Start | At::End))
 }
 
 fn has_at(e: &Expr) -> bool {
     let mut found = false;
     walk(e, &mut |n| match n {
-        Expr::VectorSelector(vs) if vs.at.is_some() => found = true,
-        Expr::MatrixSelector(ms) if ms.vs.at.is_some() => found = true,
-        Expr::Subquery(sq) if sq.at.is_some() => found = true,
+        Expr::Vector(vs) if vs.at.is_some() => found = true,
+        Expr::Matrix { selector, .. } if selector.at.is_some() => found = true,
+        Expr::Subquery { at, .. } if at.is_some() => found = true,
         _ => {}
     });
     found

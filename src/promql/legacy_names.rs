@@ -207,8 +207,8 @@ mod tests {
         let e = crate::promql::parse::parse(&marked).unwrap();
         let mut strings = Vec::new();
         crate::promql::parse::walk(&e, &mut |e| {
-            if let promql_parser::parser::Expr::StringLiteral(s) = e {
-                strings.push(s.val.clone());
+            if let crate::promql::syntax::ast::Expr::String { value, .. } = e {
+                strings.push(value.clone());
             }
         });
         // `\u00ff` is the valid letter ÿ; the others hold bytes that are not UTF-8.

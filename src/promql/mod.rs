@@ -4,7 +4,6 @@ pub mod aggregate;
 pub mod binary;
 #[cfg(test)]
 mod consistency;
-pub mod duration_expr;
 pub mod engine;
 pub mod features;
 pub mod functions;

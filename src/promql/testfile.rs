@@ -7,7 +7,7 @@
 use super::engine::selector_matchers;
 use super::engine::{Engine, EngineOptions, EvalError};
 use super::parse::Expr;
-use super::parse::ParseError;
+use super::syntax::ast::{At, VectorSelector};
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
 use crate::series::fixture::append_sequence;
@@ -17,7 +17,6 @@ use crate::series::notation::{
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
-use promql_parser::parser::VectorSelector;
 use regex::Regex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,12 +329,6 @@ impl Runner {
                     Err(Outcome::Fail(format!("expected error {c:?}, got {msg:?}")))
                 };
             }
-            (Err(EvalError::Parse(ParseError::Unsupported(m))), None)
-            | (Err(EvalError::Parse(ParseError::Invalid(m))), None) => {
-                return Err(Outcome::Skip(format!(
-                    "promql-parser 0.11 cannot parse this query: {m}"
-                )));
-            }
             (Err(EvalError::Unsupported(m)), None) => {
                 return Err(Outcome::Skip(format!("unsupported: {m}")))
             }
@@ -410,34 +403,25 @@ fn is_start_timestamp_line(l: &str) -> bool {
 }
 
 fn pin_at(e: &mut Expr, t: i64) {
-    use promql_parser::parser::AtModifier;
-    let at = || {
-        let st = if t >= 0 {
-            std::time::UNIX_EPOCH + std::time::Duration::from_millis(t as u64)
-        } else {
-            std::time::UNIX_EPOCH - std::time::Duration::from_millis(t.unsigned_abs())
-        };
-        Some(AtModifier::At(st))
-    };
+    let at = || Some(At::Time(t));
     match e {
-        Expr::VectorSelector(vs) if vs.at.is_none() => vs.at = at(),
-        Expr::MatrixSelector(ms) if ms.vs.at.is_none() => ms.vs.at = at(),
+        Expr::Vector(vs) if vs.at.is_none() => vs.at = at(),
+        Expr::Matrix { selector, .. } if selector.at.is_none() => selector.at = at(),
         // Selectors inside a subquery read at the subquery's own steps, so only the subquery is pinned.
-        Expr::Subquery(sq) if sq.at.is_none() => sq.at = at(),
-        Expr::Aggregate(a) => {
-            pin_at(&mut a.expr, t);
-            if let Some(p) = &mut a.param {
+        Expr::Subquery { at: a, .. } if a.is_none() => *a = at(),
+        Expr::Aggregate { expr, param, .. } => {
+            pin_at(expr, t);
+            if let Some(p) = param {
                 pin_at(p, t);
             }
         }
-        Expr::Unary(u) => pin_at(&mut u.expr, t),
-        Expr::Binary(b) => {
-            pin_at(&mut b.lhs, t);
-            pin_at(&mut b.rhs, t);
+        Expr::Unary { expr, .. } | Expr::Paren { expr, .. } => pin_at(expr, t),
+        Expr::Binary { lhs, rhs, .. } => {
+            pin_at(lhs, t);
+            pin_at(rhs, t);
         }
-        Expr::Paren(p) => pin_at(&mut p.expr, t),
-        Expr::Call(c) => {
-            for a in &mut c.args.args {
+        Expr::Call { args, .. } => {
+            for a in args {
                 pin_at(a, t);
             }
         }
@@ -486,29 +470,11 @@ fn blank_histograms(line: &str) -> String {
 
 /// Every vector selector in `e` (those inside range selectors and subqueries too).
 pub(crate) fn collect_selectors<'e>(e: &'e Expr, out: &mut Vec<&'e VectorSelector>) {
-    match e {
-        Expr::VectorSelector(vs) => out.push(vs),
-        Expr::MatrixSelector(ms) => out.push(&ms.vs),
-        Expr::Aggregate(a) => {
-            collect_selectors(&a.expr, out);
-            if let Some(p) = &a.param {
-                collect_selectors(p, out);
-            }
-        }
-        Expr::Unary(u) => collect_selectors(&u.expr, out),
-        Expr::Binary(b) => {
-            collect_selectors(&b.lhs, out);
-            collect_selectors(&b.rhs, out);
-        }
-        Expr::Paren(p) => collect_selectors(&p.expr, out),
-        Expr::Subquery(s) => collect_selectors(&s.expr, out),
-        Expr::Call(c) => {
-            for a in &c.args.args {
-                collect_selectors(a, out);
-            }
-        }
+    super::parse::walk(e, &mut |e| match e {
+        Expr::Vector(vs) => out.push(vs),
+        Expr::Matrix { selector, .. } => out.push(selector),
         _ => {}
-    }
+    });
 }
 
 enum Outcome {

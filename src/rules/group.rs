@@ -18,7 +18,6 @@ use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::store::{stale_nan, SeriesId, Store};
 use crate::series::Labels;
 use crate::template::{expand_alert_template, AlertTemplateData, QueryFn, QuerySample};
-use promql_parser::label::MatchOp as PMatchOp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -198,62 +197,45 @@ impl RuleSet {
 /// The selectors of `e` as text without `offset` / `@` (what the `local` strategy fetches raw), and how far
 /// before an evaluation time the expression can look (ranges, offsets, subqueries, plus the lookback delta).
 pub fn selectors_and_reach(e: &Expr, lookback_ms: i64) -> (Vec<String>, i64) {
-    use promql_parser::parser::Expr as E;
-    fn dur(d: &std::time::Duration) -> i64 {
-        d.as_millis() as i64
+    use crate::promql::syntax::ast::{Expr as E, VectorSelector};
+    fn plain(vs: &VectorSelector) -> String {
+        let mut v = vs.clone();
+        v.offset_ms = 0;
+        v.offset_expr = None;
+        v.at = None;
+        crate::promql::syntax::print(&E::Vector(v))
     }
-    fn off(o: &Option<promql_parser::parser::Offset>) -> i64 {
-        match o {
-            Some(promql_parser::parser::Offset::Pos(d)) => dur(d),
-            _ => 0,
-        }
-    }
-    fn walk(e: &Expr, extra: i64, out: &mut Vec<String>, reach: &mut i64, lookback: i64) {
-        let plain = |vs: &promql_parser::parser::VectorSelector| {
-            let mut v = vs.clone();
-            v.offset = None;
-            v.at = None;
-            v.to_string()
-        };
-        match e {
-            E::Aggregate(a) => {
-                walk(&a.expr, extra, out, reach, lookback);
-                if let Some(p) = &a.param {
-                    walk(p, extra, out, reach, lookback);
-                }
-            }
-            E::Unary(u) => walk(&u.expr, extra, out, reach, lookback),
-            E::Binary(b) => {
-                walk(&b.lhs, extra, out, reach, lookback);
-                walk(&b.rhs, extra, out, reach, lookback);
-            }
-            E::Paren(p) => walk(&p.expr, extra, out, reach, lookback),
-            E::Subquery(s) => walk(
-                &s.expr,
-                extra + dur(&s.range) + off(&s.offset),
-                out,
-                reach,
-                lookback,
-            ),
-            E::VectorSelector(vs) => {
-                out.push(plain(vs));
-                *reach = (*reach).max(extra + off(&vs.offset) + lookback);
-            }
-            E::MatrixSelector(ms) => {
-                out.push(plain(&ms.vs));
-                *reach = (*reach).max(extra + off(&ms.vs.offset) + dur(&ms.range));
-            }
-            E::Call(c) => {
-                for a in &c.args.args {
-                    walk(a, extra, out, reach, lookback);
-                }
-            }
-            E::NumberLiteral(_) | E::StringLiteral(_) | E::Extension(_) => {}
-        }
-    }
+    // Positive offsets reach further back; negative ones (into the future) do not.
+    let off = |ms: i64| ms.max(0);
     let mut out = Vec::new();
     let mut reach = 0;
-    walk(e, 0, &mut out, &mut reach, lookback_ms);
+    // (node, how far back the enclosing subqueries already reach)
+    let mut stack: Vec<(&Expr, i64)> = vec![(e, 0)];
+    while let Some((e, extra)) = stack.pop() {
+        match e {
+            E::Subquery {
+                expr,
+                range_ms,
+                offset_ms,
+                ..
+            } => stack.push((expr, extra + range_ms + off(*offset_ms))),
+            E::Vector(vs) => {
+                out.push(plain(vs));
+                reach = reach.max(extra + off(vs.offset_ms) + lookback_ms);
+            }
+            E::Matrix {
+                selector, range_ms, ..
+            } => {
+                out.push(plain(selector));
+                reach = reach.max(extra + off(selector.offset_ms) + range_ms);
+            }
+            other => stack.extend(
+                crate::promql::parse::children(other)
+                    .into_iter()
+                    .map(|c| (c, extra)),
+            ),
+        }
+    }
     out.sort();
     out.dedup();
     (out, reach)
@@ -272,46 +254,38 @@ pub fn metric_names(e: &Expr) -> Vec<String> {
 
 /// Calls `f(metric name, may look into the future)` for every selector in `e`.
 fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
-    use promql_parser::parser::Expr as E;
-    fn vs_name(vs: &promql_parser::parser::VectorSelector) -> Option<&str> {
-        vs.name.as_deref().or_else(|| {
-            vs.matchers
-                .matchers
-                .iter()
-                .find(|m| m.name == METRIC_NAME && matches!(m.op, PMatchOp::Equal))
-                .map(|m| m.value.as_str())
-        })
+    use crate::promql::syntax::ast::{Expr as E, MatchOp, VectorSelector};
+    fn vs_name(vs: &VectorSelector) -> Option<&str> {
+        if !vs.name.is_empty() {
+            return Some(&vs.name);
+        }
+        vs.matchers
+            .iter()
+            .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
+            .map(|m| m.value.as_str())
     }
-    fn future(vs: &promql_parser::parser::VectorSelector) -> bool {
-        vs.at.is_some() || matches!(vs.offset, Some(promql_parser::parser::Offset::Neg(_)))
+    fn future(vs: &VectorSelector) -> bool {
+        vs.at.is_some() || vs.offset_ms < 0
     }
-    match e {
-        E::Aggregate(a) => {
-            walk_selectors(&a.expr, f);
-            if let Some(p) = &a.param {
-                walk_selectors(p, f);
-            }
+    // (node, inside a subquery that looks into the future)
+    let mut stack: Vec<(&Expr, bool)> = vec![(e, false)];
+    while let Some((e, fut)) = stack.pop() {
+        match e {
+            E::Subquery {
+                expr,
+                at,
+                offset_ms,
+                ..
+            } => stack.push((expr, fut || at.is_some() || *offset_ms < 0)),
+            E::Vector(vs) => f(vs_name(vs), fut || future(vs)),
+            E::Matrix { selector, .. } => f(vs_name(selector), fut || future(selector)),
+            other => stack.extend(
+                crate::promql::parse::children(other)
+                    .into_iter()
+                    .rev()
+                    .map(|c| (c, fut)),
+            ),
         }
-        E::Unary(u) => walk_selectors(&u.expr, f),
-        E::Binary(b) => {
-            walk_selectors(&b.lhs, f);
-            walk_selectors(&b.rhs, f);
-        }
-        E::Paren(p) => walk_selectors(&p.expr, f),
-        E::Subquery(s) => {
-            let fut =
-                s.at.is_some() || matches!(s.offset, Some(promql_parser::parser::Offset::Neg(_)));
-            let mut inner = |n: Option<&str>, x: bool| f(n, x || fut);
-            walk_selectors(&s.expr, &mut inner);
-        }
-        E::VectorSelector(vs) => f(vs_name(vs), future(vs)),
-        E::MatrixSelector(ms) => f(vs_name(&ms.vs), future(&ms.vs)),
-        E::Call(c) => {
-            for a in &c.args.args {
-                walk_selectors(a, f);
-            }
-        }
-        E::NumberLiteral(_) | E::StringLiteral(_) | E::Extension(_) => {}
     }
 }
 

@@ -83,43 +83,53 @@ pub struct Split {
 
 /// Splits `<lhs> <op> <number>` (or `<number> <op> <rhs>`). Anything else is refused with the reason.
 pub fn split_comparison(expr: &Expr) -> Result<Split, String> {
-    use promql_parser::parser::Expr as E;
-    let mut e = expr;
-    while let E::Paren(p) = e {
-        e = &p.expr;
+    use crate::promql::syntax::{ast::Expr as E, print, TokenKind};
+    fn strip(mut e: &Expr) -> &Expr {
+        while let E::Paren { expr, .. } = e {
+            e = expr;
+        }
+        e
     }
-    let E::Binary(b) = e else {
+    let E::Binary {
+        op,
+        lhs,
+        rhs,
+        return_bool,
+        ..
+    } = strip(expr)
+    else {
         return Err("the expression does not end in a comparison with a number".into());
     };
-    let op = CmpOp::parse(&b.op.to_string())
-        .ok_or_else(|| format!("the top-level operator is `{}`, not a comparison", b.op))?;
-    if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
+    let op_text = op.text().unwrap_or_default();
+    let op = CmpOp::parse(op_text)
+        .ok_or_else(|| format!("the top-level operator is `{op_text}`, not a comparison"))?;
+    if *return_bool {
         return Err("the comparison uses `bool`, so it does not filter series".into());
     }
     let number = |x: &Expr| -> Option<f64> {
-        let mut x = x;
-        while let E::Paren(p) = x {
-            x = &p.expr;
-        }
-        match x {
-            E::NumberLiteral(n) => Some(n.val),
-            E::Unary(u) => match &*u.expr {
-                E::NumberLiteral(n) => Some(-n.val),
+        match strip(x) {
+            E::Number { value, .. } => Some(*value),
+            E::Unary {
+                op: TokenKind::Sub,
+                expr,
+                ..
+            } => match strip(expr) {
+                E::Number { value, .. } => Some(-value),
                 _ => None,
             },
             _ => None,
         }
     };
-    if let Some(t) = number(&b.rhs) {
+    if let Some(t) = number(rhs) {
         return Ok(Split {
-            lhs: b.lhs.to_string(),
+            lhs: print(lhs),
             op,
             threshold: t,
         });
     }
-    if let Some(t) = number(&b.lhs) {
+    if let Some(t) = number(lhs) {
         return Ok(Split {
-            lhs: b.rhs.to_string(),
+            lhs: print(rhs),
             op: op.flip(),
             threshold: t,
         });

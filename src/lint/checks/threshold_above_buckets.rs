@@ -39,13 +39,16 @@ impl Check for ThresholdAboveBuckets {
         if cx.config.bucket_bounds.is_empty() {
             return;
         }
-        let Ok(split) = split_comparison(cx.ast) else {
+        let Ok(split) = crate::promql::parse(&cx.rule.expr.value)
+            .map_err(|e| e.to_string())
+            .and_then(|e| split_comparison(&e))
+        else {
             return;
         };
         if !matches!(split.op, CmpOp::Gt | CmpOp::Ge) {
             return;
         }
-        let Ok(lhs) = crate::promql::parse(&split.lhs) else {
+        let Ok(lhs) = promql_parser::parser::parse(&split.lhs) else {
             return;
         };
         let Expr::Call(c) = strip_paren(&lhs) else {

@@ -3,9 +3,9 @@
 
 use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
+use crate::promql::syntax::ast::Expr;
 use crate::promql::value::format_value;
 use crate::series::labels::FxBuild;
-use promql_parser::parser::Expr;
 use std::collections::HashMap;
 
 const LE: &str = "le";
@@ -209,7 +209,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         ),
     };
     let input = arg_vector(ev, vec_arg, ts)?;
-    let arg_text = vec_arg.to_string();
+    let arg_pos = vec_arg.span().start;
     let is_quantile = name != "histogram_fraction";
     if is_quantile {
         let qparams = if qlabel.is_some() {
@@ -222,7 +222,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 ev.warn(format!(
                     "PromQL warning: quantile value should be between 0 and 1, got {} {}",
                     format_value(*bad),
-                    ev.pos_of(&a.to_string())
+                    ev.pos_at(a.span().start)
                 ));
             }
         }
@@ -238,7 +238,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {:?} {}",
                 le_str,
                 mname,
-                ev.pos_of(&arg_text)
+                ev.pos_at(arg_pos)
             );
             ev.warn(msg);
             continue;
@@ -305,7 +305,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             let msg = format!(
                 "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {:?} {}",
                 mname,
-                ev.pos_of(&arg_text)
+                ev.pos_at(arg_pos)
             );
             ev.info(msg);
         }

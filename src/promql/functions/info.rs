@@ -3,10 +3,9 @@
 
 use super::{arg_vector, unwrap_parens, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::{qerr, selector_matchers};
+use crate::promql::syntax::ast::{Expr, LabelMatcher, MatchOp as PMatchOp, VectorSelector};
 use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
 use crate::series::{Labels, MatchOp, Matcher};
-use promql_parser::label::{MatchOp as PMatchOp, Matcher as PMatcher, Matchers};
-use promql_parser::parser::{Expr, VectorSelector};
 use std::collections::HashMap;
 
 const IDENTIFYING: [&str; 2] = ["instance", "job"];
@@ -15,23 +14,28 @@ const IDENTIFYING: [&str; 2] = ["instance", "job"];
 /// composed through subqueries. Expressions with no single data path read at the step times.
 fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
     match e {
-        Expr::VectorSelector(vs) => ev.eff_times(&vs.at, &vs.offset, ts),
-        Expr::MatrixSelector(ms) => ev.eff_times(&ms.vs.at, &ms.vs.offset, ts),
-        Expr::Subquery(sq) => {
-            let outer = ev.eff_times(&sq.at, &sq.offset, ts);
-            reference_times(ev, &sq.expr, &outer)
+        Expr::Vector(vs) => ev.eff_times(&vs.at, vs.offset_ms, ts),
+        Expr::Matrix { selector, .. } => ev.eff_times(&selector.at, selector.offset_ms, ts),
+        Expr::Subquery {
+            expr,
+            at,
+            offset_ms,
+            ..
+        } => {
+            let outer = ev.eff_times(at, *offset_ms, ts);
+            reference_times(ev, expr, &outer)
         }
-        Expr::Paren(p) => reference_times(ev, &p.expr, ts),
-        Expr::Unary(u) => reference_times(ev, &u.expr, ts),
-        Expr::Aggregate(a) => reference_times(ev, &a.expr, ts),
-        Expr::Call(c) => {
-            let data_arg = c.args.args.iter().find(|a| {
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Aggregate { expr, .. } => {
+            reference_times(ev, expr, ts)
+        }
+        Expr::Call { args, .. } => {
+            let data_arg = args.iter().find(|a| {
                 matches!(
-                    ***a,
-                    Expr::MatrixSelector(_) | Expr::Subquery(_) | Expr::VectorSelector(_)
+                    a,
+                    Expr::Matrix { .. } | Expr::Subquery { .. } | Expr::Vector(_)
                 )
             });
-            match data_arg.or(c.args.args.first()) {
+            match data_arg.or(args.first()) {
                 Some(a) => reference_times(ev, a, ts),
                 None => ts.to_vec(),
             }
@@ -44,9 +48,9 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
     let n = ts.len();
     let base = arg_vector(ev, args[0], ts)?;
     let mut sel = match args.get(1).map(|a| unwrap_parens(a)) {
-        Some(Expr::VectorSelector(vs)) => vs.clone(),
+        Some(Expr::Vector(vs)) => vs.clone(),
         Some(_) => return Err(qerr("info(): the second argument must be a label selector")),
-        None => VectorSelector::new(None, Matchers::empty()),
+        None => VectorSelector::empty(),
     };
     let ours = selector_matchers(&sel)?
         .into_iter()
@@ -67,9 +71,11 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
             Matcher::new(MatchOp::Equal, METRIC_NAME, "target_info")
                 .map_err(|e| qerr(e.to_string()))?,
         );
-        sel.matchers
-            .matchers
-            .push(PMatcher::new(PMatchOp::Equal, METRIC_NAME, "target_info"));
+        sel.matchers.push(LabelMatcher {
+            name: METRIC_NAME.into(),
+            op: PMatchOp::Equal,
+            value: "target_info".into(),
+        });
     }
     if !name_matchers.is_empty()
         && name_matchers
@@ -77,10 +83,11 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
             .all(|m| matches!(m.op, MatchOp::NotEqual | MatchOp::NotRe))
     {
         // Only exclusions: the candidates are still info metrics, i.e. names ending in `_info`.
-        let re = regex::Regex::new("^(?s:.+_info)$").map_err(|e| qerr(e.to_string()))?;
-        sel.matchers
-            .matchers
-            .push(PMatcher::new(PMatchOp::Re(re), METRIC_NAME, ".+_info"));
+        sel.matchers.push(LabelMatcher {
+            name: METRIC_NAME.into(),
+            op: PMatchOp::Regexp,
+            value: ".+_info".into(),
+        });
         name_matchers.push(
             Matcher::new(MatchOp::Re, METRIC_NAME, ".+_info").map_err(|e| qerr(e.to_string()))?,
         );

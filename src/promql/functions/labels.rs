@@ -3,10 +3,10 @@
 use super::{arg_string, arg_vector, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
 use crate::promql::legacy_names::{display, valid_label_name};
+use crate::promql::syntax::ast::Expr;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::matcher::compile_anchored;
 use crate::series::Labels;
-use promql_parser::parser::Expr;
 use std::collections::HashMap;
 
 /// Merges series that ended up with the same labels; overlapping steps are Prometheus's error.
@@ -140,7 +140,7 @@ pub(crate) fn sort(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
     if ev.is_range {
         let msg = format!(
             "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {}",
-            ev.pos_of(name)
+            ev.pos_at(ev.call_start)
         );
         ev.warn(msg);
         return Ok(Val::Vector(v));

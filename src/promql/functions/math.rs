@@ -2,7 +2,7 @@
 //! (`round`, `clamp`, `clamp_min`, `clamp_max`).
 
 use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, Val};
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// Go's `math.Max`: NaN wins over everything but is beaten by nothing.
 pub(crate) fn go_max(a: f64, b: f64) -> f64 {

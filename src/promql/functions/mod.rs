@@ -11,9 +11,9 @@ mod rate;
 mod time;
 
 use super::engine::{qerr, Ev, EvalError, RangeArg, StepSeries, Val};
+use super::syntax::ast::{Expr, MatchOp};
 use crate::series::labels::METRIC_NAME;
 use crate::series::Labels;
-use promql_parser::parser::{Call, Expr};
 
 /// Neumaier-improved Kahan summation step, as Prometheus's `kahanSumInc`.
 pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
@@ -31,7 +31,7 @@ pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
 /// Strips parentheses, as Prometheus does when looking at a function's argument.
 pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
     match e {
-        Expr::Paren(p) => unwrap_parens(&p.expr),
+        Expr::Paren { expr, .. } => unwrap_parens(expr),
         other => other,
     }
 }
@@ -134,13 +134,13 @@ pub(crate) fn map_windows(
 /// the metric name and any label constrained more than once.
 fn absent_labels(e: &Expr) -> Labels {
     let vs = match unwrap_parens(e) {
-        Expr::VectorSelector(vs) => vs,
-        Expr::MatrixSelector(ms) => &ms.vs,
+        Expr::Vector(vs) => vs,
+        Expr::Matrix { selector, .. } => selector,
         _ => return Labels::empty(),
     };
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut dup: Vec<String> = Vec::new();
-    for m in &vs.matchers.matchers {
+    for m in &vs.matchers {
         if m.name == METRIC_NAME {
             continue;
         }
@@ -149,7 +149,7 @@ fn absent_labels(e: &Expr) -> Labels {
             dup.push(m.name.clone());
             continue;
         }
-        if matches!(m.op, promql_parser::label::MatchOp::Equal) {
+        if m.op == MatchOp::Equal {
             pairs.push((m.name.clone(), m.value.clone()));
         } else {
             dup.push(m.name.clone());
@@ -158,9 +158,13 @@ fn absent_labels(e: &Expr) -> Labels {
     Labels::from_pairs(pairs)
 }
 
-pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalError> {
-    let name = c.func.name;
-    let args: Vec<&Expr> = c.args.args.iter().map(|b| &**b).collect();
+pub(crate) fn eval_call(
+    ev: &mut Ev,
+    name: &str,
+    args: &[Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
+    let args: Vec<&Expr> = args.iter().collect();
     let n = ts.len();
     let arg = |i: usize| -> Result<&Expr, EvalError> {
         args.get(i)
@@ -208,7 +212,7 @@ pub(crate) fn eval_call(ev: &mut Ev, c: &Call, ts: &[i64]) -> Result<Val, EvalEr
         }
         "timestamp" => {
             let inner = unwrap_parens(arg(0)?);
-            let mut v = if let Expr::VectorSelector(vs) = inner {
+            let mut v = if let Expr::Vector(vs) = inner {
                 if let Some(at) = &vs.at {
                     let mut v = ev.eval_timestamp_pinned(vs, at, ts)?;
                     for s in &mut v {

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::promql::aggregate::{prom_mean, quantile};
 use crate::promql::engine::qerr;
+use crate::promql::syntax::ast::Expr;
 use crate::promql::value::format_value;
-use promql_parser::parser::Expr;
 
 /// Prometheus's `linearRegression` (Kahan sums, x relative to `intercept_t`).
 pub(crate) fn linear_regression(s: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
@@ -201,7 +201,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 ev.warn(format!(
                     "PromQL warning: quantile value should be between 0 and 1, got {} {}",
                     format_value(*bad),
-                    ev.pos_of(&first_arg.to_string())
+                    ev.pos_at(first_arg.span().start)
                 ));
             }
             let mut buf = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::{arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepSeries, Val};
 use crate::promql::semantics::Difference;
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// Prometheus's `extrapolatedRate` over one window `(end-range, end]` (the per-window form; the engine
 /// uses [`windows_extrapolated`]).
@@ -215,7 +215,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
                         let msg = format!(
                             "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {:?} {}",
                             n,
-                            ev.pos_of(n)
+                            ev.pos_at(arg.span().start)
                         );
                         ev.info(msg);
                     }

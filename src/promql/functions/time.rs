@@ -2,8 +2,8 @@
 //! Unix seconds in UTC; without an argument they read the evaluation time.
 
 use super::{arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
+use crate::promql::syntax::ast::Expr;
 use crate::series::Labels;
-use promql_parser::parser::Expr;
 
 /// Go's `int64(f)` on amd64: truncation toward zero, and the "integer indefinite" `math.MinInt64` for NaN,
 /// ±Inf and anything out of range (Rust's `as` saturates instead).

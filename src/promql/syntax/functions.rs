@@ -134,6 +134,20 @@ pub fn get(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
 
+/// Prometheus 2's `holt_winters`: a stable function there, renamed `double_exponential_smoothing` (and made
+/// experimental) in 3.0.
+const HOLT_WINTERS: Function = f("holt_winters", &[M, S, S], 0, V, false);
+
+/// The function called `name` in Prometheus 2 (`prometheus2`: `holt_winters` instead of
+/// `double_exponential_smoothing`) or 3.
+pub fn get_for(name: &str, prometheus2: bool) -> Option<&'static Function> {
+    match (prometheus2, name) {
+        (true, "holt_winters") => Some(&HOLT_WINTERS),
+        (true, "double_exponential_smoothing") => None,
+        _ => get(name),
+    }
+}
+
 /// What a call of `name` returns (a vector for an unknown name, which the parser reports anyway).
 pub fn return_type(name: &str) -> ValueType {
     get(name).map_or(ValueType::Vector, |f| f.return_type)

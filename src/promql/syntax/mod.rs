@@ -3,6 +3,7 @@
 //! against Prometheus's parser table (docs/conformance.md has the figures). Nothing in the engine uses it yet.
 
 pub mod ast;
+pub mod durations;
 pub mod functions;
 pub mod lexer;
 pub mod parser;

@@ -47,6 +47,8 @@ pub struct Options {
     /// `fill(v)`, `fill_left(v)`, `fill_right(v)` on binary operations
     /// (`--enable-feature=promql-binop-fill-modifiers`).
     pub binop_fill_modifiers: bool,
+    /// Prometheus 2's functions: `holt_winters` (stable) instead of 3.x's `double_exponential_smoothing`.
+    pub prometheus2_functions: bool,
 }
 
 /// An `offset` as written: milliseconds, or a duration expression.
@@ -1500,7 +1502,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self) -> R<Expr> {
         let name_tok = self.bump();
         let name = self.text(&name_tok).to_string();
-        match functions::get(&name) {
+        match functions::get_for(&name, self.options.prometheus2_functions) {
             None => self.err(
                 name_tok.pos,
                 name_tok.end,
@@ -1770,7 +1772,7 @@ impl<'a> Parser<'a> {
             }
             Expr::Binary { .. } => return self.check_chain(e),
             Expr::Call { func, args, span } => {
-                if let Some(f) = functions::get(func) {
+                if let Some(f) = functions::get_for(func, self.options.prometheus2_functions) {
                     let nargs = f.arg_types.len();
                     if f.variadic == 0 {
                         if nargs != args.len() {
