@@ -120,7 +120,7 @@ fn failing_cases_fail_for_their_reason() {
     );
     let (_, out) = status(&[], "bad-rules-syntax-test.yml");
     assert!(
-        out.contains("bad-rules-syntax.yml:7:16: error[rule/bad-expr]"),
+        out.contains("bad-rules-syntax.yml:7:22: error[rule/bad-expr]"),
         "{out}"
     );
     let (_, out) = status(&["--run", "wrong"], "rules_run_fuzzy.yml");

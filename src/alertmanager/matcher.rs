@@ -7,6 +7,7 @@
 //! both refuse.
 
 use super::LabelSet;
+use crate::series::matcher::regex_error_text;
 use regex::Regex;
 use std::fmt;
 
@@ -198,18 +199,6 @@ impl fmt::Display for Matcher {
             f.write_str(&go_quote(&self.name))?;
         }
         write!(f, "{}{}", self.op.as_str(), go_quote(&self.value))
-    }
-}
-
-fn regex_error_text(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(s) => s
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("error:"))
-            .map(|l| l.trim_start_matches("error:").trim().to_string())
-            .unwrap_or_else(|| s.clone()),
-        other => other.to_string(),
     }
 }
 

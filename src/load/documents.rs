@@ -51,6 +51,8 @@ pub struct Item {
     pub origin: String,
     /// Position of the document itself (the `kind:` object or the file start).
     pub pos: Pos,
+    /// The text of the file it is in (positions inside values are checked against it).
+    pub source: Arc<str>,
 }
 
 /// A document we do not handle, kept so `--verbose` can list it.
@@ -225,14 +227,16 @@ pub fn load_bytes(name: Arc<str>, bytes: &[u8], loaded: &mut Loaded) {
                 .help("an empty file loads as nothing in Prometheus; remove it or add rule groups"),
         );
     }
+    let source: Arc<str> = Arc::from(text.as_str());
     // The file goes in first so that comments of YAML embedded in ConfigMaps can join it.
     loaded.files.push(SourceFile {
         path: name.clone(),
         text,
         comments: stream.comments,
     });
+    let file = (name, source);
     for doc in &stream.documents {
-        classify(&name, &doc.root, String::new(), loaded);
+        classify(&file, &doc.root, String::new(), loaded);
     }
 }
 
@@ -261,7 +265,11 @@ fn str_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
     n.as_str()
 }
 
-fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
+/// A file: its name and its text.
+type FileText = (Arc<str>, Arc<str>);
+
+fn classify(file_text: &FileText, root: &Node, origin: String, loaded: &mut Loaded) {
+    let file = &file_text.0;
     let push = |loaded: &mut Loaded, kind: Kind, node: &Node, origin: String| {
         loaded.items.push(Item {
             kind,
@@ -269,6 +277,7 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
             root: node.clone(),
             origin,
             pos: root.pos,
+            source: file_text.1.clone(),
         });
     };
     if root.as_map().is_none() {
@@ -299,12 +308,12 @@ fn classify(file: &Arc<str>, root: &Node, origin: String, loaded: &mut Loaded) {
                 push(loaded, Kind::AlertmanagerConfigCrd, root, what)
             }
             "ConfigMap" | "Secret" => {
-                classify_config_map(file, root, kind == "Secret", &what, loaded)
+                classify_config_map(file_text, root, kind == "Secret", &what, loaded)
             }
             k if k == "List" || k.ends_with("List") => match root.get("items") {
                 Some(items) if items.as_seq().is_some() => {
                     for item in items.as_seq().unwrap_or(&[]) {
-                        classify(file, item, String::new(), loaded);
+                        classify(file_text, item, String::new(), loaded);
                     }
                 }
                 // kubectl rejects a List whose `items` is not a list; dropping it silently would hide rules.
@@ -376,12 +385,13 @@ fn pin_positions(node: &mut Node, at: Pos) {
 /// ConfigMap and Secret values that hold a rule file or an alertmanager.yml are parsed in place, so their
 /// positions point into the outer file (exactly for block scalars, at the value for base64 `data`).
 fn classify_config_map(
-    file: &Arc<str>,
+    file_text: &FileText,
     root: &Node,
     secret: bool,
     what: &str,
     loaded: &mut Loaded,
 ) {
+    let file = &file_text.0;
     let mut found = false;
     for (section, base64) in [
         ("data", secret),
@@ -456,7 +466,12 @@ fn classify_config_map(
             // An inner document we do not recognise is listed as skipped by `classify` itself.
             for doc in inner.documents {
                 found = true;
-                classify(file, &doc.root, format!("{what}, key {key_name}"), loaded);
+                classify(
+                    file_text,
+                    &doc.root,
+                    format!("{what}, key {key_name}"),
+                    loaded,
+                );
             }
             if let Some(source) = loaded.files.iter_mut().find(|f| &f.path == file) {
                 source.comments.extend(inner.comments);

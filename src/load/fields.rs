@@ -27,6 +27,8 @@ pub struct Fields {
     /// Put before every message (`PrometheusRule monitoring/x: `), or empty.
     pub prefix: String,
     pub codes: &'static Codes,
+    /// The file's text, where positions inside a value are checked against it.
+    pub source: Option<Arc<str>>,
 }
 
 impl Fields {
@@ -36,6 +38,7 @@ impl Fields {
             diags: Vec::new(),
             prefix,
             codes,
+            source: None,
         }
     }
 

@@ -3,5 +3,6 @@ pub mod documents;
 pub mod duration;
 pub mod fields;
 pub mod rules;
+pub mod scalar_pos;
 pub mod testfile;
 pub mod yaml;

@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::load::documents::{Item, Kind};
 pub use crate::load::fields::{closest, Spanned};
 use crate::load::fields::{Codes, Fields};
-use crate::load::yaml::{Node, Pos};
+use crate::load::yaml::{Node, Pos, Style};
 use crate::promql::legacy_names::valid_label_name;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub struct Rule {
     /// The alert name or the recorded metric name.
     pub name: Spanned<String>,
     pub expr: Spanned<String>,
+    /// How the expression was written in YAML (a `|` block keeps its lines; see [`Rule::expr_pos`]).
+    pub expr_style: Style,
     pub for_ms: Option<Spanned<i64>>,
     pub keep_firing_for_ms: Option<Spanned<i64>>,
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
@@ -55,6 +57,17 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Where byte `offset` of the expression stands in the file (`source`: the file's text, to check it).
+    pub fn expr_pos(&self, offset: usize, source: Option<&str>) -> Pos {
+        crate::load::scalar_pos::pos_at(
+            self.expr.pos,
+            self.expr_style,
+            &self.expr.value,
+            offset,
+            source,
+        )
+    }
+
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels
             .iter()
@@ -107,6 +120,7 @@ const RULE_FIELDS: &[&str] = &[
 /// Reads and validates a rule file or PrometheusRule spec.
 pub fn load_rule_file(item: &Item) -> (RuleFile, Vec<Diagnostic>) {
     let mut cx = Cx::new(item.file.clone(), prefix(item), &RULE_CODES);
+    cx.source = Some(item.source.clone());
     let mut rf = RuleFile {
         file: item.file.clone(),
         origin: item.origin.clone(),
@@ -357,16 +371,26 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
             }
         }
     };
+    let expr_style = r
+        .get("expr")
+        .and_then(Node::scalar)
+        .map_or(Style::Plain, |s| s.style);
     if !expr.value.is_empty() {
-        // Prometheus 2 (`--semantics 2`) refuses quoted names first; promql-parser reads them as 3 does.
-        let parsed = match crate::promql::legacy_names::quoted_name_in_query(&expr.value) {
-            Some(e) => Err(e),
-            None => promql_parser::parser::parse(&expr.value).map(drop),
+        // Experimental functions are the `promql/experimental-function` check's to report, with its advice.
+        let options = crate::promql::syntax::parser::Options {
+            experimental_functions: true,
+            ..crate::promql::parse::active_options()
         };
-        if let Err(e) = parsed {
+        if let Err((at, e)) = crate::promql::parse::parse_at(&expr.value, &options) {
             cx.error_help(
                 "rule/bad-expr",
-                expr.pos,
+                crate::load::scalar_pos::pos_at(
+                    expr.pos,
+                    expr_style,
+                    &expr.value,
+                    at,
+                    cx.source.as_deref(),
+                ),
                 format!("{p}could not parse expression: {}", e.trim()),
                 "fix the PromQL; `ruletest eval` can try an expression against a fixture",
             );
@@ -457,6 +481,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         }
     }
     Some(Rule {
+        expr_style,
         kind,
         name,
         expr,

@@ -72,20 +72,37 @@ pub fn options_for(
 /// Experimental constructs need their feature ([`super::features`]): without it the text is refused with
 /// Prometheus's parse error, as the server refuses such a rule.
 pub fn parse_for_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, ParseError> {
+    parse_inner(text, step_ms, range_ms, &active_options()).map_err(|(_, m)| ParseError::Invalid(m))
+}
+
+/// [`parse`] with `options`, and the byte offset in `text` an error points at (to place it in a rule file).
+pub fn parse_at(
+    text: &str,
+    options: &super::syntax::parser::Options,
+) -> Result<Expr, (usize, String)> {
+    parse_inner(text, 0, 0, options)
+}
+
+fn parse_inner(
+    text: &str,
+    step_ms: i64,
+    range_ms: i64,
+    options: &super::syntax::parser::Options,
+) -> Result<Expr, (usize, String)> {
     if let Some(e) = super::legacy_names::quoted_name_in_query(text) {
-        return Err(ParseError::Invalid(e));
+        return Err((0, e));
     }
     // Go strings hold bytes that are not UTF-8 (`"\xff"`); they are marked so names holding them are refused.
     let marked = super::legacy_names::mark_invalid_utf8(text);
     let text = marked.as_deref().unwrap_or(text);
     let mut expr =
-        super::syntax::parser::parse_with(text, &active_options()).map_err(|errors| {
-            ParseError::Invalid(match errors.first() {
-                Some(e) => e.text_in(text),
-                None => "parse error".into(),
-            })
+        super::syntax::parser::parse_with(text, options).map_err(|errors| {
+            match errors.first() {
+                Some(e) => (e.start, e.text_in(text)),
+                None => (0, "parse error".into()),
+            }
         })?;
-    super::syntax::durations::resolve(&mut expr, step_ms, range_ms).map_err(ParseError::Invalid)?;
+    super::syntax::durations::resolve(&mut expr, step_ms, range_ms).map_err(|m| (0, m))?;
     Ok(expr)
 }
 

@@ -30,6 +30,20 @@ pub enum MatcherError {
     BadRegex { re: String, reason: String },
 }
 
+/// The one-line reason a regex does not compile (the `error: ...` line of the regex crate's message), for
+/// messages worded as Go's `error parsing regexp: <reason>: `<regexp>``.
+pub fn regex_error_text(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("error:"))
+            .map(|l| l.trim_start_matches("error:").trim().to_string())
+            .unwrap_or_else(|| s.clone()),
+        other => other.to_string(),
+    }
+}
+
 /// One label matcher.
 #[derive(Clone, Debug)]
 pub struct Matcher {

@@ -1432,9 +1432,15 @@ impl<'a> Parser<'a> {
                     let v = self.bump();
                     let value = unquote(self.text(&v)).unwrap_or_default();
                     if matches!(op, MatchOp::Regexp | MatchOp::NotRegexp) {
-                        if let Err(e) = regex::Regex::new(&format!("^(?s:{value})$")) {
-                            let first = e.to_string().lines().last().unwrap_or("").to_string();
-                            self.err(label.pos, v.end, format!("error parsing regexp: {first}"));
+                        let anchored = format!("^(?s:{value})$");
+                        if let Err(e) = regex::Regex::new(&anchored) {
+                            // Go's wording: `error parsing regexp: <what>: `<regexp>``.
+                            let what = crate::series::matcher::regex_error_text(&e);
+                            self.err(
+                                label.pos,
+                                v.end,
+                                format!("error parsing regexp: {what}: `{anchored}`"),
+                            );
                         }
                     }
                     matchers.push(LabelMatcher {
