@@ -214,6 +214,43 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     assert_eq!(loc["region"]["startColumn"], 48);
 }
 
+/// A finding on a sub-expression in the third line of an `expr: |` block is placed on that line and column
+/// (not on the line of `expr:`), in text and SARIF; so is a syntax error there.
+#[test]
+fn findings_inside_a_block_point_at_their_line_and_column() {
+    let (code, out, _) = check(&["fixtures/lint/multiline.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("fixtures/lint/multiline.yaml:10:29: warning[promql/division-by-zero] `container_spec_memory_limit_bytes`"),
+        "{out}"
+    );
+    let (_, out, _) = check(&["--format", "sarif", "fixtures/lint/multiline.yaml"]);
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    let r = &sarif["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "promql/division-by-zero");
+    let region = &r["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (&region["startLine"], &region["startColumn"]),
+        (&Value::from(10), &Value::from(29))
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let bad = d.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: |\n          sum(\n            rate(x[5m])\n          ) by (job) +\n",
+    )
+    .unwrap();
+    let (code, out, _) = check(&[bad.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("bad.yaml:8:23: error[rule/bad-expr]")
+            && out
+                .contains("could not parse expression: 4:1: parse error: unexpected end of input"),
+        "{out}"
+    );
+}
+
 #[test]
 fn github_format_writes_workflow_commands() {
     let (code, out, _) = check(&["--format", "github", "rules/"]);

@@ -1,70 +1,71 @@
 //! Facts about a parsed PromQL expression that several checks need: walking the tree, the metric name a
 //! selector reads, which labels a result can carry, and the range of values a function can return.
-//! Everything here is static: no series are read.
+//! Everything here is static: no series are read. The tree is our own front end's
+//! ([`crate::promql::syntax`]), so a finding can point at the span of the sub-expression it is about.
 
-use promql_parser::label::MatchOp;
-use promql_parser::parser::{
-    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
-};
+use crate::promql::syntax::ast::{Card, Expr, MatchOp, ValueType, VectorMatching, VectorSelector};
+use crate::promql::syntax::TokenKind;
 use std::collections::BTreeSet;
+
+pub use crate::promql::parse::{children, walk};
 
 /// The expression without enclosing parentheses.
 pub fn strip_paren(mut e: &Expr) -> &Expr {
-    while let Expr::Paren(p) = e {
-        e = &p.expr;
+    while let Expr::Paren { expr, .. } = e {
+        e = expr;
     }
     e
 }
 
-/// Direct sub-expressions, in source order.
-pub fn children(e: &Expr) -> Vec<&Expr> {
-    match e {
-        Expr::Aggregate(a) => {
-            let mut v: Vec<&Expr> = a.param.iter().map(|p| p.as_ref()).collect();
-            v.push(&a.expr);
-            v
-        }
-        Expr::Unary(u) => vec![&u.expr],
-        Expr::Binary(b) => vec![&b.lhs, &b.rhs],
-        Expr::Paren(p) => vec![&p.expr],
-        Expr::Subquery(s) => vec![&s.expr],
-        Expr::Call(c) => c.args.args.iter().map(|a| a.as_ref()).collect(),
-        _ => vec![],
+/// An operator as written (`/`, `>`, `and`, `sum`, `topk`, ...).
+pub fn op_text(k: TokenKind) -> &'static str {
+    k.text().unwrap_or("")
+}
+
+/// The comparison with its sides swapped: `t < x` is `x > t`.
+pub fn flip_comparison(o: &str) -> &str {
+    match o {
+        ">" => "<",
+        ">=" => "<=",
+        "<" => ">",
+        "<=" => ">=",
+        other => other,
     }
-}
-
-/// Visits `e` and every sub-expression, parents first.
-pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
-    f(e);
-    for c in children(e) {
-        walk(c, f);
-    }
-}
-
-/// The operator of a binary expression as written (`/`, `>`, `and`, ...).
-pub fn op(b: &BinaryExpr) -> String {
-    b.op.to_string()
-}
-
-/// The aggregation operator as written (`sum`, `topk`, ...).
-pub fn agg_op(a: &AggregateExpr) -> String {
-    a.op.to_string()
 }
 
 pub fn is_comparison(op: &str) -> bool {
     matches!(op, "==" | "!=" | ">" | ">=" | "<" | "<=")
 }
 
-/// Whether a comparison filters (no `bool` modifier), so the alert fires on the surviving series.
-pub fn is_filter(b: &BinaryExpr) -> bool {
-    is_comparison(&op(b)) && !b.return_bool()
+/// A binary operation's parts: (operator, left, right, `bool` modifier, vector matching).
+pub fn binary(e: &Expr) -> Option<(&'static str, &Expr, &Expr, bool, Option<&VectorMatching>)> {
+    match e {
+        Expr::Binary {
+            op,
+            lhs,
+            rhs,
+            return_bool,
+            matching,
+        } => Some((op_text(*op), lhs, rhs, *return_bool, matching.as_ref())),
+        _ => None,
+    }
+}
+
+/// Whether `e` is a filtering comparison (no `bool` modifier), so the alert fires on the surviving series.
+pub fn is_filter(e: &Expr) -> bool {
+    binary(e).is_some_and(|(op, _, _, return_bool, _)| is_comparison(op) && !return_bool)
 }
 
 /// A number literal (possibly negated or parenthesised).
 pub fn number(e: &Expr) -> Option<f64> {
     match strip_paren(e) {
-        Expr::NumberLiteral(n) => Some(n.val),
-        Expr::Unary(u) => number(&u.expr).map(|v| -v),
+        Expr::Number { value, .. } => Some(*value),
+        Expr::Unary {
+            op: TokenKind::Sub,
+            expr,
+            ..
+        } => number(expr).map(|v| -v),
+        Expr::Unary { expr, .. } => number(expr),
         _ => None,
     }
 }
@@ -72,18 +73,17 @@ pub fn number(e: &Expr) -> Option<f64> {
 /// The metric name a vector or matrix selector reads, from `name{...}` or `{__name__="name"}`.
 pub fn selector_name(e: &Expr) -> Option<&str> {
     match strip_paren(e) {
-        Expr::VectorSelector(vs) => vector_selector_name(vs),
-        Expr::MatrixSelector(ms) => vector_selector_name(&ms.vs),
+        Expr::Vector(vs) => vector_selector_name(vs),
+        Expr::Matrix { selector, .. } => vector_selector_name(selector),
         _ => None,
     }
 }
 
 pub fn vector_selector_name(vs: &VectorSelector) -> Option<&str> {
-    if let Some(n) = &vs.name {
-        return Some(n.as_str());
+    if !vs.name.is_empty() {
+        return Some(&vs.name);
     }
     vs.matchers
-        .matchers
         .iter()
         .find(|m| m.name == "__name__" && m.op == MatchOp::Equal)
         .map(|m| m.value.as_str())
@@ -94,19 +94,26 @@ pub fn is_recorded_name(name: &str) -> bool {
     name.contains(':')
 }
 
-/// The function called, if `e` is a call.
-pub fn call(e: &Expr) -> Option<&Call> {
+/// The function called and its arguments, if `e` is a call.
+pub fn call(e: &Expr) -> Option<(&str, &[Expr])> {
     match strip_paren(e) {
-        Expr::Call(c) => Some(c),
+        Expr::Call { func, args, .. } => Some((func, args)),
+        _ => None,
+    }
+}
+
+/// The aggregation operator (`sum`, `topk`, ...) and the aggregated expression, if `e` is an aggregation.
+pub fn aggregate(e: &Expr) -> Option<(&'static str, &Expr)> {
+    match e {
+        Expr::Aggregate { op, expr, .. } => Some((op_text(*op), expr)),
         _ => None,
     }
 }
 
 /// The range of a call's matrix argument in milliseconds, e.g. 15m for `rate(x[15m])`.
-pub fn range_arg_ms(c: &Call) -> Option<i64> {
-    c.args.args.iter().find_map(|a| match strip_paren(a) {
-        Expr::MatrixSelector(m) => Some(m.range.as_millis() as i64),
-        Expr::Subquery(s) => Some(s.range.as_millis() as i64),
+pub fn range_arg_ms(args: &[Expr]) -> Option<i64> {
+    args.iter().find_map(|a| match strip_paren(a) {
+        Expr::Matrix { range_ms, .. } | Expr::Subquery { range_ms, .. } => Some(*range_ms),
         _ => None,
     })
 }
@@ -192,102 +199,127 @@ impl LabelSet {
 /// The labels the result of `e` can carry, following aggregations, vector matching and label functions the
 /// way Prometheus builds result metrics.
 pub fn labels_of(e: &Expr) -> LabelSet {
-    match e {
-        Expr::Paren(p) => labels_of(&p.expr),
-        Expr::Unary(u) => labels_of(&u.expr),
-        Expr::Subquery(s) => labels_of(&s.expr),
-        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => LabelSet::none(),
-        Expr::VectorSelector(_) | Expr::MatrixSelector(_) | Expr::Extension(_) => LabelSet::any(),
-        Expr::Aggregate(a) => aggregate_labels(a),
-        Expr::Binary(b) => binary_labels(b),
-        Expr::Call(c) => call_labels(c),
+    // Down the left of an operator chain without recursion (`a + b + ...` is as deep as it is long), then
+    // back up: each operator keeps, narrows or widens what its left operand carries.
+    let mut chain: Vec<&Expr> = Vec::new();
+    let mut e = e;
+    loop {
+        match e {
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } | Expr::Subquery { expr, .. } => {
+                e = expr
+            }
+            Expr::Binary { lhs, .. } => {
+                chain.push(e);
+                e = lhs;
+            }
+            _ => break,
+        }
     }
+    let mut scalar = is_scalar(e);
+    let mut out = match e {
+        Expr::Number { .. } | Expr::String { .. } => LabelSet::none(),
+        Expr::Aggregate { .. } => aggregate_labels(e),
+        Expr::Call { func, args, .. } => call_labels(func, args),
+        _ => LabelSet::any(),
+    };
+    for b in chain.into_iter().rev() {
+        let Some((_, _, rhs, _, _)) = binary(b) else {
+            continue;
+        };
+        let rhs_scalar = is_scalar(rhs);
+        if scalar {
+            // A scalar on the left: the result is the right operand's.
+            out = if rhs_scalar {
+                LabelSet::none()
+            } else {
+                labels_of(rhs)
+            };
+            scalar = rhs_scalar;
+        } else {
+            out = binary_labels(b, out);
+        }
+    }
+    out
 }
 
-fn aggregate_labels(a: &AggregateExpr) -> LabelSet {
-    let inner = labels_of(&a.expr);
-    let op = agg_op(a);
+fn aggregate_labels(a: &Expr) -> LabelSet {
+    let Expr::Aggregate {
+        op,
+        expr,
+        param,
+        grouping,
+        without,
+        ..
+    } = a
+    else {
+        return LabelSet::any();
+    };
+    let inner = labels_of(expr);
     // These pick whole series and keep their labels.
-    if matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio") {
+    if matches!(
+        op,
+        TokenKind::Topk | TokenKind::Bottomk | TokenKind::Limitk | TokenKind::LimitRatio
+    ) {
         return inner;
     }
-    let grouped = match &a.modifier {
-        None => LabelSet::none(),
-        Some(LabelModifier::Include(by)) => inner.keep_only(&by.labels),
-        Some(LabelModifier::Exclude(without)) => inner.remove_all(&without.labels),
+    let grouped = if *without {
+        inner.remove_all(grouping)
+    } else if grouping.is_empty() {
+        LabelSet::none()
+    } else {
+        inner.keep_only(grouping)
     };
-    if op == "count_values" {
-        if let Some(Expr::StringLiteral(s)) = a.param.as_deref() {
-            return grouped.add(&s.val);
+    if *op == TokenKind::CountValues {
+        if let Some(Expr::String { value, .. }) = param.as_deref() {
+            return grouped.add(value);
         }
         return LabelSet::any();
     }
     grouped
 }
 
-fn binary_labels(b: &BinaryExpr) -> LabelSet {
-    let lhs_scalar = is_scalar(&b.lhs);
-    let rhs_scalar = is_scalar(&b.rhs);
-    if lhs_scalar && rhs_scalar {
-        return LabelSet::none();
+/// The labels of binary operation `b` whose left operand (a vector) carries `lhs`.
+fn binary_labels(b: &Expr, lhs: LabelSet) -> LabelSet {
+    let Some((o, _, rhs, _, matching)) = binary(b) else {
+        return lhs;
+    };
+    if is_scalar(rhs) {
+        return lhs;
     }
-    if lhs_scalar {
-        return labels_of(&b.rhs);
-    }
-    if rhs_scalar {
-        return labels_of(&b.lhs);
-    }
-    let o = op(b);
-    match o.as_str() {
-        "and" | "unless" => return labels_of(&b.lhs),
-        "or" => return labels_of(&b.lhs).union(labels_of(&b.rhs)),
+    match o {
+        "and" | "unless" => return lhs,
+        "or" => return lhs.union(labels_of(rhs)),
         _ => {}
     }
-    let Some(m) = &b.modifier else {
-        return labels_of(&b.lhs);
+    let Some(m) = matching else {
+        return lhs;
     };
-    match &m.card {
-        VectorMatchCardinality::ManyToOne(extra) => {
-            let mut out = labels_of(&b.lhs);
-            for l in &extra.labels {
-                out = out.add(l);
-            }
-            out
-        }
-        VectorMatchCardinality::OneToMany(extra) => {
-            let mut out = labels_of(&b.rhs);
-            for l in &extra.labels {
-                out = out.add(l);
-            }
-            out
-        }
+    match m.card {
+        Card::ManyToOne => m.include.iter().fold(lhs, |out, l| out.add(l)),
+        Card::OneToMany => m.include.iter().fold(labels_of(rhs), |out, l| out.add(l)),
         // One-to-one: Prometheus keeps only the `on` labels, or drops the `ignoring` ones.
-        _ => match &m.matching {
-            Some(LabelModifier::Include(on)) => labels_of(&b.lhs).keep_only(&on.labels),
-            Some(LabelModifier::Exclude(ign)) => labels_of(&b.lhs).remove_all(&ign.labels),
-            None => labels_of(&b.lhs),
-        },
+        _ if m.on => lhs.keep_only(&m.matching_labels),
+        _ => lhs.remove_all(&m.matching_labels),
     }
 }
 
-fn call_labels(c: &Call) -> LabelSet {
-    let args = &c.args.args;
-    let string_arg = |i: usize| match args.get(i).map(|a| strip_paren(a)) {
-        Some(Expr::StringLiteral(s)) => Some(s.val.clone()),
+fn call_labels(func: &str, args: &[Expr]) -> LabelSet {
+    let string_arg = |i: usize| match args.get(i).map(strip_paren) {
+        Some(Expr::String { value, .. }) => Some(value.clone()),
         _ => None,
     };
-    match c.func.name {
+    match func {
         "label_replace" | "label_join" => {
-            let inner = args.first().map_or(LabelSet::any(), |a| labels_of(a));
+            let inner = args.first().map_or(LabelSet::any(), labels_of);
             match string_arg(1) {
                 Some(dst) => inner.add(&dst),
                 None => LabelSet::any(),
             }
         }
         // absent() returns the labels of the selector's equality matchers, nothing else.
-        "absent" | "absent_over_time" => match args.first().map(|a| strip_paren(a)) {
-            Some(Expr::VectorSelector(vs)) => equality_labels(vs),
-            Some(Expr::MatrixSelector(ms)) => equality_labels(&ms.vs),
+        "absent" | "absent_over_time" => match args.first().map(strip_paren) {
+            Some(Expr::Vector(vs)) => equality_labels(vs),
+            Some(Expr::Matrix { selector, .. }) => equality_labels(selector),
             _ => LabelSet::any(),
         },
         "vector" | "time" | "pi" | "scalar" => LabelSet::none(),
@@ -300,15 +332,14 @@ fn call_labels(c: &Call) -> LabelSet {
             }),
         _ => args
             .iter()
-            .find(|a| !is_scalar(a) && !matches!(strip_paren(a), Expr::StringLiteral(_)))
-            .map_or(LabelSet::none(), |a| labels_of(a)),
+            .find(|a| !is_scalar(a) && !matches!(strip_paren(a), Expr::String { .. }))
+            .map_or(LabelSet::none(), labels_of),
     }
 }
 
 fn equality_labels(vs: &VectorSelector) -> LabelSet {
     LabelSet::AtMost(
         vs.matchers
-            .matchers
             .iter()
             .filter(|m| m.op == MatchOp::Equal && m.name != "__name__")
             .map(|m| m.name.clone())
@@ -318,37 +349,36 @@ fn equality_labels(vs: &VectorSelector) -> LabelSet {
 
 /// Whether `e` is a scalar (a number, `scalar(...)`, `time()`, arithmetic of those).
 pub fn is_scalar(e: &Expr) -> bool {
-    match strip_paren(e) {
-        Expr::NumberLiteral(_) => true,
-        Expr::Unary(u) => is_scalar(&u.expr),
-        Expr::Binary(b) => is_scalar(&b.lhs) && is_scalar(&b.rhs),
-        Expr::Call(c) => matches!(c.func.name, "scalar" | "time" | "pi"),
-        _ => false,
-    }
+    e.value_type() == ValueType::Scalar
 }
 
 /// The values an expression can provably take: `[lo, hi]`, or `None` when nothing is known.
 pub fn value_range(e: &Expr) -> Option<(f64, f64)> {
     match strip_paren(e) {
-        Expr::NumberLiteral(n) => Some((n.val, n.val)),
-        Expr::Call(c) => match c.func.name {
+        Expr::Number { value, .. } => Some((*value, *value)),
+        Expr::Call { func, .. } => match func.as_str() {
             // These return 1 for each series they return, or nothing.
             "absent" | "absent_over_time" | "present_over_time" => Some((1.0, 1.0)),
             "count_over_time" => Some((1.0, f64::INFINITY)),
             "rate" | "irate" | "increase" | "resets" | "changes" => Some((0.0, f64::INFINITY)),
             _ => None,
         },
-        Expr::Aggregate(a) => match agg_op(a).as_str() {
+        Expr::Aggregate { op, expr, .. } => match op {
             // count() never returns 0: with nothing to count it returns no series at all.
-            "count" => Some((1.0, f64::INFINITY)),
-            "group" => Some((1.0, 1.0)),
-            "sum" | "avg" | "min" | "max" | "topk" | "bottomk" => {
-                let (lo, hi) = value_range(&a.expr)?;
+            TokenKind::Count => Some((1.0, f64::INFINITY)),
+            TokenKind::Group => Some((1.0, 1.0)),
+            TokenKind::Sum
+            | TokenKind::Avg
+            | TokenKind::Min
+            | TokenKind::Max
+            | TokenKind::Topk
+            | TokenKind::Bottomk => {
+                let (lo, hi) = value_range(expr)?;
                 // Sums of non-negative values stay at least the smallest one; of anything else nothing is known.
                 if lo < 0.0 {
                     return None;
                 }
-                if agg_op(a) == "sum" {
+                if *op == TokenKind::Sum {
                     Some((lo, f64::INFINITY))
                 } else {
                     Some((lo, hi))
@@ -363,7 +393,7 @@ pub fn value_range(e: &Expr) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use promql_parser::parser::parse;
+    use crate::promql::parse;
 
     fn labels(q: &str) -> LabelSet {
         labels_of(&parse(q).unwrap())

@@ -67,7 +67,8 @@ pub fn run_checks(
         for group in &rf.groups {
             for rule in &group.rules {
                 // An expression that does not parse is already an error from `load`; nothing to lint.
-                let Ok(ast) = promql_parser::parser::parse(&rule.expr.value) else {
+                let options = crate::promql::parse::rule_file_options();
+                let Ok(ast) = crate::promql::parse::parse_at(&rule.expr.value, &options) else {
                     continue;
                 };
                 let cx = RuleContext {

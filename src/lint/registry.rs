@@ -13,7 +13,7 @@ use crate::lint::config::LintConfig;
 use crate::load::documents::Item;
 use crate::load::rules::{Group, Rule, RuleFile};
 use crate::load::yaml::Pos;
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 use std::sync::Arc;
 
 /// One rule, parsed, with what a check may need around it.
@@ -26,6 +26,13 @@ pub struct RuleContext<'a> {
     /// The whole file's text, to place a finding on the exact line and column of a token.
     pub source: Option<&'a str>,
     pub config: &'a LintConfig,
+}
+
+impl RuleContext<'_> {
+    /// Where byte `offset` of the rule's expression stands in the file.
+    pub fn at(&self, offset: usize) -> crate::load::yaml::Pos {
+        self.rule.expr_pos(offset, self.source)
+    }
 }
 
 /// One Alertmanager configuration document, as loaded (the typed model comes with the Alertmanager stage).

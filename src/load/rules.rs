@@ -376,11 +376,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         .and_then(Node::scalar)
         .map_or(Style::Plain, |s| s.style);
     if !expr.value.is_empty() {
-        // Experimental functions are the `promql/experimental-function` check's to report, with its advice.
-        let options = crate::promql::syntax::parser::Options {
-            experimental_functions: true,
-            ..crate::promql::parse::active_options()
-        };
+        let options = crate::promql::parse::rule_file_options();
         if let Err((at, e)) = crate::promql::parse::parse_at(&expr.value, &options) {
             cx.error_help(
                 "rule/bad-expr",

@@ -16,6 +16,11 @@ pub fn pos_at(origin: Pos, style: Style, text: &str, offset: usize, source: Opti
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
+    // Past the last character ("unexpected end of input"): just after it, not on the line a block's final
+    // line break opens.
+    if text[offset..].trim().is_empty() {
+        offset = text.trim_end().len().min(offset);
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -92,6 +97,12 @@ mod tests {
         assert_eq!(
             pos_at(Pos::new(1, 8), Style::Quoted, text, 9, Some(src)),
             Pos::new(1, 8)
+        );
+        // The end of a block's text is just after its last character.
+        let src = "expr: |\n  up +\n";
+        assert_eq!(
+            pos_at(Pos::new(2, 3), Style::Literal, "up +\n", 5, Some(src)),
+            Pos::new(2, 7)
         );
         // Lines after the first of a folded block are never guessed.
         assert_eq!(pos_at(origin, Style::Folded, "a\nb", 2, None), origin);

@@ -56,27 +56,6 @@ pub const ALL: &[(&str, Feature, &str)] = &[
     ),
 ];
 
-/// Functions Prometheus 3.14 marks `Experimental` (promql/parser/functions.go).
-pub const EXPERIMENTAL_FUNCTIONS: &[&str] = &[
-    "double_exponential_smoothing",
-    "end",
-    "histogram_quantiles",
-    "info",
-    "mad_over_time",
-    "max_of",
-    "min_of",
-    "range",
-    "sort_by_label",
-    "sort_by_label_desc",
-    "start",
-    "start_timestamp",
-    "step",
-    "ts_of_first_over_time",
-    "ts_of_last_over_time",
-    "ts_of_max_over_time",
-    "ts_of_min_over_time",
-];
-
 /// A set of enabled features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Features(u8);

@@ -50,6 +50,15 @@ pub fn active_options() -> super::syntax::parser::Options {
     )
 }
 
+/// The options rule files are read with: the installed features, and experimental functions always (the
+/// `promql/experimental-function` check reports those, with its advice).
+pub fn rule_file_options() -> super::syntax::parser::Options {
+    super::syntax::parser::Options {
+        experimental_functions: true,
+        ..active_options()
+    }
+}
+
 /// The parser options for a set of PromQL features under a Prometheus version.
 pub fn options_for(
     f: super::features::Features,

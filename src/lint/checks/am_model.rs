@@ -179,9 +179,12 @@ impl AlertLabels {
                         labels.insert(k.value.clone(), value);
                     }
                     labels.insert("alertname".to_string(), Some(r.name.value.clone()));
-                    let expr_labels = promql_parser::parser::parse(&r.expr.value)
-                        .ok()
-                        .map(|e| labels_of(&e));
+                    let expr_labels = crate::promql::parse::parse_at(
+                        &r.expr.value,
+                        &crate::promql::parse::rule_file_options(),
+                    )
+                    .ok()
+                    .map(|e| labels_of(&e));
                     out.push(AlertLabels {
                         name: r.name.value.clone(),
                         file: f.file.clone(),

@@ -1,8 +1,7 @@
 //! `promql/constant-comparison`: comparisons whose outcome is known without looking at any series.
 
-use crate::lint::expr::{is_filter, number, op, value_range, walk};
+use crate::lint::expr::{binary, flip_comparison, is_filter, number, value_range, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use promql_parser::parser::Expr;
 
 /// ## What it finds
 /// Comparisons that are provably never true:
@@ -41,22 +40,23 @@ impl Check for ConstantComparison {
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         walk(cx.ast, &mut |e| {
-            let Expr::Binary(b) = e else { return };
-            if !is_filter(b) {
+            let Some((o, lhs, rhs, _, _)) = binary(e) else {
+                return;
+            };
+            if !is_filter(e) {
                 return;
             }
-            let o = op(b);
-            let pos = cx.rule.expr.pos;
+            let pos = cx.at(e.span().start);
             // Put the number on the right: `t < x` is `x > t`.
-            let (value, t, o) = match (number(&b.lhs), number(&b.rhs)) {
-                (None, Some(t)) => (&b.lhs, t, o),
-                (Some(t), None) => (&b.rhs, t, flip(&o).to_string()),
+            let (value, t, o) = match (number(lhs), number(rhs)) {
+                (None, Some(t)) => (lhs, t, o),
+                (Some(t), None) => (rhs, t, flip_comparison(o)),
                 _ => return,
             };
             let Some((lo, hi)) = value_range(value) else {
                 return;
             };
-            if always_true(lo, hi, &o, t) && lo == 0.0 {
+            if always_true(lo, hi, o, t) && lo == 0.0 {
                 // `count(x) > 0` and `absent(x) == 1` are the idiomatic "it exists" filters; a rate compared
                 // `>= 0` filters nothing and fires whenever the series exist.
                 out.push(Finding::new(
@@ -66,7 +66,7 @@ impl Check for ConstantComparison {
                 ));
                 return;
             }
-            if !never_true(lo, hi, &o, t) {
+            if !never_true(lo, hi, o, t) {
                 return;
             }
             let what = describe(lo, hi);
@@ -81,16 +81,6 @@ impl Check for ConstantComparison {
                 help.to_string(),
             ));
         });
-    }
-}
-
-fn flip(o: &str) -> &str {
-    match o {
-        ">" => "<",
-        ">=" => "<=",
-        "<" => ">",
-        "<=" => ">=",
-        other => other,
     }
 }
 

@@ -1,11 +1,10 @@
 //! `promql/counter-without-rate`: a raw counter compared with a threshold.
 
 use crate::lint::expr::{
-    is_filter, is_recorded_name, number, op, selector_name, strip_paren, walk,
+    binary, flip_comparison, is_filter, is_recorded_name, number, selector_name, strip_paren, walk,
 };
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// A raw `_total` counter selector compared with a positive threshold: `kube_pod_container_status_restarts_total > 5`.
@@ -34,14 +33,16 @@ impl Check for CounterWithoutRate {
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         walk(cx.ast, &mut |e| {
-            let Expr::Binary(b) = e else { return };
-            if !is_filter(b) {
+            let Some((o, lhs, rhs, _, _)) = binary(e) else {
+                return;
+            };
+            if !is_filter(e) {
                 return;
             }
             // Normalise to `counter OP threshold`.
-            let (sel, t, o) = match (number(&b.lhs), number(&b.rhs)) {
-                (None, Some(t)) => (&b.lhs, t, op(b)),
-                (Some(t), None) => (&b.rhs, t, flip(&op(b)).to_string()),
+            let (sel, t, o) = match (number(lhs), number(rhs)) {
+                (None, Some(t)) => (lhs, t, o),
+                (Some(t), None) => (rhs, t, flip_comparison(o)),
                 _ => return,
             };
             // Only "grew past N" is the mistake; `> 0` / `>= 1` is "ever happened" or a guard.
@@ -49,7 +50,7 @@ impl Check for CounterWithoutRate {
             if !past_threshold {
                 return;
             }
-            let Expr::VectorSelector(_) = strip_paren(sel) else {
+            let Expr::Vector(_) = strip_paren(sel) else {
                 return;
             };
             let Some(name) = selector_name(sel) else {
@@ -58,28 +59,13 @@ impl Check for CounterWithoutRate {
             if !name.ends_with("_total") || is_recorded_name(name) {
                 return;
             }
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                name,
-                locate::lines_of(&cx.rule.expr.value),
-            );
+            let pos = cx.at(strip_paren(sel).span().start);
             out.push(Finding::new(
                 pos,
                 format!("`{name}` is a counter compared as it is: it only grows, so once over the threshold the alert never resolves"),
                 format!("compare its growth over a window, e.g. `increase({name}[1h])`"),
             ));
         });
-    }
-}
-
-fn flip(o: &str) -> &str {
-    match o {
-        ">" => "<",
-        ">=" => "<=",
-        "<" => ">",
-        "<=" => ">=",
-        other => other,
     }
 }
 

@@ -1,9 +1,8 @@
 //! `promql/division-by-zero`: an alert dividing by something that is 0 when unset.
 
-use crate::lint::expr::{self, number, op, selector_name, strip_paren};
-use crate::lint::locate;
+use crate::lint::expr::{self, binary, number, op_text, selector_name, strip_paren};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// A division in an alert whose denominator is a limit or quota that is 0 when none is set, with no guard,
@@ -36,13 +35,8 @@ impl Check for DivisionByZero {
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         let mut found = Vec::new();
         visit(cx.ast, true, &[], &mut found);
-        for name in found {
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                &name,
-                locate::lines_of(&cx.rule.expr.value),
-            );
+        for (name, at) in found {
+            let pos = cx.at(at);
             out.push(Finding::new(
                 pos,
                 format!("`{name}` can be 0 (no limit set), and x / 0 = +Inf passes this alert's threshold"),
@@ -54,12 +48,18 @@ impl Check for DivisionByZero {
 
 /// Walks `e`; `inf_passes` says whether a `+Inf` here would survive to fire the alert; `guarded` names the
 /// limits an enclosing `... and limit > 0` already filters.
-fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>) {
+fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<(String, usize)>) {
     match e {
-        Expr::Paren(p) => visit(&p.expr, inf_passes, guarded, found),
-        Expr::Binary(b) => {
-            let o = op(b);
-            let (l, r) = match o.as_str() {
+        Expr::Paren { expr, .. } => visit(expr, inf_passes, guarded, found),
+        Expr::Binary {
+            op,
+            lhs,
+            rhs,
+            return_bool,
+            ..
+        } => {
+            let o = op_text(*op);
+            let (l, r) = match o {
                 ">" | ">=" => (true, false),
                 "<" | "<=" => (false, true),
                 "!=" => (true, true),
@@ -68,9 +68,9 @@ fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>
                 "-" => (inf_passes, false),
                 "/" => {
                     if inf_passes {
-                        if let Some(name) = zero_when_unset(&b.rhs) {
+                        if let Some((name, at)) = zero_when_unset(rhs) {
                             if !guarded.contains(&name) {
-                                found.push(name);
+                                found.push((name, at));
                             }
                         }
                     }
@@ -79,32 +79,28 @@ fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>
                 "and" | "unless" => {
                     // `ratio > 0.9 and limit > 0` (or `unless limit == 0`) filters out the zero limits.
                     let mut more = guarded.to_vec();
-                    nonzero_filters(&b.rhs, o == "unless", &mut more);
-                    visit(&b.lhs, inf_passes, &more, found);
-                    visit(&b.rhs, false, guarded, found);
+                    nonzero_filters(rhs, o == "unless", &mut more);
+                    visit(lhs, inf_passes, &more, found);
+                    visit(rhs, false, guarded, found);
                     return;
                 }
                 _ => (false, false),
             };
             // With `bool`, the comparison yields 0/1 and +Inf is no longer seen downstream.
-            let (l, r) = if b.return_bool() {
-                (false, false)
-            } else {
-                (l, r)
-            };
-            visit(&b.lhs, l, guarded, found);
-            visit(&b.rhs, r, guarded, found);
+            let (l, r) = if *return_bool { (false, false) } else { (l, r) };
+            visit(lhs, l, guarded, found);
+            visit(rhs, r, guarded, found);
         }
-        Expr::Aggregate(a) => {
+        Expr::Aggregate { op, expr, .. } => {
             let keeps = matches!(
-                expr::agg_op(a).as_str(),
+                op_text(*op),
                 "sum" | "avg" | "max" | "min" | "topk" | "bottomk" | "quantile"
             );
-            visit(&a.expr, inf_passes && keeps, guarded, found);
+            visit(expr, inf_passes && keeps, guarded, found);
         }
-        Expr::Call(c) => {
+        Expr::Call { func, args, .. } => {
             let keeps = matches!(
-                c.func.name,
+                func.as_str(),
                 "abs"
                     | "ceil"
                     | "floor"
@@ -119,11 +115,11 @@ fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>
                     | "last_over_time"
                     | "quantile_over_time"
             );
-            for a in &c.args.args {
+            for a in args {
                 visit(a, inf_passes && keeps, guarded, found);
             }
         }
-        Expr::Subquery(s) => visit(&s.expr, inf_passes, guarded, found),
+        Expr::Subquery { expr, .. } => visit(expr, inf_passes, guarded, found),
         _ => {}
     }
 }
@@ -131,51 +127,54 @@ fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<String>
 /// Names of the metrics `e` keeps only when non-zero: `limit > 0`, `limit != 0`, `sum(limit) > 0`; with
 /// `negated` (the right side of `unless`), those it removes when zero: `limit == 0`.
 fn nonzero_filters(e: &Expr, negated: bool, out: &mut Vec<String>) {
-    match strip_paren(e) {
-        Expr::Binary(b) if expr::is_filter(b) => {
-            let Some(t) = number(&b.rhs) else { return };
-            let o = op(b);
-            let drops_zero = match o.as_str() {
-                ">" => t >= 0.0,
-                ">=" => t > 0.0,
-                "!=" => t == 0.0,
-                "<" => t <= 0.0,
-                _ => false,
-            };
-            let removes_zero = o == "==" && t == 0.0;
-            if (negated && removes_zero) || (!negated && drops_zero) {
-                expr::walk(&b.lhs, &mut |x| {
-                    if let Some(n) = selector_name(x) {
-                        out.push(n.to_string());
-                    }
-                });
-            }
+    let e = strip_paren(e);
+    let Some((o, lhs, rhs, _, _)) = binary(e) else {
+        return;
+    };
+    if expr::is_filter(e) {
+        let Some(t) = number(rhs) else { return };
+        let drops_zero = match o {
+            ">" => t >= 0.0,
+            ">=" => t > 0.0,
+            "!=" => t == 0.0,
+            "<" => t <= 0.0,
+            _ => false,
+        };
+        let removes_zero = o == "==" && t == 0.0;
+        if (negated && removes_zero) || (!negated && drops_zero) {
+            expr::walk(lhs, &mut |x| {
+                if let Some(n) = selector_name(x) {
+                    out.push(n.to_string());
+                }
+            });
         }
-        Expr::Binary(b) if op(b) == "and" => {
-            nonzero_filters(&b.lhs, negated, out);
-            nonzero_filters(&b.rhs, negated, out);
-        }
-        _ => {}
+    } else if o == "and" {
+        nonzero_filters(lhs, negated, out);
+        nonzero_filters(rhs, negated, out);
     }
 }
 
-/// The limit metric that makes `e` zero when no limit is configured, if nothing guards it.
-fn zero_when_unset(e: &Expr) -> Option<String> {
+/// The limit metric that makes `e` zero when no limit is configured, if nothing guards it, and where its
+/// selector starts in the expression.
+fn zero_when_unset(e: &Expr) -> Option<(String, usize)> {
+    let limit = |sel: &Expr| {
+        let name = selector_name(sel)?;
+        is_limit_name(name).then(|| (name.to_string(), strip_paren(sel).span().start))
+    };
     match strip_paren(e) {
-        Expr::VectorSelector(_) => {
-            let name = selector_name(e)?;
-            is_limit_name(name).then(|| name.to_string())
+        Expr::Vector(_) => limit(e),
+        Expr::Aggregate { op, expr, .. }
+            if matches!(op_text(*op), "sum" | "avg" | "max" | "min") =>
+        {
+            zero_when_unset(expr)
         }
-        Expr::Aggregate(a) if matches!(expr::agg_op(a).as_str(), "sum" | "avg" | "max" | "min") => {
-            zero_when_unset(&a.expr)
-        }
-        Expr::Binary(b) => {
-            let o = op(b);
-            match o.as_str() {
-                "*" => zero_when_unset(&b.lhs).or_else(|| zero_when_unset(&b.rhs)),
+        b @ Expr::Binary { .. } => {
+            let (o, lhs, rhs, return_bool, _) = binary(b)?;
+            match o {
+                "*" => zero_when_unset(lhs).or_else(|| zero_when_unset(rhs)),
                 // A filter guards when it drops 0: `x > 0`, `x != 0`, `x >= 1`, `x > 1e6`...
-                c if expr::is_comparison(c) && !b.return_bool() => {
-                    let t = number(&b.rhs)?;
+                c if expr::is_comparison(c) && !return_bool => {
+                    let t = number(rhs)?;
                     let zero_passes = match c {
                         ">" => 0.0 > t,
                         ">=" => 0.0 >= t,
@@ -185,7 +184,7 @@ fn zero_when_unset(e: &Expr) -> Option<String> {
                         _ => t != 0.0,
                     };
                     if zero_passes {
-                        zero_when_unset(&b.lhs)
+                        zero_when_unset(lhs)
                     } else {
                         None
                     }
@@ -194,14 +193,11 @@ fn zero_when_unset(e: &Expr) -> Option<String> {
                 _ => None,
             }
         }
-        Expr::Call(c) => match c.func.name {
+        Expr::Call { func, args, .. } => match func.as_str() {
             "max_over_time" | "min_over_time" | "avg_over_time" | "last_over_time" => {
-                let arg = c.args.args.first()?;
+                let arg = args.first()?;
                 match strip_paren(arg) {
-                    Expr::MatrixSelector(_) => {
-                        let name = selector_name(arg)?;
-                        is_limit_name(name).then(|| name.to_string())
-                    }
+                    Expr::Matrix { .. } => limit(arg),
                     _ => None,
                 }
             }

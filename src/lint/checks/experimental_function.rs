@@ -1,19 +1,19 @@
 //! `promql/experimental-function`: functions Prometheus 3 only accepts behind a feature flag.
 
 use crate::diag::Severity;
-use crate::lint::expr::{agg_op, walk};
-use crate::lint::locate;
+use crate::lint::expr::{op_text, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use crate::promql::features::{Feature, Features, EXPERIMENTAL_FUNCTIONS};
-use promql_parser::parser::Expr;
+use crate::promql::features::{Feature, Features};
+use crate::promql::syntax::ast::Expr;
+use crate::promql::syntax::{functions, TokenKind};
 
 /// ## What it finds
 /// Functions and aggregations marked experimental in Prometheus 3.14 (`promql/parser/functions.go`,
 /// `Experimental: true`, and the `limitk`/`limit_ratio` aggregations): `double_exponential_smoothing`,
 /// `histogram_quantiles`, `info`, `mad_over_time`, `max_of`, `min_of`, `sort_by_label`, `sort_by_label_desc`,
 /// `ts_of_first_over_time`, `ts_of_last_over_time`, `ts_of_max_over_time`, `ts_of_min_over_time`, `start`,
-/// `start_timestamp`, `end`, `range`, `step`, `limitk`, `limit_ratio`. The list is the one the parser
-/// enforces (`crate::promql::features`).
+/// `start_timestamp`, `end`, `range`, `step`, `limitk`, `limit_ratio`. The list is the parser's function
+/// table (`crate::promql::syntax::functions`).
 ///
 /// ## Why it matters
 /// Prometheus refuses to load a rule file using them unless it runs with
@@ -50,21 +50,20 @@ impl Check for ExperimentalFunction {
             return;
         }
         walk(cx.ast, &mut |e| {
-            let name = match e {
-                Expr::Call(c) if EXPERIMENTAL_FUNCTIONS.contains(&c.func.name) => {
-                    c.func.name.to_string()
+            let (name, at) = match e {
+                Expr::Call { func, span, .. }
+                    if functions::get(func).is_some_and(|f| f.experimental) =>
+                {
+                    (func.as_str(), span.start)
                 }
-                Expr::Aggregate(a) if matches!(agg_op(a).as_str(), "limitk" | "limit_ratio") => {
-                    agg_op(a)
+                Expr::Aggregate { op, span, .. }
+                    if matches!(op, TokenKind::Limitk | TokenKind::LimitRatio) =>
+                {
+                    (op_text(*op), span.start)
                 }
                 _ => return,
             };
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                &name,
-                locate::lines_of(&cx.rule.expr.value),
-            );
+            let pos = cx.at(at);
             out.push(Finding::new(
                 pos,
                 format!("`{name}` is experimental: Prometheus 3 rejects this rule file unless started with --enable-feature=promql-experimental-functions"),

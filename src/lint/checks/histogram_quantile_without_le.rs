@@ -1,11 +1,9 @@
 //! `promql/histogram-quantile-without-le`: classic histogram buckets aggregated away from their `le` label.
 
 use crate::diag::Severity;
-use crate::lint::expr::{self, selector_name, strip_paren, walk};
-use crate::lint::locate;
+use crate::lint::expr::{self, op_text, selector_name, strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use promql_parser::label::MatchOp;
-use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+use crate::promql::syntax::ast::{Expr, MatchOp};
 
 /// ## What it finds
 /// `histogram_quantile` over classic `_bucket` series that were aggregated without keeping `le`
@@ -40,43 +38,37 @@ impl Check for HistogramQuantileWithoutLe {
         true
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let mut inside_quantile: Vec<*const AggregateExpr> = Vec::new();
-        let place = |needle: &str| {
-            locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                needle,
-                locate::lines_of(&cx.rule.expr.value),
-            )
-        };
+        let mut inside_quantile: Vec<*const Expr> = Vec::new();
         walk(cx.ast, &mut |e| {
-            let Expr::Call(c) = e else { return };
-            if c.func.name != "histogram_quantile" {
-                return;
-            }
-            let Some(arg) = c.args.args.get(1) else {
+            let Expr::Call { func, args, span } = e else {
                 return;
             };
-            if let Expr::Aggregate(a) = strip_paren(arg) {
+            if func != "histogram_quantile" {
+                return;
+            }
+            let Some(arg) = args.get(1) else {
+                return;
+            };
+            let a = strip_paren(arg);
+            if let Expr::Aggregate { .. } = a {
                 inside_quantile.push(a as *const _);
-                if let Some(bucket) = drops_le(a) {
+                if let Some((bucket, _)) = drops_le(a) {
                     out.push(Finding::new(
-                        place("histogram_quantile"),
+                        cx.at(span.start),
                         format!("histogram_quantile over `{bucket}` aggregated without `le`: it finds no buckets and returns nothing"),
                         format!("keep `le` in the aggregation: {}", with_le(a)),
                     ));
                 }
             }
         });
-        walk(cx.ast, &mut |e| {
-            let Expr::Aggregate(a) = e else { return };
-            if inside_quantile.contains(&(a as *const _)) {
+        walk(cx.ast, &mut |a| {
+            if !matches!(a, Expr::Aggregate { .. }) || inside_quantile.contains(&(a as *const _)) {
                 return;
             }
-            if let Some(bucket) = drops_le(a) {
+            if let Some((bucket, at)) = drops_le(a) {
                 out.push(
                     Finding::new(
-                        place(&bucket),
+                        cx.at(at),
                         format!("`{bucket}` summed without `le`: the buckets of different bounds are added together"),
                         format!("keep `le` for a later histogram_quantile ({}), or select one bucket with `{{le=\"...\"}}`", with_le(a)),
                     )
@@ -88,48 +80,60 @@ impl Check for HistogramQuantileWithoutLe {
 }
 
 /// The bucket metric an aggregation sums without `le`, if it does.
-fn drops_le(a: &AggregateExpr) -> Option<String> {
-    if !matches!(expr::agg_op(a).as_str(), "sum" | "avg" | "max" | "min") {
+fn drops_le(a: &Expr) -> Option<(String, usize)> {
+    let Expr::Aggregate {
+        op,
+        expr: inner,
+        grouping,
+        without,
+        ..
+    } = a
+    else {
+        return None;
+    };
+    if !matches!(op_text(*op), "sum" | "avg" | "max" | "min") {
         return None;
     }
-    let keeps_le = match &a.modifier {
-        Some(LabelModifier::Include(by)) => by.labels.iter().any(|l| l == "le"),
-        Some(LabelModifier::Exclude(without)) => !without.labels.iter().any(|l| l == "le"),
-        None => false,
-    };
+    let keeps_le = grouping.iter().any(|l| l == "le") != *without;
     if keeps_le {
         return None;
     }
     let mut bucket = None;
-    walk(&a.expr, &mut |e| {
-        if let Expr::VectorSelector(vs)
-        | Expr::MatrixSelector(promql_parser::parser::MatrixSelector { vs, .. }) = e
-        {
-            let Some(name) = selector_name(e) else { return };
-            let one_le = vs
-                .matchers
-                .matchers
-                .iter()
-                .any(|m| m.name == "le" && m.op == MatchOp::Equal);
-            if name.ends_with("_bucket") && !expr::is_recorded_name(name) && !one_le {
-                bucket.get_or_insert_with(|| name.to_string());
-            }
+    walk(inner, &mut |e| {
+        let vs = match e {
+            Expr::Vector(vs) => vs,
+            Expr::Matrix { selector, .. } => selector,
+            _ => return,
+        };
+        let Some(name) = selector_name(e) else { return };
+        let one_le = vs
+            .matchers
+            .iter()
+            .any(|m| m.name == "le" && m.op == MatchOp::Equal);
+        if name.ends_with("_bucket") && !expr::is_recorded_name(name) && !one_le {
+            bucket.get_or_insert_with(|| (name.to_string(), vs.span.start));
         }
     });
     bucket
 }
 
-fn with_le(a: &AggregateExpr) -> String {
-    let op = expr::agg_op(a);
-    match &a.modifier {
-        Some(LabelModifier::Include(by)) => {
-            let mut l: Vec<&str> = by.labels.iter().map(String::as_str).collect();
-            l.push("le");
-            format!("`{op} by ({}) (...)`", l.join(", "))
-        }
-        Some(LabelModifier::Exclude(_)) => format!("remove `le` from `{op} without (...)`"),
-        None => format!("`{op} by (le) (...)`"),
+fn with_le(a: &Expr) -> String {
+    let Expr::Aggregate {
+        op,
+        grouping,
+        without,
+        ..
+    } = a
+    else {
+        return String::new();
+    };
+    let op = op_text(*op);
+    if *without {
+        return format!("remove `le` from `{op} without (...)`");
     }
+    let mut l: Vec<&str> = grouping.iter().map(String::as_str).collect();
+    l.push("le");
+    format!("`{op} by ({}) (...)`", l.join(", "))
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! `alert/percent-of-ratio`: `{{ $value }}%` when the value is a ratio between 0 and 1.
 
-use crate::lint::expr::{number, op, strip_paren};
+use crate::lint::expr::{binary, is_filter, number, strip_paren};
 use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::value_as_percent;
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// A label or annotation printing `{{ $value }}%` (or `.Value`, with or without `printf`) while the alert's
@@ -52,15 +52,14 @@ impl Check for PercentOfRatio {
 
 /// The threshold, if the expression is `ratio > t` / `ratio < t` with `0 < t <= 1` and `ratio` a division.
 fn ratio_threshold(e: &Expr) -> Option<f64> {
-    let Expr::Binary(b) = strip_paren(e) else {
-        return None;
-    };
-    if !crate::lint::expr::is_filter(b) {
+    let e = strip_paren(e);
+    let (_, lhs, rhs, _, _) = binary(e)?;
+    if !is_filter(e) {
         return None;
     }
-    let (value, t) = match (number(&b.lhs), number(&b.rhs)) {
-        (None, Some(t)) => (&b.lhs, t),
-        (Some(t), None) => (&b.rhs, t),
+    let (value, t) = match (number(lhs), number(rhs)) {
+        (None, Some(t)) => (lhs, t),
+        (Some(t), None) => (rhs, t),
         _ => return None,
     };
     (t > 0.0 && t <= 1.0 && is_ratio(value)).then_some(t)
@@ -68,22 +67,19 @@ fn ratio_threshold(e: &Expr) -> Option<f64> {
 
 /// A division (not scaled by 100), or one minus a division.
 fn is_ratio(e: &Expr) -> bool {
-    match strip_paren(e) {
-        Expr::Binary(b) => match op(b).as_str() {
-            "/" => number(&b.rhs).is_none_or(|d| d >= 10.0) && !is_percent_scaled(&b.lhs),
-            "-" => number(&b.lhs) == Some(1.0) && is_ratio(&b.rhs),
-            _ => false,
-        },
+    match binary(strip_paren(e)) {
+        Some(("/", lhs, rhs, _, _)) => {
+            number(rhs).is_none_or(|d| d >= 10.0) && !is_percent_scaled(lhs)
+        }
+        Some(("-", lhs, rhs, _, _)) => number(lhs) == Some(1.0) && is_ratio(rhs),
         _ => false,
     }
 }
 
 /// `x * 100 / y`: already a percentage.
 fn is_percent_scaled(e: &Expr) -> bool {
-    match strip_paren(e) {
-        Expr::Binary(b) if op(b) == "*" => {
-            number(&b.lhs) == Some(100.0) || number(&b.rhs) == Some(100.0)
-        }
+    match binary(strip_paren(e)) {
+        Some(("*", lhs, rhs, _, _)) => number(lhs) == Some(100.0) || number(rhs) == Some(100.0),
         _ => false,
     }
 }

@@ -1,10 +1,9 @@
 //! `promql/range-too-short`: a rate window that can hold fewer than two samples.
 
 use crate::lint::expr::{strip_paren, walk};
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::load::duration::format_duration;
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// `rate`, `irate`, `increase`, `delta`, `idelta`, `deriv` or `predict_linear` over a range shorter than twice
@@ -37,32 +36,38 @@ impl Check for RangeTooShort {
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         let scrape = cx.config.scrape_interval_ms;
         walk(cx.ast, &mut |e| {
-            let Expr::Call(c) = e else { return };
+            let Expr::Call { func, args, .. } = e else {
+                return;
+            };
             if !matches!(
-                c.func.name,
+                func.as_str(),
                 "rate" | "irate" | "increase" | "delta" | "idelta" | "deriv" | "predict_linear"
             ) {
                 return;
             }
-            let Some(Expr::MatrixSelector(m)) = c.args.args.first().map(|a| strip_paren(a)) else {
+            let Some(Expr::Matrix {
+                selector, range_ms, ..
+            }) = args.first().map(strip_paren)
+            else {
                 return;
             };
-            let range = m.range.as_millis() as i64;
+            let range = *range_ms;
             if range >= 2 * scrape {
                 return;
             }
-            let written = format!("[{}]", format_duration(range));
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                &written,
-                locate::lines_of(&cx.rule.expr.value),
-            );
+            // The finding points at the range's `[`, just after the selector.
+            let text = &cx.rule.expr.value;
+            let after = selector.span.end.min(text.len());
+            let bracket = text
+                .get(after..)
+                .and_then(|t| t.find('['))
+                .map_or(selector.span.start, |i| after + i);
+            let pos = cx.at(bracket);
             out.push(Finding::new(
                 pos,
                 format!(
                     "{}() over {} holds fewer than 2 samples at a {} scrape interval, so it returns nothing",
-                    c.func.name,
+                    func,
                     format_duration(range),
                     format_duration(scrape)
                 ),

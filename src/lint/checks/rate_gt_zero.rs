@@ -1,10 +1,9 @@
 //! `promql/rate-gt-zero`: `rate(x[w]) > 0` with a `for` shorter than the window.
 
-use crate::lint::expr::{agg_op, call, number, op, range_arg_ms, strip_paren};
-use crate::lint::locate;
+use crate::lint::expr::{aggregate, binary, call, number, range_arg_ms, strip_paren};
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::load::duration::format_duration;
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// An alert `rate(x[w]) > 0` or `increase(x[w]) > 0` (possibly summed) whose `for` is set but shorter than
@@ -38,33 +37,27 @@ impl Check for RateGtZero {
         if for_ms == 0 {
             return;
         }
-        let Expr::Binary(b) = strip_paren(cx.ast) else {
+        let Some((o, lhs, rhs, return_bool, _)) = binary(strip_paren(cx.ast)) else {
             return;
         };
-        if b.return_bool() {
+        if return_bool {
             return;
         }
-        let o = op(b);
-        let (value, threshold) = match o.as_str() {
-            ">" => (&b.lhs, &b.rhs),
-            "<" => (&b.rhs, &b.lhs),
+        let (value, threshold) = match o {
+            ">" => (lhs, rhs),
+            "<" => (rhs, lhs),
             _ => return,
         };
         if number(threshold) != Some(0.0) {
             return;
         }
-        let Some((func, window)) = counter_window(value) else {
+        let Some((func, at, window)) = counter_window(value) else {
             return;
         };
         if for_ms >= window {
             return;
         }
-        let pos = locate::find(
-            cx.source,
-            cx.rule.expr.pos,
-            func,
-            locate::lines_of(&cx.rule.expr.value),
-        );
+        let pos = cx.at(at);
         let (w, f) = (format_duration(window), format_duration(for_ms));
         out.push(Finding::new(
             pos,
@@ -75,19 +68,19 @@ impl Check for RateGtZero {
 }
 
 /// `rate(x[w])` / `increase(x[w])`, possibly under sum/max/avg: the function and the window.
-fn counter_window(e: &Expr) -> Option<(&'static str, i64)> {
-    match strip_paren(e) {
-        Expr::Aggregate(a) if matches!(agg_op(a).as_str(), "sum" | "max" | "avg" | "min") => {
-            counter_window(&a.expr)
-        }
-        other => {
-            let c = call(other)?;
-            let name = match c.func.name {
+/// The counter function (`rate` / `increase`) `e` compares, where it starts, and its window.
+fn counter_window(e: &Expr) -> Option<(&'static str, usize, i64)> {
+    let e = strip_paren(e);
+    match aggregate(e) {
+        Some(("sum" | "max" | "avg" | "min", inner)) => counter_window(inner),
+        _ => {
+            let (func, args) = call(e)?;
+            let name = match func {
                 "rate" => "rate",
                 "increase" => "increase",
                 _ => return None,
             };
-            Some((name, range_arg_ms(c)?))
+            Some((name, e.span().start, range_arg_ms(args)?))
         }
     }
 }

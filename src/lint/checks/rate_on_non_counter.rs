@@ -1,9 +1,8 @@
 //! `promql/rate-on-non-counter`: `rate`, `irate` or `increase` of a metric whose name says it is a gauge.
 
 use crate::lint::expr::{is_recorded_name, selector_name, strip_paren, walk};
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
-use promql_parser::parser::Expr;
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// `rate()`, `irate()` or `increase()` of a metric whose name says it is a gauge: it does not end in
@@ -68,14 +67,16 @@ impl Check for RateOnNonCounter {
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         walk(cx.ast, &mut |e| {
-            let Expr::Call(c) = e else { return };
-            if !matches!(c.func.name, "rate" | "irate" | "increase") {
-                return;
-            }
-            let Some(arg) = c.args.args.first() else {
+            let Expr::Call { func, args, .. } = e else {
                 return;
             };
-            let Expr::MatrixSelector(_) = strip_paren(arg) else {
+            if !matches!(func.as_str(), "rate" | "irate" | "increase") {
+                return;
+            }
+            let Some(arg) = args.first() else {
+                return;
+            };
+            let Expr::Matrix { selector, .. } = strip_paren(arg) else {
                 return;
             };
             let Some(name) = selector_name(arg) else {
@@ -84,15 +85,10 @@ impl Check for RateOnNonCounter {
             if looks_like_counter(name) {
                 return;
             }
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                name,
-                locate::lines_of(&cx.rule.expr.value),
-            );
+            let pos = cx.at(selector.span.start);
             out.push(Finding::new(
                 pos,
-                format!("{}() of `{name}`, whose name does not end in _total/_count/_sum/_bucket: rate of a gauge is meaningless", c.func.name),
+                format!("{}() of `{name}`, whose name does not end in _total/_count/_sum/_bucket: rate of a gauge is meaningless", func),
                 format!("for a gauge use `deriv({name}[...])` or `delta({name}[...])`; if it is a counter, suppress with `# ruletest: ignore promql/rate-on-non-counter <why>`"),
             ));
         });

@@ -1,11 +1,9 @@
 //! `promql/threshold-above-buckets`: a `histogram_quantile` alert whose threshold is at or above the highest
 //! finite bucket bound, when the bucket bounds are known.
 
-use crate::lint::expr::{selector_name, strip_paren, walk};
-use crate::lint::locate;
+use crate::lint::expr::{binary, call, number, selector_name, strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::rules::sweep::{split_comparison, CmpOp};
-use promql_parser::parser::Expr;
 
 /// ## What it finds
 /// An alert `histogram_quantile(q, ...x_bucket...) > T` (or `>= T`) where `T` is at or above the highest finite
@@ -39,25 +37,21 @@ impl Check for ThresholdAboveBuckets {
         if cx.config.bucket_bounds.is_empty() {
             return;
         }
-        let Ok(split) = crate::promql::parse(&cx.rule.expr.value)
-            .map_err(|e| e.to_string())
-            .and_then(|e| split_comparison(&e))
-        else {
+        let Ok(split) = split_comparison(cx.ast) else {
             return;
         };
         if !matches!(split.op, CmpOp::Gt | CmpOp::Ge) {
             return;
         }
-        let Ok(lhs) = promql_parser::parser::parse(&split.lhs) else {
+        let Some((_, lhs, rhs, _, _)) = binary(strip_paren(cx.ast)) else {
             return;
         };
-        let Expr::Call(c) = strip_paren(&lhs) else {
+        // The side that is not the threshold.
+        let side = if number(rhs).is_some() { lhs } else { rhs };
+        let Some(("histogram_quantile", args)) = call(side) else {
             return;
         };
-        if c.func.name != "histogram_quantile" {
-            return;
-        }
-        let Some(arg) = c.args.args.get(1) else {
+        let Some(arg) = args.get(1) else {
             return;
         };
         let mut bound: Option<(String, f64)> = None;
@@ -76,12 +70,7 @@ impl Check for ThresholdAboveBuckets {
             _ => split.threshold > highest,
         };
         if never {
-            let pos = locate::find(
-                cx.source,
-                cx.rule.expr.pos,
-                "histogram_quantile",
-                locate::lines_of(&cx.rule.expr.value),
-            );
+            let pos = cx.at(strip_paren(side).span().start);
             out.push(Finding::new(
                 pos,
                 format!(
