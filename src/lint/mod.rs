@@ -11,7 +11,6 @@ pub mod checks;
 pub mod config;
 pub mod docs;
 pub mod expr;
-pub mod locate;
 pub mod registry;
 pub mod suppress;
 pub mod template;

@@ -33,6 +33,15 @@ impl RuleContext<'_> {
     pub fn at(&self, offset: usize) -> crate::load::yaml::Pos {
         self.rule.expr_pos(offset, self.source)
     }
+
+    /// Where byte `offset` of a label's or annotation's value stands in the file.
+    pub fn at_in(
+        &self,
+        value: &crate::load::fields::Spanned<String>,
+        offset: usize,
+    ) -> crate::load::yaml::Pos {
+        crate::load::scalar_pos::pos_in_value(value.pos, &value.value, offset, self.source)
+    }
 }
 
 /// One Alertmanager configuration document, as loaded (the typed model comes with the Alertmanager stage).

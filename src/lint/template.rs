@@ -44,14 +44,16 @@ pub fn label_refs(template: &str) -> Vec<LabelRef> {
         .collect()
 }
 
-/// The first `$value` / `.Value` in the template.
-pub fn value_ref(template: &str) -> Option<&str> {
-    VALUE_REF.find(template).map(|m| m.as_str())
+/// The first `$value` / `.Value` in the template, and where it starts (byte offset).
+pub fn value_ref(template: &str) -> Option<(usize, &str)> {
+    VALUE_REF.find(template).map(|m| (m.start(), m.as_str()))
 }
 
 /// The first `{{ $value }}%` in the template.
-pub fn value_as_percent(template: &str) -> Option<&str> {
-    VALUE_AS_PERCENT.find(template).map(|m| m.as_str())
+pub fn value_as_percent(template: &str) -> Option<(usize, &str)> {
+    VALUE_AS_PERCENT
+        .find(template)
+        .map(|m| (m.start(), m.as_str()))
 }
 
 #[cfg(test)]
@@ -75,7 +77,7 @@ mod tests {
         assert!(value_as_percent(r#"{{ printf "%.1f" $value }}%"#).is_some());
         assert!(value_as_percent("{{ $value | humanizePercentage }}").is_none());
         assert!(value_as_percent("{{ $value }}s").is_none());
-        assert_eq!(value_ref("x {{ .Value }}"), Some(".Value"));
+        assert_eq!(value_ref("x {{ .Value }}"), Some((5, ".Value")));
         assert_eq!(value_ref("{{ $labels.value }}"), None);
     }
 }

@@ -12,6 +12,17 @@ use super::yaml::{Pos, Style};
 /// The file position of byte `offset` of `text`, a scalar written in `style` whose content starts at
 /// `origin` (see [`super::yaml::Node::content_origin`]). `source`: the file's text, to check the answer.
 pub fn pos_at(origin: Pos, style: Style, text: &str, offset: usize, source: Option<&str>) -> Pos {
+    placed(origin, style, text, offset, source).unwrap_or(origin)
+}
+
+/// [`pos_at`], or `None` where the offset cannot be placed.
+fn placed(
+    origin: Pos,
+    style: Style,
+    text: &str,
+    offset: usize,
+    source: Option<&str>,
+) -> Option<Pos> {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -26,11 +37,11 @@ pub fn pos_at(origin: Pos, style: Style, text: &str, offset: usize, source: Opti
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..offset].chars().count();
     if line > 0 && style != Style::Literal {
-        return origin;
+        return None;
     }
     let found = Pos::new(origin.line + line as u32, origin.col + col as u32);
     let Some(source) = source else {
-        return found;
+        return Some(found);
     };
     // The rest of the offset's line in the scalar must stand at `found` in the file.
     let want: String = text[offset..]
@@ -48,9 +59,28 @@ pub fn pos_at(origin: Pos, style: Style, text: &str, offset: usize, source: Opti
                 .or_else(|| (l.chars().count() + 1 == found.col as usize).then_some(""))
         });
     match at {
-        Some(rest) if rest.starts_with(&want) => found,
-        _ => origin,
+        Some(rest) if rest.starts_with(&want) => Some(found),
+        _ => None,
     }
+}
+
+/// [`pos_at`] for a scalar known only by its node position (`pos`: a quoted scalar's opening quote, a block's
+/// first content character) and its text: the style is read from the file, and the answer always checked
+/// against it. Without the file's text, the node position.
+pub fn pos_in_value(pos: Pos, text: &str, offset: usize, source: Option<&str>) -> Pos {
+    let Some(source) = source else {
+        return pos;
+    };
+    let first = source
+        .lines()
+        .nth(pos.line.saturating_sub(1) as usize)
+        .and_then(|l| l.chars().nth(pos.col.saturating_sub(1) as usize));
+    let (origin, style) = match first {
+        Some('"' | '\'') => (Pos::new(pos.line, pos.col + 1), Style::Quoted),
+        // A plain scalar maps as a literal block would on its first line; later lines are checked.
+        _ => (pos, Style::Literal),
+    };
+    placed(origin, style, text, offset, Some(source)).unwrap_or(pos)
 }
 
 #[cfg(test)]
@@ -103,6 +133,25 @@ mod tests {
         assert_eq!(
             pos_at(Pos::new(2, 3), Style::Literal, "up +\n", 5, Some(src)),
             Pos::new(2, 7)
+        );
+        // A value known by its node position: quoted, block, and a placed reference on a later block line.
+        let src = "a: \"x {{ $value }}%\"\nb: |\n  one\n  two {{ $labels.pod }}\n";
+        assert_eq!(
+            pos_in_value(Pos::new(1, 4), "x {{ $value }}%", 2, Some(src)),
+            Pos::new(1, 7)
+        );
+        assert_eq!(
+            pos_in_value(
+                Pos::new(3, 3),
+                "one\ntwo {{ $labels.pod }}\n",
+                11,
+                Some(src)
+            ),
+            Pos::new(4, 10)
+        );
+        assert_eq!(
+            pos_in_value(Pos::new(3, 3), "one\n", 1, None),
+            Pos::new(3, 3)
         );
         // Lines after the first of a folded block are never guessed.
         assert_eq!(pos_at(origin, Style::Folded, "a\nb", 2, None), origin);

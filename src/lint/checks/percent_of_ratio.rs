@@ -1,7 +1,6 @@
 //! `alert/percent-of-ratio`: `{{ $value }}%` when the value is a ratio between 0 and 1.
 
 use crate::lint::expr::{binary, is_filter, number, strip_paren};
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::value_as_percent;
 use crate::promql::syntax::ast::Expr;
@@ -37,10 +36,10 @@ impl Check for PercentOfRatio {
             return;
         };
         for (key, value) in cx.rule.labels.iter().chain(&cx.rule.annotations) {
-            let Some(text) = value_as_percent(&value.value) else {
+            let Some((at, text)) = value_as_percent(&value.value) else {
                 continue;
             };
-            let pos = locate::find(cx.source, value.pos, text, locate::lines_of(&value.value));
+            let pos = cx.at_in(value, at);
             out.push(Finding::new(
                 pos,
                 format!("`{}` shows `{text}`, but the expression is a ratio compared with {threshold}: 93% prints as 0.93%", key.value),

@@ -1,7 +1,6 @@
 //! `alert/template-missing-label`: a template uses `$labels.X` that the expression can never return.
 
 use crate::lint::expr::labels_of;
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::label_refs;
 
@@ -43,12 +42,7 @@ impl Check for TemplateMissingLabel {
                 if labels.may_have(&r.label) {
                     continue;
                 }
-                let pos = locate::find(
-                    cx.source,
-                    value.pos,
-                    &r.text,
-                    locate::lines_of(&value.value),
-                );
+                let pos = cx.at_in(value, r.offset);
                 out.push(Finding::new(
                     pos,
                     format!("`{}` in `{}` is always empty: the expression's result has no `{}` label", r.text, key.value, r.label),

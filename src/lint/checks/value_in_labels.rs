@@ -1,6 +1,5 @@
 //! `alert/value-in-labels`: `$value` in an alert's labels.
 
-use crate::lint::locate;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::value_ref;
 
@@ -32,10 +31,10 @@ impl Check for ValueInLabels {
     }
     fn check_rule(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (key, value) in &cx.rule.labels {
-            let Some(text) = value_ref(&value.value) else {
+            let Some((at, text)) = value_ref(&value.value) else {
                 continue;
             };
-            let pos = locate::find(cx.source, value.pos, text, locate::lines_of(&value.value));
+            let pos = cx.at_in(value, at);
             out.push(Finding::new(
                 pos,
                 format!("label `{}` uses `{text}`: each new value makes a new alert, so `for` restarts and the alert flaps", key.value),
