@@ -17,7 +17,7 @@ use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Settings Prometheus exposes as flags.
 #[derive(Clone, Debug)]
@@ -62,6 +62,31 @@ impl Default for EngineOptions {
             semantics: crate::promql::semantics::Semantics::active(),
         }
     }
+}
+
+/// Nanoseconds on a monotonic clock that is cheap to read: the kernel's coarse clock, which moves in its
+/// ticks (a few milliseconds), enough for a deadline of seconds. The deadline is checked at every node of every
+/// evaluation; reading the precise clock there took a fifth of the time of a rule set evaluated tick by tick.
+#[cfg(target_os = "linux")]
+pub(crate) fn coarse_now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE exists on every Linux since 2.6.32.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts);
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn coarse_now_ns() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
 }
 
 /// Why a query failed. Messages are Prometheus's.
@@ -148,7 +173,8 @@ pub(crate) struct Ev<'a> {
     pub infos: Vec<String>,
     pub samples: usize,
     /// When the query's time is up (from `EngineOptions::timeout`).
-    pub deadline: Option<Instant>,
+    /// On [`coarse_now_ns`]'s clock.
+    pub deadline: Option<u64>,
     /// Inside a subquery: how Prometheus last set the offsets of `@` selectors there (`None`: the top level).
     pub at_level: Option<AtLevel>,
     /// Set while the arguments of a call that Prometheus 2 (before 2.51) does not treat as step-invariant
@@ -238,27 +264,32 @@ impl AtLevel {
     }
 }
 
-/// Converts the parser's matchers (plus the bare metric name) to ours.
-pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, EvalError> {
-    let mut base = Vec::new();
-    for m in &vs.matchers {
-        let op = match m.op {
-            PMatchOp::Equal => MatchOp::Equal,
-            PMatchOp::NotEqual => MatchOp::NotEqual,
-            PMatchOp::Regexp => MatchOp::Re,
-            PMatchOp::NotRegexp => MatchOp::NotRe,
-        };
-        base.push(Matcher::new(op, &m.name, &m.value).map_err(|e| qerr(e.to_string()))?);
-    }
-    let n = &vs.name;
-    if !n.is_empty()
-        && !base
-            .iter()
-            .any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
-    {
-        base.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| qerr(e.to_string()))?);
-    }
-    Ok(vec![base])
+/// The selector's matchers (plus the bare metric name) as the store takes them, compiled the first time the
+/// selector is evaluated and kept in it ([`super::syntax::ast::CompiledMatchers`]).
+pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Arc<[Matcher]>, EvalError> {
+    vs.compiled
+        .get_or_compile(|| {
+            let mut base = Vec::new();
+            for m in &vs.matchers {
+                let op = match m.op {
+                    PMatchOp::Equal => MatchOp::Equal,
+                    PMatchOp::NotEqual => MatchOp::NotEqual,
+                    PMatchOp::Regexp => MatchOp::Re,
+                    PMatchOp::NotRegexp => MatchOp::NotRe,
+                };
+                base.push(Matcher::new(op, &m.name, &m.value).map_err(|e| e.to_string())?);
+            }
+            let n = &vs.name;
+            if !n.is_empty()
+                && !base
+                    .iter()
+                    .any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
+            {
+                base.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n).map_err(|e| e.to_string())?);
+            }
+            Ok(base)
+        })
+        .map_err(qerr)
 }
 
 impl<'a> Ev<'a> {
@@ -304,7 +335,7 @@ impl<'a> Ev<'a> {
     /// read data, so a query over a huge store stops close to its deadline.
     pub fn check_deadline(&self) -> Result<(), EvalError> {
         match (self.deadline, self.opts.timeout) {
-            (Some(d), Some(timeout)) if Instant::now() >= d => Err(EvalError::Timeout { timeout }),
+            (Some(d), Some(timeout)) if coarse_now_ns() >= d => Err(EvalError::Timeout { timeout }),
             _ => Ok(()),
         }
     }
@@ -587,15 +618,8 @@ impl<'a> Ev<'a> {
     }
 
     pub fn select(&self, vs: &VectorSelector) -> Result<Vec<u32>, EvalError> {
-        let groups = selector_matchers(vs)?;
-        let mut ids = if groups.len() == 1 {
-            self.store.select(&groups[0])
-        } else {
-            let mut ids: Vec<u32> = groups.iter().flat_map(|g| self.store.select(g)).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
+        let matchers = selector_matchers(vs)?;
+        let mut ids = self.store.select(&matchers);
         if self.label_order {
             // The order of a TSDB block's series: by label set.
             ids.sort_by(|a, b| match (self.store.get(*a), self.store.get(*b)) {
@@ -945,10 +969,9 @@ impl Engine {
             slide_at_ranges: false,
             label_order: false,
             call_start: 0,
-            deadline: self
-                .opts
-                .timeout
-                .and_then(|t| Instant::now().checked_add(t)),
+            deadline: self.opts.timeout.map(|t| {
+                coarse_now_ns().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
+            }),
         };
         let val = ev.eval(expr, &ts)?;
         let value = match val {
@@ -1324,7 +1347,7 @@ mod tests {
             }
         }
         let eng = with(|o| o.timeout = Some(Duration::from_millis(50)));
-        let began = Instant::now();
+        let began = std::time::Instant::now();
         let e = eng
             .range_query(
                 &s,

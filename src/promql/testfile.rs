@@ -300,10 +300,9 @@ impl Runner {
         let mut sels = Vec::new();
         collect_selectors(&e, &mut sels);
         for vs in sels {
-            for group in selector_matchers(vs).ok()? {
-                if let Some(&id) = self.histograms.select(&group).first() {
-                    return self.histograms.get(id).map(|s| s.labels.clone());
-                }
+            let matchers = selector_matchers(vs).ok()?;
+            if let Some(&id) = self.histograms.select(&matchers).first() {
+                return self.histograms.get(id).map(|s| s.labels.clone());
             }
         }
         None

@@ -52,10 +52,7 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
         Some(_) => return Err(qerr("info(): the second argument must be a label selector")),
         None => VectorSelector::empty(),
     };
-    let ours = selector_matchers(&sel)?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let ours = selector_matchers(&sel)?.to_vec();
     let mut name_matchers: Vec<Matcher> = ours
         .iter()
         .filter(|m| m.name == METRIC_NAME)

@@ -95,6 +95,49 @@ pub struct VectorSelector {
     /// The second argument of `info()` may match everything (`info(x, {})`).
     pub bypass_empty_matcher_check: bool,
     pub span: Span,
+    /// The matchers compiled for the store, filled by the engine the first time the selector is evaluated,
+    /// so a rule evaluated at every tick compiles them once.
+    pub compiled: CompiledMatchers,
+}
+
+/// A selector's matchers as the store uses them (regexes compiled), or the error compiling them gave. A
+/// clone starts empty (a copy may be changed before it is evaluated), and two are always equal: the cache
+/// is no part of what the query says.
+#[derive(Default)]
+pub struct CompiledMatchers(
+    std::sync::OnceLock<Result<std::sync::Arc<[crate::series::Matcher]>, String>>,
+);
+
+impl CompiledMatchers {
+    /// The compiled matchers, made by `compile` the first time.
+    pub fn get_or_compile(
+        &self,
+        compile: impl FnOnce() -> Result<Vec<crate::series::Matcher>, String>,
+    ) -> Result<std::sync::Arc<[crate::series::Matcher]>, String> {
+        self.0.get_or_init(|| compile().map(Into::into)).clone()
+    }
+}
+
+impl Clone for CompiledMatchers {
+    fn clone(&self) -> Self {
+        CompiledMatchers::default()
+    }
+}
+
+impl PartialEq for CompiledMatchers {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for CompiledMatchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "CompiledMatchers(compiled)"
+        } else {
+            "CompiledMatchers"
+        })
+    }
 }
 
 impl VectorSelector {
@@ -110,6 +153,7 @@ impl VectorSelector {
             smoothed: false,
             bypass_empty_matcher_check: false,
             span: Span::new(0, 0),
+            compiled: CompiledMatchers::default(),
         }
     }
 }
