@@ -122,14 +122,33 @@ pub(crate) fn go_labels(l: &Labels) -> String {
     s
 }
 
-/// `b` is an [`Expr::Binary`].
+/// `b` is an [`Expr::Binary`]. An operator chain (`a + b + c + ...`, as deep as it is long) is evaluated
+/// along its left edge in a loop: the leftmost operand first, then each operator with its right operand.
 pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+    let mut spine = vec![b];
+    let mut leftmost = b;
+    while let Expr::Binary { lhs, .. } = leftmost {
+        leftmost = lhs;
+        if matches!(leftmost, Expr::Binary { .. }) {
+            spine.push(leftmost);
+        }
+    }
+    let mut acc = ev.eval(leftmost, ts)?;
+    for b in spine.into_iter().rev() {
+        ev.check_deadline()?;
+        acc = eval_with_lhs(ev, b, acc, ts)?;
+    }
+    Ok(acc)
+}
+
+/// Binary operation `b` whose left operand evaluated to `lhs`.
+fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, EvalError> {
     let Expr::Binary {
         op,
-        lhs,
         rhs,
         matching,
         return_bool,
+        ..
     } = b
     else {
         return Err(qerr("not a binary operation"));
@@ -138,7 +157,6 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, Eval
     let op =
         Op::parse(op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
     let return_bool = *return_bool;
-    let lhs = ev.eval(lhs, ts)?;
     let rhs = ev.eval(rhs, ts)?;
     let delayed = ev.opts.delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).

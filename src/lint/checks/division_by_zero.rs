@@ -49,78 +49,86 @@ impl Check for DivisionByZero {
 /// Walks `e`; `inf_passes` says whether a `+Inf` here would survive to fire the alert; `guarded` names the
 /// limits an enclosing `... and limit > 0` already filters.
 fn visit(e: &Expr, inf_passes: bool, guarded: &[String], found: &mut Vec<(String, usize)>) {
-    match e {
-        Expr::Paren { expr, .. } => visit(expr, inf_passes, guarded, found),
-        Expr::Binary {
-            op,
-            lhs,
-            rhs,
-            return_bool,
-            ..
-        } => {
-            let o = op_text(*op);
-            let (l, r) = match o {
-                ">" | ">=" => (true, false),
-                "<" | "<=" => (false, true),
-                "!=" => (true, true),
-                "==" => (false, false),
-                "+" | "*" | "or" => (inf_passes, inf_passes),
-                "-" => (inf_passes, false),
-                "/" => {
-                    if inf_passes {
-                        if let Some((name, at)) = zero_when_unset(rhs) {
-                            if !guarded.contains(&name) {
-                                found.push((name, at));
+    // A stack of its own: operator chains are as deep as they are long.
+    let mut stack: Vec<(&Expr, bool, std::rc::Rc<Vec<String>>)> =
+        vec![(e, inf_passes, std::rc::Rc::new(guarded.to_vec()))];
+    while let Some((e, inf_passes, guarded)) = stack.pop() {
+        match e {
+            Expr::Paren { expr, .. } => stack.push((expr, inf_passes, guarded)),
+            Expr::Binary {
+                op,
+                lhs,
+                rhs,
+                return_bool,
+                ..
+            } => {
+                let o = op_text(*op);
+                let (l, r) = match o {
+                    ">" | ">=" => (true, false),
+                    "<" | "<=" => (false, true),
+                    "!=" => (true, true),
+                    "==" => (false, false),
+                    "+" | "*" | "or" => (inf_passes, inf_passes),
+                    "-" => (inf_passes, false),
+                    "/" => {
+                        // Each limit once, where it is first divided by.
+                        if inf_passes {
+                            if let Some((name, at)) = zero_when_unset(rhs) {
+                                if !guarded.contains(&name)
+                                    && !found.iter().any(|(n, _)| *n == name)
+                                {
+                                    found.push((name, at));
+                                }
                             }
                         }
+                        (inf_passes, false)
                     }
-                    (inf_passes, false)
-                }
-                "and" | "unless" => {
-                    // `ratio > 0.9 and limit > 0` (or `unless limit == 0`) filters out the zero limits.
-                    let mut more = guarded.to_vec();
-                    nonzero_filters(rhs, o == "unless", &mut more);
-                    visit(lhs, inf_passes, &more, found);
-                    visit(rhs, false, guarded, found);
-                    return;
-                }
-                _ => (false, false),
-            };
-            // With `bool`, the comparison yields 0/1 and +Inf is no longer seen downstream.
-            let (l, r) = if *return_bool { (false, false) } else { (l, r) };
-            visit(lhs, l, guarded, found);
-            visit(rhs, r, guarded, found);
-        }
-        Expr::Aggregate { op, expr, .. } => {
-            let keeps = matches!(
-                op_text(*op),
-                "sum" | "avg" | "max" | "min" | "topk" | "bottomk" | "quantile"
-            );
-            visit(expr, inf_passes && keeps, guarded, found);
-        }
-        Expr::Call { func, args, .. } => {
-            let keeps = matches!(
-                func.as_str(),
-                "abs"
-                    | "ceil"
-                    | "floor"
-                    | "round"
-                    | "sort"
-                    | "sort_desc"
-                    | "label_replace"
-                    | "label_join"
-                    | "max_over_time"
-                    | "min_over_time"
-                    | "avg_over_time"
-                    | "last_over_time"
-                    | "quantile_over_time"
-            );
-            for a in args {
-                visit(a, inf_passes && keeps, guarded, found);
+                    "and" | "unless" => {
+                        // `ratio > 0.9 and limit > 0` (or `unless limit == 0`) filters out the zero limits.
+                        let mut more = guarded.to_vec();
+                        nonzero_filters(rhs, o == "unless", &mut more);
+                        stack.push((rhs, false, guarded.clone()));
+                        stack.push((lhs, inf_passes, std::rc::Rc::new(more)));
+                        continue;
+                    }
+                    _ => (false, false),
+                };
+                // With `bool`, the comparison yields 0/1 and +Inf is no longer seen downstream.
+                let (l, r) = if *return_bool { (false, false) } else { (l, r) };
+                stack.push((rhs, r, guarded.clone()));
+                stack.push((lhs, l, guarded));
             }
+            Expr::Aggregate { op, expr, .. } => {
+                let keeps = matches!(
+                    op_text(*op),
+                    "sum" | "avg" | "max" | "min" | "topk" | "bottomk" | "quantile"
+                );
+                stack.push((expr, inf_passes && keeps, guarded));
+            }
+            Expr::Call { func, args, .. } => {
+                let keeps = matches!(
+                    func.as_str(),
+                    "abs"
+                        | "ceil"
+                        | "floor"
+                        | "round"
+                        | "sort"
+                        | "sort_desc"
+                        | "label_replace"
+                        | "label_join"
+                        | "max_over_time"
+                        | "min_over_time"
+                        | "avg_over_time"
+                        | "last_over_time"
+                        | "quantile_over_time"
+                );
+                for a in args.iter().rev() {
+                    stack.push((a, inf_passes && keeps, guarded.clone()));
+                }
+            }
+            Expr::Subquery { expr, .. } => stack.push((expr, inf_passes, guarded)),
+            _ => {}
         }
-        Expr::Subquery { expr, .. } => visit(expr, inf_passes, guarded, found),
-        _ => {}
     }
 }
 
@@ -243,6 +251,25 @@ mod tests {
             lint_expr("0.9 < a / container_spec_memory_limit_bytes", CODE).len(),
             1
         );
+        // One finding per limit, where it is first divided by.
+        let d = lint_expr(
+            "a / container_spec_memory_limit_bytes + b / container_spec_memory_limit_bytes > 1",
+            CODE,
+        );
+        assert_eq!(places(&d), vec!["5:15"]);
+    }
+
+    /// A sum of 20,000 divisions is walked with a stack of its own, and its limit reported once.
+    #[test]
+    fn long_chains_on_a_small_stack() {
+        let q = vec!["a / container_spec_memory_limit_bytes"; 20_000].join(" + ") + " > 1";
+        let n = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || lint_expr(&q, CODE).len())
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(n, 1);
     }
 
     #[test]
