@@ -1,4 +1,4 @@
-//! The PromQL stage: parsing (through promql-parser), the evaluator, and the `.test` script runner.
+//! The PromQL stage: parsing (our own front end, [`syntax`]), the evaluator, and the `.test` script runner.
 
 pub mod aggregate;
 pub mod binary;

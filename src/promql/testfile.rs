@@ -1,6 +1,6 @@
 //! Runner for Prometheus's PromQL engine test scripts (the `.test` format: `load`, `clear`, `eval instant`,
 //! `eval range`, `expect ...` lines). Each eval is one case that passes, fails with a reason, or is
-//! skipped with a named reason (native histograms, start timestamps, syntax promql-parser cannot read).
+//! skipped with a named reason (native histograms, start timestamps, what the engine does not evaluate yet).
 //! An instant eval is also run as a one-step range query, and with `@ t` pinned on its selectors, and
 //! must give the same answer each way.
 

@@ -91,6 +91,8 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
     }
     // The info series are read at the base expression's reference times (its @ and offsets), so the
     // enrichment matches the data the base samples came from.
+    // `sel` gained matchers since its matchers were first compiled: compile them again.
+    sel.compiled = Default::default();
     let ref_ts = reference_times(ev, args[0], ts);
     let (infos, info_ts) = ev.eval_vector_selector(&sel, &ref_ts, true)?;
     // Info series by identifying labels.

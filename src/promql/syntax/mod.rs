@@ -1,6 +1,7 @@
-//! ruletest's own PromQL front end (issue #27), landing beside promql-parser in steps: the lexer (written from
-//! Prometheus 3.14's and checked against its table) and a first parser for the 2.x grammar with spans, checked
-//! against Prometheus's parser table (docs/conformance.md has the figures). Nothing in the engine uses it yet.
+//! ruletest's own PromQL front end: the lexer (written from Prometheus 3.14's and checked against its table),
+//! the parser with spans and Prometheus's type checks and errors (checked against its parser table;
+//! docs/conformance.md has the figures), the printer, and duration expressions resolved per query. Every
+//! consumer reads this tree (issue #28): the engine, rule loading, lints, `tune`, live mode.
 
 pub mod ast;
 pub mod durations;
