@@ -12,48 +12,9 @@ use super::syntax::TokenKind as K;
 use crate::series::labels::is_legacy_name;
 
 /// Stands for a byte of a string literal that is not UTF-8 (`"\xff"`): Go's strings hold such bytes, Rust's
-/// cannot, so [`mark_invalid_utf8`] writes this noncharacter in its place. No name holding it is valid, as
+/// cannot, so the parser's `unquote` writes this noncharacter in its place. No name holding it is valid, as
 /// Prometheus 3 refuses a label name that is not UTF-8 (`label_replace(x, "\xff", ...)` fails).
 pub const NOT_UTF8: char = '\u{FDD0}';
-
-/// `query` with every string literal whose Go value is not UTF-8 rewritten, each such byte as [`NOT_UTF8`];
-/// None when there is none (or the query does not lex: the parser reports that).
-pub fn mark_invalid_utf8(query: &str) -> Option<String> {
-    if !query.contains('\\') {
-        return None;
-    }
-    let mut lexer = Lexer::new(query);
-    let mut out = String::new();
-    let mut copied = 0;
-    loop {
-        let t = lexer.next_token();
-        match t.kind {
-            K::Eof | K::Error => break,
-            K::String => {
-                let Ok(bytes) = super::syntax::parser::unquote_bytes(&query[t.pos..t.end]) else {
-                    continue;
-                };
-                if std::str::from_utf8(&bytes).is_ok() {
-                    continue;
-                }
-                let mut value = String::new();
-                for chunk in bytes.utf8_chunks() {
-                    value.push_str(chunk.valid());
-                    value.extend(std::iter::repeat_n(NOT_UTF8, chunk.invalid().len()));
-                }
-                out.push_str(&query[copied..t.pos]);
-                let _ = crate::series::labels::write_quoted(&mut out, &value);
-                copied = t.end;
-            }
-            _ => {}
-        }
-    }
-    if copied == 0 {
-        return None;
-    }
-    out.push_str(&query[copied..]);
-    Some(out)
-}
 
 /// A name for an error message: a byte that is not UTF-8 shows as U+FFFD, as a terminal shows Go's raw byte.
 pub fn display(name: &str) -> String {
@@ -202,9 +163,10 @@ mod tests {
 
     #[test]
     fn literals_that_are_not_utf8_are_marked() {
-        let marked =
-            mark_invalid_utf8(r#"label_replace(x, "\xff", "a\xe2\x82", "src", "\u00ff")"#).unwrap();
-        let e = crate::promql::parse::parse(&marked).unwrap();
+        let e = crate::promql::parse::parse(
+            r#"label_replace(x, "\xff", "a\xe2\x82", "src", "\u00ff")"#,
+        )
+        .unwrap();
         let mut strings = Vec::new();
         crate::promql::parse::walk(&e, &mut |e| {
             if let crate::promql::syntax::ast::Expr::String { value, .. } = e {
@@ -215,7 +177,6 @@ mod tests {
         assert_eq!(strings, ["\u{FDD0}", "a\u{FDD0}\u{FDD0}", "src", "ÿ"]);
         assert!(!valid_label_name(&strings[0]) && valid_label_name(&strings[3]));
         assert_eq!(display(&strings[1]), "a\u{FFFD}\u{FFFD}");
-        assert_eq!(mark_invalid_utf8(r#"x{a="\u00ff", b=`\xff`}"#), None);
     }
 
     #[test]

@@ -101,9 +101,6 @@ fn parse_inner(
     if let Some(e) = super::legacy_names::quoted_name_in_query(text) {
         return Err((0, e));
     }
-    // Go strings hold bytes that are not UTF-8 (`"\xff"`); they are marked so names holding them are refused.
-    let marked = super::legacy_names::mark_invalid_utf8(text);
-    let text = marked.as_deref().unwrap_or(text);
     let mut expr =
         super::syntax::parser::parse_with(text, options).map_err(|errors| {
             match errors.first() {

@@ -223,7 +223,22 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
 
 /// A string literal's value (Prometheus's `strutil.Unquote`): Go's escapes for `"` and `'`, none for `` ` ``.
 pub fn unquote(lit: &str) -> Result<String, String> {
-    String::from_utf8(unquote_bytes(lit)?).map_err(|_| "invalid syntax".into())
+    match String::from_utf8(unquote_bytes(lit)?) {
+        Ok(s) => Ok(s),
+        // Go's strings hold bytes that are not UTF-8 (`"\xff"`); each is marked, so names holding one are
+        // refused as Prometheus 3 refuses them.
+        Err(e) => {
+            let mut value = String::new();
+            for chunk in e.as_bytes().utf8_chunks() {
+                value.push_str(chunk.valid());
+                value.extend(std::iter::repeat_n(
+                    crate::promql::legacy_names::NOT_UTF8,
+                    chunk.invalid().len(),
+                ));
+            }
+            Ok(value)
+        }
+    }
 }
 
 /// A string literal's bytes as Go holds them: `"\xff"` is the byte 0xFF, which is not UTF-8.
