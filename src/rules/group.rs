@@ -163,34 +163,88 @@ impl RuleSet {
 
     /// Whether every rule can be evaluated over the whole range at once (see the module documentation).
     pub fn range_safe(&self) -> bool {
-        let order = self.order();
-        let mut outputs_later: HashSet<&str> = self
-            .rules
-            .iter()
-            .map(|r| r.rule.name.value.as_str())
-            .collect();
+        self.tick_reasons().iter().all(Option::is_none)
+    }
+
+    /// Per rule (index into `rules`), why it needs Prometheus's tick loop, or `None` when one range query
+    /// over the window answers it as the ticks would: the first reason found, in the rule's selectors' order.
+    pub fn tick_reasons(&self) -> Vec<Option<TickReason>> {
+        let mut out = vec![None; self.rules.len()];
+        // A rule reads the output of the rules before it at the same tick, and of itself and the rules after it
+        // as of the previous tick.
         let recorded = self.recorded_names();
+        let order = self.order();
+        let mut position = vec![0; self.rules.len()];
+        for (k, &i) in order.iter().enumerate() {
+            position[i] = k;
+        }
         for &i in &order {
-            let r = &self.rules[i];
-            // `outputs_later` holds the outputs of this rule and every rule after it.
-            let mut ok = true;
-            walk_selectors(&r.expr, &mut |name, future| match name {
-                None => ok = false,
-                Some("ALERTS") | Some("ALERTS_FOR_STATE") => ok = false,
-                Some(n) => {
-                    if recorded.contains(n) && (outputs_later.contains(n) || future) {
-                        ok = false;
-                    }
+            let mut reason = None;
+            walk_selectors(&self.rules[i].expr, &mut |name, future| {
+                if reason.is_some() {
+                    return;
                 }
+                reason = match name {
+                    None => Some(TickReason::NamelessSelector),
+                    Some(n @ ("ALERTS" | "ALERTS_FOR_STATE")) => {
+                        Some(TickReason::ReadsAlerts(n.to_string()))
+                    }
+                    Some(n) => {
+                        // A recording rule (its name is the metric it writes) at or after this one.
+                        let later = order[position[i]..].iter().any(|&j| {
+                            self.rules[j].rule.kind == RuleKind::Recording
+                                && self.rules[j].rule.name.value == n
+                        });
+                        if later {
+                            Some(TickReason::ReadsLaterRecording(n.to_string()))
+                        } else if future && recorded.contains(n) {
+                            Some(TickReason::ReadsRecordingAhead(n.to_string()))
+                        } else {
+                            None
+                        }
+                    }
+                };
             });
-            if !ok {
-                return false;
+            out[i] = reason;
+        }
+        out
+    }
+}
+
+/// Why a rule is evaluated tick by tick ([`RuleSet::tick_reasons`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TickReason {
+    /// It reads a metric that a recording rule at or after it in the evaluation order writes: at a tick it sees
+    /// that rule's output of the previous tick, which a range query over the window cannot tell from this tick's.
+    ReadsLaterRecording(String),
+    /// It reads a recorded series ahead of the evaluated tick (`@` or a negative offset).
+    ReadsRecordingAhead(String),
+    /// It reads `ALERTS` or `ALERTS_FOR_STATE`, which alerting rules write as they are evaluated.
+    ReadsAlerts(String),
+    /// A selector without a metric name may match any recorded series or `ALERTS`.
+    NamelessSelector,
+}
+
+impl std::fmt::Display for TickReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TickReason::ReadsLaterRecording(n) => {
+                write!(f, "reads `{n}`, recorded later in the evaluation order")
             }
-            if r.rule.kind == RuleKind::Recording {
-                outputs_later.remove(r.rule.name.value.as_str());
+            TickReason::ReadsRecordingAhead(n) => {
+                write!(
+                    f,
+                    "reads the recorded `{n}` ahead of the tick (`@` or a negative offset)"
+                )
+            }
+            TickReason::ReadsAlerts(n) => write!(f, "reads `{n}`"),
+            TickReason::NamelessSelector => {
+                write!(
+                    f,
+                    "has a selector without a metric name, which may match recorded series"
+                )
             }
         }
-        true
     }
 }
 
@@ -1066,6 +1120,32 @@ mod tests {
         let nameless = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: A\n    expr: '{job=\"a\"} > 0'\n");
         assert!(!nameless.range_safe());
         assert!(rules(RULES).range_safe());
+        // Why, per rule.
+        assert_eq!(
+            later.tick_reasons(),
+            vec![Some(TickReason::ReadsLaterRecording("r".into())), None]
+        );
+        assert_eq!(
+            alerts.tick_reasons()[0]
+                .as_ref()
+                .map(|r| r.to_string())
+                .as_deref(),
+            Some("reads `ALERTS`")
+        );
+        assert_eq!(
+            nameless.tick_reasons(),
+            vec![None, Some(TickReason::NamelessSelector)]
+        );
+        let ahead = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: A\n    expr: r offset -1m > 0\n");
+        assert_eq!(
+            ahead.tick_reasons(),
+            vec![None, Some(TickReason::ReadsRecordingAhead("r".into()))]
+        );
+        let itself = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: r + 1\n");
+        assert_eq!(
+            itself.tick_reasons(),
+            vec![Some(TickReason::ReadsLaterRecording("r".into()))]
+        );
     }
 
     #[test]
