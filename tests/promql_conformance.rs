@@ -46,6 +46,27 @@ fn corpus() -> PathBuf {
     dir
 }
 
+/// Every `.test` file of the corpus, sorted.
+fn test_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `ruletest promql-test --format json` over `files`.
+fn promql_test_json(files: &[PathBuf]) -> std::process::Output {
+    Command::cargo_bin("ruletest")
+        .unwrap()
+        .args(["promql-test", "--format", "json"])
+        .args(files)
+        .output()
+        .unwrap()
+}
+
 /// Parses the closing `N passed, M failed, K skipped` line.
 fn counts(stdout: &str) -> (usize, usize, usize) {
     let last = stdout.lines().last().unwrap_or_default();
@@ -101,13 +122,7 @@ fn target_files_pass_at_least_95_percent() {
 
 #[test]
 fn json_format_has_one_object_per_case() {
-    let path = corpus().join("literals.test");
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args(["promql-test", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = promql_test_json(&[corpus().join("literals.test")]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut n = 0;
     for line in stdout.lines() {
@@ -166,18 +181,7 @@ fn other_files_keep_their_passes_and_nothing_is_skipped_for_syntax() {
             "{name}: {p} passed, fewer than the {min_passed} measured before\n{stdout}"
         );
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "test"))
-        .collect();
-    files.sort();
-    let out = Command::cargo_bin("ruletest")
-        .unwrap()
-        .args(["promql-test", "--format", "json"])
-        .args(&files)
-        .output()
-        .unwrap();
+    let out = promql_test_json(&test_files());
     let mut skipped = 0;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -202,12 +206,7 @@ fn other_files_keep_their_passes_and_nothing_is_skipped_for_syntax() {
 fn whole_corpus_runs_without_crashing() {
     // Every file, target or not, must run to its closing counts (exit 0 or 1, never a crash or usage
     // error), and the total must add up over the per-file lines.
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "test"))
-        .collect();
-    files.sort();
+    let files = test_files();
     assert!(
         files.len() >= 21,
         "expected the 21 engine test files, found {}",

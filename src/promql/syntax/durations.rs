@@ -67,44 +67,6 @@ pub fn resolve(e: &mut Expr, step_ms: i64, range_ms: i64) -> Result<(), String> 
     Ok(())
 }
 
-/// Whether any duration in `e` is written as an expression.
-pub fn has_expressions(e: &Expr) -> bool {
-    let mut found = false;
-    let mut stack = vec![e];
-    while let Some(e) = stack.pop() {
-        match e {
-            Expr::Vector(vs) => found |= vs.offset_expr.is_some(),
-            Expr::Matrix {
-                selector,
-                range_expr,
-                ..
-            } => found |= selector.offset_expr.is_some() || range_expr.is_some(),
-            Expr::Subquery {
-                expr,
-                range_expr,
-                step_expr,
-                offset_expr,
-                ..
-            } => {
-                found |= range_expr.is_some() || step_expr.is_some() || offset_expr.is_some();
-                stack.push(expr);
-            }
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => stack.push(expr),
-            Expr::Binary { lhs, rhs, .. } => {
-                stack.push(rhs);
-                stack.push(lhs);
-            }
-            Expr::Call { args, .. } => stack.extend(args.iter()),
-            Expr::Aggregate { expr, param, .. } => {
-                stack.push(expr);
-                stack.extend(param.as_deref());
-            }
-            Expr::Number { .. } | Expr::String { .. } => {}
-        }
-    }
-    found
-}
-
 struct Visitor {
     step_s: f64,
     range_s: f64,
@@ -264,7 +226,5 @@ mod tests {
         assert!(resolved("x[1e10 * 2]", 0, 0)
             .unwrap_err()
             .ends_with("duration is out of range"));
-        assert!(has_expressions(&resolved("x[5m*2]", 0, 0).unwrap()));
-        assert!(!has_expressions(&resolved("x[10m]", 0, 0).unwrap()));
     }
 }
