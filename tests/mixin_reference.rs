@@ -271,4 +271,12 @@ fn the_mixin_rules_that_need_the_tick_loop_and_why() {
     // 8 of 136 (KubeCPUOvercommit, KubeMemoryOvercommit, KubeAPIErrorBudgetBurn x4, KubeletPlegDurationHigh,
     // code_verb:apiserver_request_total:increase30d), yet the whole set runs tick by tick today (issue #16).
     assert_eq!((per_tick.len(), reasons.len()), (8, 136), "{per_tick:#?}");
+    // The alerts read recordings written near the end of the order, so the stretch evaluated tick by tick
+    // spans most of it: only the rules outside run as range queries.
+    let (first, last) = set.tick_segment().unwrap();
+    eprintln!(
+        "tick stretch: positions {first}..={last} of {}",
+        reasons.len()
+    );
+    assert_eq!((first, last), (17, 135));
 }

@@ -5,8 +5,10 @@
 //!
 //! Range-native: a rule that reads only input series and the output of rules evaluated before it is evaluated
 //! once over the whole time range (one range query) and its result is then applied tick by tick, which gives
-//! exactly the per-tick answer. A rule set where some rule reads a later rule, `ALERTS`, or a selector without a
-//! metric name falls back to per-tick evaluation ([`Mode::PerTick`]).
+//! exactly the per-tick answer. Rules that read a later rule, `ALERTS`, a recording ahead of the tick, or a
+//! selector without a metric name ([`RuleSet::tick_reasons`]) are evaluated tick by tick, in one stretch of the
+//! order that also holds the rules whose output they read as of the previous tick ([`RuleSet::tick_segment`]);
+//! the rules before and after that stretch stay range-native. [`Mode::PerTick`] evaluates everything per tick.
 //!
 //! Input: loaded rule files, a store holding the input series, the ticks. Output: the alert states per rule
 //! (with snapshots of firing alerts at requested ticks and, if asked, episodes) and the evaluation errors.
@@ -208,6 +210,54 @@ impl RuleSet {
             out[i] = reason;
         }
         out
+    }
+}
+
+impl RuleSet {
+    /// The stretch of the evaluation order (first and last position, inclusive) that must run tick by tick,
+    /// or `None` when every rule can run over the window at once. It holds every rule that needs the ticks
+    /// ([`RuleSet::tick_reasons`]) and every rule whose output such a rule reads as of the previous tick or
+    /// ahead of it, so that, at each tick, those see exactly what Prometheus's rule manager shows them. Rules
+    /// before it read only input series and the output of rules before them; rules after it read, at most,
+    /// outputs written up to the evaluated tick. Both run as range queries (issue #16).
+    pub fn tick_segment(&self) -> Option<(usize, usize)> {
+        let reasons = self.tick_reasons();
+        let order = self.order();
+        let writes = |j: usize, name: Option<&str>| {
+            let r = &self.rules[j].rule;
+            match name {
+                // A selector without a name may match any recorded series or ALERTS.
+                None => true,
+                Some("ALERTS" | "ALERTS_FOR_STATE") => r.kind == RuleKind::Alerting,
+                Some(n) => r.kind == RuleKind::Recording && r.name.value == n,
+            }
+        };
+        let mut segment: Option<(usize, usize)> = None;
+        let mut widen = |a: usize, b: usize| {
+            segment = Some(match segment {
+                None => (a, b),
+                Some((x, y)) => (x.min(a), y.max(b)),
+            });
+        };
+        for (p, &i) in order.iter().enumerate() {
+            if reasons[i].is_none() {
+                continue;
+            }
+            widen(p, p);
+            walk_selectors(&self.rules[i].expr, &mut |name, future| {
+                // Rules at or after this one that write what it reads (it sees their previous tick).
+                if let Some(q) = (p..order.len()).rev().find(|&q| writes(order[q], name)) {
+                    widen(p, q);
+                }
+                // Read ahead of the tick: the writers before it too.
+                if future {
+                    if let Some(q) = (0..p).find(|&q| writes(order[q], name)) {
+                        widen(q, p);
+                    }
+                }
+            });
+        }
+        segment
     }
 }
 
@@ -569,11 +619,22 @@ pub fn evaluate(
         range_native: settings.mode == Mode::Auto && (set.range_safe() || !engine.is_local()),
     };
     let order = set.order();
-    if ev.range_native {
+    // A local engine runs the rules that need Prometheus's ticks tick by tick, in a stretch of the order
+    // (`RuleSet::tick_segment`), and the others as range queries before and after it.
+    let segment = match (settings.mode, ev.range_native) {
+        (Mode::Auto, false) => set.tick_segment(),
+        _ => None,
+    };
+    if ev.range_native || segment.is_some() {
         // Rules that read no recorded series do not depend on the rules before them: the local engine
         // evaluates them side by side first; the others wait for their turn below.
-        let independent = match engine.local_engine() {
-            Some(_) => set.independent_of_recordings(),
+        let in_segment = |ri: usize| segment.is_some_and(|(a, b)| order[a..=b].contains(&ri));
+        let independent: Vec<usize> = match engine.local_engine() {
+            Some(_) => set
+                .independent_of_recordings()
+                .into_iter()
+                .filter(|&ri| !in_segment(ri))
+                .collect(),
             None => Vec::new(),
         };
         // The window goes in pieces, every rule over one piece before the next piece. That is the order
@@ -590,7 +651,28 @@ pub fn evaluate(
                     early = independent.iter().copied().zip(results).collect();
                 }
             }
-            for &ri in &order {
+            for (pos, &ri) in order.iter().enumerate() {
+                if let Some((first, last)) = segment {
+                    if pos == first {
+                        for &t in piece {
+                            let rules = &order[first..=last];
+                            eval_tick(
+                                set,
+                                rules,
+                                t,
+                                &mut runtimes,
+                                store,
+                                engine,
+                                settings,
+                                &snapshot_at,
+                                &mut ev,
+                            );
+                        }
+                    }
+                    if (first..=last).contains(&pos) {
+                        continue;
+                    }
+                }
                 let a = ask_for(set, ri, piece, settings);
                 let off = set.groups[a.rule.group].query_offset_ms;
                 let result = match early.remove(&ri) {
@@ -628,51 +710,78 @@ pub fn evaluate(
         }
     } else {
         for &t in &ticks {
-            for &ri in &order {
-                let r = &set.rules[ri];
-                let off = set.groups[r.group].query_offset_ms;
-                match engine.instant(store, r, t - off) {
-                    Ok(value) => {
-                        let samples = match value {
-                            Value::Vector(v) => {
-                                v.into_iter().map(|s| (usize::MAX, s.labels, s.v)).collect()
-                            }
-                            Value::Scalar { v, .. } => vec![(usize::MAX, Labels::empty(), v)],
-                            _ => {
-                                ev.errors.push(RuleError {
-                                    rule: ri,
-                                    t,
-                                    message: "rule result is not a vector".into(),
-                                });
-                                continue;
-                            }
-                        };
-                        apply(
-                            set,
-                            ri,
-                            &mut runtimes[ri],
-                            t,
-                            off,
-                            samples,
-                            store,
-                            settings,
-                            &mut ev,
-                        );
-                    }
-                    Err(e) => ev.errors.push(RuleError {
-                        rule: ri,
-                        t,
-                        message: e.to_string(),
-                    }),
-                }
-                if snapshot_at.contains(&t) {
-                    snapshot(&runtimes[ri], ri, t, &mut ev);
-                }
-            }
+            eval_tick(
+                set,
+                &order,
+                t,
+                &mut runtimes,
+                store,
+                engine,
+                settings,
+                &snapshot_at,
+                &mut ev,
+            );
         }
     }
     ev.alerts = runtimes.into_iter().map(|r| r.alerts).collect();
     ev
+}
+
+/// One tick of `rules` (in evaluation order), each evaluated as an instant query, as Prometheus's rule
+/// manager does.
+#[allow(clippy::too_many_arguments)]
+fn eval_tick(
+    set: &RuleSet,
+    rules: &[usize],
+    t: i64,
+    runtimes: &mut [Runtime],
+    store: &mut Store,
+    engine: &dyn QuerySource,
+    settings: &Settings,
+    snapshot_at: &HashSet<i64>,
+    ev: &mut Evaluation,
+) {
+    for &ri in rules {
+        let r = &set.rules[ri];
+        let off = set.groups[r.group].query_offset_ms;
+        match engine.instant(store, r, t - off) {
+            Ok(value) => {
+                let samples = match value {
+                    Value::Vector(v) => {
+                        v.into_iter().map(|s| (usize::MAX, s.labels, s.v)).collect()
+                    }
+                    Value::Scalar { v, .. } => vec![(usize::MAX, Labels::empty(), v)],
+                    _ => {
+                        ev.errors.push(RuleError {
+                            rule: ri,
+                            t,
+                            message: "rule result is not a vector".into(),
+                        });
+                        continue;
+                    }
+                };
+                apply(
+                    set,
+                    ri,
+                    &mut runtimes[ri],
+                    t,
+                    off,
+                    samples,
+                    store,
+                    settings,
+                    ev,
+                );
+            }
+            Err(e) => ev.errors.push(RuleError {
+                rule: ri,
+                t,
+                message: e.to_string(),
+            }),
+        }
+        if snapshot_at.contains(&t) {
+            snapshot(&runtimes[ri], ri, t, ev);
+        }
+    }
 }
 
 fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
@@ -1149,6 +1258,16 @@ mod tests {
     }
 
     #[test]
+    fn the_tick_stretch_spans_the_rules_that_need_it_and_their_later_writers() {
+        let set = rules("groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n  - alert: E\n    expr: c > 0\n  - record: b\n    expr: a * 2\n  - record: c\n    expr: b + 1\n  - record: d\n    expr: c * 2\n");
+        // E (position 1) reads c, written at position 3: 1..=3 tick by tick, a before and d after as ranges.
+        assert_eq!(set.tick_segment(), Some((1, 3)));
+        assert_eq!(rules(RULES).tick_segment(), None);
+        let ahead = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - record: x\n    expr: up\n  - alert: A\n    expr: r offset -1m > 0\n");
+        assert_eq!(ahead.tick_segment(), Some((0, 2)));
+    }
+
+    #[test]
     fn duplicate_alert_labelsets_are_errors() {
         let set = rules("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    labels: {instance: same}\n");
         let mut store = Store::new();
@@ -1260,11 +1379,13 @@ mod modes_agree {
             &Engine::new(Default::default()),
             &settings,
         );
-        assert_eq!(
-            ev.range_native,
-            mode == Mode::Auto,
-            "the generated rule sets are all range-safe"
-        );
+        if !text.contains("- name: late") {
+            assert_eq!(
+                ev.range_native,
+                mode == Mode::Auto,
+                "the generated rule sets are all range-safe"
+            );
+        }
         let mut eps: Vec<String> = ev
             .alerts
             .iter()
@@ -1329,6 +1450,39 @@ mod modes_agree {
             let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
             prop_assert_eq!(&a, &b);
             // The 41 ticks in pieces of `chunk`: every rule over a piece before the next piece.
+            let c = run(&text, &series, Mode::Auto, chunk);
+            prop_assert_eq!(a, c);
+        }
+
+        /// Rule sets with rules that need the ticks (an alert reading a recording written later, an alert
+        /// reading `ALERTS`): those run tick by tick in a stretch of the order, the others as range queries
+        /// before and after it, and the answers are the per-tick ones.
+        #[test]
+        fn a_tick_stretch_between_range_queries_equals_per_tick(
+            series in series_strategy(),
+            alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..4),
+            variant in 0u8..3,
+            t in 0u8..20,
+            chunk in 1usize..16,
+        ) {
+            let early = if variant != 1 {
+                format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n")
+            } else {
+                String::new()
+            };
+            let meta = if variant != 0 {
+                "  - alert: Meta\n    expr: count(ALERTS{alertstate=\"firing\"}) > 0\n"
+            } else {
+                ""
+            };
+            let base = rule_file(&alerts);
+            let text = format!(
+                "groups:\n{early}{}- name: late\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n",
+                base.trim_start_matches("groups:\n")
+            );
+            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS);
+            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
+            prop_assert_eq!(&a, &b);
             let c = run(&text, &series, Mode::Auto, chunk);
             prop_assert_eq!(a, c);
         }
