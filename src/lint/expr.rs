@@ -10,11 +10,8 @@ use std::collections::BTreeSet;
 pub use crate::promql::parse::{children, walk};
 
 /// The expression without enclosing parentheses.
-pub fn strip_paren(mut e: &Expr) -> &Expr {
-    while let Expr::Paren { expr, .. } = e {
-        e = expr;
-    }
-    e
+pub fn strip_paren(e: &Expr) -> &Expr {
+    e.without_parens()
 }
 
 /// An operator as written (`/`, `>`, `and`, `sum`, `topk`, ...).
@@ -73,20 +70,10 @@ pub fn number(e: &Expr) -> Option<f64> {
 /// The metric name a vector or matrix selector reads, from `name{...}` or `{__name__="name"}`.
 pub fn selector_name(e: &Expr) -> Option<&str> {
     match strip_paren(e) {
-        Expr::Vector(vs) => vector_selector_name(vs),
-        Expr::Matrix { selector, .. } => vector_selector_name(selector),
+        Expr::Vector(vs) => vs.metric_name(),
+        Expr::Matrix { selector, .. } => selector.metric_name(),
         _ => None,
     }
-}
-
-pub fn vector_selector_name(vs: &VectorSelector) -> Option<&str> {
-    if !vs.name.is_empty() {
-        return Some(&vs.name);
-    }
-    vs.matchers
-        .iter()
-        .find(|m| m.name == "__name__" && m.op == MatchOp::Equal)
-        .map(|m| m.value.as_str())
 }
 
 /// A recording rule's output (`job:http_requests:rate5m`): naming conventions say nothing about its type.

@@ -196,29 +196,23 @@ pub(crate) struct Ev<'a> {
 /// (closed on the left, as 2.x's windows are). A subquery with `@` in that place is not reproduced: it is
 /// answered as Prometheus 3 does (docs/semantics.md).
 pub(crate) fn slides_at_ranges(func: &str, args: &[Expr]) -> bool {
-    !call_step_invariant_2_42(func, args)
+    STEP_VARIANT_2_42.contains(&func) || !args.iter().all(step_invariant_2_42)
 }
 
-fn call_step_invariant_2_42(func: &str, args: &[Expr]) -> bool {
-    const UNSAFE: [&str; 11] = [
-        "days_in_month",
-        "day_of_month",
-        "day_of_week",
-        "day_of_year",
-        "hour",
-        "minute",
-        "month",
-        "year",
-        "predict_linear",
-        "time",
-        "timestamp",
-    ];
-    let mut inv = !UNSAFE.contains(&func);
-    for a in args {
-        inv &= step_invariant_2_42(a);
-    }
-    inv
-}
+/// The functions whose value Prometheus 2.42 treats as changing with the step (they read the evaluation time).
+const STEP_VARIANT_2_42: [&str; 11] = [
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "time",
+    "timestamp",
+];
 
 /// Prometheus 2.42's `preprocessExprHelper`: whether `e` has the same value at every step (every node
 /// is, walked with a stack of its own).
@@ -239,7 +233,7 @@ fn step_invariant_2_42(e: &Expr) -> bool {
                 stack.push(lhs);
             }
             Expr::Call { func, args, .. } => {
-                if !call_step_invariant_2_42(func, &[]) {
+                if STEP_VARIANT_2_42.contains(&func.as_str()) {
                     return false;
                 }
                 stack.extend(args.iter());
@@ -248,6 +242,16 @@ fn step_invariant_2_42(e: &Expr) -> bool {
         }
     }
     true
+}
+
+/// The `anchored` / `smoothed` modifiers are read but not evaluated yet: the error for a selector holding one.
+fn unsupported_modifier(vs: &VectorSelector, what: &str) -> Option<EvalError> {
+    let word = match (vs.anchored, vs.smoothed) {
+        (true, _) => "anchored",
+        (_, true) => "smoothed",
+        _ => return None,
+    };
+    Some(EvalError::Unsupported(format!("the {word} {what}")))
 }
 
 /// Where the `@` selectors of one evaluation level read, as Prometheus computes it (a quirk reproduced, not
@@ -478,11 +482,8 @@ impl<'a> Ev<'a> {
             Expr::Matrix {
                 selector, range_ms, ..
             } => {
-                if selector.anchored || selector.smoothed {
-                    return Err(EvalError::Unsupported(format!(
-                        "the {} range modifier",
-                        if selector.anchored { "anchored" } else { "smoothed" }
-                    )));
+                if let Some(e) = unsupported_modifier(selector, "range modifier") {
+                    return Err(e);
                 }
                 let eff = self.eff_times(&selector.at, selector.offset_ms, ts);
                 let range = *range_ms;
@@ -515,11 +516,8 @@ impl<'a> Ev<'a> {
         ts: &[i64],
         want_ts: bool,
     ) -> Result<(Vec<StepSeries>, Vec<Vec<i64>>), EvalError> {
-        if vs.anchored || vs.smoothed {
-            return Err(EvalError::Unsupported(format!(
-                "the {} modifier",
-                if vs.anchored { "anchored" } else { "smoothed" }
-            )));
+        if let Some(e) = unsupported_modifier(vs, "modifier") {
+            return Err(e);
         }
         let eff = self.eff_times(&vs.at, vs.offset_ms, ts);
         let lookback = self.opts.lookback_delta_ms;

@@ -176,11 +176,7 @@ impl RuleSet {
         // as of the previous tick.
         let recorded = self.recorded_names();
         let order = self.order();
-        let mut position = vec![0; self.rules.len()];
-        for (k, &i) in order.iter().enumerate() {
-            position[i] = k;
-        }
-        for &i in &order {
+        for (p, &i) in order.iter().enumerate() {
             let mut reason = None;
             walk_selectors(&self.rules[i].expr, &mut |name, future| {
                 if reason.is_some() {
@@ -192,12 +188,7 @@ impl RuleSet {
                         Some(TickReason::ReadsAlerts(n.to_string()))
                     }
                     Some(n) => {
-                        // A recording rule (its name is the metric it writes) at or after this one.
-                        let later = order[position[i]..].iter().any(|&j| {
-                            self.rules[j].rule.kind == RuleKind::Recording
-                                && self.rules[j].rule.name.value == n
-                        });
-                        if later {
+                        if order[p..].iter().any(|&j| self.writes(j, name)) {
                             Some(TickReason::ReadsLaterRecording(n.to_string()))
                         } else if future && recorded.contains(n) {
                             Some(TickReason::ReadsRecordingAhead(n.to_string()))
@@ -211,9 +202,18 @@ impl RuleSet {
         }
         out
     }
-}
 
-impl RuleSet {
+    /// Whether rule `j` writes series a selector for `name` (`None`: a selector without a metric name) may
+    /// read: a recording rule its metric, an alerting rule `ALERTS` and `ALERTS_FOR_STATE`.
+    fn writes(&self, j: usize, name: Option<&str>) -> bool {
+        let r = &self.rules[j].rule;
+        match name {
+            None => true,
+            Some("ALERTS" | "ALERTS_FOR_STATE") => r.kind == RuleKind::Alerting,
+            Some(n) => r.kind == RuleKind::Recording && r.name.value == n,
+        }
+    }
+
     /// The stretch of the evaluation order (first and last position, inclusive) that must run tick by tick,
     /// or `None` when every rule can run over the window at once. It holds every rule that needs the ticks
     /// ([`RuleSet::tick_reasons`]) and every rule whose output such a rule reads as of the previous tick or
@@ -223,15 +223,6 @@ impl RuleSet {
     pub fn tick_segment(&self) -> Option<(usize, usize)> {
         let reasons = self.tick_reasons();
         let order = self.order();
-        let writes = |j: usize, name: Option<&str>| {
-            let r = &self.rules[j].rule;
-            match name {
-                // A selector without a name may match any recorded series or ALERTS.
-                None => true,
-                Some("ALERTS" | "ALERTS_FOR_STATE") => r.kind == RuleKind::Alerting,
-                Some(n) => r.kind == RuleKind::Recording && r.name.value == n,
-            }
-        };
         let mut segment: Option<(usize, usize)> = None;
         let mut widen = |a: usize, b: usize| {
             segment = Some(match segment {
@@ -246,12 +237,15 @@ impl RuleSet {
             widen(p, p);
             walk_selectors(&self.rules[i].expr, &mut |name, future| {
                 // Rules at or after this one that write what it reads (it sees their previous tick).
-                if let Some(q) = (p..order.len()).rev().find(|&q| writes(order[q], name)) {
+                if let Some(q) = (p..order.len())
+                    .rev()
+                    .find(|&q| self.writes(order[q], name))
+                {
                     widen(p, q);
                 }
                 // Read ahead of the tick: the writers before it too.
                 if future {
-                    if let Some(q) = (0..p).find(|&q| writes(order[q], name)) {
+                    if let Some(q) = (0..p).find(|&q| self.writes(order[q], name)) {
                         widen(q, p);
                     }
                 }
@@ -358,16 +352,7 @@ pub fn metric_names(e: &Expr) -> Vec<String> {
 
 /// Calls `f(metric name, may look into the future)` for every selector in `e`.
 fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
-    use crate::promql::syntax::ast::{Expr as E, MatchOp, VectorSelector};
-    fn vs_name(vs: &VectorSelector) -> Option<&str> {
-        if !vs.name.is_empty() {
-            return Some(&vs.name);
-        }
-        vs.matchers
-            .iter()
-            .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
-            .map(|m| m.value.as_str())
-    }
+    use crate::promql::syntax::ast::{Expr as E, VectorSelector};
     fn future(vs: &VectorSelector) -> bool {
         vs.at.is_some() || vs.offset_ms < 0
     }
@@ -381,8 +366,8 @@ fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
                 offset_ms,
                 ..
             } => stack.push((expr, fut || at.is_some() || *offset_ms < 0)),
-            E::Vector(vs) => f(vs_name(vs), fut || future(vs)),
-            E::Matrix { selector, .. } => f(vs_name(selector), fut || future(selector)),
+            E::Vector(vs) => f(vs.metric_name(), fut || future(vs)),
+            E::Matrix { selector, .. } => f(selector.metric_name(), fut || future(selector)),
             other => stack.extend(
                 crate::promql::parse::children(other)
                     .into_iter()

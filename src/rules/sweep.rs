@@ -84,19 +84,13 @@ pub struct Split {
 /// Splits `<lhs> <op> <number>` (or `<number> <op> <rhs>`). Anything else is refused with the reason.
 pub fn split_comparison(expr: &Expr) -> Result<Split, String> {
     use crate::promql::syntax::{ast::Expr as E, print, TokenKind};
-    fn strip(mut e: &Expr) -> &Expr {
-        while let E::Paren { expr, .. } = e {
-            e = expr;
-        }
-        e
-    }
     let E::Binary {
         op,
         lhs,
         rhs,
         return_bool,
         ..
-    } = strip(expr)
+    } = expr.without_parens()
     else {
         return Err("the expression does not end in a comparison with a number".into());
     };
@@ -107,13 +101,13 @@ pub fn split_comparison(expr: &Expr) -> Result<Split, String> {
         return Err("the comparison uses `bool`, so it does not filter series".into());
     }
     let number = |x: &Expr| -> Option<f64> {
-        match strip(x) {
+        match x.without_parens() {
             E::Number { value, .. } => Some(*value),
             E::Unary {
                 op: TokenKind::Sub,
                 expr,
                 ..
-            } => match strip(expr) {
+            } => match expr.without_parens() {
                 E::Number { value, .. } => Some(-value),
                 _ => None,
             },

@@ -1,7 +1,7 @@
 //! `info(v, {selector})` (experimental): enriches each series with the data labels of the info series
 //! (default `target_info`) that share its identifying labels (`instance`, `job`) at that step.
 
-use super::{arg_vector, unwrap_parens, Ev, EvalError, StepSeries, Val};
+use super::{arg_vector, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::{qerr, selector_matchers};
 use crate::promql::syntax::ast::{Expr, LabelMatcher, MatchOp as PMatchOp, VectorSelector};
 use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
@@ -47,7 +47,7 @@ fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
 pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let n = ts.len();
     let base = arg_vector(ev, args[0], ts)?;
-    let mut sel = match args.get(1).map(|a| unwrap_parens(a)) {
+    let mut sel = match args.get(1).map(|a| a.without_parens()) {
         Some(Expr::Vector(vs)) => vs.clone(),
         Some(_) => return Err(qerr("info(): the second argument must be a label selector")),
         None => VectorSelector::empty(),

@@ -28,14 +28,6 @@ pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
-/// Strips parentheses, as Prometheus does when looking at a function's argument.
-pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren { expr, .. } => unwrap_parens(expr),
-        other => other,
-    }
-}
-
 pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSeries>, EvalError> {
     match ev.eval(e, ts)? {
         Val::Vector(v) => Ok(v),
@@ -133,7 +125,7 @@ pub(crate) fn map_windows(
 /// Labels `absent()`/`absent_over_time()` give their output: the selector's equality matchers, except
 /// the metric name and any label constrained more than once.
 fn absent_labels(e: &Expr) -> Labels {
-    let vs = match unwrap_parens(e) {
+    let vs = match e.without_parens() {
         Expr::Vector(vs) => vs,
         Expr::Matrix { selector, .. } => selector,
         _ => return Labels::empty(),
@@ -211,7 +203,7 @@ pub(crate) fn eval_call(
             Ok(Val::Scalar(out))
         }
         "timestamp" => {
-            let inner = unwrap_parens(arg(0)?);
+            let inner = arg(0)?.without_parens();
             let mut v = if let Expr::Vector(vs) = inner {
                 if let Some(at) = &vs.at {
                     let mut v = ev.eval_timestamp_pinned(vs, at, ts)?;

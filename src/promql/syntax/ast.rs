@@ -141,6 +141,17 @@ impl std::fmt::Debug for CompiledMatchers {
 }
 
 impl VectorSelector {
+    /// The metric name it reads: written before the braces, or as `{__name__="name"}`.
+    pub fn metric_name(&self) -> Option<&str> {
+        if !self.name.is_empty() {
+            return Some(&self.name);
+        }
+        self.matchers
+            .iter()
+            .find(|m| m.name == "__name__" && m.op == MatchOp::Equal)
+            .map(|m| m.value.as_str())
+    }
+
     /// A selector with nothing set, to take another's place.
     pub fn empty() -> VectorSelector {
         VectorSelector {
@@ -336,6 +347,15 @@ impl Expr {
 }
 
 impl Expr {
+    /// The expression inside any enclosing parentheses.
+    pub fn without_parens(&self) -> &Expr {
+        let mut e = self;
+        while let Expr::Paren { expr, .. } = e {
+            e = expr;
+        }
+        e
+    }
+
     /// A leaf without a place in any text, to stand where a sub-expression is taken out for a moment.
     pub(crate) fn placeholder() -> Expr {
         Expr::Number {
