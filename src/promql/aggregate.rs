@@ -96,7 +96,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
     else {
         return Err(qerr("not an aggregation"));
     };
-    let op = op.text().unwrap_or_default().to_string();
+    let op: &str = op.text().unwrap_or_default();
     let n = ts.len();
     let param = match param_expr {
         Some(p) => Some(ev.eval(p, ts)?),
@@ -104,7 +104,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
     };
     // Which of several equal values topk / bottomk keep, and which series limitk keeps, depend on the order
     // of the input series (see `go_heap_select`).
-    let ordered = matches!(op.as_str(), "topk" | "bottomk" | "limitk");
+    let ordered = matches!(op, "topk" | "bottomk" | "limitk");
     let keep_order = ordered || ev.label_order;
     let saved = std::mem::replace(&mut ev.label_order, keep_order);
     let input = ev.eval(inner, ts);
@@ -160,9 +160,9 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
         }
     };
 
-    match op.as_str() {
+    match op {
         "topk" | "bottomk" | "limitk" | "limit_ratio" => {
-            let p = scalar_param(&op)?;
+            let p = scalar_param(op)?;
             let mut keep: Vec<Vec<Option<f64>>> = vec![vec![None; n]; input.len()];
             let mut rank_first: Vec<(usize, usize)> = Vec::new(); // (series, position) at step 0
             if op == "limit_ratio" {
@@ -200,7 +200,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                             .filter_map(|&si| input[si].vals[i].map(|v| (si, v)))
                             .collect();
                         let k = usize::try_from(k).unwrap_or(usize::MAX);
-                        let kept = match op.as_str() {
+                        let kept = match op {
                             "topk" => go_heap_select(&present, k, true, legacy),
                             "bottomk" => go_heap_select(&present, k, false, legacy),
                             _ => present.into_iter().take(k).collect(),
@@ -320,7 +320,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     if buf.is_empty() {
                         continue;
                     }
-                    let v = match op.as_str() {
+                    let v = match op {
                         "sum" => {
                             let (mut s, mut c) = (buf[0], 0.0);
                             for &f in &buf[1..] {
