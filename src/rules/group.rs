@@ -5,10 +5,11 @@
 //!
 //! Range-native: a rule that reads only input series and the output of rules evaluated before it is evaluated
 //! once over the whole time range (one range query) and its result is then applied tick by tick, which gives
-//! exactly the per-tick answer. Rules that read a later rule, `ALERTS`, a recording ahead of the tick, or a
-//! selector without a metric name ([`RuleSet::tick_reasons`]) are evaluated tick by tick, in one stretch of the
-//! order that also holds the rules whose output they read as of the previous tick ([`RuleSet::tick_segment`]);
-//! the rules before and after that stretch stay range-native. [`Mode::PerTick`] evaluates everything per tick.
+//! exactly the per-tick answer. Rules that read a later rule, `ALERTS`, a recording ahead of the tick or from
+//! a group with a larger query offset, or a selector without a metric name ([`RuleSet::tick_reasons`]) are
+//! evaluated tick by tick; the rules whose output they read are answered by range queries ahead and written
+//! at their place in the tick loop, the rest run as range queries before or after it ([`RuleSet::schedule`]).
+//! [`Mode::PerTick`] evaluates everything per tick.
 //!
 //! Input: loaded rule files, a store holding the input series, the ticks. Output: the alert states per rule
 //! (with snapshots of firing alerts at requested ticks and, if asked, episodes) and the evaluation errors.
@@ -174,11 +175,10 @@ impl RuleSet {
         let mut out = vec![None; self.rules.len()];
         // A rule reads the output of the rules before it at the same tick, and of itself and the rules after it
         // as of the previous tick.
-        let recorded = self.recorded_names();
-        let order = self.order();
-        for (p, &i) in order.iter().enumerate() {
+        let pos = self.positions();
+        for (i, rule) in self.rules.iter().enumerate() {
             let mut reason = None;
-            walk_selectors(&self.rules[i].expr, &mut |name, future| {
+            walk_selectors(&rule.expr, &mut |name, future| {
                 if reason.is_some() {
                     return;
                 }
@@ -188,12 +188,20 @@ impl RuleSet {
                         Some(TickReason::ReadsAlerts(n.to_string()))
                     }
                     Some(n) => {
-                        if order[p..].iter().any(|&j| self.writes(j, name)) {
+                        let writers: Vec<usize> = (0..self.rules.len())
+                            .filter(|&j| self.writes(j, name))
+                            .collect();
+                        if writers.iter().any(|&j| pos[j] >= pos[i]) {
                             Some(TickReason::ReadsLaterRecording(n.to_string()))
-                        } else if future && recorded.contains(n) {
+                        } else if future && !writers.is_empty() {
                             Some(TickReason::ReadsRecordingAhead(n.to_string()))
                         } else {
-                            None
+                            writers.iter().find(|&&j| self.lags(j, i)).map(|&j| {
+                                TickReason::ReadsLaggingRecording {
+                                    name: n.to_string(),
+                                    group: self.groups[self.rules[j].group].name.clone(),
+                                }
+                            })
                         }
                     }
                 };
@@ -201,6 +209,23 @@ impl RuleSet {
             out[i] = reason;
         }
         out
+    }
+
+    /// Each rule's place in the evaluation order (indexed like `rules`).
+    fn positions(&self) -> Vec<usize> {
+        let mut pos = vec![0; self.rules.len()];
+        for (p, i) in self.order().into_iter().enumerate() {
+            pos[i] = p;
+        }
+        pos
+    }
+
+    /// Whether rule `j`'s output reaches rule `i` late: `j`'s group has the larger `query_offset`, so the
+    /// samples it writes at a tick are stamped that much before it, and a range query of `i` would read, at a
+    /// tick, samples Prometheus writes only at later ones.
+    fn lags(&self, j: usize, i: usize) -> bool {
+        let off = |r: usize| self.groups[self.rules[r].group].query_offset_ms;
+        off(j) > off(i)
     }
 
     /// Whether rule `j` writes series a selector for `name` (`None`: a selector without a metric name) may
@@ -214,45 +239,110 @@ impl RuleSet {
         }
     }
 
-    /// The stretch of the evaluation order (first and last position, inclusive) that must run tick by tick,
-    /// or `None` when every rule can run over the window at once. It holds every rule that needs the ticks
-    /// ([`RuleSet::tick_reasons`]) and every rule whose output such a rule reads as of the previous tick or
-    /// ahead of it, so that, at each tick, those see exactly what Prometheus's rule manager shows them. Rules
-    /// before it read only input series and the output of rules before them; rules after it read, at most,
-    /// outputs written up to the evaluated tick. Both run as range queries (issue #16).
-    pub fn tick_segment(&self) -> Option<(usize, usize)> {
-        let reasons = self.tick_reasons();
-        let order = self.order();
-        let mut segment: Option<(usize, usize)> = None;
-        let mut widen = |a: usize, b: usize| {
-            segment = Some(match segment {
-                None => (a, b),
-                Some((x, y)) => (x.min(a), y.max(b)),
-            });
-        };
-        for (p, &i) in order.iter().enumerate() {
-            if reasons[i].is_none() {
-                continue;
+    /// Per rule, the rules whose output it may read, each once, with whether it reads that output ahead of
+    /// the tick (`@`, a negative offset, or a writer whose output lags: [`RuleSet::lags`]).
+    fn reads(&self) -> Vec<Vec<(usize, bool)>> {
+        let mut recorders: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut alerting = Vec::new();
+        for (j, r) in self.rules.iter().enumerate() {
+            match r.rule.kind {
+                RuleKind::Recording => recorders.entry(&r.rule.name.value).or_default().push(j),
+                RuleKind::Alerting => alerting.push(j),
             }
-            widen(p, p);
-            walk_selectors(&self.rules[i].expr, &mut |name, future| {
-                // Rules at or after this one that write what it reads (it sees their previous tick).
-                if let Some(q) = (p..order.len())
-                    .rev()
-                    .find(|&q| self.writes(order[q], name))
-                {
-                    widen(p, q);
-                }
-                // Read ahead of the tick: the writers before it too.
-                if future {
-                    if let Some(q) = (0..p).find(|&q| self.writes(order[q], name)) {
-                        widen(q, p);
-                    }
-                }
-            });
         }
-        segment
+        let all: Vec<usize> = (0..self.rules.len()).collect();
+        let mut out = Vec::with_capacity(self.rules.len());
+        for (i, rule) in self.rules.iter().enumerate() {
+            let mut reads: Vec<(usize, bool)> = Vec::new();
+            walk_selectors(&rule.expr, &mut |name, future| {
+                let writers = match name {
+                    None => &all,
+                    Some("ALERTS" | "ALERTS_FOR_STATE") => &alerting,
+                    Some(n) => match recorders.get(n) {
+                        Some(w) => w,
+                        None => return,
+                    },
+                };
+                reads.extend(writers.iter().map(|&j| (j, future || self.lags(j, i))));
+            });
+            // Each writer once, read ahead if any selector reads it ahead.
+            reads.sort_unstable_by_key(|&(j, ahead)| (j, !ahead));
+            reads.dedup_by_key(|&mut (j, _)| j);
+            out.push(reads);
+        }
+        out
     }
+
+    /// How [`evaluate`] runs each rule (indexed like `rules`) with a local engine, or `None` when every rule
+    /// runs as range queries ([`RuleSet::range_safe`]). Only the rules that need the ticks
+    /// ([`RuleSet::tick_reasons`]) and those whose output they need at each tick but that cannot be answered
+    /// ahead of the loop are evaluated tick by tick ([`Run::Tick`]); the rules whose output they read as of the
+    /// previous tick (or ahead of it) are answered by range queries before the loop and their results written
+    /// at their place in it ([`Run::Deferred`]); the rules that read a ticked or deferred rule's output, and
+    /// that no ticked rule needs, run as range queries after the loop ([`Run::After`]). Issue #16.
+    pub fn schedule(&self) -> Option<Vec<Run>> {
+        let reasons = self.tick_reasons();
+        if reasons.iter().all(Option::is_none) {
+            return None;
+        }
+        let pos = self.positions();
+        let reads = self.reads();
+        let mut run: Vec<Run> = reasons
+            .iter()
+            .map(|r| if r.is_some() { Run::Tick } else { Run::Before })
+            .collect();
+        // Every change moves a rule up Before < Deferred < After < Tick, so this ends.
+        loop {
+            let mut changed = false;
+            for i in 0..run.len() {
+                match run[i] {
+                    // A range query before the loop sees only what the rules before the loop wrote.
+                    Run::Before | Run::Deferred => {
+                        if reads[i].iter().any(|&(j, _)| run[j] != Run::Before) {
+                            run[i] = Run::After;
+                            changed = true;
+                        }
+                    }
+                    Run::Tick => {
+                        for &(j, ahead) in &reads[i] {
+                            let to = match run[j] {
+                                // Written at once, it would show this rule the tick's own output of a later
+                                // rule, or output ahead of the tick.
+                                Run::Before if ahead || pos[j] >= pos[i] => Run::Deferred,
+                                // Needed inside the loop.
+                                Run::After => Run::Tick,
+                                other => other,
+                            };
+                            if to != run[j] {
+                                run[j] = to;
+                                changed = true;
+                            }
+                        }
+                    }
+                    Run::After => {}
+                }
+            }
+            if !changed {
+                return Some(run);
+            }
+        }
+    }
+}
+
+/// How [`evaluate`] runs a rule of a set that is not range-safe ([`RuleSet::schedule`]). Per piece of the
+/// window: the `Before` and `Deferred` range queries in evaluation order, then the tick loop (the `Tick`
+/// rules' instant queries and the `Deferred` rules' results, in evaluation order at each tick), then the
+/// `After` range queries in evaluation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Run {
+    /// A range query before the tick loop, its result written at once.
+    Before,
+    /// A range query before the tick loop, its result written tick by tick at the rule's place in the loop.
+    Deferred,
+    /// An instant query at every tick, in the loop.
+    Tick,
+    /// A range query after the tick loop.
+    After,
 }
 
 /// Why a rule is evaluated tick by tick ([`RuleSet::tick_reasons`]).
@@ -267,6 +357,9 @@ pub enum TickReason {
     ReadsAlerts(String),
     /// A selector without a metric name may match any recorded series or `ALERTS`.
     NamelessSelector,
+    /// It reads a metric recorded in a group with a larger `query_offset` than its own: those samples are
+    /// stamped before the tick that writes them, so a range query would read them ticks early.
+    ReadsLaggingRecording { name: String, group: String },
 }
 
 impl std::fmt::Display for TickReason {
@@ -282,6 +375,10 @@ impl std::fmt::Display for TickReason {
                 )
             }
             TickReason::ReadsAlerts(n) => write!(f, "reads `{n}`"),
+            TickReason::ReadsLaggingRecording { name, group } => write!(
+                f,
+                "reads `{name}`, recorded in group {group:?} with a larger query_offset"
+            ),
             TickReason::NamelessSelector => {
                 write!(
                     f,
@@ -604,96 +701,14 @@ pub fn evaluate(
         range_native: settings.mode == Mode::Auto && (set.range_safe() || !engine.is_local()),
     };
     let order = set.order();
-    // A local engine runs the rules that need Prometheus's ticks tick by tick, in a stretch of the order
-    // (`RuleSet::tick_segment`), and the others as range queries before and after it.
-    let segment = match (settings.mode, ev.range_native) {
-        (Mode::Auto, false) => set.tick_segment(),
-        _ => None,
+    // Range queries for everything a range-safe set (or a remote source) holds; with a local engine, the
+    // schedule of `RuleSet::schedule` otherwise.
+    let plan = match (settings.mode, ev.range_native) {
+        (Mode::PerTick, _) => None,
+        (Mode::Auto, true) => Some(vec![Run::Before; set.rules.len()]),
+        (Mode::Auto, false) => set.schedule(),
     };
-    if ev.range_native || segment.is_some() {
-        // Rules that read no recorded series do not depend on the rules before them: the local engine
-        // evaluates them side by side first; the others wait for their turn below.
-        let in_segment = |ri: usize| segment.is_some_and(|(a, b)| order[a..=b].contains(&ri));
-        let independent: Vec<usize> = match engine.local_engine() {
-            Some(_) => set
-                .independent_of_recordings()
-                .into_iter()
-                .filter(|&ri| !in_segment(ri))
-                .collect(),
-            None => Vec::new(),
-        };
-        // The window goes in pieces, every rule over one piece before the next piece. That is the order
-        // of Prometheus's ticks as far as any rule can tell: a range-safe set reads recorded series only at
-        // or before the evaluated tick, and those are all written by then.
-        for piece in pieces(&ticks, settings) {
-            let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
-            if let Some(local) = engine.local_engine() {
-                if independent.len() > 1 {
-                    let shared: &Store = store;
-                    let results = crate::parallel::map(&independent, |&ri| {
-                        answer(local, shared, &ask_for(set, ri, piece, settings))
-                    });
-                    early = independent.iter().copied().zip(results).collect();
-                }
-            }
-            for (pos, &ri) in order.iter().enumerate() {
-                if let Some((first, last)) = segment {
-                    if pos == first {
-                        for &t in piece {
-                            let rules = &order[first..=last];
-                            eval_tick(
-                                set,
-                                rules,
-                                t,
-                                &mut runtimes,
-                                store,
-                                engine,
-                                settings,
-                                &snapshot_at,
-                                &mut ev,
-                            );
-                        }
-                    }
-                    if (first..=last).contains(&pos) {
-                        continue;
-                    }
-                }
-                let a = ask_for(set, ri, piece, settings);
-                let off = set.groups[a.rule.group].query_offset_ms;
-                let result = match early.remove(&ri) {
-                    Some(res) => res,
-                    None => answer(engine, store, &a),
-                };
-                let rt = &mut runtimes[ri];
-                // Both caches are keyed by the series' index in this piece's result.
-                rt.label_cache.clear();
-                rt.output_ids.clear();
-                match result.map(|v| columns_of(v, piece.len(), a.start, a.step)) {
-                    Err(msg) => {
-                        for &t in piece {
-                            ev.errors.push(RuleError {
-                                rule: ri,
-                                t,
-                                message: msg.clone(),
-                            });
-                        }
-                    }
-                    Ok((series, cols)) => {
-                        for (k, &t) in piece.iter().enumerate() {
-                            let samples: Vec<(usize, Labels, f64)> = cols[k]
-                                .iter()
-                                .map(|&(si, v)| (si, series[si].clone(), v))
-                                .collect();
-                            apply(set, ri, rt, t, off, samples, store, settings, &mut ev);
-                            if snapshot_at.contains(&t) {
-                                snapshot(rt, ri, t, &mut ev);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    } else {
+    let Some(plan) = plan else {
         for &t in &ticks {
             eval_tick(
                 set,
@@ -707,9 +722,191 @@ pub fn evaluate(
                 &mut ev,
             );
         }
+        ev.alerts = runtimes.into_iter().map(|r| r.alerts).collect();
+        return ev;
+    };
+    // Rules that read no recorded series do not depend on the rules before them: the local engine evaluates
+    // them side by side first; the others wait for their turn below.
+    let independent: Vec<usize> = match engine.local_engine() {
+        Some(_) => set
+            .independent_of_recordings()
+            .into_iter()
+            .filter(|&ri| matches!(plan[ri], Run::Before | Run::Deferred))
+            .collect(),
+        None => Vec::new(),
+    };
+    let in_loop: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&ri| matches!(plan[ri], Run::Tick | Run::Deferred))
+        .collect();
+    // The window goes in pieces, every rule over one piece before the next piece. That is the order of
+    // Prometheus's ticks as far as any rule can tell: a range query reads recorded series only at or before
+    // the evaluated tick, and those are all written by then.
+    for piece in pieces(&ticks, settings) {
+        let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
+        if let Some(local) = engine.local_engine() {
+            if independent.len() > 1 {
+                let shared: &Store = store;
+                let results = crate::parallel::map(&independent, |&ri| {
+                    answer(local, shared, &ask_for(set, ri, piece, settings))
+                });
+                early = independent.iter().copied().zip(results).collect();
+            }
+        }
+        let mut deferred: HashMap<usize, Answered> = HashMap::new();
+        for &ri in &order {
+            if !matches!(plan[ri], Run::Before | Run::Deferred) {
+                continue;
+            }
+            let ans = range_answer(set, ri, piece, settings, engine, store, &mut early);
+            let rt = &mut runtimes[ri];
+            // Both caches are keyed by the series' index in this piece's result.
+            rt.label_cache.clear();
+            rt.output_ids.clear();
+            if plan[ri] == Run::Deferred {
+                deferred.insert(ri, ans);
+                continue;
+            }
+            for (k, &t) in piece.iter().enumerate() {
+                apply_column(
+                    set,
+                    ri,
+                    rt,
+                    &ans,
+                    k,
+                    t,
+                    store,
+                    settings,
+                    &snapshot_at,
+                    &mut ev,
+                );
+            }
+        }
+        if !in_loop.is_empty() {
+            for (k, &t) in piece.iter().enumerate() {
+                for &ri in &in_loop {
+                    match deferred.get(&ri) {
+                        Some(ans) => {
+                            let rt = &mut runtimes[ri];
+                            apply_column(
+                                set,
+                                ri,
+                                rt,
+                                ans,
+                                k,
+                                t,
+                                store,
+                                settings,
+                                &snapshot_at,
+                                &mut ev,
+                            );
+                        }
+                        None => eval_tick(
+                            set,
+                            &[ri],
+                            t,
+                            &mut runtimes,
+                            store,
+                            engine,
+                            settings,
+                            &snapshot_at,
+                            &mut ev,
+                        ),
+                    }
+                }
+            }
+        }
+        for &ri in &order {
+            if plan[ri] != Run::After {
+                continue;
+            }
+            let ans = range_answer(set, ri, piece, settings, engine, store, &mut early);
+            let rt = &mut runtimes[ri];
+            rt.label_cache.clear();
+            rt.output_ids.clear();
+            for (k, &t) in piece.iter().enumerate() {
+                apply_column(
+                    set,
+                    ri,
+                    rt,
+                    &ans,
+                    k,
+                    t,
+                    store,
+                    settings,
+                    &snapshot_at,
+                    &mut ev,
+                );
+            }
+        }
     }
     ev.alerts = runtimes.into_iter().map(|r| r.alerts).collect();
     ev
+}
+
+/// One rule's answer over a piece of the window, as columns: per tick, the (series index, value) present;
+/// plus the series labels. `off` is the group's query offset.
+struct Answered {
+    off: i64,
+    columns: Result<Columns, String>,
+}
+
+/// Per tick of a piece, the (series index, value) present; plus the series labels ([`columns_of`]).
+type Columns = (Vec<Labels>, Vec<Vec<(usize, f64)>>);
+
+/// Rule `ri`'s range query over `piece` (taken from `early` when it was answered there).
+fn range_answer(
+    set: &RuleSet,
+    ri: usize,
+    piece: &[i64],
+    settings: &Settings,
+    engine: &dyn QuerySource,
+    store: &Store,
+    early: &mut HashMap<usize, Result<Value, String>>,
+) -> Answered {
+    let a = ask_for(set, ri, piece, settings);
+    let result = match early.remove(&ri) {
+        Some(res) => res,
+        None => answer(engine, store, &a),
+    };
+    Answered {
+        off: set.groups[a.rule.group].query_offset_ms,
+        columns: result.map(|v| columns_of(v, piece.len(), a.start, a.step)),
+    }
+}
+
+/// Applies column `k` (tick `t`) of rule `ri`'s range answer, as [`eval_tick`] applies an instant query's.
+#[allow(clippy::too_many_arguments)]
+fn apply_column(
+    set: &RuleSet,
+    ri: usize,
+    rt: &mut Runtime,
+    ans: &Answered,
+    k: usize,
+    t: i64,
+    store: &mut Store,
+    settings: &Settings,
+    snapshot_at: &HashSet<i64>,
+    ev: &mut Evaluation,
+) {
+    match &ans.columns {
+        Err(msg) => ev.errors.push(RuleError {
+            rule: ri,
+            t,
+            message: msg.clone(),
+        }),
+        Ok((series, cols)) => {
+            let samples: Vec<(usize, Labels, f64)> = cols[k]
+                .iter()
+                .map(|&(si, v)| (si, series[si].clone(), v))
+                .collect();
+            apply(set, ri, rt, t, ans.off, samples, store, settings, ev);
+        }
+    }
+    if snapshot_at.contains(&t) {
+        snapshot(rt, ri, t, ev);
+    }
 }
 
 /// One tick of `rules` (in evaluation order), each evaluated as an instant query, as Prometheus's rule
@@ -783,7 +980,7 @@ fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
 }
 
 /// A range result as columns: per tick, the (series index, value) present; plus the series labels.
-fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Vec<(usize, f64)>>) {
+fn columns_of(v: Value, n: usize, first: i64, step: i64) -> Columns {
     let mut cols = vec![Vec::new(); n];
     let mut labels = Vec::new();
     match v {
@@ -1243,13 +1440,60 @@ mod tests {
     }
 
     #[test]
-    fn the_tick_stretch_spans_the_rules_that_need_it_and_their_later_writers() {
+    fn only_the_rules_that_need_the_ticks_run_tick_by_tick() {
+        use Run::*;
         let set = rules("groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n  - alert: E\n    expr: c > 0\n  - record: b\n    expr: a * 2\n  - record: c\n    expr: b + 1\n  - record: d\n    expr: c * 2\n");
-        // E (position 1) reads c, written at position 3: 1..=3 tick by tick, a before and d after as ranges.
-        assert_eq!(set.tick_segment(), Some((1, 3)));
-        assert_eq!(rules(RULES).tick_segment(), None);
+        // E reads c, written after it: E per tick; c answered ahead and written at its place in the loop; d
+        // reads c, so after the loop; a and b before it.
+        assert_eq!(
+            set.schedule(),
+            Some(vec![Before, Tick, Before, Deferred, After])
+        );
+        assert_eq!(rules(RULES).schedule(), None);
         let ahead = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - record: x\n    expr: up\n  - alert: A\n    expr: r offset -1m > 0\n");
-        assert_eq!(ahead.tick_segment(), Some((0, 2)));
+        assert_eq!(ahead.schedule(), Some(vec![Deferred, Before, Tick]));
+        // y reads the deferred w, so it cannot be answered before the loop, and E needs it inside the loop.
+        let chain = rules("groups:\n- name: g\n  rules:\n  - alert: E\n    expr: y > 0\n  - alert: F\n    expr: w > 0\n  - record: y\n    expr: w * 2\n  - record: w\n    expr: up\n");
+        assert_eq!(chain.schedule(), Some(vec![Tick, Tick, Tick, Deferred]));
+        // A group with the larger query_offset stamps its output before the tick that writes it.
+        let lagging = rules("groups:\n- name: w\n  query_offset: 1m\n  rules:\n  - record: r\n    expr: up\n- name: rd\n  rules:\n  - record: s\n    expr: r\n- name: same\n  query_offset: 1m\n  rules:\n  - record: u\n    expr: r\n");
+        assert_eq!(
+            lagging.tick_reasons(),
+            vec![
+                None,
+                Some(TickReason::ReadsLaggingRecording {
+                    name: "r".into(),
+                    group: "w".into()
+                }),
+                None
+            ]
+        );
+        // u (same offset as r) reads r without lag, but r is written inside the loop: u runs after it.
+        assert_eq!(lagging.schedule(), Some(vec![Deferred, Tick, After]));
+    }
+
+    /// A rule reading a group with a larger `query_offset` sees, at each tick, only what that group has
+    /// written by then (its samples are stamped a minute before the tick that writes them).
+    #[test]
+    fn output_of_a_group_with_a_larger_query_offset_is_read_as_written() {
+        let set = rules("groups:\n- name: w\n  query_offset: 1m\n  rules:\n  - record: r\n    expr: up\n- name: rd\n  rules:\n  - record: s\n    expr: r\n");
+        let dump = |mode| {
+            let (_, store) = run_set(&set, mode);
+            let mut v: Vec<String> = store
+                .iter()
+                .map(|x| format!("{} {:?}", x.labels, x.samples))
+                .collect();
+            v.sort();
+            v
+        };
+        let auto = dump(Mode::Auto);
+        assert_eq!(auto, dump(Mode::PerTick));
+        // r is stamped at 0 by the tick at 1m, so s (no offset) first reads it at 1m, not at 0.
+        assert!(
+            auto.iter()
+                .any(|l| l.starts_with("s{") && l.contains("} [(60000, 1.0)")),
+            "{auto:?}"
+        );
     }
 
     #[test]
@@ -1440,15 +1684,17 @@ mod modes_agree {
         }
 
         /// Rule sets with rules that need the ticks (an alert reading a recording written later, an alert
-        /// reading `ALERTS`): those run tick by tick in a stretch of the order, the others as range queries
-        /// before and after it, and the answers are the per-tick ones.
+        /// reading `ALERTS`, an alert reading a group with a larger query offset): those run tick by tick, the
+        /// rules they read answered ahead or ticked with them, the others as range queries before and after the
+        /// loop ([`RuleSet::schedule`]), and the answers are the per-tick ones.
         #[test]
-        fn a_tick_stretch_between_range_queries_equals_per_tick(
+        fn ticked_rules_among_range_queries_equal_per_tick(
             series in series_strategy(),
             alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..4),
             variant in 0u8..3,
             t in 0u8..20,
             chunk in 1usize..16,
+            offset in 0u8..3,
         ) {
             let early = if variant != 1 {
                 format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n")
@@ -1462,8 +1708,9 @@ mod modes_agree {
             };
             let base = rule_file(&alerts);
             let text = format!(
-                "groups:\n{early}{}- name: late\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n",
-                base.trim_start_matches("groups:\n")
+                "groups:\n{early}{}- name: late\n  query_offset: {}s\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n- name: tail\n  rules:\n  - alert: Tail\n    expr: r:late > {t} / 2\n",
+                base.trim_start_matches("groups:\n"),
+                u32::from(offset) * 30,
             );
             let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS);
             let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
