@@ -221,12 +221,21 @@ fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
             return;
         }
     };
-    for g in &tf.tests {
-        if !opts.run.is_empty() && !opts.run.iter().any(|r| r.is_match(&g.name)) {
-            continue;
-        }
-        res.groups.push(run_group(tf, g, &set, opts));
-    }
+    let selected: Vec<&TestGroup> = tf
+        .tests
+        .iter()
+        .filter(|g| opts.run.is_empty() || opts.run.iter().any(|r| r.is_match(&g.name)))
+        .collect();
+    // Test groups are independent (each has its own store): several run side by side, each on one thread;
+    // a lone group keeps the cores for its own independent rules.
+    let inner = if selected.len() > 1 {
+        1
+    } else {
+        crate::parallel::threads()
+    };
+    res.groups.extend(crate::parallel::map(&selected, |g| {
+        crate::parallel::with_threads(inner, || run_group(tf, g, &set, opts))
+    }));
     if let Some(path) = &tf.alertmanager_config {
         if opts.run.is_empty() || opts.run.iter().any(|r| r.is_match(ROUTES_GROUP)) {
             run_routes_tests(tf, &base, path, &rule_files, res);
