@@ -271,22 +271,23 @@ fn the_mixin_rules_that_need_the_tick_loop_and_why() {
     // 8 of 136: KubeCPUOvercommit, KubeMemoryOvercommit, KubeAPIErrorBudgetBurn x4, KubeletPlegDurationHigh,
     // code_verb:apiserver_request_total:increase30d.
     assert_eq!((per_tick.len(), reasons.len()), (8, 136), "{per_tick:#?}");
-    // Only those 8 run tick by tick; the recordings they read are answered by range queries ahead of the
-    // loop and written at their place in it; the rules that read a ticked rule's output run after it.
+    // Only those 8 run tick by tick; the 23 recordings they read are answered by range queries before the
+    // loop and hidden from them up to their place in each tick; the 5 rules that read the ticked
+    // code_verb:apiserver_request_total:increase30d (directly or not) run after the loop.
     let plan = set.schedule().unwrap();
     let count = |r: Run| plan.iter().filter(|&&p| p == r).count();
-    let (before, deferred, tick, after) = (
+    let (before, ahead, tick, after) = (
         count(Run::Before),
-        count(Run::Deferred),
+        count(Run::Ahead),
         count(Run::Tick),
         count(Run::After),
     );
-    eprintln!("schedule: {before} before, {deferred} deferred, {tick} tick by tick, {after} after");
+    eprintln!("schedule: {before} before, {ahead} ahead, {tick} tick by tick, {after} after");
     for (i, p) in plan.iter().enumerate() {
-        if matches!(p, Run::Deferred | Run::After) {
+        if matches!(p, Run::Ahead | Run::After) {
             eprintln!("  {p:?}: {}", set.rules[i].rule.name.value);
         }
     }
     assert_eq!(tick, 8);
-    assert_eq!((before, deferred, tick, after), (100, 23, 8, 5));
+    assert_eq!((before, ahead, tick, after), (100, 23, 8, 5));
 }

@@ -130,9 +130,9 @@ fn the_generated_rules_have_the_mixin_shape() {
             ),
         ]
     );
-    // InstanceDown reads input only, but the meta alert reads its ALERTS as of the previous tick; the
-    // recordings the alerts read are answered ahead and written in the loop; the rest before it. The burn
-    // rate reads a deferred recording, so it cannot be answered ahead, and an alert needs it in the loop.
+    // InstanceDown reads input only, but the meta alert reads its ALERTS as of the previous tick; it and the
+    // recordings the alerts read are answered before the loop and hidden up to their place in each tick; the
+    // rest before the loop.
     let plan = set.schedule().unwrap();
     let of = |r: Run| -> Vec<&str> {
         set.order()
@@ -148,17 +148,17 @@ fn the_generated_rules_have_the_mixin_shape() {
             "ErrorBudgetBurn",
             "HighErrorRatio",
             "SlowRequests",
-            "JobDegraded",
-            "job:http_errors:burnrate5m"
+            "JobDegraded"
         ]
     );
     assert_eq!(
-        of(Run::Deferred),
+        of(Run::Ahead),
         vec![
             "InstanceDown",
             "job:http_errors:ratio_rate5m",
             "job:http_errors:ratio_rate30m",
             "job:http_request_duration_seconds:p99",
+            "job:http_errors:burnrate5m",
             "job:up:ratio"
         ]
     );

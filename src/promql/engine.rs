@@ -529,7 +529,7 @@ impl<'a> Ev<'a> {
             let Some(s) = self.store.get(id) else {
                 continue;
             };
-            let samples = &s.samples;
+            let samples = s.visible();
             let mut vals = Vec::with_capacity(eff.len());
             let mut tss = if want_ts {
                 Vec::with_capacity(eff.len())
@@ -609,11 +609,12 @@ impl<'a> Ev<'a> {
             let Some(s) = self.store.get(id) else {
                 continue;
             };
-            let p = s.samples.partition_point(|(t, _)| *t <= hi);
+            let visible = s.visible();
+            let p = visible.partition_point(|(t, _)| *t <= hi);
             if p == 0 {
                 continue;
             }
-            let (t, v) = s.samples[p - 1];
+            let (t, v) = visible[p - 1];
             if t <= lo || is_stale(v) {
                 continue;
             }
@@ -658,8 +659,9 @@ impl<'a> Ev<'a> {
             let Some(s) = self.store.get(id) else {
                 continue;
             };
-            let from = s.samples.partition_point(|(t, _)| *t <= lo);
-            let to = s.samples.partition_point(|(t, _)| *t <= hi);
+            let visible = s.visible();
+            let from = visible.partition_point(|(t, _)| *t <= lo);
+            let to = visible.partition_point(|(t, _)| *t <= hi);
             // `>=`: with no window ends (a subquery step longer than its range) the span is (0, -1], and a
             // sample at 0 puts `from` past `to` (found by fuzzing).
             if from >= to {
@@ -680,7 +682,9 @@ impl<'a> Ev<'a> {
                 s.samples.clone()
             };
             self.add_samples(to - from)?;
-            let win = windows(&samples, &ends, range + edge);
+            // Windows end within the visible samples (a copy without markers holds only those).
+            let n = samples.len().min(visible.len());
+            let win = windows(&samples[..n], &ends, range + edge);
             series.push(RangeSeries {
                 labels: s.labels.clone(),
                 drop_name: false,

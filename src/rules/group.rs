@@ -275,11 +275,12 @@ impl RuleSet {
 
     /// How [`evaluate`] runs each rule (indexed like `rules`) with a local engine, or `None` when every rule
     /// runs as range queries ([`RuleSet::range_safe`]). Only the rules that need the ticks
-    /// ([`RuleSet::tick_reasons`]) and those whose output they need at each tick but that cannot be answered
-    /// ahead of the loop are evaluated tick by tick ([`Run::Tick`]); the rules whose output they read as of the
-    /// previous tick (or ahead of it) are answered by range queries before the loop and their results written
-    /// at their place in it ([`Run::Deferred`]); the rules that read a ticked or deferred rule's output, and
-    /// that no ticked rule needs, run as range queries after the loop ([`Run::After`]). Issue #16.
+    /// ([`RuleSet::tick_reasons`]), and those whose output they need inside the loop but that read a ticked
+    /// rule's output themselves, are evaluated tick by tick ([`Run::Tick`]). The rules whose output a ticked
+    /// rule reads as of the previous tick (or ahead of it) run as range queries before the loop, their output
+    /// hidden from the ticked rules up to their place in each tick ([`Run::Ahead`]); the rules that read a
+    /// ticked rule's output, and that no ticked rule needs, run as range queries after the loop
+    /// ([`Run::After`]). Issue #16.
     pub fn schedule(&self) -> Option<Vec<Run>> {
         let reasons = self.tick_reasons();
         if reasons.iter().all(Option::is_none) {
@@ -291,14 +292,17 @@ impl RuleSet {
             .iter()
             .map(|r| if r.is_some() { Run::Tick } else { Run::Before })
             .collect();
-        // Every change moves a rule up Before < Deferred < After < Tick, so this ends.
+        // Every change moves a rule up Before < Ahead < After < Tick, so this ends.
         loop {
             let mut changed = false;
             for i in 0..run.len() {
                 match run[i] {
                     // A range query before the loop sees only what the rules before the loop wrote.
-                    Run::Before | Run::Deferred => {
-                        if reads[i].iter().any(|&(j, _)| run[j] != Run::Before) {
+                    Run::Before | Run::Ahead => {
+                        if reads[i]
+                            .iter()
+                            .any(|&(j, _)| matches!(run[j], Run::Tick | Run::After))
+                        {
                             run[i] = Run::After;
                             changed = true;
                         }
@@ -306,9 +310,9 @@ impl RuleSet {
                     Run::Tick => {
                         for &(j, ahead) in &reads[i] {
                             let to = match run[j] {
-                                // Written at once, it would show this rule the tick's own output of a later
-                                // rule, or output ahead of the tick.
-                                Run::Before if ahead || pos[j] >= pos[i] => Run::Deferred,
+                                // Shown whole, it would give this rule the tick's own output of a later rule,
+                                // or output ahead of the tick.
+                                Run::Before if ahead || pos[j] >= pos[i] => Run::Ahead,
                                 // Needed inside the loop.
                                 Run::After => Run::Tick,
                                 other => other,
@@ -330,15 +334,17 @@ impl RuleSet {
 }
 
 /// How [`evaluate`] runs a rule of a set that is not range-safe ([`RuleSet::schedule`]). Per piece of the
-/// window: the `Before` and `Deferred` range queries in evaluation order, then the tick loop (the `Tick`
-/// rules' instant queries and the `Deferred` rules' results, in evaluation order at each tick), then the
-/// `After` range queries in evaluation order.
+/// window: the `Before` and `Ahead` rules' range queries in evaluation order, each result written at once;
+/// then the tick loop, where at each tick the `Tick` rules' instant queries run in evaluation order and each
+/// `Ahead` rule's output up to that tick is shown at its place; then the `After` rules' range queries in
+/// evaluation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Run {
-    /// A range query before the tick loop, its result written at once.
+    /// A range query before the tick loop.
     Before,
-    /// A range query before the tick loop, its result written tick by tick at the rule's place in the loop.
-    Deferred,
+    /// A range query before the tick loop, its output hidden from the `Tick` rules beyond what Prometheus's
+    /// rule manager would have written when each of them runs ([`Store::set_visible_until`]).
+    Ahead,
     /// An instant query at every tick, in the loop.
     Tick,
     /// A range query after the tick loop.
@@ -534,6 +540,9 @@ struct Runtime {
     /// Per alert: its `ALERTS` series when pending and when firing, and its `ALERTS_FOR_STATE` series,
     /// so that writing them each tick needs no label building.
     alert_ids: HashMap<Labels, AlertSeries, FxBuild>,
+    /// For a [`Run::Ahead`] rule: the series it has written in this piece of the window, and those it wrote
+    /// last (a staleness marker may follow), so that the tick loop can hide them.
+    touched: Option<HashSet<SeriesId, FxBuild>>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -691,6 +700,7 @@ pub fn evaluate(
                 }
             }),
             label_cache: HashMap::new(),
+            touched: None,
         })
         .collect();
     let snapshot_at: HashSet<i64> = settings.snapshot_at.iter().copied().collect();
@@ -731,15 +741,21 @@ pub fn evaluate(
         Some(_) => set
             .independent_of_recordings()
             .into_iter()
-            .filter(|&ri| matches!(plan[ri], Run::Before | Run::Deferred))
+            .filter(|&ri| matches!(plan[ri], Run::Before | Run::Ahead))
             .collect(),
         None => Vec::new(),
     };
     let in_loop: Vec<usize> = order
         .iter()
         .copied()
-        .filter(|&ri| matches!(plan[ri], Run::Tick | Run::Deferred))
+        .filter(|&ri| matches!(plan[ri], Run::Tick | Run::Ahead))
         .collect();
+    for &ri in &order {
+        if plan[ri] == Run::Ahead {
+            runtimes[ri].touched = Some(HashSet::default());
+        }
+    }
+    let step = settings.interval_ms.max(1);
     // The window goes in pieces, every rule over one piece before the next piece. That is the order of
     // Prometheus's ticks as far as any rule can tell: a range query reads recorded series only at or before
     // the evaluated tick, and those are all written by then.
@@ -754,55 +770,29 @@ pub fn evaluate(
                 early = independent.iter().copied().zip(results).collect();
             }
         }
-        let mut deferred: HashMap<usize, Answered> = HashMap::new();
         for &ri in &order {
-            if !matches!(plan[ri], Run::Before | Run::Deferred) {
-                continue;
-            }
-            let ans = range_answer(set, ri, piece, settings, engine, store, &mut early);
-            let rt = &mut runtimes[ri];
-            // Both caches are keyed by the series' index in this piece's result.
-            rt.label_cache.clear();
-            rt.output_ids.clear();
-            if plan[ri] == Run::Deferred {
-                deferred.insert(ri, ans);
-                continue;
-            }
-            for (k, &t) in piece.iter().enumerate() {
-                apply_column(
+            if matches!(plan[ri], Run::Before | Run::Ahead) {
+                range_rule(
                     set,
                     ri,
-                    rt,
-                    &ans,
-                    k,
-                    t,
-                    store,
+                    piece,
                     settings,
+                    engine,
+                    store,
+                    &mut early,
+                    &mut runtimes,
                     &snapshot_at,
                     &mut ev,
                 );
             }
         }
         if !in_loop.is_empty() {
-            for (k, &t) in piece.iter().enumerate() {
+            // An `Ahead` rule's output shows what it wrote up to the tick before the piece ...
+            show_ahead(set, &in_loop, &runtimes, store, |_| piece[0] - step);
+            for &t in piece {
                 for &ri in &in_loop {
-                    match deferred.get(&ri) {
-                        Some(ans) => {
-                            let rt = &mut runtimes[ri];
-                            apply_column(
-                                set,
-                                ri,
-                                rt,
-                                ans,
-                                k,
-                                t,
-                                store,
-                                settings,
-                                &snapshot_at,
-                                &mut ev,
-                            );
-                        }
-                        None => eval_tick(
+                    if plan[ri] == Run::Tick {
+                        eval_tick(
                             set,
                             &[ri],
                             t,
@@ -812,29 +802,32 @@ pub fn evaluate(
                             settings,
                             &snapshot_at,
                             &mut ev,
-                        ),
+                        );
+                    } else {
+                        // ... and, from its place in each tick on, what it wrote at that tick.
+                        show_ahead(set, &[ri], &runtimes, store, |_| t);
                     }
+                }
+            }
+            show_ahead(set, &in_loop, &runtimes, store, |_| i64::MAX);
+            for rt in runtimes.iter_mut() {
+                if let Some(touched) = rt.touched.as_mut() {
+                    touched.clear();
+                    touched.extend(rt.previous.iter().copied());
                 }
             }
         }
         for &ri in &order {
-            if plan[ri] != Run::After {
-                continue;
-            }
-            let ans = range_answer(set, ri, piece, settings, engine, store, &mut early);
-            let rt = &mut runtimes[ri];
-            rt.label_cache.clear();
-            rt.output_ids.clear();
-            for (k, &t) in piece.iter().enumerate() {
-                apply_column(
+            if plan[ri] == Run::After {
+                range_rule(
                     set,
                     ri,
-                    rt,
-                    &ans,
-                    k,
-                    t,
-                    store,
+                    piece,
                     settings,
+                    engine,
+                    store,
+                    &mut early,
+                    &mut runtimes,
                     &snapshot_at,
                     &mut ev,
                 );
@@ -845,67 +838,77 @@ pub fn evaluate(
     ev
 }
 
-/// One rule's answer over a piece of the window, as columns: per tick, the (series index, value) present;
-/// plus the series labels. `off` is the group's query offset.
-struct Answered {
-    off: i64,
-    columns: Result<Columns, String>,
-}
-
-/// Per tick of a piece, the (series index, value) present; plus the series labels ([`columns_of`]).
-type Columns = (Vec<Labels>, Vec<Vec<(usize, f64)>>);
-
-/// Rule `ri`'s range query over `piece` (taken from `early` when it was answered there).
-fn range_answer(
+/// Rule `ri`'s range query over `piece` (taken from `early` when it was answered there), applied tick by tick
+/// as [`eval_tick`] applies an instant query's result.
+#[allow(clippy::too_many_arguments)]
+fn range_rule(
     set: &RuleSet,
     ri: usize,
     piece: &[i64],
     settings: &Settings,
     engine: &dyn QuerySource,
-    store: &Store,
+    store: &mut Store,
     early: &mut HashMap<usize, Result<Value, String>>,
-) -> Answered {
+    runtimes: &mut [Runtime],
+    snapshot_at: &HashSet<i64>,
+    ev: &mut Evaluation,
+) {
     let a = ask_for(set, ri, piece, settings);
+    let off = set.groups[a.rule.group].query_offset_ms;
     let result = match early.remove(&ri) {
         Some(res) => res,
         None => answer(engine, store, &a),
     };
-    Answered {
-        off: set.groups[a.rule.group].query_offset_ms,
-        columns: result.map(|v| columns_of(v, piece.len(), a.start, a.step)),
+    let rt = &mut runtimes[ri];
+    // Both caches are keyed by the series' index in this piece's result.
+    rt.label_cache.clear();
+    rt.output_ids.clear();
+    match result.map(|v| columns_of(v, piece.len(), a.start, a.step)) {
+        Err(msg) => {
+            for &t in piece {
+                ev.errors.push(RuleError {
+                    rule: ri,
+                    t,
+                    message: msg.clone(),
+                });
+            }
+        }
+        Ok((series, cols)) => {
+            for (k, &t) in piece.iter().enumerate() {
+                let samples: Vec<(usize, Labels, f64)> = cols[k]
+                    .iter()
+                    .map(|&(si, v)| (si, series[si].clone(), v))
+                    .collect();
+                apply(set, ri, rt, t, off, samples, store, settings, ev);
+                if snapshot_at.contains(&t) {
+                    snapshot(rt, ri, t, ev);
+                }
+            }
+        }
     }
 }
 
-/// Applies column `k` (tick `t`) of rule `ri`'s range answer, as [`eval_tick`] applies an instant query's.
-#[allow(clippy::too_many_arguments)]
-fn apply_column(
+/// Shows each of `rules`' `Ahead` output up to what it writes at tick `tick(rule)` (`i64::MAX`: all of it).
+/// Its samples are stamped at the tick less its group's query offset.
+fn show_ahead(
     set: &RuleSet,
-    ri: usize,
-    rt: &mut Runtime,
-    ans: &Answered,
-    k: usize,
-    t: i64,
+    rules: &[usize],
+    runtimes: &[Runtime],
     store: &mut Store,
-    settings: &Settings,
-    snapshot_at: &HashSet<i64>,
-    ev: &mut Evaluation,
+    tick: impl Fn(usize) -> i64,
 ) {
-    match &ans.columns {
-        Err(msg) => ev.errors.push(RuleError {
-            rule: ri,
-            t,
-            message: msg.clone(),
-        }),
-        Ok((series, cols)) => {
-            let samples: Vec<(usize, Labels, f64)> = cols[k]
-                .iter()
-                .map(|&(si, v)| (si, series[si].clone(), v))
-                .collect();
-            apply(set, ri, rt, t, ans.off, samples, store, settings, ev);
+    for &ri in rules {
+        if let Some(touched) = &runtimes[ri].touched {
+            let t = tick(ri);
+            let until = if t == i64::MAX {
+                t
+            } else {
+                t - set.groups[set.rules[ri].group].query_offset_ms
+            };
+            for &id in touched {
+                store.set_visible_until(id, until);
+            }
         }
-    }
-    if snapshot_at.contains(&t) {
-        snapshot(rt, ri, t, ev);
     }
 }
 
@@ -980,7 +983,7 @@ fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
 }
 
 /// A range result as columns: per tick, the (series index, value) present; plus the series labels.
-fn columns_of(v: Value, n: usize, first: i64, step: i64) -> Columns {
+fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Vec<(usize, f64)>>) {
     let mut cols = vec![Vec::new(); n];
     let mut labels = Vec::new();
     match v {
@@ -1147,6 +1150,9 @@ fn apply(
     }
     for &gone in rt.previous.difference(&current) {
         store.append_id(gone, ts, stale_nan());
+    }
+    if let Some(touched) = rt.touched.as_mut() {
+        touched.extend(current.iter().copied());
     }
     rt.previous = current;
 }
@@ -1443,18 +1449,23 @@ mod tests {
     fn only_the_rules_that_need_the_ticks_run_tick_by_tick() {
         use Run::*;
         let set = rules("groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n  - alert: E\n    expr: c > 0\n  - record: b\n    expr: a * 2\n  - record: c\n    expr: b + 1\n  - record: d\n    expr: c * 2\n");
-        // E reads c, written after it: E per tick; c answered ahead and written at its place in the loop; d
-        // reads c, so after the loop; a and b before it.
+        // E reads c, written after it: E per tick; c answered before the loop and hidden from E up to its place
+        // in each tick; a, b and d (which reads c at or before the tick) before the loop.
         assert_eq!(
             set.schedule(),
-            Some(vec![Before, Tick, Before, Deferred, After])
+            Some(vec![Before, Tick, Before, Ahead, Before])
         );
         assert_eq!(rules(RULES).schedule(), None);
         let ahead = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - record: x\n    expr: up\n  - alert: A\n    expr: r offset -1m > 0\n");
-        assert_eq!(ahead.schedule(), Some(vec![Deferred, Before, Tick]));
-        // y reads the deferred w, so it cannot be answered before the loop, and E needs it inside the loop.
-        let chain = rules("groups:\n- name: g\n  rules:\n  - alert: E\n    expr: y > 0\n  - alert: F\n    expr: w > 0\n  - record: y\n    expr: w * 2\n  - record: w\n    expr: up\n");
-        assert_eq!(chain.schedule(), Some(vec![Tick, Tick, Tick, Deferred]));
+        assert_eq!(ahead.schedule(), Some(vec![Ahead, Before, Tick]));
+        // y reads w, both read by alerts before them: both ahead.
+        let chain = rules("groups:\n- name: g\n  rules:\n  - alert: E\n    expr: y > 0\n  - alert: F\n    expr: w > 0\n  - record: w\n    expr: up\n  - record: y\n    expr: w * 2\n");
+        assert_eq!(chain.schedule(), Some(vec![Tick, Tick, Ahead, Ahead]));
+        // z reads the ticked x: after the loop, unless a ticked rule needs it, which then ticks too.
+        let after = rules("groups:\n- name: g\n  rules:\n  - record: x\n    expr: x + 1\n  - record: z\n    expr: x * 2\n");
+        assert_eq!(after.schedule(), Some(vec![Tick, After]));
+        let needed = rules("groups:\n- name: g\n  rules:\n  - alert: E\n    expr: z > 0\n  - record: x\n    expr: x + 1\n  - record: z\n    expr: x * 2\n");
+        assert_eq!(needed.schedule(), Some(vec![Tick, Tick, Tick]));
         // A group with the larger query_offset stamps its output before the tick that writes it.
         let lagging = rules("groups:\n- name: w\n  query_offset: 1m\n  rules:\n  - record: r\n    expr: up\n- name: rd\n  rules:\n  - record: s\n    expr: r\n- name: same\n  query_offset: 1m\n  rules:\n  - record: u\n    expr: r\n");
         assert_eq!(
@@ -1468,8 +1479,8 @@ mod tests {
                 None
             ]
         );
-        // u (same offset as r) reads r without lag, but r is written inside the loop: u runs after it.
-        assert_eq!(lagging.schedule(), Some(vec![Deferred, Tick, After]));
+        // u (same offset as r) reads r without lag.
+        assert_eq!(lagging.schedule(), Some(vec![Ahead, Tick, Before]));
     }
 
     /// A rule reading a group with a larger `query_offset` sees, at each tick, only what that group has
@@ -1683,10 +1694,11 @@ mod modes_agree {
             prop_assert_eq!(a, c);
         }
 
-        /// Rule sets with rules that need the ticks (an alert reading a recording written later, an alert
-        /// reading `ALERTS`, an alert reading a group with a larger query offset): those run tick by tick, the
-        /// rules they read answered ahead or ticked with them, the others as range queries before and after the
-        /// loop ([`RuleSet::schedule`]), and the answers are the per-tick ones.
+        /// Rule sets with rules that need the ticks (alerts reading recordings written later, one of which
+        /// comes and goes, an alert reading `ALERTS`, an alert reading a group with a larger query offset, two
+        /// recordings reading each other): those run tick by tick, the rules they read answered ahead and
+        /// hidden up to their place in each tick, or ticked with them, the others as range queries before and
+        /// after the loop ([`RuleSet::schedule`]), and the answers are the per-tick ones.
         #[test]
         fn ticked_rules_among_range_queries_equal_per_tick(
             series in series_strategy(),
@@ -1697,7 +1709,7 @@ mod modes_agree {
             offset in 0u8..3,
         ) {
             let early = if variant != 1 {
-                format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n")
+                format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n  - alert: EarlyFlap\n    expr: r:flap > {t} / 2\n")
             } else {
                 String::new()
             };
@@ -1708,7 +1720,7 @@ mod modes_agree {
             };
             let base = rule_file(&alerts);
             let text = format!(
-                "groups:\n{early}{}- name: late\n  query_offset: {}s\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n- name: tail\n  rules:\n  - alert: Tail\n    expr: r:late > {t} / 2\n",
+                "groups:\n{early}{}- name: late\n  query_offset: {}s\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n  - record: r:flap\n    expr: g > 8\n  - record: r:prev\n    expr: (r:next + 1) or on(job) r:g:sum\n  - record: r:next\n    expr: r:prev % 7\n  - alert: Cycle\n    expr: r:next > 3\n- name: tail\n  rules:\n  - alert: Tail\n    expr: r:late > {t} / 2\n",
                 base.trim_start_matches("groups:\n"),
                 u32::from(offset) * 30,
             );

@@ -34,6 +34,24 @@ pub struct StoredSeries {
     pub samples: Arc<Vec<(i64, f64)>>,
     /// Whether any sample is a staleness marker (range selectors must then filter them out).
     pub has_stale: bool,
+    /// Queries see only the samples stamped at or before this (`i64::MAX`: all). Rule evaluation hides a
+    /// rule's output written ahead of Prometheus's tick from the rules evaluated tick by tick
+    /// ([`Store::set_visible_until`]).
+    pub visible_until: i64,
+}
+
+impl StoredSeries {
+    /// The samples queries may read (see `visible_until`).
+    pub fn visible(&self) -> &[(i64, f64)] {
+        if self.visible_until == i64::MAX {
+            &self.samples
+        } else {
+            let n = self
+                .samples
+                .partition_point(|(t, _)| *t <= self.visible_until);
+            &self.samples[..n]
+        }
+    }
 }
 
 #[derive(Default, Clone, Debug)]
@@ -72,6 +90,7 @@ impl Store {
             labels: labels.clone(),
             samples: Arc::new(Vec::new()),
             has_stale: false,
+            visible_until: i64::MAX,
         });
         self.by_labels.insert(labels.clone(), id);
         for (k, v) in labels.pairs() {
@@ -163,6 +182,14 @@ impl Store {
         }
         for &(t, v) in new {
             self.append_id(id, t, v);
+        }
+    }
+
+    /// Hides the samples of series `id` stamped after `t` from queries until called again (`i64::MAX` shows
+    /// them all). Appending is unaffected.
+    pub fn set_visible_until(&mut self, id: SeriesId, t: i64) {
+        if let Some(s) = self.series.get_mut(id as usize) {
+            s.visible_until = t;
         }
     }
 
@@ -267,6 +294,19 @@ mod tests {
         st.extend_id_shared(a, &Arc::new(vec![(45, stale_nan())]), true);
         assert_eq!(st.get(a).unwrap().samples.len(), 4);
         assert!(st.get(a).unwrap().has_stale);
+    }
+
+    #[test]
+    fn hidden_samples_are_not_visible_until_shown() {
+        let mut st = Store::new();
+        let a = st.series_id(&l(&[("__name__", "a")]));
+        st.extend_id(a, &[(0, 1.0), (15, 2.0), (30, 3.0)]);
+        st.set_visible_until(a, 15);
+        assert_eq!(st.get(a).unwrap().visible(), &[(0, 1.0), (15, 2.0)]);
+        st.append_id(a, 45, 4.0);
+        assert_eq!(st.get(a).unwrap().visible().len(), 2);
+        st.set_visible_until(a, i64::MAX);
+        assert_eq!(st.get(a).unwrap().visible().len(), 4);
     }
 
     #[test]
