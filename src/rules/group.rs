@@ -543,6 +543,11 @@ struct Runtime {
     /// For a [`Run::Ahead`] rule: the series it has written in this piece of the window, and those it wrote
     /// last (a staleness marker may follow), so that the tick loop can hide them.
     touched: Option<HashSet<SeriesId, FxBuild>>,
+    /// Buffers [`apply`] reuses from tick to tick: the series written, the recorded series seen, and the
+    /// next tick's set of series written.
+    written: Vec<(SeriesId, f64)>,
+    seen: HashSet<SeriesId, FxBuild>,
+    current: HashSet<SeriesId, FxBuild>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -701,6 +706,9 @@ pub fn evaluate(
             }),
             label_cache: HashMap::new(),
             touched: None,
+            written: Vec::new(),
+            seen: HashSet::default(),
+            current: HashSet::default(),
         })
         .collect();
     let snapshot_at: HashSet<i64> = settings.snapshot_at.iter().copied().collect();
@@ -1033,10 +1041,13 @@ fn apply(
     let r = &set.rules[ri];
     let ts = t - offset;
     let limit = set.groups[r.group].limit;
-    let mut written: Vec<(SeriesId, f64)> = Vec::with_capacity(samples.len() * 2);
+    // Buffers kept from the rule's previous tick (a tick path without allocation for them).
+    let mut written = std::mem::take(&mut rt.written);
+    written.clear();
     match r.rule.kind {
         RuleKind::Recording => {
-            let mut seen = HashSet::with_capacity_and_hasher(samples.len(), FxBuild::default());
+            let mut seen = std::mem::take(&mut rt.seen);
+            seen.clear();
             for (si, lbls, v) in samples {
                 let cached = (si != usize::MAX)
                     .then(|| rt.output_ids.get(&si).copied())
@@ -1070,6 +1081,7 @@ fn apply(
                 }
                 written.push((id, v));
             }
+            rt.seen = seen;
             if limit > 0 && written.len() > limit {
                 ev.errors.push(RuleError {
                     rule: ri,
@@ -1143,8 +1155,9 @@ fn apply(
             }
         }
     }
-    let mut current = HashSet::with_capacity_and_hasher(written.len(), FxBuild::default());
-    for (id, v) in written {
+    let mut current = std::mem::take(&mut rt.current);
+    current.clear();
+    for &(id, v) in &written {
         store.append_id(id, ts, v);
         current.insert(id);
     }
@@ -1154,7 +1167,8 @@ fn apply(
     if let Some(touched) = rt.touched.as_mut() {
         touched.extend(current.iter().copied());
     }
-    rt.previous = current;
+    rt.current = std::mem::replace(&mut rt.previous, current);
+    rt.written = written;
 }
 
 /// Alert labels: the sample's labels without `__name__`, the rule's labels (templated, an empty result
