@@ -16,6 +16,7 @@
 
 use super::alerting::{AlertingRuleState, Instance};
 use crate::load::rules::{Rule, RuleFile, RuleKind};
+use crate::promql::syntax::ast::VectorSelector;
 use crate::promql::{self, Engine, Expr, Value};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::store::{stale_nan, SeriesId, Store};
@@ -155,7 +156,7 @@ impl RuleSet {
             .into_iter()
             .filter(|&i| {
                 let mut reads = false;
-                walk_selectors(&self.rules[i].expr, &mut |name, _| match name {
+                walk_selectors(&self.rules[i].expr, &mut |vs, _| match vs.metric_name() {
                     None | Some("ALERTS") | Some("ALERTS_FOR_STATE") => reads = true,
                     Some(n) => reads |= recorded.contains(n),
                 });
@@ -178,32 +179,32 @@ impl RuleSet {
         let pos = self.positions();
         for (i, rule) in self.rules.iter().enumerate() {
             let mut reason = None;
-            walk_selectors(&rule.expr, &mut |name, future| {
+            walk_selectors(&rule.expr, &mut |vs, future| {
                 if reason.is_some() {
                     return;
                 }
+                let name = vs.metric_name();
+                if let Some(n @ ("ALERTS" | "ALERTS_FOR_STATE")) = name {
+                    reason = Some(TickReason::ReadsAlerts(n.to_string()));
+                    return;
+                }
+                let writers: Vec<usize> = (0..self.rules.len())
+                    .filter(|&j| self.may_read(vs, j))
+                    .collect();
+                let later = writers.iter().any(|&j| pos[j] >= pos[i]);
+                let ahead = future && !writers.is_empty();
+                let lagging = writers.iter().find(|&&j| self.lags(j, i));
                 reason = match name {
-                    None => Some(TickReason::NamelessSelector),
-                    Some(n @ ("ALERTS" | "ALERTS_FOR_STATE")) => {
-                        Some(TickReason::ReadsAlerts(n.to_string()))
+                    None if later || ahead || lagging.is_some() => {
+                        Some(TickReason::NamelessSelector)
                     }
-                    Some(n) => {
-                        let writers: Vec<usize> = (0..self.rules.len())
-                            .filter(|&j| self.writes(j, name))
-                            .collect();
-                        if writers.iter().any(|&j| pos[j] >= pos[i]) {
-                            Some(TickReason::ReadsLaterRecording(n.to_string()))
-                        } else if future && !writers.is_empty() {
-                            Some(TickReason::ReadsRecordingAhead(n.to_string()))
-                        } else {
-                            writers.iter().find(|&&j| self.lags(j, i)).map(|&j| {
-                                TickReason::ReadsLaggingRecording {
-                                    name: n.to_string(),
-                                    group: self.groups[self.rules[j].group].name.clone(),
-                                }
-                            })
-                        }
-                    }
+                    None => None,
+                    Some(n) if later => Some(TickReason::ReadsLaterRecording(n.to_string())),
+                    Some(n) if ahead => Some(TickReason::ReadsRecordingAhead(n.to_string())),
+                    Some(n) => lagging.map(|&j| TickReason::ReadsLaggingRecording {
+                        name: n.to_string(),
+                        group: self.groups[self.rules[j].group].name.clone(),
+                    }),
                 };
             });
             out[i] = reason;
@@ -228,15 +229,31 @@ impl RuleSet {
         off(j) > off(i)
     }
 
-    /// Whether rule `j` writes series a selector for `name` (`None`: a selector without a metric name) may
-    /// read: a recording rule its metric, an alerting rule `ALERTS` and `ALERTS_FOR_STATE`.
-    fn writes(&self, j: usize, name: Option<&str>) -> bool {
+    /// Whether rule `j` writes series selector `vs` may read (a recording rule its metric, an alerting rule
+    /// `ALERTS` and `ALERTS_FOR_STATE`): by metric name when the selector has one, else by its matchers on
+    /// `__name__` (and, for the alert series, `alertname`). Matchers that do not compile match everything.
+    fn may_read(&self, vs: &VectorSelector, j: usize) -> bool {
         let r = &self.rules[j].rule;
-        match name {
-            None => true,
-            Some("ALERTS" | "ALERTS_FOR_STATE") => r.kind == RuleKind::Alerting,
-            Some(n) => r.kind == RuleKind::Recording && r.name.value == n,
+        if let Some(n) = vs.metric_name() {
+            return match n {
+                "ALERTS" | "ALERTS_FOR_STATE" => r.kind == RuleKind::Alerting,
+                n => r.kind == RuleKind::Recording && r.name.value == n,
+            };
         }
+        let Ok(matchers) = crate::promql::engine::selector_matchers(vs) else {
+            return true;
+        };
+        let outputs: &[&str] = match r.kind {
+            RuleKind::Recording => &[r.name.value.as_str()],
+            RuleKind::Alerting => &["ALERTS", "ALERTS_FOR_STATE"],
+        };
+        outputs.iter().any(|out| {
+            matchers.iter().all(|m| match m.name.as_str() {
+                METRIC_NAME => m.matches_value(out),
+                "alertname" if r.kind == RuleKind::Alerting => m.matches_value(&r.name.value),
+                _ => true,
+            })
+        })
     }
 
     /// Per rule, the rules whose output it may read, each once, with whether it reads that output ahead of
@@ -250,20 +267,23 @@ impl RuleSet {
                 RuleKind::Alerting => alerting.push(j),
             }
         }
-        let all: Vec<usize> = (0..self.rules.len()).collect();
         let mut out = Vec::with_capacity(self.rules.len());
         for (i, rule) in self.rules.iter().enumerate() {
             let mut reads: Vec<(usize, bool)> = Vec::new();
-            walk_selectors(&rule.expr, &mut |name, future| {
-                let writers = match name {
-                    None => &all,
-                    Some("ALERTS" | "ALERTS_FOR_STATE") => &alerting,
-                    Some(n) => match recorders.get(n) {
-                        Some(w) => w,
-                        None => return,
-                    },
-                };
-                reads.extend(writers.iter().map(|&j| (j, future || self.lags(j, i))));
+            walk_selectors(&rule.expr, &mut |vs, future| {
+                let mut add = |j: usize| reads.push((j, future || self.lags(j, i)));
+                match vs.metric_name() {
+                    None => (0..self.rules.len())
+                        .filter(|&j| self.may_read(vs, j))
+                        .for_each(&mut add),
+                    Some("ALERTS" | "ALERTS_FOR_STATE") => alerting.iter().copied().for_each(add),
+                    Some(n) => recorders
+                        .get(n)
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .for_each(add),
+                }
             });
             // Each writer once, read ahead if any selector reads it ahead.
             reads.sort_unstable_by_key(|&(j, ahead)| (j, !ahead));
@@ -445,16 +465,16 @@ pub fn selectors_and_reach(e: &Expr, lookback_ms: i64) -> (Vec<String>, i64) {
 /// The metric names `e` selects (selectors without a name are left out).
 pub fn metric_names(e: &Expr) -> Vec<String> {
     let mut out = Vec::new();
-    walk_selectors(e, &mut |n, _| {
-        if let Some(n) = n {
+    walk_selectors(e, &mut |vs, _| {
+        if let Some(n) = vs.metric_name() {
             out.push(n.to_string());
         }
     });
     out
 }
 
-/// Calls `f(metric name, may look into the future)` for every selector in `e`.
-fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
+/// Calls `f(selector, may look into the future)` for every selector in `e`.
+fn walk_selectors(e: &Expr, f: &mut dyn FnMut(&VectorSelector, bool)) {
     use crate::promql::syntax::ast::{Expr as E, VectorSelector};
     fn future(vs: &VectorSelector) -> bool {
         vs.at.is_some() || vs.offset_ms < 0
@@ -469,8 +489,8 @@ fn walk_selectors(e: &Expr, f: &mut dyn FnMut(Option<&str>, bool)) {
                 offset_ms,
                 ..
             } => stack.push((expr, fut || at.is_some() || *offset_ms < 0)),
-            E::Vector(vs) => f(vs.metric_name(), fut || future(vs)),
-            E::Matrix { selector, .. } => f(selector.metric_name(), fut || future(selector)),
+            E::Vector(vs) => f(vs, fut || future(vs)),
+            E::Matrix { selector, .. } => f(selector, fut || future(selector)),
             other => stack.extend(
                 crate::promql::parse::children(other)
                     .into_iter()
@@ -1447,6 +1467,19 @@ mod tests {
             nameless.tick_reasons(),
             vec![None, Some(TickReason::NamelessSelector)]
         );
+        // A selector without a metric name reads the rules its matchers on `__name__` (and `alertname`) allow.
+        let by_matchers = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: OnInput\n    expr: '{__name__=~\"up|node_.*\"} == 0'\n  - alert: OnEarlier\n    expr: '{__name__=~\"r|x\"} == 0'\n  - alert: OnLater\n    expr: '{__name__=~\"s.*\"} == 0'\n  - alert: OnOtherAlerts\n    expr: '{__name__=\"ALERTS\", alertname=\"OnInput\"} == 0'\n  - record: s\n    expr: up\n");
+        assert_eq!(
+            by_matchers.tick_reasons(),
+            vec![
+                None,
+                None,
+                None,
+                Some(TickReason::NamelessSelector),
+                Some(TickReason::ReadsAlerts("ALERTS".into())),
+                None
+            ]
+        );
         let ahead = rules("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: A\n    expr: r offset -1m > 0\n");
         assert_eq!(
             ahead.tick_reasons(),
@@ -1723,7 +1756,7 @@ mod modes_agree {
             offset in 0u8..3,
         ) {
             let early = if variant != 1 {
-                format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n  - alert: EarlyFlap\n    expr: r:flap > {t} / 2\n")
+                format!("- name: early\n  rules:\n  - alert: Early\n    expr: r:late > {t}\n    for: 30s\n  - alert: EarlyFlap\n    expr: r:flap > {t} / 2\n  - alert: EarlyByMatchers\n    expr: '{{__name__=~\"r:fl.*\"}} > {t}'\n")
             } else {
                 String::new()
             };
@@ -1734,7 +1767,7 @@ mod modes_agree {
             };
             let base = rule_file(&alerts);
             let text = format!(
-                "groups:\n{early}{}- name: late\n  query_offset: {}s\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n  - record: r:flap\n    expr: g > 8\n  - record: r:prev\n    expr: (r:next + 1) or on(job) r:g:sum\n  - record: r:next\n    expr: r:prev % 7\n  - alert: Cycle\n    expr: r:next > 3\n- name: tail\n  rules:\n  - alert: Tail\n    expr: r:late > {t} / 2\n",
+                "groups:\n{early}{}- name: late\n  query_offset: {}s\n  rules:\n{meta}  - record: r:late\n    expr: r:g:sum * 2\n  - record: r:after\n    expr: r:late + r:c:rate\n  - alert: After\n    expr: r:after > {t}\n  - record: r:flap\n    expr: g > 8\n  - record: r:prev\n    expr: (r:next + 1) or on(job) r:g:sum\n  - record: r:next\n    expr: r:prev % 7\n  - alert: Cycle\n    expr: r:next > 3\n- name: tail\n  rules:\n  - alert: Tail\n    expr: r:late > {t} / 2\n  - alert: ByMatchers\n    expr: 'label_replace({{__name__=~\"r:late|r:g:sum\"}}, \"src\", \"$1\", \"__name__\", \"(.*)\") > {t}'\n",
                 base.trim_start_matches("groups:\n"),
                 u32::from(offset) * 30,
             );
