@@ -124,6 +124,12 @@ const TEST_CODES: Codes = Codes {
     bad_duration: "test/bad-duration",
 };
 
+/// A field that is there and not null: promtool (Go's YAML) reads a null as the field's zero value, which for
+/// every optional field of a test file is its default.
+fn given(node: Option<&Node>) -> Option<&Node> {
+    node.filter(|n| !n.is_null())
+}
+
 /// An optional mapping of strings, as plain pairs.
 fn pairs(cx: &mut Cx, node: Option<&Node>, what: &str) -> Vec<(String, String)> {
     node.map(|n| {
@@ -157,7 +163,7 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
             tf.rule_files.push(s);
         }
     }
-    if let Some(n) = root.get("evaluation_interval") {
+    if let Some(n) = given(root.get("evaluation_interval")) {
         if let Some(d) = cx.duration(n, "evaluation_interval") {
             tf.evaluation_interval_ms = d.value;
         }
@@ -177,7 +183,7 @@ pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
             tf.group_eval_order.push(s.value);
         }
     }
-    if let Some(n) = root.get("fuzzy_compare") {
+    if let Some(n) = given(root.get("fuzzy_compare")) {
         match n.as_bool() {
             Some(b) => tf.fuzzy_compare = b,
             None => cx.error(
@@ -276,7 +282,8 @@ fn load_route_test(cx: &mut Cx, c: &Node) -> Option<RouteTest> {
 }
 
 fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
-    if !cx.known_fields(t, GROUP_FIELDS, "test group") {
+    // A null item is an empty one (Go's zero value), as promtool reads it.
+    if !t.is_null() && !cx.known_fields(t, GROUP_FIELDS, "test group") {
         return None;
     }
     let mut g = TestGroup {
@@ -286,8 +293,7 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             .map(|s| s.value)
             .unwrap_or_default(),
         pos: t.pos,
-        interval_ms: t
-            .get("interval")
+        interval_ms: given(t.get("interval"))
             .and_then(|n| cx.duration(n, "interval"))
             .map(|d| d.value),
         start_ms: 0,
@@ -315,26 +321,36 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
         }
     }
     for s in cx.seq_opt(t.get("input_series"), "input_series") {
-        if !cx.known_fields(s, SERIES_FIELDS, "input series") {
+        if !s.is_null() && !cx.known_fields(s, SERIES_FIELDS, "input series") {
             continue;
         }
         let series = s.get("series").and_then(|n| cx.string(n, "series"));
-        let values = s.get("values").and_then(|n| cx.string(n, "values"));
-        match (series, values) {
-            (Some(series), Some(values)) => g.input_series.push(InputSeries { series, values }),
+        // promtool reads a series without `values` (or with empty ones) as a series with no samples.
+        let values = s
+            .get("values")
+            .and_then(|n| cx.string(n, "values"))
+            .unwrap_or(Spanned {
+                value: String::new(),
+                pos: s.pos,
+            });
+        match series {
+            Some(series) if !series.value.trim().is_empty() => {
+                g.input_series.push(InputSeries { series, values })
+            }
+            // Nothing at all (a null or empty item) loads nothing, as under promtool.
+            _ if values.value.trim().is_empty() => {}
             _ => cx.error(
                 "test/missing-field",
                 s.pos,
-                "an input series needs `series` and `values`",
+                "an input series with `values` needs `series`",
             ),
         }
     }
     for a in cx.seq_opt(t.get("alert_rule_test"), "alert_rule_test") {
-        if !cx.known_fields(a, ALERT_TEST_FIELDS, "alert rule test") {
+        if !a.is_null() && !cx.known_fields(a, ALERT_TEST_FIELDS, "alert rule test") {
             continue;
         }
-        let eval_time_ms = a
-            .get("eval_time")
+        let eval_time_ms = given(a.get("eval_time"))
             .and_then(|n| cx.duration(n, "eval_time"))
             .map_or(0, |d| d.value);
         let alertname = a
@@ -344,7 +360,7 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             .unwrap_or_default();
         let mut exp_alerts = Vec::new();
         for e in cx.seq_opt(a.get("exp_alerts"), "exp_alerts") {
-            if !cx.known_fields(e, EXP_ALERT_FIELDS, "expected alert") {
+            if !e.is_null() && !cx.known_fields(e, EXP_ALERT_FIELDS, "expected alert") {
                 continue;
             }
             exp_alerts.push(ExpAlert {
@@ -361,24 +377,23 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
         });
     }
     for p in cx.seq_opt(t.get("promql_expr_test"), "promql_expr_test") {
-        if !cx.known_fields(p, EXPR_TEST_FIELDS, "PromQL expression test") {
+        if !p.is_null() && !cx.known_fields(p, EXPR_TEST_FIELDS, "PromQL expression test") {
             continue;
         }
-        let Some(expr) = p.get("expr").and_then(|n| cx.string(n, "expr")) else {
-            cx.error(
-                "test/missing-field",
-                p.pos,
-                "a PromQL expression test needs `expr`",
-            );
-            continue;
-        };
-        let eval_time_ms = p
-            .get("eval_time")
+        // promtool runs a test without `expr` as the empty query, which fails at its evaluation time.
+        let expr = p
+            .get("expr")
+            .and_then(|n| cx.string(n, "expr"))
+            .unwrap_or(Spanned {
+                value: String::new(),
+                pos: p.pos,
+            });
+        let eval_time_ms = given(p.get("eval_time"))
             .and_then(|n| cx.duration(n, "eval_time"))
             .map_or(0, |d| d.value);
         let mut exp_samples = Vec::new();
         for s in cx.seq_opt(p.get("exp_samples"), "exp_samples") {
-            if !cx.known_fields(s, SAMPLE_FIELDS, "expected sample") {
+            if !s.is_null() && !cx.known_fields(s, SAMPLE_FIELDS, "expected sample") {
                 continue;
             }
             let labels = s
@@ -386,7 +401,7 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
                 .and_then(|n| cx.string(n, "labels"))
                 .map(|s| s.value)
                 .unwrap_or_default();
-            let value = match s.get("value") {
+            let value = match given(s.get("value")) {
                 Some(v) => match v.as_f64().or_else(|| v.as_str().and_then(parse_go_float)) {
                     Some(f) => f,
                     None => {

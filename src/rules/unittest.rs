@@ -462,6 +462,17 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
         engine: &engine,
     };
     for at in &g.alert_rule_tests {
+        if at.alertname.is_empty() {
+            // promtool's words; the group fails, the others run.
+            result.failures.push(Failure::Setup {
+                message: format!(
+                    "an item under alert_rule_test misses required attribute alertname at eval_time {}",
+                    format_duration(at.eval_time_ms)
+                ),
+                line: at.pos.line,
+            });
+            continue;
+        }
         let tick = tick_of(at.eval_time_ms);
         let mut got = Vec::new();
         let mut template_failures = Vec::new();
