@@ -183,6 +183,7 @@ fn run_tests(loaded: &Loaded) -> Vec<Diagnostic> {
         run: Vec::new(),
         mode: crate::rules::group::Mode::Auto,
         ignore_unknown_fields: false,
+        coverage: false,
     };
     let mut out = Vec::new();
     for f in crate::rules::unittest::run_loaded(loaded, &opts) {

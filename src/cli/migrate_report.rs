@@ -91,6 +91,7 @@ fn run_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
         run: Vec::new(),
         mode: Mode::Auto,
         ignore_unknown_fields: false,
+        coverage: false,
     };
     unittest::run_loaded(loaded, &opts)
 }

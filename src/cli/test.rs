@@ -5,6 +5,7 @@ use super::Status;
 use crate::diag::Severity;
 use crate::load::documents::{self, Kind};
 use crate::report::human;
+use crate::rules::coverage::{Reach, RuleCoverage};
 use crate::rules::group::Mode;
 use crate::rules::unittest::{self, AlertView, Failure, FileResult, Options, SampleView};
 use std::fmt::Write as _;
@@ -39,6 +40,22 @@ pub struct Args {
     /// are errors otherwise, naming the field and the ones that exist).
     #[arg(long)]
     pub ignore_unknown_fields: bool,
+    /// Report which rules of the rule files under test the tests reach: alerts expected to fire (or only
+    /// expected silent), recordings read by a tested expression or feeding a tested alert, templates compared,
+    /// rules no test reaches (docs/unit-testing.md).
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail (exit 1) when fewer than this percentage of the rules are covered, listing the rules that are not
+    /// (implies --coverage).
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    pub coverage_min: Option<f64>,
+}
+
+fn percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage from 0 to 100")),
+    }
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
@@ -56,6 +73,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             Mode::Auto
         },
         ignore_unknown_fields: args.ignore_unknown_fields,
+        coverage: args.coverage || args.coverage_min.is_some(),
     };
     let mut results = unittest::run_loaded(&loaded, &opts);
     // Files given that hold no test: say so rather than pass silently.
@@ -65,6 +83,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 file: f.path.to_string(),
                 diagnostics: Vec::new(),
                 groups: Vec::new(),
+                coverage: Vec::new(),
             };
             let mut ds: Vec<_> = loaded
                 .diagnostics
@@ -100,6 +119,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         .iter()
         .filter(|f| f.diagnostics.iter().any(|d| d.severity == Severity::Error))
         .count();
+    let coverage =
+        crate::rules::coverage::merge(results.iter().flat_map(|f| f.coverage.iter().cloned()));
+    let covered = crate::rules::coverage::percent(&coverage);
+    let below = args.coverage_min.is_some_and(|min| covered < min);
     let failed = failed_groups + failed_files;
     match args.format {
         Format::Human => {
@@ -108,6 +131,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 print!("{}", render_file(f, &loaded.files, color));
             }
             println!("{passed} passed, {failed} failed");
+            if opts.coverage {
+                print!("{}", coverage_text(&coverage, args.coverage_min));
+            }
         }
         Format::Json => {
             let files: Vec<_> = results
@@ -123,15 +149,26 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                     })
                 })
                 .collect();
-            let out = serde_json::json!({"files": files, "passed": passed, "failed": failed});
+            let mut out = serde_json::json!({"files": files, "passed": passed, "failed": failed});
+            if opts.coverage {
+                out["coverage"] = serde_json::json!({
+                    "percent": covered,
+                    "min": args.coverage_min,
+                    "below_min": below,
+                    "rules": coverage,
+                });
+            }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit(&results))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        std::fs::write(
+            path,
+            junit(&results, opts.coverage.then_some(&coverage[..])),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
-    Ok(if failed > 0 {
+    Ok(if failed > 0 || below {
         Status::Problems
     } else {
         Status::Ok
@@ -315,10 +352,30 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// JUnit XML: one testsuite per file, one testcase per test group.
-fn junit(results: &[FileResult]) -> String {
+fn junit(results: &[FileResult], coverage: Option<&[RuleCoverage]>) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ruletest\">\n",
     );
+    // Coverage as properties of a suite of its own, which CI systems list beside the tests.
+    if let Some(rules) = coverage {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"coverage\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <properties>\n      <property name=\"coverage.percent\" value=\"{:.1}\"/>",
+            crate::rules::coverage::percent(rules)
+        );
+        for r in rules {
+            let _ = writeln!(
+                out,
+                "      <property name=\"coverage.rule\" value=\"{}:{} {} {}: {}\"/>",
+                xml_escape(&r.file),
+                r.line,
+                r.kind,
+                xml_escape(&r.name),
+                r.reach.as_str()
+            );
+        }
+        out.push_str("    </properties>\n  </testsuite>\n");
+    }
     for f in results {
         let failures = f.groups.iter().filter(|g| !g.passed()).count();
         // Only errors stop a file from running; warnings and infos (a duplicate rule, say) are not failures.
@@ -369,5 +426,81 @@ fn junit(results: &[FileResult]) -> String {
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
+    out
+}
+
+/// The human coverage report: the figures as a table, then the rules not covered, each at file:line.
+fn coverage_text(rules: &[RuleCoverage], min: Option<f64>) -> String {
+    use tabled::builder::Builder;
+    let count = |kind: &str, reach: Reach| {
+        rules
+            .iter()
+            .filter(|r| r.kind == kind && r.reach == reach)
+            .count()
+            .to_string()
+    };
+    let total = |kind: &str| rules.iter().filter(|r| r.kind == kind).count().to_string();
+    let templated: Vec<&RuleCoverage> = rules
+        .iter()
+        .filter(|r| r.templates_compared.is_some())
+        .collect();
+    let compared = templated
+        .iter()
+        .filter(|r| r.templates_compared == Some(true))
+        .count();
+    let mut b = Builder::default();
+    b.push_record(["rules".to_string(), "count".to_string()]);
+    for (what, n) in [
+        ("alerting rules", total("alert")),
+        ("  expected to fire", count("alert", Reach::ExpectedToFire)),
+        (
+            "  only expected silent",
+            count("alert", Reach::OnlyExpectedSilent),
+        ),
+        ("  untested", count("alert", Reach::Untested)),
+        ("recording rules", total("record")),
+        (
+            "  read by a tested expression",
+            count("record", Reach::ReadByExpression),
+        ),
+        (
+            "  feeding a tested alert",
+            count("record", Reach::FeedsTestedAlert),
+        ),
+        ("  untested", count("record", Reach::Untested)),
+        (
+            "alerts with label or annotation templates",
+            templated.len().to_string(),
+        ),
+        ("  rendered and compared", compared.to_string()),
+    ] {
+        b.push_record([what.to_string(), n]);
+    }
+    let percent = crate::rules::coverage::percent(rules);
+    let mut out = format!(
+        "\ncoverage: {percent:.1}% of {} rules\n{}\n",
+        rules.len(),
+        b.build().with(tabled::settings::Style::psql())
+    );
+    let missing: Vec<&RuleCoverage> = rules.iter().filter(|r| !r.reach.covered()).collect();
+    if !missing.is_empty() {
+        out.push_str("not covered:\n");
+        for r in &missing {
+            let _ = writeln!(
+                out,
+                "  {}:{}: {} {} ({})",
+                r.file,
+                r.line,
+                r.kind,
+                r.name,
+                r.reach.as_str()
+            );
+        }
+    }
+    if let Some(min) = min {
+        if percent < min {
+            let _ = writeln!(out, "coverage {percent:.1}% is below --coverage-min {min}%");
+        }
+    }
     out
 }

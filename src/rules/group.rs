@@ -232,7 +232,7 @@ impl RuleSet {
     /// Whether rule `j` writes series selector `vs` may read (a recording rule its metric, an alerting rule
     /// `ALERTS` and `ALERTS_FOR_STATE`): by metric name when the selector has one, else by its matchers on
     /// `__name__` (and, for the alert series, `alertname`). Matchers that do not compile match everything.
-    fn may_read(&self, vs: &VectorSelector, j: usize) -> bool {
+    pub fn may_read(&self, vs: &VectorSelector, j: usize) -> bool {
         let r = &self.rules[j].rule;
         if let Some(n) = vs.metric_name() {
             return match n {
@@ -258,7 +258,7 @@ impl RuleSet {
 
     /// Per rule, the rules whose output it may read, each once, with whether it reads that output ahead of
     /// the tick (`@`, a negative offset, or a writer whose output lags: [`RuleSet::lags`]).
-    fn reads(&self) -> Vec<Vec<(usize, bool)>> {
+    pub fn reads(&self) -> Vec<Vec<(usize, bool)>> {
         let mut recorders: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut alerting = Vec::new();
         for (j, r) in self.rules.iter().enumerate() {
@@ -474,7 +474,7 @@ pub fn metric_names(e: &Expr) -> Vec<String> {
 }
 
 /// Calls `f(selector, may look into the future)` for every selector in `e`.
-fn walk_selectors(e: &Expr, f: &mut dyn FnMut(&VectorSelector, bool)) {
+pub fn walk_selectors(e: &Expr, f: &mut dyn FnMut(&VectorSelector, bool)) {
     use crate::promql::syntax::ast::{Expr as E, VectorSelector};
     fn future(vs: &VectorSelector) -> bool {
         vs.at.is_some() || vs.offset_ms < 0

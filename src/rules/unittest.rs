@@ -103,6 +103,9 @@ pub struct FileResult {
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
     pub groups: Vec<GroupResult>,
+    /// With [`Options::coverage`]: how the groups that ran reach each rule of the file's rule files.
+    #[serde(skip)]
+    pub coverage: Vec<crate::rules::coverage::RuleCoverage>,
 }
 
 impl FileResult {
@@ -123,6 +126,8 @@ pub struct Options {
     pub mode: Mode,
     /// Fields a test file does not know are not errors (promtool's `--ignore-unknown-fields`).
     pub ignore_unknown_fields: bool,
+    /// Work out which rules the tests reach ([`crate::rules::coverage`]).
+    pub coverage: bool,
 }
 
 /// Runs every test file found in `loaded` (the documents of the paths given).
@@ -137,6 +142,7 @@ pub fn run_loaded(loaded: &Loaded, opts: &Options) -> Vec<FileResult> {
             file: item.file.to_string(),
             diagnostics: diags,
             groups: Vec::new(),
+            coverage: Vec::new(),
         };
         if !res
             .diagnostics
@@ -236,6 +242,9 @@ fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
     res.groups.extend(crate::parallel::map(&selected, |g| {
         crate::parallel::with_threads(inner, || run_group(tf, g, &set, opts))
     }));
+    if opts.coverage {
+        res.coverage = crate::rules::coverage::of(&set, &selected);
+    }
     if let Some(path) = &tf.alertmanager_config {
         if opts.run.is_empty() || opts.run.iter().any(|r| r.is_match(ROUTES_GROUP)) {
             run_routes_tests(tf, &base, path, &rule_files, res);
