@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod capture;
 pub mod check;
 pub mod dry_run;
 pub mod eval;
@@ -85,6 +86,9 @@ pub enum Command {
     Record(record::Args),
     /// Convert a fixture to OpenMetrics (for promtool tsdb create-blocks-from openmetrics) or API JSON.
     Export(export::Args),
+    /// Turn recorded series (an incident) into a rule unit test: the series, and the alerts the rules fire at
+    /// chosen times as the expectation.
+    Capture(capture::Args),
     /// Run rule unit tests under Prometheus 2 and 3 semantics and list the test groups whose verdict changes.
     #[command(name = "migrate-report")]
     MigrateReport(migrate_report::Args),
@@ -102,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Tune(a) => tune::run(&a),
         Command::Record(a) => record::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::Capture(a) => capture::run(&a),
         Command::MigrateReport(a) => migrate_report::run(&a),
     }
 }
