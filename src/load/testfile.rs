@@ -130,6 +130,17 @@ fn given(node: Option<&Node>) -> Option<&Node> {
     node.filter(|n| !n.is_null())
 }
 
+/// Field `key` of mapping `m` as a string, the empty string (at the mapping) when it is not there: Go's zero
+/// value, as promtool reads it.
+fn string_or_empty(cx: &mut Cx, m: &Node, key: &str) -> Spanned<String> {
+    m.get(key)
+        .and_then(|n| cx.string(n, key))
+        .unwrap_or(Spanned {
+            value: String::new(),
+            pos: m.pos,
+        })
+}
+
 /// An optional mapping of strings, as plain pairs.
 fn pairs(cx: &mut Cx, node: Option<&Node>, what: &str) -> Vec<(String, String)> {
     node.map(|n| {
@@ -326,13 +337,7 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
         }
         let series = s.get("series").and_then(|n| cx.string(n, "series"));
         // promtool reads a series without `values` (or with empty ones) as a series with no samples.
-        let values = s
-            .get("values")
-            .and_then(|n| cx.string(n, "values"))
-            .unwrap_or(Spanned {
-                value: String::new(),
-                pos: s.pos,
-            });
+        let values = string_or_empty(cx, s, "values");
         match series {
             Some(series) if !series.value.trim().is_empty() => {
                 g.input_series.push(InputSeries { series, values })
@@ -381,13 +386,7 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
             continue;
         }
         // promtool runs a test without `expr` as the empty query, which fails at its evaluation time.
-        let expr = p
-            .get("expr")
-            .and_then(|n| cx.string(n, "expr"))
-            .unwrap_or(Spanned {
-                value: String::new(),
-                pos: p.pos,
-            });
+        let expr = string_or_empty(cx, p, "expr");
         let eval_time_ms = given(p.get("eval_time"))
             .and_then(|n| cx.duration(n, "eval_time"))
             .map_or(0, |d| d.value);

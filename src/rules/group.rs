@@ -816,7 +816,7 @@ pub fn evaluate(
         }
         if !in_loop.is_empty() {
             // An `Ahead` rule's output shows what it wrote up to the tick before the piece ...
-            show_ahead(set, &in_loop, &runtimes, store, |_| piece[0] - step);
+            show_ahead(set, &in_loop, &runtimes, store, piece[0] - step);
             for &t in piece {
                 for &ri in &in_loop {
                     if plan[ri] == Run::Tick {
@@ -833,11 +833,11 @@ pub fn evaluate(
                         );
                     } else {
                         // ... and, from its place in each tick on, what it wrote at that tick.
-                        show_ahead(set, &[ri], &runtimes, store, |_| t);
+                        show_ahead(set, &[ri], &runtimes, store, t);
                     }
                 }
             }
-            show_ahead(set, &in_loop, &runtimes, store, |_| i64::MAX);
+            show_ahead(set, &in_loop, &runtimes, store, i64::MAX);
             for rt in runtimes.iter_mut() {
                 if let Some(touched) = rt.touched.as_mut() {
                     touched.clear();
@@ -916,22 +916,15 @@ fn range_rule(
     }
 }
 
-/// Shows each of `rules`' `Ahead` output up to what it writes at tick `tick(rule)` (`i64::MAX`: all of it).
+/// Shows each of `rules`' `Ahead` output up to what it writes at tick `tick` (`i64::MAX`: all of it).
 /// Its samples are stamped at the tick less its group's query offset.
-fn show_ahead(
-    set: &RuleSet,
-    rules: &[usize],
-    runtimes: &[Runtime],
-    store: &mut Store,
-    tick: impl Fn(usize) -> i64,
-) {
+fn show_ahead(set: &RuleSet, rules: &[usize], runtimes: &[Runtime], store: &mut Store, tick: i64) {
     for &ri in rules {
         if let Some(touched) = &runtimes[ri].touched {
-            let t = tick(ri);
-            let until = if t == i64::MAX {
-                t
+            let until = if tick == i64::MAX {
+                tick
             } else {
-                t - set.groups[set.rules[ri].group].query_offset_ms
+                tick - set.groups[set.rules[ri].group].query_offset_ms
             };
             for &id in touched {
                 store.set_visible_until(id, until);
