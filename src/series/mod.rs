@@ -3,6 +3,7 @@
 
 pub mod api_json;
 pub mod fixture;
+pub mod histogram;
 pub mod labels;
 pub mod matcher;
 pub mod notation;

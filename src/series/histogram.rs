@@ -1,0 +1,593 @@
+//! Native histograms (issue #15, first part): Prometheus's float histogram as a value, its notation in test
+//! files (`{{schema:1 sum:-0.3 count:32.1 z_bucket:7.1 z_bucket_w:0.05 buckets:[5.1 10 7] offset:-3
+//! n_buckets:[4.1 5] n_offset:-5 counter_reset_hint:gauge}}`, and the expanding forms `{{h}}xN`,
+//! `{{a}}+{{b}}xN`, `{{a}}-{{b}}xN`), and addition and subtraction as `FloatHistogram.Add` / `Sub` define them
+//! (schema reduction to the coarser schema, zero buckets reconciled to the wider threshold, counter-reset
+//! hints combined). Not yet used by the store or the engine.
+//!
+//! Buckets are kept dense: from the first index that has a bucket, one count per index (Prometheus keeps
+//! spans of populated indexes and deltas; the two hold the same buckets, with explicit zeros in the gaps).
+//! Exponential schemas are -4..8: bucket `i` covers `(2^((i-1)/2^schema), 2^(i/2^schema)]`, negative buckets
+//! the mirror image. Schema -53 holds custom bucket bounds (`custom_values`, NHCB), positive buckets only.
+//!
+//! Left for the next parts: adding custom-bucket histograms with different bounds (Prometheus intersects the
+//! bounds; here it is an error), and exact bounds for schemas above 0 (computed with `powf` here, where
+//! Prometheus reads a table; only the zero-bucket reconciliation of such schemas uses them).
+
+use std::fmt;
+
+/// The schema of histograms with custom bucket bounds.
+pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
+
+/// Prometheus's counter-reset hint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CounterResetHint {
+    #[default]
+    Unknown,
+    CounterReset,
+    NotCounterReset,
+    Gauge,
+}
+
+/// Consecutive bucket counts from index `offset` on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Buckets {
+    pub offset: i32,
+    pub counts: Vec<f64>,
+}
+
+impl Buckets {
+    /// (index, count) of every bucket.
+    pub fn iter(&self) -> impl Iterator<Item = (i32, f64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| (self.offset + k as i32, c))
+    }
+
+    /// Adds `count` at bucket `idx`, growing the range as needed.
+    fn add_at(&mut self, idx: i32, count: f64) {
+        if self.counts.is_empty() {
+            self.offset = idx;
+            self.counts.push(count);
+            return;
+        }
+        if idx < self.offset {
+            let grow = (self.offset - idx) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0.0, grow));
+            self.offset = idx;
+        }
+        let k = (idx - self.offset) as usize;
+        if k >= self.counts.len() {
+            self.counts.resize(k + 1, 0.0);
+        }
+        self.counts[k] += count;
+    }
+}
+
+/// A float histogram, as Prometheus's `histogram.FloatHistogram`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FloatHistogram {
+    pub schema: i32,
+    pub zero_threshold: f64,
+    pub zero_count: f64,
+    pub count: f64,
+    pub sum: f64,
+    pub positive: Buckets,
+    pub negative: Buckets,
+    /// Bucket bounds of schema -53 (custom buckets).
+    pub custom_values: Vec<f64>,
+    pub counter_reset_hint: CounterResetHint,
+}
+
+/// An error combining histograms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistogramError(pub String);
+
+impl fmt::Display for HistogramError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The upper bound of exponential bucket `idx` at `schema` (`getBoundExponential`).
+pub fn exponential_bound(idx: i32, schema: i32) -> f64 {
+    if schema <= 0 {
+        // 2^(idx * 2^-schema), exact.
+        let exp = i64::from(idx) << (-schema);
+        if exp > 1024 {
+            return f64::INFINITY;
+        }
+        if exp < -1074 {
+            return 0.0;
+        }
+        2f64.powi(exp as i32)
+    } else {
+        2f64.powf(f64::from(idx) / f64::from(1 << schema))
+    }
+}
+
+/// The bucket index at `to` that bucket `idx` at the finer schema `from` falls in (`targetIdx`).
+fn target_idx(idx: i32, from: i32, to: i32) -> i32 {
+    ((idx - 1) >> (from - to)) + 1
+}
+
+impl FloatHistogram {
+    pub fn uses_custom_buckets(&self) -> bool {
+        self.schema == CUSTOM_BUCKETS_SCHEMA
+    }
+
+    /// The buckets at the coarser `schema`.
+    fn reduced(b: &Buckets, from: i32, to: i32) -> Buckets {
+        let mut out = Buckets::default();
+        for (i, c) in b.iter() {
+            out.add_at(target_idx(i, from, to), c);
+        }
+        out
+    }
+
+    /// The zero count (and threshold, widened to a populated bucket's bound when `larger` falls inside it)
+    /// this histogram has with a zero bucket at least `larger` wide (`zeroCountForLargerThreshold`).
+    fn zero_count_for_larger_threshold(&self, mut larger: f64) -> (f64, f64) {
+        if larger == self.zero_threshold {
+            return (self.zero_count, larger);
+        }
+        'outer: loop {
+            let mut count = self.zero_count;
+            for (i, c) in self.positive.iter() {
+                let (lower, upper) = (
+                    exponential_bound(i - 1, self.schema),
+                    exponential_bound(i, self.schema),
+                );
+                if lower >= larger {
+                    break;
+                }
+                count += c;
+                if upper > larger {
+                    if c != 0.0 {
+                        larger = upper;
+                    }
+                    break;
+                }
+            }
+            for (i, c) in self.negative.iter() {
+                let (lower, upper) = (
+                    -exponential_bound(i, self.schema),
+                    -exponential_bound(i - 1, self.schema),
+                );
+                if upper <= -larger {
+                    break;
+                }
+                count += c;
+                if lower < -larger {
+                    if c != 0.0 {
+                        larger = -lower;
+                        continue 'outer;
+                    }
+                    break;
+                }
+            }
+            return (count, larger);
+        }
+    }
+
+    /// Drops the buckets now inside the zero bucket (`trimBucketsInZeroBucket`).
+    fn trim_buckets_in_zero_bucket(&mut self) {
+        let schema = self.schema;
+        let t = self.zero_threshold;
+        for (k, (i, _)) in self.positive.clone().iter().enumerate() {
+            if exponential_bound(i - 1, schema) >= t {
+                break;
+            }
+            self.positive.counts[k] = 0.0;
+        }
+        for (k, (i, _)) in self.negative.clone().iter().enumerate() {
+            if -exponential_bound(i - 1, schema) <= -t {
+                break;
+            }
+            self.negative.counts[k] = 0.0;
+        }
+    }
+
+    /// Makes the two zero buckets equally wide (the wider one wins); returns `other`'s zero count at that
+    /// width (`reconcileZeroBuckets`).
+    fn reconcile_zero_buckets(&mut self, other: &FloatHistogram) -> f64 {
+        let mut other_count = other.zero_count;
+        let mut other_threshold = other.zero_threshold;
+        while other_threshold != self.zero_threshold {
+            if self.zero_threshold > other_threshold {
+                (other_count, other_threshold) =
+                    other.zero_count_for_larger_threshold(self.zero_threshold);
+            }
+            if other_threshold > self.zero_threshold {
+                (self.zero_count, self.zero_threshold) =
+                    self.zero_count_for_larger_threshold(other_threshold);
+                self.trim_buckets_in_zero_bucket();
+            }
+        }
+        other_count
+    }
+
+    /// Combines the counter-reset hints as `adjustCounterReset` does; true on a collision of "reset" and "not
+    /// reset" (Prometheus then warns).
+    fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
+        use CounterResetHint::*;
+        match (self.counter_reset_hint, other.counter_reset_hint) {
+            (a, b) if a == b => false,
+            (Gauge, _) | (Unknown, _) => false,
+            (_, Gauge) => {
+                self.counter_reset_hint = Gauge;
+                false
+            }
+            (_, Unknown) => {
+                self.counter_reset_hint = Unknown;
+                false
+            }
+            _ => {
+                self.counter_reset_hint = Unknown;
+                true
+            }
+        }
+    }
+
+    /// `self + other` (`negate`: `self - other`), and whether the counter-reset hints collided.
+    fn combine(
+        &self,
+        other: &FloatHistogram,
+        negate: bool,
+    ) -> Result<(FloatHistogram, bool), HistogramError> {
+        if self.uses_custom_buckets() != other.uses_custom_buckets() {
+            return Err(HistogramError(
+                "cannot apply this operation on histograms with a mix of exponential and custom bucket schemas"
+                    .into(),
+            ));
+        }
+        let sign = if negate { -1.0 } else { 1.0 };
+        let mut h = self.clone();
+        let collision = h.adjust_counter_reset(other);
+        if !h.uses_custom_buckets() {
+            let z = h.reconcile_zero_buckets(other);
+            h.zero_count += sign * z;
+        }
+        h.count += sign * other.count;
+        h.sum += sign * other.sum;
+        let add =
+            |into: &mut Buckets, from: &Buckets, schema: i32, threshold: f64, exponential: bool| {
+                // `other`'s lowest buckets inside the zero bucket were counted there (`addBuckets`).
+                let mut below = exponential;
+                for (i, c) in from.iter() {
+                    if below && exponential_bound(i, schema) <= threshold {
+                        continue;
+                    }
+                    below = false;
+                    into.add_at(i, sign * c);
+                }
+            };
+        if h.uses_custom_buckets() {
+            if h.custom_values != other.custom_values {
+                return Err(HistogramError(
+                    "adding custom-bucket histograms with different bounds is not supported yet"
+                        .into(),
+                ));
+            }
+            let mut pos = h.positive.clone();
+            add(&mut pos, &other.positive, h.schema, h.zero_threshold, false);
+            h.positive = pos;
+            return Ok((h, collision));
+        }
+        let (mut op, mut on) = (other.positive.clone(), other.negative.clone());
+        if other.schema < h.schema {
+            h.positive = Self::reduced(&h.positive, h.schema, other.schema);
+            h.negative = Self::reduced(&h.negative, h.schema, other.schema);
+            h.schema = other.schema;
+        } else if other.schema > h.schema {
+            op = Self::reduced(&op, other.schema, h.schema);
+            on = Self::reduced(&on, other.schema, h.schema);
+        }
+        let (schema, threshold) = (h.schema, h.zero_threshold);
+        add(&mut h.positive, &op, schema, threshold, true);
+        add(&mut h.negative, &on, schema, threshold, true);
+        Ok((h, collision))
+    }
+
+    /// `self + other`, and whether the counter-reset hints collided.
+    pub fn add(&self, other: &FloatHistogram) -> Result<(FloatHistogram, bool), HistogramError> {
+        self.combine(other, false)
+    }
+
+    /// `self - other`, and whether the counter-reset hints collided.
+    pub fn sub(&self, other: &FloatHistogram) -> Result<(FloatHistogram, bool), HistogramError> {
+        self.combine(other, true)
+    }
+}
+
+/// A histogram of the notation, and whether it set `counter_reset_hint` itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Described {
+    pub histogram: FloatHistogram,
+    pub hint_set: bool,
+}
+
+/// Reads one `{{...}}` description (the braces included), as Prometheus's series parser builds it
+/// (`buildHistogramFromMap`): bucket lists are absolute counts, `offset` the first bucket's index.
+pub fn parse_description(text: &str) -> Result<Described, String> {
+    let inner = text
+        .trim()
+        .strip_prefix("{{")
+        .and_then(|t| t.strip_suffix("}}"))
+        .ok_or_else(|| format!("a histogram is written {{{{...}}}}, found {text:?}"))?;
+    let mut h = FloatHistogram::default();
+    let mut hint_set = false;
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    let (mut offset, mut n_offset) = (0i32, 0i32);
+    let mut rest = inner.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once(':').ok_or_else(|| {
+            format!("histogram description key expected, e.g. buckets:[5 10 7], found {rest:?}")
+        })?;
+        let key = key.trim();
+        let after = after.trim_start();
+        let (value, tail) = if after.starts_with('[') {
+            let end = after
+                .find(']')
+                .ok_or_else(|| format!("unclosed list after {key}:"))?;
+            (&after[..=end], &after[end + 1..])
+        } else {
+            let end = after.find(char::is_whitespace).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        rest = tail.trim_start();
+        let number = |v: &str| {
+            crate::series::notation::parse_number(v)
+                .ok_or_else(|| format!("error parsing {key} number: {v}"))
+        };
+        let list = |v: &str| -> Result<Vec<f64>, String> {
+            v.trim_start_matches('[')
+                .trim_end_matches(']')
+                .split_whitespace()
+                .map(|x| {
+                    crate::series::notation::parse_number(x)
+                        .ok_or_else(|| format!("error parsing {key} float array: {x}"))
+                })
+                .collect()
+        };
+        let int = |v: &str| {
+            v.parse::<i32>()
+                .map_err(|_| format!("error parsing {key} number: {v}"))
+        };
+        match key {
+            "schema" => h.schema = int(value)?,
+            "sum" => h.sum = number(value)?,
+            "count" => h.count = number(value)?,
+            "z_bucket" => h.zero_count = number(value)?,
+            "z_bucket_w" => h.zero_threshold = number(value)?,
+            "custom_values" => h.custom_values = list(value)?,
+            "buckets" => pos = list(value)?,
+            "n_buckets" => neg = list(value)?,
+            "offset" => offset = int(value)?,
+            "n_offset" => n_offset = int(value)?,
+            "counter_reset_hint" => {
+                hint_set = true;
+                h.counter_reset_hint = match value {
+                    "unknown" => CounterResetHint::Unknown,
+                    "reset" => CounterResetHint::CounterReset,
+                    "not_reset" => CounterResetHint::NotCounterReset,
+                    "gauge" => CounterResetHint::Gauge,
+                    other => {
+                        return Err(format!(
+                            "error parsing counter_reset_hint: unknown value {other}"
+                        ))
+                    }
+                };
+            }
+            other => return Err(format!("unexpected histogram description key {other:?}")),
+        }
+    }
+    if !pos.is_empty() {
+        h.positive = Buckets {
+            offset,
+            counts: pos,
+        };
+    }
+    if !neg.is_empty() {
+        h.negative = Buckets {
+            offset: n_offset,
+            counts: neg,
+        };
+    }
+    Ok(Described {
+        histogram: h,
+        hint_set,
+    })
+}
+
+/// Reads one item of a value sequence that holds histograms: `{{h}}`, `{{h}}xN` (N+1 times), `{{a}}+{{b}}xN`
+/// or `{{a}}-{{b}}xN` (a, then b added or subtracted N times; `histogramsSeries`).
+pub fn parse_sequence_item(tok: &str) -> Result<Vec<Described>, String> {
+    let tok = tok.trim();
+    let first_end = tok
+        .find("}}")
+        .map(|p| p + 2)
+        .ok_or_else(|| format!("a histogram is written {{{{...}}}}, found {tok:?}"))?;
+    let base = parse_description(&tok[..first_end])?;
+    let rest = &tok[first_end..];
+    if rest.is_empty() {
+        return Ok(vec![base]);
+    }
+    let count = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("invalid repetition count {s:?}"))
+    };
+    if let Some(n) = rest.strip_prefix('x') {
+        let n = count(n)?;
+        return Ok(std::iter::repeat_n(base, n as usize + 1).collect());
+    }
+    let (negate, tail) = match rest.as_bytes()[0] {
+        b'+' => (false, &rest[1..]),
+        b'-' => (true, &rest[1..]),
+        _ => return Err(format!("unexpected {rest:?} after a histogram")),
+    };
+    let inc_end = tail
+        .find("}}")
+        .map(|p| p + 2)
+        .ok_or_else(|| format!("a histogram is written {{{{...}}}}, found {tail:?}"))?;
+    let inc = parse_description(&tail[..inc_end])?;
+    let n = count(
+        tail[inc_end..]
+            .strip_prefix('x')
+            .ok_or_else(|| format!("expected xN after {tok:?}"))?,
+    )?;
+    // Every value takes the hint flag of the increment, as Prometheus captures it after parsing it.
+    let hint_set = inc.hint_set;
+    let mut out = vec![Described {
+        histogram: base.histogram.clone(),
+        hint_set,
+    }];
+    let mut cur = base.histogram;
+    for _ in 0..n {
+        if cur.schema > inc.histogram.schema {
+            return Err(format!(
+                "error combining histograms: cannot merge from schema {} to {}",
+                inc.histogram.schema, cur.schema
+            ));
+        }
+        cur = if negate {
+            cur.sub(&inc.histogram)
+        } else {
+            cur.add(&inc.histogram)
+        }
+        .map_err(|e| e.to_string())?
+        .0;
+        out.push(Described {
+            histogram: cur.clone(),
+            hint_set,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(text: &str) -> FloatHistogram {
+        parse_description(text).unwrap().histogram
+    }
+
+    #[test]
+    fn the_description_reads_every_key() {
+        let d = parse_description("{{schema:1 sum:-0.3 count:32.1 z_bucket:7.1 z_bucket_w:0.05 buckets:[5.1 10 7] offset:-3 n_buckets:[4.1 5] n_offset:-5 counter_reset_hint:gauge}}").unwrap();
+        assert!(d.hint_set);
+        let x = d.histogram;
+        assert_eq!((x.schema, x.sum, x.count), (1, -0.3, 32.1));
+        assert_eq!((x.zero_count, x.zero_threshold), (7.1, 0.05));
+        assert_eq!(
+            x.positive,
+            Buckets {
+                offset: -3,
+                counts: vec![5.1, 10.0, 7.0]
+            }
+        );
+        assert_eq!(
+            x.negative,
+            Buckets {
+                offset: -5,
+                counts: vec![4.1, 5.0]
+            }
+        );
+        assert_eq!(x.counter_reset_hint, CounterResetHint::Gauge);
+        let nhcb = h("{{schema:-53 sum:1 count:1 custom_values:[5 10] buckets:[1]}}");
+        assert!(nhcb.uses_custom_buckets());
+        assert_eq!(nhcb.custom_values, vec![5.0, 10.0]);
+        assert_eq!(h("{{}}"), FloatHistogram::default());
+        assert!(!parse_description("{{}}").unwrap().hint_set);
+        assert_eq!(
+            parse_description("{{schema:0 colour:red}}").unwrap_err(),
+            "unexpected histogram description key \"colour\""
+        );
+        assert!(parse_description("{{counter_reset_hint:sometimes}}").is_err());
+    }
+
+    #[test]
+    fn expanding_forms_add_and_subtract() {
+        let v = parse_sequence_item("{{schema:0 sum:0 count:0 buckets:[0 0 0]}}+{{schema:0 sum:1 count:2 buckets:[1 1 1]}}x5").unwrap();
+        assert_eq!(v.len(), 6);
+        let last = &v[5].histogram;
+        assert_eq!((last.sum, last.count), (5.0, 10.0));
+        assert_eq!(last.positive.counts, vec![5.0, 5.0, 5.0]);
+        let rep = parse_sequence_item("{{sum:2 count:2}}x3").unwrap();
+        assert_eq!(rep.len(), 4);
+        let down =
+            parse_sequence_item("{{sum:10 count:10 buckets:[10]}}-{{sum:1 count:1 buckets:[1]}}x2")
+                .unwrap();
+        assert_eq!(down[2].histogram.positive.counts, vec![8.0]);
+        assert!(parse_sequence_item("{{schema:1}}+{{schema:0}}x2")
+            .unwrap_err()
+            .contains("cannot merge from schema 0 to 1"));
+    }
+
+    #[test]
+    fn adding_a_coarser_histogram_reduces_the_schema() {
+        // Schema 1 buckets 1..4 merge pairwise into schema 0 buckets 1 and 2 (targetIdx).
+        let fine = h("{{schema:1 count:10 sum:10 buckets:[1 2 3 4] offset:1}}");
+        let coarse = h("{{schema:0 count:1 sum:1 buckets:[1] offset:1}}");
+        let (sum, collision) = fine.add(&coarse).unwrap();
+        assert!(!collision);
+        assert_eq!(sum.schema, 0);
+        assert_eq!(
+            sum.positive,
+            Buckets {
+                offset: 1,
+                counts: vec![4.0, 7.0]
+            }
+        );
+        assert_eq!((sum.count, sum.sum), (11.0, 11.0));
+        // The other way round, the receiver keeps the coarser schema.
+        let (sum2, _) = coarse.add(&fine).unwrap();
+        assert_eq!(sum2.schema, 0);
+        assert_eq!(sum2.positive, sum.positive);
+    }
+
+    #[test]
+    fn a_wider_zero_bucket_takes_in_the_buckets_below_it() {
+        // Schema 0: bucket 0 is (0.5, 1], bucket 1 is (1, 2]. A zero bucket 1 wide takes in bucket 0.
+        let narrow = h("{{schema:0 count:5 z_bucket:1 z_bucket_w:0.5 buckets:[2 2] offset:0}}");
+        let wide = h("{{schema:0 count:1 z_bucket:1 z_bucket_w:1}}");
+        let (sum, _) = narrow.add(&wide).unwrap();
+        assert_eq!((sum.zero_threshold, sum.zero_count), (1.0, 4.0));
+        assert_eq!(
+            sum.positive
+                .iter()
+                .filter(|&(_, c)| c != 0.0)
+                .collect::<Vec<_>>(),
+            vec![(1, 2.0)]
+        );
+        assert_eq!(sum.count, 6.0);
+    }
+
+    #[test]
+    fn counter_reset_hints_combine_as_prometheus_does() {
+        let gauge = h("{{counter_reset_hint:gauge}}");
+        let reset = h("{{counter_reset_hint:reset}}");
+        let not_reset = h("{{counter_reset_hint:not_reset}}");
+        assert_eq!(
+            reset.add(&gauge).unwrap().0.counter_reset_hint,
+            CounterResetHint::Gauge
+        );
+        let (x, collision) = reset.add(&not_reset).unwrap();
+        assert!(collision);
+        assert_eq!(x.counter_reset_hint, CounterResetHint::Unknown);
+        let nhcb = h("{{schema:-53 custom_values:[1]}}");
+        assert!(nhcb.add(&gauge).is_err());
+    }
+
+    #[test]
+    fn exponential_bounds() {
+        assert_eq!(exponential_bound(1, 0), 2.0);
+        assert_eq!(exponential_bound(0, 0), 1.0);
+        assert_eq!(exponential_bound(-1, 0), 0.5);
+        assert_eq!(exponential_bound(1, -2), 16.0);
+        assert!((exponential_bound(1, 1) - std::f64::consts::SQRT_2).abs() < 1e-15);
+        assert_eq!(exponential_bound(2000, -4), f64::INFINITY);
+    }
+}
