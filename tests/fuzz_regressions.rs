@@ -13,8 +13,8 @@ fn duration_format_of_i64_min_does_not_overflow() {
     raw.copy_from_slice(&input[..8]);
     let ms = i64::from_le_bytes(raw);
     assert_eq!(ms, i64::MIN);
-    assert_eq!(format_duration(ms), "-292471208y35w2d7h12m55s808ms");
-    assert_eq!(format_duration(i64::MAX), "292471208y35w2d7h12m55s807ms");
+    assert_eq!(format_duration(ms), "-106751991167d7h12m55s808ms");
+    assert_eq!(format_duration(i64::MAX), "106751991167d7h12m55s807ms");
     assert_eq!(format_duration(-90_000), "-1m30s");
     // Durations never parse negative, so the printed form of a negative one does not read back.
     assert!(parse_duration(&format_duration(ms)).is_err());

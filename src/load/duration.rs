@@ -58,7 +58,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(total)
 }
 
-/// Prints milliseconds as Prometheus prints a duration (`1h30m`, `0s`, `1d`, `1w`, `250ms`).
+/// Prints milliseconds as Prometheus prints a duration (`1h30m`, `0s`, `1d`, `1w`, `250ms`): years and weeks
+/// only when they divide it exactly (`90d`, not `12w6d`), as `model.Duration.String` does.
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
         return "0s".into();
@@ -71,6 +72,9 @@ pub fn format_duration(ms: i64) -> String {
     let mut rest = ms.unsigned_abs();
     for (unit, size) in UNITS {
         let size = size.unsigned_abs();
+        if matches!(unit, "y" | "w") && rest % size != 0 {
+            continue;
+        }
         if rest >= size {
             out.push_str(&format!("{}{}", rest / size, unit));
             rest %= size;
@@ -82,6 +86,16 @@ pub fn format_duration(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prints_years_and_weeks_only_when_exact() {
+        assert_eq!(format_duration(90 * 86_400_000), "90d");
+        assert_eq!(format_duration(14 * 86_400_000), "2w");
+        assert_eq!(format_duration(365 * 86_400_000), "1y");
+        assert_eq!(format_duration(366 * 86_400_000), "366d");
+        assert_eq!(format_duration(7 * 86_400_000 + 3_600_000), "7d1h");
+        assert_eq!(format_duration(5_400_000), "1h30m");
+    }
 
     #[test]
     fn parses_prometheus_durations() {
