@@ -72,7 +72,7 @@ pub fn format_duration(ms: i64) -> String {
     let mut rest = ms.unsigned_abs();
     for (unit, size) in UNITS {
         let size = size.unsigned_abs();
-        if matches!(unit, "y" | "w") && rest % size != 0 {
+        if matches!(unit, "y" | "w") && !rest.is_multiple_of(size) {
             continue;
         }
         if rest >= size {
