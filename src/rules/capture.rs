@@ -218,22 +218,22 @@ pub fn write(c: &Capture<'_>) -> Result<String, String> {
     {
         return Err(d.message.clone());
     }
-    // Failures in the order of the checks: alert tests, then expression tests.
-    let (mut ai, mut si) = (0, 0);
+    // Each failure names the line of its check: the got side becomes that check's expectation.
     for g in &result.groups {
         for f in &g.failures {
             match f {
-                Failure::Alerts { got, .. } => {
-                    // Alert checks that got nothing pass and leave no failure: find this one by its line.
-                    if let Some(k) = alert_index(&draft, f, ai) {
+                Failure::Alerts { line, got, .. } => {
+                    if let Some(k) =
+                        check_at(&draft, "    alert_rule_test:", "      - eval_time: ", *line)
+                    {
                         alerts[k].2 = got.clone();
-                        ai = k + 1;
                     }
                 }
-                Failure::Samples { got, .. } => {
-                    if let Some(k) = sample_index(&draft, f, si) {
+                Failure::Samples { line, got, .. } => {
+                    if let Some(k) =
+                        check_at(&draft, "    promql_expr_test:", "      - expr: ", *line)
+                    {
                         samples[k].2 = got.clone();
-                        si = k + 1;
                     }
                 }
                 Failure::RuleEval { rule, message, .. } => {
@@ -258,36 +258,9 @@ pub fn write(c: &Capture<'_>) -> Result<String, String> {
     Ok(text(c, &alerts, &samples))
 }
 
-/// The index of the alert check a failure belongs to: the `n`-th `alertname:` line of the draft at or after
-/// `from`, matched by the failure's line.
-fn alert_index(draft: &str, f: &Failure, from: usize) -> Option<usize> {
-    let Failure::Alerts { line, .. } = f else {
-        return None;
-    };
-    nth_item(
-        draft,
-        "      - eval_time: ",
-        *line,
-        "    alert_rule_test:",
-        from,
-    )
-}
-
-fn sample_index(draft: &str, f: &Failure, from: usize) -> Option<usize> {
-    let Failure::Samples { line, .. } = f else {
-        return None;
-    };
-    nth_item(
-        draft,
-        "      - expr: ",
-        *line,
-        "    promql_expr_test:",
-        from,
-    )
-}
-
-/// Which item (0-based) of the list under `section` starts on 1-based line `line`.
-fn nth_item(draft: &str, prefix: &str, line: u32, section: &str, from: usize) -> Option<usize> {
+/// Which check (0-based) of the list under `section` starts on 1-based line `line` of the draft (each item
+/// starts with `prefix`).
+fn check_at(draft: &str, section: &str, prefix: &str, line: u32) -> Option<usize> {
     let mut inside = false;
     let mut k = 0;
     for (i, l) in draft.lines().enumerate() {
@@ -299,7 +272,7 @@ fn nth_item(draft: &str, prefix: &str, line: u32, section: &str, from: usize) ->
             inside = false;
         }
         if inside && l.starts_with(prefix) {
-            if i as u32 + 1 == line && k >= from {
+            if i as u32 + 1 == line {
                 return Some(k);
             }
             k += 1;
