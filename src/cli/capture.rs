@@ -187,10 +187,6 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         series.push((labels, s.samples.to_vec()));
     }
     series.sort_by(|a, b| a.0.cmp(&b.0));
-    let off_grid: usize = series
-        .iter()
-        .map(|(_, s)| capture::on_grid(s, from, to, interval).1)
-        .sum();
     let file = args
         .output
         .as_ref()
@@ -219,7 +215,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     } else {
         Vec::new()
     };
-    let text = capture::write(&Capture {
+    let captured = capture::write(&Capture {
         file: &file,
         rule_files: &rule_files,
         alertnames: &alertnames,
@@ -235,16 +231,17 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     match &args.output {
-        Some(p) => std::fs::write(p, &text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
-        None => print!("{text}"),
+        Some(p) => std::fs::write(p, &captured.text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        None => print!("{}", captured.text),
     }
     eprintln!(
         "{} series{}, checked at {} time(s)",
         series.len(),
-        if off_grid > 0 {
+        if captured.off_grid > 0 {
             format!(
-                " ({off_grid} samples off the {} grid moved to the next slot)",
-                args.interval
+                " ({} samples off the {} grid moved to the next slot)",
+                captured.off_grid, args.interval
             )
         } else {
             String::new()

@@ -89,6 +89,7 @@ fn quoted(s: &str) -> String {
 /// The test file text, with the expectations given (none on the first pass).
 fn text(
     c: &Capture<'_>,
+    input: &[(String, String)],
     alerts: &[(i64, String, Vec<unittest::AlertView>)],
     samples: &[(i64, String, Vec<unittest::SampleView>)],
 ) -> String {
@@ -107,14 +108,8 @@ fn text(
         "tests:\n  - name: {}\n    interval: {interval}\n    input_series:",
         quoted(c.name)
     );
-    for (labels, samples) in c.series {
-        let (values, _) = on_grid(samples, c.from_ms, c.to_ms, c.interval_ms);
-        let _ = writeln!(
-            out,
-            "      - series: {}\n        values: {}",
-            quoted(&labels.to_string()),
-            quoted(&format_values(&values))
-        );
+    for (series, values) in input {
+        let _ = writeln!(out, "      - series: {series}\n        values: {values}");
     }
     if !alerts.is_empty() {
         out.push_str("    alert_rule_test:\n");
@@ -184,8 +179,26 @@ fn value(v: f64) -> String {
     }
 }
 
+/// A written test file.
+pub struct Captured {
+    pub text: String,
+    /// How many samples were not on a slot of the grid (moved to the next slot, [`on_grid`]).
+    pub off_grid: usize,
+}
+
 /// Writes the test file: runs it with empty expectations, then expects what each check got.
-pub fn write(c: &Capture<'_>) -> Result<String, String> {
+pub fn write(c: &Capture<'_>) -> Result<Captured, String> {
+    // The input series as the file writes them, once for both passes.
+    let mut off_grid = 0;
+    let input: Vec<(String, String)> = c
+        .series
+        .iter()
+        .map(|(labels, samples)| {
+            let (values, off) = on_grid(samples, c.from_ms, c.to_ms, c.interval_ms);
+            off_grid += off;
+            (quoted(&labels.to_string()), quoted(&format_values(&values)))
+        })
+        .collect();
     let mut alerts: Vec<(i64, String, Vec<unittest::AlertView>)> = Vec::new();
     for name in c.alertnames {
         for &t in c.at_ms {
@@ -198,7 +211,7 @@ pub fn write(c: &Capture<'_>) -> Result<String, String> {
             samples.push((t, name.clone(), Vec::new()));
         }
     }
-    let draft = text(c, &alerts, &samples);
+    let draft = text(c, &input, &alerts, &samples);
     let mut loaded = Loaded::default();
     load_bytes(Arc::from(c.file), draft.as_bytes(), &mut loaded);
     let opts = Options {
@@ -255,7 +268,10 @@ pub fn write(c: &Capture<'_>) -> Result<String, String> {
             .collect();
         alerts.retain(|a| fires.contains(&a.1));
     }
-    Ok(text(c, &alerts, &samples))
+    Ok(Captured {
+        text: text(c, &input, &alerts, &samples),
+        off_grid,
+    })
 }
 
 /// Which check (0-based) of the list under `section` starts on 1-based line `line` of the draft (each item

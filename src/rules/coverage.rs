@@ -92,10 +92,8 @@ pub fn of(set: &RuleSet, groups: &[&TestGroup]) -> Vec<RuleCoverage> {
             continue;
         };
         walk_selectors(&expr, &mut |vs, _| {
-            for (j, r) in set.rules.iter().enumerate() {
-                if r.rule.kind == RuleKind::Recording && set.may_read(vs, j) {
-                    read[j] = true;
-                }
+            for j in set.writers(vs) {
+                read[j] |= set.rules[j].rule.kind == RuleKind::Recording;
             }
         });
     }

@@ -61,6 +61,10 @@ pub struct PreparedGroup {
 pub struct RuleSet {
     pub groups: Vec<PreparedGroup>,
     pub rules: Vec<PreparedRule>,
+    /// The recording rules writing each metric name, and the alerting rules (which write `ALERTS` and
+    /// `ALERTS_FOR_STATE`): [`RuleSet::writers`] looks selectors up here.
+    recorders: HashMap<String, Vec<usize>>,
+    alerting: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -127,7 +131,23 @@ impl RuleSet {
                 rules: idx,
             });
         }
-        Ok(RuleSet { groups, rules })
+        let mut recorders: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut alerting = Vec::new();
+        for (j, r) in rules.iter().enumerate() {
+            match r.rule.kind {
+                RuleKind::Recording => recorders
+                    .entry(r.rule.name.value.clone())
+                    .or_default()
+                    .push(j),
+                RuleKind::Alerting => alerting.push(j),
+            }
+        }
+        Ok(RuleSet {
+            groups,
+            rules,
+            recorders,
+            alerting,
+        })
     }
 
     /// Rules in evaluation order.
@@ -188,9 +208,7 @@ impl RuleSet {
                     reason = Some(TickReason::ReadsAlerts(n.to_string()));
                     return;
                 }
-                let writers: Vec<usize> = (0..self.rules.len())
-                    .filter(|&j| self.may_read(vs, j))
-                    .collect();
+                let writers = self.writers(vs);
                 let later = writers.iter().any(|&j| pos[j] >= pos[i]);
                 let ahead = future && !writers.is_empty();
                 let lagging = writers.iter().find(|&&j| self.lags(j, i));
@@ -229,17 +247,11 @@ impl RuleSet {
         off(j) > off(i)
     }
 
-    /// Whether rule `j` writes series selector `vs` may read (a recording rule its metric, an alerting rule
-    /// `ALERTS` and `ALERTS_FOR_STATE`): by metric name when the selector has one, else by its matchers on
-    /// `__name__` (and, for the alert series, `alertname`). Matchers that do not compile match everything.
-    pub fn may_read(&self, vs: &VectorSelector, j: usize) -> bool {
+    /// Whether rule `j` writes series that selector `vs`, which has no metric name, may read (a recording rule
+    /// its metric, an alerting rule `ALERTS` and `ALERTS_FOR_STATE`), by its matchers on `__name__` (and, for
+    /// the alert series, `alertname`). Matchers that do not compile match everything.
+    fn nameless_may_read(&self, vs: &VectorSelector, j: usize) -> bool {
         let r = &self.rules[j].rule;
-        if let Some(n) = vs.metric_name() {
-            return match n {
-                "ALERTS" | "ALERTS_FOR_STATE" => r.kind == RuleKind::Alerting,
-                n => r.kind == RuleKind::Recording && r.name.value == n,
-            };
-        }
         let Ok(matchers) = crate::promql::engine::selector_matchers(vs) else {
             return true;
         };
@@ -256,34 +268,30 @@ impl RuleSet {
         })
     }
 
+    /// The rules whose output selector `vs` may read, in rule order: by metric name, or by the matchers of a
+    /// selector without one.
+    pub fn writers(&self, vs: &VectorSelector) -> Vec<usize> {
+        match vs.metric_name() {
+            Some("ALERTS" | "ALERTS_FOR_STATE") => self.alerting.clone(),
+            Some(n) => self.recorders.get(n).cloned().unwrap_or_default(),
+            None => (0..self.rules.len())
+                .filter(|&j| self.nameless_may_read(vs, j))
+                .collect(),
+        }
+    }
+
     /// Per rule, the rules whose output it may read, each once, with whether it reads that output ahead of
     /// the tick (`@`, a negative offset, or a writer whose output lags: [`RuleSet::lags`]).
     pub fn reads(&self) -> Vec<Vec<(usize, bool)>> {
-        let mut recorders: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut alerting = Vec::new();
-        for (j, r) in self.rules.iter().enumerate() {
-            match r.rule.kind {
-                RuleKind::Recording => recorders.entry(&r.rule.name.value).or_default().push(j),
-                RuleKind::Alerting => alerting.push(j),
-            }
-        }
         let mut out = Vec::with_capacity(self.rules.len());
         for (i, rule) in self.rules.iter().enumerate() {
             let mut reads: Vec<(usize, bool)> = Vec::new();
             walk_selectors(&rule.expr, &mut |vs, future| {
-                let mut add = |j: usize| reads.push((j, future || self.lags(j, i)));
-                match vs.metric_name() {
-                    None => (0..self.rules.len())
-                        .filter(|&j| self.may_read(vs, j))
-                        .for_each(&mut add),
-                    Some("ALERTS" | "ALERTS_FOR_STATE") => alerting.iter().copied().for_each(add),
-                    Some(n) => recorders
-                        .get(n)
+                reads.extend(
+                    self.writers(vs)
                         .into_iter()
-                        .flatten()
-                        .copied()
-                        .for_each(add),
-                }
+                        .map(|j| (j, future || self.lags(j, i))),
+                );
             });
             // Each writer once, read ahead if any selector reads it ahead.
             reads.sort_unstable_by_key(|&(j, ahead)| (j, !ahead));
@@ -732,19 +740,23 @@ pub fn evaluate(
         })
         .collect();
     let snapshot_at: HashSet<i64> = settings.snapshot_at.iter().copied().collect();
+    // A local engine follows `RuleSet::schedule` (none: the set is range-safe); a remote source answers
+    // every rule with range queries.
+    let schedule = match settings.mode {
+        Mode::Auto if engine.is_local() => set.schedule(),
+        _ => None,
+    };
     let mut ev = Evaluation {
         alerts: Vec::new(),
         errors: Vec::new(),
         snapshots: HashMap::new(),
-        range_native: settings.mode == Mode::Auto && (set.range_safe() || !engine.is_local()),
+        range_native: settings.mode == Mode::Auto && schedule.is_none(),
     };
     let order = set.order();
-    // Range queries for everything a range-safe set (or a remote source) holds; with a local engine, the
-    // schedule of `RuleSet::schedule` otherwise.
-    let plan = match (settings.mode, ev.range_native) {
+    let plan = match (settings.mode, schedule) {
         (Mode::PerTick, _) => None,
-        (Mode::Auto, true) => Some(vec![Run::Before; set.rules.len()]),
-        (Mode::Auto, false) => set.schedule(),
+        (Mode::Auto, None) => Some(vec![Run::Before; set.rules.len()]),
+        (Mode::Auto, schedule) => schedule,
     };
     let Some(plan) = plan else {
         for &t in &ticks {

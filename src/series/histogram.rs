@@ -173,19 +173,14 @@ impl FloatHistogram {
 
     /// Drops the buckets now inside the zero bucket (`trimBucketsInZeroBucket`).
     fn trim_buckets_in_zero_bucket(&mut self) {
-        let schema = self.schema;
-        let t = self.zero_threshold;
-        for (k, (i, _)) in self.positive.clone().iter().enumerate() {
-            if exponential_bound(i - 1, schema) >= t {
-                break;
-            }
-            self.positive.counts[k] = 0.0;
-        }
-        for (k, (i, _)) in self.negative.clone().iter().enumerate() {
-            if -exponential_bound(i - 1, schema) <= -t {
-                break;
-            }
-            self.negative.counts[k] = 0.0;
+        // A bucket is inside when its bound nearer zero is below the threshold (the same test for the
+        // positive buckets' lower and the negative buckets' upper bound).
+        let (schema, t) = (self.schema, self.zero_threshold);
+        for b in [&mut self.positive, &mut self.negative] {
+            let inside = (0..b.counts.len())
+                .take_while(|&k| exponential_bound(b.offset + k as i32 - 1, schema) < t)
+                .count();
+            b.counts[..inside].fill(0.0);
         }
     }
 
