@@ -132,7 +132,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             }
             println!("{passed} passed, {failed} failed");
             if opts.coverage {
-                print!("{}", coverage_text(&coverage, args.coverage_min));
+                print!(
+                    "{}",
+                    coverage_text(&coverage, covered, args.coverage_min.filter(|_| below))
+                );
             }
         }
         Format::Json => {
@@ -164,7 +167,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     if let Some(path) = &args.junit {
         std::fs::write(
             path,
-            junit(&results, opts.coverage.then_some(&coverage[..])),
+            junit(&results, opts.coverage.then_some((&coverage[..], covered))),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
@@ -352,16 +355,15 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// JUnit XML: one testsuite per file, one testcase per test group.
-fn junit(results: &[FileResult], coverage: Option<&[RuleCoverage]>) -> String {
+fn junit(results: &[FileResult], coverage: Option<(&[RuleCoverage], f64)>) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ruletest\">\n",
     );
     // Coverage as properties of a suite of its own, which CI systems list beside the tests.
-    if let Some(rules) = coverage {
+    if let Some((rules, percent)) = coverage {
         let _ = writeln!(
             out,
-            "  <testsuite name=\"coverage\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <properties>\n      <property name=\"coverage.percent\" value=\"{:.1}\"/>",
-            crate::rules::coverage::percent(rules)
+            "  <testsuite name=\"coverage\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <properties>\n      <property name=\"coverage.percent\" value=\"{percent:.1}\"/>"
         );
         for r in rules {
             let _ = writeln!(
@@ -429,8 +431,9 @@ fn junit(results: &[FileResult], coverage: Option<&[RuleCoverage]>) -> String {
     out
 }
 
-/// The human coverage report: the figures as a table, then the rules not covered, each at file:line.
-fn coverage_text(rules: &[RuleCoverage], min: Option<f64>) -> String {
+/// The human coverage report: the figures as a table (`percent` covered), then the rules not covered, each at
+/// file:line, and the threshold the share is below, if it is.
+fn coverage_text(rules: &[RuleCoverage], percent: f64, below_min: Option<f64>) -> String {
     use tabled::builder::Builder;
     let count = |kind: &str, reach: Reach| {
         rules
@@ -476,7 +479,6 @@ fn coverage_text(rules: &[RuleCoverage], min: Option<f64>) -> String {
     ] {
         b.push_record([what.to_string(), n]);
     }
-    let percent = crate::rules::coverage::percent(rules);
     let mut out = format!(
         "\ncoverage: {percent:.1}% of {} rules\n{}\n",
         rules.len(),
@@ -497,10 +499,8 @@ fn coverage_text(rules: &[RuleCoverage], min: Option<f64>) -> String {
             );
         }
     }
-    if let Some(min) = min {
-        if percent < min {
-            let _ = writeln!(out, "coverage {percent:.1}% is below --coverage-min {min}%");
-        }
+    if let Some(min) = below_min {
+        let _ = writeln!(out, "coverage {percent:.1}% is below --coverage-min {min}%");
     }
     out
 }
