@@ -10,10 +10,10 @@ use super::parse::Expr;
 use super::syntax::ast::{At, VectorSelector};
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
-use crate::series::fixture::append_sequence;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
-    parse_number, parse_series_descriptor_prefix, parse_series_line, parse_series_runs, SeqValue,
+    parse_number, parse_series_descriptor_prefix, parse_series_line, parse_series_sequence,
+    SeqValue,
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
@@ -212,16 +212,11 @@ impl Runner {
 
     fn load(&mut self, body: &[(usize, &str)], interval: i64, nhcb: bool) {
         for &(line_no, l) in body {
-            let owned;
-            let mut l = l;
             if l.contains("{{") {
-                // Float samples of a mixed series are loaded; histogram samples become gaps and the
-                // series is remembered so failures over it are attributed to native histograms.
+                // The series is remembered so failures over it are attributed to native histograms.
                 if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
                     self.histograms.append(&labels, 0, 0.0);
                 }
-                owned = blank_histograms(l);
-                l = &owned;
             }
             if nhcb {
                 // The classic series stay; the custom-bucket native histogram gets the family's base name.
@@ -236,7 +231,7 @@ impl Runner {
                     }
                 }
             }
-            let (labels, runs) = match parse_series_runs(l) {
+            let (labels, seq) = match parse_series_sequence(l) {
                 Ok(x) => x,
                 // Start-timestamp lines (`metric@st ...`) are a syntax we do not read: ignored here, and
                 // evals over such data are reported when they run.
@@ -247,7 +242,8 @@ impl Runner {
                     continue;
                 }
             };
-            append_sequence(&mut self.store, &labels, &runs, interval);
+            let id = self.store.series_id(&labels);
+            seq.append_to(&mut self.store, id, 0, interval);
         }
     }
 
@@ -426,45 +422,6 @@ fn pin_at(e: &mut Expr, t: i64) {
         }
         _ => {}
     }
-}
-
-/// Replaces native histogram samples (`{{..}}`, `{{..}}xN`, `{{..}}+{{..}}xN`) with the same number of gaps.
-fn blank_histograms(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let mut r = &rest[start..];
-        // One histogram literal, possibly `+` another.
-        loop {
-            match r.find("}}") {
-                Some(end) => r = &r[end + 2..],
-                None => {
-                    r = "";
-                    break;
-                }
-            }
-            if let Some(next) = r.strip_prefix('+').or_else(|| r.strip_prefix('-')) {
-                if next.starts_with("{{") {
-                    r = next;
-                    continue;
-                }
-            }
-            break;
-        }
-        let mut count = 1u64;
-        if let Some(after) = r.strip_prefix('x') {
-            let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
-            if let Ok(n) = digits.parse::<u64>() {
-                count = n + 1;
-                r = &after[digits.len()..];
-            }
-        }
-        out.push_str(&format!("_x{count}"));
-        rest = r;
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Every vector selector in `e` (those inside range selectors and subqueries too).
@@ -836,12 +793,6 @@ mod tests {
             ]
         );
         assert_eq!(r[1].line, 8);
-    }
-
-    #[test]
-    fn histogram_samples_become_gaps() {
-        assert_eq!(blank_histograms("m 1 {{schema:0 sum:1}} 2"), "m 1 _x1 2");
-        assert_eq!(blank_histograms("m {{a:1}}+{{b:2}}x3 5"), "m _x4 5");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use crate::promql::{Engine, EngineOptions, Value};
 use crate::rules::group::{
     evaluate, render_annotations, Mode, RuleSet, Settings, StoreQuery, DEFAULT_CHUNK_TICKS,
 };
-use crate::series::notation::{expand_samples, parse_runs, parse_series_descriptor, Expanded, Run};
+use crate::series::notation::{
+    expand_samples, parse_sequence, parse_series_descriptor, Expanded, Sequence,
+};
 use crate::series::store::Store;
 use crate::series::Labels;
 use std::collections::{BTreeMap, HashMap};
@@ -380,7 +382,7 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
     // Series with the same values text have the same samples (same start and interval in one group):
     // constant gauges and idle counters repeat across hundreds of series, so each distinct text is
     // expanded once and its samples shared (copied on write if anything appends to one of them).
-    let mut distinct: Vec<Vec<Run>> = Vec::new();
+    let mut distinct: Vec<Sequence> = Vec::new();
     let mut index_of: HashMap<&str, usize> = HashMap::new();
     let mut series = Vec::with_capacity(g.input_series.len());
     for s in &g.input_series {
@@ -392,11 +394,11 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
         let k = match index_of.get(text) {
             Some(&k) => k,
             None => {
-                let runs = parse_runs(text).map_err(|e| Failure::Setup {
+                let seq = parse_sequence(text).map_err(|e| Failure::Setup {
                     message: format!("values {:?}: {e}", s.values.value),
                     line: s.values.pos.line,
                 })?;
-                distinct.push(runs);
+                distinct.push(seq);
                 index_of.insert(text, distinct.len() - 1);
                 distinct.len() - 1
             }
@@ -404,11 +406,18 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
         series.push((labels, k));
     }
     // Expanding the runs into samples is most of the work for long series; it spreads over the cores.
-    let expanded: Vec<Expanded> =
-        crate::parallel::map(&distinct, |runs| expand_samples(runs, g.start_ms, interval));
+    let expanded: Vec<Expanded> = crate::parallel::map(&distinct, |seq| {
+        expand_samples(&seq.runs, g.start_ms, interval)
+    });
     for (labels, k) in &series {
         let id = store.series_id(labels);
         expanded[*k].append_to(store, id);
+        for (slot, h) in &distinct[*k].histograms {
+            let t = g
+                .start_ms
+                .saturating_add((*slot as i64).saturating_mul(interval));
+            store.append_histogram_id(id, t, h.clone());
+        }
     }
     Ok(())
 }

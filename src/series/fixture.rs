@@ -2,11 +2,8 @@
 //! `interval`, default 1m) or a `.test`-style `load <interval>` block. Samples start at time 0, one per
 //! interval.
 
-use super::notation::{
-    expand_samples, parse_runs, parse_series_descriptor, parse_series_runs, Run,
-};
+use super::notation::{parse_sequence, parse_series_descriptor, parse_series_sequence};
 use super::store::Store;
-use super::Labels;
 use crate::load::duration::parse_duration;
 use crate::load::yaml::{parse_stream, Node};
 
@@ -23,12 +20,6 @@ fn ferr(line: usize, message: impl Into<String>) -> FixtureError {
         line,
         message: message.into(),
     }
-}
-
-/// Appends a value sequence to the store, one slot per interval from time 0.
-pub fn append_sequence(store: &mut Store, labels: &Labels, runs: &[Run], interval_ms: i64) {
-    let id = store.series_id(labels);
-    expand_samples(runs, 0, interval_ms).append_to(store, id);
 }
 
 /// Reads either fixture form, deciding by content: a `load` line means the `.test` form.
@@ -71,8 +62,9 @@ pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
         }
         let iv =
             interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
-        let (labels, runs) = parse_series_runs(l).map_err(|e| ferr(k + 1, e.to_string()))?;
-        append_sequence(store, &labels, &runs, iv);
+        let (labels, seq) = parse_series_sequence(l).map_err(|e| ferr(k + 1, e.to_string()))?;
+        let id = store.series_id(&labels);
+        seq.append_to(store, id, 0, iv);
     }
     Ok(())
 }
@@ -128,8 +120,10 @@ pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureErr
         let labels = parse_series_descriptor(desc)
             .map_err(|e| ferr(line, format!("series {desc:?}: {e}")))?;
         let values = item.get("values").and_then(|n| n.as_str()).unwrap_or("");
-        let runs = parse_runs(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
-        append_sequence(store, &labels, &runs, interval);
+        let seq =
+            parse_sequence(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
+        let id = store.series_id(&labels);
+        seq.append_to(store, id, 0, interval);
     }
     Ok(())
 }
@@ -165,6 +159,25 @@ mod tests {
         assert_eq!(ser.samples.len(), 3);
         assert_eq!(ser.samples[1], (60_000, 3.0));
         assert!(super::super::is_stale(ser.samples[2].1));
+    }
+
+    #[test]
+    fn both_forms_read_native_histograms() {
+        for text in [
+            "load 1m\n  h {{schema:0 count:2 buckets:[1 1]}}x1 3\n",
+            "input_series:\n  - series: h\n    values: '{{schema:0 count:2 buckets:[1 1]}}x1 3'\n",
+        ] {
+            let mut s = Store::new();
+            load_fixture(text, &mut s).unwrap();
+            let ser = s.get(0).unwrap();
+            assert_eq!(*ser.samples, vec![(120_000, 3.0)], "{text}");
+            let hs: Vec<(i64, f64)> = ser
+                .visible_histograms()
+                .iter()
+                .map(|(t, h)| (*t, h.count))
+                .collect();
+            assert_eq!(hs, vec![(0, 2.0), (60_000, 2.0)], "{text}");
+        }
     }
 
     #[test]

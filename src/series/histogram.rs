@@ -3,7 +3,8 @@
 //! n_buckets:[4.1 5] n_offset:-5 counter_reset_hint:gauge}}`, and the expanding forms `{{h}}xN`,
 //! `{{a}}+{{b}}xN`, `{{a}}-{{b}}xN`), and addition and subtraction as `FloatHistogram.Add` / `Sub` define them
 //! (schema reduction to the coarser schema, zero buckets reconciled to the wider threshold, counter-reset
-//! hints combined). Not yet used by the store or the engine.
+//! hints combined). The store keeps histogram samples beside floats and the fixture loaders read them; the
+//! engine does not evaluate them yet.
 //!
 //! Buckets are kept dense: from the first index that has a bucket, one count per index (Prometheus keeps
 //! spans of populated indexes and deltas; the two hold the same buckets, with explicit zeros in the gaps).

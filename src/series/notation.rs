@@ -2,6 +2,7 @@
 //! a series descriptor (`metric{a="b"}`, `{"metric.name", "a.b"="c"}`) and a value sequence (`1 2 3`,
 //! `0+10x5`, `1-1x3`, `5x2`, `_`, `_x3`, `stale`, `Inf`, `NaN`, `0x1F`, `5m` read as 300).
 
+use super::histogram::{parse_sequence_item, FloatHistogram};
 use super::labels::{Labels, LabelsBuilder, METRIC_NAME};
 use super::store::{stale_nan, SeriesId, Store};
 use crate::load::duration::parse_duration;
@@ -271,7 +272,87 @@ fn check_len(have: u64, run: &Run, col: usize) -> Result<(), NotationError> {
     Ok(())
 }
 
-/// Parses a value sequence into runs. Errors carry the 1-based column within `text`.
+/// A value sequence that may hold native histogram samples: the float runs, with each histogram's slot left
+/// empty there (so float-only sequences load exactly as before), and the histograms by slot.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sequence {
+    pub runs: Vec<Run>,
+    /// (slot, histogram), slots increasing.
+    pub histograms: Vec<(u64, Arc<FloatHistogram>)>,
+}
+
+impl Sequence {
+    /// Adds the samples to series `id`, the first slot at `start` (ms), one slot every `interval`.
+    pub fn append_to(&self, store: &mut Store, id: SeriesId, start: i64, interval: i64) {
+        expand_samples(&self.runs, start, interval).append_to(store, id);
+        for (slot, h) in &self.histograms {
+            let t = start.saturating_add((*slot as i64).saturating_mul(interval));
+            store.append_histogram_id(id, t, Arc::clone(h));
+        }
+    }
+}
+
+/// The tokens of a value sequence with their 0-based byte offsets: split at whitespace, except inside a
+/// histogram's `{{...}}`.
+fn tokens(text: &str) -> Vec<(usize, &str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut depth = 0usize;
+        while i < b.len() && (depth > 0 || !b[i].is_ascii_whitespace()) {
+            if b[i..].starts_with(b"{{") {
+                depth += 1;
+                i += 2;
+            } else if depth > 0 && b[i..].starts_with(b"}}") {
+                depth -= 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        out.push((start, &text[start..i]));
+    }
+    out
+}
+
+/// Parses a value sequence that may hold native histograms (`{{...}}`, `{{...}}xN`, `{{a}}+{{b}}xN`,
+/// `{{a}}-{{b}}xN`) beside the float items. Errors carry the 1-based column within `text`.
+pub fn parse_sequence(text: &str) -> Result<Sequence, NotationError> {
+    let mut out = Sequence::default();
+    let mut slots: u64 = 0;
+    for (pos, tok) in tokens(text) {
+        let col = pos + 1;
+        let run = if tok.starts_with("{{") {
+            let hs = parse_sequence_item(tok).map_err(|m| err(col, m))?;
+            let run = Run::Missing(hs.len() as u64);
+            check_len(slots, &run, col)?;
+            for (k, d) in hs.into_iter().enumerate() {
+                out.histograms
+                    .push((slots + k as u64, Arc::new(d.histogram)));
+            }
+            run
+        } else {
+            let run = parse_item(tok, col)?;
+            // A typo such as `_x99999999999` must not exhaust memory.
+            check_len(slots, &run, col)?;
+            run
+        };
+        slots += run.len();
+        match (out.runs.last_mut(), run) {
+            (Some(Run::Missing(a)), Run::Missing(b)) => *a += b,
+            _ => out.runs.push(run),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a value sequence of floats into runs. Errors carry the 1-based column within `text`.
 pub fn parse_runs(text: &str) -> Result<Vec<Run>, NotationError> {
     let mut out = Vec::new();
     let mut pos = 0;
@@ -279,7 +360,10 @@ pub fn parse_runs(text: &str) -> Result<Vec<Run>, NotationError> {
     for tok in text.split(|c: char| c.is_whitespace()) {
         if !tok.is_empty() {
             if tok.starts_with("{{") {
-                return Err(err(pos + 1, "native histogram samples are not supported"));
+                return Err(err(
+                    pos + 1,
+                    "native histogram samples are not supported here",
+                ));
             }
             let run = parse_item(tok, pos + 1)?;
             // A typo such as `_x99999999999` must not exhaust memory.
@@ -560,17 +644,59 @@ pub fn parse_series_line(text: &str) -> Result<(Labels, Vec<SeqValue>), Notation
     Ok((l, vals))
 }
 
-/// As [`parse_series_line`], the values as runs (for loading into a store with [`expand_samples`]).
-pub fn parse_series_runs(text: &str) -> Result<(Labels, Vec<Run>), NotationError> {
+/// `<descriptor> <values>` where the values may hold native histograms (see [`parse_sequence`]).
+pub fn parse_series_sequence(text: &str) -> Result<(Labels, Sequence), NotationError> {
     let (l, end) = parse_series_descriptor_prefix(text)?;
-    let runs = parse_runs(&text[end..]).map_err(|e| err(e.column + end, e.message))?;
-    Ok((l, runs))
+    let seq = parse_sequence(&text[end..]).map_err(|e| err(e.column + end, e.message))?;
+    Ok((l, seq))
 }
 
 #[cfg(test)]
 mod tests {
     use super::SeqValue::*;
     use super::*;
+
+    #[test]
+    fn histograms_take_their_slots_beside_floats() {
+        let seq = parse_sequence(
+            "1 {{schema:0 sum:5 count:4 buckets:[1 2 1]}}x1 _ {{count:1}}+{{count:2}}x2 stale 7",
+        )
+        .unwrap();
+        let slots: Vec<(u64, f64)> = seq.histograms.iter().map(|(k, h)| (*k, h.count)).collect();
+        assert_eq!(
+            slots,
+            vec![(1, 4.0), (2, 4.0), (4, 1.0), (5, 3.0), (6, 5.0)]
+        );
+        assert_eq!(
+            seq.runs,
+            vec![
+                Run::Floats {
+                    first: 1.0,
+                    step: 0.0,
+                    count: 1
+                },
+                Run::Missing(6),
+                Run::Stale(1),
+                Run::Floats {
+                    first: 7.0,
+                    step: 0.0,
+                    count: 1
+                },
+            ]
+        );
+        let mut st = Store::new();
+        let id = st.series_id(&Labels::from_pairs([("__name__", "m")]));
+        seq.append_to(&mut st, id, 1000, 10);
+        let s = st.get(id).unwrap();
+        assert_eq!(s.samples.len(), 3);
+        let ts: Vec<i64> = s.visible_histograms().iter().map(|(t, _)| *t).collect();
+        assert_eq!(ts, vec![1010, 1020, 1040, 1050, 1060]);
+        // Errors point at the histogram's column.
+        let e = parse_sequence("1 {{schema:0 bogus:1}}").unwrap_err();
+        assert_eq!(e.column, 3, "{e}");
+        // Float-only readers say histograms are not read there.
+        assert!(parse_runs("{{count:1}}").is_err());
+    }
 
     #[test]
     fn expanded_samples_skip_missing_slots_and_mark_stale() {

@@ -2,8 +2,12 @@
 //! pairs to series ids so a selector touches only the series it can match. Samples may be appended to new
 //! or existing series at any time (rule evaluation writes its output tick by tick between queries).
 //!
-//! Float samples only for now; native histograms would go in a second per-series vector beside `samples`.
+//! Native histogram samples go in a second per-series vector beside the floats, absent (one null pointer) on
+//! a series that never had one, so a float series costs what it did before histograms existed. A series may
+//! mix both kinds over time, as in Prometheus; at one timestamp there is one sample, of either kind (the later
+//! append replaces the earlier).
 
+use super::histogram::FloatHistogram;
 use super::labels::{FxBuild, Labels};
 use super::matcher::{MatchOp, Matcher};
 use std::collections::HashMap;
@@ -22,6 +26,9 @@ pub fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
 }
 
+/// A series' native histogram samples: (timestamp ms, histogram), strictly increasing in time.
+pub type HistogramSamples = Vec<(i64, Arc<FloatHistogram>)>;
+
 /// Series id inside one store.
 pub type SeriesId = u32;
 
@@ -38,9 +45,24 @@ pub struct StoredSeries {
     /// rule's output written ahead of Prometheus's tick from the rules evaluated tick by tick
     /// ([`Store::set_visible_until`]).
     pub visible_until: i64,
+    /// Native histogram samples, if the series has any (`None` costs nothing beyond the pointer).
+    pub histograms: Option<Arc<HistogramSamples>>,
 }
 
 impl StoredSeries {
+    /// The histogram samples queries may read (see `visible_until`); empty for a float series.
+    pub fn visible_histograms(&self) -> &[(i64, Arc<FloatHistogram>)] {
+        let Some(h) = &self.histograms else {
+            return &[];
+        };
+        let n = if self.visible_until == i64::MAX {
+            h.len()
+        } else {
+            h.partition_point(|(t, _)| *t <= self.visible_until)
+        };
+        &h[..n]
+    }
+
     /// The samples queries may read (see `visible_until`).
     pub fn visible(&self) -> &[(i64, f64)] {
         if self.visible_until == i64::MAX {
@@ -91,6 +113,7 @@ impl Store {
             samples: Arc::new(Vec::new()),
             has_stale: false,
             visible_until: i64::MAX,
+            histograms: None,
         });
         self.by_labels.insert(labels.clone(), id);
         for (k, v) in labels.pairs() {
@@ -117,6 +140,11 @@ impl Store {
             return;
         };
         s.has_stale |= is_stale(v);
+        if let Some(h) = &mut s.histograms {
+            if let Ok(i) = h.binary_search_by(|(ht, _)| ht.cmp(&t)) {
+                Arc::make_mut(h).remove(i);
+            }
+        }
         let samples = Arc::make_mut(&mut s.samples);
         match samples.last() {
             None => samples.push((t, v)),
@@ -183,6 +211,36 @@ impl Store {
         for &(t, v) in new {
             self.append_id(id, t, v);
         }
+    }
+
+    /// Appends one native histogram sample to a series by id: a float or histogram sample at the same
+    /// timestamp is replaced, an out-of-order one inserted in place (as [`Store::append_id`]).
+    pub fn append_histogram_id(&mut self, id: SeriesId, t: i64, h: Arc<FloatHistogram>) {
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        if let Ok(i) = s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
+            Arc::make_mut(&mut s.samples).remove(i);
+        }
+        let hs = Arc::make_mut(s.histograms.get_or_insert_with(Default::default));
+        match hs.last() {
+            Some((lt, _)) if *lt >= t => match hs.binary_search_by(|(ht, _)| ht.cmp(&t)) {
+                Ok(i) => hs[i].1 = h,
+                Err(i) => hs.insert(i, (t, h)),
+            },
+            _ => hs.push((t, h)),
+        }
+    }
+
+    /// Appends one native histogram sample, creating the series if needed (see [`Store::append_histogram_id`]).
+    pub fn append_histogram(&mut self, labels: &Labels, t: i64, h: Arc<FloatHistogram>) {
+        let id = self.series_id(labels);
+        self.append_histogram_id(id, t, h);
+    }
+
+    /// Whether any series holds a native histogram sample.
+    pub fn has_histograms(&self) -> bool {
+        self.series.iter().any(|s| s.histograms.is_some())
     }
 
     /// Hides the samples of series `id` stamped after `t` from queries until called again (`i64::MAX` shows
@@ -307,6 +365,42 @@ mod tests {
         assert_eq!(st.get(a).unwrap().visible().len(), 2);
         st.set_visible_until(a, i64::MAX);
         assert_eq!(st.get(a).unwrap().visible().len(), 4);
+    }
+
+    #[test]
+    fn histograms_sit_beside_floats_one_sample_per_timestamp() {
+        let mut st = Store::new();
+        let a = st.series_id(&l(&[("__name__", "a")]));
+        assert!(st.get(a).unwrap().histograms.is_none());
+        assert!(!st.has_histograms());
+        let h = |c: f64| {
+            Arc::new(FloatHistogram {
+                count: c,
+                ..Default::default()
+            })
+        };
+        st.extend_id(a, &[(0, 1.0), (15, 2.0), (30, 3.0)]);
+        st.append_histogram_id(a, 45, h(4.0));
+        st.append_histogram_id(a, 15, h(2.5));
+        st.append_histogram_id(a, 60, h(6.0));
+        st.append_histogram_id(a, 60, h(7.0));
+        let s = st.get(a).unwrap();
+        // The histogram at 15 replaced the float there.
+        assert_eq!(*s.samples, vec![(0, 1.0), (30, 3.0)]);
+        let counts: Vec<(i64, f64)> = s
+            .visible_histograms()
+            .iter()
+            .map(|(t, h)| (*t, h.count))
+            .collect();
+        assert_eq!(counts, vec![(15, 2.5), (45, 4.0), (60, 7.0)]);
+        // A float at 45 replaces the histogram there.
+        st.append_id(a, 45, 9.0);
+        let s = st.get(a).unwrap();
+        assert_eq!(s.visible_histograms().len(), 2);
+        assert_eq!(*s.samples, vec![(0, 1.0), (30, 3.0), (45, 9.0)]);
+        st.set_visible_until(a, 30);
+        assert_eq!(st.get(a).unwrap().visible_histograms().len(), 1);
+        assert!(st.has_histograms());
     }
 
     #[test]
