@@ -7,9 +7,11 @@ use super::functions::kahan_sum_inc;
 use super::syntax::ast::Expr;
 use super::value::format_value;
 use crate::promql::semantics::Difference;
+use crate::series::histogram::FloatHistogram;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Prometheus's `quantile` over values (NaN sorts first; out-of-range `q` gives ±Inf).
 pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
@@ -163,8 +165,10 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
     match op {
         "topk" | "bottomk" | "limitk" | "limit_ratio" => {
             let p = scalar_param(op)?;
-            let mut keep: Vec<Vec<Option<f64>>> = vec![vec![None; n]; input.len()];
+            // Per series and step, whether the value is kept.
+            let mut keep: Vec<Vec<bool>> = vec![vec![false; n]; input.len()];
             let mut rank_first: Vec<(usize, usize)> = Vec::new(); // (series, position) at step 0
+            let mut hist_ignored = false;
             if op == "limit_ratio" {
                 let mut r = p.first().copied().unwrap_or(0.0);
                 if r.is_nan() {
@@ -184,7 +188,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     let offset = super::xxhash::labels_hash(&s.labels) as f64 / u64::MAX as f64;
                     let take = (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r);
                     if take {
-                        keep[si] = s.vals.clone();
+                        keep[si] = (0..n).map(|i| s.present(i)).collect();
                     }
                 }
             } else {
@@ -195,9 +199,18 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                         continue;
                     }
                     for mem in &members {
+                        // limitk keeps histogram samples too; topk and bottomk ignore them.
                         let present: Vec<(usize, f64)> = mem
                             .iter()
-                            .filter_map(|&si| input[si].vals[i].map(|v| (si, v)))
+                            .filter_map(|&si| match (input[si].vals[i], input[si].hist(i)) {
+                                (Some(v), _) => Some((si, v)),
+                                (None, Some(_)) if op == "limitk" => Some((si, 0.0)),
+                                (None, Some(_)) => {
+                                    hist_ignored = true;
+                                    None
+                                }
+                                _ => None,
+                            })
                             .collect();
                         let k = usize::try_from(k).unwrap_or(usize::MAX);
                         let kept = match op {
@@ -205,8 +218,8 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                             "bottomk" => go_heap_select(&present, k, false, legacy),
                             _ => present.into_iter().take(k).collect(),
                         };
-                        for (pos, (si, v)) in kept.into_iter().enumerate() {
-                            keep[si][i] = Some(v);
+                        for (pos, (si, _)) in kept.into_iter().enumerate() {
+                            keep[si][i] = true;
                             if i == 0 {
                                 rank_first.push((si, pos));
                             }
@@ -214,18 +227,21 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     }
                 }
             }
+            if hist_ignored {
+                ev.info(format!(
+                    "PromQL info: ignored histogram in {op} aggregation {}",
+                    ev.pos_at(a.span().start)
+                ));
+            }
             let mut out: Vec<(usize, StepSeries)> = Vec::new();
-            for (si, (s, vals)) in input.into_iter().zip(keep).enumerate() {
-                if vals.iter().any(Option::is_some) {
-                    let _ = si;
-                    out.push((
-                        si,
-                        StepSeries {
-                            labels: s.labels,
-                            drop_name: s.drop_name,
-                            vals,
-                        },
-                    ));
+            for (si, (mut s, kept)) in input.into_iter().zip(keep).enumerate() {
+                if kept.iter().any(|&k| k) {
+                    for (i, k) in kept.into_iter().enumerate() {
+                        if !k {
+                            s.clear(i);
+                        }
+                    }
+                    out.push((si, s));
                 }
             }
             if n == 1 && op != "limitk" && op != "limit_ratio" {
@@ -256,8 +272,13 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
             let mut by_labels: HashMap<Labels, usize, FxBuild> = HashMap::default();
             for i in 0..n {
                 for (si, series) in input.iter().enumerate() {
-                    let Some(v) = series.vals[i] else { continue };
-                    let key = (si, format_value(v));
+                    // A histogram's value label is its `String()` form.
+                    let text = match (series.vals[i], series.hist(i)) {
+                        (Some(v), _) => format_value(v),
+                        (None, Some(h)) => h.go_string(),
+                        _ => continue,
+                    };
+                    let key = (si, text);
                     let oi = match idx.get(&key) {
                         Some(&oi) => oi,
                         None => {
@@ -274,6 +295,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                         labels: labels.clone(),
                                         drop_name: by_name && series.drop_name,
                                         vals: vec![None; n],
+                                        hists: Vec::new(),
                                     });
                                     by_labels.insert(labels, out.len() - 1);
                                     out.len() - 1
@@ -310,14 +332,66 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     labels: l.clone(),
                     drop_name: *d,
                     vals: vec![None; n],
+                    hists: Vec::new(),
                 })
                 .collect();
             let mut buf: Vec<f64> = Vec::new();
+            let mut hbuf: Vec<&Arc<FloatHistogram>> = Vec::new();
+            let inner_pos = ev.pos_at(inner.span().start);
             for i in 0..n {
                 for (g, mem) in members.iter().enumerate() {
                     buf.clear();
-                    buf.extend(mem.iter().filter_map(|&si| input[si].vals[i]));
-                    if buf.is_empty() {
+                    hbuf.clear();
+                    for &si in mem {
+                        match (input[si].vals[i], input[si].hist(i)) {
+                            (Some(v), _) => buf.push(v),
+                            (None, Some(h)) => hbuf.push(h),
+                            _ => {}
+                        }
+                    }
+                    if !hbuf.is_empty() {
+                        match op {
+                            "count" | "group" => {}
+                            "sum" | "avg" if !buf.is_empty() => {
+                                ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for aggregation {inner_pos}"));
+                                continue;
+                            }
+                            "sum" | "avg" => {
+                                let metric = |h: &Arc<FloatHistogram>| {
+                                    mem.iter()
+                                        .find(|&&si| {
+                                            input[si].hist(i).is_some_and(|x| Arc::ptr_eq(x, h))
+                                        })
+                                        .and_then(|&si| input[si].labels.name().map(str::to_string))
+                                        .unwrap_or_default()
+                                };
+                                match sum_histograms(&hbuf, op == "avg") {
+                                    Ok((h, collision)) => {
+                                        if collision {
+                                            ev.warn(format!("PromQL warning: conflicting counter resets during histogram aggregation {inner_pos}"));
+                                        }
+                                        if out[g].hists.is_empty() {
+                                            out[g].hists = vec![None; n];
+                                        }
+                                        out[g].hists[i] = Some(Arc::new(h));
+                                    }
+                                    Err(k) => ev.warn(format!(
+                                        "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {inner_pos}",
+                                        metric(hbuf[k])
+                                    )),
+                                }
+                                continue;
+                            }
+                            other => {
+                                ev.info(format!("PromQL info: ignored histogram in {other} aggregation {inner_pos}"));
+                            }
+                        }
+                    }
+                    let counted = match op {
+                        "count" | "group" => buf.len() + hbuf.len(),
+                        _ => buf.len(),
+                    };
+                    if counted == 0 {
                         continue;
                     }
                     let v = match op {
@@ -329,7 +403,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                             s + c
                         }
                         "avg" => prom_mean(buf.iter().copied()),
-                        "count" => buf.len() as f64,
+                        "count" => counted as f64,
                         "group" => 1.0,
                         "max" => {
                             buf[1..]
@@ -374,10 +448,36 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     out[g].vals[i] = Some(v);
                 }
             }
-            out.retain(|s| s.vals.iter().any(Option::is_some));
+            out.retain(StepSeries::any);
             Ok(Val::Vector(out))
         }
     }
+}
+
+/// The sum (with `mean`, the average) of one group's histograms at one step, as Prometheus's `sum` and
+/// `avg` compute them, and whether counter-reset hints collided; `Err(k)`: histogram `k` cannot be added to
+/// the ones before it (a mix of exponential and custom buckets), and the group has no value.
+fn sum_histograms(
+    hs: &[&Arc<FloatHistogram>],
+    mean: bool,
+) -> Result<(FloatHistogram, bool), usize> {
+    use crate::series::histogram::CounterResetHint;
+    let mut acc = (**hs[0]).clone();
+    let (mut reset, mut not_reset) = (false, false);
+    for (k, h) in hs.iter().enumerate() {
+        match h.counter_reset_hint {
+            CounterResetHint::CounterReset => reset = true,
+            CounterResetHint::NotCounterReset => not_reset = true,
+            _ => {}
+        }
+        if k > 0 {
+            acc = acc.add(h).map_err(|_| k)?.0;
+        }
+    }
+    if mean {
+        acc.div(hs.len() as f64);
+    }
+    Ok((acc, reset && not_reset))
 }
 
 /// The `k` series `topk` (`top`) or `bottomk` keeps of one group's `(series, value)` pairs, in the order

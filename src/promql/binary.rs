@@ -6,9 +6,11 @@
 use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
 use super::syntax::ast::{Card, Expr};
 use crate::promql::semantics::Difference;
+use crate::series::histogram::{FloatHistogram, HistogramError};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Op {
@@ -77,6 +79,139 @@ pub(crate) fn apply(op: Op, l: f64, r: f64) -> (f64, bool) {
         Op::Ge => (l, l >= r),
         Op::Le => (l, l <= r),
         Op::And | Op::Or | Op::Unless => (l, true),
+    }
+}
+
+/// One operand's value at a step.
+#[derive(Clone, Copy)]
+enum Operand<'a> {
+    Float(f64),
+    Histogram(&'a Arc<FloatHistogram>),
+}
+
+impl Operand<'_> {
+    fn owned(&self) -> Outcome {
+        match self {
+            Operand::Float(f) => Outcome::Float(*f),
+            Operand::Histogram(h) => Outcome::Histogram(Arc::clone(h)),
+        }
+    }
+
+    fn of(s: &StepSeries, i: usize) -> Option<Operand<'_>> {
+        match (s.vals[i], s.hist(i)) {
+            (Some(v), _) => Some(Operand::Float(v)),
+            (None, Some(h)) => Some(Operand::Histogram(h)),
+            _ => None,
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match self {
+            Operand::Float(_) => "float",
+            Operand::Histogram(_) => "histogram",
+        }
+    }
+}
+
+/// A result value at a step.
+#[derive(Clone)]
+enum Outcome {
+    Float(f64),
+    Histogram(Arc<FloatHistogram>),
+}
+
+/// Why a pair gives no value, as Prometheus annotates it.
+#[derive(PartialEq)]
+enum Refusal {
+    /// An info: the operator does not apply to these types.
+    Incompatible(&'static str, &'static str),
+    /// A warning: histograms with exponential and custom buckets cannot be combined.
+    Layout,
+    /// A warning: counter-reset hints collided while adding or subtracting (the result is dropped).
+    Collision(&'static str),
+}
+
+impl Refusal {
+    fn report(&self, ev: &mut Ev, op: &str, pos: &str) {
+        match self {
+            Refusal::Incompatible(l, r) => ev.info(format!(
+                "PromQL info: incompatible sample types encountered for binary operator {op:?}: {l} {op} {r} {pos}"
+            )),
+            Refusal::Layout => ev.warn(format!(
+                "PromQL warning: incompatible bucket layout encountered for binary operator {op} {pos}"
+            )),
+            Refusal::Collision(what) => ev.warn(format!(
+                "PromQL warning: conflicting counter resets during histogram {what} {pos}"
+            )),
+        }
+    }
+}
+
+/// `vectorElemBinop`: the value of `l op r` (for a comparison, the left value) and whether a comparison
+/// keeps the pair; histograms combine by `+` and `-` with each other, scale by `*` and `/` with a float, and
+/// compare by `==` and `!=` with each other.
+fn elem(op: Op, l: Operand, r: Operand) -> Result<(Outcome, bool), Refusal> {
+    let refuse = || Err(Refusal::Incompatible(l.type_name(), r.type_name()));
+    match (l, r) {
+        (Operand::Float(a), Operand::Float(b)) => {
+            let (v, keep) = apply(op, a, b);
+            Ok((Outcome::Float(v), keep))
+        }
+        (Operand::Float(f), Operand::Histogram(h)) | (Operand::Histogram(h), Operand::Float(f))
+            if op == Op::Mul =>
+        {
+            let mut h = (**h).clone();
+            h.mul(f);
+            Ok((Outcome::Histogram(Arc::new(h)), true))
+        }
+        (Operand::Histogram(h), Operand::Float(f)) if op == Op::Div => {
+            let mut h = (**h).clone();
+            h.div(f);
+            Ok((Outcome::Histogram(Arc::new(h)), true))
+        }
+        (Operand::Histogram(a), Operand::Histogram(b)) => match op {
+            Op::Add | Op::Sub => {
+                let combined = if op == Op::Add { a.add(b) } else { a.sub(b) };
+                let (mut h, collision) = combined.map_err(|HistogramError(_)| Refusal::Layout)?;
+                if collision {
+                    return Err(Refusal::Collision(if op == Op::Add {
+                        "addition"
+                    } else {
+                        "subtraction"
+                    }));
+                }
+                if op == Op::Sub {
+                    h.counter_reset_hint = crate::series::histogram::CounterResetHint::Gauge;
+                }
+                Ok((Outcome::Histogram(Arc::new(h)), true))
+            }
+            Op::Eq | Op::Ne => {
+                // `FloatHistogram.Equals`: bit for bit, the counter-reset hint aside.
+                let equal = a.matches(b, false, |x, y| x.to_bits() == y.to_bits());
+                Ok((Outcome::Histogram(a.clone()), equal == (op == Op::Eq)))
+            }
+            _ => refuse(),
+        },
+        _ => refuse(),
+    }
+}
+
+/// Sets step `i` of `s` (of `n` steps) to `v`.
+fn put(s: &mut StepSeries, i: usize, n: usize, v: Outcome) {
+    match v {
+        Outcome::Float(f) => {
+            s.vals[i] = Some(f);
+            if let Some(h) = s.hists.get_mut(i) {
+                *h = None;
+            }
+        }
+        Outcome::Histogram(h) => {
+            if s.hists.is_empty() {
+                s.hists = vec![None; n];
+            }
+            s.vals[i] = None;
+            s.hists[i] = Some(h);
+        }
     }
 }
 
@@ -158,6 +293,8 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
         Op::parse(op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
     let return_bool = *return_bool;
     let rhs = ev.eval(rhs, ts)?;
+    let pos = ev.pos_at(b.span().start);
+    let mut refusals: Vec<Refusal> = Vec::new();
     let delayed = ev.opts.delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
     let keep_name = op == Op::Atan2 && ev.opts.prometheus2(Difference::Atan2KeepsName);
@@ -179,24 +316,34 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 })
                 .collect(),
         )),
-        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(
-            v,
-            &s,
-            op,
-            return_bool,
-            false,
-            delayed,
-            keep_name,
-        ))),
-        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(
-            v,
-            &s,
-            op,
-            return_bool,
-            true,
-            delayed,
-            keep_name,
-        ))),
+        (Val::Vector(v), Val::Scalar(s)) => {
+            let out = vector_scalar(
+                v,
+                &s,
+                op,
+                return_bool,
+                false,
+                delayed,
+                keep_name,
+                &mut refusals,
+            );
+            report(ev, &refusals, op_s, &pos);
+            Ok(Val::Vector(out))
+        }
+        (Val::Scalar(s), Val::Vector(v)) => {
+            let out = vector_scalar(
+                v,
+                &s,
+                op,
+                return_bool,
+                true,
+                delayed,
+                keep_name,
+                &mut refusals,
+            );
+            report(ev, &refusals, op_s, &pos);
+            Ok(Val::Vector(out))
+        }
         (Val::Vector(l), Val::Vector(r)) => {
             let (on, names): (bool, &[String]) = match matching {
                 Some(vm) => (vm.on, &vm.matching_labels),
@@ -212,7 +359,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 .as_ref()
                 .map_or((None, None), |vm| (vm.fill_lhs, vm.fill_rhs));
             let prometheus2 = ev.opts.prometheus2(Difference::FilterMatching);
-            vector_vector(
+            let out = vector_vector(
                 l,
                 r,
                 op,
@@ -225,8 +372,10 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 delayed,
                 prometheus2,
                 keep_name,
-            )
-            .map(Val::Vector)
+                &mut refusals,
+            );
+            report(ev, &refusals, op_s, &pos);
+            out.map(Val::Vector)
         }
         (l, r) => Err(qerr(format!(
             "binary expression must contain only scalar and instant vector types, got {} and {}",
@@ -236,6 +385,21 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
     }
 }
 
+/// Remembers a refusal once.
+fn note(refusals: &mut Vec<Refusal>, e: Refusal) {
+    if !refusals.contains(&e) {
+        refusals.push(e);
+    }
+}
+
+/// Reports each pair refused during a binary operation, once per kind.
+fn report(ev: &mut Ev, refusals: &[Refusal], op: &str, pos: &str) {
+    for r in refusals {
+        r.report(ev, op, pos);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn vector_scalar(
     mut v: Vec<StepSeries>,
     s: &[f64],
@@ -244,25 +408,41 @@ fn vector_scalar(
     scalar_left: bool,
     delayed: bool,
     keep_name: bool,
+    refusals: &mut Vec<Refusal>,
 ) -> Vec<StepSeries> {
     let drop = (!op.is_comparison() && !keep_name) || return_bool;
     for series in &mut v {
-        for (val, &sv) in series.vals.iter_mut().zip(s) {
-            let Some(x) = *val else { continue };
-            let (l, r) = if scalar_left { (sv, x) } else { (x, sv) };
-            let (res, keep) = apply(op, l, r);
-            *val = if op.is_comparison() {
-                if return_bool {
-                    Some(if keep { 1.0 } else { 0.0 })
-                } else if keep {
-                    // The vector's value is kept even when the scalar is on the left.
-                    Some(x)
-                } else {
-                    None
+        let n = series.vals.len();
+        for (i, &sv) in s.iter().enumerate().take(n) {
+            let value = {
+                let Some(x) = Operand::of(series, i) else {
+                    continue;
+                };
+                let sv = Operand::Float(sv);
+                let (l, r) = if scalar_left { (sv, x) } else { (x, sv) };
+                match elem(op, l, r) {
+                    Err(e) => {
+                        note(refusals, e);
+                        None
+                    }
+                    Ok((res, keep)) => {
+                        if !op.is_comparison() {
+                            Some(res)
+                        } else if return_bool {
+                            Some(Outcome::Float(if keep { 1.0 } else { 0.0 }))
+                        } else if keep {
+                            // The vector's value is kept even when the scalar is on the left.
+                            Some(x.owned())
+                        } else {
+                            None
+                        }
+                    }
                 }
-            } else {
-                Some(res)
             };
+            match value {
+                Some(v) => put(series, i, n, v),
+                None => series.clear(i),
+            }
         }
         if drop {
             if delayed {
@@ -272,7 +452,7 @@ fn vector_scalar(
             }
         }
     }
-    v.retain(|s| s.vals.iter().any(Option::is_some));
+    v.retain(StepSeries::any);
     v
 }
 
@@ -292,17 +472,17 @@ fn set_op(
             for i in 0..n {
                 set.clear();
                 for (s, sig) in r.iter().zip(&rsig) {
-                    if s.vals[i].is_some() {
+                    if s.present(i) {
                         set.insert(*sig);
                     }
                 }
                 for (s, sig) in l.iter_mut().zip(&lsig) {
-                    if s.vals[i].is_some() && (set.contains(sig) != (op == Op::And)) {
-                        s.vals[i] = None;
+                    if s.present(i) && (set.contains(sig) != (op == Op::And)) {
+                        s.clear(i);
                     }
                 }
             }
-            l.retain(|s| s.vals.iter().any(Option::is_some));
+            l.retain(StepSeries::any);
             l
         }
         _ => {
@@ -310,18 +490,18 @@ fn set_op(
             for i in 0..n {
                 set.clear();
                 for (s, sig) in l.iter().zip(&lsig) {
-                    if s.vals[i].is_some() {
+                    if s.present(i) {
                         set.insert(*sig);
                     }
                 }
                 for (s, sig) in r.iter_mut().zip(&rsig) {
-                    if s.vals[i].is_some() && set.contains(sig) {
-                        s.vals[i] = None;
+                    if s.present(i) && set.contains(sig) {
+                        s.clear(i);
                     }
                 }
             }
             let mut out = l;
-            out.extend(r.into_iter().filter(|s| s.vals.iter().any(Option::is_some)));
+            out.extend(r.into_iter().filter(StepSeries::any));
             out
         }
     }
@@ -329,15 +509,20 @@ fn set_op(
 
 /// A matched pair's sample: the arithmetic result, or for a comparison the left value (or 1/0 with `bool`);
 /// None when a filtering comparison drops the pair.
-fn outcome(op: Op, return_bool: bool, lv: f64, rv: f64) -> Option<f64> {
-    let (res, keep) = apply(op, lv, rv);
-    if !op.is_comparison() {
+fn outcome(
+    op: Op,
+    return_bool: bool,
+    lv: Operand,
+    rv: Operand,
+) -> Result<Option<Outcome>, Refusal> {
+    let (res, keep) = elem(op, lv, rv)?;
+    Ok(if !op.is_comparison() {
         Some(res)
     } else if return_bool {
-        Some(if keep { 1.0 } else { 0.0 })
+        Some(Outcome::Float(if keep { 1.0 } else { 0.0 }))
     } else {
         keep.then_some(res)
-    }
+    })
 }
 
 /// For each "many" series, the index of the "one" series with its signature, when no signature occurs twice
@@ -374,6 +559,7 @@ fn vector_vector(
     delayed: bool,
     prometheus2: bool,
     keep_name: bool,
+    refusals: &mut Vec<Refusal>,
 ) -> Result<Vec<StepSeries>, EvalError> {
     // fill_left stands in for a missing "many" side, fill_right for a missing "one" side (so under
     // group_right they fill the right and left operands respectively), as Prometheus's tests expect.
@@ -432,6 +618,7 @@ fn vector_vector(
                     labels: labels.clone(),
                     drop_name: s.drop_name || (drop && delayed),
                     vals: vec![None; n],
+                    hists: Vec::new(),
                 });
                 label_out.insert(labels, out.len() - 1);
                 out.len() - 1
@@ -448,20 +635,25 @@ fn vector_vector(
             for i in 0..n {
                 for (k, s) in many.iter().enumerate() {
                     let Some(j) = partner[k] else { continue };
-                    let (Some(mv), Some(ov)) = (s.vals[i], one[j].vals[i]) else {
+                    let (Some(mv), Some(ov)) = (Operand::of(s, i), Operand::of(&one[j], i)) else {
                         continue;
                     };
                     let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-                    let Some(value) = outcome(op, return_bool, lv, rv) else {
-                        continue;
+                    let value = match outcome(op, return_bool, lv, rv) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            note(refusals, e);
+                            continue;
+                        }
                     };
                     if pair_oi[k] == usize::MAX {
                         pair_oi[k] = output_of(&mut out, &mut label_out, s, &one[j]);
                     }
-                    out[pair_oi[k]].vals[i] = Some(value);
+                    put(&mut out[pair_oi[k]], i, n, value);
                 }
             }
-            out.retain(|s| s.vals.iter().any(Option::is_some));
+            out.retain(StepSeries::any);
             return Ok(out);
         }
     }
@@ -471,14 +663,14 @@ fn vector_vector(
         // side's duplicates are an error (`nothing + on(job) lat_bucket` is empty, not a failure).
         if fill_one.is_none()
             && fill_many.is_none()
-            && (one.iter().all(|s| s.vals[i].is_none()) || many.iter().all(|s| s.vals[i].is_none()))
+            && (one.iter().all(|s| !s.present(i)) || many.iter().all(|s| !s.present(i)))
         {
             continue;
         }
         one_at.clear();
         matched.clear();
         for (j, s) in one.iter().enumerate() {
-            if s.vals[i].is_none() {
+            if !s.present(i) {
                 continue;
             }
             if let Some(&prev) = one_at.get(&one_sig[j]) {
@@ -494,11 +686,15 @@ fn vector_vector(
             one_at.insert(one_sig[j], j);
         }
         for (k, s) in many.iter().enumerate() {
-            let Some(mv) = s.vals[i] else { continue };
+            let Some(mv) = Operand::of(s, i) else {
+                continue;
+            };
             let Some(&j) = one_at.get(&many_sig[k]) else {
                 continue;
             };
-            let Some(ov) = one[j].vals[i] else { continue };
+            let Some(ov) = Operand::of(&one[j], i) else {
+                continue;
+            };
             let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
             // Prometheus (since 3.9, prometheus#17668) checks matching cardinality before filtering, so a
             // duplicate match fails even when the comparison would drop it; Prometheus 2 checked only the
@@ -516,8 +712,13 @@ fn vector_vector(
             if !prometheus2 {
                 check_one_to_one()?;
             }
-            let Some(value) = outcome(op, return_bool, lv, rv) else {
-                continue;
+            let value = match outcome(op, return_bool, lv, rv) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(e) => {
+                    note(refusals, e);
+                    continue;
+                }
             };
             if prometheus2 {
                 check_one_to_one()?;
@@ -540,19 +741,25 @@ fn vector_vector(
                 }
                 e.push(h);
             }
-            out[oi].vals[i] = Some(value);
+            put(&mut out[oi], i, n, value);
         }
         if fill_one.is_none() && fill_many.is_none() {
             continue;
         }
         // Filled matches: a present series whose other side is missing at this step.
         let mut emit = |out: &mut Vec<StepSeries>,
+                        refusals: &mut Vec<Refusal>,
                         key: (usize, usize),
                         make: &dyn Fn() -> (Labels, bool),
-                        lv: f64,
-                        rv: f64| {
-            let Some(value) = outcome(op, return_bool, lv, rv) else {
-                return;
+                        lv: Operand,
+                        rv: Operand| {
+            let value = match outcome(op, return_bool, lv, rv) {
+                Ok(Some(v)) => v,
+                Ok(None) => return,
+                Err(e) => {
+                    note(refusals, e);
+                    return;
+                }
             };
             let oi = match pair_out.get(&key) {
                 Some(&oi) => oi,
@@ -565,6 +772,7 @@ fn vector_vector(
                                 labels: labels.clone(),
                                 drop_name: dn,
                                 vals: vec![None; n],
+                                hists: Vec::new(),
                             });
                             label_out.insert(labels, out.len() - 1);
                             out.len() - 1
@@ -574,11 +782,14 @@ fn vector_vector(
                     oi
                 }
             };
-            out[oi].vals[i] = Some(value);
+            put(&mut out[oi], i, n, value);
         };
         if let Some(fv) = fill_one {
+            let fv = Operand::Float(fv);
             for (k, s) in many.iter().enumerate() {
-                let Some(mv) = s.vals[i] else { continue };
+                let Some(mv) = Operand::of(s, i) else {
+                    continue;
+                };
                 if one_at.contains_key(&many_sig[k]) {
                     continue;
                 }
@@ -606,27 +817,30 @@ fn vector_vector(
                     }
                     (lb.build(), s.drop_name || (drop && delayed))
                 };
-                emit(&mut out, (k, usize::MAX), &make, lv, rv);
+                emit(&mut out, refusals, (k, usize::MAX), &make, lv, rv);
             }
         }
         if let Some(fv) = fill_many {
+            let fv = Operand::Float(fv);
             let present: std::collections::HashSet<u64, FxBuild> = many
                 .iter()
                 .zip(&many_sig)
-                .filter(|(s, _)| s.vals[i].is_some())
+                .filter(|(s, _)| s.present(i))
                 .map(|(_, sig)| *sig)
                 .collect();
             for (j, s) in one.iter().enumerate() {
-                let Some(ov) = s.vals[i] else { continue };
+                let Some(ov) = Operand::of(s, i) else {
+                    continue;
+                };
                 if present.contains(&one_sig[j]) {
                     continue;
                 }
                 let (lv, rv) = if swapped { (ov, fv) } else { (fv, ov) };
                 let make = || (m.group_labels(&s.labels), false);
-                emit(&mut out, (usize::MAX, j), &make, lv, rv);
+                emit(&mut out, refusals, (usize::MAX, j), &make, lv, rv);
             }
         }
     }
-    out.retain(|s| s.vals.iter().any(Option::is_some));
+    out.retain(StepSeries::any);
     Ok(out)
 }

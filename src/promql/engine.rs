@@ -13,7 +13,9 @@ use super::parse::{parse_for_query, Expr, ParseError};
 use super::semantics::Difference;
 use super::syntax::ast::{At, MatchOp as PMatchOp, VectorSelector};
 use super::value::{QueryResult, Sample, Series, Value};
+use crate::series::histogram::FloatHistogram;
 use crate::series::labels::{FxBuild, METRIC_NAME};
+use crate::series::store::HistogramSamples;
 use crate::series::{is_stale, Labels, MatchOp, Matcher, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -119,7 +121,62 @@ pub(crate) struct StepSeries {
     pub labels: Labels,
     /// Delayed `__name__` removal: the name is kept for matching but dropped from the final result.
     pub drop_name: bool,
+    /// Float values per step.
     pub vals: Vec<Option<f64>>,
+    /// Native histogram values per step: empty for a float-only series, else one slot per step. A step has
+    /// a float or a histogram, never both.
+    pub hists: Vec<Option<Arc<FloatHistogram>>>,
+}
+
+impl StepSeries {
+    /// The histogram at step `i`, if that step holds one.
+    pub fn hist(&self, i: usize) -> Option<&Arc<FloatHistogram>> {
+        self.hists.get(i).and_then(Option::as_ref)
+    }
+
+    /// Whether any step holds a value of either kind.
+    pub fn any(&self) -> bool {
+        self.vals.iter().any(Option::is_some) || self.hists.iter().any(Option::is_some)
+    }
+
+    /// Whether step `i` holds a value of either kind.
+    pub fn present(&self, i: usize) -> bool {
+        self.vals[i].is_some() || self.hist(i).is_some()
+    }
+
+    /// Drops the histogram values (functions that read floats only ignore histogram samples).
+    pub fn drop_histograms(&mut self) {
+        self.hists = Vec::new();
+    }
+
+    /// Moves `s`'s values into this series; a step both have is Prometheus's duplicate-labelset error.
+    pub fn merge(&mut self, s: StepSeries) -> Result<(), EvalError> {
+        let n = self.vals.len();
+        for i in 0..n {
+            if !s.present(i) {
+                continue;
+            }
+            if self.present(i) {
+                return Err(qerr("vector cannot contain metrics with the same labelset"));
+            }
+            self.vals[i] = s.vals[i];
+            if let Some(h) = s.hist(i) {
+                if self.hists.is_empty() {
+                    self.hists = vec![None; n];
+                }
+                self.hists[i] = Some(h.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets step `i` to nothing.
+    pub fn clear(&mut self, i: usize) {
+        self.vals[i] = None;
+        if let Some(h) = self.hists.get_mut(i) {
+            *h = None;
+        }
+    }
 }
 
 /// A range-vector series: its samples and, per step, the half-open index range of the window.
@@ -129,6 +186,19 @@ pub(crate) struct RangeSeries {
     pub drop_name: bool,
     pub samples: Arc<Vec<(i64, f64)>>,
     pub win: Vec<(usize, usize)>,
+    /// Native histogram samples and, per step, the window into them (`None` and empty: none).
+    pub hists: Option<Arc<HistogramSamples>>,
+    pub hwin: Vec<(usize, usize)>,
+}
+
+impl RangeSeries {
+    /// The histogram samples in step `i`'s window.
+    pub fn hist_window(&self, i: usize) -> &[(i64, Arc<FloatHistogram>)] {
+        match (&self.hists, self.hwin.get(i)) {
+            (Some(h), Some(&(a, b))) => &h[a..b],
+            _ => &[],
+        }
+    }
 }
 
 /// A range-vector argument.
@@ -462,6 +532,9 @@ impl<'a> Ev<'a> {
                         for v in s.vals.iter_mut().flatten() {
                             *v = -*v;
                         }
+                        for h in s.hists.iter_mut().flatten() {
+                            Arc::make_mut(h).mul(-1.0);
+                        }
                     }
                     Ok(Val::Vector(vs))
                 }
@@ -530,48 +603,57 @@ impl<'a> Ev<'a> {
                 continue;
             };
             let samples = s.visible();
+            let hs = s.visible_histograms();
             let mut vals = Vec::with_capacity(eff.len());
+            let mut hists = if hs.is_empty() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(eff.len())
+            };
             let mut tss = if want_ts {
                 Vec::with_capacity(eff.len())
             } else {
                 Vec::new()
             };
             let mut any = false;
-            let mut p = 0usize; // number of samples with t <= current time
+            let mut p = 0usize; // number of float samples with t <= current time
+            let mut q = 0usize; // number of histogram samples with t <= current time
             let mut last_t = i64::MIN;
             for &t in &eff {
                 // The first step (and any step back in time) searches; later steps walk forward, so one
                 // query costs the samples it spans, not the series' length.
                 if last_t == i64::MIN || t < last_t {
                     p = samples.partition_point(|(st, _)| *st <= t);
+                    q = hs.partition_point(|(st, _)| *st <= t);
                 } else {
                     while p < samples.len() && samples[p].0 <= t {
                         p += 1;
                     }
+                    while q < hs.len() && hs[q].0 <= t {
+                        q += 1;
+                    }
                 }
                 last_t = t;
-                let v = if p > 0 {
-                    let (st, sv) = samples[p - 1];
-                    // Prometheus 3: the lookback window is left-open; Prometheus 2: closed.
-                    if st > t - lookback - edge && !is_stale(sv) {
-                        if want_ts {
-                            tss.push(st);
-                        }
-                        Some(sv)
-                    } else {
-                        if want_ts {
-                            tss.push(0);
-                        }
-                        None
+                let float = p.checked_sub(1).map(|k| samples[k]);
+                let hist = q.checked_sub(1).map(|k| &hs[k]);
+                // The latest sample of either kind; Prometheus 3's lookback window is left-open, 2's closed.
+                let in_window = |st: i64| st > t - lookback - edge;
+                let (v, h, st) = match (float, hist) {
+                    (Some((ft, fv)), hist) if hist.is_none_or(|(ht, _)| ft > *ht) => {
+                        ((in_window(ft) && !is_stale(fv)).then_some(fv), None, ft)
                     }
-                } else {
-                    if want_ts {
-                        tss.push(0);
-                    }
-                    None
+                    (_, Some((ht, h))) => (None, in_window(*ht).then(|| h.clone()), *ht),
+                    _ => (None, None, 0),
                 };
-                any |= v.is_some();
+                let found = v.is_some() || h.is_some();
+                if want_ts {
+                    tss.push(if found { st } else { 0 });
+                }
+                any |= found;
                 vals.push(v);
+                if !hs.is_empty() {
+                    hists.push(h);
+                }
             }
             if any {
                 self.add_samples(vals.len())?;
@@ -579,6 +661,7 @@ impl<'a> Ev<'a> {
                     labels: s.labels.clone(),
                     drop_name: false,
                     vals,
+                    hists,
                 });
                 out_ts.push(tss);
             }
@@ -623,6 +706,7 @@ impl<'a> Ev<'a> {
                 labels: s.labels.clone(),
                 drop_name: false,
                 vals: vec![Some(t as f64 / 1000.0); ts.len()],
+                hists: Vec::new(),
             });
         }
         Ok(out)
@@ -662,34 +746,43 @@ impl<'a> Ev<'a> {
             let visible = s.visible();
             let from = visible.partition_point(|(t, _)| *t <= lo);
             let to = visible.partition_point(|(t, _)| *t <= hi);
+            let vh = s.visible_histograms();
+            let hfrom = vh.partition_point(|(t, _)| *t <= lo);
+            let hto = vh.partition_point(|(t, _)| *t <= hi);
             // `>=`: with no window ends (a subquery step longer than its range) the span is (0, -1], and a
             // sample at 0 puts `from` past `to` (found by fuzzing).
-            if from >= to {
+            if from >= to && hfrom >= hto {
                 continue;
             }
             // Without staleness markers the stored samples are shared, not copied; windows index them.
             let samples: Arc<Vec<(i64, f64)>> = if s.has_stale {
-                let v: Vec<(i64, f64)> = s.samples[from..to]
+                let v: Vec<(i64, f64)> = s.samples[from.min(to)..to]
                     .iter()
                     .copied()
                     .filter(|(_, v)| !is_stale(*v))
                     .collect();
-                if v.is_empty() {
+                if v.is_empty() && hfrom >= hto {
                     continue;
                 }
                 Arc::new(v)
             } else {
                 s.samples.clone()
             };
-            self.add_samples(to - from)?;
+            self.add_samples(to.saturating_sub(from) + hto.saturating_sub(hfrom))?;
             // Windows end within the visible samples (a copy without markers holds only those).
             let n = samples.len().min(visible.len());
             let win = windows(&samples[..n], &ends, range + edge);
+            let (hists, hwin) = match &s.histograms {
+                Some(h) if hfrom < hto => (Some(h.clone()), windows(vh, &ends, range + edge)),
+                _ => (None, Vec::new()),
+            };
             series.push(RangeSeries {
                 labels: s.labels.clone(),
                 drop_name: false,
                 samples,
                 win,
+                hists,
+                hwin,
             });
         }
         Ok(RangeArg {
@@ -792,7 +885,7 @@ impl<'a> Ev<'a> {
         self.slide_at_ranges = saved_slide;
         let val = val?;
         type Points = Vec<(i64, f64)>;
-        let series: Vec<(Labels, bool, Points)> = match val {
+        let series: Vec<(Labels, bool, Points, HistogramSamples)> = match val {
             Val::Vector(vs) => vs
                 .into_iter()
                 .map(|s| {
@@ -802,13 +895,20 @@ impl<'a> Ev<'a> {
                         .zip(&inner)
                         .filter_map(|(v, t)| v.map(|v| (*t, v)))
                         .collect();
-                    (s.labels, s.drop_name, pts)
+                    let hs = s
+                        .hists
+                        .into_iter()
+                        .zip(&inner)
+                        .filter_map(|(h, t)| h.map(|h| (*t, h)))
+                        .collect();
+                    (s.labels, s.drop_name, pts, hs)
                 })
                 .collect(),
             Val::Scalar(v) => vec![(
                 Labels::empty(),
                 false,
                 inner.iter().copied().zip(v).collect(),
+                Vec::new(),
             )],
             other => {
                 return Err(qerr(format!(
@@ -818,16 +918,24 @@ impl<'a> Ev<'a> {
             }
         };
         let mut out = Vec::new();
-        for (labels, drop_name, samples) in series {
-            if samples.is_empty() {
+        for (labels, drop_name, samples, hs) in series {
+            if samples.is_empty() && hs.is_empty() {
                 continue;
             }
             let win = windows(&samples, &win_ends, range + edge);
+            let (hists, hwin) = if hs.is_empty() {
+                (None, Vec::new())
+            } else {
+                let hwin = windows(&hs, &win_ends, range + edge);
+                (Some(Arc::new(hs)), hwin)
+            };
             out.push(RangeSeries {
                 labels,
                 drop_name,
                 samples: Arc::new(samples),
                 win,
+                hists,
+                hwin,
             });
         }
         Ok(RangeArg {
@@ -840,7 +948,7 @@ impl<'a> Ev<'a> {
 
 /// Per end time, the index range of samples with `end-range < t <= end`; pointers only move forward
 /// while ends do not decrease.
-pub(crate) fn windows(samples: &[(i64, f64)], ends: &[i64], range: i64) -> Vec<(usize, usize)> {
+pub(crate) fn windows<T>(samples: &[(i64, T)], ends: &[i64], range: i64) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(ends.len());
     let (mut a, mut b) = (0usize, 0usize);
     let mut prev = i64::MIN;
@@ -994,6 +1102,7 @@ impl Engine {
                     Value::Matrix(vec![Series {
                         labels: Labels::empty(),
                         points: ts.iter().copied().zip(v).collect(),
+                        histograms: Vec::new(),
                     }])
                 } else {
                     Value::Scalar {
@@ -1020,20 +1129,36 @@ impl Engine {
                                 .zip(s.vals)
                                 .filter_map(|(t, v)| v.map(|v| (*t, v)))
                                 .collect(),
+                            histograms: ts
+                                .iter()
+                                .zip(s.hists)
+                                .filter_map(|(t, h)| h.map(|h| (*t, h)))
+                                .collect(),
                         })
-                        .filter(|s| !s.points.is_empty())
+                        .filter(|s| !s.points.is_empty() || !s.histograms.is_empty())
                         .collect();
                     m.sort_by(|a, b| a.labels.cmp(&b.labels));
                     Value::Matrix(m)
                 } else {
                     Value::Vector(
                         vs.into_iter()
-                            .filter_map(|s| {
-                                s.vals[0].map(|v| Sample {
-                                    labels: s.labels,
-                                    t: start,
-                                    v,
-                                })
+                            .filter_map(|mut s| {
+                                let h = s.hists.first_mut().and_then(Option::take);
+                                match (s.vals[0], h) {
+                                    (Some(v), _) => Some(Sample {
+                                        labels: s.labels,
+                                        t: start,
+                                        v,
+                                        h: None,
+                                    }),
+                                    (None, Some(h)) => Some(Sample {
+                                        labels: s.labels,
+                                        t: start,
+                                        v: 0.0,
+                                        h: Some(h),
+                                    }),
+                                    (None, None) => None,
+                                }
                             })
                             .collect(),
                     )
@@ -1046,7 +1171,8 @@ impl Engine {
                 let mut m = Vec::new();
                 for s in r.series {
                     let (a, b) = s.win[0];
-                    if a < b {
+                    let hs = s.hist_window(0).to_vec();
+                    if a < b || !hs.is_empty() {
                         let labels = if s.drop_name && self.opts.delayed_name_removal {
                             drop_metric_name(&s.labels)
                         } else {
@@ -1055,6 +1181,7 @@ impl Engine {
                         m.push(Series {
                             labels,
                             points: s.samples[a..b].to_vec(),
+                            histograms: hs,
                         });
                     }
                 }
@@ -1062,7 +1189,7 @@ impl Engine {
             }
         };
         let points = match &value {
-            Value::Matrix(m) => m.iter().map(|s| s.points.len()).sum(),
+            Value::Matrix(m) => m.iter().map(|s| s.points.len() + s.histograms.len()).sum(),
             Value::Vector(v) => v.len(),
             _ => 1,
         };
@@ -1102,19 +1229,7 @@ pub(crate) fn finalize_names(
             s.drop_name = false;
         }
         match index.get(&s.labels) {
-            Some(&i) => {
-                let o = &mut out[i];
-                for (a, b) in o.vals.iter_mut().zip(s.vals) {
-                    if let Some(v) = b {
-                        if a.is_some() {
-                            return Err(qerr(
-                                "vector cannot contain metrics with the same labelset",
-                            ));
-                        }
-                        *a = Some(v);
-                    }
-                }
-            }
+            Some(&i) => out[i].merge(s)?,
             None => {
                 index.insert(s.labels.clone(), out.len());
                 out.push(s);

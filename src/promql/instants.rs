@@ -56,16 +56,21 @@ pub fn matrix_of_instants<E>(
     step: i64,
     mut instant: impl FnMut(i64) -> Result<Value, E>,
 ) -> Result<Value, E> {
-    let mut rows: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+    type Row = (Vec<(i64, f64)>, crate::series::store::HistogramSamples);
+    let mut rows: HashMap<Labels, Row> = HashMap::new();
     let mut t = start;
     while t <= end {
         match instant(t)? {
             Value::Vector(v) => {
                 for s in v {
-                    rows.entry(s.labels).or_default().push((t, s.v));
+                    let row = rows.entry(s.labels).or_default();
+                    match s.h {
+                        Some(h) => row.1.push((t, h)),
+                        None => row.0.push((t, s.v)),
+                    }
                 }
             }
-            Value::Scalar { v, .. } => rows.entry(Labels::empty()).or_default().push((t, v)),
+            Value::Scalar { v, .. } => rows.entry(Labels::empty()).or_default().0.push((t, v)),
             // Rule results are vectors; anything else is reported by whoever reads the matrix.
             other => return Ok(other),
         }
@@ -76,7 +81,11 @@ pub fn matrix_of_instants<E>(
     }
     let mut m: Vec<Series> = rows
         .into_iter()
-        .map(|(labels, points)| Series { labels, points })
+        .map(|(labels, (points, histograms))| Series {
+            labels,
+            points,
+            histograms,
+        })
         .collect();
     m.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(Value::Matrix(m))

@@ -10,14 +10,15 @@ use super::parse::Expr;
 use super::syntax::ast::{At, VectorSelector};
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
+use crate::series::histogram::FloatHistogram;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
-    parse_number, parse_series_descriptor_prefix, parse_series_line, parse_series_sequence,
-    SeqValue,
+    parse_number, parse_series_descriptor_prefix, parse_series_sequence, Run,
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
 use regex::Regex;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaseStatus {
@@ -60,6 +61,42 @@ enum MsgCheck {
     Regex(String),
 }
 
+/// One value of a result or an expectation: a float, or a native histogram with whether its counter-reset
+/// hint counts (an expectation compares the hint only when it spells one out, as Prometheus's runner does).
+#[derive(Clone, Debug)]
+enum Point {
+    Float(f64),
+    Histogram(Arc<FloatHistogram>, bool),
+}
+
+impl Point {
+    fn matches(&self, got: &Point) -> bool {
+        match (self, got) {
+            (Point::Float(a), Point::Float(b)) => floats_equal(*a, *b),
+            (Point::Histogram(a, hint), Point::Histogram(b, _)) => {
+                a.matches(b, *hint, floats_equal)
+            }
+            _ => false,
+        }
+    }
+
+    fn of_sample(v: f64, h: &Option<Arc<FloatHistogram>>) -> Point {
+        match h {
+            Some(h) => Point::Histogram(h.clone(), false),
+            None => Point::Float(v),
+        }
+    }
+}
+
+impl std::fmt::Display for Point {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Point::Float(v) => f.write_str(&format_value(*v)),
+            Point::Histogram(h, _) => f.write_str(&h.go_string()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Expect {
     fail: Option<MsgCheck>,
@@ -71,7 +108,7 @@ struct Expect {
     string: Option<String>,
     scalar: Option<f64>,
     /// Expected series: labels and per-step values (`None` = no point).
-    series: Vec<(Labels, Vec<Option<f64>>)>,
+    series: Vec<(Labels, Vec<Option<Point>>)>,
     range_vector: Option<(i64, i64, i64)>,
     skip: Option<String>,
 }
@@ -579,28 +616,40 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
         }
         return Ok(());
     }
-    if l.contains("{{") {
-        ex.skip = Some("expects native histogram values".into());
-        return Ok(());
-    }
     if let Some(v) = parse_number(l) {
         ex.scalar = Some(v);
         return Ok(());
     }
-    let (labels, vals) =
-        parse_series_line(l).map_err(|e| format!("cannot read expected series {l:?}: {e}"))?;
+    let (labels, seq) =
+        parse_series_sequence(l).map_err(|e| format!("cannot read expected series {l:?}: {e}"))?;
     let n = match (ex.range_vector, q) {
         (Some((a, b, c)), _) if c > 0 => ((b - a) / c) as usize + 1,
         _ => steps_of(q),
     };
-    let mut v: Vec<Option<f64>> = vals
-        .into_iter()
-        .map(|x| match x {
-            SeqValue::Float(f) => Some(f),
-            SeqValue::Stale => Some(stale_nan()),
-            SeqValue::Missing => None,
-        })
-        .collect();
+    let mut v: Vec<Option<Point>> = Vec::new();
+    for run in &seq.runs {
+        match *run {
+            Run::Missing(k) => v.extend(std::iter::repeat_n(None, k as usize)),
+            Run::Stale(k) => v.extend(std::iter::repeat_n(
+                Some(Point::Float(stale_nan())),
+                k as usize,
+            )),
+            Run::Floats { first, step, count } => {
+                let mut x = first;
+                for i in 0..count {
+                    if i > 0 {
+                        x += step;
+                    }
+                    v.push(Some(Point::Float(x)));
+                }
+            }
+        }
+    }
+    for (slot, h, hint_set) in seq.histograms {
+        if let Some(p) = v.get_mut(slot as usize) {
+            *p = Some(Point::Histogram(h, hint_set));
+        }
+    }
     if v.len() < n {
         v.resize(n, None);
     }
@@ -608,14 +657,33 @@ fn parse_expect_line(l: &str, q: &Query, ex: &mut Expect) -> Result<(), String> 
     Ok(())
 }
 
-type Points = Vec<(Labels, f64)>;
+type Points = Vec<(Labels, Point)>;
 
 fn vector_points(v: &Value) -> Points {
     match v {
-        Value::Vector(s) => s.iter().map(|s| (s.labels.clone(), s.v)).collect(),
-        Value::Scalar { v, .. } => vec![(Labels::empty(), *v)],
+        Value::Vector(s) => s
+            .iter()
+            .map(|s| (s.labels.clone(), Point::of_sample(s.v, &s.h)))
+            .collect(),
+        Value::Scalar { v, .. } => vec![(Labels::empty(), Point::Float(*v))],
         _ => Vec::new(),
     }
+}
+
+/// The points of a series in time order, floats and histograms together.
+fn series_points(s: &super::value::Series) -> Vec<(i64, Point)> {
+    let mut p: Vec<(i64, Point)> = s
+        .points
+        .iter()
+        .map(|&(t, v)| (t, Point::Float(v)))
+        .chain(
+            s.histograms
+                .iter()
+                .map(|(t, h)| (*t, Point::Histogram(h.clone(), false))),
+        )
+        .collect();
+    p.sort_by_key(|(t, _)| *t);
+    p
 }
 
 fn matrix_at(v: &Value, t: i64) -> Points {
@@ -623,8 +691,8 @@ fn matrix_at(v: &Value, t: i64) -> Points {
         Value::Matrix(m) => m
             .iter()
             .filter_map(|s| {
-                s.points
-                    .iter()
+                series_points(s)
+                    .into_iter()
                     .find(|p| p.0 == t)
                     .map(|p| (s.labels.clone(), p.1))
             })
@@ -636,14 +704,11 @@ fn matrix_at(v: &Value, t: i64) -> Points {
 fn same_points(a: &Points, b: &Points) -> bool {
     a.len() == b.len()
         && a.iter()
-            .all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && floats_equal(*v, *v2)))
+            .all(|(l, v)| b.iter().any(|(l2, v2)| l == l2 && v.matches(v2)))
 }
 
 fn show_points(p: &Points) -> String {
-    let parts: Vec<String> = p
-        .iter()
-        .map(|(l, v)| format!("{l} {}", format_value(*v)))
-        .collect();
+    let parts: Vec<String> = p.iter().map(|(l, v)| format!("{l} {v}")).collect();
     format!("[{}]", parts.join(", "))
 }
 
@@ -687,19 +752,18 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
                 ));
             }
             for (k, (l, vals)) in ex.series.iter().enumerate() {
-                let want = vals.first().copied().flatten();
+                let want = vals.first().cloned().flatten();
                 let found = if ex.ordered {
                     got.get(k).filter(|s| &s.labels == l)
                 } else {
                     got.iter().find(|s| &s.labels == l)
                 };
                 match (found, want) {
-                    (Some(s), Some(w)) if floats_equal(s.v, w) => {}
+                    (Some(s), Some(w)) if w.matches(&Point::of_sample(s.v, &s.h)) => {}
                     (Some(s), Some(w)) => {
                         return fail(format!(
-                            "{l}: expected {}, got {}",
-                            format_value(w),
-                            format_value(s.v)
+                            "{l}: expected {w}, got {}",
+                            Point::of_sample(s.v, &s.h)
                         ))
                     }
                     (None, _) if ex.ordered => {
@@ -727,7 +791,7 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
                     return fail("got a range vector where an instant result was expected".into())
                 }
             };
-            let expected_nonempty: Vec<&(Labels, Vec<Option<f64>>)> = ex
+            let expected_nonempty: Vec<&(Labels, Vec<Option<Point>>)> = ex
                 .series
                 .iter()
                 .filter(|(_, v)| v.iter().any(Option::is_some))
@@ -745,27 +809,28 @@ fn compare(v: &Value, q: &Query, ex: &Expect) -> Result<(), Outcome> {
                 let Some(s) = got.iter().find(|s| &s.labels == l) else {
                     return fail(format!("expected series {l} not in result"));
                 };
-                let want: Vec<(i64, f64)> = vals
+                let want: Vec<(i64, Point)> = vals
                     .iter()
                     .enumerate()
-                    .filter_map(|(k, v)| v.map(|v| (start + k as i64 * step, v)))
+                    .filter_map(|(k, v)| v.clone().map(|v| (start + k as i64 * step, v)))
                     .collect();
-                let ok = want.len() == s.points.len()
+                let got_points = series_points(s);
+                let ok = want.len() == got_points.len()
                     && want
                         .iter()
-                        .zip(&s.points)
-                        .all(|(a, b)| a.0 == b.0 && floats_equal(a.1, b.1));
+                        .zip(&got_points)
+                        .all(|(a, b)| a.0 == b.0 && a.1.matches(&b.1));
                 if !ok {
-                    let show = |p: &[(i64, f64)]| {
+                    let show = |p: &[(i64, Point)]| {
                         p.iter()
-                            .map(|(t, v)| format!("{}@{}", format_value(*v), t / 1000))
+                            .map(|(t, v)| format!("{v}@{}", t / 1000))
                             .collect::<Vec<_>>()
                             .join(" ")
                     };
                     return fail(format!(
                         "{l}: expected [{}], got [{}]",
                         show(&want),
-                        show(&s.points)
+                        show(&got_points)
                     ));
                 }
             }

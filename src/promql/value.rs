@@ -1,6 +1,8 @@
 //! Query results as callers see them: scalar, string, instant vector, range vector (matrix).
 
+use crate::series::histogram::FloatHistogram;
 use crate::series::Labels;
+use std::sync::Arc;
 
 /// One sample of an instant vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -8,7 +10,10 @@ pub struct Sample {
     pub labels: Labels,
     /// Timestamp in ms.
     pub t: i64,
+    /// The float value (0 for a histogram sample, as Prometheus's `Sample.F`).
     pub v: f64,
+    /// The native histogram, for a histogram sample.
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// One series of a matrix.
@@ -17,6 +22,8 @@ pub struct Series {
     pub labels: Labels,
     /// (timestamp ms, value), ascending.
     pub points: Vec<(i64, f64)>,
+    /// (timestamp ms, native histogram), ascending; a timestamp is in `points` or here, not both.
+    pub histograms: Vec<(i64, Arc<FloatHistogram>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

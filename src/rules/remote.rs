@@ -32,7 +32,11 @@ impl<'a> RemoteSource<'a> {
         Value::Matrix(
             series
                 .into_iter()
-                .map(|(labels, points)| Series { labels, points })
+                .map(|(labels, points)| Series {
+                    labels,
+                    points,
+                    histograms: Vec::new(),
+                })
                 .collect(),
         )
     }
@@ -112,7 +116,14 @@ impl QuerySource for RemoteSource<'_> {
         Ok(Value::Vector(
             series
                 .into_iter()
-                .filter_map(|(labels, points)| points.last().map(|&(t, v)| Sample { labels, t, v }))
+                .filter_map(|(labels, points)| {
+                    points.last().map(|&(t, v)| Sample {
+                        labels,
+                        t,
+                        v,
+                        h: None,
+                    })
+                })
                 .collect(),
         ))
     }

@@ -118,6 +118,132 @@ impl FloatHistogram {
         self.schema == CUSTOM_BUCKETS_SCHEMA
     }
 
+    /// The upper bound of positive bucket `idx` (`getBound`): custom bounds, `-Inf` below the first,
+    /// `+Inf` past the last; exponential bounds otherwise.
+    pub fn bound(&self, idx: i32) -> f64 {
+        if !self.uses_custom_buckets() {
+            return exponential_bound(idx, self.schema);
+        }
+        let n = self.custom_values.len() as i32;
+        match idx {
+            i if i >= n => f64::INFINITY,
+            i if i < 0 => f64::NEG_INFINITY,
+            i => self.custom_values[i as usize],
+        }
+    }
+
+    /// Scales every count and the sum by `factor` (`Mul`); a negative factor makes the histogram a gauge.
+    pub fn mul(&mut self, factor: f64) {
+        self.zero_count *= factor;
+        self.count *= factor;
+        self.sum *= factor;
+        for c in self
+            .positive
+            .counts
+            .iter_mut()
+            .chain(&mut self.negative.counts)
+        {
+            *c *= factor;
+        }
+        if factor < 0.0 {
+            self.counter_reset_hint = CounterResetHint::Gauge;
+        }
+    }
+
+    /// Divides every count and the sum by `scalar` (`Div`): dividing by zero drops the buckets.
+    pub fn div(&mut self, scalar: f64) {
+        self.zero_count /= scalar;
+        self.count /= scalar;
+        self.sum /= scalar;
+        if scalar == 0.0 {
+            self.positive = Buckets::default();
+            self.negative = Buckets::default();
+            return;
+        }
+        for c in self
+            .positive
+            .counts
+            .iter_mut()
+            .chain(&mut self.negative.counts)
+        {
+            *c /= scalar;
+        }
+        if scalar < 0.0 {
+            self.counter_reset_hint = CounterResetHint::Gauge;
+        }
+    }
+
+    /// The histogram as Prometheus's `FloatHistogram.String` writes it (what `{{ $value }}` prints):
+    /// `{count:4, sum:10, [-2,-1):1, [-0.001,0.001]:1, (1,2]:2}`, populated buckets only, negative ones
+    /// from the lowest.
+    pub fn go_string(&self) -> String {
+        use crate::template::gofmt::format_float_v as g;
+        let mut out = format!("{{count:{}, sum:{}", g(self.count), g(self.sum));
+        let custom = self.uses_custom_buckets();
+        let bucket = |out: &mut String, lower: f64, upper: f64, idx: i32, c: f64| {
+            let (li, ui) = if custom {
+                (idx == 0, true)
+            } else {
+                (lower < 0.0, upper > 0.0)
+            };
+            out.push_str(&format!(
+                ", {}{},{}{}:{}",
+                if li { '[' } else { '(' },
+                g(lower),
+                g(upper),
+                if ui { ']' } else { ')' },
+                g(c)
+            ));
+        };
+        for (i, c) in self.negative.iter().collect::<Vec<_>>().into_iter().rev() {
+            if c != 0.0 {
+                bucket(&mut out, -self.bound(i), -self.bound(i - 1), i, c);
+            }
+        }
+        if self.zero_count != 0.0 && !custom {
+            out.push_str(&format!(
+                ", [{},{}]:{}",
+                g(-self.zero_threshold),
+                g(self.zero_threshold),
+                g(self.zero_count)
+            ));
+        }
+        for (i, c) in self.positive.iter() {
+            if c != 0.0 {
+                bucket(&mut out, self.bound(i - 1), self.bound(i), i, c);
+            }
+        }
+        out.push('}');
+        out
+    }
+
+    /// Whether the two hold the same buckets, as Prometheus's test framework compares them after
+    /// `Compact(0)`: schema, zero threshold and custom bounds equal; count, sum, zero count and each
+    /// populated bucket (empty buckets do not count) equal within `close`; the counter-reset hint only when
+    /// `with_hint`.
+    pub fn matches(
+        &self,
+        other: &FloatHistogram,
+        with_hint: bool,
+        close: impl Fn(f64, f64) -> bool,
+    ) -> bool {
+        let populated =
+            |b: &Buckets| -> Vec<(i32, f64)> { b.iter().filter(|(_, c)| *c != 0.0).collect() };
+        let same_buckets = |a: &Buckets, b: &Buckets| {
+            let (a, b) = (populated(a), populated(b));
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.0 == y.0 && close(x.1, y.1))
+        };
+        self.schema == other.schema
+            && close(self.count, other.count)
+            && close(self.sum, other.sum)
+            && (!self.uses_custom_buckets() || self.custom_values == other.custom_values)
+            && self.zero_threshold == other.zero_threshold
+            && close(self.zero_count, other.zero_count)
+            && same_buckets(&self.negative, &other.negative)
+            && same_buckets(&self.positive, &other.positive)
+            && (!with_hint || self.counter_reset_hint == other.counter_reset_hint)
+    }
+
     /// The buckets at the coarser `schema`.
     fn reduced(b: &Buckets, from: i32, to: i32) -> Buckets {
         let mut out = Buckets::default();
@@ -465,6 +591,45 @@ pub fn parse_sequence_item(tok: &str) -> Result<Vec<Described>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_as_prometheus_writes_it() {
+        let x = h(
+            "{{schema:0 sum:10 count:6 z_bucket:1 z_bucket_w:0.001 buckets:[1 0 2] n_buckets:[1]}}",
+        );
+        assert_eq!(
+            x.go_string(),
+            "{count:6, sum:10, [-1,-0.5):1, [-0.001,0.001]:1, (0.5,1]:1, (2,4]:2}"
+        );
+        let c = h("{{schema:-53 sum:3 count:3 custom_values:[1 5] buckets:[1 1 1]}}");
+        assert_eq!(
+            c.go_string(),
+            "{count:3, sum:3, [-Inf,1]:1, (1,5]:1, (5,+Inf]:1}"
+        );
+    }
+
+    #[test]
+    fn scaling_and_dividing() {
+        let mut x = h("{{schema:0 sum:10 count:6 z_bucket:1 buckets:[1 0 2]}}");
+        x.mul(-2.0);
+        assert_eq!((x.count, x.sum, x.zero_count), (-12.0, -20.0, -2.0));
+        assert_eq!(x.positive.counts, vec![-2.0, 0.0, -4.0]);
+        assert_eq!(x.counter_reset_hint, CounterResetHint::Gauge);
+        x.div(0.0);
+        assert!(x.positive.counts.is_empty());
+        assert_eq!(x.count, f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn matching_ignores_empty_buckets_and_unasked_hints() {
+        let a = h("{{schema:0 sum:1 count:1 buckets:[0 1 0]}}");
+        let b = h("{{schema:0 sum:1 count:1 offset:1 buckets:[1] counter_reset_hint:gauge}}");
+        let eq = |x: f64, y: f64| x == y;
+        assert!(a.matches(&b, false, eq));
+        assert!(!a.matches(&b, true, eq));
+        let c = h("{{schema:0 sum:1 count:1 offset:2 buckets:[1]}}");
+        assert!(!a.matches(&c, false, eq));
+    }
 
     fn h(text: &str) -> FloatHistogram {
         parse_description(text).unwrap().histogram

@@ -277,15 +277,15 @@ fn check_len(have: u64, run: &Run, col: usize) -> Result<(), NotationError> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sequence {
     pub runs: Vec<Run>,
-    /// (slot, histogram), slots increasing.
-    pub histograms: Vec<(u64, Arc<FloatHistogram>)>,
+    /// (slot, histogram, whether the notation set its counter-reset hint), slots increasing.
+    pub histograms: Vec<(u64, Arc<FloatHistogram>, bool)>,
 }
 
 impl Sequence {
     /// Adds the samples to series `id`, the first slot at `start` (ms), one slot every `interval`.
     pub fn append_to(&self, store: &mut Store, id: SeriesId, start: i64, interval: i64) {
         expand_samples(&self.runs, start, interval).append_to(store, id);
-        for (slot, h) in &self.histograms {
+        for (slot, h, _) in &self.histograms {
             let t = start.saturating_add((*slot as i64).saturating_mul(interval));
             store.append_histogram_id(id, t, Arc::clone(h));
         }
@@ -334,7 +334,7 @@ pub fn parse_sequence(text: &str) -> Result<Sequence, NotationError> {
             check_len(slots, &run, col)?;
             for (k, d) in hs.into_iter().enumerate() {
                 out.histograms
-                    .push((slots + k as u64, Arc::new(d.histogram)));
+                    .push((slots + k as u64, Arc::new(d.histogram), d.hint_set));
             }
             run
         } else {
@@ -662,7 +662,11 @@ mod tests {
             "1 {{schema:0 sum:5 count:4 buckets:[1 2 1]}}x1 _ {{count:1}}+{{count:2}}x2 stale 7",
         )
         .unwrap();
-        let slots: Vec<(u64, f64)> = seq.histograms.iter().map(|(k, h)| (*k, h.count)).collect();
+        let slots: Vec<(u64, f64)> = seq
+            .histograms
+            .iter()
+            .map(|(k, h, _)| (*k, h.count))
+            .collect();
         assert_eq!(
             slots,
             vec![(1, 4.0), (2, 4.0), (4, 1.0), (5, 3.0), (6, 5.0)]

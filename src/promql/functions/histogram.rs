@@ -251,6 +251,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                     labels: s.labels.remove(LE),
                     drop_name: s.drop_name,
                     vals: vec![None; n],
+                    hists: Vec::new(),
                 };
                 drop_name(ev, &mut st);
                 groups.push((st, Vec::new()));

@@ -176,6 +176,7 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
                         labels: key.0.clone(),
                         drop_name: s.drop_name,
                         vals: vec![None; n],
+                        hists: Vec::new(),
                     });
                     index.insert(key, out.len() - 1);
                     out.len() - 1

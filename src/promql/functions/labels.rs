@@ -16,18 +16,7 @@ fn dedupe(v: Vec<StepSeries>) -> Result<Vec<StepSeries>, EvalError> {
     for s in v {
         let key = (s.labels.clone(), s.drop_name);
         match idx.get(&key) {
-            Some(&i) => {
-                for (a, b) in out[i].vals.iter_mut().zip(s.vals) {
-                    if b.is_some() {
-                        if a.is_some() {
-                            return Err(qerr(
-                                "vector cannot contain metrics with the same labelset",
-                            ));
-                        }
-                        *a = b;
-                    }
-                }
-            }
+            Some(&i) => out[i].merge(s)?,
             None => {
                 idx.insert(key, out.len());
                 out.push(s);
@@ -137,6 +126,13 @@ pub(crate) fn sort(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         .iter()
         .map(|a| arg_string(ev, a, ts))
         .collect::<Result<_, _>>()?;
+    if name == "sort" || name == "sort_desc" {
+        // Sorting by value reads floats only; histogram samples are left out.
+        for s in &mut v {
+            s.drop_histograms();
+        }
+        v.retain(StepSeries::any);
+    }
     if ev.is_range {
         let msg = format!(
             "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {}",

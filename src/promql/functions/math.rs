@@ -75,6 +75,8 @@ pub(crate) fn eval_param(
         .map(|a| arg_scalar(ev, a, ts))
         .collect::<Result<_, _>>()?;
     for s in &mut v {
+        // Histogram samples are ignored.
+        s.drop_histograms();
         for (i, x) in s.vals.iter_mut().enumerate() {
             let Some(f) = *x else { continue };
             *x = match name {
@@ -97,6 +99,6 @@ pub(crate) fn eval_param(
         }
         drop_name(ev, s);
     }
-    v.retain(|s| s.vals.iter().any(Option::is_some));
+    v.retain(|s| s.any());
     Ok(Val::Vector(v))
 }

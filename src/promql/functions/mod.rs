@@ -77,18 +77,21 @@ pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
     }
 }
 
-/// Applies `f` to every present value; the result drops the metric name.
+/// Applies `f` to every float value; the result drops the metric name. Histogram samples are left out, as
+/// Prometheus's float functions ignore them.
 pub(crate) fn map_values(
     ev: &Ev,
     mut v: Vec<StepSeries>,
     f: impl Fn(f64) -> f64,
 ) -> Vec<StepSeries> {
     for s in &mut v {
+        s.drop_histograms();
         for x in s.vals.iter_mut().flatten() {
             *x = f(*x);
         }
         drop_name(ev, s);
     }
+    v.retain(StepSeries::any);
     v
 }
 
@@ -112,6 +115,7 @@ pub(crate) fn map_windows(
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
+                hists: Vec::new(),
             };
             if !keep_name {
                 drop_name(ev, &mut st);
@@ -189,12 +193,14 @@ pub(crate) fn eval_call(
                 labels: Labels::empty(),
                 drop_name: false,
                 vals: s.into_iter().map(Some).collect(),
+                hists: Vec::new(),
             }]))
         }
         "scalar" => {
             let v = arg_vector(ev, arg(0)?, ts)?;
             let mut out = vec![f64::NAN; n];
             for (i, o) in out.iter_mut().enumerate() {
+                // Histogram samples do not count.
                 let mut present = v.iter().filter_map(|s| s.vals[i]);
                 if let (Some(x), None) = (present.next(), present.next()) {
                     *o = x;
@@ -214,21 +220,23 @@ pub(crate) fn eval_call(
                 }
                 let (mut v, tss) = ev.eval_vector_selector(vs, ts, true)?;
                 for (s, t) in v.iter_mut().zip(tss) {
-                    for (x, st) in s.vals.iter_mut().zip(t) {
-                        if x.is_some() {
-                            *x = Some(st as f64 / 1000.0);
+                    for (i, st) in t.into_iter().enumerate() {
+                        if s.present(i) {
+                            s.vals[i] = Some(st as f64 / 1000.0);
                         }
                     }
+                    s.drop_histograms();
                 }
                 v
             } else {
                 let mut v = arg_vector(ev, inner, ts)?;
                 for s in &mut v {
-                    for (x, &t) in s.vals.iter_mut().zip(ts) {
-                        if x.is_some() {
-                            *x = Some(t as f64 / 1000.0);
+                    for (i, &t) in ts.iter().enumerate() {
+                        if s.present(i) {
+                            s.vals[i] = Some(t as f64 / 1000.0);
                         }
                     }
+                    s.drop_histograms();
                 }
                 v
             };
@@ -242,7 +250,7 @@ pub(crate) fn eval_call(
             let v = arg_vector(ev, a, ts)?;
             let vals: Vec<Option<f64>> = (0..n)
                 .map(|i| {
-                    if v.iter().any(|s| s.vals[i].is_some()) {
+                    if v.iter().any(|s| s.present(i)) {
                         None
                     } else {
                         Some(1.0)
@@ -256,7 +264,10 @@ pub(crate) fn eval_call(
             let r = arg_range(ev, a, ts)?;
             let vals: Vec<Option<f64>> = (0..n)
                 .map(|i| {
-                    if r.series.iter().any(|s| s.win[i].0 < s.win[i].1) {
+                    if r.series
+                        .iter()
+                        .any(|s| s.win[i].0 < s.win[i].1 || !s.hist_window(i).is_empty())
+                    {
                         None
                     } else {
                         Some(1.0)
@@ -301,5 +312,6 @@ fn absent_out(labels: Labels, vals: Vec<Option<f64>>) -> Vec<StepSeries> {
         labels,
         drop_name: false,
         vals,
+        hists: Vec::new(),
     }]
 }

@@ -75,6 +75,7 @@ fn sliding_extreme(ev: &Ev, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
+                hists: Vec::new(),
             };
             super::drop_name(ev, &mut st);
             out.push(st);
@@ -95,6 +96,7 @@ fn sum_or_avg(ev: &Ev, ra: &RangeArg, avg: bool) -> Vec<StepSeries> {
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
+                hists: Vec::new(),
             };
             super::drop_name(ev, &mut st);
             out.push(st);

@@ -175,6 +175,7 @@ fn windows_extrapolated(
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
+                hists: Vec::new(),
             };
             drop_name(ev, &mut st);
             out.push(st);

@@ -106,9 +106,12 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             labels: Labels::empty(),
             drop_name: false,
             vals: ts.iter().map(|&t| Some(t as f64 / 1000.0)).collect(),
+            hists: Vec::new(),
         }],
     };
+    // Histogram samples are ignored.
     for s in &mut v {
+        s.drop_histograms();
         for x in s.vals.iter_mut() {
             if let Some(f) = *x {
                 *x = Some(component(name, f));
@@ -116,6 +119,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         }
         drop_name(ev, s);
     }
+    v.retain(StepSeries::any);
     Ok(Val::Vector(v))
 }
 
