@@ -81,6 +81,14 @@ pub struct FloatHistogram {
     pub counter_reset_hint: CounterResetHint,
 }
 
+/// One bucket with its bounds, as Prometheus's bucket iterators give them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: f64,
+}
+
 /// An error combining histograms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistogramError(pub String);
@@ -130,6 +138,45 @@ impl FloatHistogram {
             i if i < 0 => f64::NEG_INFINITY,
             i => self.custom_values[i as usize],
         }
+    }
+
+    /// Every bucket in ascending order of its bounds, as `AllBucketIterator` gives them: the negative
+    /// buckets from the most negative, the zero bucket when it holds observations, the positive buckets;
+    /// bounds inside the zero bucket are moved to its edge. Empty buckets between populated ones included.
+    pub fn all_buckets(&self) -> Vec<Bucket> {
+        let zt = self.zero_threshold;
+        let mut out =
+            Vec::with_capacity(self.negative.counts.len() + self.positive.counts.len() + 1);
+        for (i, c) in self.negative.iter().collect::<Vec<_>>().into_iter().rev() {
+            let mut b = Bucket {
+                lower: -self.bound(i),
+                upper: -self.bound(i - 1),
+                count: c,
+            };
+            if b.upper < 0.0 && b.upper > -zt {
+                b.upper = -zt;
+            }
+            out.push(b);
+        }
+        if self.zero_count > 0.0 {
+            out.push(Bucket {
+                lower: -zt,
+                upper: zt,
+                count: self.zero_count,
+            });
+        }
+        for (i, c) in self.positive.iter() {
+            let mut b = Bucket {
+                lower: self.bound(i - 1),
+                upper: self.bound(i),
+                count: c,
+            };
+            if b.lower > 0.0 && b.lower < zt {
+                b.lower = zt;
+            }
+            out.push(b);
+        }
+        out
     }
 
     /// Scales every count and the sum by `factor` (`Mul`); a negative factor makes the histogram a gauge.

@@ -1,6 +1,7 @@
 //! `histogram_quantile` and `histogram_fraction` over classic histograms (series of cumulative `_bucket`
 //! counters with an `le` label), grouped by their labels without `le`.
 
+use super::native_histogram::{self, NanNote};
 use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
 use crate::promql::engine::qerr;
 use crate::promql::syntax::ast::Expr;
@@ -169,6 +170,15 @@ pub(crate) fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -
     (upper_rank - lower_rank) / total
 }
 
+/// The `histogram_quantiles` label value of quantile `q` (`FormatOpenMetricsFloat`: `0.5`, `1.0`).
+fn quantile_label(q: f64) -> String {
+    let mut text = format_value(q);
+    if !text.contains(['.', 'e', 'N', 'I']) {
+        text.push_str(".0");
+    }
+    text
+}
+
 fn parse_le(s: &str) -> Option<f64> {
     let v: f64 = match s.to_ascii_lowercase().as_str() {
         "+inf" | "inf" | "infinity" | "+infinity" => f64::INFINITY,
@@ -231,6 +241,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
     let mut groups: Vec<(StepSeries, Vec<(usize, f64)>)> = Vec::new();
     let mut index: HashMap<u64, usize, FxBuild> = HashMap::default();
     for (si, s) in input.iter().enumerate() {
+        // Native histogram samples are answered on their own below; a series without float samples has
+        // no classic buckets.
+        if s.vals.iter().all(Option::is_none) {
+            continue;
+        }
         let le_str = s.labels.get_or_empty(LE);
         let Some(le) = parse_le(le_str) else {
             let mname = s.labels.name().unwrap_or("").to_string();
@@ -261,8 +276,87 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         };
         groups[g].1.push((si, le));
     }
+    // A native histogram with the labels of a classic histogram's buckets (less `le`) at the same step:
+    // Prometheus answers neither and warns.
+    let mut conflicts: Vec<(usize, usize)> = Vec::new(); // (series, step)
+    for (si, s) in input.iter().enumerate() {
+        if s.hists.is_empty() {
+            continue;
+        }
+        let key = s.labels.hash_without_labels(&[LE], false);
+        let Some(&g) = index.get(&key) else { continue };
+        for i in 0..n {
+            if s.hist(i).is_some() && groups[g].1.iter().any(|&(m, _)| input[m].vals[i].is_some()) {
+                conflicts.push((si, i));
+                let name = if ev.opts.delayed_name_removal {
+                    s.labels.name().unwrap_or("")
+                } else {
+                    ""
+                };
+                let msg = format!(
+                    "PromQL warning: vector contains a mix of classic and native histograms for metric name {name:?} {}",
+                    ev.pos_at(arg_pos)
+                );
+                ev.warn(msg);
+            }
+        }
+    }
     let mut buf: Vec<(f64, f64)> = Vec::new();
     let mut out = Vec::with_capacity(groups.len());
+    let mut nan_notes: Vec<(String, NanNote)> = Vec::new();
+    for (si, s) in input.iter().enumerate() {
+        if s.hists.is_empty() {
+            continue;
+        }
+        let outputs = if is_quantile { params.len() } else { 1 };
+        for qi in 0..outputs {
+            let mut st = StepSeries {
+                labels: s.labels.clone(),
+                drop_name: s.drop_name,
+                vals: vec![None; n],
+                hists: Vec::new(),
+            };
+            if let Some(l) = &qlabel {
+                let q = params[qi].first().copied().unwrap_or(f64::NAN);
+                st.labels = st.labels.set(l, &quantile_label(q));
+            }
+            drop_name(ev, &mut st);
+            #[allow(clippy::needless_range_loop)]
+            // `i` indexes the input, the parameters and the output alike.
+            for i in 0..n {
+                let Some(h) = s.hist(i) else { continue };
+                if conflicts.contains(&(si, i)) {
+                    continue;
+                }
+                let (v, note) = if is_quantile {
+                    native_histogram::quantile(params[qi][i], h)
+                } else {
+                    native_histogram::fraction(params[0][i], params[1][i], h)
+                };
+                if note != NanNote::None {
+                    nan_notes.push((s.labels.name().unwrap_or("").to_string(), note));
+                }
+                st.vals[i] = Some(v);
+            }
+            if st.any() {
+                out.push(st);
+            }
+        }
+    }
+    for (name, note) in nan_notes {
+        let what = match note {
+            NanNote::QuantileNan => "input to histogram_quantile has NaN observations, result is NaN",
+            NanNote::QuantileSkew => {
+                "input to histogram_quantile has NaN observations, result is skewed higher"
+            }
+            _ => "input to histogram_fraction has NaN observations, which are excluded from all fractions",
+        };
+        let msg = format!(
+            "PromQL info: {what} for metric name {name:?} {}",
+            ev.pos_at(arg_pos)
+        );
+        ev.info(msg);
+    }
     for (st, members) in groups {
         let mut forced_any = false;
         let outputs = if is_quantile { params.len() } else { 1 };
@@ -270,11 +364,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             let mut st = st.clone();
             if let Some(l) = &qlabel {
                 let q = params[qi].first().copied().unwrap_or(f64::NAN);
-                let mut text = format_value(q);
-                if !text.contains(['.', 'e', 'N', 'I']) {
-                    text.push_str(".0");
-                }
-                st.labels = st.labels.set(l, &text);
+                st.labels = st.labels.set(l, &quantile_label(q));
             }
             #[allow(clippy::needless_range_loop)]
             // `i` indexes the inputs, the parameters and the output alike.
@@ -287,6 +377,15 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 );
                 if buf.is_empty() {
                     continue;
+                }
+                if !conflicts.is_empty() {
+                    let native = |&(s, k): &(usize, usize)| {
+                        k == i
+                            && input[s].labels.remove(LE) == input[members[0].0].labels.remove(LE)
+                    };
+                    if conflicts.iter().any(native) {
+                        continue;
+                    }
                 }
                 let v = if is_quantile {
                     let (v, forced, _) = bucket_quantile(params[qi][i], &mut buf);

@@ -6,6 +6,7 @@ mod histogram;
 mod info;
 mod labels;
 mod math;
+mod native_histogram;
 mod over_time;
 mod rate;
 mod time;
@@ -286,9 +287,20 @@ pub(crate) fn eval_call(
         }
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
         | "histogram_stdvar" => {
-            // These read native histograms only; float series give no output.
-            let _ = arg_vector(ev, arg(0)?, ts)?;
-            Ok(Val::Vector(Vec::new()))
+            // These read native histograms only; float samples give no output.
+            let mut v = arg_vector(ev, arg(0)?, ts)?;
+            for s in &mut v {
+                let hists = std::mem::take(&mut s.hists);
+                for (x, h) in s.vals.iter_mut().zip(&hists) {
+                    *x = h.as_ref().map(|h| native_histogram::simple(name, h));
+                }
+                if hists.is_empty() {
+                    s.vals.iter_mut().for_each(|x| *x = None);
+                }
+                drop_name(ev, s);
+            }
+            v.retain(StepSeries::any);
+            Ok(Val::Vector(v))
         }
         "round" | "clamp" | "clamp_min" | "clamp_max" => math::eval_param(ev, name, &args, ts),
         "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month"
