@@ -179,6 +179,74 @@ impl FloatHistogram {
         out
     }
 
+    /// A copy at the coarser (or same) exponential `schema` (`CopyToSchema`).
+    pub fn to_schema(&self, schema: i32) -> FloatHistogram {
+        let mut h = self.clone();
+        if self.uses_custom_buckets() || schema >= self.schema {
+            return h;
+        }
+        h.positive = Self::reduced(&self.positive, self.schema, schema);
+        h.negative = Self::reduced(&self.negative, self.schema, schema);
+        h.schema = schema;
+        h
+    }
+
+    /// Whether going from `previous` to this histogram is a counter reset (`DetectReset`): the hint says so,
+    /// or the count, the zero bucket or any bucket (at this histogram's schema and above its zero bucket)
+    /// went down, or the schema got finer, the zero bucket narrower, the kind of buckets changed. Custom
+    /// buckets with different bounds count as a reset here (Prometheus compares the reconciled buckets).
+    pub fn detect_reset(&self, previous: &FloatHistogram) -> bool {
+        match self.counter_reset_hint {
+            CounterResetHint::CounterReset => return true,
+            CounterResetHint::NotCounterReset => return false,
+            _ => {}
+        }
+        if self.count < previous.count {
+            return true;
+        }
+        if self.uses_custom_buckets() != previous.uses_custom_buckets() {
+            return true;
+        }
+        if self.uses_custom_buckets() && self.custom_values != previous.custom_values {
+            return true;
+        }
+        if !self.uses_custom_buckets() {
+            if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
+                return true;
+            }
+            let (prev_zero, threshold) =
+                previous.zero_count_for_larger_threshold(self.zero_threshold);
+            if threshold != self.zero_threshold || self.zero_count < prev_zero {
+                return true;
+            }
+        }
+        let prev = previous.to_schema(self.schema);
+        let above_zero = |i: i32| {
+            self.uses_custom_buckets()
+                || self.zero_threshold == 0.0
+                || self.bound(i) > self.zero_threshold
+        };
+        for (cur, old) in [
+            (&self.positive, &prev.positive),
+            (&self.negative, &prev.negative),
+        ] {
+            for (i, c) in old.iter() {
+                if c == 0.0 || !above_zero(i) {
+                    continue;
+                }
+                let now = i
+                    .checked_sub(cur.offset)
+                    .and_then(|k| usize::try_from(k).ok())
+                    .and_then(|k| cur.counts.get(k).copied());
+                match now {
+                    Some(n) if n >= c => {}
+                    _ => return true,
+                }
+            }
+        }
+        false
+    }
+
     /// Scales every count and the sum by `factor` (`Mul`); a negative factor makes the histogram a gauge.
     pub fn mul(&mut self, factor: f64) {
         self.zero_count *= factor;

@@ -191,6 +191,176 @@ fn sliding_extreme_values(
         .collect()
 }
 
+/// A float or a histogram sample with its time.
+type TimedValue<'a> = (
+    i64,
+    Option<f64>,
+    Option<&'a std::sync::Arc<crate::series::histogram::FloatHistogram>>,
+);
+
+/// What the window functions make of native histogram samples, laid over the float answers `out` (computed
+/// from the float samples alone): counted by `count_over_time` and `present_over_time`, returned by
+/// `last_over_time` / `first_over_time` when they are the latest / earliest sample, summed and averaged by
+/// `sum_over_time` / `avg_over_time` when the window holds no float (a mix is a warning and no value),
+/// compared by `changes` and `resets`, and otherwise ignored (with an info when the window also holds floats).
+fn with_histograms(
+    ev: &mut Ev,
+    name: &str,
+    ra: &RangeArg,
+    mut out: Vec<StepSeries>,
+    pos: &str,
+) -> Vec<StepSeries> {
+    use crate::series::histogram::CounterResetHint;
+    use std::sync::Arc;
+    if ra.series.iter().all(|s| s.hists.is_none()) {
+        return out;
+    }
+    let keep_name = matches!(name, "last_over_time" | "first_over_time");
+    let mut index: std::collections::HashMap<crate::series::Labels, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.labels.clone(), k))
+        .collect();
+    let n = ra.ends.len();
+    for s in &ra.series {
+        if s.hists.is_none() {
+            continue;
+        }
+        let metric = s.labels.name().unwrap_or("").to_string();
+        let mut st = StepSeries {
+            labels: s.labels.clone(),
+            drop_name: s.drop_name,
+            vals: vec![None; n],
+            hists: vec![None; n],
+        };
+        if !keep_name {
+            super::drop_name(ev, &mut st);
+        }
+        let k = match index.get(&st.labels) {
+            Some(&k) => k,
+            None => {
+                out.push(st);
+                index.insert(out[out.len() - 1].labels.clone(), out.len() - 1);
+                out.len() - 1
+            }
+        };
+        if out[k].hists.is_empty() {
+            out[k].hists = vec![None; n];
+        }
+        for i in 0..n {
+            let hw = s.hist_window(i);
+            if hw.is_empty() {
+                continue;
+            }
+            let (a, b) = s.win[i];
+            let fw = &s.samples[a..b];
+            let o = &mut out[k];
+            let set_h = |o: &mut StepSeries, h: Arc<crate::series::histogram::FloatHistogram>| {
+                o.vals[i] = None;
+                o.hists[i] = Some(h);
+            };
+            match name {
+                "count_over_time" => o.vals[i] = Some((fw.len() + hw.len()) as f64),
+                "present_over_time" => o.vals[i] = Some(1.0),
+                "last_over_time" => {
+                    if fw.last().is_none_or(|f| f.0 < hw[hw.len() - 1].0) {
+                        set_h(o, hw[hw.len() - 1].1.clone());
+                    }
+                }
+                "first_over_time" => {
+                    if fw.first().is_none_or(|f| f.0 > hw[0].0) {
+                        set_h(o, hw[0].1.clone());
+                    }
+                }
+                "ts_of_last_over_time" => {
+                    let t = fw.last().map_or(i64::MIN, |f| f.0).max(hw[hw.len() - 1].0);
+                    o.vals[i] = Some(t as f64 / 1000.0);
+                }
+                "ts_of_first_over_time" => {
+                    let t = fw.first().map_or(i64::MAX, |f| f.0).min(hw[0].0);
+                    o.vals[i] = Some(t as f64 / 1000.0);
+                }
+                "sum_over_time" | "avg_over_time" => {
+                    if !fw.is_empty() {
+                        o.vals[i] = None;
+                        ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {pos}"));
+                        continue;
+                    }
+                    let (mut reset, mut not_reset) = (false, false);
+                    let mut acc = (*hw[0].1).clone();
+                    let mut ok = true;
+                    for (j, (_, h)) in hw.iter().enumerate() {
+                        match h.counter_reset_hint {
+                            CounterResetHint::CounterReset => reset = true,
+                            CounterResetHint::NotCounterReset => not_reset = true,
+                            _ => {}
+                        }
+                        if j > 0 {
+                            match acc.add(h) {
+                                Ok((sum, _)) => acc = sum,
+                                Err(_) => {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    if !ok {
+                        ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {pos}"));
+                        continue;
+                    }
+                    if reset && not_reset {
+                        let what = "aggregation";
+                        ev.warn(format!("PromQL warning: conflicting counter resets during histogram {what} {pos}"));
+                    }
+                    if name == "avg_over_time" {
+                        acc.div(hw.len() as f64);
+                    }
+                    set_h(&mut out[k], Arc::new(acc));
+                }
+                "changes" | "resets" => {
+                    // Floats and histograms in time order; a change of kind is a change and a reset.
+                    let mut seq: Vec<TimedValue> =
+                        fw.iter().map(|&(t, v)| (t, Some(v), None)).collect();
+                    seq.extend(hw.iter().map(|(t, h)| (*t, None, Some(h))));
+                    seq.sort_by_key(|p| p.0);
+                    let mut c = 0.0;
+                    for p in seq.windows(2) {
+                        let hit = match ((p[0].1, p[0].2), (p[1].1, p[1].2)) {
+                            ((Some(x), _), (Some(y), _)) => {
+                                if name == "changes" {
+                                    !(x == y || (x.is_nan() && y.is_nan()))
+                                } else {
+                                    y < x
+                                }
+                            }
+                            ((_, Some(x)), (_, Some(y))) => {
+                                if name == "changes" {
+                                    !y.matches(x, false, |a, b| a.to_bits() == b.to_bits())
+                                } else {
+                                    y.detect_reset(x)
+                                }
+                            }
+                            _ => true,
+                        };
+                        if hit {
+                            c += 1.0;
+                        }
+                    }
+                    o.vals[i] = Some(c);
+                }
+                _ => {
+                    if !fw.is_empty() {
+                        ev.info(format!("PromQL info: ignored histograms in a range containing both floats and histograms for metric name {metric:?} {pos}"));
+                    }
+                }
+            }
+        }
+    }
+    out.retain(StepSeries::any);
+    out
+}
+
 pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let first_arg = args
         .first()
@@ -207,11 +377,13 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 ));
             }
             let mut buf = Vec::new();
-            map_windows(ev, &ra, false, |w, i| {
+            let out = map_windows(ev, &ra, false, |w, i| {
                 buf.clear();
                 buf.extend(w.iter().map(|p| p.1));
                 Some(quantile(q[i], &mut buf))
-            })
+            });
+            let pos = ev.pos_at(args[1].span().start);
+            with_histograms(ev, name, &ra, out, &pos)
         }
         "predict_linear" => {
             let ra = arg_range(ev, first_arg, ts)?;
@@ -261,11 +433,15 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         }
         "min_over_time" | "max_over_time" => {
             let ra = arg_range(ev, first_arg, ts)?;
-            sliding_extreme(ev, &ra, name == "max_over_time")
+            let out = sliding_extreme(ev, &ra, name == "max_over_time");
+            let pos = ev.pos_at(first_arg.span().start);
+            with_histograms(ev, name, &ra, out, &pos)
         }
         "sum_over_time" | "avg_over_time" => {
             let ra = arg_range(ev, first_arg, ts)?;
-            sum_or_avg(ev, &ra, name == "avg_over_time")
+            let out = sum_or_avg(ev, &ra, name == "avg_over_time");
+            let pos = ev.pos_at(first_arg.span().start);
+            with_histograms(ev, name, &ra, out, &pos)
         }
         _ => {
             let ra = arg_range(ev, first_arg, ts)?;
@@ -317,7 +493,9 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 },
                 other => return Err(EvalError::Unsupported(format!("function {other}"))),
             };
-            map_windows(ev, &ra, keep_name, |w, _| f(w))
+            let out = map_windows(ev, &ra, keep_name, |w, _| f(w));
+            let pos = ev.pos_at(first_arg.span().start);
+            with_histograms(ev, name, &ra, out, &pos)
         }
     };
     Ok(Val::Vector(out))

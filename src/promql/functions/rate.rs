@@ -4,6 +4,157 @@
 use super::{arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepSeries, Val};
 use crate::promql::semantics::Difference;
 use crate::promql::syntax::ast::Expr;
+use crate::series::histogram::{CounterResetHint, FloatHistogram};
+use std::sync::Arc;
+
+/// What a window of histogram samples made Prometheus say (reported with the metric name and the
+/// argument's position).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HistogramNote {
+    /// A mix of float and histogram samples: no value.
+    MixedFloats,
+    /// A mix of exponential and custom buckets: no value.
+    MixedLayouts,
+    /// `rate`/`increase`/`irate` over a gauge histogram.
+    NotCounter,
+    /// `delta`/`idelta` over a counter histogram.
+    NotGauge,
+}
+
+impl HistogramNote {
+    pub(crate) fn text(self, metric: &str, pos: &str) -> String {
+        match self {
+            HistogramNote::MixedFloats => format!(
+                "PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {pos}"
+            ),
+            HistogramNote::MixedLayouts => format!(
+                "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {pos}"
+            ),
+            HistogramNote::NotCounter => format!(
+                "PromQL warning: this native histogram metric is not a counter: {metric:?} {pos}"
+            ),
+            HistogramNote::NotGauge => format!(
+                "PromQL warning: this native histogram metric is not a gauge: {metric:?} {pos}"
+            ),
+        }
+    }
+}
+
+fn note(notes: &mut Vec<HistogramNote>, n: HistogramNote) {
+    if !notes.contains(&n) {
+        notes.push(n);
+    }
+}
+
+/// Prometheus's `histogramRate`: the increase (or for `delta`, the difference) between the window's first
+/// and last histogram, with the histogram before each counter reset added back; `None` when the
+/// histograms cannot be combined.
+fn histogram_increase(
+    hs: &[(i64, Arc<FloatHistogram>)],
+    is_counter: bool,
+    notes: &mut Vec<HistogramNote>,
+) -> Option<FloatHistogram> {
+    let first = &hs[0].1;
+    let last = &hs[hs.len() - 1].1;
+    let gauge = |h: &FloatHistogram| h.counter_reset_hint == CounterResetHint::Gauge;
+    if is_counter && (gauge(first) || gauge(last)) {
+        note(notes, HistogramNote::NotCounter);
+    }
+    let mut prev: FloatHistogram = (**first).clone();
+    // A reset between the first two samples: the first is not needed, nor is its layout.
+    if is_counter && hs[1].1.detect_reset(first) {
+        prev = FloatHistogram {
+            schema: hs[1].1.schema,
+            custom_values: hs[1].1.custom_values.clone(),
+            ..Default::default()
+        };
+    }
+    let custom = prev.uses_custom_buckets();
+    if last.uses_custom_buckets() != custom {
+        note(notes, HistogramNote::MixedLayouts);
+        return None;
+    }
+    let mut min_schema = last.schema.min(prev.schema);
+    if is_counter {
+        for (_, h) in &hs[1..hs.len() - 1] {
+            if gauge(h) {
+                note(notes, HistogramNote::NotCounter);
+            }
+            min_schema = min_schema.min(h.schema);
+            if h.uses_custom_buckets() != custom {
+                note(notes, HistogramNote::MixedLayouts);
+                return None;
+            }
+        }
+    }
+    let Ok((mut h, _)) = last.to_schema(min_schema).sub(&prev) else {
+        note(notes, HistogramNote::MixedLayouts);
+        return None;
+    };
+    if is_counter {
+        for pair in hs.windows(2) {
+            let (before, curr) = (&pair[0].1, &pair[1].1);
+            let before: &FloatHistogram = if std::ptr::eq(before.as_ref(), first.as_ref()) {
+                &prev
+            } else {
+                before
+            };
+            if curr.detect_reset(before) {
+                match h.add(before) {
+                    Ok((sum, _)) => h = sum,
+                    Err(_) => {
+                        note(notes, HistogramNote::MixedLayouts);
+                        return None;
+                    }
+                }
+            }
+        }
+    } else if !gauge(first) || !gauge(last) {
+        note(notes, HistogramNote::NotGauge);
+    }
+    h.counter_reset_hint = CounterResetHint::Gauge;
+    Some(h)
+}
+
+/// `extrapolatedRate` over a window of histogram samples (at least two).
+#[allow(clippy::too_many_arguments)]
+fn histogram_extrapolated(
+    hs: &[(i64, Arc<FloatHistogram>)],
+    end: i64,
+    range: i64,
+    is_counter: bool,
+    is_rate: bool,
+    notes: &mut Vec<HistogramNote>,
+) -> Option<FloatHistogram> {
+    let mut h = histogram_increase(hs, is_counter, notes)?;
+    let (first_t, last_t) = (hs[0].0, hs[hs.len() - 1].0);
+    let start = end - range;
+    let mut to_start = (first_t - start) as f64 / 1000.0;
+    let mut to_end = (end - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let avg = sampled / (hs.len() - 1) as f64;
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
+    let first_count = hs[0].1.count;
+    if is_counter && h.count > 0.0 && first_count >= 0.0 {
+        to_start = to_start.min(sampled * (first_count / h.count));
+    }
+    if to_end >= threshold {
+        to_end = avg / 2.0;
+    }
+    let mut factor = if sampled != 0.0 {
+        (sampled + to_start + to_end) / sampled
+    } else {
+        1.0
+    };
+    if is_rate {
+        factor /= range as f64 / 1000.0;
+    }
+    h.mul(factor);
+    Some(h)
+}
 
 /// Prometheus's `extrapolatedRate` over one window `(end-range, end]` (the per-window form; the engine
 /// uses [`windows_extrapolated`]).
@@ -102,10 +253,11 @@ fn extrapolate(
 /// rate/increase/delta over every step of every series. A prefix count of counter resets lets a window
 /// without resets (the usual case) be computed from its two end samples, without rescanning it.
 fn windows_extrapolated(
-    ev: &Ev,
+    ev: &mut Ev,
     ra: &RangeArg,
     is_counter: bool,
     is_rate: bool,
+    pos: &str,
 ) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     let mut resets_before: Vec<u32> = Vec::new();
@@ -170,15 +322,52 @@ fn windows_extrapolated(
                 ))
             })
             .collect();
+        let mut vals = vals;
+        let mut hists = Vec::new();
+        if s.hists.is_some() {
+            let mut notes = Vec::new();
+            hists = vec![None; vals.len()];
+            for (i, v) in vals.iter_mut().enumerate() {
+                let hw = s.hist_window(i);
+                if hw.is_empty() {
+                    continue;
+                }
+                let (a, b) = s.win[i];
+                if b > a {
+                    note(&mut notes, HistogramNote::MixedFloats);
+                    *v = None;
+                    continue;
+                }
+                if hw.len() < 2 {
+                    continue;
+                }
+                hists[i] = histogram_extrapolated(
+                    hw,
+                    ra.ends[i],
+                    ra.range_ms,
+                    is_counter,
+                    is_rate,
+                    &mut notes,
+                )
+                .map(Arc::new);
+                any |= hists[i].is_some();
+            }
+            let metric = s.labels.name().unwrap_or("");
+            for n in notes {
+                ev.warn(n.text(metric, pos));
+            }
+        }
         if any {
             let mut st = StepSeries {
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
-                hists: Vec::new(),
+                hists,
             };
             drop_name(ev, &mut st);
-            out.push(st);
+            if st.any() {
+                out.push(st);
+            }
         }
     }
     out
@@ -203,11 +392,13 @@ fn instant(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
     let ra = arg_range(ev, arg, ts)?;
+    let pos = ev.pos_at(arg.span().start);
     let out = match name {
         "rate" | "increase" => {
             let is_rate = name == "rate";
-            let out = windows_extrapolated(ev, &ra, true, is_rate);
+            let out = windows_extrapolated(ev, &ra, true, is_rate, &pos);
             for s in &ra.series {
+                // Histogram samples are counters by their hint, not by their name.
                 if let Some(n) = s.labels.name() {
                     let counter_like = ["_total", "_sum", "_count", "_bucket"]
                         .iter()
@@ -224,7 +415,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
             }
             out
         }
-        "delta" => windows_extrapolated(ev, &ra, false, false),
+        "delta" => windows_extrapolated(ev, &ra, false, false, &pos),
         "irate" => map_windows(ev, &ra, false, |w, _| instant(w, true)),
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
     };
