@@ -7,7 +7,7 @@
 //! mix both kinds over time, as in Prometheus; at one timestamp there is one sample, of either kind (the later
 //! append replaces the earlier).
 
-use super::histogram::FloatHistogram;
+use super::histogram::{CounterResetHint, FloatHistogram};
 use super::labels::{FxBuild, Labels};
 use super::matcher::{MatchOp, Matcher};
 use std::collections::HashMap;
@@ -24,6 +24,26 @@ pub fn stale_nan() -> f64 {
 /// Whether `v` is the staleness marker (not merely any NaN).
 pub fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
+}
+
+/// The counter-reset hint a histogram appended after `prev` (the series' previous sample when that is a
+/// histogram) reads back with from Prometheus's TSDB: a gauge stays a gauge; the first histogram of a chunk
+/// (after nothing or after a float) is unknown unless it says it is a reset; a later one is a reset when
+/// [`FloatHistogram::detect_reset`] finds one (a new chunk starts there) and not a reset otherwise. So
+/// `{{...}}x2` reads back as unknown, not_reset, not_reset, as promtool's tests expect. (Prometheus also cuts
+/// chunks every 120 samples; the hint at such a cut is not reproduced.)
+fn stored_hint(prev: Option<&FloatHistogram>, h: &FloatHistogram) -> CounterResetHint {
+    if h.counter_reset_hint == CounterResetHint::Gauge {
+        return CounterResetHint::Gauge;
+    }
+    match prev {
+        None => match h.counter_reset_hint {
+            CounterResetHint::CounterReset => CounterResetHint::CounterReset,
+            _ => CounterResetHint::Unknown,
+        },
+        Some(p) if h.detect_reset(p) => CounterResetHint::CounterReset,
+        Some(_) => CounterResetHint::NotCounterReset,
+    }
 }
 
 /// A series' native histogram samples: (timestamp ms, histogram), strictly increasing in time.
@@ -222,13 +242,26 @@ impl Store {
         if let Ok(i) = s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
             Arc::make_mut(&mut s.samples).remove(i);
         }
+        let float_before = s.samples.last().map(|(ft, _)| *ft);
         let hs = Arc::make_mut(s.histograms.get_or_insert_with(Default::default));
         match hs.last() {
             Some((lt, _)) if *lt >= t => match hs.binary_search_by(|(ht, _)| ht.cmp(&t)) {
                 Ok(i) => hs[i].1 = h,
                 Err(i) => hs.insert(i, (t, h)),
             },
-            _ => hs.push((t, h)),
+            last => {
+                // The previous histogram, unless a float (or a staleness marker) came after it.
+                let prev = last.filter(|(lt, _)| float_before.is_none_or(|ft| ft < *lt));
+                let hint = stored_hint(prev.map(|(_, p)| p.as_ref()), &h);
+                let h = if hint == h.counter_reset_hint {
+                    h
+                } else {
+                    let mut c = (*h).clone();
+                    c.counter_reset_hint = hint;
+                    Arc::new(c)
+                };
+                hs.push((t, h));
+            }
         }
     }
 
@@ -401,6 +434,45 @@ mod tests {
         st.set_visible_until(a, 30);
         assert_eq!(st.get(a).unwrap().visible_histograms().len(), 1);
         assert!(st.has_histograms());
+    }
+
+    #[test]
+    fn histograms_read_back_with_the_hints_the_tsdb_gives_them() {
+        let mut st = Store::new();
+        let a = st.series_id(&l(&[("__name__", "a")]));
+        let h = |c: f64, hint| {
+            Arc::new(FloatHistogram {
+                count: c,
+                counter_reset_hint: hint,
+                ..Default::default()
+            })
+        };
+        use CounterResetHint::*;
+        for (t, c) in [(0, 2.0), (10, 3.0), (20, 1.0), (30, 1.0)] {
+            st.append_histogram_id(a, t, h(c, Unknown));
+        }
+        // A float between histograms starts a new chunk; a gauge stays a gauge.
+        st.append_id(a, 40, 5.0);
+        st.append_histogram_id(a, 50, h(9.0, Unknown));
+        st.append_histogram_id(a, 60, h(1.0, Gauge));
+        let hints: Vec<CounterResetHint> = st
+            .get(a)
+            .unwrap()
+            .visible_histograms()
+            .iter()
+            .map(|(_, h)| h.counter_reset_hint)
+            .collect();
+        assert_eq!(
+            hints,
+            vec![
+                Unknown,
+                NotCounterReset,
+                CounterReset,
+                NotCounterReset,
+                Unknown,
+                Gauge
+            ]
+        );
     }
 
     #[test]
