@@ -134,18 +134,37 @@ fn failing_cases_fail_for_their_reason() {
     );
 }
 
-/// "Passing Unit Tests" (unittest.yml) expects 0, but its expectations hold native histograms, which ruletest
-/// does not have yet (issue #15): today it is refused for exactly that, field by field.
+/// "Passing Unit Tests" (unittest.yml) expects 0: its expectations include native histograms (`histogram:`
+/// in `exp_samples`, compared in the test notation with the counter-reset hints the TSDB gives them). A
+/// changed histogram expectation fails it.
 #[test]
-fn unittest_yml_waits_for_native_histograms() {
+fn unittest_yml_passes_with_its_native_histograms() {
     let (code, out) = status(&[], "unittest.yml");
-    assert_eq!(code, 1, "{out}");
-    let errors: Vec<&str> = out.lines().filter(|l| l.contains(": error[")).collect();
-    assert!(!errors.is_empty(), "{out}");
-    assert!(
-        errors
-            .iter()
-            .all(|l| l.contains("field histogram not found")),
-        "{errors:#?}"
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    let text = std::fs::read_to_string(dir().join("unittest.yml")).unwrap();
+    let changed = text.replacen("counter_reset_hint:not_reset buckets:[4]", "buckets:[4]", 1);
+    assert_ne!(
+        text, changed,
+        "the histogram expectation to change is in the file"
     );
+    let tmp = std::env::temp_dir().join(format!("ruletest-unittest-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    for entry in std::fs::read_dir(dir()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, tmp.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(tmp.join("unittest.yml"), changed).unwrap();
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("test")
+        .arg(tmp.join("unittest.yml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    std::fs::remove_dir_all(&tmp).ok();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("test_histogram_increase"), "{text}");
 }

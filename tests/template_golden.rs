@@ -106,6 +106,7 @@ fn prometheus_alert_templates() {
             external_labels: BTreeMap::from([("cluster".to_string(), "prod-cn".to_string())]),
             external_url: "http://prometheus.example.com:9090/prom".into(),
             value: parse_value(c.fields.get("value").map_or("0", String::as_str)),
+            histogram: None,
         };
         let rule = c.fields.get("rule").map_or("R", String::as_str);
         let got = expand_alert_template(rule, &c.template, &data, 1_700_000_000_000, None);
@@ -274,6 +275,7 @@ fn corpus_templates_parse_and_expand() {
         external_labels: BTreeMap::new(),
         external_url: "http://prometheus:9090".into(),
         value: 0.5,
+        histogram: None,
     };
     let mut checked = 0;
     let mut failures = Vec::new();

@@ -114,14 +114,23 @@ pub fn value_json(v: &Value) -> serde_json::Value {
         Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(*t), s]}),
         Value::Vector(samples) => json!({
             "resultType": "vector",
-            "result": samples.iter().map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]})).collect::<Vec<_>>(),
+            "result": samples.iter().map(|s| match &s.h {
+                Some(h) => json!({"metric": labels_json(&s.labels), "histogram": [ts_json(s.t), crate::series::api_json::histogram_json(h)]}),
+                None => json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]}),
+            }).collect::<Vec<_>>(),
         }),
         Value::Matrix(series) => json!({
             "resultType": "matrix",
-            "result": series.iter().map(|s| json!({
-                "metric": labels_json(&s.labels),
-                "values": s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "result": series.iter().map(|s| {
+                let mut o = json!({"metric": labels_json(&s.labels)});
+                if !s.points.is_empty() {
+                    o["values"] = s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect();
+                }
+                if !s.histograms.is_empty() {
+                    o["histograms"] = s.histograms.iter().map(|(t, h)| json!([ts_json(*t), crate::series::api_json::histogram_json(h)])).collect();
+                }
+                o
+            }).collect::<Vec<_>>(),
         }),
     }
 }
@@ -134,12 +143,11 @@ pub fn value_text(v: &Value) -> String {
         Value::String { t, s } => out.push_str(&format!("string: {s} @[{t}]\n")),
         Value::Vector(samples) => {
             for s in samples {
-                out.push_str(&format!(
-                    "{} => {} @[{}]\n",
-                    s.labels,
-                    format_float_v(s.v),
-                    s.t
-                ));
+                let v = match &s.h {
+                    Some(h) => h.go_string(),
+                    None => format_float_v(s.v),
+                };
+                out.push_str(&format!("{} => {v} @[{}]\n", s.labels, s.t));
             }
         }
         Value::Matrix(series) => {
@@ -147,6 +155,9 @@ pub fn value_text(v: &Value) -> String {
                 out.push_str(&format!("{} =>\n", s.labels));
                 for (t, v) in &s.points {
                     out.push_str(&format!("{} @[{t}]\n", format_float_v(*v)));
+                }
+                for (t, h) in &s.histograms {
+                    out.push_str(&format!("{} @[{t}]\n", h.go_string()));
                 }
             }
         }

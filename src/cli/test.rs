@@ -284,12 +284,13 @@ pub(crate) fn render_failure(file: &str, fail: &Failure, color: bool) -> String 
                 out,
                 "  {file}:{line}: expr {expr:?}, eval_time {eval_time}: samples differ"
             );
-            let show = |s: &SampleView| {
-                format!(
+            let show = |s: &SampleView| match &s.histogram {
+                Some(h) => format!("{} {h}", s.labels),
+                None => format!(
                     "{} {}",
                     s.labels,
                     crate::promql::value::format_value(s.value)
-                )
+                ),
             };
             for e in expected {
                 let mark = if got.contains(e) {

@@ -88,6 +88,8 @@ pub struct ExpSample {
     /// A series descriptor (`metric{a="b"}`); empty for a scalar-like sample without labels.
     pub labels: String,
     pub value: f64,
+    /// A native histogram in the series notation (`{{...}}`); when given, `value` is ignored.
+    pub histogram: Option<String>,
 }
 
 const FILE_FIELDS: &[&str] = &[
@@ -113,7 +115,7 @@ const SERIES_FIELDS: &[&str] = &["series", "values"];
 const ALERT_TEST_FIELDS: &[&str] = &["eval_time", "alertname", "exp_alerts"];
 const EXP_ALERT_FIELDS: &[&str] = &["exp_labels", "exp_annotations"];
 const EXPR_TEST_FIELDS: &[&str] = &["expr", "eval_time", "exp_samples"];
-const SAMPLE_FIELDS: &[&str] = &["labels", "value"];
+const SAMPLE_FIELDS: &[&str] = &["labels", "value", "histogram"];
 const ROUTE_TEST_FIELDS: &[&str] = &["labels", "firing", "at", "receivers", "inhibited", "muted"];
 
 type Cx = Fields;
@@ -410,10 +412,15 @@ fn load_group(cx: &mut Cx, t: &Node) -> Option<TestGroup> {
                 },
                 None => 0.0,
             };
+            let histogram = given(s.get("histogram"))
+                .and_then(|n| cx.string(n, "histogram"))
+                .map(|s| s.value)
+                .filter(|h| !h.is_empty());
             exp_samples.push(ExpSample {
                 pos: s.pos,
                 labels,
                 value,
+                histogram,
             });
         }
         g.promql_expr_tests.push(PromqlExprTest {

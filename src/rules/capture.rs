@@ -157,12 +157,21 @@ fn text(
         }
         out.push_str("        exp_samples:\n");
         for s in got {
-            let _ = writeln!(
-                out,
-                "          - labels: {}\n            value: {}",
-                quoted(&s.labels),
-                value(s.value)
-            );
+            match &s.histogram {
+                Some(h) => writeln!(
+                    out,
+                    "          - labels: {}\n            histogram: {}",
+                    quoted(&s.labels),
+                    quoted(h)
+                ),
+                None => writeln!(
+                    out,
+                    "          - labels: {}\n            value: {}",
+                    quoted(&s.labels),
+                    value(s.value)
+                ),
+            }
+            .ok();
         }
     }
     out

@@ -18,6 +18,7 @@ use super::alerting::{AlertingRuleState, Instance};
 use crate::load::rules::{Rule, RuleFile, RuleKind};
 use crate::promql::syntax::ast::VectorSelector;
 use crate::promql::{self, Engine, Expr, Value};
+use crate::series::histogram::FloatHistogram;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::store::{stale_nan, SeriesId, Store};
 use crate::series::Labels;
@@ -30,7 +31,10 @@ use std::sync::Arc;
 pub struct Payload {
     /// The sample's labels (with `__name__` if it had one), as `$labels` sees them.
     pub sample_labels: Labels,
+    /// The sample's float value (0 for a native histogram, as Prometheus's `Alert.Value`).
     pub value: f64,
+    /// The native histogram, when the alert's expression gave one.
+    pub histogram: Option<Arc<FloatHistogram>>,
     /// Evaluation time (ms) of the sample.
     pub t: i64,
 }
@@ -915,9 +919,9 @@ fn range_rule(
         }
         Ok((series, cols)) => {
             for (k, &t) in piece.iter().enumerate() {
-                let samples: Vec<(usize, Labels, f64)> = cols[k]
+                let samples: Vec<RuleSample> = cols[k]
                     .iter()
-                    .map(|&(si, v)| (si, series[si].clone(), v))
+                    .map(|(si, v, h)| (*si, series[*si].clone(), *v, h.clone()))
                     .collect();
                 apply(set, ri, rt, t, off, samples, store, settings, ev);
                 if snapshot_at.contains(&t) {
@@ -965,10 +969,11 @@ fn eval_tick(
         match engine.instant(store, r, t - off) {
             Ok(value) => {
                 let samples = match value {
-                    Value::Vector(v) => {
-                        v.into_iter().map(|s| (usize::MAX, s.labels, s.v)).collect()
-                    }
-                    Value::Scalar { v, .. } => vec![(usize::MAX, Labels::empty(), v)],
+                    Value::Vector(v) => v
+                        .into_iter()
+                        .map(|s| (usize::MAX, s.labels, s.v, s.h))
+                        .collect(),
+                    Value::Scalar { v, .. } => vec![(usize::MAX, Labels::empty(), v, None)],
                     _ => {
                         ev.errors.push(RuleError {
                             rule: ri,
@@ -1015,8 +1020,15 @@ fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
     }
 }
 
+/// One sample of a rule's result: (series index in a range result or `usize::MAX`, labels, float value,
+/// native histogram).
+type RuleSample = (usize, Labels, f64, Option<Arc<FloatHistogram>>);
+
+/// A tick's (series index, float value, histogram) of a range result.
+type Column = Vec<(usize, f64, Option<Arc<FloatHistogram>>)>;
+
 /// A range result as columns: per tick, the (series index, value) present; plus the series labels.
-fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Vec<(usize, f64)>>) {
+fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Column>) {
     let mut cols = vec![Vec::new(); n];
     let mut labels = Vec::new();
     match v {
@@ -1025,7 +1037,13 @@ fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Ve
                 for (t, val) in s.points {
                     let k = ((t - first) / step) as usize;
                     if k < n {
-                        cols[k].push((si, val));
+                        cols[k].push((si, val, None));
+                    }
+                }
+                for (t, h) in s.histograms {
+                    let k = ((t - first) / step) as usize;
+                    if k < n {
+                        cols[k].push((si, 0.0, Some(h)));
                     }
                 }
                 labels.push(s.labels);
@@ -1034,12 +1052,12 @@ fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Ve
         Value::Scalar { v, .. } => {
             labels.push(Labels::empty());
             for c in cols.iter_mut() {
-                c.push((0, v));
+                c.push((0, v, None));
             }
         }
         Value::Vector(vec) => {
             for (si, s) in vec.into_iter().enumerate() {
-                cols[0].push((si, s.v));
+                cols[0].push((si, s.v, s.h));
                 labels.push(s.labels);
             }
         }
@@ -1058,7 +1076,7 @@ fn apply(
     rt: &mut Runtime,
     t: i64,
     offset: i64,
-    samples: Vec<(usize, Labels, f64)>,
+    samples: Vec<RuleSample>,
     store: &mut Store,
     settings: &Settings,
     ev: &mut Evaluation,
@@ -1069,11 +1087,13 @@ fn apply(
     // Buffers kept from the rule's previous tick (a tick path without allocation for them).
     let mut written = std::mem::take(&mut rt.written);
     written.clear();
+    // Recorded native histograms (no buffer kept: most rules record floats).
+    let mut written_h: Vec<(SeriesId, Arc<FloatHistogram>)> = Vec::new();
     match r.rule.kind {
         RuleKind::Recording => {
             let mut seen = std::mem::take(&mut rt.seen);
             seen.clear();
-            for (si, lbls, v) in samples {
+            for (si, lbls, v, h) in samples {
                 let cached = (si != usize::MAX)
                     .then(|| rt.output_ids.get(&si).copied())
                     .flatten();
@@ -1104,14 +1124,18 @@ fn apply(
                     });
                     return;
                 }
-                written.push((id, v));
+                match h {
+                    Some(h) => written_h.push((id, h)),
+                    None => written.push((id, v)),
+                }
             }
             rt.seen = seen;
-            if limit > 0 && written.len() > limit {
+            let n = written.len() + written_h.len();
+            if limit > 0 && n > limit {
                 ev.errors.push(RuleError {
                     rule: ri,
                     t,
-                    message: format!("exceeded limit of {limit} with {} series", written.len()),
+                    message: format!("exceeded limit of {limit} with {n} series"),
                 });
                 return;
             }
@@ -1120,10 +1144,11 @@ fn apply(
             let templated = r.labels.iter().any(|(_, v)| v.contains("{{"));
             let mut instances = Vec::with_capacity(samples.len());
             let mut seen = HashSet::with_capacity(samples.len());
-            for (si, lbls, v) in samples {
+            for (si, lbls, v, histogram) in samples {
                 let payload = Payload {
                     sample_labels: lbls.clone(),
                     value: v,
+                    histogram,
                     t,
                 };
                 let key = match (templated, rt.label_cache.get(&si)) {
@@ -1186,6 +1211,10 @@ fn apply(
         store.append_id(id, ts, v);
         current.insert(id);
     }
+    for (id, h) in written_h {
+        store.append_histogram_id(id, ts, h);
+        current.insert(id);
+    }
     for &gone in rt.previous.difference(&current) {
         store.append_id(gone, ts, stale_nan());
     }
@@ -1228,6 +1257,7 @@ fn template_data(p: &Payload, settings: &Settings) -> AlertTemplateData {
         external_labels: settings.external_labels.clone(),
         external_url: settings.external_url.clone(),
         value: p.value,
+        histogram: p.histogram.as_ref().map(|h| h.go_string()),
     }
 }
 

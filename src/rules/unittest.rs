@@ -33,6 +33,9 @@ pub struct AlertView {
 pub struct SampleView {
     pub labels: String,
     pub value: f64,
+    /// A native histogram sample, in the test notation promtool compares (`value` is then 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -554,8 +557,14 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
         let eval_time = format_duration(pt.eval_time_ms);
         let got = match engine.instant_query(&store, &pt.expr.value, t) {
             Ok(r) => match r.value {
-                Value::Vector(v) => v.into_iter().map(|s| (s.labels, s.v)).collect::<Vec<_>>(),
-                Value::Scalar { v, .. } => vec![(Labels::empty(), v)],
+                Value::Vector(v) => v
+                    .into_iter()
+                    .map(|s| {
+                        let h = s.h.map(|h| h.test_expression());
+                        (s.labels, s.v, h)
+                    })
+                    .collect::<Vec<_>>(),
+                Value::Scalar { v, .. } => vec![(Labels::empty(), v, None)],
                 other => {
                     result.failures.push(Failure::Query {
                         expr: pt.expr.value.clone(),
@@ -582,11 +591,23 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
         let mut expected = Vec::new();
         let mut bad = None;
         for s in &pt.exp_samples {
+            // promtool compares histograms by their test notation, written back from what it read.
+            let histogram = match &s.histogram {
+                None => None,
+                Some(text) => match crate::series::histogram::parse_description(text) {
+                    Ok(d) => Some(d.histogram.test_expression()),
+                    Err(e) => {
+                        bad = Some(format!("expected histogram {text:?}: {e}"));
+                        continue;
+                    }
+                },
+            };
+            let value = if histogram.is_some() { 0.0 } else { s.value };
             match parse_series_descriptor(&s.labels) {
-                Ok(l) => expected.push((l, s.value)),
+                Ok(l) => expected.push((l, value, histogram)),
                 Err(e) if s.labels.trim().is_empty() => {
                     let _ = e;
-                    expected.push((Labels::empty(), s.value))
+                    expected.push((Labels::empty(), value, histogram))
                 }
                 Err(e) => bad = Some(format!("expected labels {:?}: {e}", s.labels)),
             }
@@ -604,16 +625,18 @@ fn run_group(tf: &TestFile, g: &TestGroup, set: &RuleSet, opts: &Options) -> Gro
         got.sort_by(|a, b| a.0.cmp(&b.0));
         expected.sort_by(|a, b| a.0.cmp(&b.0));
         let same = got.len() == expected.len()
-            && got
-                .iter()
-                .zip(&expected)
-                .all(|(g, e)| g.0 == e.0 && values_equal(g.1, e.1, tf.fuzzy_compare));
+            && got.iter().zip(&expected).all(|(g, e)| {
+                g.0 == e.0
+                    && g.2 == e.2
+                    && (g.2.is_some() || values_equal(g.1, e.1, tf.fuzzy_compare))
+            });
         if !same {
-            let view = |v: &[(Labels, f64)]| {
+            let view = |v: &[(Labels, f64, Option<String>)]| {
                 v.iter()
-                    .map(|(l, x)| SampleView {
+                    .map(|(l, x, h)| SampleView {
                         labels: l.to_string(),
                         value: *x,
+                        histogram: h.clone(),
                     })
                     .collect::<Vec<_>>()
             };

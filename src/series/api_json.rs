@@ -262,6 +262,47 @@ pub fn format_float(v: f64) -> String {
     }
 }
 
+/// A native histogram as the Prometheus HTTP API writes it: count and sum as strings, and each populated
+/// bucket as `[boundary rule, lower, upper, count]` (rule 0: `(lower, upper]`, 1: `[lower, upper)`, 3: both
+/// bounds included).
+pub fn histogram_json(h: &crate::series::histogram::FloatHistogram) -> serde_json::Value {
+    use crate::promql::value::format_value;
+    use serde_json::json;
+    let zt = h.zero_threshold;
+    let custom = h.uses_custom_buckets();
+    let buckets: Vec<serde_json::Value> = h
+        .all_buckets()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+        .map(|b| {
+            let rule = if custom {
+                if b.lower == f64::NEG_INFINITY {
+                    3
+                } else {
+                    0
+                }
+            } else if b.lower == -zt && b.upper == zt {
+                3
+            } else if b.upper <= 0.0 {
+                1
+            } else {
+                0
+            };
+            json!([
+                rule,
+                format_value(b.lower),
+                format_value(b.upper),
+                format_value(b.count)
+            ])
+        })
+        .collect();
+    let mut o = json!({"count": format_value(h.count), "sum": format_value(h.sum)});
+    if !buckets.is_empty() {
+        o["buckets"] = serde_json::Value::Array(buckets);
+    }
+    o
+}
+
 /// Writes every series of `store` as one `query_range`-shaped response (`resultType: matrix`), series in
 /// label order. Staleness markers are left out: the API never shows them.
 pub fn write_api_json(store: &Store, out: &mut impl Write) -> std::io::Result<()> {
@@ -281,7 +322,15 @@ pub fn write_api_json(store: &Store, out: &mut impl Write) -> std::io::Result<()
                 .filter(|(_, v)| !is_stale(*v))
                 .map(|&(t, v)| Value::Array(vec![ts_json(t), Value::String(format_float(v))]))
                 .collect();
-            serde_json::json!({"metric": metric, "values": values})
+            let mut o = serde_json::json!({"metric": metric, "values": values});
+            let hs = s.visible_histograms();
+            if !hs.is_empty() {
+                o["histograms"] = hs
+                    .iter()
+                    .map(|(t, h)| Value::Array(vec![ts_json(*t), histogram_json(h)]))
+                    .collect();
+            }
+            o
         })
         .collect();
     let doc = serde_json::json!({

@@ -332,6 +332,53 @@ impl FloatHistogram {
         out
     }
 
+    /// The histogram in the test notation as Prometheus writes it (`TestExpression`, what promtool compares
+    /// `exp_samples` `histogram:` by): zero fields left out, one run of buckets per side without empty
+    /// buckets at either end, the hint unless unknown.
+    pub fn test_expression(&self) -> String {
+        use crate::template::gofmt::format_float_v as g;
+        let mut parts: Vec<String> = Vec::new();
+        if self.schema != 0 {
+            parts.push(format!("schema:{}", self.schema));
+        }
+        for (key, v) in [
+            ("count", self.count),
+            ("sum", self.sum),
+            ("z_bucket", self.zero_count),
+            ("z_bucket_w", self.zero_threshold),
+        ] {
+            if v != 0.0 {
+                parts.push(format!("{key}:{}", g(v)));
+            }
+        }
+        if self.uses_custom_buckets() {
+            let cv: Vec<String> = self.custom_values.iter().map(|v| g(*v)).collect();
+            parts.push(format!("custom_values:[{}]", cv.join(" ")));
+        }
+        match self.counter_reset_hint {
+            CounterResetHint::Unknown => {}
+            CounterResetHint::CounterReset => parts.push("counter_reset_hint:reset".into()),
+            CounterResetHint::NotCounterReset => parts.push("counter_reset_hint:not_reset".into()),
+            CounterResetHint::Gauge => parts.push("counter_reset_hint:gauge".into()),
+        }
+        for (b, buckets_key, offset_key) in [
+            (&self.positive, "buckets", "offset"),
+            (&self.negative, "n_buckets", "n_offset"),
+        ] {
+            let Some(first) = b.counts.iter().position(|c| *c != 0.0) else {
+                continue;
+            };
+            let last = b.counts.iter().rposition(|c| *c != 0.0).unwrap_or(first);
+            let offset = b.offset + first as i32;
+            if offset != 0 {
+                parts.push(format!("{offset_key}:{offset}"));
+            }
+            let counts: Vec<String> = b.counts[first..=last].iter().map(|c| g(*c)).collect();
+            parts.push(format!("{buckets_key}:[{}]", counts.join(" ")));
+        }
+        format!("{{{{{}}}}}", parts.join(" "))
+    }
+
     /// Whether the two hold the same buckets, as Prometheus's test framework compares them after
     /// `Compact(0)`: schema, zero threshold and custom bounds equal; count, sum, zero count and each
     /// populated bucket (empty buckets do not count) equal within `close`; the counter-reset hint only when
@@ -720,6 +767,23 @@ mod tests {
         assert_eq!(
             c.go_string(),
             "{count:3, sum:3, [-Inf,1]:1, (1,5]:1, (5,+Inf]:1}"
+        );
+    }
+
+    #[test]
+    fn test_expressions_round_trip() {
+        for text in [
+            "{{schema:1 count:32.1 sum:-0.3 z_bucket:7.1 z_bucket_w:0.05 offset:-3 buckets:[5.1 10 7] n_offset:-5 n_buckets:[4.1 5]}}",
+            "{{count:2 sum:3 counter_reset_hint:not_reset buckets:[2]}}",
+            "{{schema:-53 count:3 custom_values:[1 5] buckets:[1 1 1]}}",
+            "{{}}",
+        ] {
+            assert_eq!(h(text).test_expression(), text);
+        }
+        // Empty buckets at either end are dropped, the offset moves with them.
+        assert_eq!(
+            h("{{count:1 offset:-1 buckets:[0 1 0]}}").test_expression(),
+            "{{count:1 buckets:[1]}}"
         );
     }
 

@@ -128,6 +128,12 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
                         .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
                     store.append_id(id, t, v);
                 }
+                for (t, h) in s.visible_histograms() {
+                    let t = t
+                        .checked_add(start_ms)
+                        .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
+                    store.append_histogram_id(id, t, h.clone());
+                }
             }
         }
         Format::ApiJson => {
@@ -412,6 +418,8 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
     #[error("series {0} has no metric name; OpenMetrics cannot hold it")]
     NoMetricName(String),
+    #[error("series {0} holds native histogram samples, which OpenMetrics text cannot carry; export it as Prometheus API JSON (`export --json`)")]
+    NativeHistogram(String),
 }
 
 /// What `write_openmetrics` wrote.
@@ -434,6 +442,9 @@ pub fn write_openmetrics(store: &Store, out: &mut impl Write) -> Result<WriteSum
     for s in series {
         if s.labels.name().is_none() {
             return Err(WriteError::NoMetricName(s.labels.to_string()));
+        }
+        if s.histograms.is_some() {
+            return Err(WriteError::NativeHistogram(s.labels.to_string()));
         }
         let prefix = series_text(&s.labels);
         let mut wrote_any = false;

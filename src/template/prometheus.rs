@@ -45,6 +45,9 @@ pub struct AlertTemplateData {
     pub external_labels: BTreeMap<String, String>,
     pub external_url: String,
     pub value: f64,
+    /// For an alert on a native histogram: the histogram as Go prints it (`FloatHistogram.String`), which
+    /// `$value` then is (as in Prometheus, where `.Value` holds the histogram).
+    pub histogram: Option<String>,
 }
 
 /// The outcome of an expansion: the text Prometheus would store, and the error it would log.
@@ -183,7 +186,16 @@ fn template_data(d: &AlertTemplateData) -> Value {
             ("Labels", string_map(&d.labels)),
             ("ExternalLabels", string_map(&d.external_labels)),
             ("ExternalURL", Value::String(d.external_url.as_str().into())),
-            ("Value", Value::Float(d.value)),
+            (
+                "Value",
+                match &d.histogram {
+                    Some(text) => super::values::struct_value(
+                        super::values::HISTOGRAM_TYPE,
+                        vec![("String", Value::String(text.as_str().into()))],
+                    ),
+                    None => Value::Float(d.value),
+                },
+            ),
         ],
     )
 }
@@ -914,6 +926,7 @@ mod tests {
             external_labels: BTreeMap::from([("cluster".to_string(), "prod".to_string())]),
             external_url: "http://prom.example.com:9090/prometheus".into(),
             value,
+            histogram: None,
         }
     }
 

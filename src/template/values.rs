@@ -11,6 +11,10 @@ use std::sync::Arc;
 /// Key under which a struct-like map records its Go type name. The NUL keeps it out of any real label name.
 pub const TYPE_KEY: &str = "\u{0}type";
 
+/// The Go type of a native histogram in a template (`$value` of an alert on a histogram); its field
+/// `String` holds what its `String()` method returns, which is how Go prints it.
+pub const HISTOGRAM_TYPE: &str = "*histogram.FloatHistogram";
+
 /// Build a struct-like value: fields plus the Go type name used in error messages.
 pub fn struct_value(go_type: &str, fields: Vec<(&str, Value)>) -> Value {
     let mut m: BTreeMap<Arc<str>, Value> = BTreeMap::new();
@@ -148,6 +152,11 @@ pub fn print_value(v: &Value, dialect: Dialect) -> String {
     match struct_type(v) {
         Some("time.Time") => return gotime::time_string(v),
         Some("time.Duration") => return gotime::duration_string(gotime::duration_nanos(v)),
+        Some(HISTOGRAM_TYPE) => {
+            return field_of(v, "String")
+                .map(|x| print_value(&x, dialect))
+                .unwrap_or_default()
+        }
         Some("template.Pair") => {
             // Pair has no String(); Go prints a struct as {field field}.
             let f = |k: &str| {
