@@ -30,6 +30,10 @@ pub(crate) enum Op {
     And,
     Or,
     Unless,
+    /// `</`: a histogram's observations below the float.
+    TrimUpper,
+    /// `>/`: a histogram's observations above the float.
+    TrimLower,
 }
 
 impl Op {
@@ -51,6 +55,8 @@ impl Op {
             "and" => Op::And,
             "or" => Op::Or,
             "unless" => Op::Unless,
+            "</" => Op::TrimUpper,
+            ">/" => Op::TrimLower,
             _ => return None,
         })
     }
@@ -59,6 +65,13 @@ impl Op {
     }
     fn is_set(self) -> bool {
         matches!(self, Op::And | Op::Or | Op::Unless)
+    }
+    /// Whether the result is no longer the metric the name says (`changesMetricSchema`): the name goes.
+    fn changes_schema(self) -> bool {
+        matches!(
+            self,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod | Op::Pow | Op::Atan2
+        )
     }
 }
 
@@ -79,6 +92,8 @@ pub(crate) fn apply(op: Op, l: f64, r: f64) -> (f64, bool) {
         Op::Ge => (l, l >= r),
         Op::Le => (l, l <= r),
         Op::And | Op::Or | Op::Unless => (l, true),
+        // Between floats these give nothing (the caller refuses them first).
+        Op::TrimUpper | Op::TrimLower => (l, false),
     }
 }
 
@@ -152,7 +167,14 @@ impl Refusal {
 /// compare by `==` and `!=` with each other.
 fn elem(op: Op, l: Operand, r: Operand) -> Result<(Outcome, bool), Refusal> {
     let refuse = || Err(Refusal::Incompatible(l.type_name(), r.type_name()));
+    let trim = matches!(op, Op::TrimUpper | Op::TrimLower);
     match (l, r) {
+        (Operand::Histogram(h), Operand::Float(f)) if trim => {
+            let mut h = (**h).clone();
+            h.trim(f, op == Op::TrimUpper);
+            Ok((Outcome::Histogram(Arc::new(h)), true))
+        }
+        _ if trim => refuse(),
         (Operand::Float(a), Operand::Float(b)) => {
             let (v, keep) = apply(op, a, b);
             Ok((Outcome::Float(v), keep))
@@ -410,7 +432,7 @@ fn vector_scalar(
     keep_name: bool,
     refusals: &mut Vec<Refusal>,
 ) -> Vec<StepSeries> {
-    let drop = (!op.is_comparison() && !keep_name) || return_bool;
+    let drop = (op.changes_schema() && !keep_name) || return_bool;
     for series in &mut v {
         let n = series.vals.len();
         for (i, &sv) in s.iter().enumerate().take(n) {
@@ -569,7 +591,7 @@ fn vector_vector(
     let (many, one) = if swapped { (r, l) } else { (l, r) };
     let many_sig: Vec<u64> = many.iter().map(|s| m.sig(&s.labels)).collect();
     let one_sig: Vec<u64> = one.iter().map(|s| m.sig(&s.labels)).collect();
-    let drop = (!op.is_comparison() && !keep_name) || return_bool;
+    let drop = (op.changes_schema() && !keep_name) || return_bool;
 
     let mut out: Vec<StepSeries> = Vec::new();
     let mut pair_out: HashMap<(usize, usize), usize, FxBuild> = HashMap::default();

@@ -89,6 +89,104 @@ pub struct Bucket {
     pub count: f64,
 }
 
+impl Bucket {
+    /// The share of the bucket's observations below `v`, interpolated linearly or, for exponential buckets,
+    /// on a logarithmic scale (`Bucket.FractionBelow`).
+    pub fn fraction_below(&self, v: f64, linear: bool) -> f64 {
+        if linear {
+            return (v - self.lower) / (self.upper - self.lower);
+        }
+        let (lo, up, lv) = (
+            self.lower.abs().log2(),
+            self.upper.abs().log2(),
+            v.abs().log2(),
+        );
+        if v > 0.0 {
+            (lv - lo) / (up - lo)
+        } else {
+            1.0 - ((lv - up) / (lo - up))
+        }
+    }
+}
+
+/// The middle of what survives a trim (`computeMidpoint`).
+fn trim_midpoint(lower: f64, upper: f64, positive: bool, linear: bool) -> f64 {
+    if lower.is_infinite() {
+        if upper.is_infinite() {
+            return 0.0;
+        }
+        return if upper > 0.0 { upper / 2.0 } else { upper };
+    }
+    if upper.is_infinite() {
+        return lower;
+    }
+    if linear {
+        return (lower + upper) / 2.0;
+    }
+    let g = (lower * upper).abs().sqrt();
+    if positive {
+        g
+    } else {
+        -g
+    }
+}
+
+/// What an infinite bucket keeps of a trim at `rhs`, and the middle of it (`handleInfinityBuckets`).
+fn trim_infinite(upper_trim: bool, b: &Bucket, rhs: f64) -> (f64, f64) {
+    let zero_if_inf = |x: f64| if x.is_infinite() { 0.0 } else { x };
+    if b.lower == f64::NEG_INFINITY {
+        if upper_trim {
+            if rhs >= b.upper {
+                return (b.count, 0.0);
+            }
+            if rhs > 0.0 && b.upper > 0.0 && b.upper.is_finite() {
+                return (b.count * rhs / b.upper, rhs / 2.0);
+            }
+            if b.upper <= 0.0 {
+                return (b.count, rhs);
+            }
+            return (0.0, zero_if_inf(b.upper));
+        }
+        if rhs <= b.lower {
+            return (b.count, 0.0);
+        }
+        if rhs >= 0.0 && b.upper > rhs && b.upper.is_finite() {
+            return (b.count * (1.0 - rhs / b.upper), (rhs + b.upper) / 2.0);
+        }
+        return (0.0, zero_if_inf(b.upper));
+    }
+    // Upper bound +Inf.
+    if upper_trim {
+        return (0.0, zero_if_inf(b.lower));
+    }
+    if rhs >= b.lower {
+        return (b.count, rhs);
+    }
+    (0.0, zero_if_inf(b.lower))
+}
+
+/// What a bucket straddling `rhs` keeps of a trim, and the middle of it (`computeBucketTrim`).
+fn trim_bucket(b: &Bucket, rhs: f64, upper_trim: bool, positive: bool, custom: bool) -> (f64, f64) {
+    if b.lower == f64::NEG_INFINITY || b.upper == f64::INFINITY {
+        return trim_infinite(upper_trim, b, rhs);
+    }
+    let under = if rhs <= b.lower {
+        0.0
+    } else if rhs >= b.upper {
+        b.count
+    } else {
+        b.count * b.fraction_below(rhs, custom)
+    };
+    if upper_trim {
+        (under, trim_midpoint(b.lower, rhs, positive, custom))
+    } else {
+        (
+            b.count - under,
+            trim_midpoint(rhs, b.upper, positive, custom),
+        )
+    }
+}
+
 /// An error combining histograms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistogramError(pub String);
@@ -245,6 +343,113 @@ impl FloatHistogram {
             }
         }
         false
+    }
+
+    /// Keeps the observations below `rhs` (`upper`: the `</` operator) or above it (`>/`), interpolating
+    /// in the bucket that holds it; when anything was cut, count and sum are estimated again from what is
+    /// left, each bucket's observations at its middle (`TrimBuckets`).
+    pub fn trim(&mut self, rhs: f64, upper: bool) {
+        let custom = self.uses_custom_buckets();
+        let (mut count, mut sum, mut trimmed) = (0.0, 0.0, false);
+        let (mut has_pos, mut has_neg) = (false, false);
+        for positive in [true, false] {
+            let (offset, n) = if positive {
+                (self.positive.offset, self.positive.counts.len())
+            } else {
+                (self.negative.offset, self.negative.counts.len())
+            };
+            for k in 0..n {
+                let idx = offset + k as i32;
+                let c = if positive {
+                    self.positive.counts[k]
+                } else {
+                    self.negative.counts[k]
+                };
+                if c == 0.0 {
+                    continue;
+                }
+                let b = if positive {
+                    has_pos = true;
+                    Bucket {
+                        lower: self.bound(idx - 1),
+                        upper: self.bound(idx),
+                        count: c,
+                    }
+                } else {
+                    has_neg = true;
+                    Bucket {
+                        lower: -self.bound(idx),
+                        upper: -self.bound(idx - 1),
+                        count: c,
+                    }
+                };
+                let (all_kept, straddles) = if upper {
+                    (b.upper <= rhs, b.lower < rhs)
+                } else {
+                    (b.lower >= rhs, b.upper > rhs)
+                };
+                let new = if all_kept {
+                    count += c;
+                    sum += trim_midpoint(b.lower, b.upper, positive, custom) * c;
+                    c
+                } else if straddles {
+                    let (keep, mid) = trim_bucket(&b, rhs, upper, positive, custom);
+                    count += keep;
+                    sum += mid * keep;
+                    keep
+                } else {
+                    0.0
+                };
+                if new != c {
+                    trimmed = true;
+                    if positive {
+                        self.positive.counts[k] = new;
+                    } else {
+                        self.negative.counts[k] = new;
+                    }
+                }
+            }
+        }
+        if self.zero_count > 0.0 {
+            let (mut lower, mut up) = (-self.zero_threshold, self.zero_threshold);
+            if has_neg && !has_pos {
+                up = 0.0;
+            }
+            if has_pos && !has_neg {
+                lower = 0.0;
+            }
+            let (keep, mid) = if upper {
+                if rhs <= lower {
+                    (0.0, 0.0)
+                } else if rhs >= up {
+                    (self.zero_count, (lower + up) / 2.0)
+                } else {
+                    (
+                        self.zero_count * (rhs - lower) / (up - lower),
+                        (lower + rhs) / 2.0,
+                    )
+                }
+            } else if rhs <= lower {
+                (self.zero_count, (lower + up) / 2.0)
+            } else if rhs >= up {
+                (0.0, 0.0)
+            } else {
+                (
+                    self.zero_count * (up - rhs) / (up - lower),
+                    (rhs + up) / 2.0,
+                )
+            };
+            if keep != self.zero_count {
+                self.zero_count = keep;
+                trimmed = true;
+            }
+            sum += mid * keep;
+            count += keep;
+        }
+        if trimmed {
+            self.count = count;
+            self.sum = sum;
+        }
     }
 
     /// Scales every count and the sum by `factor` (`Mul`); a negative factor makes the histogram a gauge.
@@ -785,6 +990,28 @@ mod tests {
             h("{{count:1 offset:-1 buckets:[0 1 0]}}").test_expression(),
             "{{count:1 buckets:[1]}}"
         );
+    }
+
+    #[test]
+    fn trimming_keeps_one_side_and_estimates_count_and_sum_again() {
+        let x = h("{{schema:0 count:8 sum:20 offset:1 buckets:[4 4]}}");
+        let mut below = x.clone();
+        below.trim(2.0, true);
+        assert_eq!(below.count, 4.0);
+        assert!((below.sum - 4.0 * 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(below.positive.counts, vec![4.0, 0.0]);
+        let mut above = x.clone();
+        above.trim(2.0, false);
+        assert_eq!(above.count, 4.0);
+        assert!((above.sum - 4.0 * 8f64.sqrt()).abs() < 1e-12);
+        // Halfway (on a log scale) into (2,4]: half its observations stay.
+        let mut mid = x.clone();
+        mid.trim(8f64.sqrt(), true);
+        assert!((mid.count - 6.0).abs() < 1e-12);
+        // Nothing cut: count and sum stay as they were.
+        let mut all = x.clone();
+        all.trim(4.0, true);
+        assert_eq!((all.count, all.sum), (8.0, 20.0));
     }
 
     #[test]

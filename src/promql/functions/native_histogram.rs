@@ -118,20 +118,6 @@ pub(crate) fn quantile(q: f64, h: &FloatHistogram) -> (f64, NanNote) {
     )
 }
 
-/// `Bucket.FractionBelow`.
-fn fraction_below(b: &Bucket, v: f64, linear: bool) -> f64 {
-    if linear {
-        return (v - b.lower) / (b.upper - b.lower);
-    }
-    let (log_lower, log_upper, log_v) =
-        (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
-    if v > 0.0 {
-        (log_v - log_lower) / (log_upper - log_lower)
-    } else {
-        1.0 - ((log_v - log_upper) / (log_lower - log_upper))
-    }
-}
-
 /// `HistogramFraction`: the share of observations between `lower` and `upper`.
 pub(crate) fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> (f64, NanNote) {
     if h.count == 0.0 || lower.is_nan() || upper.is_nan() {
@@ -163,9 +149,9 @@ pub(crate) fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> (f64, NanN
                 if b.lower == f64::NEG_INFINITY {
                     return b.count;
                 }
-                rank + b.count * fraction_below(&b, v, true)
+                rank + b.count * b.fraction_below(v, true)
             } else {
-                rank + b.count * fraction_below(&b, v, false)
+                rank + b.count * b.fraction_below(v, false)
             }
         };
         if !lower_set && b.lower >= lower {
