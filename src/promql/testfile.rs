@@ -13,11 +13,12 @@ use crate::load::duration::parse_duration;
 use crate::series::histogram::FloatHistogram;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
-    parse_number, parse_series_descriptor_prefix, parse_series_sequence, Run,
+    expand_samples, parse_number, parse_series_descriptor_prefix, parse_series_sequence, Run,
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
 use regex::Regex;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +249,12 @@ impl Runner {
     }
 
     fn load(&mut self, body: &[(usize, &str)], interval: i64, nhcb: bool) {
+        use crate::series::nhcb::{classic_part, ClassicHistogram, ClassicPart};
+        // With `load_with_nhcb`: per family (labels without `le`, the base name) and timestamp, the classic
+        // histogram its series describe, converted after the block's lines are read.
+        let mut classic: Vec<(Labels, std::collections::BTreeMap<i64, ClassicHistogram>)> =
+            Vec::new();
+        let mut classic_at: HashMap<Labels, usize> = HashMap::new();
         for &(line_no, l) in body {
             if l.contains("{{") {
                 // The series is remembered so failures over it are attributed to native histograms.
@@ -281,6 +288,55 @@ impl Runner {
             };
             let id = self.store.series_id(&labels);
             seq.append_to(&mut self.store, id, 0, interval);
+            if !nhcb {
+                continue;
+            }
+            let Some((part, base)) = labels.name().and_then(classic_part) else {
+                continue;
+            };
+            let le = match part {
+                ClassicPart::Bucket => match labels.get("le").and_then(parse_number) {
+                    Some(le) => Some(le),
+                    None => continue,
+                },
+                _ => None,
+            };
+            let family = labels.remove("le").set(METRIC_NAME, base);
+            let k = *classic_at.entry(family.clone()).or_insert_with(|| {
+                classic.push((family, Default::default()));
+                classic.len() - 1
+            });
+            let expanded = expand_samples(&seq.runs, 0, interval);
+            for &(t, v) in expanded.samples.iter() {
+                if crate::series::is_stale(v) {
+                    continue;
+                }
+                let h = classic[k].1.entry(t).or_default();
+                match (part, le) {
+                    (ClassicPart::Bucket, Some(le)) => h.set_bucket(le, v),
+                    (ClassicPart::Count, _) => h.set_count(v),
+                    (ClassicPart::Sum, _) => h.set_sum(v),
+                    _ => {}
+                }
+            }
+        }
+        for (family, by_time) in classic {
+            for (t, h) in by_time {
+                match h.convert() {
+                    Ok(h) => self
+                        .store
+                        .append_histogram(&family, t, std::sync::Arc::new(h)),
+                    Err(e) => {
+                        let line = body.first().map_or(0, |b| b.0);
+                        self.fail(
+                            line,
+                            "load_with_nhcb",
+                            format!("cannot convert {family} to a native histogram: {e}"),
+                        );
+                        return;
+                    }
+                }
+            }
         }
     }
 

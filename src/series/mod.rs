@@ -6,6 +6,7 @@ pub mod fixture;
 pub mod histogram;
 pub mod labels;
 pub mod matcher;
+pub mod nhcb;
 pub mod notation;
 pub mod openmetrics;
 pub mod store;
