@@ -895,11 +895,13 @@ impl<'a> Ev<'a> {
                         .zip(&inner)
                         .filter_map(|(v, t)| v.map(|v| (*t, v)))
                         .collect();
+                    // Prometheus makes reset and not_reset hints unknown here: a subquery may skip a
+                    // reset or return the sample that has one several times.
                     let hs = s
                         .hists
                         .into_iter()
                         .zip(&inner)
-                        .filter_map(|(h, t)| h.map(|h| (*t, h)))
+                        .filter_map(|(h, t)| h.map(|h| (*t, unknown_reset(h))))
                         .collect();
                     (s.labels, s.drop_name, pts, hs)
                 })
@@ -943,6 +945,19 @@ impl<'a> Ev<'a> {
             range_ms: range,
             ends: win_ends,
         })
+    }
+}
+
+/// `h` with a reset or not_reset hint made unknown (gauges stay gauges).
+fn unknown_reset(h: Arc<FloatHistogram>) -> Arc<FloatHistogram> {
+    use crate::series::histogram::CounterResetHint::{CounterReset, NotCounterReset, Unknown};
+    match h.counter_reset_hint {
+        CounterReset | NotCounterReset => {
+            let mut c = (*h).clone();
+            c.counter_reset_hint = Unknown;
+            Arc::new(c)
+        }
+        _ => h,
     }
 }
 

@@ -69,6 +69,13 @@ pub(crate) fn arg_range(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<RangeArg, E
     }
 }
 
+/// A float or a histogram sample with its time (window functions that look at both kinds in time order).
+pub(crate) type TimedValue<'a> = (
+    i64,
+    Option<f64>,
+    Option<&'a std::sync::Arc<crate::series::histogram::FloatHistogram>>,
+);
+
 /// Marks a series' name for removal (delayed) or removes it now.
 pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
     if ev.opts.delayed_name_removal {

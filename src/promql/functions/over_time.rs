@@ -191,13 +191,6 @@ fn sliding_extreme_values(
         .collect()
 }
 
-/// A float or a histogram sample with its time.
-type TimedValue<'a> = (
-    i64,
-    Option<f64>,
-    Option<&'a std::sync::Arc<crate::series::histogram::FloatHistogram>>,
-);
-
 /// What the window functions make of native histogram samples, laid over the float answers `out` (computed
 /// from the float samples alone): counted by `count_over_time` and `present_over_time`, returned by
 /// `last_over_time` / `first_over_time` when they are the latest / earliest sample, summed and averaged by
@@ -320,7 +313,7 @@ fn with_histograms(
                 }
                 "changes" | "resets" => {
                     // Floats and histograms in time order; a change of kind is a change and a reset.
-                    let mut seq: Vec<TimedValue> =
+                    let mut seq: Vec<super::TimedValue> =
                         fw.iter().map(|&(t, v)| (t, Some(v), None)).collect();
                     seq.extend(hw.iter().map(|(t, h)| (*t, None, Some(h))));
                     seq.sort_by_key(|p| p.0);

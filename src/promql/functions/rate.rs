@@ -373,6 +373,103 @@ fn windows_extrapolated(
     out
 }
 
+/// irate/idelta where a window holds histogram samples (`instantValue`): the last two samples of either
+/// kind; two histograms give their difference (for `irate`, per second and nothing subtracted across a
+/// reset), a float and a histogram give nothing and a warning.
+fn instant_histograms(
+    ev: &mut Ev,
+    ra: &RangeArg,
+    mut out: Vec<StepSeries>,
+    is_rate: bool,
+    pos: &str,
+) -> Vec<StepSeries> {
+    if ra.series.iter().all(|s| s.hists.is_none()) {
+        return out;
+    }
+    let n = ra.ends.len();
+    for s in &ra.series {
+        if s.hists.is_none() {
+            continue;
+        }
+        let mut st = StepSeries {
+            labels: s.labels.clone(),
+            drop_name: s.drop_name,
+            vals: vec![None; n],
+            hists: vec![None; n],
+        };
+        drop_name(ev, &mut st);
+        let mut notes = Vec::new();
+        for i in 0..n {
+            let (a, b) = s.win[i];
+            let fw = &s.samples[a..b];
+            let hw = s.hist_window(i);
+            if fw.len() + hw.len() < 2 {
+                continue;
+            }
+            // The last two samples of either kind, oldest first.
+            let mut last: Vec<super::TimedValue> = fw[fw.len().saturating_sub(2)..]
+                .iter()
+                .map(|&(t, v)| (t, Some(v), None))
+                .chain(
+                    hw[hw.len().saturating_sub(2)..]
+                        .iter()
+                        .map(|(t, h)| (*t, None, Some(h))),
+                )
+                .collect();
+            last.sort_by_key(|p| p.0);
+            let (p0, p1) = (last[last.len() - 2], last[last.len() - 1]);
+            let dt = p1.0 - p0.0;
+            if dt == 0 {
+                continue;
+            }
+            match (p0, p1) {
+                ((_, Some(x), _), (_, Some(y), _)) => {
+                    let mut v = if is_rate && y < x { y } else { y - x };
+                    if is_rate {
+                        v /= dt as f64 / 1000.0;
+                    }
+                    st.vals[i] = Some(v);
+                }
+                ((_, _, Some(h0)), (_, _, Some(h1))) => {
+                    let gauge =
+                        |h: &FloatHistogram| h.counter_reset_hint == CounterResetHint::Gauge;
+                    if is_rate && (gauge(h0) || gauge(h1)) {
+                        note(&mut notes, HistogramNote::NotCounter);
+                    }
+                    if !is_rate && (!gauge(h0) || !gauge(h1)) {
+                        note(&mut notes, HistogramNote::NotGauge);
+                    }
+                    let mut r = (**h1).clone();
+                    if !is_rate || !h1.detect_reset(h0) {
+                        match r.sub(h0) {
+                            Ok((d, _)) => r = d,
+                            Err(_) => {
+                                note(&mut notes, HistogramNote::MixedLayouts);
+                                continue;
+                            }
+                        }
+                    }
+                    r.counter_reset_hint = CounterResetHint::Gauge;
+                    if is_rate {
+                        r.div(dt as f64 / 1000.0);
+                    }
+                    st.hists[i] = Some(Arc::new(r));
+                }
+                _ => note(&mut notes, HistogramNote::MixedFloats),
+            }
+        }
+        let metric = s.labels.name().unwrap_or("");
+        for n in notes {
+            ev.warn(n.text(metric, pos));
+        }
+        out.retain(|o| o.labels != st.labels);
+        if st.any() {
+            out.push(st);
+        }
+    }
+    out
+}
+
 fn instant(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
     if samples.len() < 2 {
         return None;
@@ -416,7 +513,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
             out
         }
         "delta" => windows_extrapolated(ev, &ra, false, false, &pos),
-        "irate" => map_windows(ev, &ra, false, |w, _| instant(w, true)),
+        "irate" | "idelta" => {
+            let is_rate = name == "irate";
+            let out = map_windows(ev, &ra, false, |w, _| instant(w, is_rate));
+            instant_histograms(ev, &ra, out, is_rate, &pos)
+        }
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
     };
     Ok(Val::Vector(out))
