@@ -5,6 +5,7 @@
 //! Times are Unix seconds (a number with up to millisecond decimals, or a string of one); values are
 //! strings (`"1.5"`, `"NaN"`, `"+Inf"`) as Prometheus writes them, plain numbers are accepted too.
 
+use super::histogram::FloatHistogram;
 use super::labels::Labels;
 use super::store::{is_stale, Store};
 use serde_json::Value;
@@ -55,16 +56,40 @@ pub fn parse_json(text: &str) -> Result<Value, ApiJsonError> {
     })
 }
 
-/// Reads a fixture in API shape into `store`; returns how many series it held.
+/// Reads a fixture in API shape into `store`, native histograms (`"histogram"`, `"histograms"`) included;
+/// returns how many series it held.
 pub fn load_api_json(text: &str, store: &mut Store) -> Result<usize, ApiJsonError> {
     let doc = parse_json(text)?;
-    let series = decode_document(&doc)?;
+    let mut hists = Vec::new();
+    let series = match &doc {
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let base = out.len();
+                let mut h = Vec::new();
+                out.extend(decode_response_full(item, &format!("[{i}]"), Some(&mut h))?);
+                hists.extend(h.into_iter().map(|(k, hs)| (base + k, hs)));
+            }
+            out
+        }
+        _ => decode_response_full(&doc, "$", Some(&mut hists))?,
+    };
     let n = series.len();
+    let mut ids = Vec::with_capacity(n);
     for (labels, samples) in series {
+        ids.push(store.series_id(&labels));
         store.add_series(labels, samples);
+    }
+    for (k, hs) in hists {
+        for (t, h) in hs {
+            store.append_histogram_id(ids[k], t, std::sync::Arc::new(h));
+        }
     }
     Ok(n)
 }
+
+/// Native histogram samples of one series as the API gives them, by the series' index.
+type HistogramsBySeries = Vec<(usize, Vec<(i64, FloatHistogram)>)>;
 
 /// Decodes a response, a bare `data` object, or a list of either.
 pub fn decode_document(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
@@ -86,6 +111,15 @@ pub fn decode_response(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> 
 }
 
 fn decode_response_at(doc: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+    decode_response_full(doc, path, None)
+}
+
+/// As [`decode_response_at`]; with `hists`, native histogram samples are decoded into it (else refused).
+fn decode_response_full(
+    doc: &Value,
+    path: &str,
+    hists: Option<&mut HistogramsBySeries>,
+) -> Result<Vec<SeriesSamples>, ApiJsonError> {
     let obj = doc
         .as_object()
         .ok_or_else(|| shape(path, "expected an object with \"status\" and \"data\""))?;
@@ -110,16 +144,20 @@ fn decode_response_at(doc: &Value, path: &str) -> Result<Vec<SeriesSamples>, Api
         let data = obj
             .get("data")
             .ok_or_else(|| shape(path, "a successful response needs \"data\""))?;
-        return decode_data(data, &format!("{path}.data"));
+        return decode_data(data, &format!("{path}.data"), hists);
     }
-    decode_data(doc, path)
+    decode_data(doc, path, hists)
 }
 
 fn str_field(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
-fn decode_data(data: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonError> {
+fn decode_data(
+    data: &Value,
+    path: &str,
+    mut hists: Option<&mut HistogramsBySeries>,
+) -> Result<Vec<SeriesSamples>, ApiJsonError> {
     let result_type = data
         .get("resultType")
         .and_then(Value::as_str)
@@ -143,17 +181,43 @@ fn decode_data(data: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonEr
     for (i, item) in items.iter().enumerate() {
         let ipath = format!("{rpath}[{i}]");
         let labels = decode_metric(item.get("metric"), &ipath)?;
-        if item
+        let hs = item
             .get("histograms")
-            .or_else(|| item.get("histogram"))
-            .is_some_and(|h| !h.is_null())
-        {
-            return Err(shape(
-                &ipath,
-                format!("series {labels} has native histogram samples, which ruletest does not support yet"),
-            ));
+            .map(|h| (h, "histograms"))
+            .or_else(|| item.get("histogram").map(|h| (h, "histogram")))
+            .filter(|(h, _)| !h.is_null());
+        if let Some((h, key)) = hs {
+            let Some(hists) = hists.as_deref_mut() else {
+                return Err(shape(
+                    &ipath,
+                    format!("series {labels} has native histogram samples, which live mode does not read yet; record them to a file and pass it with --series"),
+                ));
+            };
+            let hpath = format!("{ipath}.{key}");
+            let pairs: Vec<&Value> = if key == "histogram" {
+                vec![h]
+            } else {
+                h.as_array()
+                    .ok_or_else(|| shape(&hpath, "expected a list of [time, histogram]"))?
+                    .iter()
+                    .collect()
+            };
+            let mut decoded = Vec::with_capacity(pairs.len());
+            for (j, pair) in pairs.into_iter().enumerate() {
+                let p = if key == "histogram" {
+                    hpath.clone()
+                } else {
+                    format!("{hpath}[{j}]")
+                };
+                decoded.push(decode_histogram_pair(pair, &p)?);
+            }
+            hists.push((out.len(), decoded));
         }
         let mut samples = Vec::new();
+        if hs.is_some() && item.get("values").is_none() && item.get("value").is_none() {
+            out.push((labels, samples));
+            continue;
+        }
         if let Some(values) = item.get("values") {
             let values = values.as_array().ok_or_else(|| {
                 shape(
@@ -178,6 +242,156 @@ fn decode_data(data: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonEr
         out.push((labels, samples));
     }
     Ok(out)
+}
+
+/// `[time, {"count", "sum", "buckets": [[rule, lower, upper, count], ...]}]`: the API leaves out the schema
+/// and the empty buckets, so they are worked out from the bounds: custom buckets when a bound is infinite or
+/// the bounds are not powers of two's roots (their bounds, those of the empty buckets between populated ones
+/// aside), else the exponential schema whose bucket widths the bounds have; the zero bucket is the one
+/// around zero with both bounds included.
+fn decode_histogram_pair(pair: &Value, path: &str) -> Result<(i64, FloatHistogram), ApiJsonError> {
+    let arr = pair
+        .as_array()
+        .filter(|a| a.len() == 2)
+        .ok_or_else(|| shape(path, "expected [time, {\"count\", \"sum\", \"buckets\"}]"))?;
+    let t = decode_time(&arr[0]).ok_or_else(|| shape(path, "time must be Unix seconds"))?;
+    let obj = arr[1]
+        .as_object()
+        .ok_or_else(|| shape(path, "expected a histogram object"))?;
+    let num = |k: &str| -> Result<f64, ApiJsonError> {
+        obj.get(k).and_then(decode_value).ok_or_else(|| {
+            shape(
+                &format!("{path}.{k}"),
+                "expected a number or a string holding one",
+            )
+        })
+    };
+    let mut buckets = Vec::new();
+    if let Some(list) = obj.get("buckets").filter(|b| !b.is_null()) {
+        let list = list
+            .as_array()
+            .ok_or_else(|| shape(&format!("{path}.buckets"), "expected a list of buckets"))?;
+        for (j, b) in list.iter().enumerate() {
+            let bpath = format!("{path}.buckets[{j}]");
+            let a = b
+                .as_array()
+                .filter(|a| a.len() == 4)
+                .ok_or_else(|| shape(&bpath, "expected [boundary rule, lower, upper, count]"))?;
+            let rule = a[0]
+                .as_i64()
+                .ok_or_else(|| shape(&bpath, "the boundary rule must be 0..3"))?;
+            let (lo, up, c) = (
+                decode_value(&a[1]),
+                decode_value(&a[2]),
+                decode_value(&a[3]),
+            );
+            let (Some(lo), Some(up), Some(c)) = (lo, up, c) else {
+                return Err(shape(
+                    &bpath,
+                    "bounds and count must be numbers or strings holding one",
+                ));
+            };
+            buckets.push((rule, lo, up, c));
+        }
+    }
+    let h =
+        histogram_from_buckets(num("count")?, num("sum")?, &buckets).map_err(|m| shape(path, m))?;
+    Ok((t, h))
+}
+
+/// A histogram from the API's buckets (see [`decode_histogram_pair`]).
+pub fn histogram_from_buckets(
+    count: f64,
+    sum: f64,
+    buckets: &[(i64, f64, f64, f64)],
+) -> Result<FloatHistogram, String> {
+    use super::histogram::{exponential_bound, Buckets, CUSTOM_BUCKETS_SCHEMA};
+    let mut h = FloatHistogram {
+        count,
+        sum,
+        ..Default::default()
+    };
+    let infinite = buckets
+        .iter()
+        .any(|&(_, lo, up, _)| lo.is_infinite() || up.is_infinite());
+    let zt = buckets
+        .iter()
+        .find(|&&(rule, lo, up, _)| rule == 3 && lo < 0.0 && up > 0.0)
+        .map_or(0.0, |b| b.2);
+    let close = |a: f64, b: f64| (a - b).abs() <= b.abs() * 1e-9;
+    // Whether every bucket is one of schema `s` (its bound nearer zero may be cut to the zero bucket's).
+    let fits = |s: i32| {
+        buckets.iter().all(|&(_, lo, up, _)| {
+            if lo < 0.0 && up > 0.0 {
+                return true;
+            }
+            let (near, far) = if up > 0.0 { (lo, up) } else { (-up, -lo) };
+            let i = (far.log2() * 2f64.powi(s)).round() as i32;
+            close(exponential_bound(i, s), far)
+                && (close(exponential_bound(i - 1, s), near) || close(near, zt))
+        })
+    };
+    // The coarsest schema the bounds fit; none (or an infinite bound): custom buckets.
+    let schema = if infinite {
+        None
+    } else {
+        (-4..=8).find(|&s| fits(s))
+    };
+    match schema {
+        None => {
+            let mut bounds: Vec<f64> = buckets
+                .iter()
+                .flat_map(|&(_, lo, up, _)| [lo, up])
+                .filter(|b| b.is_finite())
+                .collect();
+            bounds.sort_by(|a, b| a.total_cmp(b));
+            bounds.dedup();
+            let mut counts = vec![0.0; bounds.len() + 1];
+            for &(_, _, up, c) in buckets {
+                let k = if up.is_infinite() {
+                    bounds.len()
+                } else {
+                    bounds.partition_point(|b| *b < up)
+                };
+                counts[k] += c;
+            }
+            h.schema = CUSTOM_BUCKETS_SCHEMA;
+            h.custom_values = bounds;
+            h.positive = Buckets { offset: 0, counts };
+        }
+        Some(s) => {
+            h.schema = s;
+            let idx = |v: f64| (v.abs().log2() * 2f64.powi(s)).round() as i32;
+            let mut pos: Vec<(i32, f64)> = Vec::new();
+            let mut neg: Vec<(i32, f64)> = Vec::new();
+            for &(rule, lo, up, c) in buckets {
+                if lo < 0.0 && up > 0.0 && rule == 3 {
+                    h.zero_threshold = up;
+                    h.zero_count = c;
+                } else if up > 0.0 {
+                    pos.push((idx(up), c));
+                } else {
+                    neg.push((idx(lo), c));
+                }
+            }
+            for (list, into) in [(pos, &mut h.positive), (neg, &mut h.negative)] {
+                if let (Some(min), Some(max)) = (
+                    list.iter().map(|p| p.0).min(),
+                    list.iter().map(|p| p.0).max(),
+                ) {
+                    let mut counts = vec![0.0; (max - min + 1) as usize];
+                    for (i, c) in list {
+                        counts[(i - min) as usize] += c;
+                    }
+                    *into = Buckets {
+                        offset: min,
+                        counts,
+                    };
+                }
+            }
+        }
+    }
+    Ok(h)
 }
 
 fn decode_metric(metric: Option<&Value>, path: &str) -> Result<Labels, ApiJsonError> {
@@ -402,6 +616,38 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("$.resultType: \"scalar\""), "{e}");
+    }
+
+    #[test]
+    fn histograms_read_back_as_written() {
+        use crate::series::histogram::parse_description;
+        for text in [
+            "{{schema:0 sum:10 count:8 buckets:[1 2 3] offset:-1}}",
+            "{{schema:3 sum:-0.3 count:32.1 z_bucket:7.1 z_bucket_w:0.05 buckets:[5.1 10 7] offset:-3 n_buckets:[4.1 5] n_offset:-5}}",
+            "{{schema:-2 count:9 sum:100 buckets:[1 0 8]}}",
+            "{{schema:8 count:2 sum:2 offset:100 buckets:[1 1]}}",
+            "{{schema:-53 count:6 sum:7 custom_values:[0.5 1 5] buckets:[1 2 2 1]}}",
+        ] {
+            let h = parse_description(text).unwrap().histogram;
+            let json = histogram_json(&h);
+            let doc = serde_json::json!({"resultType": "vector", "result": [
+                {"metric": {"__name__": "h"}, "histogram": [60, json]}
+            ]});
+            let mut st = Store::new();
+            load_api_json(&doc.to_string(), &mut st).unwrap();
+            let got = &st.get(0).unwrap().visible_histograms()[0];
+            assert_eq!(got.0, 60_000);
+            assert!(got.1.matches(&h, false, |a, b| a == b), "{text}: {:?}", got.1);
+        }
+    }
+
+    #[test]
+    fn live_answers_with_histograms_are_refused_by_name() {
+        let doc = serde_json::json!({"resultType": "vector", "result": [
+            {"metric": {"__name__": "h"}, "histogram": [60, {"count": "1", "sum": "1"}]}
+        ]});
+        let e = decode_response(&doc).unwrap_err();
+        assert!(e.to_string().contains("live mode does not read yet"), "{e}");
     }
 
     #[test]
