@@ -337,23 +337,28 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                 .collect();
             let mut buf: Vec<f64> = Vec::new();
             let mut hbuf: Vec<&Arc<FloatHistogram>> = Vec::new();
-            let inner_pos = ev.pos_at(inner.span().start);
+            let inner_at = inner.span().start;
+            let any_histograms = input.iter().any(|s| !s.hists.is_empty());
             for i in 0..n {
                 for (g, mem) in members.iter().enumerate() {
                     buf.clear();
                     hbuf.clear();
-                    for &si in mem {
-                        match (input[si].vals[i], input[si].hist(i)) {
-                            (Some(v), _) => buf.push(v),
-                            (None, Some(h)) => hbuf.push(h),
-                            _ => {}
+                    if any_histograms {
+                        for &si in mem {
+                            match (input[si].vals[i], input[si].hist(i)) {
+                                (Some(v), _) => buf.push(v),
+                                (None, Some(h)) => hbuf.push(h),
+                                _ => {}
+                            }
                         }
+                    } else {
+                        buf.extend(mem.iter().filter_map(|&si| input[si].vals[i]));
                     }
                     if !hbuf.is_empty() {
                         match op {
                             "count" | "group" => {}
                             "sum" | "avg" if !buf.is_empty() => {
-                                ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for aggregation {inner_pos}"));
+                                ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for aggregation {}", ev.pos_at(inner_at)));
                                 continue;
                             }
                             "sum" | "avg" => {
@@ -368,7 +373,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                 match sum_histograms(&hbuf, op == "avg") {
                                     Ok((h, collision)) => {
                                         if collision {
-                                            ev.warn(format!("PromQL warning: conflicting counter resets during histogram aggregation {inner_pos}"));
+                                            ev.warn(format!("PromQL warning: conflicting counter resets during histogram aggregation {}", ev.pos_at(inner_at)));
                                         }
                                         if out[g].hists.is_empty() {
                                             out[g].hists = vec![None; n];
@@ -376,14 +381,18 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                         out[g].hists[i] = Some(Arc::new(h));
                                     }
                                     Err(k) => ev.warn(format!(
-                                        "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {inner_pos}",
-                                        metric(hbuf[k])
+                                        "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {}",
+                                        metric(hbuf[k]),
+                                        ev.pos_at(inner_at)
                                     )),
                                 }
                                 continue;
                             }
                             other => {
-                                ev.info(format!("PromQL info: ignored histogram in {other} aggregation {inner_pos}"));
+                                ev.info(format!(
+                                    "PromQL info: ignored histogram in {other} aggregation {}",
+                                    ev.pos_at(inner_at)
+                                ));
                             }
                         }
                     }

@@ -315,7 +315,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
         Op::parse(op_s).ok_or_else(|| EvalError::Unsupported(format!("binary operator {op_s}")))?;
     let return_bool = *return_bool;
     let rhs = ev.eval(rhs, ts)?;
-    let pos = ev.pos_at(b.span().start);
+    let pos = b.span().start;
     let mut refusals: Vec<Refusal> = Vec::new();
     let delayed = ev.opts.delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
@@ -349,7 +349,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 keep_name,
                 &mut refusals,
             );
-            report(ev, &refusals, op_s, &pos);
+            report(ev, &refusals, op_s, pos);
             Ok(Val::Vector(out))
         }
         (Val::Scalar(s), Val::Vector(v)) => {
@@ -363,7 +363,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 keep_name,
                 &mut refusals,
             );
-            report(ev, &refusals, op_s, &pos);
+            report(ev, &refusals, op_s, pos);
             Ok(Val::Vector(out))
         }
         (Val::Vector(l), Val::Vector(r)) => {
@@ -396,7 +396,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 keep_name,
                 &mut refusals,
             );
-            report(ev, &refusals, op_s, &pos);
+            report(ev, &refusals, op_s, pos);
             out.map(Val::Vector)
         }
         (l, r) => Err(qerr(format!(
@@ -415,9 +415,13 @@ fn note(refusals: &mut Vec<Refusal>, e: Refusal) {
 }
 
 /// Reports each pair refused during a binary operation, once per kind.
-fn report(ev: &mut Ev, refusals: &[Refusal], op: &str, pos: &str) {
+fn report(ev: &mut Ev, refusals: &[Refusal], op: &str, at: usize) {
+    if refusals.is_empty() {
+        return;
+    }
+    let pos = ev.pos_at(at);
     for r in refusals {
-        r.report(ev, op, pos);
+        r.report(ev, op, &pos);
     }
 }
 
@@ -435,6 +439,39 @@ fn vector_scalar(
     let drop = (op.changes_schema() && !keep_name) || return_bool;
     for series in &mut v {
         let n = series.vals.len();
+        if series.hists.is_empty() {
+            // Floats only (the common case): no operand kinds to tell apart.
+            for (val, &sv) in series.vals.iter_mut().zip(s) {
+                let Some(x) = *val else { continue };
+                let (l, r) = if scalar_left { (sv, x) } else { (x, sv) };
+                if matches!(op, Op::TrimUpper | Op::TrimLower) {
+                    note(refusals, Refusal::Incompatible("float", "float"));
+                    *val = None;
+                    continue;
+                }
+                let (res, keep) = apply(op, l, r);
+                *val = if op.is_comparison() {
+                    if return_bool {
+                        Some(if keep { 1.0 } else { 0.0 })
+                    } else if keep {
+                        // The vector's value is kept even when the scalar is on the left.
+                        Some(x)
+                    } else {
+                        None
+                    }
+                } else {
+                    Some(res)
+                };
+            }
+            if drop {
+                if delayed {
+                    series.drop_name = true;
+                } else {
+                    series.labels = super::engine::drop_metric_name(&series.labels);
+                }
+            }
+            continue;
+        }
         for (i, &sv) in s.iter().enumerate().take(n) {
             let value = {
                 let Some(x) = Operand::of(series, i) else {
@@ -657,6 +694,35 @@ fn vector_vector(
             for i in 0..n {
                 for (k, s) in many.iter().enumerate() {
                     let Some(j) = partner[k] else { continue };
+                    if s.hists.is_empty()
+                        && one[j].hists.is_empty()
+                        && !matches!(op, Op::TrimUpper | Op::TrimLower)
+                    {
+                        // Floats only (the common case): no operand kinds to tell apart.
+                        let (Some(mv), Some(ov)) = (s.vals[i], one[j].vals[i]) else {
+                            continue;
+                        };
+                        let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
+                        let (res, keep) = apply(op, lv, rv);
+                        let value = if !op.is_comparison() {
+                            res
+                        } else if return_bool {
+                            if keep {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        } else if keep {
+                            res
+                        } else {
+                            continue;
+                        };
+                        if pair_oi[k] == usize::MAX {
+                            pair_oi[k] = output_of(&mut out, &mut label_out, s, &one[j]);
+                        }
+                        out[pair_oi[k]].vals[i] = Some(value);
+                        continue;
+                    }
                     let (Some(mv), Some(ov)) = (Operand::of(s, i), Operand::of(&one[j], i)) else {
                         continue;
                     };

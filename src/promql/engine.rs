@@ -619,40 +619,78 @@ impl<'a> Ev<'a> {
             let mut p = 0usize; // number of float samples with t <= current time
             let mut q = 0usize; // number of histogram samples with t <= current time
             let mut last_t = i64::MIN;
-            for &t in &eff {
-                // The first step (and any step back in time) searches; later steps walk forward, so one
-                // query costs the samples it spans, not the series' length.
-                if last_t == i64::MIN || t < last_t {
-                    p = samples.partition_point(|(st, _)| *st <= t);
-                    q = hs.partition_point(|(st, _)| *st <= t);
-                } else {
-                    while p < samples.len() && samples[p].0 <= t {
-                        p += 1;
+            if hs.is_empty() {
+                // Floats only (the common case).
+                for &t in &eff {
+                    // The first step (and any step back in time) searches; later steps walk forward, so one
+                    // query costs the samples it spans, not the series' length.
+                    if last_t == i64::MIN || t < last_t {
+                        p = samples.partition_point(|(st, _)| *st <= t);
+                    } else {
+                        while p < samples.len() && samples[p].0 <= t {
+                            p += 1;
+                        }
                     }
-                    while q < hs.len() && hs[q].0 <= t {
-                        q += 1;
-                    }
+                    last_t = t;
+                    let v = if p > 0 {
+                        let (st, sv) = samples[p - 1];
+                        // Prometheus 3: the lookback window is left-open; Prometheus 2: closed.
+                        if st > t - lookback - edge && !is_stale(sv) {
+                            if want_ts {
+                                tss.push(st);
+                            }
+                            Some(sv)
+                        } else {
+                            if want_ts {
+                                tss.push(0);
+                            }
+                            None
+                        }
+                    } else {
+                        if want_ts {
+                            tss.push(0);
+                        }
+                        None
+                    };
+                    any |= v.is_some();
+                    vals.push(v);
                 }
-                last_t = t;
-                let float = p.checked_sub(1).map(|k| samples[k]);
-                let hist = q.checked_sub(1).map(|k| &hs[k]);
-                // The latest sample of either kind; Prometheus 3's lookback window is left-open, 2's closed.
-                let in_window = |st: i64| st > t - lookback - edge;
-                let (v, h, st) = match (float, hist) {
-                    (Some((ft, fv)), hist) if hist.is_none_or(|(ht, _)| ft > *ht) => {
-                        ((in_window(ft) && !is_stale(fv)).then_some(fv), None, ft)
+            } else {
+                for &t in &eff {
+                    // The first step (and any step back in time) searches; later steps walk forward, so one
+                    // query costs the samples it spans, not the series' length.
+                    if last_t == i64::MIN || t < last_t {
+                        p = samples.partition_point(|(st, _)| *st <= t);
+                        q = hs.partition_point(|(st, _)| *st <= t);
+                    } else {
+                        while p < samples.len() && samples[p].0 <= t {
+                            p += 1;
+                        }
+                        while q < hs.len() && hs[q].0 <= t {
+                            q += 1;
+                        }
                     }
-                    (_, Some((ht, h))) => (None, in_window(*ht).then(|| h.clone()), *ht),
-                    _ => (None, None, 0),
-                };
-                let found = v.is_some() || h.is_some();
-                if want_ts {
-                    tss.push(if found { st } else { 0 });
-                }
-                any |= found;
-                vals.push(v);
-                if !hs.is_empty() {
-                    hists.push(h);
+                    last_t = t;
+                    let float = p.checked_sub(1).map(|k| samples[k]);
+                    let hist = q.checked_sub(1).map(|k| &hs[k]);
+                    // The latest sample of either kind; Prometheus 3's lookback window is left-open, 2's closed.
+                    let in_window = |st: i64| st > t - lookback - edge;
+                    let (v, h, st) = match (float, hist) {
+                        (Some((ft, fv)), hist) if hist.is_none_or(|(ht, _)| ft > *ht) => {
+                            ((in_window(ft) && !is_stale(fv)).then_some(fv), None, ft)
+                        }
+                        (_, Some((ht, h))) => (None, in_window(*ht).then(|| h.clone()), *ht),
+                        _ => (None, None, 0),
+                    };
+                    let found = v.is_some() || h.is_some();
+                    if want_ts {
+                        tss.push(if found { st } else { 0 });
+                    }
+                    any |= found;
+                    vals.push(v);
+                    if !hs.is_empty() {
+                        hists.push(h);
+                    }
                 }
             }
             if any {

@@ -917,12 +917,18 @@ fn range_rule(
                 });
             }
         }
-        Ok((series, cols)) => {
+        Ok((series, cols, hcols)) => {
             for (k, &t) in piece.iter().enumerate() {
-                let samples: Vec<RuleSample> = cols[k]
+                let mut samples: Vec<RuleSample> = cols[k]
                     .iter()
-                    .map(|(si, v, h)| (*si, series[*si].clone(), *v, h.clone()))
+                    .map(|&(si, v)| (si, series[si].clone(), v, None))
                     .collect();
+                if let Some(hc) = hcols.get(k) {
+                    samples.extend(
+                        hc.iter()
+                            .map(|(si, h)| (*si, series[*si].clone(), 0.0, Some(h.clone()))),
+                    );
+                }
                 apply(set, ri, rt, t, off, samples, store, settings, ev);
                 if snapshot_at.contains(&t) {
                     snapshot(rt, ri, t, ev);
@@ -1024,12 +1030,18 @@ fn snapshot(rt: &Runtime, ri: usize, t: i64, ev: &mut Evaluation) {
 /// native histogram).
 type RuleSample = (usize, Labels, f64, Option<Arc<FloatHistogram>>);
 
-/// A tick's (series index, float value, histogram) of a range result.
-type Column = Vec<(usize, f64, Option<Arc<FloatHistogram>>)>;
+/// A range result as columns: the series labels; per tick, the (series index, value) present; and per tick
+/// the (series index, native histogram) present (empty when the result holds no histogram).
+type Columns = (
+    Vec<Labels>,
+    Vec<Vec<(usize, f64)>>,
+    Vec<Vec<(usize, Arc<FloatHistogram>)>>,
+);
 
-/// A range result as columns: per tick, the (series index, value) present; plus the series labels.
-fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Column>) {
+/// A range result as [`Columns`].
+fn columns_of(v: Value, n: usize, first: i64, step: i64) -> Columns {
     let mut cols = vec![Vec::new(); n];
+    let mut hcols: Vec<Vec<(usize, Arc<FloatHistogram>)>> = Vec::new();
     let mut labels = Vec::new();
     match v {
         Value::Matrix(series) => {
@@ -1037,13 +1049,16 @@ fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Co
                 for (t, val) in s.points {
                     let k = ((t - first) / step) as usize;
                     if k < n {
-                        cols[k].push((si, val, None));
+                        cols[k].push((si, val));
                     }
                 }
                 for (t, h) in s.histograms {
                     let k = ((t - first) / step) as usize;
                     if k < n {
-                        cols[k].push((si, 0.0, Some(h)));
+                        if hcols.is_empty() {
+                            hcols = vec![Vec::new(); n];
+                        }
+                        hcols[k].push((si, h));
                     }
                 }
                 labels.push(s.labels);
@@ -1052,18 +1067,26 @@ fn columns_of(v: Value, n: usize, first: i64, step: i64) -> (Vec<Labels>, Vec<Co
         Value::Scalar { v, .. } => {
             labels.push(Labels::empty());
             for c in cols.iter_mut() {
-                c.push((0, v, None));
+                c.push((0, v));
             }
         }
         Value::Vector(vec) => {
             for (si, s) in vec.into_iter().enumerate() {
-                cols[0].push((si, s.v, s.h));
+                match s.h {
+                    Some(h) => {
+                        if hcols.is_empty() {
+                            hcols = vec![Vec::new(); n];
+                        }
+                        hcols[0].push((si, h));
+                    }
+                    None => cols[0].push((si, s.v)),
+                }
                 labels.push(s.labels);
             }
         }
         Value::String { .. } => {}
     }
-    (labels, cols)
+    (labels, cols, hcols)
 }
 
 /// Applies one rule's result at tick `t`: writes recorded samples or drives the alert state machine and

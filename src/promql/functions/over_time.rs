@@ -201,7 +201,7 @@ fn with_histograms(
     name: &str,
     ra: &RangeArg,
     mut out: Vec<StepSeries>,
-    pos: &str,
+    at: usize,
 ) -> Vec<StepSeries> {
     use crate::series::histogram::CounterResetHint;
     use std::sync::Arc;
@@ -276,7 +276,7 @@ fn with_histograms(
                 "sum_over_time" | "avg_over_time" => {
                     if !fw.is_empty() {
                         o.vals[i] = None;
-                        ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {pos}"));
+                        ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {}", ev.pos_at(at)));
                         continue;
                     }
                     let (mut reset, mut not_reset) = (false, false);
@@ -299,12 +299,15 @@ fn with_histograms(
                         }
                     }
                     if !ok {
-                        ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {pos}"));
+                        ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {}", ev.pos_at(at)));
                         continue;
                     }
                     if reset && not_reset {
                         let what = "aggregation";
-                        ev.warn(format!("PromQL warning: conflicting counter resets during histogram {what} {pos}"));
+                        ev.warn(format!(
+                            "PromQL warning: conflicting counter resets during histogram {what} {}",
+                            ev.pos_at(at)
+                        ));
                     }
                     if name == "avg_over_time" {
                         acc.div(hw.len() as f64);
@@ -344,7 +347,7 @@ fn with_histograms(
                 }
                 _ => {
                     if !fw.is_empty() {
-                        ev.info(format!("PromQL info: ignored histograms in a range containing both floats and histograms for metric name {metric:?} {pos}"));
+                        ev.info(format!("PromQL info: ignored histograms in a range containing both floats and histograms for metric name {metric:?} {}", ev.pos_at(at)));
                     }
                 }
             }
@@ -375,8 +378,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 buf.extend(w.iter().map(|p| p.1));
                 Some(quantile(q[i], &mut buf))
             });
-            let pos = ev.pos_at(args[1].span().start);
-            with_histograms(ev, name, &ra, out, &pos)
+            with_histograms(ev, name, &ra, out, args[1].span().start)
         }
         "predict_linear" => {
             let ra = arg_range(ev, first_arg, ts)?;
@@ -427,14 +429,12 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         "min_over_time" | "max_over_time" => {
             let ra = arg_range(ev, first_arg, ts)?;
             let out = sliding_extreme(ev, &ra, name == "max_over_time");
-            let pos = ev.pos_at(first_arg.span().start);
-            with_histograms(ev, name, &ra, out, &pos)
+            with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
         "sum_over_time" | "avg_over_time" => {
             let ra = arg_range(ev, first_arg, ts)?;
             let out = sum_or_avg(ev, &ra, name == "avg_over_time");
-            let pos = ev.pos_at(first_arg.span().start);
-            with_histograms(ev, name, &ra, out, &pos)
+            with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
         _ => {
             let ra = arg_range(ev, first_arg, ts)?;
@@ -487,8 +487,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 other => return Err(EvalError::Unsupported(format!("function {other}"))),
             };
             let out = map_windows(ev, &ra, keep_name, |w, _| f(w));
-            let pos = ev.pos_at(first_arg.span().start);
-            with_histograms(ev, name, &ra, out, &pos)
+            with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
     };
     Ok(Val::Vector(out))

@@ -257,7 +257,7 @@ fn windows_extrapolated(
     ra: &RangeArg,
     is_counter: bool,
     is_rate: bool,
-    pos: &str,
+    at: usize,
 ) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     let mut resets_before: Vec<u32> = Vec::new();
@@ -353,8 +353,11 @@ fn windows_extrapolated(
                 any |= hists[i].is_some();
             }
             let metric = s.labels.name().unwrap_or("");
-            for n in notes {
-                ev.warn(n.text(metric, pos));
+            if !notes.is_empty() {
+                let pos = ev.pos_at(at);
+                for n in notes {
+                    ev.warn(n.text(metric, &pos));
+                }
             }
         }
         if any {
@@ -381,7 +384,7 @@ fn instant_histograms(
     ra: &RangeArg,
     mut out: Vec<StepSeries>,
     is_rate: bool,
-    pos: &str,
+    at: usize,
 ) -> Vec<StepSeries> {
     if ra.series.iter().all(|s| s.hists.is_none()) {
         return out;
@@ -459,8 +462,11 @@ fn instant_histograms(
             }
         }
         let metric = s.labels.name().unwrap_or("");
-        for n in notes {
-            ev.warn(n.text(metric, pos));
+        if !notes.is_empty() {
+            let pos = ev.pos_at(at);
+            for n in notes {
+                ev.warn(n.text(metric, &pos));
+            }
         }
         out.retain(|o| o.labels != st.labels);
         if st.any() {
@@ -489,11 +495,11 @@ fn instant(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
 
 pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
     let ra = arg_range(ev, arg, ts)?;
-    let pos = ev.pos_at(arg.span().start);
+    let at = arg.span().start;
     let out = match name {
         "rate" | "increase" => {
             let is_rate = name == "rate";
-            let out = windows_extrapolated(ev, &ra, true, is_rate, &pos);
+            let out = windows_extrapolated(ev, &ra, true, is_rate, at);
             for s in &ra.series {
                 // Histogram samples are counters by their hint, not by their name.
                 if let Some(n) = s.labels.name() {
@@ -512,11 +518,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
             }
             out
         }
-        "delta" => windows_extrapolated(ev, &ra, false, false, &pos),
+        "delta" => windows_extrapolated(ev, &ra, false, false, at),
         "irate" | "idelta" => {
             let is_rate = name == "irate";
             let out = map_windows(ev, &ra, false, |w, _| instant(w, is_rate));
-            instant_histograms(ev, &ra, out, is_rate, &pos)
+            instant_histograms(ev, &ra, out, is_rate, at)
         }
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
     };
