@@ -170,25 +170,35 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
             let mut rank_first: Vec<(usize, usize)> = Vec::new(); // (series, position) at step 0
             let mut hist_ignored = false;
             if op == "limit_ratio" {
-                let mut r = p.first().copied().unwrap_or(0.0);
-                if r.is_nan() {
-                    return Err(qerr("Ratio value is NaN"));
-                }
-                if !(-1.0..=1.0).contains(&r) {
-                    let capped = r.clamp(-1.0, 1.0);
-                    ev.warn(format!(
-                        "PromQL warning: ratio value should be between -1 and 1, got {}, capping to {} {}",
-                        format_value(r),
-                        format_value(capped),
-                        ev.pos_at(a.span().start)
-                    ));
-                    r = capped;
-                }
-                for (si, s) in input.iter().enumerate() {
-                    let offset = super::xxhash::labels_hash(&s.labels) as f64 / u64::MAX as f64;
-                    let take = (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r);
-                    if take {
-                        keep[si] = (0..n).map(|i| s.present(i)).collect();
+                // The ratio may differ per step (prometheus#15971).
+                let offsets: Vec<f64> = input
+                    .iter()
+                    .map(|s| super::xxhash::labels_hash(&s.labels) as f64 / u64::MAX as f64)
+                    .collect();
+                let param_at = param_expr
+                    .as_ref()
+                    .map_or(a.span().start, |p| p.span().start);
+                for (i, &given) in p.iter().enumerate().take(n) {
+                    let mut r = given;
+                    if r.is_nan() {
+                        return Err(qerr("Ratio value is NaN"));
+                    }
+                    if !(-1.0..=1.0).contains(&r) {
+                        let capped = r.clamp(-1.0, 1.0);
+                        ev.warn(format!(
+                            "PromQL warning: ratio value should be between -1 and 1, got {}, capping to {} {}",
+                            format_value(r),
+                            format_value(capped),
+                            ev.pos_at(param_at)
+                        ));
+                        r = capped;
+                    }
+                    for (si, s) in input.iter().enumerate() {
+                        let offset = offsets[si];
+                        let take = (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r);
+                        if take && s.present(i) {
+                            keep[si][i] = true;
+                        }
                     }
                 }
             } else {

@@ -4,10 +4,9 @@
 //! An instant eval is also run as a one-step range query, and with `@ t` pinned on its selectors, and
 //! must give the same answer each way.
 
-use super::engine::selector_matchers;
 use super::engine::{Engine, EngineOptions, EvalError};
 use super::parse::Expr;
-use super::syntax::ast::{At, VectorSelector};
+use super::syntax::ast::At;
 use super::value::{format_value, Value};
 use crate::load::duration::parse_duration;
 use crate::series::histogram::FloatHistogram;
@@ -165,9 +164,6 @@ pub fn floats_equal(a: f64, b: f64) -> bool {
 struct Runner {
     engine: Engine,
     store: Store,
-    /// Series that carry native histogram samples in the fixture (their samples are not loaded; a query
-    /// whose selectors match one of them is skipped).
-    histograms: Store,
     results: Vec<CaseResult>,
 }
 
@@ -176,7 +172,6 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
     let mut r = Runner {
         engine: Engine::new(opts),
         store: Store::new(),
-        histograms: Store::new(),
         results: Vec::new(),
     };
     let lines: Vec<&str> = text.lines().collect();
@@ -207,7 +202,6 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
         match word {
             "clear" => {
                 r.store.clear();
-                r.histograms.clear();
             }
             "load" | "load_with_nhcb" => {
                 // As Prometheus: the step is everything after the command word and must be a duration;
@@ -256,25 +250,6 @@ impl Runner {
             Vec::new();
         let mut classic_at: HashMap<Labels, usize> = HashMap::new();
         for &(line_no, l) in body {
-            if l.contains("{{") {
-                // The series is remembered so failures over it are attributed to native histograms.
-                if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
-                    self.histograms.append(&labels, 0, 0.0);
-                }
-            }
-            if nhcb {
-                // The classic series stay; the custom-bucket native histogram gets the family's base name.
-                if let Ok((labels, _)) = parse_series_descriptor_prefix(l) {
-                    if let Some(n) = labels.name() {
-                        for suf in ["_bucket", "_sum", "_count"] {
-                            if let Some(base) = n.strip_suffix(suf) {
-                                let h = labels.remove("le").set(METRIC_NAME, base);
-                                self.histograms.append(&h, 0, 0.0);
-                            }
-                        }
-                    }
-                }
-            }
             let (labels, seq) = match parse_series_sequence(l) {
                 Ok(x) => x,
                 // Start-timestamp lines (`metric@st ...`) are a syntax we do not read: ignored here, and
@@ -367,34 +342,12 @@ impl Runner {
             self.push(line_no, &expr, CaseStatus::Skipped, reason);
             return;
         }
-        // Histogram samples are not loaded. A case over such data that still passes counts as passed;
-        // one that fails is attributed to the missing native histogram support and skipped.
         let (status, msg) = match self.check(&query, &expr, &ex) {
             Ok(()) => (CaseStatus::Passed, String::new()),
             Err(Outcome::Skip(m)) => (CaseStatus::Skipped, m),
-            Err(Outcome::Fail(m)) => match self.histogram_match(&expr) {
-                Some(l) => (CaseStatus::Skipped, format!("needs native histograms (selector matches histogram series {l}); without them: {m}")),
-                None => (CaseStatus::Failed, m),
-            },
+            Err(Outcome::Fail(m)) => (CaseStatus::Failed, m),
         };
         self.push(line_no, &expr, status, msg);
-    }
-
-    /// The first native-histogram series any selector of `expr` matches.
-    fn histogram_match(&self, expr: &str) -> Option<Labels> {
-        if self.histograms.is_empty() {
-            return None;
-        }
-        let e = super::parse(expr).ok()?;
-        let mut sels = Vec::new();
-        collect_selectors(&e, &mut sels);
-        for vs in sels {
-            let matchers = selector_matchers(vs).ok()?;
-            if let Some(&id) = self.histograms.select(&matchers).first() {
-                return self.histograms.get(id).map(|s| s.labels.clone());
-            }
-        }
-        None
     }
 
     fn run_query(&self, query: &Query, expr: &str) -> Result<super::value::QueryResult, EvalError> {
@@ -515,15 +468,6 @@ fn pin_at(e: &mut Expr, t: i64) {
         }
         _ => {}
     }
-}
-
-/// Every vector selector in `e` (those inside range selectors and subqueries too).
-pub(crate) fn collect_selectors<'e>(e: &'e Expr, out: &mut Vec<&'e VectorSelector>) {
-    super::parse::walk(e, &mut |e| match e {
-        Expr::Vector(vs) => out.push(vs),
-        Expr::Matrix { selector, .. } => out.push(selector),
-        _ => {}
-    });
 }
 
 enum Outcome {
