@@ -13,7 +13,7 @@ const FILES: &[(&str, usize, usize)] = &[
     ("aggregators", 159, 0),
     ("at_modifier", 78, 0),
     ("collision", 2, 0),
-    ("functions", 425, 0),
+    ("functions", 427, 0),
     ("histograms", 185, 0),
     ("limit", 37, 0),
     ("literals", 25, 0),
@@ -32,7 +32,7 @@ const OTHER_FILES: &[(&str, usize)] = &[
     ("extended_vectors", 42),
     ("fill-modifier", 46),
     ("info", 52),
-    ("native_histograms", 478),
+    ("native_histograms", 497),
     ("start_timestamps", 2),
     ("type_and_unit", 58),
 ];

@@ -381,7 +381,10 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                         .unwrap_or_default()
                                 };
                                 match sum_histograms(&hbuf, op == "avg") {
-                                    Ok((h, collision)) => {
+                                    Ok((h, collision, reconciled)) => {
+                                        if reconciled {
+                                            ev.info(format!("PromQL info: mismatched custom buckets were reconciled during aggregation {}", ev.pos_at(inner_at)));
+                                        }
                                         if collision {
                                             ev.warn(format!("PromQL warning: conflicting counter resets during histogram aggregation {}", ev.pos_at(inner_at)));
                                         }
@@ -475,14 +478,15 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
 
 /// The sum (with `mean`, the average) of one group's histograms at one step, as Prometheus's `sum` and
 /// `avg` compute them, and whether counter-reset hints collided; `Err(k)`: histogram `k` cannot be added to
-/// the ones before it (a mix of exponential and custom buckets), and the group has no value.
+/// the ones before it (a mix of exponential and custom buckets), and the group has no value. Also whether
+/// custom bounds had to be reconciled.
 fn sum_histograms(
     hs: &[&Arc<FloatHistogram>],
     mean: bool,
-) -> Result<(FloatHistogram, bool), usize> {
+) -> Result<(FloatHistogram, bool, bool), usize> {
     use crate::series::histogram::CounterResetHint;
     let mut acc = (**hs[0]).clone();
-    let (mut reset, mut not_reset) = (false, false);
+    let (mut reset, mut not_reset, mut reconciled) = (false, false, false);
     for (k, h) in hs.iter().enumerate() {
         match h.counter_reset_hint {
             CounterResetHint::CounterReset => reset = true,
@@ -490,13 +494,14 @@ fn sum_histograms(
             _ => {}
         }
         if k > 0 {
+            reconciled |= acc.bounds_differ(h);
             acc = acc.add(h).map_err(|_| k)?.0;
         }
     }
     if mean {
         acc.div(hs.len() as f64);
     }
-    Ok((acc, reset && not_reset))
+    Ok((acc, reset && not_reset, reconciled))
 }
 
 /// The `k` series `topk` (`top`) or `bottomk` keeps of one group's `(series, value)` pairs, in the order

@@ -144,6 +144,9 @@ enum Refusal {
     Layout,
     /// A warning: counter-reset hints collided while adding or subtracting (the result is dropped).
     Collision(&'static str),
+    /// An info, the result kept: custom-bucket histograms with different bounds were added or subtracted
+    /// over the bounds both have.
+    Reconciled(&'static str),
 }
 
 impl Refusal {
@@ -158,6 +161,9 @@ impl Refusal {
             Refusal::Collision(what) => ev.warn(format!(
                 "PromQL warning: conflicting counter resets during histogram {what} {pos}"
             )),
+            Refusal::Reconciled(what) => ev.info(format!(
+                "PromQL info: mismatched custom buckets were reconciled during {what} {pos}"
+            )),
         }
     }
 }
@@ -165,7 +171,12 @@ impl Refusal {
 /// `vectorElemBinop`: the value of `l op r` (for a comparison, the left value) and whether a comparison
 /// keeps the pair; histograms combine by `+` and `-` with each other, scale by `*` and `/` with a float, and
 /// compare by `==` and `!=` with each other.
-fn elem(op: Op, l: Operand, r: Operand) -> Result<(Outcome, bool), Refusal> {
+fn elem(
+    op: Op,
+    l: Operand,
+    r: Operand,
+    notes: &mut Vec<Refusal>,
+) -> Result<(Outcome, bool), Refusal> {
     let refuse = || Err(Refusal::Incompatible(l.type_name(), r.type_name()));
     let trim = matches!(op, Op::TrimUpper | Op::TrimLower);
     match (l, r) {
@@ -194,6 +205,14 @@ fn elem(op: Op, l: Operand, r: Operand) -> Result<(Outcome, bool), Refusal> {
         (Operand::Histogram(a), Operand::Histogram(b)) => match op {
             Op::Add | Op::Sub => {
                 let combined = if op == Op::Add { a.add(b) } else { a.sub(b) };
+                if a.bounds_differ(b) {
+                    let what = if op == Op::Add {
+                        "addition"
+                    } else {
+                        "subtraction"
+                    };
+                    note(notes, Refusal::Reconciled(what));
+                }
                 let (mut h, collision) = combined.map_err(|HistogramError(_)| Refusal::Layout)?;
                 if collision {
                     return Err(Refusal::Collision(if op == Op::Add {
@@ -479,7 +498,7 @@ fn vector_scalar(
                 };
                 let sv = Operand::Float(sv);
                 let (l, r) = if scalar_left { (sv, x) } else { (x, sv) };
-                match elem(op, l, r) {
+                match elem(op, l, r, refusals) {
                     Err(e) => {
                         note(refusals, e);
                         None
@@ -573,8 +592,9 @@ fn outcome(
     return_bool: bool,
     lv: Operand,
     rv: Operand,
+    notes: &mut Vec<Refusal>,
 ) -> Result<Option<Outcome>, Refusal> {
-    let (res, keep) = elem(op, lv, rv)?;
+    let (res, keep) = elem(op, lv, rv, notes)?;
     Ok(if !op.is_comparison() {
         Some(res)
     } else if return_bool {
@@ -727,7 +747,7 @@ fn vector_vector(
                         continue;
                     };
                     let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-                    let value = match outcome(op, return_bool, lv, rv) {
+                    let value = match outcome(op, return_bool, lv, rv, refusals) {
                         Ok(Some(v)) => v,
                         Ok(None) => continue,
                         Err(e) => {
@@ -800,7 +820,7 @@ fn vector_vector(
             if !prometheus2 {
                 check_one_to_one()?;
             }
-            let value = match outcome(op, return_bool, lv, rv) {
+            let value = match outcome(op, return_bool, lv, rv, refusals) {
                 Ok(Some(v)) => v,
                 Ok(None) => continue,
                 Err(e) => {
@@ -841,7 +861,7 @@ fn vector_vector(
                         make: &dyn Fn() -> (Labels, bool),
                         lv: Operand,
                         rv: Operand| {
-            let value = match outcome(op, return_bool, lv, rv) {
+            let value = match outcome(op, return_bool, lv, rv, refusals) {
                 Ok(Some(v)) => v,
                 Ok(None) => return,
                 Err(e) => {

@@ -11,9 +11,10 @@
 //! Exponential schemas are -4..8: bucket `i` covers `(2^((i-1)/2^schema), 2^(i/2^schema)]`, negative buckets
 //! the mirror image. Schema -53 holds custom bucket bounds (`custom_values`, NHCB), positive buckets only.
 //!
-//! Left for the next parts: adding custom-bucket histograms with different bounds (Prometheus intersects the
-//! bounds; here it is an error), and exact bounds for schemas above 0 (computed with `powf` here, where
-//! Prometheus reads a table; only the zero-bucket reconciliation of such schemas uses them).
+//! Custom-bucket histograms with different bounds add over the bounds both have, as Prometheus does
+//! ([`FloatHistogram::bounds_differ`] tells callers when to say so). Left: exact bounds for schemas above 0
+//! (computed with `powf` here, where Prometheus reads a table; only the zero-bucket reconciliation of such
+//! schemas uses them).
 
 use std::fmt;
 
@@ -224,6 +225,41 @@ impl FloatHistogram {
         self.schema == CUSTOM_BUCKETS_SCHEMA
     }
 
+    /// Whether both have custom buckets with different bounds: adding or subtracting them reconciles the
+    /// bounds, which Prometheus reports as an info.
+    pub fn bounds_differ(&self, other: &FloatHistogram) -> bool {
+        self.uses_custom_buckets()
+            && other.uses_custom_buckets()
+            && self.custom_values != other.custom_values
+    }
+
+    /// The custom bounds both histograms have.
+    fn common_bounds(&self, other: &FloatHistogram) -> Vec<f64> {
+        self.custom_values
+            .iter()
+            .copied()
+            .filter(|b| other.custom_values.contains(b))
+            .collect()
+    }
+
+    /// This custom-bucket histogram's counts on the coarser `bounds` (a subset of its own): each bucket goes
+    /// to the first bound at or above its own, past the last to the +Inf bucket.
+    fn on_bounds(&self, bounds: &[f64]) -> Vec<f64> {
+        let mut counts = vec![0.0; bounds.len() + 1];
+        for (i, c) in self.positive.iter() {
+            let own = usize::try_from(i)
+                .ok()
+                .and_then(|i| self.custom_values.get(i))
+                .copied();
+            let k = match own {
+                Some(b) => bounds.partition_point(|x| *x < b),
+                None => bounds.len(),
+            };
+            counts[k] += c;
+        }
+        counts
+    }
+
     /// The upper bound of positive bucket `idx` (`getBound`): custom bounds, `-Inf` below the first,
     /// `+Inf` past the last; exponential bounds otherwise.
     pub fn bound(&self, idx: i32) -> f64 {
@@ -292,7 +328,7 @@ impl FloatHistogram {
     /// Whether going from `previous` to this histogram is a counter reset (`DetectReset`): the hint says so,
     /// or the count, the zero bucket or any bucket (at this histogram's schema and above its zero bucket)
     /// went down, or the schema got finer, the zero bucket narrower, the kind of buckets changed. Custom
-    /// buckets with different bounds count as a reset here (Prometheus compares the reconciled buckets).
+    /// buckets with different bounds are compared on the bounds both have.
     pub fn detect_reset(&self, previous: &FloatHistogram) -> bool {
         match self.counter_reset_hint {
             CounterResetHint::CounterReset => return true,
@@ -305,8 +341,14 @@ impl FloatHistogram {
         if self.uses_custom_buckets() != previous.uses_custom_buckets() {
             return true;
         }
-        if self.uses_custom_buckets() && self.custom_values != previous.custom_values {
-            return true;
+        if self.bounds_differ(previous) {
+            // A reset when any bucket went down on the bounds both have.
+            let common = self.common_bounds(previous);
+            return self
+                .on_bounds(&common)
+                .into_iter()
+                .zip(previous.on_bounds(&common))
+                .any(|(now, before)| now < before);
         }
         if !self.uses_custom_buckets() {
             if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
@@ -754,10 +796,17 @@ impl FloatHistogram {
             };
         if h.uses_custom_buckets() {
             if h.custom_values != other.custom_values {
-                return Err(HistogramError(
-                    "adding custom-bucket histograms with different bounds is not supported yet"
-                        .into(),
-                ));
+                // Prometheus adds over the bounds both have (`intersectCustomBucketBounds`).
+                let common = self.common_bounds(other);
+                let counts: Vec<f64> = self
+                    .on_bounds(&common)
+                    .into_iter()
+                    .zip(other.on_bounds(&common))
+                    .map(|(a, b)| a + sign * b)
+                    .collect();
+                h.custom_values = common;
+                h.positive = Buckets { offset: 0, counts };
+                return Ok((h, collision));
             }
             let mut pos = h.positive.clone();
             add(&mut pos, &other.positive, h.schema, h.zero_threshold, false);
@@ -990,6 +1039,20 @@ mod tests {
             h("{{count:1 offset:-1 buckets:[0 1 0]}}").test_expression(),
             "{{count:1 buckets:[1]}}"
         );
+    }
+
+    #[test]
+    fn custom_buckets_with_different_bounds_add_over_the_common_bounds() {
+        let a = h("{{schema:-53 sum:1 count:6 custom_values:[1 2 5] buckets:[1 2 3 0]}}");
+        let b = h("{{schema:-53 sum:1 count:4 custom_values:[2 10] buckets:[1 2 1]}}");
+        assert!(a.bounds_differ(&b));
+        let (s, _) = a.add(&b).unwrap();
+        assert_eq!(s.custom_values, vec![2.0]);
+        // a: (..1] and (1,2] go to (..2], (2,5] to +Inf; b: (..2] to (..2], (2,10] and +Inf to +Inf.
+        assert_eq!(s.positive.counts, vec![4.0, 6.0]);
+        assert_eq!(s.count, 10.0);
+        let (d, _) = a.sub(&b).unwrap();
+        assert_eq!(d.positive.counts, vec![2.0, 0.0]);
     }
 
     #[test]

@@ -279,7 +279,7 @@ fn with_histograms(
                         ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {}", ev.pos_at(at)));
                         continue;
                     }
-                    let (mut reset, mut not_reset) = (false, false);
+                    let (mut reset, mut not_reset, mut reconciled) = (false, false, false);
                     let mut acc = (*hw[0].1).clone();
                     let mut ok = true;
                     for (j, (_, h)) in hw.iter().enumerate() {
@@ -289,6 +289,7 @@ fn with_histograms(
                             _ => {}
                         }
                         if j > 0 {
+                            reconciled |= acc.bounds_differ(h);
                             match acc.add(h) {
                                 Ok((sum, _)) => acc = sum,
                                 Err(_) => {
@@ -301,6 +302,12 @@ fn with_histograms(
                     if !ok {
                         ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {}", ev.pos_at(at)));
                         continue;
+                    }
+                    if reconciled {
+                        ev.info(format!(
+                            "PromQL info: mismatched custom buckets were reconciled during aggregation {}",
+                            ev.pos_at(at)
+                        ));
                     }
                     if reset && not_reset {
                         let what = "aggregation";

@@ -19,6 +19,8 @@ pub(crate) enum HistogramNote {
     NotCounter,
     /// `delta`/`idelta` over a counter histogram.
     NotGauge,
+    /// An info: custom bounds were reconciled during this operation (the value is kept).
+    Reconciled(&'static str),
 }
 
 impl HistogramNote {
@@ -36,6 +38,17 @@ impl HistogramNote {
             HistogramNote::NotGauge => format!(
                 "PromQL warning: this native histogram metric is not a gauge: {metric:?} {pos}"
             ),
+            HistogramNote::Reconciled(what) => format!(
+                "PromQL info: mismatched custom buckets were reconciled during {what} {pos}"
+            ),
+        }
+    }
+
+    /// Reports the note as Prometheus does: a warning, or for reconciled bounds an info.
+    pub(crate) fn report(self, ev: &mut Ev, metric: &str, pos: &str) {
+        match self {
+            HistogramNote::Reconciled(_) => ev.info(self.text(metric, pos)),
+            _ => ev.warn(self.text(metric, pos)),
         }
     }
 }
@@ -87,7 +100,11 @@ fn histogram_increase(
             }
         }
     }
-    let Ok((mut h, _)) = last.to_schema(min_schema).sub(&prev) else {
+    let last_at = last.to_schema(min_schema);
+    if last_at.bounds_differ(&prev) {
+        note(notes, HistogramNote::Reconciled("subtraction"));
+    }
+    let Ok((mut h, _)) = last_at.sub(&prev) else {
         note(notes, HistogramNote::MixedLayouts);
         return None;
     };
@@ -100,6 +117,9 @@ fn histogram_increase(
                 before
             };
             if curr.detect_reset(before) {
+                if h.bounds_differ(before) {
+                    note(notes, HistogramNote::Reconciled("addition"));
+                }
                 match h.add(before) {
                     Ok((sum, _)) => h = sum,
                     Err(_) => {
@@ -356,7 +376,7 @@ fn windows_extrapolated(
             if !notes.is_empty() {
                 let pos = ev.pos_at(at);
                 for n in notes {
-                    ev.warn(n.text(metric, &pos));
+                    n.report(ev, metric, &pos);
                 }
             }
         }
@@ -444,6 +464,9 @@ fn instant_histograms(
                     }
                     let mut r = (**h1).clone();
                     if !is_rate || !h1.detect_reset(h0) {
+                        if r.bounds_differ(h0) {
+                            note(&mut notes, HistogramNote::Reconciled("subtraction"));
+                        }
                         match r.sub(h0) {
                             Ok((d, _)) => r = d,
                             Err(_) => {
@@ -465,7 +488,7 @@ fn instant_histograms(
         if !notes.is_empty() {
             let pos = ev.pos_at(at);
             for n in notes {
-                ev.warn(n.text(metric, &pos));
+                n.report(ev, metric, &pos);
             }
         }
         out.retain(|o| o.labels != st.labels);
