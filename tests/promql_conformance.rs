@@ -13,7 +13,7 @@ const FILES: &[(&str, usize, usize)] = &[
     ("aggregators", 159, 0),
     ("at_modifier", 78, 0),
     ("collision", 2, 0),
-    ("functions", 427, 0),
+    ("functions", 430, 0),
     ("histograms", 185, 0),
     ("limit", 37, 0),
     ("literals", 25, 0),

@@ -390,13 +390,14 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         "predict_linear" => {
             let ra = arg_range(ev, first_arg, ts)?;
             let d = arg_scalar(ev, args.get(1).ok_or_else(|| qerr("missing argument"))?, ts)?;
-            map_windows(ev, &ra, false, |w, i| {
+            let out = map_windows(ev, &ra, false, |w, i| {
                 if w.len() < 2 {
                     return None;
                 }
                 let (slope, intercept) = linear_regression(w, ts[i]);
                 Some(slope * d[i] + intercept)
-            })
+            });
+            with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
         "double_exponential_smoothing" | "holt_winters" => {
             let ra = arg_range(ev, first_arg, ts)?;
@@ -414,7 +415,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                     )));
                 }
             }
-            map_windows(ev, &ra, false, |w, i| {
+            let out = map_windows(ev, &ra, false, |w, i| {
                 if w.len() < 2 {
                     return None;
                 }
@@ -431,7 +432,8 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                     s1 = x + y;
                 }
                 Some(s1)
-            })
+            });
+            with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
         "min_over_time" | "max_over_time" => {
             let ra = arg_range(ev, first_arg, ts)?;
