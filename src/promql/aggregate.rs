@@ -480,7 +480,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
 /// `avg` compute them, and whether counter-reset hints collided; `Err(k)`: histogram `k` cannot be added to
 /// the ones before it (a mix of exponential and custom buckets), and the group has no value. Also whether
 /// custom bounds had to be reconciled.
-fn sum_histograms(
+pub(crate) fn sum_histograms(
     hs: &[&Arc<FloatHistogram>],
     mean: bool,
 ) -> Result<(FloatHistogram, bool, bool), usize> {

@@ -339,6 +339,8 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
     let delayed = ev.opts.delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
     let keep_name = op == Op::Atan2 && ev.opts.prometheus2(Difference::Atan2KeepsName);
+    // For a vector-scalar operation: whether the scalar is on the left.
+    let scalar_left = matches!(lhs, Val::Scalar(_));
     match (lhs, rhs) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(
             l.iter()
@@ -357,27 +359,13 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
                 })
                 .collect(),
         )),
-        (Val::Vector(v), Val::Scalar(s)) => {
+        (Val::Vector(v), Val::Scalar(s)) | (Val::Scalar(s), Val::Vector(v)) => {
             let out = vector_scalar(
                 v,
                 &s,
                 op,
                 return_bool,
-                false,
-                delayed,
-                keep_name,
-                &mut refusals,
-            );
-            report(ev, &refusals, op_s, pos);
-            Ok(Val::Vector(out))
-        }
-        (Val::Scalar(s), Val::Vector(v)) => {
-            let out = vector_scalar(
-                v,
-                &s,
-                op,
-                return_bool,
-                true,
+                scalar_left,
                 delayed,
                 keep_name,
                 &mut refusals,

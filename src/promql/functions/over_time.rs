@@ -203,7 +203,6 @@ fn with_histograms(
     mut out: Vec<StepSeries>,
     at: usize,
 ) -> Vec<StepSeries> {
-    use crate::series::histogram::CounterResetHint;
     use std::sync::Arc;
     if ra.series.iter().all(|s| s.hists.is_none()) {
         return out;
@@ -279,45 +278,28 @@ fn with_histograms(
                         ev.warn(format!("PromQL warning: encountered a mix of histograms and floats for metric name {metric:?} {}", ev.pos_at(at)));
                         continue;
                     }
-                    let (mut reset, mut not_reset, mut reconciled) = (false, false, false);
-                    let mut acc = (*hw[0].1).clone();
-                    let mut ok = true;
-                    for (j, (_, h)) in hw.iter().enumerate() {
-                        match h.counter_reset_hint {
-                            CounterResetHint::CounterReset => reset = true,
-                            CounterResetHint::NotCounterReset => not_reset = true,
-                            _ => {}
-                        }
-                        if j > 0 {
-                            reconciled |= acc.bounds_differ(h);
-                            match acc.add(h) {
-                                Ok((sum, _)) => acc = sum,
-                                Err(_) => {
-                                    ok = false;
-                                    break;
-                                }
+                    let hs: Vec<&Arc<crate::series::histogram::FloatHistogram>> =
+                        hw.iter().map(|(_, h)| h).collect();
+                    let (acc, collision, reconciled) =
+                        match crate::promql::aggregate::sum_histograms(&hs, name == "avg_over_time")
+                        {
+                            Ok(x) => x,
+                            Err(_) => {
+                                ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {}", ev.pos_at(at)));
+                                continue;
                             }
-                        }
-                    }
-                    if !ok {
-                        ev.warn(format!("PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?} {}", ev.pos_at(at)));
-                        continue;
-                    }
+                        };
                     if reconciled {
                         ev.info(format!(
                             "PromQL info: mismatched custom buckets were reconciled during aggregation {}",
                             ev.pos_at(at)
                         ));
                     }
-                    if reset && not_reset {
-                        let what = "aggregation";
+                    if collision {
                         ev.warn(format!(
-                            "PromQL warning: conflicting counter resets during histogram {what} {}",
+                            "PromQL warning: conflicting counter resets during histogram aggregation {}",
                             ev.pos_at(at)
                         ));
-                    }
-                    if name == "avg_over_time" {
-                        acc.div(hw.len() as f64);
                     }
                     set_h(&mut out[k], Arc::new(acc));
                 }
