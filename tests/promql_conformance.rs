@@ -31,7 +31,7 @@ const OTHER_FILES: &[(&str, usize)] = &[
     ("duration_expression", 59),
     ("extended_vectors", 42),
     ("fill-modifier", 46),
-    ("info", 52),
+    ("info", 53),
     ("native_histograms", 497),
     ("start_timestamps", 2),
     ("type_and_unit", 58),

@@ -95,6 +95,13 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
     sel.compiled = Default::default();
     let ref_ts = reference_times(ev, args[0], ts);
     let (infos, info_ts) = ev.eval_vector_selector(&sel, &ref_ts, true)?;
+    // Info metrics hold floats; a histogram there is Prometheus's error.
+    if let Some(h) = infos.iter().find(|s| s.hists.iter().any(Option::is_some)) {
+        return Err(qerr(format!(
+            "this should be an info metric, with float samples: {}",
+            crate::promql::binary::go_labels(&h.labels)
+        )));
+    }
     // Info series by identifying labels.
     let mut by_id: HashMap<u64, Vec<usize>, FxBuild> = HashMap::default();
     for (k, s) in infos.iter().enumerate() {
