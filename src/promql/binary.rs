@@ -583,13 +583,25 @@ fn outcome(
     notes: &mut Vec<Refusal>,
 ) -> Result<Option<Outcome>, Refusal> {
     let (res, keep) = elem(op, lv, rv, notes)?;
-    Ok(if !op.is_comparison() {
+    Ok(verdict(op, return_bool, res, keep, Outcome::Float))
+}
+
+/// What a pair gives once the operator has run on it: the result; for a comparison the left value when it
+/// holds (none when it does not), or with `bool` 1 or 0 (`number` makes the value of those).
+fn verdict<T>(
+    op: Op,
+    return_bool: bool,
+    res: T,
+    keep: bool,
+    number: impl FnOnce(f64) -> T,
+) -> Option<T> {
+    if !op.is_comparison() {
         Some(res)
     } else if return_bool {
-        Some(Outcome::Float(if keep { 1.0 } else { 0.0 }))
+        Some(number(if keep { 1.0 } else { 0.0 }))
     } else {
         keep.then_some(res)
-    })
+    }
 }
 
 /// For each "many" series, the index of the "one" series with its signature, when no signature occurs twice
@@ -712,17 +724,7 @@ fn vector_vector(
                         };
                         let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
                         let (res, keep) = apply(op, lv, rv);
-                        let value = if !op.is_comparison() {
-                            res
-                        } else if return_bool {
-                            if keep {
-                                1.0
-                            } else {
-                                0.0
-                            }
-                        } else if keep {
-                            res
-                        } else {
+                        let Some(value) = verdict(op, return_bool, res, keep, |x| x) else {
                             continue;
                         };
                         if pair_oi[k] == usize::MAX {

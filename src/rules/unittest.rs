@@ -415,12 +415,7 @@ fn load_input(g: &TestGroup, interval: i64, store: &mut Store) -> Result<(), Fai
     for (labels, k) in &series {
         let id = store.series_id(labels);
         expanded[*k].append_to(store, id);
-        for (slot, h, _) in &distinct[*k].histograms {
-            let t = g
-                .start_ms
-                .saturating_add((*slot as i64).saturating_mul(interval));
-            store.append_histogram_id(id, t, h.clone());
-        }
+        distinct[*k].append_histograms_to(store, id, g.start_ms, interval);
     }
     Ok(())
 }

@@ -294,9 +294,10 @@ fn decode_histogram_pair(pair: &Value, path: &str) -> Result<(i64, FloatHistogra
             buckets.push((rule, lo, up, c));
         }
     }
-    let h =
-        histogram_from_buckets(num("count")?, num("sum")?, &buckets).map_err(|m| shape(path, m))?;
-    Ok((t, h))
+    Ok((
+        t,
+        histogram_from_buckets(num("count")?, num("sum")?, &buckets),
+    ))
 }
 
 /// A histogram from the API's buckets (see [`decode_histogram_pair`]).
@@ -304,7 +305,7 @@ pub fn histogram_from_buckets(
     count: f64,
     sum: f64,
     buckets: &[(i64, f64, f64, f64)],
-) -> Result<FloatHistogram, String> {
+) -> FloatHistogram {
     use super::histogram::{exponential_bound, Buckets, CUSTOM_BUCKETS_SCHEMA};
     let mut h = FloatHistogram {
         count,
@@ -391,7 +392,7 @@ pub fn histogram_from_buckets(
             }
         }
     }
-    Ok(h)
+    h
 }
 
 fn decode_metric(metric: Option<&Value>, path: &str) -> Result<Labels, ApiJsonError> {

@@ -285,6 +285,11 @@ impl Sequence {
     /// Adds the samples to series `id`, the first slot at `start` (ms), one slot every `interval`.
     pub fn append_to(&self, store: &mut Store, id: SeriesId, start: i64, interval: i64) {
         expand_samples(&self.runs, start, interval).append_to(store, id);
+        self.append_histograms_to(store, id, start, interval);
+    }
+
+    /// Adds only the histogram samples (for a caller that expanded the float runs itself).
+    pub fn append_histograms_to(&self, store: &mut Store, id: SeriesId, start: i64, interval: i64) {
         for (slot, h, _) in &self.histograms {
             let t = start.saturating_add((*slot as i64).saturating_mul(interval));
             store.append_histogram_id(id, t, Arc::clone(h));
