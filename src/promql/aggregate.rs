@@ -485,7 +485,7 @@ pub(crate) fn sum_histograms(
     mean: bool,
 ) -> Result<(FloatHistogram, bool, bool), usize> {
     use crate::series::histogram::CounterResetHint;
-    let mut acc = (**hs[0]).clone();
+    let mut acc = crate::series::kahan::HistogramSum::new(hs[0], mean);
     let (mut reset, mut not_reset, mut reconciled) = (false, false, false);
     for (k, h) in hs.iter().enumerate() {
         match h.counter_reset_hint {
@@ -494,14 +494,10 @@ pub(crate) fn sum_histograms(
             _ => {}
         }
         if k > 0 {
-            reconciled |= acc.bounds_differ(h);
-            acc = acc.add(h).map_err(|_| k)?.0;
+            reconciled |= acc.add(h).map_err(|_| k)?.reconciled;
         }
     }
-    if mean {
-        acc.div(hs.len() as f64);
-    }
-    Ok((acc, reset && not_reset, reconciled))
+    Ok((acc.finish(), reset && not_reset, reconciled))
 }
 
 /// The `k` series `topk` (`top`) or `bottomk` keeps of one group's `(series, value)` pairs, in the order

@@ -216,7 +216,7 @@ pub fn exponential_bound(idx: i32, schema: i32) -> f64 {
 }
 
 /// The bucket index at `to` that bucket `idx` at the finer schema `from` falls in (`targetIdx`).
-fn target_idx(idx: i32, from: i32, to: i32) -> i32 {
+pub(super) fn target_idx(idx: i32, from: i32, to: i32) -> i32 {
     ((idx - 1) >> (from - to)) + 1
 }
 
@@ -234,7 +234,7 @@ impl FloatHistogram {
     }
 
     /// The custom bounds both histograms have.
-    fn common_bounds(&self, other: &FloatHistogram) -> Vec<f64> {
+    pub(super) fn common_bounds(&self, other: &FloatHistogram) -> Vec<f64> {
         self.custom_values
             .iter()
             .copied()
@@ -247,17 +247,22 @@ impl FloatHistogram {
     fn on_bounds(&self, bounds: &[f64]) -> Vec<f64> {
         let mut counts = vec![0.0; bounds.len() + 1];
         for (i, c) in self.positive.iter() {
-            let own = usize::try_from(i)
-                .ok()
-                .and_then(|i| self.custom_values.get(i))
-                .copied();
-            let k = match own {
-                Some(b) => bounds.partition_point(|x| *x < b),
-                None => bounds.len(),
-            };
-            counts[k] += c;
+            counts[self.slot_on_bounds(i, bounds)] += c;
         }
         counts
+    }
+
+    /// Where this custom-bucket histogram's bucket `i` goes on the coarser `bounds`: the first bound at or
+    /// above its own, past the last the +Inf bucket.
+    pub(super) fn slot_on_bounds(&self, i: i32, bounds: &[f64]) -> usize {
+        let own = usize::try_from(i)
+            .ok()
+            .and_then(|i| self.custom_values.get(i))
+            .copied();
+        match own {
+            Some(b) => bounds.partition_point(|x| *x < b),
+            None => bounds.len(),
+        }
     }
 
     /// The upper bound of positive bucket `idx` (`getBound`): custom bounds, `-Inf` below the first,
@@ -354,8 +359,8 @@ impl FloatHistogram {
             if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
                 return true;
             }
-            let (prev_zero, threshold) =
-                previous.zero_count_for_larger_threshold(self.zero_threshold);
+            let (prev_zero, threshold, _) =
+                previous.zero_count_for_larger_threshold(self.zero_threshold, None);
             if threshold != self.zero_threshold || self.zero_count < prev_zero {
                 return true;
             }
@@ -663,14 +668,24 @@ impl FloatHistogram {
     }
 
     /// The zero count (and threshold, widened to a populated bucket's bound when `larger` falls inside it)
-    /// this histogram has with a zero bucket at least `larger` wide (`zeroCountForLargerThreshold`).
-    fn zero_count_for_larger_threshold(&self, mut larger: f64) -> (f64, f64) {
+    /// this histogram has with a zero bucket at least `larger` wide, summed with Kahan's compensation, and
+    /// the compensation of that count: starting from `comp`'s zero count and adding its compensations of the
+    /// merged buckets when given (`zeroCountForLargerThreshold`; `comp` has this histogram's layout).
+    fn zero_count_for_larger_threshold(
+        &self,
+        mut larger: f64,
+        comp: Option<&FloatHistogram>,
+    ) -> (f64, f64, f64) {
+        let comp_zero = comp.map_or(0.0, |c| c.zero_count);
         if larger == self.zero_threshold {
-            return (self.zero_count, larger);
+            return (self.zero_count, larger, comp_zero);
         }
+        let comp_at = |b: fn(&FloatHistogram) -> &Buckets, k: usize| {
+            comp.and_then(|c| b(c).counts.get(k)).copied()
+        };
         'outer: loop {
-            let mut count = self.zero_count;
-            for (i, c) in self.positive.iter() {
+            let (mut count, mut c_count) = (self.zero_count, comp_zero);
+            for (k, (i, c)) in self.positive.iter().enumerate() {
                 let (lower, upper) = (
                     exponential_bound(i - 1, self.schema),
                     exponential_bound(i, self.schema),
@@ -678,7 +693,10 @@ impl FloatHistogram {
                 if lower >= larger {
                     break;
                 }
-                count += c;
+                (count, c_count) = super::kahan::inc(c, count, c_count);
+                if let Some(cc) = comp_at(|h| &h.positive, k) {
+                    (count, c_count) = super::kahan::inc(cc, count, c_count);
+                }
                 if upper > larger {
                     if c != 0.0 {
                         larger = upper;
@@ -686,7 +704,7 @@ impl FloatHistogram {
                     break;
                 }
             }
-            for (i, c) in self.negative.iter() {
+            for (k, (i, c)) in self.negative.iter().enumerate() {
                 let (lower, upper) = (
                     -exponential_bound(i, self.schema),
                     -exponential_bound(i - 1, self.schema),
@@ -694,7 +712,10 @@ impl FloatHistogram {
                 if upper <= -larger {
                     break;
                 }
-                count += c;
+                (count, c_count) = super::kahan::inc(c, count, c_count);
+                if let Some(cc) = comp_at(|h| &h.negative, k) {
+                    (count, c_count) = super::kahan::inc(cc, count, c_count);
+                }
                 if lower < -larger {
                     if c != 0.0 {
                         larger = -lower;
@@ -703,45 +724,73 @@ impl FloatHistogram {
                     break;
                 }
             }
-            return (count, larger);
+            return (count, larger, c_count);
         }
     }
 
-    /// Drops the buckets now inside the zero bucket (`trimBucketsInZeroBucket`).
-    fn trim_buckets_in_zero_bucket(&mut self) {
+    /// Empties the buckets now inside the zero bucket, and the same buckets of the compensation `comp`
+    /// (`trimBucketsInZeroBucket`).
+    fn trim_buckets_in_zero_bucket(&mut self, mut comp: Option<&mut FloatHistogram>) {
         // A bucket is inside when its bound nearer zero is below the threshold (the same test for the
         // positive buckets' lower and the negative buckets' upper bound).
         let (schema, t) = (self.schema, self.zero_threshold);
-        for b in [&mut self.positive, &mut self.negative] {
-            let inside = (0..b.counts.len())
+        let inside = |b: &Buckets| {
+            (0..b.counts.len())
                 .take_while(|&k| exponential_bound(b.offset + k as i32 - 1, schema) < t)
-                .count();
-            b.counts[..inside].fill(0.0);
+                .count()
+        };
+        for negative in [false, true] {
+            let b = if negative {
+                &mut self.negative
+            } else {
+                &mut self.positive
+            };
+            let n = inside(b);
+            b.counts[..n].fill(0.0);
+            if let Some(c) = comp.as_deref_mut() {
+                let cb = if negative {
+                    &mut c.negative
+                } else {
+                    &mut c.positive
+                };
+                let n = n.min(cb.counts.len());
+                cb.counts[..n].fill(0.0);
+            }
         }
     }
 
     /// Makes the two zero buckets equally wide (the wider one wins); returns `other`'s zero count at that
-    /// width (`reconcileZeroBuckets`).
-    fn reconcile_zero_buckets(&mut self, other: &FloatHistogram) -> f64 {
-        let mut other_count = other.zero_count;
+    /// width and that count's Kahan compensation (`reconcileZeroBuckets`). `comp`, the compensation of this
+    /// histogram in a Kahan sum, follows the change.
+    pub(super) fn reconcile_zero_buckets(
+        &mut self,
+        other: &FloatHistogram,
+        mut comp: Option<&mut FloatHistogram>,
+    ) -> (f64, f64) {
+        let (mut other_count, mut other_comp) = (other.zero_count, 0.0);
         let mut other_threshold = other.zero_threshold;
         while other_threshold != self.zero_threshold {
             if self.zero_threshold > other_threshold {
-                (other_count, other_threshold) =
-                    other.zero_count_for_larger_threshold(self.zero_threshold);
+                (other_count, other_threshold, other_comp) =
+                    other.zero_count_for_larger_threshold(self.zero_threshold, None);
             }
             if other_threshold > self.zero_threshold {
-                (self.zero_count, self.zero_threshold) =
-                    self.zero_count_for_larger_threshold(other_threshold);
-                self.trim_buckets_in_zero_bucket();
+                let c_zero;
+                (self.zero_count, self.zero_threshold, c_zero) =
+                    self.zero_count_for_larger_threshold(other_threshold, comp.as_deref());
+                if let Some(c) = comp.as_deref_mut() {
+                    c.zero_count = c_zero;
+                    c.zero_threshold = self.zero_threshold;
+                }
+                self.trim_buckets_in_zero_bucket(comp.as_deref_mut());
             }
         }
-        other_count
+        (other_count, other_comp)
     }
 
     /// Combines the counter-reset hints as `adjustCounterReset` does; true on a collision of "reset" and "not
     /// reset" (Prometheus then warns).
-    fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
+    pub(super) fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
         use CounterResetHint::*;
         match (self.counter_reset_hint, other.counter_reset_hint) {
             (a, b) if a == b => false,
@@ -761,23 +810,32 @@ impl FloatHistogram {
         }
     }
 
-    /// `self + other` (`negate`: `self - other`), and whether the counter-reset hints collided.
-    fn combine(
+    /// Refuses to combine an exponential with a custom-bucket histogram (`checkSchemaAndBounds`).
+    pub(super) fn check_schema_and_bounds(
         &self,
         other: &FloatHistogram,
-        negate: bool,
-    ) -> Result<(FloatHistogram, bool), HistogramError> {
+    ) -> Result<(), HistogramError> {
         if self.uses_custom_buckets() != other.uses_custom_buckets() {
             return Err(HistogramError(
                 "cannot apply this operation on histograms with a mix of exponential and custom bucket schemas"
                     .into(),
             ));
         }
+        Ok(())
+    }
+
+    /// `self + other` (`negate`: `self - other`), and whether the counter-reset hints collided.
+    fn combine(
+        &self,
+        other: &FloatHistogram,
+        negate: bool,
+    ) -> Result<(FloatHistogram, bool), HistogramError> {
+        self.check_schema_and_bounds(other)?;
         let sign = if negate { -1.0 } else { 1.0 };
         let mut h = self.clone();
         let collision = h.adjust_counter_reset(other);
         if !h.uses_custom_buckets() {
-            let z = h.reconcile_zero_buckets(other);
+            let (z, _) = h.reconcile_zero_buckets(other, None);
             h.zero_count += sign * z;
         }
         h.count += sign * other.count;

@@ -4,6 +4,7 @@
 pub mod api_json;
 pub mod fixture;
 pub mod histogram;
+pub mod kahan;
 pub mod labels;
 pub mod matcher;
 pub mod nhcb;

@@ -16,18 +16,8 @@ use super::syntax::ast::{Expr, MatchOp};
 use crate::series::labels::METRIC_NAME;
 use crate::series::Labels;
 
-/// Neumaier-improved Kahan summation step, as Prometheus's `kahanSumInc`.
-pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
+/// Neumaier-improved Kahan summation step, as Prometheus's `kahansum.Inc`.
+pub(crate) use crate::series::kahan::inc as kahan_sum_inc;
 
 pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSeries>, EvalError> {
     match ev.eval(e, ts)? {
