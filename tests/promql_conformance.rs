@@ -32,7 +32,7 @@ const OTHER_FILES: &[(&str, usize)] = &[
     ("extended_vectors", 42),
     ("fill-modifier", 46),
     ("info", 53),
-    ("native_histograms", 513),
+    ("native_histograms", 522),
     ("start_timestamps", 2),
     ("type_and_unit", 58),
 ];

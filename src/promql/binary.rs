@@ -309,10 +309,34 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, Eval
             spine.push(leftmost);
         }
     }
-    let mut acc = ev.eval(leftmost, ts)?;
-    for b in spine.into_iter().rev() {
+    // Operands under a trim operator read whole histograms ([`super::histogram_stats`]): the leftmost sits
+    // under every operation of the spine, each right operand under its own operation and those above it.
+    let saved_path = ev.stats_path;
+    let is_trim = |b: &Expr| {
+        matches!(b, Expr::Binary { op, .. }
+            if matches!(Op::parse(op.text().unwrap_or_default()), Some(Op::TrimUpper | Op::TrimLower)))
+    };
+    let trims: Vec<bool> = spine
+        .iter()
+        .scan(false, |above, b| {
+            *above |= is_trim(b);
+            Some(*above)
+        })
+        .collect();
+    if trims.last().copied().unwrap_or(false) {
+        ev.stats_path = saved_path.blocked();
+    }
+    let acc = ev.eval(leftmost, ts);
+    ev.stats_path = saved_path;
+    let mut acc = acc?;
+    for (b, trimmed) in spine.into_iter().zip(trims).rev() {
         ev.check_deadline()?;
-        acc = eval_with_lhs(ev, b, acc, ts)?;
+        if trimmed {
+            ev.stats_path = saved_path.blocked();
+        }
+        let r = eval_with_lhs(ev, b, acc, ts);
+        ev.stats_path = saved_path;
+        acc = r?;
     }
     Ok(acc)
 }

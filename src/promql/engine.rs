@@ -9,6 +9,7 @@
 use super::aggregate;
 use super::binary;
 use super::functions;
+use super::histogram_stats::stats_hints;
 use super::parse::{parse_for_query, Expr, ParseError};
 use super::semantics::Difference;
 use super::syntax::ast::{At, MatchOp as PMatchOp, VectorSelector};
@@ -255,6 +256,9 @@ pub(crate) struct Ev<'a> {
     pub label_order: bool,
     /// Where the function call being evaluated starts in the query text (for annotations' positions).
     pub call_start: usize,
+    /// Whether selectors evaluated now read histograms for their statistics only, with the counter-reset
+    /// hints that gives them ([`super::histogram_stats`]).
+    pub stats_path: super::histogram_stats::StatsPath,
 }
 
 /// Whether Prometheus 2 before 2.51 evaluates this call's range selector with `@` in a window that slides
@@ -482,9 +486,12 @@ impl<'a> Ev<'a> {
             self.opts.prometheus2(Difference::SlidingAtRanges) && slides_at_ranges(func, args);
         let saved = std::mem::replace(&mut self.slide_at_ranges, slide);
         let saved_start = std::mem::replace(&mut self.call_start, start);
+        let saved_path = self.stats_path;
+        self.stats_path = saved_path.into_call(func);
         let r = functions::eval_call(self, func, args, ts);
         self.slide_at_ranges = saved;
         self.call_start = saved_start;
+        self.stats_path = saved_path;
         r
     }
 
@@ -603,7 +610,14 @@ impl<'a> Ev<'a> {
                 continue;
             };
             let samples = s.visible();
-            let hs = s.visible_histograms();
+            let refined;
+            let mut hs = s.visible_histograms();
+            if self.stats_path.reads_stats() && !hs.is_empty() {
+                if let Some(r) = stats_hints(hs, &eff, lookback + edge - 1) {
+                    refined = r;
+                    hs = &refined;
+                }
+            }
             let mut vals = Vec::with_capacity(eff.len());
             let mut hists = if hs.is_empty() {
                 Vec::new()
@@ -811,7 +825,15 @@ impl<'a> Ev<'a> {
             let n = samples.len().min(visible.len());
             let win = windows(&samples[..n], &ends, range + edge);
             let (hists, hwin) = match &s.histograms {
-                Some(h) if hfrom < hto => (Some(h.clone()), windows(vh, &ends, range + edge)),
+                Some(h) if hfrom < hto => {
+                    let read = self
+                        .stats_path
+                        .reads_stats()
+                        .then(|| stats_hints(vh, &ends, range + edge))
+                        .flatten();
+                    let h = read.map_or_else(|| h.clone(), Arc::new);
+                    (Some(h), windows(vh, &ends, range + edge))
+                }
                 _ => (None, Vec::new()),
             };
             series.push(RangeSeries {
@@ -918,9 +940,12 @@ impl<'a> Ev<'a> {
         };
         let saved = self.at_level.replace(inner_level);
         let saved_slide = std::mem::replace(&mut self.slide_at_ranges, false);
+        let saved_path = self.stats_path;
+        self.stats_path = saved_path.blocked();
         let val = self.eval(inner_expr, &inner);
         self.at_level = saved;
         self.slide_at_ranges = saved_slide;
+        self.stats_path = saved_path;
         let val = val?;
         type Points = Vec<(i64, f64)>;
         let series: Vec<(Labels, bool, Points, HistogramSamples)> = match val {
@@ -1144,6 +1169,7 @@ impl Engine {
             slide_at_ranges: false,
             label_order: false,
             call_start: 0,
+            stats_path: Default::default(),
             deadline: self.opts.timeout.map(|t| {
                 coarse_now_ns().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
             }),

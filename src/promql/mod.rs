@@ -7,6 +7,7 @@ mod consistency;
 pub mod engine;
 pub mod features;
 pub mod functions;
+mod histogram_stats;
 pub mod instants;
 pub mod legacy_names;
 pub mod parse;
