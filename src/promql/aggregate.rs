@@ -2,7 +2,7 @@
 //! `bottomk`, `quantile`, `count_values`, `limitk`, `limit_ratio`) with `by`/`without`. Each input series
 //! is assigned to its group once; each step then folds the present members.
 
-use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
 use super::functions::kahan_sum_inc;
 use super::syntax::ast::Expr;
 use super::value::format_value;
@@ -305,7 +305,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                         labels: labels.clone(),
                                         drop_name: by_name && series.drop_name,
                                         vals: vec![None; n],
-                                        hists: Vec::new(),
+                                        hists: StepHists::default(),
                                     });
                                     by_labels.insert(labels, out.len() - 1);
                                     out.len() - 1
@@ -342,9 +342,11 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     labels: l.clone(),
                     drop_name: *d,
                     vals: vec![None; n],
-                    hists: Vec::new(),
+                    hists: StepHists::default(),
                 })
                 .collect();
+            let reduce = Reduce::parse(op)
+                .ok_or_else(|| EvalError::Unsupported(format!("aggregation {op}")))?;
             let mut buf: Vec<f64> = Vec::new();
             let mut hbuf: Vec<&Arc<FloatHistogram>> = Vec::new();
             let inner_at = inner.span().start;
@@ -389,7 +391,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                             ev.warn(format!("PromQL warning: conflicting counter resets during histogram aggregation {}", ev.pos_at(inner_at)));
                                         }
                                         if out[g].hists.is_empty() {
-                                            out[g].hists = vec![None; n];
+                                            out[g].hists = StepHists::nones(n);
                                         }
                                         out[g].hists[i] = Some(Arc::new(h));
                                     }
@@ -409,43 +411,43 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                             }
                         }
                     }
-                    let counted = match op {
-                        "count" | "group" => buf.len() + hbuf.len(),
+                    let counted = match reduce {
+                        Reduce::Count | Reduce::Group => buf.len() + hbuf.len(),
                         _ => buf.len(),
                     };
                     if counted == 0 {
                         continue;
                     }
-                    let v = match op {
-                        "sum" => {
+                    let v = match reduce {
+                        Reduce::Sum => {
                             let (mut s, mut c) = (buf[0], 0.0);
                             for &f in &buf[1..] {
                                 (s, c) = kahan_sum_inc(f, s, c);
                             }
                             s + c
                         }
-                        "avg" => prom_mean(buf.iter().copied()),
-                        "count" => counted as f64,
-                        "group" => 1.0,
-                        "max" => {
+                        Reduce::Avg => prom_mean(buf.iter().copied()),
+                        Reduce::Count => counted as f64,
+                        Reduce::Group => 1.0,
+                        Reduce::Max => {
                             buf[1..]
                                 .iter()
                                 .fold(buf[0], |m, &f| if m < f || m.is_nan() { f } else { m })
                         }
-                        "min" => {
+                        Reduce::Min => {
                             buf[1..]
                                 .iter()
                                 .fold(buf[0], |m, &f| if m > f || m.is_nan() { f } else { m })
                         }
                         // Prometheus 3 (#14941); Prometheus 2 ran the recurrence, which gives 0 for a lone
                         // NaN or Inf.
-                        "stddev" | "stdvar"
+                        Reduce::Stddev | Reduce::Stdvar
                             if !ev.opts.prometheus2(Difference::StddevNonFinite)
                                 && buf.iter().any(|v| !v.is_finite()) =>
                         {
                             f64::NAN
                         }
-                        "stddev" | "stdvar" => {
+                        Reduce::Stddev | Reduce::Stdvar => {
                             let (mut count, mut mean, mut val) = (1.0, buf[0], 0.0);
                             for &f in &buf[1..] {
                                 count += 1.0;
@@ -454,17 +456,14 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                                 val += delta * (f - mean);
                             }
                             let var = val / count;
-                            if op == "stddev" {
+                            if reduce == Reduce::Stddev {
                                 var.sqrt()
                             } else {
                                 var
                             }
                         }
-                        "quantile" => {
+                        Reduce::Quantile => {
                             quantile(q.as_ref().map(|q| q[i]).unwrap_or(f64::NAN), &mut buf)
-                        }
-                        other => {
-                            return Err(EvalError::Unsupported(format!("aggregation {other}")))
                         }
                     };
                     out[g].vals[i] = Some(v);
@@ -473,6 +472,38 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
             out.retain(StepSeries::any);
             Ok(Val::Vector(out))
         }
+    }
+}
+
+/// The aggregations that reduce a group to one value per step, told apart once per query rather than by
+/// name at every step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reduce {
+    Sum,
+    Avg,
+    Count,
+    Group,
+    Max,
+    Min,
+    Stddev,
+    Stdvar,
+    Quantile,
+}
+
+impl Reduce {
+    fn parse(op: &str) -> Option<Reduce> {
+        Some(match op {
+            "sum" => Reduce::Sum,
+            "avg" => Reduce::Avg,
+            "count" => Reduce::Count,
+            "group" => Reduce::Group,
+            "max" => Reduce::Max,
+            "min" => Reduce::Min,
+            "stddev" => Reduce::Stddev,
+            "stdvar" => Reduce::Stdvar,
+            "quantile" => Reduce::Quantile,
+            _ => return None,
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 //! Matching is per step (which series are present varies), but result label sets are computed once per
 //! matched pair of series, not per step.
 
-use super::engine::{qerr, Ev, EvalError, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
 use super::syntax::ast::{Card, Expr};
 use crate::promql::semantics::Difference;
 use crate::series::histogram::{FloatHistogram, HistogramError};
@@ -248,7 +248,7 @@ fn put(s: &mut StepSeries, i: usize, n: usize, v: Outcome) {
         }
         Outcome::Histogram(h) => {
             if s.hists.is_empty() {
-                s.hists = vec![None; n];
+                s.hists = StepHists::nones(n);
             }
             s.vals[i] = None;
             s.hists[i] = Some(h);
@@ -721,7 +721,7 @@ fn vector_vector(
                     labels: labels.clone(),
                     drop_name: s.drop_name || (drop && delayed),
                     vals: vec![None; n],
-                    hists: Vec::new(),
+                    hists: StepHists::default(),
                 });
                 label_out.insert(labels, out.len() - 1);
                 out.len() - 1
@@ -894,7 +894,7 @@ fn vector_vector(
                                 labels: labels.clone(),
                                 drop_name: dn,
                                 vals: vec![None; n],
-                                hists: Vec::new(),
+                                hists: StepHists::default(),
                             });
                             label_out.insert(labels, out.len() - 1);
                             out.len() - 1

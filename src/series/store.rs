@@ -81,6 +81,24 @@ impl StoredSeries {
         &h[..n]
     }
 
+    /// The samples a query that reads nothing after `t` may use: all of them when `t` is visible (the
+    /// hidden ones come after it, so the reader never reaches them; no search), else [`Self::visible`].
+    pub fn visible_through(&self, t: i64) -> &[(i64, f64)] {
+        if t <= self.visible_until {
+            &self.samples
+        } else {
+            self.visible()
+        }
+    }
+
+    /// [`Self::visible_through`] for the histogram samples.
+    pub fn visible_histograms_through(&self, t: i64) -> &[(i64, Arc<FloatHistogram>)] {
+        match &self.histograms {
+            Some(h) if t <= self.visible_until => h,
+            _ => self.visible_histograms(),
+        }
+    }
+
     /// The samples queries may read (see `visible_until`).
     pub fn visible(&self) -> &[(i64, f64)] {
         if self.visible_until == i64::MAX {

@@ -2,7 +2,7 @@
 //! counters with an `le` label), grouped by their labels without `le`.
 
 use super::native_histogram::{self, NanNote};
-use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
+use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepHists, StepSeries, Val};
 use crate::promql::engine::qerr;
 use crate::promql::syntax::ast::Expr;
 use crate::promql::value::format_value;
@@ -266,7 +266,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                     labels: s.labels.remove(LE),
                     drop_name: s.drop_name,
                     vals: vec![None; n],
-                    hists: Vec::new(),
+                    hists: StepHists::default(),
                 };
                 drop_name(ev, &mut st);
                 groups.push((st, Vec::new()));
@@ -314,7 +314,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals: vec![None; n],
-                hists: Vec::new(),
+                hists: StepHists::default(),
             };
             if let Some(l) = &qlabel {
                 let q = params[qi].first().copied().unwrap_or(f64::NAN);

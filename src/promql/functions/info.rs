@@ -2,7 +2,7 @@
 //! (default `target_info`) that share its identifying labels (`instance`, `job`) at that step.
 
 use super::{arg_vector, Ev, EvalError, StepSeries, Val};
-use crate::promql::engine::{qerr, selector_matchers};
+use crate::promql::engine::{qerr, selector_matchers, StepHists};
 use crate::promql::syntax::ast::{Expr, LabelMatcher, MatchOp as PMatchOp, VectorSelector};
 use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
 use crate::series::{Labels, MatchOp, Matcher};
@@ -183,7 +183,7 @@ pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalE
                         labels: key.0.clone(),
                         drop_name: s.drop_name,
                         vals: vec![None; n],
-                        hists: Vec::new(),
+                        hists: StepHists::default(),
                     });
                     index.insert(key, out.len() - 1);
                     out.len() - 1

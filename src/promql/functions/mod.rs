@@ -11,7 +11,7 @@ mod over_time;
 mod rate;
 mod time;
 
-use super::engine::{qerr, Ev, EvalError, RangeArg, StepSeries, Val};
+use super::engine::{qerr, Ev, EvalError, RangeArg, StepHists, StepSeries, Val};
 use super::syntax::ast::{Expr, MatchOp};
 use crate::series::labels::METRIC_NAME;
 use crate::series::Labels;
@@ -113,7 +113,7 @@ pub(crate) fn map_windows(
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
-                hists: Vec::new(),
+                hists: StepHists::default(),
             };
             if !keep_name {
                 drop_name(ev, &mut st);
@@ -191,7 +191,7 @@ pub(crate) fn eval_call(
                 labels: Labels::empty(),
                 drop_name: false,
                 vals: s.into_iter().map(Some).collect(),
-                hists: Vec::new(),
+                hists: StepHists::default(),
             }]))
         }
         "scalar" => {
@@ -288,7 +288,7 @@ pub(crate) fn eval_call(
             let mut v = arg_vector(ev, arg(0)?, ts)?;
             for s in &mut v {
                 let hists = std::mem::take(&mut s.hists);
-                for (x, h) in s.vals.iter_mut().zip(&hists) {
+                for (x, h) in s.vals.iter_mut().zip(hists.iter()) {
                     *x = h.as_ref().map(|h| native_histogram::simple(name, h));
                 }
                 if hists.is_empty() {
@@ -321,6 +321,6 @@ fn absent_out(labels: Labels, vals: Vec<Option<f64>>) -> Vec<StepSeries> {
         labels,
         drop_name: false,
         vals,
-        hists: Vec::new(),
+        hists: StepHists::default(),
     }]
 }

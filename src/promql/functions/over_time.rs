@@ -2,7 +2,8 @@
 //! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
 
 use super::{
-    arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, RangeArg, StepSeries, Val,
+    arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, RangeArg, StepHists,
+    StepSeries, Val,
 };
 use crate::promql::aggregate::{prom_mean, quantile};
 use crate::promql::engine::qerr;
@@ -75,7 +76,7 @@ fn sliding_extreme(ev: &Ev, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
-                hists: Vec::new(),
+                hists: StepHists::default(),
             };
             super::drop_name(ev, &mut st);
             out.push(st);
@@ -96,7 +97,7 @@ fn sum_or_avg(ev: &Ev, ra: &RangeArg, avg: bool) -> Vec<StepSeries> {
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
-                hists: Vec::new(),
+                hists: StepHists::default(),
             };
             super::drop_name(ev, &mut st);
             out.push(st);
@@ -223,7 +224,7 @@ fn with_histograms(
             labels: s.labels.clone(),
             drop_name: s.drop_name,
             vals: vec![None; n],
-            hists: vec![None; n],
+            hists: StepHists::nones(n),
         };
         if !keep_name {
             super::drop_name(ev, &mut st);
@@ -237,7 +238,7 @@ fn with_histograms(
             }
         };
         if out[k].hists.is_empty() {
-            out[k].hists = vec![None; n];
+            out[k].hists = StepHists::nones(n);
         }
         for i in 0..n {
             let hw = s.hist_window(i);

@@ -1,7 +1,9 @@
 //! `rate`, `increase`, `delta` (extrapolated to the window's edges as Prometheus does) and `irate`,
 //! `idelta` (last two samples).
 
-use super::{arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepSeries, Val};
+use super::{
+    arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepHists, StepSeries, Val,
+};
 use crate::promql::semantics::Difference;
 use crate::promql::syntax::ast::Expr;
 use crate::series::histogram::{CounterResetHint, FloatHistogram};
@@ -385,7 +387,7 @@ fn windows_extrapolated(
                 labels: s.labels.clone(),
                 drop_name: s.drop_name,
                 vals,
-                hists,
+                hists: hists.into(),
             };
             drop_name(ev, &mut st);
             if st.any() {
@@ -418,7 +420,7 @@ fn instant_histograms(
             labels: s.labels.clone(),
             drop_name: s.drop_name,
             vals: vec![None; n],
-            hists: vec![None; n],
+            hists: StepHists::nones(n),
         };
         drop_name(ev, &mut st);
         let mut notes = Vec::new();

@@ -1,7 +1,7 @@
 //! Calendar functions (`minute`, `hour`, `day_of_week`, `month`, `year`, ...) over sample values read as
 //! Unix seconds in UTC; without an argument they read the evaluation time.
 
-use super::{arg_vector, drop_name, Ev, EvalError, StepSeries, Val};
+use super::{arg_vector, drop_name, Ev, EvalError, StepHists, StepSeries, Val};
 use crate::promql::syntax::ast::Expr;
 use crate::series::Labels;
 
@@ -106,7 +106,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
             labels: Labels::empty(),
             drop_name: false,
             vals: ts.iter().map(|&t| Some(t as f64 / 1000.0)).collect(),
-            hists: Vec::new(),
+            hists: StepHists::default(),
         }],
     };
     // Histogram samples are ignored.
