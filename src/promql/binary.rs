@@ -313,8 +313,14 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, Eval
     // under every operation of the spine, each right operand under its own operation and those above it.
     let saved_path = ev.stats_path;
     let is_trim = |b: &Expr| {
-        matches!(b, Expr::Binary { op, .. }
-            if matches!(Op::parse(op.text().unwrap_or_default()), Some(Op::TrimUpper | Op::TrimLower)))
+        use crate::promql::syntax::TokenKind;
+        matches!(
+            b,
+            Expr::Binary {
+                op: TokenKind::TrimUpper | TokenKind::TrimLower,
+                ..
+            }
+        )
     };
     let trims: Vec<bool> = spine
         .iter()
