@@ -689,7 +689,7 @@ impl<'a> Ev<'a> {
                     // The first step (and any step back in time) searches; later steps walk forward, so one
                     // query costs the samples it spans, not the series' length.
                     if last_t == i64::MIN || t < last_t {
-                        p = samples.partition_point(|(st, _)| *st <= t);
+                        p = s.position_after(samples, t);
                     } else {
                         while p < samples.len() && samples[p].0 <= t {
                             p += 1;

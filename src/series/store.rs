@@ -11,6 +11,7 @@ use super::histogram::{CounterResetHint, FloatHistogram};
 use super::labels::{FxBuild, Labels};
 use super::matcher::{MatchOp, Matcher};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Prometheus's staleness marker: a NaN with this exact bit pattern (`value.StaleNaN`).
@@ -65,6 +66,26 @@ pub struct StoredSeries {
     pub visible_until: i64,
     /// Native histogram samples, if the series has any (`None` costs nothing beyond the pointer).
     pub histograms: Option<Arc<HistogramSamples>>,
+    /// Where the last [`StoredSeries::position_after`] ended: rules evaluated tick by tick ask for the same
+    /// or the next sample again and again, and find it here without a search.
+    cursor: Cursor,
+}
+
+/// A remembered position in a series' samples (a hint: any value is safe, a wrong one costs a search).
+#[derive(Default)]
+struct Cursor(AtomicUsize);
+
+/// Not part of what a series holds: two series with the same samples print the same.
+impl std::fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
+}
+
+impl Clone for Cursor {
+    fn clone(&self) -> Cursor {
+        Cursor(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl StoredSeries {
@@ -97,6 +118,24 @@ impl StoredSeries {
             Some(h) if t <= self.visible_until => h,
             _ => self.visible_histograms(),
         }
+    }
+
+    /// How many of `samples` (this series' samples or a prefix of them) are stamped at or before `t`: the
+    /// position a selector reading at `t` starts from. Checks the position the last call ended at and the
+    /// one after it before it searches.
+    pub fn position_after(&self, samples: &[(i64, f64)], t: i64) -> usize {
+        let n = samples.len();
+        let fits = |p: usize| (p == 0 || samples[p - 1].0 <= t) && (p == n || samples[p].0 > t);
+        let h = self.cursor.0.load(Ordering::Relaxed).min(n);
+        let p = if fits(h) {
+            h
+        } else if h < n && fits(h + 1) {
+            h + 1
+        } else {
+            samples.partition_point(|(st, _)| *st <= t)
+        };
+        self.cursor.0.store(p, Ordering::Relaxed);
+        p
     }
 
     /// The samples queries may read (see `visible_until`).
@@ -150,6 +189,7 @@ impl Store {
             has_stale: false,
             visible_until: i64::MAX,
             histograms: None,
+            cursor: Cursor::default(),
         });
         self.by_labels.insert(labels.clone(), id);
         for (k, v) in labels.pairs() {
@@ -401,6 +441,27 @@ mod tests {
         st.extend_id_shared(a, &Arc::new(vec![(45, stale_nan())]), true);
         assert_eq!(st.get(a).unwrap().samples.len(), 4);
         assert!(st.get(a).unwrap().has_stale);
+    }
+
+    #[test]
+    fn positions_agree_with_a_search_whatever_the_cursor_says() {
+        let mut st = Store::new();
+        let a = st.series_id(&Labels::from_pairs([("__name__", "a")]));
+        for t in (0..100).map(|k| k * 10) {
+            st.append_id(a, t, t as f64);
+        }
+        let s = st.get(a).unwrap();
+        let samples = s.visible();
+        let search = |t: i64| samples.partition_point(|(st, _)| *st <= t);
+        // Forward tick by tick (the cursor's case), backward, jumps, the ends, and a prefix of the samples.
+        let mut ts: Vec<i64> = (-5..1005).step_by(5).collect();
+        ts.extend((-5..1005).rev().step_by(7));
+        ts.extend([500, 0, 990, -1, 2000, 10, 10, 11, 20]);
+        for t in ts {
+            assert_eq!(s.position_after(samples, t), search(t), "t={t}");
+        }
+        assert_eq!(s.position_after(&samples[..3], 500), 3);
+        assert_eq!(s.position_after(&samples[..0], 500), 0);
     }
 
     #[test]
