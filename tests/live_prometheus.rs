@@ -132,7 +132,10 @@ fn raw_series_over_many_windows_keeps_every_sample_once() {
     // selector is closed on the left, so the next window returns it again and the client must drop it.
     let start = base + 7_001;
     let end = base + 2 * HOUR;
-    let got = c.raw_series("http_requests_total", start, end).unwrap();
+    let got = c
+        .raw_series("http_requests_total", start, end)
+        .unwrap()
+        .series;
     let expected: Vec<_> = sorted(&want)
         .into_iter()
         .filter(|(l, _)| l.name() == Some("http_requests_total"))
@@ -245,7 +248,7 @@ fn exported_input_series_backfills_with_promtool() {
     let c = Client::new(client(&server.url)).unwrap();
     let mut got = Store::new();
     for sel in ["jobs_done_total", "temperature"] {
-        for (l, s) in c.raw_series(sel, base, base + HOUR).unwrap() {
+        for (l, s) in c.raw_series(sel, base, base + HOUR).unwrap().series {
             got.add_series(l, s);
         }
     }

@@ -49,7 +49,8 @@ fn verification_is_on_unless_skipped_and_a_ca_file_is_trusted() {
     let got = Client::new(with_ca)
         .unwrap()
         .raw_series("up", from, to)
-        .unwrap();
+        .unwrap()
+        .series;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1.len(), 10);
 
@@ -58,7 +59,8 @@ fn verification_is_on_unless_skipped_and_a_ca_file_is_trusted() {
     let got = Client::new(skip)
         .unwrap()
         .raw_series("up", from, to)
-        .unwrap();
+        .unwrap()
+        .series;
     assert_eq!(got[0].1.len(), 10);
 
     // The same through the command line.

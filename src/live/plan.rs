@@ -1,7 +1,6 @@
 //! How a long request is cut into smaller ones, and how their answers are put back together. Pure
 //! functions, so the arithmetic is tested without a server.
 
-use crate::series::api_json::SeriesSamples;
 use crate::series::Labels;
 use std::collections::BTreeMap;
 
@@ -56,11 +55,14 @@ pub fn window_for_density(samples: usize, window: i64, target: usize) -> i64 {
     (w as i64).clamp(MIN_WINDOW_MS, MAX_WINDOW_MS)
 }
 
+/// One series with its samples of one kind (floats, or native histograms), ascending in time.
+pub type Timed<V> = (Labels, Vec<(i64, V)>);
+
 /// Merges per-request answers, given in time order, into one list sorted by labels. Each series' samples
 /// are concatenated in request order; a sample at or before the series' last kept time is dropped (the
 /// shared boundary of two windows when a server's range selector is closed on the left, as 2.x's is).
-pub fn merge_in_order(parts: Vec<Vec<SeriesSamples>>) -> Vec<SeriesSamples> {
-    let mut by_labels: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+pub fn merge_in_order<V>(parts: Vec<Vec<Timed<V>>>) -> Vec<Timed<V>> {
+    let mut by_labels: BTreeMap<Labels, Vec<(i64, V)>> = BTreeMap::new();
     for part in parts {
         for (labels, samples) in part {
             let acc = by_labels.entry(labels).or_default();

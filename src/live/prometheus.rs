@@ -14,7 +14,7 @@ use super::plan::{merge_in_order, range_chunks, raw_windows, window_for_density,
 use super::progress::Progress;
 use crate::load::duration::format_duration;
 use crate::promql::Expr;
-use crate::series::api_json::{decode_response, parse_json, ApiJsonError};
+use crate::series::api_json::{decode_response_with_histograms, parse_json, ApiJsonError, Decoded};
 use crate::series::openmetrics::format_seconds;
 use crate::series::Store;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -63,6 +63,8 @@ struct Job {
     path: &'static str,
     params: Vec<(&'static str, String)>,
     keep: Option<(i64, i64)>,
+    /// Whether native histogram samples are wanted (raw series); queries refuse them.
+    histograms: bool,
 }
 
 /// Async client; cheap to clone (shares its connection pool).
@@ -215,8 +217,9 @@ impl AsyncClient {
                 ("partial_response", "false".into()),
             ],
             keep: None,
+            histograms: false,
         };
-        self.call(&job).await
+        Ok(self.call(&job).await?.series)
     }
 
     /// A range query over `[start_ms, end_ms]` every `step_ms`, split so no request asks for more than
@@ -244,7 +247,9 @@ impl AsyncClient {
             .run_bounded(jobs, &mut |_| progress.inc(1))
             .await
             .map_err(|(_, e)| e)?;
-        Ok(merge_in_order(parts))
+        Ok(merge_in_order(
+            parts.into_iter().map(|d| d.series).collect(),
+        ))
     }
 
     /// Several range queries at once, all their requests sharing one bound of `concurrency` in flight. The
@@ -289,7 +294,7 @@ impl AsyncClient {
             .map_err(|(ji, e)| (owner[ji], e))?;
         let mut per_query: Vec<Vec<Vec<SeriesSamples>>> = vec![Vec::new(); queries.len()];
         for (ji, part) in parts.into_iter().enumerate() {
-            per_query[owner[ji]].push(part);
+            per_query[owner[ji]].push(part.series);
         }
         Ok(per_query.into_iter().map(merge_in_order).collect())
     }
@@ -314,6 +319,7 @@ impl AsyncClient {
                 ("partial_response", "false".into()),
             ],
             keep: None,
+            histograms: false,
         })
         .collect()
     }
@@ -329,7 +335,7 @@ impl AsyncClient {
         selector: &str,
         start_ms: i64,
         end_ms: i64,
-    ) -> Result<Vec<SeriesSamples>, LiveError> {
+    ) -> Result<Decoded, LiveError> {
         check_selector(selector)?;
         if end_ms < start_ms {
             return Err(LiveError::InvalidArgument(
@@ -364,7 +370,7 @@ impl AsyncClient {
                 .map_err(|(_, e)| e)?;
             let mut densest: Option<(usize, i64)> = None;
             for (&(l, r), answer) in batch.iter().zip(&answers) {
-                let n: usize = answer.iter().map(|(_, s)| s.len()).sum();
+                let n = answer.samples();
                 // n / (r - l) above the best so far, compared without division.
                 if densest.is_none_or(|(bn, bl)| {
                     (n as i128) * (bl as i128) > (bn as i128) * ((r - l) as i128)
@@ -381,9 +387,13 @@ impl AsyncClient {
             left = next;
             parts.extend(answers);
         }
-        let mut merged = merge_in_order(parts);
-        merged.retain(|(_, s)| !s.is_empty());
-        Ok(merged)
+        let (floats, histograms): (Vec<_>, Vec<_>) =
+            parts.into_iter().map(|d| (d.series, d.histograms)).unzip();
+        let mut series = merge_in_order(floats);
+        series.retain(|(_, s)| !s.is_empty());
+        let mut histograms = merge_in_order(histograms);
+        histograms.retain(|(_, s)| !s.is_empty());
+        Ok(Decoded { series, histograms })
     }
 
     /// Runs jobs with at most `concurrency` in flight; answers come back in job order, and `done` hears of
@@ -392,10 +402,10 @@ impl AsyncClient {
         &self,
         jobs: Vec<Job>,
         done: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<SeriesSamples>>, (usize, LiveError)> {
+    ) -> Result<Vec<Decoded>, (usize, LiveError)> {
         let n = jobs.len();
         let limit = self.inner.opts.concurrency.max(1);
-        let mut results: Vec<Option<Vec<SeriesSamples>>> = vec![None; n];
+        let mut results: Vec<Option<Decoded>> = vec![None; n];
         let mut set = tokio::task::JoinSet::new();
         let mut pending = jobs.into_iter().enumerate();
         let spawn = |set: &mut tokio::task::JoinSet<_>, (i, job): (usize, Job)| {
@@ -436,7 +446,7 @@ impl AsyncClient {
     }
 
     /// One logical request with retries.
-    async fn call(&self, job: &Job) -> Result<Vec<SeriesSamples>, LiveError> {
+    async fn call(&self, job: &Job) -> Result<Decoded, LiveError> {
         let opts = &self.inner.opts;
         let attempts = opts.retries.saturating_add(1);
         let mut attempt = 0u32;
@@ -450,13 +460,16 @@ impl AsyncClient {
                 None => self.attempt(job).await,
             };
             let err = match answer {
-                Ok(mut series) => {
+                Ok(mut answer) => {
                     if let Some((l, r)) = job.keep {
-                        for (_, s) in &mut series {
+                        for (_, s) in &mut answer.series {
+                            s.retain(|&(t, _)| t > l && t <= r);
+                        }
+                        for (_, s) in &mut answer.histograms {
                             s.retain(|&(t, _)| t > l && t <= r);
                         }
                     }
-                    return Ok(series);
+                    return Ok(answer);
                 }
                 Err(e) => e,
             };
@@ -492,10 +505,7 @@ impl AsyncClient {
     }
 
     /// One HTTP exchange. The error carries the server's `Retry-After`, if any.
-    async fn attempt(
-        &self,
-        job: &Job,
-    ) -> Result<Vec<SeriesSamples>, (LiveError, Option<Duration>)> {
+    async fn attempt(&self, job: &Job) -> Result<Decoded, (LiveError, Option<Duration>)> {
         let inner = &self.inner;
         let endpoint = format!("{}{}", redact_url(&inner.base), job.path);
         let url = format!("{}{}", inner.base, job.path);
@@ -564,7 +574,7 @@ impl AsyncClient {
                 }
             }
         }
-        let series = decode_response(&doc).map_err(|e| {
+        let answer = decode_response_with_histograms(&doc).map_err(|e| {
             let err = match e {
                 ApiJsonError::ServerError { error_type, error } => LiveError::Api {
                     endpoint: endpoint.clone(),
@@ -576,7 +586,15 @@ impl AsyncClient {
             };
             (err, None)
         })?;
-        let points: usize = series.iter().map(|(_, s)| s.len()).sum();
+        if let Some((labels, _)) = answer.histograms.first().filter(|_| !job.histograms) {
+            return Err((
+                decode(format!(
+                    "series {labels} has native histogram samples, which the remote strategy does not read yet; use --strategy local (ruletest fetches the raw series and evaluates them itself)"
+                )),
+                None,
+            ));
+        }
+        let points = answer.samples();
         let limit = inner.opts.max_points_per_response;
         if points > limit {
             return Err((
@@ -586,7 +604,7 @@ impl AsyncClient {
                 None,
             ));
         }
-        Ok(series)
+        Ok(answer)
     }
 
     fn transport_error(&self, endpoint: &str, e: &reqwest::Error) -> LiveError {
@@ -658,6 +676,7 @@ fn raw_job(selector: &str, left: i64, right: i64) -> Job {
             ("partial_response", "false".into()),
         ],
         keep: Some((left, right)),
+        histograms: true,
     }
 }
 
@@ -806,9 +825,15 @@ impl Client {
                         cause: Box::new(other),
                     },
                 })?;
-            for (labels, samples) in series {
-                n += samples.len();
+            n += series.samples();
+            for (labels, samples) in series.series {
                 store.add_series(labels, samples);
+            }
+            for (labels, hs) in series.histograms {
+                let id = store.series_id(&labels);
+                for (t, h) in hs {
+                    store.append_histogram_id(id, t, h);
+                }
             }
         }
         Ok(n)
@@ -820,7 +845,7 @@ impl Client {
         selector: &str,
         start_ms: i64,
         end_ms: i64,
-    ) -> Result<Vec<SeriesSamples>, LiveError> {
+    ) -> Result<Decoded, LiveError> {
         self.rt
             .block_on(self.inner.raw_series(selector, start_ms, end_ms))
     }

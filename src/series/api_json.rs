@@ -91,6 +91,55 @@ pub fn load_api_json(text: &str, store: &mut Store) -> Result<usize, ApiJsonErro
 /// Native histogram samples of one series as the API gives them, by the series' index.
 type HistogramsBySeries = Vec<(usize, Vec<(i64, FloatHistogram)>)>;
 
+/// One series' native histogram samples (ms, histogram), ascending.
+pub type HistogramSeries = (Labels, Vec<(i64, std::sync::Arc<FloatHistogram>)>);
+
+/// A response with its float samples and its native histogram samples, each series' kind apart (a series
+/// holding both appears in both).
+#[derive(Clone, Debug, Default)]
+pub struct Decoded {
+    pub series: Vec<SeriesSamples>,
+    pub histograms: Vec<HistogramSeries>,
+}
+
+impl Decoded {
+    /// How many samples of either kind it holds.
+    pub fn samples(&self) -> usize {
+        self.series.iter().map(|(_, s)| s.len()).sum::<usize>()
+            + self.histograms.iter().map(|(_, h)| h.len()).sum::<usize>()
+    }
+}
+
+/// Decodes one response (or bare `data` object), native histograms included.
+pub fn decode_response_with_histograms(doc: &Value) -> Result<Decoded, ApiJsonError> {
+    let mut hists = Vec::new();
+    let series = decode_response_full(doc, "$", Some(&mut hists))?;
+    let mut only_histograms = vec![false; series.len()];
+    for (k, _) in &hists {
+        only_histograms[*k] = series[*k].1.is_empty();
+    }
+    let histograms = hists
+        .into_iter()
+        .map(|(k, hs)| {
+            let mut hs: Vec<(i64, std::sync::Arc<FloatHistogram>)> = hs
+                .into_iter()
+                .map(|(t, h)| (t, std::sync::Arc::new(h)))
+                .collect();
+            hs.sort_by_key(|(t, _)| *t);
+            hs.dedup_by_key(|(t, _)| *t);
+            (series[k].0.clone(), hs)
+        })
+        .collect();
+    // A series that held only histograms has no float samples to give.
+    let series = series
+        .into_iter()
+        .zip(only_histograms)
+        .filter(|(_, only)| !only)
+        .map(|(s, _)| s)
+        .collect();
+    Ok(Decoded { series, histograms })
+}
+
 /// Decodes a response, a bare `data` object, or a list of either.
 pub fn decode_document(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
     match doc {
