@@ -10,10 +10,12 @@ use crate::load::duration::parse_duration;
 use crate::load::rules::{load_rule_file, RuleKind};
 use crate::promql::syntax::ast::Expr;
 use crate::rules::capture::{self, Capture};
+use crate::series::histogram::FloatHistogram;
 use crate::series::store::Store;
 use crate::series::Labels;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -161,7 +163,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         };
         renames.push((old, new));
     }
-    let mut series: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    type Floats = Vec<(i64, f64)>;
+    type Histograms = Vec<(i64, Arc<FloatHistogram>)>;
+    let mut series: Vec<(Labels, Floats, Histograms)> = Vec::new();
     let mut seen: HashMap<Labels, Labels> = HashMap::new();
     for id in ids {
         let Some(s) = store.get(id) else { continue };
@@ -184,9 +188,11 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 labels
             );
         }
-        series.push((labels, s.samples.to_vec()));
+        series.push((labels, s.samples.to_vec(), s.visible_histograms().to_vec()));
     }
     series.sort_by(|a, b| a.0.cmp(&b.0));
+    let (series, histograms): (Vec<_>, Vec<_>) =
+        series.into_iter().map(|(l, f, h)| ((l, f), h)).unzip();
     let file = args
         .output
         .as_ref()
@@ -221,6 +227,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         alertnames: &alertnames,
         recordings: &recordings,
         series: &series,
+        histograms: &histograms,
         from_ms: from,
         to_ms: to,
         interval_ms: interval,

@@ -15,6 +15,7 @@ use crate::load::documents::{load_bytes, Loaded};
 use crate::load::duration::format_duration;
 use crate::rules::group::Mode;
 use crate::rules::unittest::{self, Failure, Options};
+use crate::series::histogram::{CounterResetHint, FloatHistogram};
 use crate::series::notation::{format_values, SeqValue};
 use crate::series::store::is_stale;
 use crate::series::Labels;
@@ -33,6 +34,8 @@ pub struct Capture<'a> {
     pub recordings: &'a [String],
     /// Input series: labels and samples (Unix ms).
     pub series: &'a [(Labels, Vec<(i64, f64)>)],
+    /// Their native histogram samples, by the series' index (shorter than `series`, or empty: none).
+    pub histograms: &'a [Vec<(i64, Arc<FloatHistogram>)>],
     /// The window: the test's time 0 and its last sample slot.
     pub from_ms: i64,
     pub to_ms: i64,
@@ -46,6 +49,93 @@ pub struct Capture<'a> {
     pub header: &'a str,
 }
 
+/// The window's slots and where a sample at `t` goes: the slot at or after it, if that is in the window,
+/// and whether `t` is off the grid.
+struct Grid {
+    from_ms: i64,
+    interval_ms: i64,
+    slots: usize,
+}
+
+impl Grid {
+    fn new(from_ms: i64, to_ms: i64, interval_ms: i64) -> Grid {
+        let interval_ms = interval_ms.max(1);
+        Grid {
+            from_ms,
+            interval_ms,
+            slots: ((to_ms - from_ms) / interval_ms) as usize + 1,
+        }
+    }
+
+    fn slot(&self, t: i64) -> Option<(usize, bool)> {
+        let (from, step) = (self.from_ms, self.interval_ms);
+        if t <= from - step || t > from + (self.slots as i64 - 1) * step {
+            return None;
+        }
+        let k = (t - from + step - 1).div_euclid(step).max(0) as usize;
+        Some((k, from + k as i64 * step != t))
+    }
+}
+
+/// Histogram samples on the window's grid, as [`on_grid`] places floats; with how many were off the grid.
+pub fn histograms_on_grid(
+    samples: &[(i64, Arc<FloatHistogram>)],
+    from_ms: i64,
+    to_ms: i64,
+    interval_ms: i64,
+) -> (Vec<Option<Arc<FloatHistogram>>>, usize) {
+    let grid = Grid::new(from_ms, to_ms, interval_ms);
+    let mut out = vec![None; grid.slots];
+    let mut off_grid = 0;
+    for (t, h) in samples {
+        if let Some((k, off)) = grid.slot(*t) {
+            off_grid += usize::from(off);
+            out[k] = Some(h.clone());
+        }
+    }
+    while out.last().is_some_and(Option::is_none) {
+        out.pop();
+    }
+    (out, off_grid)
+}
+
+/// A series' values as `input_series` writes them: floats in compact notation, each histogram as
+/// `{{...}}` (repeats as `{{...}}xN`); a slot with a histogram does not hold a float.
+pub fn values_text(floats: &[SeqValue], hists: &[Option<Arc<FloatHistogram>>]) -> String {
+    if hists.iter().all(Option::is_none) {
+        return format_values(floats);
+    }
+    let n = floats.len().max(hists.len());
+    let hist = |k: usize| hists.get(k).and_then(Option::as_ref);
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if let Some(h) = hist(i) {
+            let run = (i..n).take_while(|&k| hist(k) == Some(h)).count();
+            // Hints come from the store again when the test loads; a gauge says so itself.
+            let mut shown = (**h).clone();
+            if shown.counter_reset_hint != CounterResetHint::Gauge {
+                shown.counter_reset_hint = CounterResetHint::Unknown;
+            }
+            let text = shown.test_expression();
+            tokens.push(if run > 1 {
+                format!("{text}x{}", run - 1)
+            } else {
+                text
+            });
+            i += run;
+        } else {
+            let j = (i..n).find(|&k| hist(k).is_some()).unwrap_or(n);
+            let part: Vec<SeqValue> = (i..j)
+                .map(|k| floats.get(k).copied().unwrap_or(SeqValue::Missing))
+                .collect();
+            tokens.push(format_values(&part));
+            i = j;
+        }
+    }
+    tokens.join(" ")
+}
+
 /// `samples` on the window's grid: at each slot, the latest sample in `(slot - interval, slot]` (a stale
 /// marker as `stale`), or nothing. Also how many samples were not exactly on a slot.
 pub fn on_grid(
@@ -54,20 +144,14 @@ pub fn on_grid(
     to_ms: i64,
     interval_ms: i64,
 ) -> (Vec<SeqValue>, usize) {
-    let slots = ((to_ms - from_ms) / interval_ms.max(1)) as usize + 1;
-    let mut out = vec![SeqValue::Missing; slots];
+    let grid = Grid::new(from_ms, to_ms, interval_ms);
+    let mut out = vec![SeqValue::Missing; grid.slots];
     let mut off_grid = 0;
     for &(t, v) in samples {
-        if t <= from_ms - interval_ms || t > from_ms + (slots as i64 - 1) * interval_ms {
+        let Some((k, off)) = grid.slot(t) else {
             continue;
-        }
-        // The slot at or after t.
-        let k = (t - from_ms + interval_ms - 1)
-            .div_euclid(interval_ms)
-            .max(0) as usize;
-        if from_ms + k as i64 * interval_ms != t {
-            off_grid += 1;
-        }
+        };
+        off_grid += usize::from(off);
         out[k] = if is_stale(v) {
             SeqValue::Stale
         } else {
@@ -202,10 +286,20 @@ pub fn write(c: &Capture<'_>) -> Result<Captured, String> {
     let input: Vec<(String, String)> = c
         .series
         .iter()
-        .map(|(labels, samples)| {
+        .enumerate()
+        .map(|(k, (labels, samples))| {
             let (values, off) = on_grid(samples, c.from_ms, c.to_ms, c.interval_ms);
-            off_grid += off;
-            (quoted(&labels.to_string()), quoted(&format_values(&values)))
+            let (hists, hoff) = histograms_on_grid(
+                c.histograms.get(k).map_or(&[], Vec::as_slice),
+                c.from_ms,
+                c.to_ms,
+                c.interval_ms,
+            );
+            off_grid += off + hoff;
+            (
+                quoted(&labels.to_string()),
+                quoted(&values_text(&values, &hists)),
+            )
         })
         .collect();
     let mut alerts: Vec<(i64, String, Vec<unittest::AlertView>)> = Vec::new();
@@ -309,6 +403,39 @@ fn check_at(draft: &str, section: &str, prefix: &str, line: u32) -> Option<usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histograms_and_floats_share_a_sequence_that_reads_back() {
+        use crate::series::histogram::parse_description;
+        let h = |t: &str| Some(Arc::new(parse_description(t).unwrap().histogram));
+        let a = h("{{schema:0 count:3 sum:2 buckets:[1 2]}}");
+        let g = h("{{schema:0 count:1 sum:1 counter_reset_hint:gauge buckets:[1]}}");
+        let floats = [
+            SeqValue::Float(1.0),
+            SeqValue::Float(2.0),
+            SeqValue::Missing,
+            SeqValue::Missing,
+            SeqValue::Missing,
+            SeqValue::Missing,
+            SeqValue::Float(5.0),
+        ];
+        let hists = [None, None, a.clone(), a.clone(), a.clone(), g.clone()];
+        let text = values_text(&floats, &hists);
+        assert_eq!(
+            text,
+            "1 2 {{count:3 sum:2 buckets:[1 2]}}x2 {{count:1 sum:1 counter_reset_hint:gauge buckets:[1]}} 5"
+        );
+        let back = crate::series::notation::parse_sequence(&text).unwrap();
+        let slots: Vec<u64> = back.histograms.iter().map(|(k, _, _)| *k).collect();
+        assert_eq!(slots, vec![2, 3, 4, 5]);
+        assert_eq!(back.histograms[1].1.count, 3.0);
+        assert_eq!(
+            back.histograms[3].1.counter_reset_hint,
+            CounterResetHint::Gauge
+        );
+        // Without histograms the floats are written as before.
+        assert_eq!(values_text(&floats, &[]), format_values(&floats));
+    }
 
     #[test]
     fn samples_go_to_the_slot_at_or_after_them() {
