@@ -267,9 +267,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                 _ => return Err(qerr("expected string parameter for count_values")),
             };
             if !crate::promql::legacy_names::valid_label_name(&label) {
-                let mut quoted = String::new();
-                let shown = crate::promql::legacy_names::display(&label);
-                let _ = crate::series::labels::write_quoted(&mut quoted, &shown);
+                let quoted = crate::promql::legacy_names::go_quoted(&label);
                 return Err(qerr(format!("invalid label name {quoted}")));
             }
             // As Prometheus does: the value label is set on each series first, then the grouping applies

@@ -11,14 +11,44 @@ use super::syntax::parser::{item_desc, ParseError};
 use super::syntax::TokenKind as K;
 use crate::series::labels::is_legacy_name;
 
-/// Stands for a byte of a string literal that is not UTF-8 (`"\xff"`): Go's strings hold such bytes, Rust's
-/// cannot, so the parser's `unquote` writes this noncharacter in its place. No name holding it is valid, as
-/// Prometheus 3 refuses a label name that is not UTF-8 (`label_replace(x, "\xff", ...)` fails).
-pub const NOT_UTF8: char = '\u{FDD0}';
+/// Stands for byte `b` of a string literal that is not UTF-8 (`"\xff"`): Go's strings hold such bytes, Rust's
+/// cannot, so the parser's `unquote` writes U+10FF00 + `b` (the top of the last private-use plane) in its place,
+/// keeping the byte for messages that quote it. No name holding one is valid, as Prometheus 3 refuses a label
+/// name that is not UTF-8 (`label_replace(x, "\xff", ...)` fails).
+pub fn not_utf8(b: u8) -> char {
+    char::from_u32(0x10FF00 + u32::from(b)).unwrap_or('\u{FFFD}')
+}
+
+/// The byte `c` stands for, if it stands for one (see [`not_utf8`]; only 0x80..=0xFF are ever written).
+fn not_utf8_byte(c: char) -> Option<u8> {
+    (0x10FF80..=0x10FFFF)
+        .contains(&u32::from(c))
+        .then(|| (u32::from(c) - 0x10FF00) as u8)
+}
 
 /// A name for an error message: a byte that is not UTF-8 shows as U+FFFD, as a terminal shows Go's raw byte.
 pub fn display(name: &str) -> String {
-    name.replace(NOT_UTF8, "\u{FFFD}")
+    name.chars()
+        .map(|c| {
+            if not_utf8_byte(c).is_some() {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The name as Go's `%q` prints it: a byte that is not UTF-8 as `\xNN` (`"a\xc5z"`).
+pub fn go_quoted(name: &str) -> String {
+    let mut bytes = Vec::with_capacity(name.len());
+    for c in name.chars() {
+        match not_utf8_byte(c) {
+            Some(b) => bytes.push(b),
+            None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    super::syntax::lexer::go_quote(&bytes)
 }
 
 /// Whether the installed semantics reads names as Prometheus 2 does.
@@ -31,7 +61,7 @@ pub fn active() -> bool {
 pub fn valid_label_name(name: &str) -> bool {
     match active() {
         true => is_legacy_name(name, false),
-        false => !name.is_empty() && !name.contains(NOT_UTF8),
+        false => !name.is_empty() && !name.chars().any(|c| not_utf8_byte(c).is_some()),
     }
 }
 
@@ -174,8 +204,11 @@ mod tests {
             }
         });
         // `\u00ff` is the valid letter ÿ; the others hold bytes that are not UTF-8.
-        assert_eq!(strings, ["\u{FDD0}", "a\u{FDD0}\u{FDD0}", "src", "ÿ"]);
+        assert_eq!(strings, ["\u{10FFFF}", "a\u{10FFE2}\u{10FF82}", "src", "ÿ"]);
         assert!(!valid_label_name(&strings[0]) && valid_label_name(&strings[3]));
+        // Quoted as Go quotes the bytes: the marked ones come back as `\xNN`.
+        assert_eq!(go_quoted(&strings[1]), r#""a\xe2\x82""#);
+        assert_eq!(go_quoted(&strings[3]), r#""ÿ""#);
         assert_eq!(display(&strings[1]), "a\u{FFFD}\u{FFFD}");
     }
 

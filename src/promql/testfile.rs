@@ -407,8 +407,9 @@ impl Runner {
                         show_points(&orig)
                     )));
                 }
-                // And with `@ t` pinned on every selector and subquery that has none.
-                if let Ok(mut pinned) = super::parse(expr) {
+                // And with `@ t` pinned on every selector and subquery that has none, unless a function
+                // whose value moves with the evaluation time takes part (Prometheus's runner skips those too).
+                if let Some(mut pinned) = super::parse(expr).ok().filter(|e| !calls_at_unsafe(e)) {
                     pin_at(&mut pinned, t);
                     let pr = self
                         .engine
@@ -430,6 +431,35 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// Whether `e` calls a function Prometheus's runner does not check with `@` pinned
+/// (`AtModifierUnsafeFunctions`: their result moves with the evaluation time, or is the argument's timestamp).
+fn calls_at_unsafe(e: &Expr) -> bool {
+    const UNSAFE: [&str; 15] = [
+        "days_in_month",
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "end",
+        "hour",
+        "minute",
+        "month",
+        "year",
+        "predict_linear",
+        "range",
+        "start",
+        "step",
+        "time",
+        "timestamp",
+    ];
+    let mut found = false;
+    super::parse::walk(e, &mut |n| {
+        if let Expr::Call { func, .. } = n {
+            found |= UNSAFE.contains(&func.as_str());
+        }
+    });
+    found
 }
 
 /// Sets `@ t` on every selector and subquery of `e` that has no `@` yet (not inside subqueries).

@@ -231,10 +231,12 @@ pub fn unquote(lit: &str) -> Result<String, String> {
             let mut value = String::new();
             for chunk in e.as_bytes().utf8_chunks() {
                 value.push_str(chunk.valid());
-                value.extend(std::iter::repeat_n(
-                    crate::promql::legacy_names::NOT_UTF8,
-                    chunk.invalid().len(),
-                ));
+                value.extend(
+                    chunk
+                        .invalid()
+                        .iter()
+                        .map(|&b| crate::promql::legacy_names::not_utf8(b)),
+                );
             }
             Ok(value)
         }
