@@ -262,7 +262,10 @@ impl Runner {
                 }
             };
             let id = self.store.series_id(&labels);
-            seq.append_to(&mut self.store, id, 0, interval);
+            // Expanded once: stored, and read again below for `load_with_nhcb`.
+            let expanded = expand_samples(&seq.runs, 0, interval);
+            expanded.append_to(&mut self.store, id);
+            seq.append_histograms_to(&mut self.store, id, 0, interval);
             if !nhcb {
                 continue;
             }
@@ -281,7 +284,6 @@ impl Runner {
                 classic.push((family, Default::default()));
                 classic.len() - 1
             });
-            let expanded = expand_samples(&seq.runs, 0, interval);
             for &(t, v) in expanded.samples.iter() {
                 if crate::series::is_stale(v) {
                     continue;

@@ -412,6 +412,7 @@ fn instant_histograms(
         return out;
     }
     let n = ra.ends.len();
+    let mut computed = Vec::new();
     for s in &ra.series {
         if s.hists.is_none() {
             continue;
@@ -493,11 +494,14 @@ fn instant_histograms(
                 n.report(ev, metric, &pos);
             }
         }
-        out.retain(|o| o.labels != st.labels);
-        if st.any() {
-            out.push(st);
-        }
+        computed.push(st);
     }
+    // A series with histograms is answered here, in place of what the float pass made of it (one pass, not
+    // one per series).
+    let replaced: std::collections::HashSet<&crate::series::Labels> =
+        computed.iter().map(|st| &st.labels).collect();
+    out.retain(|o| !replaced.contains(&o.labels));
+    out.extend(computed.into_iter().filter(StepSeries::any));
     out
 }
 
