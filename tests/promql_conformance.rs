@@ -33,7 +33,7 @@ const OTHER_FILES: &[(&str, usize)] = &[
     ("fill-modifier", 46),
     ("info", 53),
     ("native_histograms", 522),
-    ("start_timestamps", 2),
+    ("start_timestamps", 16),
     ("type_and_unit", 58),
 ];
 

@@ -238,6 +238,9 @@ pub(crate) struct RangeSeries {
     /// Native histogram samples and, per step, the window into them (`None` and empty: none).
     pub hists: Option<Arc<HistogramSamples>>,
     pub hwin: Vec<(usize, usize)>,
+    /// The samples' start timestamps, indexed as `samples` and `hists` (a selector's only: subqueries and
+    /// expressions do not carry them, as in Prometheus).
+    pub start_timestamps: Option<Arc<crate::series::store::StartTimestamps>>,
 }
 
 impl RangeSeries {
@@ -893,6 +896,8 @@ impl<'a> Ev<'a> {
                 win,
                 hists,
                 hwin,
+                // A copy without staleness markers no longer lines up with them.
+                start_timestamps: s.start_timestamps.clone().filter(|_| !s.has_stale),
             });
         }
         Ok(RangeArg {
@@ -1051,6 +1056,7 @@ impl<'a> Ev<'a> {
                 win,
                 hists,
                 hwin,
+                start_timestamps: None,
             });
         }
         Ok(RangeArg {

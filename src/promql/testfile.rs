@@ -249,11 +249,20 @@ impl Runner {
         let mut classic: Vec<(Labels, std::collections::BTreeMap<i64, ClassicHistogram>)> =
             Vec::new();
         let mut classic_at: HashMap<Labels, usize> = HashMap::new();
+        // A `metric@st <offsets>` line gives the start timestamps of the next line's samples.
+        let mut pending_st: Option<StartOffsets> = None;
         for &(line_no, l) in body {
+            if let Some(st) = start_timestamp_line(l) {
+                match st {
+                    Ok(st) => pending_st = Some(st),
+                    Err(e) => self.fail(line_no, l, format!("cannot read @st line: {e}")),
+                }
+                continue;
+            }
             let (labels, seq) = match parse_series_sequence(l) {
                 Ok(x) => x,
-                // Start-timestamp lines (`metric@st ...`) are a syntax we do not read: ignored here, and
-                // evals over such data are reported when they run.
+                // Other start-timestamp syntax we do not read: ignored here, and evals over such data are
+                // reported when they run.
                 Err(_) if is_start_timestamp_line(l) => continue,
                 // Anything else is a broken fixture line, an error in Prometheus too.
                 Err(e) => {
@@ -266,6 +275,31 @@ impl Runner {
             let expanded = expand_samples(&seq.runs, 0, interval);
             expanded.append_to(&mut self.store, id);
             seq.append_histograms_to(&mut self.store, id, 0, interval);
+            if let Some((st_labels, offsets)) = pending_st.take() {
+                if st_labels != labels {
+                    self.fail(
+                        line_no,
+                        l,
+                        format!("the @st line before it is for {st_labels}, not {labels}"),
+                    );
+                } else if let Some(s) = self.store.get(id) {
+                    use crate::series::start_timestamps::at_slot;
+                    let slot = |t: i64| usize::try_from(t / interval.max(1)).unwrap_or(0);
+                    let st = crate::series::store::StartTimestamps {
+                        floats: s
+                            .samples
+                            .iter()
+                            .map(|&(t, _)| at_slot(&offsets, slot(t), t))
+                            .collect(),
+                        histograms: s
+                            .visible_histograms()
+                            .iter()
+                            .map(|(t, _)| at_slot(&offsets, slot(*t), *t))
+                            .collect(),
+                    };
+                    self.store.set_start_timestamps(id, st);
+                }
+            }
             if !nhcb {
                 continue;
             }
@@ -465,6 +499,20 @@ fn calls_at_unsafe(e: &Expr) -> bool {
 }
 
 /// Sets `@ t` on every selector and subquery of `e` that has no `@` yet (not inside subqueries).
+/// A series and the start-timestamp offsets of its samples, one per slot.
+type StartOffsets = (Labels, Vec<Option<i64>>);
+
+/// `metric{...}@st <offsets>`: the labels and the start-timestamp offsets of the next line's samples;
+/// `None` for any other line.
+fn start_timestamp_line(l: &str) -> Option<Result<StartOffsets, String>> {
+    let (labels, end) = parse_series_descriptor_prefix(l).ok()?;
+    let rest = l[end..].strip_prefix("@st")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(crate::series::start_timestamps::parse_offsets(rest).map(|o| (labels, o)))
+}
+
 /// `metric{...}@<start> values`: a series with a start timestamp (Prometheus 3.x test syntax).
 fn is_start_timestamp_line(l: &str) -> bool {
     parse_series_descriptor_prefix(l)
@@ -905,7 +953,18 @@ mod tests {
         let r = run_script("load 1m\n  x 1 2\n  y 1 b\n", EngineOptions::default());
         assert_eq!(r.len(), 1);
         assert_eq!((r[0].line, r[0].status), (3, CaseStatus::Failed));
-        // Start-timestamp lines are a syntax we skip, not an error.
-        assert!(run_script("load 1m\n  x{a=\"b\"}@st _ 1\n", EngineOptions::default()).is_empty());
+        // Start-timestamp lines give the next line's starts; a sequence that is not one fails at its line.
+        assert!(run_script(
+            "load 1m\n  x{a=\"b\"}@st _ -1m\n  x{a=\"b\"} 1 2\n",
+            EngineOptions::default()
+        )
+        .is_empty());
+        let r = run_script("load 1m\n  x{a=\"b\"}@st _ 1\n", EngineOptions::default());
+        assert_eq!((r[0].line, r[0].status), (2, CaseStatus::Failed));
+        assert!(
+            r[0].message.contains("cannot read @st line"),
+            "{}",
+            r[0].message
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod matcher;
 pub mod nhcb;
 pub mod notation;
 pub mod openmetrics;
+pub mod start_timestamps;
 pub mod store;
 
 pub use labels::{Labels, LabelsBuilder};

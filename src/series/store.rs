@@ -66,9 +66,19 @@ pub struct StoredSeries {
     pub visible_until: i64,
     /// Native histogram samples, if the series has any (`None` costs nothing beyond the pointer).
     pub histograms: Option<Arc<HistogramSamples>>,
+    /// Start timestamps of the samples, when the fixture gave them ([`super::start_timestamps`]); any later
+    /// change to the series' samples drops them.
+    pub start_timestamps: Option<Arc<StartTimestamps>>,
     /// Where the last [`StoredSeries::position_after`] ended: rules evaluated tick by tick ask for the same
     /// or the next sample again and again, and find it here without a search.
     cursor: Cursor,
+}
+
+/// The start timestamp (ms; 0: unknown) of each float sample and of each histogram sample, in their order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartTimestamps {
+    pub floats: Vec<i64>,
+    pub histograms: Vec<i64>,
 }
 
 /// A remembered position in a series' samples (a hint: any value is safe, a wrong one costs a search).
@@ -189,6 +199,7 @@ impl Store {
             has_stale: false,
             visible_until: i64::MAX,
             histograms: None,
+            start_timestamps: None,
             cursor: Cursor::default(),
         });
         self.by_labels.insert(labels.clone(), id);
@@ -215,6 +226,7 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
+        s.start_timestamps = None;
         s.has_stale |= is_stale(v);
         if let Some(h) = &mut s.histograms {
             if let Ok(i) = h.binary_search_by(|(ht, _)| ht.cmp(&t)) {
@@ -244,6 +256,7 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
+        s.start_timestamps = None;
         if s.samples.is_empty() && new.windows(2).all(|w| w[0].0 < w[1].0) {
             s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
             s.samples = Arc::new(new);
@@ -260,6 +273,7 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
+        s.start_timestamps = None;
         if s.samples.is_empty() {
             s.has_stale |= has_stale;
             s.samples = Arc::clone(new);
@@ -275,6 +289,7 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
+        s.start_timestamps = None;
         let after_last = match (s.samples.last(), new.first()) {
             (Some(&(lt, _)), Some(&(ft, _))) => lt < ft,
             _ => true,
@@ -295,6 +310,7 @@ impl Store {
         let Some(s) = self.series.get_mut(id as usize) else {
             return;
         };
+        s.start_timestamps = None;
         if let Ok(i) = s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
             Arc::make_mut(&mut s.samples).remove(i);
         }
@@ -319,6 +335,20 @@ impl Store {
                 hs.push((t, h));
             }
         }
+    }
+
+    /// Gives series `id` the start timestamps of its samples (one per float sample and one per histogram
+    /// sample, in order); refused (false) when the counts do not match the samples.
+    pub fn set_start_timestamps(&mut self, id: SeriesId, st: StartTimestamps) -> bool {
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return false;
+        };
+        let hists = s.histograms.as_ref().map_or(0, |h| h.len());
+        if st.floats.len() != s.samples.len() || st.histograms.len() != hists {
+            return false;
+        }
+        s.start_timestamps = Some(Arc::new(st));
+        true
     }
 
     /// Appends one native histogram sample, creating the series if needed (see [`Store::append_histogram_id`]).

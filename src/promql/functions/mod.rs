@@ -9,6 +9,7 @@ mod math;
 mod native_histogram;
 mod over_time;
 mod rate;
+mod start_time;
 mod time;
 
 use super::engine::{qerr, Ev, EvalError, RangeArg, StepHists, StepSeries, Val};
@@ -100,13 +101,35 @@ pub(crate) fn map_windows(
     keep_name: bool,
     mut f: impl FnMut(&[(i64, f64)], usize) -> Option<f64>,
 ) -> Vec<StepSeries> {
+    map_windows_with_starts(ev, ra, keep_name, |w, _, i| f(w, i))
+}
+
+/// [`map_windows`], also handing `f` the window's start timestamps when the series has them
+/// ([`start_time`]).
+pub(crate) fn map_windows_with_starts(
+    ev: &Ev,
+    ra: &RangeArg,
+    keep_name: bool,
+    mut f: impl FnMut(&[(i64, f64)], Option<&[i64]>, usize) -> Option<f64>,
+) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     for s in &ra.series {
+        let sts = s
+            .start_timestamps
+            .as_ref()
+            .map(|st| st.floats.as_slice())
+            .filter(|st| st.len() >= s.samples.len());
         let vals: Vec<Option<f64>> = s
             .win
             .iter()
             .enumerate()
-            .map(|(i, &(a, b))| if a < b { f(&s.samples[a..b], i) } else { None })
+            .map(|(i, &(a, b))| {
+                if a < b {
+                    f(&s.samples[a..b], sts.map(|st| &st[a..b]), i)
+                } else {
+                    None
+                }
+            })
             .collect();
         if vals.iter().any(Option::is_some) {
             let mut st = StepSeries {

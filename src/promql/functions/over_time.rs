@@ -2,8 +2,8 @@
 //! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
 
 use super::{
-    arg_range, arg_scalar, kahan_sum_inc, map_windows, Ev, EvalError, RangeArg, StepHists,
-    StepSeries, Val,
+    arg_range, arg_scalar, kahan_sum_inc, map_windows, map_windows_with_starts, Ev, EvalError,
+    RangeArg, StepHists, StepSeries, Val,
 };
 use crate::promql::aggregate::{prom_mean, quantile};
 use crate::promql::engine::qerr;
@@ -478,7 +478,11 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
                 },
                 other => return Err(EvalError::Unsupported(format!("function {other}"))),
             };
-            let out = map_windows(ev, &ra, keep_name, |w, _| f(w));
+            let out = map_windows_with_starts(ev, &ra, keep_name, |w, sts, _| match sts {
+                // A start after the sample before is a reset too.
+                Some(sts) if name == "resets" => Some(super::start_time::resets(w, sts) as f64),
+                _ => f(w),
+            });
             with_histograms(ev, name, &ra, out, first_arg.span().start)
         }
     };

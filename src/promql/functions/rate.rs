@@ -2,7 +2,8 @@
 //! `idelta` (last two samples).
 
 use super::{
-    arg_range, drop_name, map_windows, Ev, EvalError, RangeArg, StepHists, StepSeries, Val,
+    arg_range, drop_name, map_windows, map_windows_with_starts, Ev, EvalError, RangeArg, StepHists,
+    StepSeries, Val,
 };
 use crate::promql::semantics::Difference;
 use crate::promql::syntax::ast::Expr;
@@ -317,11 +318,31 @@ fn windows_extrapolated(
             }
         }
         let mut any = false;
+        let float_sts = s
+            .start_timestamps
+            .as_ref()
+            .map(|st| st.floats.as_slice())
+            .filter(|st| st.len() >= smp.len());
+        let mut overlap = false;
         let vals: Vec<Option<f64>> = s
             .win
             .iter()
             .enumerate()
             .map(|(i, &(a, b))| {
+                if let Some(sts) = float_sts {
+                    // With start timestamps, Prometheus's own reading of the window (rare: no shortcuts).
+                    let (v, o) = super::start_time::extrapolated(
+                        &smp[a..b],
+                        &sts[a..b],
+                        ra.ends[i],
+                        ra.range_ms,
+                        is_counter,
+                        is_rate,
+                    );
+                    overlap |= o;
+                    any |= v.is_some();
+                    return v;
+                }
                 if b < a + 2 {
                     return None;
                 }
@@ -344,6 +365,13 @@ fn windows_extrapolated(
                 ))
             })
             .collect();
+        if overlap {
+            let pos = ev.pos_at(at);
+            ev.warn(super::start_time::overlap_warning(
+                s.labels.name().unwrap_or(""),
+                &pos,
+            ));
+        }
         let mut vals = vals;
         let mut hists = Vec::new();
         if s.hists.is_some() {
@@ -550,7 +578,17 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Va
         "delta" => windows_extrapolated(ev, &ra, false, false, at),
         "irate" | "idelta" => {
             let is_rate = name == "irate";
-            let out = map_windows(ev, &ra, false, |w, _| instant(w, is_rate));
+            let out = map_windows_with_starts(ev, &ra, false, |w, sts, _| match sts {
+                Some(sts) if w.len() >= 2 => {
+                    let n = w.len();
+                    super::start_time::instant(
+                        [w[n - 2], w[n - 1]],
+                        [sts[n - 2], sts[n - 1]],
+                        is_rate,
+                    )
+                }
+                _ => instant(w, is_rate),
+            });
             instant_histograms(ev, &ra, out, is_rate, at)
         }
         _ => map_windows(ev, &ra, false, |w, _| instant(w, false)),
