@@ -33,7 +33,7 @@ const OTHER_FILES: &[(&str, usize)] = &[
     ("fill-modifier", 46),
     ("info", 53),
     ("native_histograms", 522),
-    ("start_timestamps", 16),
+    ("start_timestamps", 26),
     ("type_and_unit", 58),
 ];
 

@@ -244,6 +244,13 @@ pub(crate) struct RangeSeries {
 }
 
 impl RangeSeries {
+    /// The start timestamps of the histogram samples in step `i`'s window, if the series has them.
+    pub fn hist_starts(&self, i: usize) -> Option<&[i64]> {
+        let st = self.start_timestamps.as_ref()?;
+        let &(a, b) = self.hwin.get(i)?;
+        st.histograms.get(a..b)
+    }
+
     /// The histogram samples in step `i`'s window.
     pub fn hist_window(&self, i: usize) -> &[(i64, Arc<FloatHistogram>)] {
         match (&self.hists, self.hwin.get(i)) {

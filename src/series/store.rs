@@ -337,6 +337,24 @@ impl Store {
         }
     }
 
+    /// The start timestamp (ms; 0: unknown) of the sample at `t` of the series with exactly these labels.
+    pub fn start_timestamp_at(&self, labels: &Labels, t: i64) -> i64 {
+        let Some(s) = self.by_labels.get(labels).and_then(|&id| self.get(id)) else {
+            return 0;
+        };
+        let Some(st) = &s.start_timestamps else {
+            return 0;
+        };
+        if let Ok(k) = s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
+            return st.floats.get(k).copied().unwrap_or(0);
+        }
+        s.histograms
+            .as_ref()
+            .and_then(|h| h.binary_search_by(|(ht, _)| ht.cmp(&t)).ok())
+            .and_then(|k| st.histograms.get(k).copied())
+            .unwrap_or(0)
+    }
+
     /// Gives series `id` the start timestamps of its samples (one per float sample and one per histogram
     /// sample, in order); refused (false) when the counts do not match the samples.
     pub fn set_start_timestamps(&mut self, id: SeriesId, st: StartTimestamps) -> bool {

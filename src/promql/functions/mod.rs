@@ -266,6 +266,26 @@ pub(crate) fn eval_call(
             }
             Ok(Val::Vector(v))
         }
+        "start_timestamp" => {
+            // Only a selector's samples carry their starts; an expression gives nothing (Prometheus 3.14).
+            let inner = arg(0)?.without_parens();
+            let Expr::Vector(vs) = inner else {
+                arg_vector(ev, inner, ts)?;
+                return Ok(Val::Vector(Vec::new()));
+            };
+            let (mut v, tss) = ev.eval_vector_selector(vs, ts, true)?;
+            for (s, t) in v.iter_mut().zip(tss) {
+                for (i, sample_t) in t.into_iter().enumerate() {
+                    if s.present(i) {
+                        let start = ev.store.start_timestamp_at(&s.labels, sample_t);
+                        s.vals[i] = Some(start as f64 / 1000.0);
+                    }
+                }
+                s.drop_histograms();
+                drop_name(ev, s);
+            }
+            Ok(Val::Vector(v))
+        }
         "absent" => {
             let a = arg(0)?;
             let v = arg_vector(ev, a, ts)?;

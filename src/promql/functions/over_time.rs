@@ -305,13 +305,29 @@ fn with_histograms(
                     set_h(&mut out[k], Arc::new(acc));
                 }
                 "changes" | "resets" => {
-                    // Floats and histograms in time order; a change of kind is a change and a reset.
-                    let mut seq: Vec<super::TimedValue> =
-                        fw.iter().map(|&(t, v)| (t, Some(v), None)).collect();
-                    seq.extend(hw.iter().map(|(t, h)| (*t, None, Some(h))));
-                    seq.sort_by_key(|p| p.0);
+                    // Floats and histograms in time order, each with its start timestamp (0: unknown); a
+                    // change of kind is a change and a reset, and so is a start after the sample before.
+                    let starts = s.start_timestamps.as_deref();
+                    let float_st = |k: usize| starts.and_then(|st| st.floats.get(a + k)).copied();
+                    let hist_st = s.hist_starts(i);
+                    let mut seq: Vec<(super::TimedValue, i64)> = fw
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(t, v))| ((t, Some(v), None), float_st(k).unwrap_or(0)))
+                        .collect();
+                    seq.extend(hw.iter().enumerate().map(|(k, (t, h))| {
+                        let st = hist_st.and_then(|st| st.get(k)).copied().unwrap_or(0);
+                        ((*t, None, Some(h)), st)
+                    }));
+                    seq.sort_by_key(|p| p.0 .0);
                     let mut c = 0.0;
-                    for p in seq.windows(2) {
+                    for w in seq.windows(2) {
+                        let ((p0, st0), (p1, st1)) = (w[0], w[1]);
+                        if name == "resets" && super::start_time::is_reset(st0, p0.0, st1, p1.0) {
+                            c += 1.0;
+                            continue;
+                        }
+                        let p = [p0, p1];
                         let hit = match ((p[0].1, p[0].2), (p[1].1, p[1].2)) {
                             ((Some(x), _), (Some(y), _)) => {
                                 if name == "changes" {

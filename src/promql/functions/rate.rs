@@ -24,6 +24,8 @@ pub(crate) enum HistogramNote {
     NotGauge,
     /// An info: custom bounds were reconciled during this operation (the value is kept).
     Reconciled(&'static str),
+    /// A sample's start timestamp overlaps the sample before it.
+    StartOverlap,
 }
 
 impl HistogramNote {
@@ -44,6 +46,7 @@ impl HistogramNote {
             HistogramNote::Reconciled(what) => format!(
                 "PromQL info: mismatched custom buckets were reconciled during {what} {pos}"
             ),
+            HistogramNote::StartOverlap => super::start_time::overlap_warning(metric, pos),
         }
     }
 
@@ -67,9 +70,14 @@ fn note(notes: &mut Vec<HistogramNote>, n: HistogramNote) {
 /// histograms cannot be combined.
 fn histogram_increase(
     hs: &[(i64, Arc<FloatHistogram>)],
+    sts: Option<&[i64]>,
     is_counter: bool,
     notes: &mut Vec<HistogramNote>,
 ) -> Option<FloatHistogram> {
+    // A reset told by the start timestamps between samples `k - 1` and `k`.
+    let st_reset = |k: usize| {
+        sts.is_some_and(|st| super::start_time::is_reset(st[k - 1], hs[k - 1].0, st[k], hs[k].0))
+    };
     let first = &hs[0].1;
     let last = &hs[hs.len() - 1].1;
     let gauge = |h: &FloatHistogram| h.counter_reset_hint == CounterResetHint::Gauge;
@@ -78,7 +86,7 @@ fn histogram_increase(
     }
     let mut prev: FloatHistogram = (**first).clone();
     // A reset between the first two samples: the first is not needed, nor is its layout.
-    if is_counter && hs[1].1.detect_reset(first) {
+    if is_counter && (st_reset(1) || hs[1].1.detect_reset(first)) {
         prev = FloatHistogram {
             schema: hs[1].1.schema,
             custom_values: hs[1].1.custom_values.clone(),
@@ -112,14 +120,19 @@ fn histogram_increase(
         return None;
     };
     if is_counter {
-        for pair in hs.windows(2) {
+        for (k, pair) in hs.windows(2).enumerate() {
             let (before, curr) = (&pair[0].1, &pair[1].1);
+            if let Some(st) = sts {
+                if super::start_time::overlaps(st[k], pair[0].0, st[k + 1]) {
+                    note(notes, HistogramNote::StartOverlap);
+                }
+            }
             let before: &FloatHistogram = if std::ptr::eq(before.as_ref(), first.as_ref()) {
                 &prev
             } else {
                 before
             };
-            if curr.detect_reset(before) {
+            if st_reset(k + 1) || curr.detect_reset(before) {
                 if h.bounds_differ(before) {
                     note(notes, HistogramNote::Reconciled("addition"));
                 }
@@ -143,26 +156,60 @@ fn histogram_increase(
 #[allow(clippy::too_many_arguments)]
 fn histogram_extrapolated(
     hs: &[(i64, Arc<FloatHistogram>)],
+    sts: Option<&[i64]>,
     end: i64,
     range: i64,
     is_counter: bool,
     is_rate: bool,
     notes: &mut Vec<HistogramNote>,
 ) -> Option<FloatHistogram> {
-    let mut h = histogram_increase(hs, is_counter, notes)?;
     let (first_t, last_t) = (hs[0].0, hs[hs.len() - 1].0);
     let start = end - range;
+    // A start inside the window stands for a zero sample there (then one sample is enough).
+    let first_st = sts.and_then(|st| st.first().copied()).unwrap_or(0);
+    let zero_at_start = is_counter && first_st != 0 && first_st > start && first_st < first_t;
+    let mut h = if hs.len() > 1 {
+        histogram_increase(hs, sts, is_counter, notes)?
+    } else if zero_at_start {
+        FloatHistogram {
+            schema: hs[0].1.schema,
+            custom_values: hs[0].1.custom_values.clone(),
+            ..Default::default()
+        }
+    } else {
+        return None;
+    };
     let mut to_start = (first_t - start) as f64 / 1000.0;
     let mut to_end = (end - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
-    let avg = sampled / (hs.len() - 1) as f64;
+    let mut sampled = (last_t - first_t) as f64 / 1000.0;
+    let avg = if hs.len() > 1 {
+        sampled / (hs.len() - 1) as f64
+    } else {
+        0.0
+    };
     let threshold = avg * 1.1;
-    if to_start >= threshold {
-        to_start = avg / 2.0;
-    }
-    let first_count = hs[0].1.count;
-    if is_counter && h.count > 0.0 && first_count >= 0.0 {
-        to_start = to_start.min(sampled * (first_count / h.count));
+    if zero_at_start {
+        to_start = 0.0;
+        sampled = (last_t - first_st) as f64 / 1000.0;
+        if h.bounds_differ(&hs[0].1) {
+            note(notes, HistogramNote::Reconciled("addition"));
+        }
+        match h.add(&hs[0].1) {
+            Ok((sum, _)) => h = sum,
+            Err(_) => {
+                note(notes, HistogramNote::MixedLayouts);
+                return None;
+            }
+        }
+        h.counter_reset_hint = CounterResetHint::Gauge;
+    } else {
+        if to_start >= threshold {
+            to_start = avg / 2.0;
+        }
+        let first_count = hs[0].1.count;
+        if is_counter && h.count > 0.0 && first_count >= 0.0 {
+            to_start = to_start.min(sampled * (first_count / h.count));
+        }
     }
     if to_end >= threshold {
         to_end = avg / 2.0;
@@ -388,11 +435,13 @@ fn windows_extrapolated(
                     *v = None;
                     continue;
                 }
-                if hw.len() < 2 {
+                let sts = s.hist_starts(i);
+                if hw.len() < 2 && sts.is_none() {
                     continue;
                 }
                 hists[i] = histogram_extrapolated(
                     hw,
+                    sts,
                     ra.ends[i],
                     ra.range_ms,
                     is_counter,
@@ -494,7 +543,11 @@ fn instant_histograms(
                         note(&mut notes, HistogramNote::NotGauge);
                     }
                     let mut r = (**h1).clone();
-                    if !is_rate || !h1.detect_reset(h0) {
+                    let st_reset = s.hist_starts(i).is_some_and(|st| {
+                        let n = st.len();
+                        n >= 2 && super::start_time::is_reset(st[n - 2], p0.0, st[n - 1], p1.0)
+                    });
+                    if !is_rate || !(st_reset || h1.detect_reset(h0)) {
                         if r.bounds_differ(h0) {
                             note(&mut notes, HistogramNote::Reconciled("subtraction"));
                         }
