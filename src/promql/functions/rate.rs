@@ -180,7 +180,7 @@ fn histogram_extrapolated(
         return None;
     };
     let mut to_start = (first_t - start) as f64 / 1000.0;
-    let mut to_end = (end - last_t) as f64 / 1000.0;
+    let to_end = (end - last_t) as f64 / 1000.0;
     let mut sampled = (last_t - first_t) as f64 / 1000.0;
     let avg = if hs.len() > 1 {
         sampled / (hs.len() - 1) as f64
@@ -211,9 +211,28 @@ fn histogram_extrapolated(
             to_start = to_start.min(sampled * (first_count / h.count));
         }
     }
-    if to_end >= threshold {
-        to_end = avg / 2.0;
-    }
+    h.mul(extrapolation_factor(
+        sampled, to_start, to_end, avg, range, is_rate,
+    ));
+    Some(h)
+}
+
+/// What stretches a window's sampled interval to the extrapolated one (the left side already worked out):
+/// the right side is cut to half an average interval when the last sample is farther than 1.1 of them from
+/// the window's end; `rate` then divides by the range.
+pub(crate) fn extrapolation_factor(
+    sampled: f64,
+    to_start: f64,
+    to_end: f64,
+    avg: f64,
+    range: i64,
+    is_rate: bool,
+) -> f64 {
+    let to_end = if to_end >= avg * 1.1 {
+        avg / 2.0
+    } else {
+        to_end
+    };
     let mut factor = if sampled != 0.0 {
         (sampled + to_start + to_end) / sampled
     } else {
@@ -222,8 +241,7 @@ fn histogram_extrapolated(
     if is_rate {
         factor /= range as f64 / 1000.0;
     }
-    h.mul(factor);
-    Some(h)
+    factor
 }
 
 /// Prometheus's `extrapolatedRate` over one window `(end-range, end]` (the per-window form; the engine
@@ -287,7 +305,7 @@ fn extrapolate(
         result += resets;
     }
     let mut to_start = (first.0 - start) as f64 / 1000.0;
-    let mut to_end = (end - last.0) as f64 / 1000.0;
+    let to_end = (end - last.0) as f64 / 1000.0;
     let sampled = (last.0 - first.0) as f64 / 1000.0;
     let avg = sampled / (n - 1) as f64;
     let threshold = avg * 1.1;
@@ -310,14 +328,7 @@ fn extrapolate(
         }
         to_start = zero_point(to_start);
     }
-    if to_end >= threshold {
-        to_end = avg / 2.0;
-    }
-    let mut factor = (sampled + to_start + to_end) / sampled;
-    if is_rate {
-        factor /= range as f64 / 1000.0;
-    }
-    result * factor
+    result * extrapolation_factor(sampled, to_start, to_end, avg, range, is_rate)
 }
 
 /// rate/increase/delta over every step of every series. A prefix count of counter resets lets a window

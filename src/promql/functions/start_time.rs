@@ -67,7 +67,7 @@ pub(crate) fn extrapolated(
     }
     let range_start = end - range;
     let mut to_start = (first.0 - range_start) as f64 / 1000.0;
-    let mut to_end = (end - last.0) as f64 / 1000.0;
+    let to_end = (end - last.0) as f64 / 1000.0;
     let mut sampled = (last.0 - first.0) as f64 / 1000.0;
     let avg = if n > 1 { sampled / (n - 1) as f64 } else { 0.0 };
     let threshold = avg * 1.1;
@@ -87,17 +87,7 @@ pub(crate) fn extrapolated(
             to_start = to_start.min(sampled * (first.1 / result));
         }
     }
-    if to_end >= threshold {
-        to_end = avg / 2.0;
-    }
-    let mut factor = if sampled != 0.0 {
-        (sampled + to_start + to_end) / sampled
-    } else {
-        1.0
-    };
-    if is_rate {
-        factor /= range as f64 / 1000.0;
-    }
+    let factor = super::rate::extrapolation_factor(sampled, to_start, to_end, avg, range, is_rate);
     (Some(result * factor), overlap)
 }
 
