@@ -523,7 +523,7 @@ pub(crate) fn sum_histograms(
             _ => {}
         }
         if k > 0 {
-            reconciled |= acc.add(h).map_err(|_| k)?.reconciled;
+            reconciled |= acc.add(h).map_err(|_| k)?;
         }
     }
     Ok((acc.finish(), reset && not_reset, reconciled))

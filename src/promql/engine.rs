@@ -244,6 +244,12 @@ pub(crate) struct RangeSeries {
 }
 
 impl RangeSeries {
+    /// The start timestamps of the float samples, indexed as `samples`, if the series has them.
+    pub fn float_starts(&self) -> Option<&[i64]> {
+        let st = self.start_timestamps.as_ref()?;
+        st.floats.get(..self.samples.len())
+    }
+
     /// The start timestamps of the histogram samples in step `i`'s window, if the series has them.
     pub fn hist_starts(&self, i: usize) -> Option<&[i64]> {
         let st = self.start_timestamps.as_ref()?;

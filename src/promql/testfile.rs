@@ -1,8 +1,9 @@
 //! Runner for Prometheus's PromQL engine test scripts (the `.test` format: `load`, `clear`, `eval instant`,
 //! `eval range`, `expect ...` lines). Each eval is one case that passes, fails with a reason, or is
-//! skipped with a named reason (native histograms, start timestamps, what the engine does not evaluate yet).
-//! An instant eval is also run as a one-step range query, and with `@ t` pinned on its selectors, and
-//! must give the same answer each way.
+//! skipped with a named reason (what the engine does not evaluate yet: the `anchored` / `smoothed` range
+//! modifiers). An instant eval is also run as a one-step range query, and with `@ t` pinned on its selectors
+//! (unless it calls a function of the evaluation time, as Prometheus's runner excepts them), and must give
+//! the same answer each way.
 
 use super::engine::{Engine, EngineOptions, EvalError};
 use super::parse::Expr;

@@ -67,12 +67,12 @@ pub fn load_api_json(text: &str, store: &mut Store) -> Result<usize, ApiJsonErro
             for (i, item) in items.iter().enumerate() {
                 let base = out.len();
                 let mut h = Vec::new();
-                out.extend(decode_response_full(item, &format!("[{i}]"), Some(&mut h))?);
+                out.extend(decode_response_full(item, &format!("[{i}]"), &mut h)?);
                 hists.extend(h.into_iter().map(|(k, hs)| (base + k, hs)));
             }
             out
         }
-        _ => decode_response_full(&doc, "$", Some(&mut hists))?,
+        _ => decode_response_full(&doc, "$", &mut hists)?,
     };
     let n = series.len();
     let mut ids = Vec::with_capacity(n);
@@ -113,7 +113,7 @@ impl Decoded {
 /// Decodes one response (or bare `data` object), native histograms included.
 pub fn decode_response_with_histograms(doc: &Value) -> Result<Decoded, ApiJsonError> {
     let mut hists = Vec::new();
-    let series = decode_response_full(doc, "$", Some(&mut hists))?;
+    let series = decode_response_full(doc, "$", &mut hists)?;
     let mut only_histograms = vec![false; series.len()];
     for (k, _) in &hists {
         only_histograms[*k] = series[*k].1.is_empty();
@@ -140,34 +140,12 @@ pub fn decode_response_with_histograms(doc: &Value) -> Result<Decoded, ApiJsonEr
     Ok(Decoded { series, histograms })
 }
 
-/// Decodes a response, a bare `data` object, or a list of either.
-pub fn decode_document(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
-    match doc {
-        Value::Array(items) => {
-            let mut out = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                out.extend(decode_response_at(item, &format!("[{i}]"))?);
-            }
-            Ok(out)
-        }
-        _ => decode_response_at(doc, "$"),
-    }
-}
-
-/// Decodes one response (or bare `data` object) into series.
-pub fn decode_response(doc: &Value) -> Result<Vec<SeriesSamples>, ApiJsonError> {
-    decode_response_at(doc, "$")
-}
-
-fn decode_response_at(doc: &Value, path: &str) -> Result<Vec<SeriesSamples>, ApiJsonError> {
-    decode_response_full(doc, path, None)
-}
-
-/// As [`decode_response_at`]; with `hists`, native histogram samples are decoded into it (else refused).
+/// Decodes one response (or bare `data` object) at `path` into series, their native histogram samples into
+/// `hists`.
 fn decode_response_full(
     doc: &Value,
     path: &str,
-    hists: Option<&mut HistogramsBySeries>,
+    hists: &mut HistogramsBySeries,
 ) -> Result<Vec<SeriesSamples>, ApiJsonError> {
     let obj = doc
         .as_object()
@@ -205,7 +183,7 @@ fn str_field(v: Option<&Value>) -> Option<&str> {
 fn decode_data(
     data: &Value,
     path: &str,
-    mut hists: Option<&mut HistogramsBySeries>,
+    hists: &mut HistogramsBySeries,
 ) -> Result<Vec<SeriesSamples>, ApiJsonError> {
     let result_type = data
         .get("resultType")
@@ -236,12 +214,6 @@ fn decode_data(
             .or_else(|| item.get("histogram").map(|h| (h, "histogram")))
             .filter(|(h, _)| !h.is_null());
         if let Some((h, key)) = hs {
-            let Some(hists) = hists.as_deref_mut() else {
-                return Err(shape(
-                    &ipath,
-                    format!("series {labels} has native histogram samples, which live mode does not read yet; record them to a file and pass it with --series"),
-                ));
-            };
             let hpath = format!("{ipath}.{key}");
             let pairs: Vec<&Value> = if key == "histogram" {
                 vec![h]
@@ -692,12 +664,18 @@ mod tests {
     }
 
     #[test]
-    fn live_answers_with_histograms_are_refused_by_name() {
+    fn answers_keep_floats_and_histograms_apart() {
         let doc = serde_json::json!({"resultType": "vector", "result": [
-            {"metric": {"__name__": "h"}, "histogram": [60, {"count": "1", "sum": "1"}]}
+            {"metric": {"__name__": "h"}, "histogram": [60, {"count": "1", "sum": "1"}]},
+            {"metric": {"__name__": "f"}, "value": [60, "2"]}
         ]});
-        let e = decode_response(&doc).unwrap_err();
-        assert!(e.to_string().contains("live mode does not read yet"), "{e}");
+        let d = decode_response_with_histograms(&doc).unwrap();
+        assert_eq!(d.series.len(), 1);
+        assert_eq!(d.series[0].0.name(), Some("f"));
+        assert_eq!(d.histograms.len(), 1);
+        assert_eq!(d.histograms[0].0.name(), Some("h"));
+        assert_eq!(d.histograms[0].1[0].0, 60_000);
+        assert_eq!(d.samples(), 2);
     }
 
     #[test]

@@ -63,10 +63,11 @@ fn add_at(b: &mut Buckets, c: &mut Buckets, idx: i32, v: f64, cv: f64) {
     }
 }
 
-/// `c` laid out as `b`: same offset and length, counts outside `b`'s range dropped.
-fn aligned(c: &Buckets, b: &Buckets) -> Buckets {
+/// `c` laid out as `b`: same offset and length, counts outside `b`'s range dropped (as it is when it already
+/// has that layout, the usual case).
+fn aligned(c: Buckets, b: &Buckets) -> Buckets {
     if c.offset == b.offset && c.counts.len() == b.counts.len() {
-        return c.clone();
+        return c;
     }
     let mut counts = vec![0.0; b.counts.len()];
     for (i, v) in c.iter() {
@@ -102,15 +103,6 @@ fn reduced(b: &Buckets, c: &Buckets, from: i32, to: i32) -> (Buckets, Buckets) {
     (out, out_c)
 }
 
-/// What adding one histogram to another noticed, as Prometheus reports it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Added {
-    /// One said "counter reset", the other "no counter reset"; the result's hint is unknown.
-    pub collision: bool,
-    /// Custom-bucket histograms with different bounds were added over their common bounds.
-    pub reconciled: bool,
-}
-
 impl FloatHistogram {
     /// A compensation histogram for a Kahan sum starting at this one: its layout, every count zero
     /// (`newCompensationHistogram`).
@@ -143,22 +135,21 @@ impl FloatHistogram {
     }
 
     /// Adds `other` in place with Kahan's compensation `comp` (a fresh one when `None`) and returns the
-    /// updated compensation and what the addition noticed (`KahanAdd`). Layouts reconcile
+    /// updated compensation and whether custom bounds had to be reconciled (`KahanAdd`; a collision of
+    /// counter-reset hints turns the hint to unknown, and callers that warn about it track the hints). Layouts reconcile
     /// as in [`FloatHistogram::add`]: the wider zero bucket, the coarser schema, the common custom bounds.
     pub fn kahan_add(
         &mut self,
         other: &FloatHistogram,
         comp: Option<FloatHistogram>,
-    ) -> Result<(FloatHistogram, Added), HistogramError> {
+    ) -> Result<(FloatHistogram, bool), HistogramError> {
         self.check_schema_and_bounds(other)?;
-        let noticed = Added {
-            collision: self.adjust_counter_reset(other),
-            reconciled: self.bounds_differ(other),
-        };
+        self.adjust_counter_reset(other);
+        let reconciled = self.bounds_differ(other);
         let mut c = match comp {
             Some(mut c) => {
-                c.positive = aligned(&c.positive, &self.positive);
-                c.negative = aligned(&c.negative, &self.negative);
+                c.positive = aligned(std::mem::take(&mut c.positive), &self.positive);
+                c.negative = aligned(std::mem::take(&mut c.negative), &self.negative);
                 c
             }
             None => self.compensation(),
@@ -201,7 +192,7 @@ impl FloatHistogram {
                 self.custom_values = common.clone();
                 c.custom_values = common;
             }
-            return Ok((c, noticed));
+            return Ok((c, reconciled));
         }
         let no_comp = Buckets::default();
         let (mut op, mut opc) = (other.positive.clone(), Buckets::default());
@@ -234,7 +225,7 @@ impl FloatHistogram {
         }
         c.schema = self.schema;
         c.zero_threshold = self.zero_threshold;
-        Ok((c, noticed))
+        Ok((c, reconciled))
     }
 }
 
@@ -261,23 +252,23 @@ impl HistogramSum {
         }
     }
 
-    /// Adds `h` and says what that noticed. An error (an exponential and a custom-bucket histogram) leaves
-    /// the sum unusable.
-    pub fn add(&mut self, h: &FloatHistogram) -> Result<Added, HistogramError> {
+    /// Adds `h`; true when custom bounds had to be reconciled. An error (an exponential and a custom-bucket
+    /// histogram) leaves the sum unusable.
+    pub fn add(&mut self, h: &FloatHistogram) -> Result<bool, HistogramError> {
         self.count += 1.0;
         if !self.mean {
-            let (c, noticed) = self.acc.kahan_add(h, self.comp.take())?;
+            let (c, reconciled) = self.acc.kahan_add(h, self.comp.take())?;
             self.comp = Some(c);
-            return Ok(noticed);
+            return Ok(reconciled);
         }
         let n = self.count;
         if !self.incremental {
             let mut v = self.acc.clone();
-            let (c, noticed) = v.kahan_add(h, self.comp.clone())?;
+            let (c, reconciled) = v.kahan_add(h, self.comp.clone())?;
             if !v.has_overflow() {
                 self.acc = v;
                 self.comp = Some(c);
-                return Ok(noticed);
+                return Ok(reconciled);
             }
             // The direct sum would overflow: go on with the mean so far.
             self.incremental = true;
@@ -293,9 +284,9 @@ impl HistogramSum {
         let mut to_add = h.clone();
         to_add.div(n);
         self.acc.mul(q);
-        let (c, noticed) = self.acc.kahan_add(&to_add, self.comp.take())?;
+        let (c, reconciled) = self.acc.kahan_add(&to_add, self.comp.take())?;
         self.comp = Some(c);
-        Ok(noticed)
+        Ok(reconciled)
     }
 
     /// The sum, or the mean, with the compensation added.

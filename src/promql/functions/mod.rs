@@ -114,11 +114,7 @@ pub(crate) fn map_windows_with_starts(
 ) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     for s in &ra.series {
-        let sts = s
-            .start_timestamps
-            .as_ref()
-            .map(|st| st.floats.as_slice())
-            .filter(|st| st.len() >= s.samples.len());
+        let sts = s.float_starts();
         let vals: Vec<Option<f64>> = s
             .win
             .iter()

@@ -307,13 +307,15 @@ fn with_histograms(
                 "changes" | "resets" => {
                     // Floats and histograms in time order, each with its start timestamp (0: unknown); a
                     // change of kind is a change and a reset, and so is a start after the sample before.
-                    let starts = s.start_timestamps.as_deref();
-                    let float_st = |k: usize| starts.and_then(|st| st.floats.get(a + k)).copied();
+                    let float_st = s.float_starts().map(|st| &st[a..b]);
                     let hist_st = s.hist_starts(i);
                     let mut seq: Vec<(super::TimedValue, i64)> = fw
                         .iter()
                         .enumerate()
-                        .map(|(k, &(t, v))| ((t, Some(v), None), float_st(k).unwrap_or(0)))
+                        .map(|(k, &(t, v))| {
+                            let st = float_st.and_then(|st| st.get(k)).copied().unwrap_or(0);
+                            ((t, Some(v), None), st)
+                        })
                         .collect();
                     seq.extend(hw.iter().enumerate().map(|(k, (t, h))| {
                         let st = hist_st.and_then(|st| st.get(k)).copied().unwrap_or(0);

@@ -152,7 +152,8 @@ fn histogram_increase(
     Some(h)
 }
 
-/// `extrapolatedRate` over a window of histogram samples (at least two).
+/// `extrapolatedRate` over a window of histogram samples: at least two, or one whose start timestamp lies
+/// inside the window.
 #[allow(clippy::too_many_arguments)]
 fn histogram_extrapolated(
     hs: &[(i64, Arc<FloatHistogram>)],
@@ -347,9 +348,10 @@ fn windows_extrapolated(
     let ends_in_order = ra.ends.windows(2).all(|e| e[0] <= e[1]);
     for s in &ra.series {
         let smp = &s.samples;
+        let float_sts = s.float_starts();
         // The prefix count covers only the samples some window holds (`lo..hi`): an instant query over a
-        // long series must not cost the series' length.
-        let (lo, hi) = if is_counter {
+        // long series must not cost the series' length. Windows read with start timestamps need none.
+        let (lo, hi) = if is_counter && float_sts.is_none() {
             match (s.win.first(), s.win.last()) {
                 (Some(f), Some(l)) if ends_in_order => (f.0, l.1.max(f.0)),
                 (Some(_), Some(_)) => {
@@ -365,7 +367,7 @@ fn windows_extrapolated(
             (0, 0)
         };
         resets_before.clear();
-        if is_counter {
+        if is_counter && float_sts.is_none() {
             let mut c = 0u32;
             resets_before.push(0);
             for k in lo + 1..hi {
@@ -376,11 +378,6 @@ fn windows_extrapolated(
             }
         }
         let mut any = false;
-        let float_sts = s
-            .start_timestamps
-            .as_ref()
-            .map(|st| st.floats.as_slice())
-            .filter(|st| st.len() >= smp.len());
         let mut overlap = false;
         let vals: Vec<Option<f64>> = s
             .win
