@@ -2,6 +2,7 @@
 //! rule evaluator writes, and promtool's series notation used by test fixtures.
 
 pub mod api_json;
+pub mod chunk;
 pub mod fixture;
 pub mod histogram;
 pub mod kahan;
