@@ -98,8 +98,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     if checked.rule_files.is_empty() {
         anyhow::bail!("no rule file found under {}", display_paths(&args.rules));
     }
-    // Series.
-    let mut store = Store::new();
+    // Series, compact: weeks of history fit in memory; evaluation decodes the piece it reads.
+    let mut store = Store::with_compact_history();
     for path in &args.series {
         inputs::load_series(path, from, &mut store)?;
     }

@@ -231,7 +231,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let lhs_expr = crate::promql::parse(&lhs_text)
         .map_err(|e| anyhow::anyhow!("left side {lhs_text:?}: {e}"))?;
     // Series, and the recording rules the left side may read.
-    let mut store = Store::new();
+    let mut store = Store::with_compact_history();
     for p in &args.series {
         inputs::load_series(p, from, &mut store)?;
     }
@@ -291,6 +291,13 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let mut k0 = 0usize;
     while k0 < n {
         let k1 = (k0 + DEFAULT_CHUNK_TICKS).min(n);
+        crate::rules::group::show_reach(
+            &mut store,
+            crate::rules::group::window_reach(&lhs_expr, engine.opts.lookback_delta_ms),
+            first + k0 as i64 * step,
+            first + (k1 as i64 - 1) * step,
+            step,
+        );
         let res = engine.instants(
             &store,
             &lhs_expr,

@@ -474,6 +474,114 @@ pub fn selectors_and_reach(e: &Expr, lookback_ms: i64) -> (Vec<String>, i64) {
     (out, reach)
 }
 
+/// How far before and after its evaluation time `e` reads samples, in ms: `(back, ahead)`, or `None` when
+/// no bound is known before evaluating (an `@` modifier, a duration written as an expression). A store with
+/// compact history decodes that much around each piece of a range evaluation ([`show_window`]).
+pub fn window_reach(e: &Expr, lookback_ms: i64) -> Option<(i64, i64)> {
+    use crate::promql::syntax::ast::Expr as E;
+    let (mut back, mut ahead) = (0i64, 0i64);
+    // (node, how far back and ahead the enclosing subqueries already reach)
+    let mut stack: Vec<(&Expr, i64, i64)> = vec![(e, 0, 0)];
+    while let Some((e, xb, xa)) = stack.pop() {
+        let (vs, range) = match e {
+            E::Subquery {
+                expr,
+                range_ms,
+                range_expr,
+                step_expr,
+                offset_ms,
+                offset_expr,
+                at,
+                ..
+            } => {
+                if at.is_some()
+                    || range_expr.is_some()
+                    || step_expr.is_some()
+                    || offset_expr.is_some()
+                {
+                    return None;
+                }
+                stack.push((
+                    expr,
+                    xb.saturating_add(*range_ms)
+                        .saturating_add((*offset_ms).max(0)),
+                    xa.saturating_add((-*offset_ms).max(0)),
+                ));
+                continue;
+            }
+            E::Vector(vs) => (vs, lookback_ms),
+            E::Matrix {
+                selector,
+                range_ms,
+                range_expr,
+                ..
+            } => {
+                if range_expr.is_some() {
+                    return None;
+                }
+                (selector, *range_ms)
+            }
+            other => {
+                stack.extend(
+                    crate::promql::parse::children(other)
+                        .into_iter()
+                        .map(|c| (c, xb, xa)),
+                );
+                continue;
+            }
+        };
+        if vs.at.is_some() || vs.offset_expr.is_some() {
+            return None;
+        }
+        back = back.max(xb.saturating_add(range).saturating_add(vs.offset_ms.max(0)));
+        ahead = ahead.max(xa.saturating_add((-vs.offset_ms).max(0)));
+    }
+    Some((back, ahead))
+}
+
+/// In a store with compact history, shows queries the samples `set` reads when its rules are evaluated at
+/// ticks `first..=last` (each less its group's query offset), with a step to spare; everything when that
+/// reach is unbounded ([`window_reach`]) or `lookback_ms` is unknown (`None`: a remote source answers).
+pub fn show_window(
+    set: &RuleSet,
+    store: &mut Store,
+    lookback_ms: Option<i64>,
+    first: i64,
+    last: i64,
+    step: i64,
+) {
+    if !store.has_compact_history() {
+        return;
+    }
+    let offsets = || set.groups.iter().map(|g| g.query_offset_ms);
+    let reach = lookback_ms.and_then(|lb| {
+        set.rules.iter().try_fold((0i64, 0i64), |(b, a), r| {
+            window_reach(&r.expr, lb).map(|(rb, ra)| (b.max(rb), a.max(ra)))
+        })
+    });
+    let max_off = offsets().max().unwrap_or(0).max(0);
+    let min_off = offsets().min().unwrap_or(0).min(0);
+    show_reach(
+        store,
+        reach,
+        first.saturating_sub(max_off),
+        last.saturating_sub(min_off),
+        step,
+    );
+}
+
+/// In a store with compact history, shows queries evaluated at `first..=last` the samples they read, given
+/// their reach ([`window_reach`]; `None`: everything), with a step to spare.
+pub fn show_reach(store: &mut Store, reach: Option<(i64, i64)>, first: i64, last: i64, step: i64) {
+    match reach {
+        Some((back, ahead)) => store.set_window(
+            first.saturating_sub(back).saturating_sub(step),
+            last.saturating_add(ahead).saturating_add(step),
+        ),
+        None => store.set_window(i64::MIN, i64::MAX),
+    }
+}
+
 /// The metric names `e` selects (selectors without a name are left out).
 pub fn metric_names(e: &Expr) -> Vec<String> {
     let mut out = Vec::new();
@@ -762,19 +870,24 @@ pub fn evaluate(
         (Mode::Auto, None) => Some(vec![Run::Before; set.rules.len()]),
         (Mode::Auto, schedule) => schedule,
     };
+    let lookback = engine.local_engine().map(|e| e.opts.lookback_delta_ms);
+    let step = settings.interval_ms.max(1);
     let Some(plan) = plan else {
-        for &t in &ticks {
-            eval_tick(
-                set,
-                &order,
-                t,
-                &mut runtimes,
-                store,
-                engine,
-                settings,
-                &snapshot_at,
-                &mut ev,
-            );
+        for piece in pieces(&ticks, settings) {
+            show_window(set, store, lookback, piece[0], piece[piece.len() - 1], step);
+            for &t in piece {
+                eval_tick(
+                    set,
+                    &order,
+                    t,
+                    &mut runtimes,
+                    store,
+                    engine,
+                    settings,
+                    &snapshot_at,
+                    &mut ev,
+                );
+            }
         }
         ev.alerts = runtimes.into_iter().map(|r| r.alerts).collect();
         return ev;
@@ -799,11 +912,11 @@ pub fn evaluate(
             runtimes[ri].touched = Some(HashSet::default());
         }
     }
-    let step = settings.interval_ms.max(1);
     // The window goes in pieces, every rule over one piece before the next piece. That is the order of
     // Prometheus's ticks as far as any rule can tell: a range query reads recorded series only at or before
     // the evaluated tick, and those are all written by then.
     for piece in pieces(&ticks, settings) {
+        show_window(set, store, lookback, piece[0], piece[piece.len() - 1], step);
         let mut early: HashMap<usize, Result<Value, String>> = HashMap::new();
         if let Some(local) = engine.local_engine() {
             if independent.len() > 1 {

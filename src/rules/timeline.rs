@@ -154,6 +154,14 @@ pub fn build_with(
                 keep_firing_for_ms: r.rule.keep_firing_for(),
                 interval_ms: interval,
             });
+            // A template's `query` may read any time: a compact store shows it all.
+            if r.rule
+                .annotations
+                .iter()
+                .any(|(_, v)| v.value.contains("query"))
+            {
+                store.set_window(i64::MIN, i64::MAX);
+            }
             let query = StoreQuery { store, engine };
             for ep in state.episodes() {
                 let (annotations, errors) =

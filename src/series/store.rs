@@ -6,7 +6,14 @@
 //! a series that never had one, so a float series costs what it did before histograms existed. A series may
 //! mix both kinds over time, as in Prometheus; at one timestamp there is one sample, of either kind (the later
 //! append replaces the earlier).
+//!
+//! A store made with [`Store::with_compact_history`] keeps float samples compact ([`super::chunk`]: about 2
+//! bytes a sample for a regular counter instead of 16), for weeks of history. Queries then read a window of
+//! them, decoded on demand: [`Store::set_window`] decodes the samples stamped in it into each series'
+//! `samples`, which hold only that window. Rule evaluation moves the window along with the piece of the
+//! range it evaluates (`rules::group::evaluate`), so memory holds the compact history and one piece.
 
+use super::chunk::CompactSamples;
 use super::histogram::{CounterResetHint, FloatHistogram};
 use super::labels::{FxBuild, Labels};
 use super::matcher::{MatchOp, Matcher};
@@ -56,8 +63,11 @@ pub type SeriesId = u32;
 pub struct StoredSeries {
     pub labels: Labels,
     /// (timestamp ms, value), strictly increasing in time. Shared so a query can hold a series' samples
-    /// without copying them; appending after the query has dropped them does not copy either.
+    /// without copying them; appending after the query has dropped them does not copy either. In a store
+    /// with compact history: the samples in the store's window only.
     pub samples: Arc<Vec<(i64, f64)>>,
+    /// Every float sample, compact, in a store with compact history ([`Store::with_compact_history`]).
+    compact: Option<Box<CompactSamples>>,
     /// Whether any sample is a staleness marker (range selectors must then filter them out).
     pub has_stale: bool,
     /// Queries see only the samples stamped at or before this (`i64::MAX`: all). Rule evaluation hides a
@@ -164,9 +174,24 @@ impl StoredSeries {
 #[derive(Default, Clone, Debug)]
 pub struct Store {
     series: Vec<StoredSeries>,
+    /// Whether float samples are kept compact, and then the window queries see (`None`: none yet).
+    history: Option<Window>,
     by_labels: HashMap<Labels, SeriesId, FxBuild>,
     /// label name -> label value -> ids (ascending).
     postings: HashMap<Arc<str>, HashMap<Arc<str>, Vec<SeriesId>>>,
+}
+
+/// The time range a store with compact history has decoded for queries: nothing, or `[from, to]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    Nothing,
+    Range(i64, i64),
+}
+
+impl Window {
+    fn holds(self, t: i64) -> bool {
+        matches!(self, Window::Range(a, b) if a <= t && t <= b)
+    }
 }
 
 impl Store {
@@ -174,9 +199,67 @@ impl Store {
         Self::default()
     }
 
+    /// A store that keeps float samples compact ([`super::chunk`]), for long histories. Queries see the
+    /// samples in the window set by [`Store::set_window`], and nothing before it is first set.
+    pub fn with_compact_history() -> Self {
+        Store {
+            history: Some(Window::Nothing),
+            ..Self::default()
+        }
+    }
+
+    /// Whether float samples are kept compact ([`Store::with_compact_history`]).
+    pub fn has_compact_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// In a store with compact history, decodes the float samples stamped in `[from, to]` into each series'
+    /// `samples`, where queries read them (the rest stay compact); `(i64::MIN, i64::MAX)` shows them all. A
+    /// plain store holds every sample there already, and this does nothing.
+    pub fn set_window(&mut self, from: i64, to: i64) {
+        let Some(w) = &mut self.history else {
+            return;
+        };
+        if *w == Window::Range(from, to) {
+            // Appends since it was set went into the window already.
+            return;
+        }
+        *w = Window::Range(from, to);
+        for s in &mut self.series {
+            let Some(c) = &s.compact else { continue };
+            let view = Arc::make_mut(&mut s.samples);
+            view.clear();
+            c.decode_range(from, to, view);
+            if view.capacity() > 2 * view.len() + 1024 {
+                view.shrink_to_fit();
+            }
+            s.cursor = Cursor::default();
+        }
+    }
+
+    /// Bytes the compact float samples take (0 in a plain store).
+    pub fn compact_bytes(&self) -> usize {
+        self.series
+            .iter()
+            .filter_map(|s| s.compact.as_ref())
+            .map(|c| c.encoded_bytes())
+            .sum()
+    }
+
+    /// Float samples held, compact or not.
+    pub fn float_samples(&self) -> usize {
+        self.series
+            .iter()
+            .map(|s| s.compact.as_ref().map_or(s.samples.len(), |c| c.len()))
+            .sum()
+    }
+
     /// Drops everything.
     pub fn clear(&mut self) {
-        *self = Store::default();
+        *self = Store {
+            history: self.history.map(|_| Window::Nothing),
+            ..Store::default()
+        };
     }
 
     pub fn len(&self) -> usize {
@@ -196,6 +279,7 @@ impl Store {
         self.series.push(StoredSeries {
             labels: labels.clone(),
             samples: Arc::new(Vec::new()),
+            compact: self.history.map(|_| Box::default()),
             has_stale: false,
             visible_until: i64::MAX,
             histograms: None,
@@ -233,6 +317,12 @@ impl Store {
                 Arc::make_mut(h).remove(i);
             }
         }
+        if let Some(c) = &mut s.compact {
+            compact_put(c, t, Some(v));
+            if !self.history.is_some_and(|w| w.holds(t)) {
+                return;
+            }
+        }
         let samples = Arc::make_mut(&mut s.samples);
         match samples.last() {
             None => samples.push((t, v)),
@@ -257,6 +347,10 @@ impl Store {
             return;
         };
         s.start_timestamps = None;
+        if s.compact.is_some() {
+            self.extend_id(id, &new);
+            return;
+        }
         if s.samples.is_empty() && new.windows(2).all(|w| w[0].0 < w[1].0) {
             s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
             s.samples = Arc::new(new);
@@ -274,7 +368,7 @@ impl Store {
             return;
         };
         s.start_timestamps = None;
-        if s.samples.is_empty() {
+        if s.samples.is_empty() && s.compact.is_none() {
             s.has_stale |= has_stale;
             s.samples = Arc::clone(new);
             return;
@@ -290,6 +384,12 @@ impl Store {
             return;
         };
         s.start_timestamps = None;
+        if s.compact.is_some() {
+            for &(t, v) in new {
+                self.append_id(id, t, v);
+            }
+            return;
+        }
         let after_last = match (s.samples.last(), new.first()) {
             (Some(&(lt, _)), Some(&(ft, _))) => lt < ft,
             _ => true,
@@ -311,10 +411,16 @@ impl Store {
             return;
         };
         s.start_timestamps = None;
+        if let Some(c) = &mut s.compact {
+            compact_put(c, t, None);
+        }
         if let Ok(i) = s.samples.binary_search_by(|(st, _)| st.cmp(&t)) {
             Arc::make_mut(&mut s.samples).remove(i);
         }
-        let float_before = s.samples.last().map(|(ft, _)| *ft);
+        let float_before = match &s.compact {
+            Some(c) => c.last().map(|(ft, _)| ft),
+            None => s.samples.last().map(|(ft, _)| *ft),
+        };
         let hs = Arc::make_mut(s.histograms.get_or_insert_with(Default::default));
         match hs.last() {
             Some((lt, _)) if *lt >= t => match hs.binary_search_by(|(ht, _)| ht.cmp(&t)) {
@@ -362,7 +468,8 @@ impl Store {
             return false;
         };
         let hists = s.histograms.as_ref().map_or(0, |h| h.len());
-        if st.floats.len() != s.samples.len() || st.histograms.len() != hists {
+        if s.compact.is_some() || st.floats.len() != s.samples.len() || st.histograms.len() != hists
+        {
             return false;
         }
         s.start_timestamps = Some(Arc::new(st));
@@ -443,6 +550,28 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Puts a float sample at `t` into a compact series (`None`: removes the one there): appended when it comes
+/// after the last; otherwise the series is decoded, changed and encoded again (fixtures rarely load a
+/// series out of time order, and rules never write one).
+fn compact_put(c: &mut CompactSamples, t: i64, v: Option<f64>) {
+    if c.last().is_none_or(|(lt, _)| lt < t) {
+        if let Some(v) = v {
+            let _ = c.push(t, v);
+        }
+        return;
+    }
+    let mut all = c.to_vec();
+    match (all.binary_search_by(|(st, _)| st.cmp(&t)), v) {
+        (Ok(i), Some(v)) => all[i].1 = v,
+        (Ok(i), None) => {
+            all.remove(i);
+        }
+        (Err(i), Some(v)) => all.insert(i, (t, v)),
+        (Err(_), None) => return,
+    }
+    *c = CompactSamples::from_samples(&all).expect("samples stay in time order");
 }
 
 fn intersect(a: &[SeriesId], b: &[SeriesId]) -> Vec<SeriesId> {
@@ -640,5 +769,105 @@ mod tests {
         );
         s.append(&l(&[("__name__", "y")]), 5, 1.0);
         assert_eq!(s.len(), 2);
+    }
+
+    mod compact_history {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Append(u8, i64, f64),
+            Extend(u8, Vec<(i64, f64)>),
+            Histogram(u8, i64),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let v = prop_oneof![
+                (0u32..100).prop_map(|v| v as f64),
+                Just(stale_nan()),
+                any::<u64>().prop_map(f64::from_bits),
+            ];
+            prop_oneof![
+                6 => (0u8..3, 0i64..400, v.clone()).prop_map(|(s, t, v)| Op::Append(s, t * 15, v)),
+                2 => (0u8..3, proptest::collection::vec((0i64..400, v), 0..40)).prop_map(|(s, mut vs)| {
+                    vs.iter_mut().for_each(|x| x.0 *= 15);
+                    Op::Extend(s, vs)
+                }),
+                1 => (0u8..3, 0i64..400).prop_map(|(s, t)| Op::Histogram(s, t * 15)),
+            ]
+        }
+
+        fn apply(st: &mut Store, o: &Op) {
+            let name = |k: u8| Labels::from_pairs([("__name__", format!("s{k}"))]);
+            match o {
+                Op::Append(k, t, v) => st.append(&name(*k), *t, *v),
+                Op::Extend(k, vs) => {
+                    let id = st.series_id(&name(*k));
+                    st.extend_id(id, vs);
+                }
+                Op::Histogram(k, t) => {
+                    st.append_histogram(&name(*k), *t, Arc::new(FloatHistogram::default()))
+                }
+            }
+        }
+
+        fn bits(s: &[(i64, f64)]) -> Vec<(i64, u64)> {
+            s.iter().map(|&(t, v)| (t, v.to_bits())).collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// Whatever is put in, in any order, a window of a compact store shows the plain store's samples
+            /// stamped in it; appends while a window is set show up in it when they fall inside.
+            #[test]
+            fn a_window_shows_what_a_plain_store_holds_there(
+                before in proptest::collection::vec(op(), 0..60),
+                after in proptest::collection::vec(op(), 0..30),
+                lo in 0i64..6000,
+                len in 0i64..6000,
+            ) {
+                let mut plain = Store::new();
+                let mut compact = Store::with_compact_history();
+                for o in &before {
+                    apply(&mut plain, o);
+                    apply(&mut compact, o);
+                }
+                compact.set_window(lo, lo + len);
+                for o in &after {
+                    apply(&mut plain, o);
+                    apply(&mut compact, o);
+                }
+                prop_assert_eq!(plain.len(), compact.len());
+                prop_assert_eq!(plain.float_samples(), compact.float_samples());
+                for (p, c) in plain.iter().zip(compact.iter()) {
+                    let want: Vec<_> = p.samples.iter().copied().filter(|s| s.0 >= lo && s.0 <= lo + len).collect();
+                    prop_assert_eq!(bits(&c.samples), bits(&want));
+                    prop_assert_eq!(p.visible_histograms().len(), c.visible_histograms().len());
+                }
+                compact.set_window(i64::MIN, i64::MAX);
+                for (p, c) in plain.iter().zip(compact.iter()) {
+                    prop_assert_eq!(bits(&c.samples), bits(&p.samples));
+                }
+            }
+        }
+
+        #[test]
+        fn nothing_is_visible_before_a_window_is_set() {
+            let mut st = Store::with_compact_history();
+            let id = st.series_id(&Labels::from_pairs([("__name__", "x")]));
+            st.extend_id_vec(id, (0..1000).map(|k| (k * 15_000, k as f64)).collect());
+            assert!(st.get(id).unwrap().samples.is_empty());
+            assert_eq!(st.float_samples(), 1000);
+            assert!(st.compact_bytes() < 3000, "{}", st.compact_bytes());
+            st.set_window(30_000, 60_000);
+            assert_eq!(
+                *st.get(id).unwrap().samples,
+                vec![(30_000, 2.0), (45_000, 3.0), (60_000, 4.0)]
+            );
+            st.clear();
+            assert!(st.has_compact_history());
+        }
     }
 }
