@@ -1784,6 +1784,8 @@ mod modes_agree {
         "max_over_time(g[1m]) > {t} unless g < 1",
         "g * on(job, instance) group_left c > {t}",
         "absent(g{job=\"none\"}) * {t}",
+        "last_over_time(g[2m] offset 7m) > {t}",
+        "max_over_time(rate(c[1m])[4m:1m] offset 1m) > {t} / 10",
     ];
 
     fn rule_file(alerts: &[(usize, u8, u8, u8)]) -> String {
@@ -1806,12 +1808,17 @@ mod modes_agree {
         series: &[(String, Vec<Option<f64>>)],
         mode: Mode,
         chunk_ticks: usize,
+        compact: bool,
     ) -> (Vec<String>, Vec<String>, Vec<String>) {
         let mut l = Loaded::default();
         load_bytes(Arc::from("p.yml"), text.as_bytes(), &mut l);
         let files: Vec<RuleFile> = l.items.iter().map(|i| load_rule_file(i).0).collect();
         let set = RuleSet::prepare(&files, &[]).unwrap();
-        let mut store = Store::new();
+        let mut store = if compact {
+            Store::with_compact_history()
+        } else {
+            Store::new()
+        };
         for (desc, vals) in series {
             let labels = crate::series::notation::parse_series_descriptor(desc).unwrap();
             for (i, v) in vals.iter().enumerate() {
@@ -1857,6 +1864,7 @@ mod modes_agree {
             })
             .collect();
         eps.sort();
+        store.set_window(i64::MIN, i64::MAX);
         let mut dump: Vec<String> = store
             .iter()
             .map(|s| format!("{} {:?}", s.labels, s.samples))
@@ -1900,16 +1908,19 @@ mod modes_agree {
         #[test]
         fn range_native_equals_per_tick(
             series in series_strategy(),
-            alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..5),
+            alerts in prop::collection::vec((0usize..12, 0u8..20, any::<u8>(), any::<u8>()), 1..5),
             chunk in 1usize..16,
         ) {
             let text = rule_file(&alerts);
-            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS);
-            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
+            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS, false);
+            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS, false);
             prop_assert_eq!(&a, &b);
             // The 41 ticks in pieces of `chunk`: every rule over a piece before the next piece.
-            let c = run(&text, &series, Mode::Auto, chunk);
-            prop_assert_eq!(a, c);
+            let c = run(&text, &series, Mode::Auto, chunk, false);
+            prop_assert_eq!(&a, &c);
+            // Over a store with compact history, which shows each piece only the samples its rules read.
+            prop_assert_eq!(&c, &run(&text, &series, Mode::Auto, chunk, true));
+            prop_assert_eq!(&a, &run(&text, &series, Mode::PerTick, chunk, true));
         }
 
         /// Rule sets with rules that need the ticks (alerts reading recordings written later, one of which
@@ -1920,7 +1931,7 @@ mod modes_agree {
         #[test]
         fn ticked_rules_among_range_queries_equal_per_tick(
             series in series_strategy(),
-            alerts in prop::collection::vec((0usize..10, 0u8..20, any::<u8>(), any::<u8>()), 1..4),
+            alerts in prop::collection::vec((0usize..12, 0u8..20, any::<u8>(), any::<u8>()), 1..4),
             variant in 0u8..3,
             t in 0u8..20,
             chunk in 1usize..16,
@@ -1942,11 +1953,14 @@ mod modes_agree {
                 base.trim_start_matches("groups:\n"),
                 u32::from(offset) * 30,
             );
-            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS);
-            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS);
+            let a = run(&text, &series, Mode::Auto, DEFAULT_CHUNK_TICKS, false);
+            let b = run(&text, &series, Mode::PerTick, DEFAULT_CHUNK_TICKS, false);
             prop_assert_eq!(&a, &b);
-            let c = run(&text, &series, Mode::Auto, chunk);
-            prop_assert_eq!(a, c);
+            let c = run(&text, &series, Mode::Auto, chunk, false);
+            prop_assert_eq!(&a, &c);
+            // Over a store with compact history, which shows each piece only the samples its rules read.
+            prop_assert_eq!(&c, &run(&text, &series, Mode::Auto, chunk, true));
+            prop_assert_eq!(&a, &run(&text, &series, Mode::PerTick, chunk, true));
         }
     }
 }
