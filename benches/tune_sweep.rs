@@ -16,13 +16,13 @@ fn main() {
         seed ^= seed << 17;
         (seed % 10_000) as f64 / 10_000.0
     };
-    let series: Vec<(Labels, Vec<Option<f64>>)> = (0..1000)
+    let series: Vec<(Labels, Vec<f64>)> = (0..1000)
         .map(|i| {
             let vals = (0..n)
                 .map(|k| {
                     let day = (k as f64 / 2880.0 * std::f64::consts::TAU).sin() * 0.2 + 0.5;
                     let spike = if rnd() > 0.999 { 0.4 } else { 0.0 };
-                    Some(day + rnd() * 0.1 + spike)
+                    day + rnd() * 0.1 + spike
                 })
                 .collect();
             (Labels::from_pairs([("pod", format!("pod-{i}"))]), vals)

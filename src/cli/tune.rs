@@ -285,7 +285,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let n = ((to - start) / step) as usize + 1;
     // The window goes in pieces of at most DEFAULT_CHUNK_TICKS steps, as rule evaluation does, so its
     // length is not limited; a series keeps one row across the pieces.
-    let mut series: Vec<(Labels, Vec<Option<f64>>)> = Vec::new();
+    let mut series: Vec<(Labels, Vec<f64>)> = Vec::new();
     let mut row_of: HashMap<Labels, usize> = HashMap::new();
     let first = start - offset;
     let mut k0 = 0usize;
@@ -310,13 +310,13 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         };
         for s in m {
             let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
-                series.push((s.labels, vec![None; n]));
+                series.push((s.labels, vec![tune::ABSENT; n]));
                 series.len() - 1
             });
             for (t, v) in s.points {
                 let k = ((t - first) / step) as usize;
                 if k < n {
-                    series[row].1[k] = Some(v);
+                    series[row].1[k] = v;
                 }
             }
         }
@@ -333,7 +333,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let dist = tune::distribution(
         lhs.series
             .iter()
-            .flat_map(|(_, v)| v.iter().flatten().copied()),
+            .flat_map(|(_, v)| v.iter().copied().filter_map(tune::present)),
     );
     let thresholds = match &args.threshold {
         Some(s) => parse_list(s, "--threshold")?,

@@ -6,7 +6,7 @@ use crate::load::duration::format_duration;
 use crate::promql::value::format_value;
 use crate::report::table;
 use crate::rules::sweep::CmpOp;
-use crate::rules::tune::{distribution, Lhs, Row};
+use crate::rules::tune::{distribution, present, Lhs, Row};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,7 +39,7 @@ pub fn top_series(lhs: &Lhs, n: usize) -> Vec<(String, usize, [f64; 5])> {
             Some((
                 l.to_string(),
                 i,
-                distribution(vals.iter().flatten().copied())?,
+                distribution(vals.iter().copied().filter_map(present))?,
             ))
         })
         .collect();
@@ -291,7 +291,7 @@ pub fn svg(t: &Tune, lhs: &Lhs) -> String {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for (_, i, _) in &t.top {
-        for v in lhs.series[*i].1.iter().flatten().filter(|v| v.is_finite()) {
+        for v in lhs.series[*i].1.iter().filter(|v| v.is_finite()) {
             lo = lo.min(*v);
             hi = hi.max(*v);
         }
@@ -384,7 +384,7 @@ pub fn svg(t: &Tune, lhs: &Lhs) -> String {
         let mut path = String::new();
         let mut pen_down = false;
         for (k, v) in vals.iter().enumerate().step_by(stride) {
-            match v.filter(|v| v.is_finite()) {
+            match Some(*v).filter(|v| v.is_finite()) {
                 Some(v) => {
                     let _ = write!(
                         path,

@@ -133,11 +133,11 @@ pub fn split_comparison(expr: &Expr) -> Result<Split, String> {
 
 /// Runs of consecutive ticks (inclusive tick indices) where `op threshold` holds for one series, given its
 /// values per tick (`None` where the series has no point).
-pub fn runs(values: &[Option<f64>], op: CmpOp, threshold: f64) -> Vec<(usize, usize)> {
+pub fn runs(values: &[f64], op: CmpOp, threshold: f64) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (k, v) in values.iter().enumerate() {
-        let on = v.is_some_and(|v| op.holds(v, threshold));
+        let on = super::tune::present(*v).is_some_and(|v| op.holds(v, threshold));
         match (on, start) {
             (true, None) => start = Some(k),
             (false, Some(s)) => {
@@ -236,8 +236,12 @@ mod tests {
 
     #[test]
     fn runs_and_episodes() {
-        let v = [Some(1.0), Some(5.0), Some(6.0), None, Some(7.0), Some(1.0)];
+        use crate::rules::tune::ABSENT;
+        let v = [1.0, 5.0, 6.0, ABSENT, 7.0, 1.0];
         assert_eq!(runs(&v, CmpOp::Gt, 4.0), vec![(1, 2), (4, 4)]);
+        // A NaN value is a value (`!=` holds for it); a tick without one is not.
+        let w = [1.0, f64::NAN, ABSENT, 1.0];
+        assert_eq!(runs(&w, CmpOp::Ne, 1.0), vec![(1, 1)]);
         // for one tick: the first run fires at 2, resolves at 3; the second stays pending and drops at 5.
         let e = episodes(&[(1, 2), (4, 4)], 30_000, 30_000, 0, 6);
         assert_eq!(
@@ -281,7 +285,7 @@ mod tests {
             let extra = if odd { 10_000 } else { 0 };
             let for_ms = for_ticks * step + if for_ticks > 0 { extra } else { 0 };
             let keep_ms = keep_ticks * step + if keep_ticks > 0 { extra } else { 0 };
-            let values: Vec<Option<f64>> = on.iter().map(|b| Some(if *b { 1.0 } else { 0.0 })).collect();
+            let values: Vec<f64> = on.iter().map(|b| if *b { 1.0 } else { 0.0 }).collect();
             let fast = episodes(&runs(&values, CmpOp::Gt, 0.5), step, for_ms, keep_ms, values.len());
             let mut sm: AlertingRuleState<u8, ()> = AlertingRuleState::new(for_ms, keep_ms, 0).with_episodes();
             for (k, b) in on.iter().enumerate() {

@@ -24,12 +24,17 @@ fn ferr(line: usize, message: impl Into<String>) -> FixtureError {
 
 /// Reads either fixture form, deciding by content: a `load` line means the `.test` form.
 pub fn load_fixture(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    load_fixture_at(text, store, 0)
+}
+
+/// [`load_fixture`] with the fixture's time 0 at `start` (ms).
+pub fn load_fixture_at(text: &str, store: &mut Store, start: i64) -> Result<(), FixtureError> {
     let is_test_form = text
         .lines()
         .map(str::trim)
         .any(|l| l.starts_with("load ") || l == "load");
     if is_test_form {
-        return load_block(text, store);
+        return load_block_at(text, store, start);
     }
     // Formats only `load_any` reads: say which one it is rather than "no input_series found".
     use super::openmetrics::{detect, Format};
@@ -43,11 +48,15 @@ pub fn load_fixture(text: &str, store: &mut Store) -> Result<(), FixtureError> {
             ),
         ));
     }
-    load_input_series(text, store)
+    load_input_series_at(text, store, start)
 }
 
 /// Reads `load <interval>` blocks followed by `<series> <values>` lines.
 pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    load_block_at(text, store, 0)
+}
+
+fn load_block_at(text: &str, store: &mut Store, start: i64) -> Result<(), FixtureError> {
     let mut interval: Option<i64> = None;
     for (k, raw) in text.lines().enumerate() {
         let l = raw.trim();
@@ -64,7 +73,7 @@ pub fn load_block(text: &str, store: &mut Store) -> Result<(), FixtureError> {
             interval.ok_or_else(|| ferr(k + 1, "expected \"load <interval>\" before series"))?;
         let (labels, seq) = parse_series_sequence(l).map_err(|e| ferr(k + 1, e.to_string()))?;
         let id = store.series_id(&labels);
-        seq.append_to(store, id, 0, iv);
+        seq.append_to(store, id, start, iv);
     }
     Ok(())
 }
@@ -75,6 +84,10 @@ fn node_line(n: &Node) -> usize {
 
 /// Reads a promtool test file's `input_series` (the first test group's, or a top-level one).
 pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureError> {
+    load_input_series_at(text, store, 0)
+}
+
+fn load_input_series_at(text: &str, store: &mut Store, start: i64) -> Result<(), FixtureError> {
     let stream = parse_stream(text).map_err(|e| ferr(e.pos.line as usize, e.message))?;
     let root = stream
         .documents
@@ -123,7 +136,7 @@ pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureErr
         let seq =
             parse_sequence(values).map_err(|e| ferr(line, format!("values {values:?}: {e}")))?;
         let id = store.series_id(&labels);
-        seq.append_to(store, id, 0, interval);
+        seq.append_to(store, id, start, interval);
     }
     Ok(())
 }

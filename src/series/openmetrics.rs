@@ -11,7 +11,7 @@
 //! `unknown`, which keeps names such as `x_total` or `x_bucket` exactly as they are.
 
 use super::api_json::{format_float, load_api_json, parse_float};
-use super::fixture::load_fixture;
+use super::fixture::load_fixture_at;
 use super::labels::{is_legacy_name, Labels, METRIC_NAME};
 use super::store::{is_stale, SeriesId, Store};
 use crate::promql::semantics::{Difference, Semantics};
@@ -117,24 +117,7 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
     let format = detect(text);
     match format {
         Format::InputSeries | Format::LoadBlock => {
-            // The fixture loader always starts at 0; load aside, then re-append shifted.
-            let mut rel = Store::new();
-            load_fixture(text, &mut rel).map_err(|e| e.to_string())?;
-            for s in rel.iter() {
-                let id = store.series_id(&s.labels);
-                for &(t, v) in s.samples.iter() {
-                    let t = t
-                        .checked_add(start_ms)
-                        .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
-                    store.append_id(id, t, v);
-                }
-                for (t, h) in s.visible_histograms() {
-                    let t = t
-                        .checked_add(start_ms)
-                        .ok_or_else(|| format!("series {}: time out of range", s.labels))?;
-                    store.append_histogram_id(id, t, h.clone());
-                }
-            }
+            load_fixture_at(text, store, start_ms).map_err(|e| e.to_string())?;
         }
         Format::ApiJson => {
             load_api_json(text, store).map_err(|e| e.to_string())?;
