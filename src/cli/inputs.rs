@@ -6,14 +6,61 @@ use std::path::Path;
 
 /// Loads a fixture of any format (promtool input_series YAML, `.test` load blocks, OpenMetrics / Prometheus
 /// text with timestamps, Prometheus API JSON). Fixtures with relative times start at their
-/// `start_timestamp`, or at `from`.
+/// `start_timestamp`, or at `from`. Exposition text over [`STREAM_ABOVE`] bytes is read as a stream, a line at
+/// a time (a recorded history may be gigabytes); the other formats are read whole.
 pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    let len = file.metadata().map_err(|e| fail(&e))?.len();
+    if len > STREAM_ABOVE {
+        if let Some(openmetrics) = exposition_format(&mut file, len).map_err(|e| fail(&e))? {
+            let input = std::io::BufReader::with_capacity(1 << 20, file);
+            crate::series::openmetrics::load_exposition_from(input, store, openmetrics)
+                .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
+            return Ok(());
+        }
+    }
+    let text = std::io::read_to_string(file).map_err(|e| fail(&e))?;
     let start = start_timestamp(&text).unwrap_or(from);
     crate::series::openmetrics::load_any(&text, store, start)
         .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
     Ok(())
+}
+
+/// Fixtures larger than this are streamed when they are exposition text.
+pub const STREAM_ABOVE: u64 = 1 << 20;
+
+/// Whether a file is exposition text, and then whether OpenMetrics (`Some(true)`: its last line is
+/// `# EOF`, or one of its first lines is, as `openmetrics::detect` decides on the whole text) or the
+/// Prometheus text format (`Some(false)`); `None` for the other formats. Reads the first and last 64 KiB
+/// and leaves the file at its start.
+fn exposition_format(file: &mut std::fs::File, len: u64) -> std::io::Result<Option<bool>> {
+    use crate::series::openmetrics::{detect, Format};
+    use std::io::{Read, Seek, SeekFrom};
+    const PART: u64 = 64 * 1024;
+    let mut read_at = |at: u64, n: u64| -> std::io::Result<String> {
+        file.seek(SeekFrom::Start(at))?;
+        let mut buf = Vec::with_capacity(n as usize);
+        file.by_ref().take(n).read_to_end(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    };
+    let head = read_at(0, PART)?;
+    // Cut at the last full line, so a partial line does not decide anything (a file of one long line, JSON
+    // say, is decided by its start).
+    let head = match head.rfind('\n') {
+        Some(i) => &head[..=i],
+        None => &head[..],
+    };
+    let tail = read_at(len.saturating_sub(PART), PART)?;
+    file.seek(SeekFrom::Start(0))?;
+    let format = match detect(head) {
+        Format::OpenMetrics | Format::PrometheusText => {
+            let last = tail.lines().map(str::trim).rfind(|l| !l.is_empty());
+            Some(last == Some("# EOF") || detect(head) == Format::OpenMetrics)
+        }
+        _ => None,
+    };
+    Ok(format)
 }
 
 /// A loader's message (`line 4: ...`, `line 3, column 1: ...`) as `path:4: ...` / `path:3:1: ...`, the

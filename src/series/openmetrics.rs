@@ -132,65 +132,156 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
 /// Reads exposition text: OpenMetrics when `openmetrics` (second timestamps, `# EOF` required, nothing
 /// after it), else the Prometheus text format (millisecond timestamps).
 pub fn load_exposition(text: &str, store: &mut Store, openmetrics: bool) -> Result<(), String> {
-    let mut seen_eof = false;
-    let mut last: Option<(String, SeriesId)> = None;
-    // Prometheus 3 writes the `le` of a classic histogram's buckets and the `quantile` of a summary in
-    // OpenMetrics form as it scrapes them (`le="1"` is stored as `le="1.0"`); Prometheus 2 keeps them as
-    // exposed. The family's type is the last `# TYPE` line's, as Prometheus's text parsers keep it.
-    let normalise = !Semantics::active().has(Difference::FloatLabelValues);
-    let mut float_label: Option<&'static str> = None;
+    let mut r = ExpositionReader::new(store, openmetrics);
     for (k, raw) in text.lines().enumerate() {
-        let line_no = k + 1;
-        let line = raw.trim_end_matches('\r');
-        if seen_eof {
-            if line.trim().is_empty() {
-                continue;
-            }
-            return Err(format!("line {line_no}: content after \"# EOF\""));
+        r.line(k + 1, raw)?;
+    }
+    r.finish()
+}
+
+/// [`load_exposition`] from a reader, a line at a time: the text is never held whole, so a fixture of any
+/// size costs its samples (compact in a store with compact history) and one line. A line that is not UTF-8
+/// is refused with its number. Errors that are not the text's (a failed read) say so.
+pub fn load_exposition_from(
+    mut input: impl std::io::BufRead,
+    store: &mut Store,
+    openmetrics: bool,
+) -> Result<(), String> {
+    let mut r = ExpositionReader::new(store, openmetrics);
+    let mut buf = Vec::with_capacity(256);
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("line {}: cannot read on: {e}", line_no + 1))?;
+        if n == 0 {
+            break;
         }
+        line_no += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        let line = std::str::from_utf8(&buf).map_err(|e| {
+            format!(
+                "line {line_no}: not UTF-8 text (byte {})",
+                e.valid_up_to() + 1
+            )
+        })?;
+        r.line(line_no, line)?;
+    }
+    if !r.content {
+        return Err("line 1: the file is empty; a series fixture needs at least one series".into());
+    }
+    r.finish()
+}
+
+/// The exposition formats' reader, fed one line at a time.
+struct ExpositionReader<'s> {
+    store: &'s mut Store,
+    openmetrics: bool,
+    seen_eof: bool,
+    /// The previous sample line's series text and id.
+    last: Option<(String, SeriesId)>,
+    normalise: bool,
+    float_label: Option<&'static str>,
+    /// Whether any line had more than white space.
+    content: bool,
+}
+
+impl<'s> ExpositionReader<'s> {
+    fn new(store: &'s mut Store, openmetrics: bool) -> Self {
+        ExpositionReader {
+            store,
+            openmetrics,
+            seen_eof: false,
+            last: None,
+            // Prometheus 3 writes the `le` of a classic histogram's buckets and the `quantile` of a summary in
+            // OpenMetrics form as it scrapes them (`le="1"` is stored as `le="1.0"`); Prometheus 2 keeps them
+            // as exposed. The family's type is the last `# TYPE` line's, as Prometheus's text parsers keep it.
+            normalise: !Semantics::active().has(Difference::FloatLabelValues),
+            float_label: None,
+            content: false,
+        }
+    }
+
+    fn line(&mut self, line_no: usize, raw: &str) -> Result<(), String> {
+        let line = raw.trim_end_matches('\r');
         let trimmed = line.trim();
         if trimmed.is_empty() {
-            continue;
+            return Ok(());
+        }
+        self.content = true;
+        if self.seen_eof {
+            return Err(format!("line {line_no}: content after \"# EOF\""));
         }
         if trimmed == "# EOF" {
-            seen_eof = true;
-            continue;
+            self.seen_eof = true;
+            return Ok(());
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
             let mut words = comment.split_whitespace();
-            if normalise && words.next() == Some("TYPE") {
-                float_label = match words.nth(1) {
+            if self.normalise && words.next() == Some("TYPE") {
+                self.float_label = match words.nth(1) {
                     Some("histogram") => Some("le"),
                     Some("summary") => Some("quantile"),
                     _ => None,
                 };
-                last = None;
+                self.last = None;
             }
-            continue;
+            return Ok(());
         }
         let at = |e: String| format!("line {line_no}: {e}");
         // Files hold runs of samples of one series: reuse the previous line's series when the text matches,
         // which skips label parsing and the store's lookup for all but the first sample of a run.
-        let same = last.as_ref().is_some_and(|(prefix, _)| {
+        let same = self.last.as_ref().is_some_and(|(prefix, _)| {
             trimmed.starts_with(prefix.as_str())
                 && matches!(trimmed.as_bytes().get(prefix.len()), Some(b' ' | b'\t'))
         });
-        let (id, end) = match (&last, same) {
+        let (id, end) = match (&self.last, same) {
             (Some((prefix, id)), true) => (*id, prefix.len()),
             _ => {
-                let (labels, end) = parse_series_part(trimmed, float_label).map_err(at)?;
-                let id = store.series_id(&labels);
-                last = Some((trimmed[..end].to_string(), id));
+                let (labels, end) = parse_series_part(trimmed, self.float_label).map_err(at)?;
+                let id = self.store.series_id(&labels);
+                self.last = Some((trimmed[..end].to_string(), id));
                 (id, end)
             }
         };
-        let (v, t) = parse_value_part(trimmed, end, openmetrics).map_err(at)?;
-        store.append_id(id, t, v);
+        let (v, t) = parse_value_part(trimmed, end, self.openmetrics).map_err(at)?;
+        // As Prometheus's backfill (`promtool tsdb create-blocks-from openmetrics`) appends them: a series'
+        // samples in time order; the same sample twice is ignored, another value at its time refused.
+        match self.store.last_float(id) {
+            Some((lt, _)) if t < lt => {
+                return Err(at(format!(
+                    "out of order sample: at {} after the series' sample at {}; a series' samples must \
+                     come in time order",
+                    format_seconds(t),
+                    format_seconds(lt)
+                )))
+            }
+            Some((lt, lv)) if t == lt => {
+                if lv.to_bits() == v.to_bits() {
+                    return Ok(());
+                }
+                return Err(at(format!(
+                    "duplicate sample for timestamp {}: {} after {}",
+                    format_seconds(t),
+                    format_float(v),
+                    format_float(lv)
+                )));
+            }
+            _ => {}
+        }
+        self.store.append_id(id, t, v);
+        Ok(())
     }
-    if openmetrics && !seen_eof {
-        return Err("OpenMetrics text must end with \"# EOF\"".into());
+
+    fn finish(self) -> Result<(), String> {
+        if self.openmetrics && !self.seen_eof {
+            return Err("OpenMetrics text must end with \"# EOF\"".into());
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A cursor over one sample line.
@@ -717,6 +808,88 @@ mod tests {
         assert!(e.starts_with("line 1: "), "{e}");
         assert!(e.contains("# EOF"), "{e}");
         // Millisecond timestamps (and small synthetic ones) still load.
-        assert!(load_any("up 1 1762077600000\nup 1 15000\n", &mut Store::new(), 0).is_ok());
+        assert!(load_any("up 1 1762077600000\ndown 1 15000\n", &mut Store::new(), 0).is_ok());
+    }
+
+    fn dump(s: &Store) -> Vec<String> {
+        s.iter()
+            .map(|x| {
+                let bits: Vec<(i64, u64)> =
+                    x.samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+                format!("{} {bits:?}", x.labels)
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+        /// Read as a stream through a small buffer, exposition text loads as it does whole, errors included.
+        #[test]
+        fn a_stream_loads_what_the_whole_text_loads(
+            lines in proptest::collection::vec((0u8..3, -1i64..40, -3i32..1000, proptest::bool::weighted(0.05)), 0..80),
+            openmetrics in proptest::bool::ANY,
+            capacity in 1usize..64,
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            let nl = if crlf { "\r\n" } else { "\n" };
+            // Each series' time moves on by the gap drawn (mostly forward; 0 repeats it, -1 goes back).
+            let mut now = [0i64; 3];
+            for (s, gap, v, comment) in &lines {
+                let t = &mut now[*s as usize];
+                *t += if *gap < 0 { -1 } else { gap % 3 };
+                if *comment {
+                    text.push_str(&format!("# TYPE m{s} gauge{nl}"));
+                }
+                let ts = if openmetrics { format!("{}", *t * 15) } else { format!("{}", *t * 15_000) };
+                text.push_str(&format!("m{s}{{a=\"{s}\"}} {} {ts}{nl}", f64::from(*v) / 4.0));
+            }
+            if openmetrics {
+                text.push_str("# EOF\n");
+            }
+            let mut whole = Store::new();
+            let a = load_exposition(&text, &mut whole, openmetrics);
+            let mut streamed = Store::with_compact_history();
+            let input = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+            let b = load_exposition_from(input, &mut streamed, openmetrics);
+            if lines.is_empty() && !openmetrics {
+                proptest::prop_assert!(b.unwrap_err().contains("the file is empty"));
+                return Ok(());
+            }
+            proptest::prop_assert_eq!(&a, &b);
+            streamed.set_window(i64::MIN, i64::MAX);
+            proptest::prop_assert_eq!(dump(&whole), dump(&streamed));
+        }
+    }
+
+    #[test]
+    fn a_series_samples_come_in_time_order() {
+        let e = load_any("up 1 2000\nup 1 1000\n", &mut Store::new(), 0).unwrap_err();
+        assert!(
+            e.starts_with("line 2: out of order sample: at 1 after the series' sample at 2"),
+            "{e}"
+        );
+        // The same sample twice is ignored, as Prometheus's backfill does; another value at its time is not.
+        let mut s = Store::new();
+        load_any("up 1 2000\nup 1 2000\n", &mut s, 0).unwrap();
+        assert_eq!(*s.get(0).unwrap().samples, vec![(2000, 1.0)]);
+        let e = load_any("up 1 2000\nup 2 2000\n", &mut Store::new(), 0).unwrap_err();
+        assert!(
+            e.starts_with("line 2: duplicate sample for timestamp 2: 2 after 1"),
+            "{e}"
+        );
+        // Other series in between do not matter.
+        assert!(load_any("up 1 1000\ndown 1 500\nup 1 2000\n", &mut Store::new(), 0).is_ok());
+    }
+
+    #[test]
+    fn a_stream_names_the_line_that_is_not_text() {
+        let mut bytes = b"up 1 1000\nup 2 2000\n".to_vec();
+        bytes.extend_from_slice(b"up{a=\"\xff\"} 3 3000\n");
+        let e = load_exposition_from(&bytes[..], &mut Store::new(), false).unwrap_err();
+        assert!(e.starts_with("line 3: not UTF-8 text (byte 7)"), "{e}");
+        let e = load_exposition_from(&b"\n \n"[..], &mut Store::new(), false).unwrap_err();
+        assert!(e.contains("the file is empty"), "{e}");
     }
 }

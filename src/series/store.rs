@@ -482,6 +482,15 @@ impl Store {
         self.append_histogram_id(id, t, h);
     }
 
+    /// The last float sample of series `id` (compact or not; hidden or not).
+    pub fn last_float(&self, id: SeriesId) -> Option<(i64, f64)> {
+        let s = self.series.get(id as usize)?;
+        match &s.compact {
+            Some(c) => c.last(),
+            None => s.samples.last().copied(),
+        }
+    }
+
     /// Whether any series holds a native histogram sample.
     pub fn has_histograms(&self) -> bool {
         self.series.iter().any(|s| s.histograms.is_some())
