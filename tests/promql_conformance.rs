@@ -243,3 +243,29 @@ fn whole_corpus_runs_without_crashing() {
         .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
     assert_eq!(closing[files.len()], (sum_p, sum_f, sum_s));
 }
+
+/// The engine over a store with compact history (samples kept as XOR chunks, decoded for the queries)
+/// answers every case of the corpus as it does over the plain store.
+#[test]
+fn a_store_with_compact_history_answers_as_the_plain_store() {
+    use ruletest::promql::testfile::{run_script, run_script_on, CaseStatus};
+    use ruletest::promql::EngineOptions;
+    use ruletest::series::Store;
+    ruletest::promql::features::Features::promqltest().install();
+    let mut passed = 0;
+    for path in test_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let plain = run_script(&text, EngineOptions::default());
+        let compact = run_script_on(
+            &text,
+            EngineOptions::default(),
+            Store::with_compact_history(),
+        );
+        assert_eq!(plain, compact, "{}", path.display());
+        passed += plain
+            .iter()
+            .filter(|r| r.status == CaseStatus::Passed)
+            .count();
+    }
+    assert!(passed > 2_000, "{passed}");
+}

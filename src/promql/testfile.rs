@@ -39,7 +39,7 @@ impl CaseStatus {
 }
 
 /// The outcome of one eval command.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CaseResult {
     /// 1-based line of the eval command.
     pub line: usize,
@@ -170,11 +170,19 @@ struct Runner {
 
 /// Runs one script's text and returns one result per eval command.
 pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
+    run_script_on(text, opts, Store::new())
+}
+
+/// [`run_script`] over `store` (empty): a store with compact history keeps its samples compact and decodes
+/// all of them again for the queries after each `load`.
+pub fn run_script_on(text: &str, opts: EngineOptions, store: Store) -> Vec<CaseResult> {
     let mut r = Runner {
         engine: Engine::new(opts),
-        store: Store::new(),
+        store,
         results: Vec::new(),
     };
+    // Loads then write each sample compact and shown (start timestamps need the samples shown).
+    r.store.set_window(i64::MIN, i64::MAX);
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     while i < lines.len() {
@@ -203,6 +211,7 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
         match word {
             "clear" => {
                 r.store.clear();
+                r.store.set_window(i64::MIN, i64::MAX);
             }
             "load" | "load_with_nhcb" => {
                 // As Prometheus: the step is everything after the command word and must be a duration;
@@ -210,7 +219,8 @@ pub fn run_script(text: &str, opts: EngineOptions) -> Vec<CaseResult> {
                 let step = line[word.len()..].trim();
                 match parse_duration(step) {
                     Ok(interval) if interval > 0 => {
-                        r.load(&body, interval, word == "load_with_nhcb")
+                        r.load(&body, interval, word == "load_with_nhcb");
+                        r.store.show_all();
                     }
                     Ok(_) => r.fail(
                         start + 1,

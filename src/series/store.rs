@@ -224,9 +224,27 @@ impl Store {
             // Appends since it was set went into the window already.
             return;
         }
+        self.decode_window(from, to);
+    }
+
+    /// In a store with compact history, decodes every float sample for queries (as
+    /// `set_window(i64::MIN, i64::MAX)`, even when that window is set already).
+    pub fn show_all(&mut self) {
+        self.decode_window(i64::MIN, i64::MAX);
+    }
+
+    fn decode_window(&mut self, from: i64, to: i64) {
+        let Some(w) = &mut self.history else {
+            return;
+        };
         *w = Window::Range(from, to);
+        let all = (from, to) == (i64::MIN, i64::MAX);
         for s in &mut self.series {
             let Some(c) = &s.compact else { continue };
+            // Start timestamps go one to one with the samples shown.
+            if !all {
+                s.start_timestamps = None;
+            }
             let view = Arc::make_mut(&mut s.samples);
             view.clear();
             c.decode_range(from, to, view);
@@ -468,7 +486,11 @@ impl Store {
             return false;
         };
         let hists = s.histograms.as_ref().map_or(0, |h| h.len());
-        if s.compact.is_some() || st.floats.len() != s.samples.len() || st.histograms.len() != hists
+        // In a store with compact history, only while the window shows every sample (see `set_window`).
+        let all = s.compact.as_ref().map_or(s.samples.len(), |c| c.len());
+        if all != s.samples.len()
+            || st.floats.len() != s.samples.len()
+            || st.histograms.len() != hists
         {
             return false;
         }
