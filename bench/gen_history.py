@@ -84,7 +84,10 @@ def main():
     if FORM == "notation":
         out.write(f"interval: {STEP}s\ninput_series:\n")
         for name, lab, segs in series:
-            parts = [f"{num(v)}+{num(inc)}x{PER_HOUR - 1}" for v, inc in segs]
+            # `a-bxN` for a falling segment: promtool reads no `+-`.
+            parts = [
+                f"{num(v)}{'-' if inc < 0 else '+'}{num(abs(inc))}x{PER_HOUR - 1}" for v, inc in segs
+            ]
             out.write(f"  - series: '{name}{{{lab}}}'\n    values: '{' '.join(parts)}'\n")
     elif FORM == "openmetrics":
         for name, lab, segs in series:

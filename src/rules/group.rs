@@ -563,6 +563,7 @@ pub fn show_window(
     let min_off = offsets().min().unwrap_or(0).min(0);
     show_reach(
         store,
+        set.rules.iter().map(|r| &r.expr),
         reach,
         first.saturating_sub(max_off),
         last.saturating_sub(min_off),
@@ -570,16 +571,64 @@ pub fn show_window(
     );
 }
 
-/// In a store with compact history, shows queries evaluated at `first..=last` the samples they read, given
-/// their reach ([`window_reach`]; `None`: everything), with a step to spare.
-pub fn show_reach(store: &mut Store, reach: Option<(i64, i64)>, first: i64, last: i64, step: i64) {
-    match reach {
-        Some((back, ahead)) => store.set_window(
+/// In a store with compact history, shows queries of `exprs` evaluated at `first..=last` the samples they
+/// read, given their reach ([`window_reach`]; `None`: everything), with a step to spare: only the series
+/// their selectors match are decoded ([`selected_series`]).
+pub fn show_reach<'e>(
+    store: &mut Store,
+    exprs: impl Iterator<Item = &'e Expr>,
+    reach: Option<(i64, i64)>,
+    first: i64,
+    last: i64,
+    step: i64,
+) {
+    if !store.has_compact_history() {
+        return;
+    }
+    let (from, to) = match reach {
+        Some((back, ahead)) => (
             first.saturating_sub(back).saturating_sub(step),
             last.saturating_add(ahead).saturating_add(step),
         ),
-        None => store.set_window(i64::MIN, i64::MAX),
+        None => (i64::MIN, i64::MAX),
+    };
+    match selected_series(exprs, store) {
+        Some(ids) => store.set_window_for(&ids, from, to),
+        None => store.set_window(from, to),
     }
+}
+
+/// The series of `store` that the selectors of `exprs` match, or `None` when a query may read others
+/// (`info()` reads info metrics no selector names) or a matcher does not compile.
+pub fn selected_series<'e>(
+    exprs: impl Iterator<Item = &'e Expr>,
+    store: &Store,
+) -> Option<Vec<SeriesId>> {
+    use crate::promql::syntax::ast::Expr as E;
+    let mut ids = Vec::new();
+    for e in exprs {
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            if matches!(x, E::Call { func, .. } if func == "info") {
+                return None;
+            }
+            stack.extend(crate::promql::parse::children(x));
+        }
+        let mut ok = true;
+        walk_selectors(
+            e,
+            &mut |vs, _| match crate::promql::engine::selector_matchers(vs) {
+                Ok(m) => ids.extend(store.select(&m)),
+                Err(_) => ok = false,
+            },
+        );
+        if !ok {
+            return None;
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
 }
 
 /// The metric names `e` selects (selectors without a name are left out).

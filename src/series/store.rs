@@ -68,6 +68,8 @@ pub struct StoredSeries {
     pub samples: Arc<Vec<(i64, f64)>>,
     /// Every float sample, compact, in a store with compact history ([`Store::with_compact_history`]).
     compact: Option<Box<CompactSamples>>,
+    /// The window `samples` shows of `compact`.
+    shown: Window,
     /// Whether any sample is a staleness marker (range selectors must then filter them out).
     pub has_stale: bool,
     /// Queries see only the samples stamped at or before this (`i64::MAX`: all). Rule evaluation hides a
@@ -183,7 +185,7 @@ pub struct Store {
 
 /// The time range a store with compact history has decoded for queries: nothing, or `[from, to]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Window {
+enum Window {
     Nothing,
     Range(i64, i64),
 }
@@ -217,30 +219,35 @@ impl Store {
     /// `samples`, where queries read them (the rest stay compact); `(i64::MIN, i64::MAX)` shows them all. A
     /// plain store holds every sample there already, and this does nothing.
     pub fn set_window(&mut self, from: i64, to: i64) {
-        let Some(w) = &mut self.history else {
-            return;
-        };
-        if *w == Window::Range(from, to) {
-            // Appends since it was set went into the window already.
-            return;
-        }
-        self.decode_window(from, to);
+        self.decode_window(None, from, to, false);
     }
 
-    /// In a store with compact history, decodes every float sample for queries (as
-    /// `set_window(i64::MIN, i64::MAX)`, even when that window is set already).
+    /// [`Store::set_window`] for the series `ids` only (those the next queries select); the others keep
+    /// what they showed. Series created from now on show this window.
+    pub fn set_window_for(&mut self, ids: &[SeriesId], from: i64, to: i64) {
+        self.decode_window(Some(ids), from, to, false);
+    }
+
+    /// In a store with compact history, decodes every float sample of every series for queries (as
+    /// `set_window(i64::MIN, i64::MAX)`, even where that window is shown already).
     pub fn show_all(&mut self) {
-        self.decode_window(i64::MIN, i64::MAX);
+        self.decode_window(None, i64::MIN, i64::MAX, true);
     }
 
-    fn decode_window(&mut self, from: i64, to: i64) {
+    fn decode_window(&mut self, ids: Option<&[SeriesId]>, from: i64, to: i64, again: bool) {
         let Some(w) = &mut self.history else {
             return;
         };
-        *w = Window::Range(from, to);
+        let want = Window::Range(from, to);
+        *w = want;
         let all = (from, to) == (i64::MIN, i64::MAX);
-        for s in &mut self.series {
-            let Some(c) = &s.compact else { continue };
+        let decode = |s: &mut StoredSeries| {
+            let Some(c) = &s.compact else { return };
+            // Appends since the window was shown went into it already.
+            if s.shown == want && !again {
+                return;
+            }
+            s.shown = want;
             // Start timestamps go one to one with the samples shown.
             if !all {
                 s.start_timestamps = None;
@@ -252,6 +259,16 @@ impl Store {
                 view.shrink_to_fit();
             }
             s.cursor = Cursor::default();
+        };
+        match ids {
+            None => self.series.iter_mut().for_each(decode),
+            Some(ids) => {
+                for &id in ids {
+                    if let Some(s) = self.series.get_mut(id as usize) {
+                        decode(s);
+                    }
+                }
+            }
         }
     }
 
@@ -298,6 +315,7 @@ impl Store {
             labels: labels.clone(),
             samples: Arc::new(Vec::new()),
             compact: self.history.map(|_| Box::default()),
+            shown: self.history.unwrap_or(Window::Nothing),
             has_stale: false,
             visible_until: i64::MAX,
             histograms: None,
@@ -337,7 +355,7 @@ impl Store {
         }
         if let Some(c) = &mut s.compact {
             compact_put(c, t, Some(v));
-            if !self.history.is_some_and(|w| w.holds(t)) {
+            if !s.shown.holds(t) {
                 return;
             }
         }
