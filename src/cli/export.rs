@@ -6,7 +6,7 @@
 use super::timearg::{now_ms, parse_time};
 use super::Status;
 use crate::series::api_json::write_api_json;
-use crate::series::openmetrics::{load_any, write_openmetrics};
+use crate::series::openmetrics::write_openmetrics;
 use crate::series::Store;
 use anyhow::{anyhow, Context};
 use std::io::Write;
@@ -40,11 +40,10 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     let start = parse_time(&args.start, now_ms()).map_err(|e| anyhow!("--start: {e}"))?;
-    let text = std::fs::read_to_string(&args.series)
-        .with_context(|| format!("cannot read {}", args.series.display()))?;
+    // The loader every command with --series uses (exposition text streamed when large).
     let mut store = Store::new();
-    let format = load_any(&text, &mut store, start)
-        .map_err(|e| anyhow!("{}", super::inputs::located(&args.series, &e)))?;
+    let format =
+        super::inputs::load_series_at(&args.series, super::inputs::Start::At(start), &mut store)?;
     let mut buf: Vec<u8> = Vec::new();
     let note = if args.json {
         write_api_json(&store, &mut buf)?;

@@ -9,6 +9,25 @@ use std::path::Path;
 /// `start_timestamp`, or at `from`. Exposition text over [`STREAM_ABOVE`] bytes is read as a stream, a line at
 /// a time (a recorded history may be gigabytes); the other formats are read whole.
 pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
+    load_series_at(path, Start::FixtureOr(from), store).map(|_| ())
+}
+
+/// Where time 0 of a fixture with relative times lands.
+#[derive(Clone, Copy, Debug)]
+pub enum Start {
+    /// At the fixture's `start_timestamp`, or here when it has none.
+    FixtureOr(i64),
+    /// Here, whatever the fixture says (`export --start`).
+    At(i64),
+}
+
+/// [`load_series`] with the start chosen by the caller; returns the format read.
+pub fn load_series_at(
+    path: &Path,
+    start: Start,
+    store: &mut Store,
+) -> anyhow::Result<crate::series::openmetrics::Format> {
+    use crate::series::openmetrics::Format;
     let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
     let len = file.metadata().map_err(|e| fail(&e))?.len();
@@ -17,14 +36,20 @@ pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<
             let input = std::io::BufReader::with_capacity(1 << 20, file);
             crate::series::openmetrics::load_exposition_from(input, store, openmetrics)
                 .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
-            return Ok(());
+            return Ok(if openmetrics {
+                Format::OpenMetrics
+            } else {
+                Format::PrometheusText
+            });
         }
     }
     let text = std::io::read_to_string(file).map_err(|e| fail(&e))?;
-    let start = start_timestamp(&text).unwrap_or(from);
+    let start = match start {
+        Start::FixtureOr(from) => start_timestamp(&text).unwrap_or(from),
+        Start::At(t) => t,
+    };
     crate::series::openmetrics::load_any(&text, store, start)
-        .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
-    Ok(())
+        .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))
 }
 
 /// Fixtures larger than this are streamed when they are exposition text.
