@@ -6,8 +6,8 @@ use std::path::Path;
 
 /// Loads a fixture of any format (promtool input_series YAML, `.test` load blocks, OpenMetrics / Prometheus
 /// text with timestamps, Prometheus API JSON). Fixtures with relative times start at their
-/// `start_timestamp`, or at `from`. Exposition text over [`STREAM_ABOVE`] bytes is read as a stream, a line at
-/// a time (a recorded history may be gigabytes); the other formats are read whole.
+/// `start_timestamp`, or at `from`. Exposition text and API JSON over [`STREAM_ABOVE`] bytes are read as a
+/// stream, a line or a series at a time (a recorded history may be gigabytes); YAML is read whole.
 pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
     load_series_at(path, Start::FixtureOr(from), store).map(|_| ())
 }
@@ -32,6 +32,12 @@ pub fn load_series_at(
     let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
     let len = file.metadata().map_err(|e| fail(&e))?.len();
     if len > STREAM_ABOVE {
+        if is_api_json(&mut file).map_err(|e| fail(&e))? {
+            let input = std::io::BufReader::with_capacity(1 << 20, file);
+            crate::series::api_json::load_api_json_from(input, store)
+                .map_err(|e| anyhow::anyhow!("{}", located(path, &e.to_string())))?;
+            return Ok(Format::ApiJson);
+        }
         if let Some(openmetrics) = exposition_format(&mut file, len).map_err(|e| fail(&e))? {
             let input = std::io::BufReader::with_capacity(1 << 20, file);
             crate::series::openmetrics::load_exposition_from(input, store, openmetrics)
@@ -52,8 +58,18 @@ pub fn load_series_at(
         .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))
 }
 
-/// Fixtures larger than this are streamed when they are exposition text.
+/// Fixtures larger than this are streamed when they are exposition text or API JSON.
 pub const STREAM_ABOVE: u64 = 1 << 20;
+
+/// Whether a file is Prometheus API JSON, by its first 64 KiB; leaves the file at its start.
+fn is_api_json(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use crate::series::openmetrics::{detect, Format};
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = Vec::new();
+    file.by_ref().take(64 * 1024).read_to_end(&mut buf)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(detect(&String::from_utf8_lossy(&buf)) == Format::ApiJson)
+}
 
 /// Whether a file is exposition text, and then whether OpenMetrics (`Some(true)`: its last line is
 /// `# EOF`, or one of its first lines is, as `openmetrics::detect` decides on the whole text) or the

@@ -40,20 +40,22 @@ fn shape(path: &str, message: impl Into<String>) -> ApiJsonError {
 
 /// Parses JSON text, keeping serde's line and column for syntax errors.
 pub fn parse_json(text: &str) -> Result<Value, ApiJsonError> {
-    serde_json::from_str(text).map_err(|e| {
-        // serde's message repeats the position ("... at line 3 column 0"); we say it once, up front.
-        let full = e.to_string();
-        let message = match full.rfind(" at line ") {
-            Some(i) => full[..i].to_string(),
-            None => full,
-        };
-        ApiJsonError::Syntax {
-            line: e.line(),
-            // serde reports column 0 when the text ends at the start of a line.
-            column: e.column().max(1),
-            message,
-        }
-    })
+    serde_json::from_str(text).map_err(syntax)
+}
+
+fn syntax(e: serde_json::Error) -> ApiJsonError {
+    // serde's message repeats the position ("... at line 3 column 0"); we say it once, up front.
+    let full = e.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    ApiJsonError::Syntax {
+        line: e.line(),
+        // serde reports column 0 when the text ends at the start of a line.
+        column: e.column().max(1),
+        message,
+    }
 }
 
 /// Reads a fixture in API shape into `store`, native histograms (`"histogram"`, `"histograms"`) included;
@@ -86,6 +88,305 @@ pub fn load_api_json(text: &str, store: &mut Store) -> Result<usize, ApiJsonErro
         }
     }
     Ok(n)
+}
+
+/// [`load_api_json`] from a reader, a series at a time: one series' JSON is held while it is decoded, never
+/// the whole document (a month of history as a `query_range` answer is gigabytes of text). The same shapes
+/// are read and the same errors given, with one difference: a response's `status` is seen where it stands,
+/// so an `"error"` status after its `data` (Prometheus writes it first) fails on the data, if that is broken.
+pub fn load_api_json_from(
+    input: impl std::io::Read,
+    store: &mut Store,
+) -> Result<usize, ApiJsonError> {
+    use serde::de::DeserializeSeed;
+    let mut st = Stream {
+        store,
+        series: 0,
+        failure: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let res = Doc(&mut st).deserialize(&mut de).and_then(|_| de.end());
+    if let Some(f) = st.failure.take() {
+        return Err(f);
+    }
+    res.map_err(syntax)?;
+    Ok(st.series)
+}
+
+/// What the streaming reader fills, and the first shape error it met (serde's error only stops it).
+struct Stream<'s> {
+    store: &'s mut Store,
+    series: usize,
+    failure: Option<ApiJsonError>,
+}
+
+impl Stream<'_> {
+    fn fail<E: serde::de::Error>(&mut self, e: ApiJsonError) -> E {
+        let m = e.to_string();
+        self.failure.get_or_insert(e);
+        E::custom(m)
+    }
+
+    fn add(&mut self, item: &Value, ipath: &str) -> Result<(), ApiJsonError> {
+        let ((labels, samples), hist) = decode_item(item, ipath)?;
+        let id = self.store.series_id(&labels);
+        self.store.add_series(labels, samples);
+        for (t, h) in hist.into_iter().flatten() {
+            self.store
+                .append_histogram_id(id, t, std::sync::Arc::new(h));
+        }
+        self.series += 1;
+        Ok(())
+    }
+}
+
+/// The document: one response, or a list of them.
+struct Doc<'a, 's>(&'a mut Stream<'s>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Doc<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Doc<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Prometheus API response or a list of them")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        Response {
+            st: self.0,
+            path: "$".into(),
+        }
+        .visit_map(map)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while seq
+            .next_element_seed(Response {
+                st: self.0,
+                path: format!("[{i}]"),
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// One response object (`status`, `data`), or a bare `data` object (`resultType`, `result`).
+struct Response<'a, 's> {
+    st: &'a mut Stream<'s>,
+    path: String,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Response<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Response<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with \"status\" and \"data\"")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (st, path) = (self.st, self.path);
+        let (mut status, mut error_type, mut error) = (None::<Value>, None::<Value>, None::<Value>);
+        let mut data = false;
+        let mut bare = Data::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "status" => status = Some(map.next_value()?),
+                "errorType" => error_type = Some(map.next_value()?),
+                "error" => error = Some(map.next_value()?),
+                "data" => {
+                    match status.as_ref().map(Value::as_str) {
+                        None | Some(Some("success")) => {}
+                        Some(Some("error")) => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                        Some(_) => {
+                            return Err(st.fail(shape(
+                                &format!("{path}.status"),
+                                "expected \"success\" or \"error\"",
+                            )))
+                        }
+                    }
+                    data = true;
+                    map.next_value_seed(DataSeed {
+                        st,
+                        path: format!("{path}.data"),
+                    })?;
+                }
+                "resultType" | "result" => bare.key(&key, &mut map, st, &path)?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        match status.as_ref().map(|s| s.as_str()) {
+            None => bare.finish(st, &path),
+            Some(Some("success")) if data => Ok(()),
+            Some(Some("success")) => {
+                Err(st.fail(shape(&path, "a successful response needs \"data\"")))
+            }
+            Some(Some("error")) => Err(st.fail(ApiJsonError::ServerError {
+                error_type: str_field(error_type.as_ref())
+                    .unwrap_or("error")
+                    .to_string(),
+                error: str_field(error.as_ref()).unwrap_or("").to_string(),
+            })),
+            Some(_) => Err(st.fail(shape(
+                &format!("{path}.status"),
+                "expected \"success\" or \"error\"",
+            ))),
+        }
+    }
+}
+
+/// A `data` object's keys as they come.
+#[derive(Default)]
+struct Data {
+    result_type: Option<Value>,
+    result: bool,
+}
+
+impl Data {
+    fn key<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        st: &mut Stream<'_>,
+        path: &str,
+    ) -> Result<(), A::Error> {
+        if key == "resultType" {
+            self.result_type = Some(map.next_value()?);
+        } else {
+            // A result of another type is not a list of series: say so before reading it.
+            if let Some(rt) = &self.result_type {
+                if !matches!(rt.as_str(), Some("matrix" | "vector")) {
+                    return Err(st.fail(not_series(rt, path)));
+                }
+            }
+            self.result = true;
+            map.next_value_seed(ResultSeed {
+                st,
+                path: format!("{path}.result"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish<E: serde::de::Error>(self, st: &mut Stream<'_>, path: &str) -> Result<(), E> {
+        let Some(rt) = self.result_type else {
+            return Err(st.fail(shape(path, "expected \"resultType\" and \"result\"")));
+        };
+        match rt.as_str() {
+            Some("matrix" | "vector") if self.result => Ok(()),
+            Some("matrix" | "vector") => Err(st.fail(shape(path, "expected \"result\""))),
+            _ => Err(st.fail(not_series(&rt, path))),
+        }
+    }
+}
+
+fn not_series(rt: &Value, path: &str) -> ApiJsonError {
+    let rt = match rt.as_str() {
+        Some(t) => format!("{t:?}"),
+        None => rt.to_string(),
+    };
+    shape(
+        &format!("{path}.resultType"),
+        format!("{rt} results hold no series; expected \"matrix\" or \"vector\""),
+    )
+}
+
+struct DataSeed<'a, 's> {
+    st: &'a mut Stream<'s>,
+    path: String,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for DataSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DataSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with \"resultType\" and \"result\"")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut d = Data::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "resultType" | "result" => d.key(&key, &mut map, self.st, &self.path)?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        d.finish(self.st, &self.path)
+    }
+}
+
+/// The `result` list: each series decoded and stored as it is read.
+struct ResultSeed<'a, 's> {
+    st: &'a mut Stream<'s>,
+    path: String,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ResultSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ResultSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of series")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(item) = seq.next_element::<Value>()? {
+            if let Err(e) = self.st.add(&item, &format!("{}[{i}]", self.path)) {
+                return Err(self.st.fail(e));
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Err(self.st.fail(shape(&self.path, "expected a list of series")))
+    }
 }
 
 /// Native histogram samples of one series as the API gives them, by the series' index.
@@ -206,63 +507,76 @@ fn decode_data(
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let ipath = format!("{rpath}[{i}]");
-        let labels = decode_metric(item.get("metric"), &ipath)?;
-        let hs = item
-            .get("histograms")
-            .map(|h| (h, "histograms"))
-            .or_else(|| item.get("histogram").map(|h| (h, "histogram")))
-            .filter(|(h, _)| !h.is_null());
-        if let Some((h, key)) = hs {
-            let hpath = format!("{ipath}.{key}");
-            let pairs: Vec<&Value> = if key == "histogram" {
-                vec![h]
-            } else {
-                h.as_array()
-                    .ok_or_else(|| shape(&hpath, "expected a list of [time, histogram]"))?
-                    .iter()
-                    .collect()
-            };
-            let mut decoded = Vec::with_capacity(pairs.len());
-            for (j, pair) in pairs.into_iter().enumerate() {
-                let p = if key == "histogram" {
-                    hpath.clone()
-                } else {
-                    format!("{hpath}[{j}]")
-                };
-                decoded.push(decode_histogram_pair(pair, &p)?);
-            }
-            hists.push((out.len(), decoded));
+        let (series, h) = decode_item(item, &format!("{rpath}[{i}]"))?;
+        if let Some(h) = h {
+            hists.push((out.len(), h));
         }
-        let mut samples = Vec::new();
-        if hs.is_some() && item.get("values").is_none() && item.get("value").is_none() {
-            out.push((labels, samples));
-            continue;
-        }
-        if let Some(values) = item.get("values") {
-            let values = values.as_array().ok_or_else(|| {
-                shape(
-                    &format!("{ipath}.values"),
-                    "expected a list of [time, value]",
-                )
-            })?;
-            samples.reserve(values.len());
-            for (j, pair) in values.iter().enumerate() {
-                samples.push(decode_pair(pair, &format!("{ipath}.values[{j}]"))?);
-            }
-        } else if let Some(pair) = item.get("value") {
-            samples.push(decode_pair(pair, &format!("{ipath}.value"))?);
-        } else {
-            return Err(shape(
-                &ipath,
-                "a series needs \"values\" (matrix) or \"value\" (vector)",
-            ));
-        }
-        samples.sort_by_key(|&(t, _)| t);
-        samples.dedup_by_key(|&mut (t, _)| t);
-        out.push((labels, samples));
+        out.push(series);
     }
     Ok(out)
+}
+
+/// One series of a `result` list (at `ipath`): its labels and float samples (ascending, one per time), and
+/// its native histogram samples when it has any.
+#[allow(clippy::type_complexity)]
+fn decode_item(
+    item: &Value,
+    ipath: &str,
+) -> Result<(SeriesSamples, Option<Vec<(i64, FloatHistogram)>>), ApiJsonError> {
+    let labels = decode_metric(item.get("metric"), ipath)?;
+    let hs = item
+        .get("histograms")
+        .map(|h| (h, "histograms"))
+        .or_else(|| item.get("histogram").map(|h| (h, "histogram")))
+        .filter(|(h, _)| !h.is_null());
+    let mut hist = None;
+    if let Some((h, key)) = hs {
+        let hpath = format!("{ipath}.{key}");
+        let pairs: Vec<&Value> = if key == "histogram" {
+            vec![h]
+        } else {
+            h.as_array()
+                .ok_or_else(|| shape(&hpath, "expected a list of [time, histogram]"))?
+                .iter()
+                .collect()
+        };
+        let mut decoded = Vec::with_capacity(pairs.len());
+        for (j, pair) in pairs.into_iter().enumerate() {
+            let p = if key == "histogram" {
+                hpath.clone()
+            } else {
+                format!("{hpath}[{j}]")
+            };
+            decoded.push(decode_histogram_pair(pair, &p)?);
+        }
+        hist = Some(decoded);
+    }
+    let mut samples = Vec::new();
+    if hs.is_some() && item.get("values").is_none() && item.get("value").is_none() {
+        return Ok(((labels, samples), hist));
+    }
+    if let Some(values) = item.get("values") {
+        let values = values.as_array().ok_or_else(|| {
+            shape(
+                &format!("{ipath}.values"),
+                "expected a list of [time, value]",
+            )
+        })?;
+        samples.reserve(values.len());
+        for (j, pair) in values.iter().enumerate() {
+            samples.push(decode_pair(pair, &format!("{ipath}.values[{j}]"))?);
+        }
+    } else if let Some(pair) = item.get("value") {
+        samples.push(decode_pair(pair, &format!("{ipath}.value"))?);
+    } else {
+        return Err(shape(
+            ipath,
+            "a series needs \"values\" (matrix) or \"value\" (vector)",
+        ));
+    }
+    samples.sort_by_key(|&(t, _)| t);
+    samples.dedup_by_key(|&mut (t, _)| t);
+    Ok(((labels, samples), hist))
 }
 
 /// `[time, {"count", "sum", "buckets": [[rule, lower, upper, count], ...]}]`: the API leaves out the schema
@@ -715,5 +1029,61 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains(" at line "), "{text}");
+    }
+
+    /// Read a series at a time, every document reads as it does whole: the same series, samples and
+    /// histograms, or the same error.
+    #[test]
+    fn a_stream_reads_what_the_whole_document_reads() {
+        let full = r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"__name__":"up","job":"a"},"values":[[1700000000,"1"],[1700000015.5,"NaN"],[1700000030,"+Inf"]]},
+            {"metric":{"__name__":"up","job":"b"},"values":[[30,"2"],[15,"1"],[30,"3"]]}],"stats":{"x":1}},"warnings":["w"]}"#;
+        let bare =
+            r#"{"resultType":"vector","result":[{"metric":{"x":"1"},"value":["12.25","3"]}]}"#;
+        let hist = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"__name__": "h"}, "histograms": [[60, {"count": "3", "sum": "2", "buckets": [[0, "0.5", "1", "3"]]}]], "values": [[30, "1"]]}
+        ]}})
+        .to_string();
+        let list = format!("[{full}, {bare}]");
+        let docs: Vec<String> = vec![
+            full.into(),
+            bare.into(),
+            hist,
+            list,
+            r#"{"status":"success","data":{"result":[],"resultType":"matrix"}}"#.into(),
+            r#"{"status":"success","data":{"resultType":"matrix","result":null}}"#.into(),
+            // Errors.
+            "{\"status\":\n \"success\",,}".into(),
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"x"]]}]}}"#.into(),
+            r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#.into(),
+            r#"{"resultType":"scalar","result":[1,"2"]}"#.into(),
+            r#"{"status":"success"}"#.into(),
+            r#"{"status":"maybe","data":{}}"#.into(),
+            r#"{"status":"success","data":{"resultType":"matrix"}}"#.into(),
+            r#"{"status":"success","data":{"result":[]}}"#.into(),
+            r#"{"status":"success","data":{"resultType":"matrix","result":{"a":1}}}"#.into(),
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":1},"values":[]}]}}"#.into(),
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{}}]}}"#.into(),
+            r#"[{"resultType":"vector","result":[]}, {"status":"error","error":"e"}]"#.into(),
+        ];
+        let dump = |s: &Store| -> Vec<String> {
+            s.iter()
+                .map(|x| {
+                    let f: Vec<(i64, u64)> =
+                        x.samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+                    format!("{} {f:?} {:?}", x.labels, x.visible_histograms())
+                })
+                .collect()
+        };
+        for doc in &docs {
+            let mut whole = Store::new();
+            let a = load_api_json(doc, &mut whole).map_err(|e| e.to_string());
+            let mut streamed = Store::new();
+            let b = load_api_json_from(doc.as_bytes(), &mut streamed).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{doc}");
+            if a.is_ok() {
+                assert_eq!(dump(&whole), dump(&streamed), "{doc}");
+            }
+        }
     }
 }
