@@ -336,6 +336,28 @@ impl AsyncClient {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Decoded, LiveError> {
+        let mut parts = Vec::new();
+        self.raw_series_batches(selector, start_ms, end_ms, &mut |d| parts.push(d))
+            .await?;
+        let (floats, histograms): (Vec<_>, Vec<_>) =
+            parts.into_iter().map(|d| (d.series, d.histograms)).unzip();
+        Ok(Decoded {
+            series: merge_in_order(floats),
+            histograms: merge_in_order(histograms),
+        })
+    }
+
+    /// [`AsyncClient::raw_series`] handed over a batch at a time, in time order: `sink` gets each batch's
+    /// answers merged (every series' samples of the batch, in time order; series without any left out), so
+    /// a caller can store them as they come instead of holding the whole range. A failure after some batches
+    /// were handed over is returned all the same: the caller must drop what it got.
+    pub async fn raw_series_batches(
+        &self,
+        selector: &str,
+        start_ms: i64,
+        end_ms: i64,
+        sink: &mut (dyn FnMut(Decoded) + Send),
+    ) -> Result<(), LiveError> {
         check_selector(selector)?;
         if end_ms < start_ms {
             return Err(LiveError::InvalidArgument(
@@ -344,7 +366,6 @@ impl AsyncClient {
         }
         let target = self.inner.opts.max_samples_per_request.max(1);
         let limit = self.inner.opts.concurrency.max(1);
-        let mut parts = Vec::new();
         let mut left = start_ms.saturating_sub(1);
         let mut window = FIRST_WINDOW_MS;
         let mut seen_data = false;
@@ -385,15 +406,19 @@ impl AsyncClient {
             let next = batch.last().map_or(end_ms, |&(_, r)| r);
             progress.inc((next - left).max(0) as u64);
             left = next;
-            parts.extend(answers);
+            let (floats, histograms): (Vec<_>, Vec<_>) = answers
+                .into_iter()
+                .map(|d| (d.series, d.histograms))
+                .unzip();
+            let mut series = merge_in_order(floats);
+            series.retain(|(_, s)| !s.is_empty());
+            let mut histograms = merge_in_order(histograms);
+            histograms.retain(|(_, s)| !s.is_empty());
+            if !series.is_empty() || !histograms.is_empty() {
+                sink(Decoded { series, histograms });
+            }
         }
-        let (floats, histograms): (Vec<_>, Vec<_>) =
-            parts.into_iter().map(|d| (d.series, d.histograms)).unzip();
-        let mut series = merge_in_order(floats);
-        series.retain(|(_, s)| !s.is_empty());
-        let mut histograms = merge_in_order(histograms);
-        histograms.retain(|(_, s)| !s.is_empty());
-        Ok(Decoded { series, histograms })
+        Ok(())
     }
 
     /// Runs jobs with at most `concurrency` in flight; answers come back in job order, and `done` hears of
@@ -804,8 +829,9 @@ impl Client {
         self.rt.block_on(self.inner.query_range_many(queries, what))
     }
 
-    /// Downloads the raw samples of every selector into `store` (series matched twice are merged); returns
-    /// how many samples arrived. What `record` does, and what a dry run over live data needs first.
+    /// Downloads the raw samples of every selector into `store` (series matched twice are merged), a batch
+    /// of windows at a time; returns how many samples arrived. What `record` does, and what a dry run over
+    /// live data needs first. On an error the store may hold part of the range: drop it.
     pub fn load_raw(
         &self,
         selectors: &[impl AsRef<str>],
@@ -816,25 +842,33 @@ impl Client {
         let mut n = 0;
         for selector in selectors {
             let selector = selector.as_ref();
-            let series = self
-                .raw_series(selector, start_ms, end_ms)
-                .map_err(|e| match e {
-                    LiveError::InvalidArgument(_) => e,
-                    other => LiveError::Selector {
-                        selector: selector.to_string(),
-                        cause: Box::new(other),
-                    },
-                })?;
-            n += series.samples();
-            for (labels, samples) in series.series {
-                store.add_series(labels, samples);
-            }
-            for (labels, hs) in series.histograms {
-                let id = store.series_id(&labels);
-                for (t, h) in hs {
-                    store.append_histogram_id(id, t, h);
-                }
-            }
+            // Each batch goes into the store as it arrives (compact in a store with compact history), so
+            // a month of raw samples is never held decoded whole. Batches come in time order: each series'
+            // samples follow what the store holds.
+            let result = self.rt.block_on(self.inner.raw_series_batches(
+                selector,
+                start_ms,
+                end_ms,
+                &mut |d: Decoded| {
+                    n += d.samples();
+                    for (labels, samples) in d.series {
+                        store.add_series(labels, samples);
+                    }
+                    for (labels, hs) in d.histograms {
+                        let id = store.series_id(&labels);
+                        for (t, h) in hs {
+                            store.append_histogram_id(id, t, h);
+                        }
+                    }
+                },
+            ));
+            result.map_err(|e| match e {
+                LiveError::InvalidArgument(_) => e,
+                other => LiveError::Selector {
+                    selector: selector.to_string(),
+                    cause: Box::new(other),
+                },
+            })?;
         }
         Ok(n)
     }
