@@ -32,21 +32,24 @@ pub fn load_series_at(
     let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
     let len = file.metadata().map_err(|e| fail(&e))?.len();
     if len > STREAM_ABOVE {
-        if is_api_json(&mut file).map_err(|e| fail(&e))? {
-            let input = std::io::BufReader::with_capacity(1 << 20, file);
-            crate::series::api_json::load_api_json_from(input, store)
-                .map_err(|e| anyhow::anyhow!("{}", located(path, &e.to_string())))?;
-            return Ok(Format::ApiJson);
-        }
-        if let Some(openmetrics) = exposition_format(&mut file, len).map_err(|e| fail(&e))? {
-            let input = std::io::BufReader::with_capacity(1 << 20, file);
-            crate::series::openmetrics::load_exposition_from(input, store, openmetrics)
+        let format = streamed_format(&mut file, len).map_err(|e| fail(&e))?;
+        let input = std::io::BufReader::with_capacity(1 << 20, file);
+        match format {
+            Some(Format::ApiJson) => {
+                crate::series::api_json::load_api_json_from(input, store)
+                    .map_err(|e| anyhow::anyhow!("{}", located(path, &e.to_string())))?;
+                return Ok(Format::ApiJson);
+            }
+            Some(f @ (Format::OpenMetrics | Format::PrometheusText)) => {
+                crate::series::openmetrics::load_exposition_from(
+                    input,
+                    store,
+                    f == Format::OpenMetrics,
+                )
                 .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
-            return Ok(if openmetrics {
-                Format::OpenMetrics
-            } else {
-                Format::PrometheusText
-            });
+                return Ok(f);
+            }
+            _ => file = input.into_inner(),
         }
     }
     let text = std::io::read_to_string(file).map_err(|e| fail(&e))?;
@@ -61,46 +64,43 @@ pub fn load_series_at(
 /// Fixtures larger than this are streamed when they are exposition text or API JSON.
 pub const STREAM_ABOVE: u64 = 1 << 20;
 
-/// Whether a file is Prometheus API JSON, by its first 64 KiB; leaves the file at its start.
-fn is_api_json(file: &mut std::fs::File) -> std::io::Result<bool> {
-    use crate::series::openmetrics::{detect, Format};
-    use std::io::{Read, Seek, SeekFrom};
-    let mut buf = Vec::new();
-    file.by_ref().take(64 * 1024).read_to_end(&mut buf)?;
-    file.seek(SeekFrom::Start(0))?;
-    Ok(detect(&String::from_utf8_lossy(&buf)) == Format::ApiJson)
-}
-
-/// Whether a file is exposition text, and then whether OpenMetrics (`Some(true)`: its last line is
-/// `# EOF`, or one of its first lines is, as `openmetrics::detect` decides on the whole text) or the
-/// Prometheus text format (`Some(false)`); `None` for the other formats. Reads the first and last 64 KiB
-/// and leaves the file at its start.
-fn exposition_format(file: &mut std::fs::File, len: u64) -> std::io::Result<Option<bool>> {
+/// The format of a file to stream: API JSON, OpenMetrics (its last line is `# EOF`, or one of its first lines
+/// is, as `openmetrics::detect` decides on the whole text) or Prometheus text; `None` for the formats read
+/// whole (YAML). Reads the first 64 KiB, and the last 64 KiB of exposition text; leaves the file at its start.
+fn streamed_format(
+    file: &mut std::fs::File,
+    len: u64,
+) -> std::io::Result<Option<crate::series::openmetrics::Format>> {
     use crate::series::openmetrics::{detect, Format};
     use std::io::{Read, Seek, SeekFrom};
     const PART: u64 = 64 * 1024;
-    let mut read_at = |at: u64, n: u64| -> std::io::Result<String> {
+    let mut read_at = |at: u64| -> std::io::Result<String> {
         file.seek(SeekFrom::Start(at))?;
-        let mut buf = Vec::with_capacity(n as usize);
-        file.by_ref().take(n).read_to_end(&mut buf)?;
+        let mut buf = Vec::with_capacity(PART as usize);
+        file.by_ref().take(PART).read_to_end(&mut buf)?;
         Ok(String::from_utf8_lossy(&buf).into_owned())
     };
-    let head = read_at(0, PART)?;
+    let head = read_at(0)?;
     // Cut at the last full line, so a partial line does not decide anything (a file of one long line, JSON
     // say, is decided by its start).
     let head = match head.rfind('\n') {
         Some(i) => &head[..=i],
         None => &head[..],
     };
-    let tail = read_at(len.saturating_sub(PART), PART)?;
-    file.seek(SeekFrom::Start(0))?;
     let format = match detect(head) {
-        Format::OpenMetrics | Format::PrometheusText => {
+        Format::ApiJson => Some(Format::ApiJson),
+        f @ (Format::OpenMetrics | Format::PrometheusText) => {
+            let tail = read_at(len.saturating_sub(PART))?;
             let last = tail.lines().map(str::trim).rfind(|l| !l.is_empty());
-            Some(last == Some("# EOF") || detect(head) == Format::OpenMetrics)
+            Some(if last == Some("# EOF") || f == Format::OpenMetrics {
+                Format::OpenMetrics
+            } else {
+                Format::PrometheusText
+            })
         }
-        _ => None,
+        Format::InputSeries | Format::LoadBlock => None,
     };
+    file.seek(SeekFrom::Start(0))?;
     Ok(format)
 }
 

@@ -294,7 +294,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         crate::rules::group::show_reach(
             &mut store,
             std::iter::once(&lhs_expr),
-            crate::rules::group::window_reach(&lhs_expr, engine.opts.lookback_delta_ms),
+            Some(engine.opts.lookback_delta_ms),
             first + k0 as i64 * step,
             first + (k1 as i64 - 1) * step,
             step,

@@ -81,6 +81,18 @@ impl std::fmt::Debug for AsyncClient {
     }
 }
 
+/// Answers of consecutive windows (in time order) as one: each series' samples merged in time order, series
+/// without any left out.
+fn merge_parts(parts: Vec<Decoded>) -> Decoded {
+    let (floats, histograms): (Vec<_>, Vec<_>) =
+        parts.into_iter().map(|d| (d.series, d.histograms)).unzip();
+    let mut series = merge_in_order(floats);
+    series.retain(|(_, s)| !s.is_empty());
+    let mut histograms = merge_in_order(histograms);
+    histograms.retain(|(_, s)| !s.is_empty());
+    Decoded { series, histograms }
+}
+
 impl AsyncClient {
     /// Checks the options, reads the token and CA files, and sets up the connection pool. Credentials written
     /// in the URL (`https://user:pass@host`) become basic auth and leave the URL.
@@ -339,12 +351,7 @@ impl AsyncClient {
         let mut parts = Vec::new();
         self.raw_series_batches(selector, start_ms, end_ms, &mut |d| parts.push(d))
             .await?;
-        let (floats, histograms): (Vec<_>, Vec<_>) =
-            parts.into_iter().map(|d| (d.series, d.histograms)).unzip();
-        Ok(Decoded {
-            series: merge_in_order(floats),
-            histograms: merge_in_order(histograms),
-        })
+        Ok(merge_parts(parts))
     }
 
     /// [`AsyncClient::raw_series`] handed over a batch at a time, in time order: `sink` gets each batch's
@@ -406,16 +413,9 @@ impl AsyncClient {
             let next = batch.last().map_or(end_ms, |&(_, r)| r);
             progress.inc((next - left).max(0) as u64);
             left = next;
-            let (floats, histograms): (Vec<_>, Vec<_>) = answers
-                .into_iter()
-                .map(|d| (d.series, d.histograms))
-                .unzip();
-            let mut series = merge_in_order(floats);
-            series.retain(|(_, s)| !s.is_empty());
-            let mut histograms = merge_in_order(histograms);
-            histograms.retain(|(_, s)| !s.is_empty());
-            if !series.is_empty() || !histograms.is_empty() {
-                sink(Decoded { series, histograms });
+            let merged = merge_parts(answers);
+            if !merged.series.is_empty() || !merged.histograms.is_empty() {
+                sink(merged);
             }
         }
         Ok(())

@@ -540,8 +540,7 @@ pub fn window_reach(e: &Expr, lookback_ms: i64) -> Option<(i64, i64)> {
 }
 
 /// In a store with compact history, shows queries the samples `set` reads when its rules are evaluated at
-/// ticks `first..=last` (each less its group's query offset), with a step to spare; everything when that
-/// reach is unbounded ([`window_reach`]) or `lookback_ms` is unknown (`None`: a remote source answers).
+/// ticks `first..=last` (each less its group's query offset), as [`show_reach`] does.
 pub fn show_window(
     set: &RuleSet,
     store: &mut Store,
@@ -550,21 +549,13 @@ pub fn show_window(
     last: i64,
     step: i64,
 ) {
-    if !store.has_compact_history() {
-        return;
-    }
     let offsets = || set.groups.iter().map(|g| g.query_offset_ms);
-    let reach = lookback_ms.and_then(|lb| {
-        set.rules.iter().try_fold((0i64, 0i64), |(b, a), r| {
-            window_reach(&r.expr, lb).map(|(rb, ra)| (b.max(rb), a.max(ra)))
-        })
-    });
     let max_off = offsets().max().unwrap_or(0).max(0);
     let min_off = offsets().min().unwrap_or(0).min(0);
     show_reach(
         store,
         set.rules.iter().map(|r| &r.expr),
-        reach,
+        lookback_ms,
         first.saturating_sub(max_off),
         last.saturating_sub(min_off),
         step,
@@ -572,12 +563,13 @@ pub fn show_window(
 }
 
 /// In a store with compact history, shows queries of `exprs` evaluated at `first..=last` the samples they
-/// read, given their reach ([`window_reach`]; `None`: everything), with a step to spare: only the series
-/// their selectors match are decoded ([`selected_series`]).
+/// read, with a step to spare: as far back and ahead as their [`window_reach`] (everything when that is
+/// unbounded, or when `lookback_ms` is unknown: `None`, a remote source answers), and only for the series
+/// their selectors match ([`selected_series`]).
 pub fn show_reach<'e>(
     store: &mut Store,
-    exprs: impl Iterator<Item = &'e Expr>,
-    reach: Option<(i64, i64)>,
+    exprs: impl Iterator<Item = &'e Expr> + Clone,
+    lookback_ms: Option<i64>,
     first: i64,
     last: i64,
     step: i64,
@@ -585,6 +577,11 @@ pub fn show_reach<'e>(
     if !store.has_compact_history() {
         return;
     }
+    let reach = lookback_ms.and_then(|lb| {
+        exprs.clone().try_fold((0i64, 0i64), |(b, a), e| {
+            window_reach(e, lb).map(|(eb, ea)| (b.max(eb), a.max(ea)))
+        })
+    });
     let (from, to) = match reach {
         Some((back, ahead)) => (
             first.saturating_sub(back).saturating_sub(step),
