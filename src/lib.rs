@@ -15,6 +15,7 @@ pub mod lint;
 pub mod live;
 pub mod load;
 pub mod parallel;
+pub mod project;
 pub mod promql;
 pub mod report;
 pub mod rules;

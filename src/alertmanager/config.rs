@@ -203,6 +203,7 @@ const GLOBAL: &[(&str, receivers::Kind)] = &[
 
 /// Builds and validates the config. Returns `None` when any error was found (the diagnostics say why).
 pub fn from_node(root: &Node, file: &Arc<str>) -> (Option<Config>, Vec<Diagnostic>) {
+    crate::load::reads::note(crate::load::reads::Read::AlertmanagerConfig);
     let mut r = Reader::new(file);
     let config = build(&mut r, root);
     let config = if r.has_errors() { None } else { config };

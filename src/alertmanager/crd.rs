@@ -501,6 +501,31 @@ pub fn merge(base: &Config, items: &[&Item]) -> (Option<Config>, Vec<Diagnostic>
     (Some(config), diags)
 }
 
+/// An AlertmanagerConfig object on its own: converted and merged as the operator would merge it into an
+/// Alertmanager config (here a minimal one with a single receiver), so its own mistakes (unknown fields, bad
+/// matchers and durations, undefined receivers) are reported at its lines. Relating it to the real base
+/// config and to the rules is `routes --alertmanagerconfig`'s job.
+pub fn check_alone(item: &Item) -> Vec<Diagnostic> {
+    let base_file: Arc<str> = Arc::from("<base config>");
+    let Ok(stream) =
+        crate::load::yaml::parse_stream("route: {receiver: base}\nreceivers: [{name: base}]\n")
+    else {
+        return Vec::new();
+    };
+    let Some(doc) = stream.documents.first() else {
+        return Vec::new();
+    };
+    let (Some(base), _) = from_node(&doc.root, &base_file) else {
+        return Vec::new();
+    };
+    let (_, diags) = merge(&base, &[item]);
+    // What points into the stand-in base config says nothing about the user's file.
+    diags
+        .into_iter()
+        .filter(|d| d.location.as_ref().is_none_or(|l| *l.file != *base_file))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,9 +26,11 @@ pub mod source;
 /// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.
 pub type LabelSet = BTreeMap<String, String>;
 
-/// Validates an Alertmanager configuration document for `check`; returns the number of receivers and the
-/// problems found.
-pub fn check_config(item: &crate::load::documents::Item) -> (usize, Vec<crate::diag::Diagnostic>) {
+/// Reads an Alertmanager configuration document: its typed form (`None` when it has errors), its number of
+/// receivers (counted in the YAML when it has errors) and the problems found.
+pub fn check_config(
+    item: &crate::load::documents::Item,
+) -> (Option<config::Config>, usize, Vec<crate::diag::Diagnostic>) {
     let (config, diagnostics) = config::from_node(&item.root, &item.file);
     let receivers = match &config {
         Some(c) => c.receivers.len(),
@@ -38,5 +40,5 @@ pub fn check_config(item: &crate::load::documents::Item) -> (usize, Vec<crate::d
             .and_then(|r| r.as_seq())
             .map_or(0, |r| r.len()),
     };
-    (receivers, diagnostics)
+    (config, receivers, diagnostics)
 }

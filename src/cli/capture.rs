@@ -4,10 +4,11 @@
 //! the rules fire there as the expectation ([`crate::rules::capture`]). Series can be limited by selector and
 //! labels dropped or renamed (pod names, say) before they go in.
 
-use super::{inputs, Status};
+use super::Status;
 use crate::load::documents::{self, Kind};
 use crate::load::duration::parse_duration;
 use crate::load::rules::{load_rule_file, RuleKind};
+use crate::project::inputs;
 use crate::promql::syntax::ast::Expr;
 use crate::rules::capture::{self, Capture};
 use crate::series::histogram::FloatHistogram;

@@ -2,9 +2,10 @@
 //! been deployed over this window, which alerts would have fired, and who would have been notified, when,
 //! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
 
-use super::{inputs, Status};
+use super::Status;
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
+use crate::project::{check, inputs, Project};
 use crate::promql::{Engine, EngineOptions};
 use crate::report::dry_run::{self as report, DryRun};
 use crate::rules::group::Mode;
@@ -76,26 +77,22 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         anyhow::bail!("--to ({}) is before --from ({})", args.to, args.from);
     }
     // Rules.
-    let checked = super::check::check_paths(&args.rules)?;
+    let project = Project::load(&args.rules)?;
+    let checked = check::run(&project, &check::Options::default());
     let style = crate::report::human::Style {
         color: std::io::stderr().is_terminal(),
     };
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .collect();
-    if !errors.is_empty() {
-        for d in errors {
+    if checked.has(Severity::Error) {
+        for d in checked.errors() {
             eprint!(
                 "{}",
-                crate::report::human::render(d, &checked.loaded.files, &style)
+                crate::report::human::render(d, &project.loaded.files, &style)
             );
         }
         eprintln!("dry-run: the rules have errors; `ruletest check` shows them all");
         return Ok(Status::Problems);
     }
-    if checked.rule_files.is_empty() {
+    if project.rule_files.is_empty() {
         anyhow::bail!("no rule file found under {}", display_paths(&args.rules));
     }
     // Series, compact: weeks of history fit in memory; evaluation decodes the piece it reads.
@@ -105,7 +102,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     // Alertmanager.
     let config = match &args.alertmanager {
-        Some(path) => match inputs::load_alertmanager(path, &style)? {
+        Some(path) => match super::load_alertmanager(path, &style)? {
             Some(c) => Some(c),
             None => return Ok(Status::Problems),
         },
@@ -133,7 +130,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let tl = match (&client, args.strategy) {
         (Some(client), Strategy::Remote) => {
             let remote = crate::rules::remote::RemoteSource::new(client);
-            let tl = timeline::build_with(&checked.rule_files, &mut store, &engine, &remote, &opts);
+            let tl = timeline::build_with(&project.rule_files, &mut store, &engine, &remote, &opts);
             // A failed request leaves holes: never present partial results as complete.
             if let Ok(tl) = &tl {
                 if let Some((rule, _, msg)) = tl.errors.first() {
@@ -143,10 +140,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             tl
         }
         (Some(client), Strategy::Local) => {
-            inputs::fetch_raw(client, &checked.rule_files, from, to, &engine, &mut store)?;
-            timeline::build(&checked.rule_files, &mut store, &engine, &opts)
+            inputs::fetch_raw(client, &project.rule_files, from, to, &engine, &mut store)?;
+            timeline::build(&project.rule_files, &mut store, &engine, &opts)
         }
-        (None, _) => timeline::build(&checked.rule_files, &mut store, &engine, &opts),
+        (None, _) => timeline::build(&project.rule_files, &mut store, &engine, &opts),
     }
     .map_err(|e| anyhow::anyhow!(e))?;
     if let Some(c) = &client {

@@ -170,7 +170,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     // The loader `dry-run`, `tune` and `export` use: promtool input_series (at its start_timestamp, else
     // at 0), `.test` load blocks, OpenMetrics, Prometheus text and API JSON.
     let mut store = Store::new();
-    super::inputs::load_series(&args.series, 0, &mut store)?;
+    crate::project::inputs::load_series(&args.series, 0, &mut store)?;
     let engine = Engine::new(EngineOptions::default());
     let result = match (&args.at, &args.from, &args.to, &args.step) {
         (_, Some(from), Some(to), Some(step)) => {

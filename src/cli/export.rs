@@ -42,8 +42,11 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let start = parse_time(&args.start, now_ms()).map_err(|e| anyhow!("--start: {e}"))?;
     // The loader every command with --series uses (exposition text streamed when large).
     let mut store = Store::new();
-    let format =
-        super::inputs::load_series_at(&args.series, super::inputs::Start::At(start), &mut store)?;
+    let format = crate::project::inputs::load_series_at(
+        &args.series,
+        crate::project::inputs::Start::At(start),
+        &mut store,
+    )?;
     let mut buf: Vec<u8> = Vec::new();
     let note = if args.json {
         write_api_json(&store, &mut buf)?;

@@ -5,11 +5,10 @@
 //! Alertmanager simulation as `dry-run`'s, and every notification group whose notifications differ is listed
 //! the same way.
 
-use super::inputs;
 use crate::alertmanager::config::Config;
 use crate::alertmanager::feed::{self, Fired};
 use crate::alertmanager::route::labelset_string;
-use crate::diag::Severity;
+use crate::project::{check, inputs, Project};
 use crate::promql::semantics::{Difference, Semantics};
 use crate::promql::{Engine, EngineOptions};
 use crate::rules::group::Mode;
@@ -87,12 +86,9 @@ pub struct Comparison {
 fn run_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Run> {
     s.switch_to();
     // Rules are loaded under each semantics: what parses can differ (`holt_winters`).
-    let checked = super::check::check_paths(w.rules)?;
-    if let Some(d) = checked
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::Error)
-    {
+    let project = Project::load(w.rules)?;
+    let checked = check::run(&project, &check::Options::default());
+    if let Some(d) = checked.errors().next() {
         anyhow::bail!(
             "the rules have errors (`ruletest check` shows them all): {}",
             d.message
@@ -112,7 +108,7 @@ fn run_under(w: &Window<'_>, s: Semantics) -> anyhow::Result<Run> {
         external_url: String::new(),
         mode: Mode::Auto,
     };
-    let tl = timeline::build(&checked.rule_files, &mut store, &engine, &opts)
+    let tl = timeline::build(&project.rule_files, &mut store, &engine, &opts)
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut sends: Sends = BTreeMap::new();
     if let Some(config) = w.alertmanager {
@@ -181,12 +177,12 @@ pub fn fetch(
     to_ms: i64,
 ) -> anyhow::Result<Store> {
     Semantics::PROMETHEUS3.switch_to();
-    let checked = super::check::check_paths(rules)?;
+    let project = Project::load(rules)?;
     let engine = Engine::new(EngineOptions::default());
     let mut store = Store::new();
     inputs::fetch_raw(
         client,
-        &checked.rule_files,
+        &project.rule_files,
         from_ms,
         to_ms,
         &engine,

@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 let style = crate::report::human::Style {
                     color: std::io::stderr().is_terminal(),
                 };
-                match super::inputs::load_alertmanager(path, &style)? {
+                match super::load_alertmanager(path, &style)? {
                     Some((c, _)) => Some(c),
                     None => return Ok(Status::Problems),
                 }

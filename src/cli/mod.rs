@@ -8,7 +8,6 @@ pub mod check;
 pub mod dry_run;
 pub mod eval;
 pub mod export;
-pub mod inputs;
 pub mod migrate_dry_run;
 pub mod migrate_report;
 pub mod promql_format;
@@ -37,6 +36,28 @@ impl EvalArgs {
         self.limits.install();
         self.semantics.install();
         self.features.install()
+    }
+}
+
+/// Loads the Alertmanager configuration `path` given on its own; one with errors has them printed to stderr
+/// with file:line and gives `None`: problems found (exit status 1, as `check` gives for the same file).
+pub fn load_alertmanager(
+    path: &std::path::Path,
+    style: &crate::report::human::Style,
+) -> anyhow::Result<Option<(crate::alertmanager::config::Config, std::path::PathBuf)>> {
+    use crate::project::inputs::AlertmanagerFile;
+    match crate::project::inputs::load_alertmanager(path)? {
+        AlertmanagerFile::Config(c, base) => Ok(Some((*c, base))),
+        AlertmanagerFile::Errors { errors, files } => {
+            for d in &errors {
+                eprint!("{}", crate::report::human::render(d, &files, style));
+            }
+            eprintln!(
+                "{}: the Alertmanager configuration has errors; `ruletest check` shows them all",
+                path.display()
+            );
+            Ok(None)
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! [--keep-firing-for ...] [--alertmanager FILE]`: the alert's left side evaluated once over the window, then
 //! every threshold x for x keep_firing_for combination applied to it, with the trade-off shown.
 
-use super::{inputs, Status};
+use super::Status;
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
 use crate::load::duration::parse_duration;
 use crate::load::rules::{RuleFile, RuleKind};
+use crate::project::{check, inputs, Project};
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::report::tune as report;
 use crate::rules::group::{Mode, DEFAULT_CHUNK_TICKS};
@@ -172,26 +173,19 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     if to < from {
         anyhow::bail!("--to is before --from");
     }
-    let checked = super::check::check_paths(&args.rules)?;
-    if checked
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == Severity::Error)
-    {
+    let project = Project::load(&args.rules)?;
+    let checked = check::run(&project, &check::Options::default());
+    if checked.has(Severity::Error) {
         let style = crate::report::human::Style { color: false };
-        for d in checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-        {
+        for d in checked.errors() {
             eprint!(
                 "{}",
-                crate::report::human::render(d, &checked.loaded.files, &style)
+                crate::report::human::render(d, &project.loaded.files, &style)
             );
         }
         return Ok(Status::Problems);
     }
-    let found = checked
+    let found = project
         .rule_files
         .iter()
         .flat_map(|f| f.groups.iter().map(move |g| (f, g)))
@@ -238,7 +232,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let engine = Engine::new(EngineOptions::default());
     if let Some(client) = args.live.client()? {
         // The alert's own file supplies the selectors; `--lhs` adds its own.
-        let mut files = checked.rule_files.clone();
+        let mut files = project.rule_files.clone();
         if args.lhs.is_some() {
             if let Some(g) = files.iter_mut().flat_map(|f| f.groups.iter_mut()).next() {
                 let mut extra = rule.clone();
@@ -248,7 +242,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         }
         inputs::fetch_raw(&client, &files, from, to, &engine, &mut store)?;
     }
-    let recording: Vec<RuleFile> = checked
+    let recording: Vec<RuleFile> = project
         .rule_files
         .iter()
         .map(|f| {
@@ -381,7 +375,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let mut notifications: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); rows.len()];
     if let Some(path) = &args.alertmanager {
         let style = crate::report::human::Style { color: false };
-        let Some((config, _)) = inputs::load_alertmanager(path, &style)? else {
+        let Some((config, _)) = super::load_alertmanager(path, &style)? else {
             return Ok(Status::Problems);
         };
         let alert_labels: Vec<BTreeMap<String, String>> = lhs

@@ -28,9 +28,13 @@ use std::sync::Arc;
 
 /// [`run`] over the rule files that loaded without errors: a file with a syntax or schema error gets that
 /// error alone (as a compiler stops after a parse error), not lints about a half-read rule.
+///
+/// `typed`: the typed configuration of each Alertmanager document of `loaded`, in order (as the loader read
+/// it; `None` where it did not load), so no document is read twice.
 pub fn run_on_valid(
     rule_files: &[RuleFile],
     loaded: &Loaded,
+    typed: &[Option<crate::alertmanager::config::Config>],
     config: &LintConfig,
     load_diagnostics: &[Diagnostic],
 ) -> Vec<Diagnostic> {
@@ -44,7 +48,7 @@ pub fn run_on_valid(
         .filter(|rf| !broken(&rf.file))
         .cloned()
         .collect();
-    run(&valid, loaded, config)
+    run_checks_typed(&all_checks(), &valid, loaded, typed, config)
 }
 
 /// Runs every enabled check over every rule and returns the diagnostics, suppressions applied.
@@ -57,6 +61,21 @@ pub fn run_checks(
     checks: &[&dyn Check],
     rule_files: &[RuleFile],
     loaded: &Loaded,
+    config: &LintConfig,
+) -> Vec<Diagnostic> {
+    let typed: Vec<_> = loaded
+        .items_of(Kind::Alertmanager)
+        .map(checks::am_model::typed)
+        .collect();
+    run_checks_typed(checks, rule_files, loaded, &typed, config)
+}
+
+/// [`run_checks`] with the typed configuration of each Alertmanager document of `loaded` already read.
+pub fn run_checks_typed(
+    checks: &[&dyn Check],
+    rule_files: &[RuleFile],
+    loaded: &Loaded,
+    typed: &[Option<crate::alertmanager::config::Config>],
     config: &LintConfig,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -108,13 +127,10 @@ pub fn run_checks(
     }
     // Checks on Alertmanager configs, and on rules and Alertmanager together.
     let alertmanager: Vec<_> = loaded.items_of(Kind::Alertmanager).collect();
-    let typed: Vec<Option<crate::alertmanager::config::Config>> = alertmanager
-        .iter()
-        .map(|i| checks::am_model::typed(i))
-        .collect();
+    debug_assert_eq!(alertmanager.len(), typed.len());
     let configs: Vec<_> = alertmanager
         .iter()
-        .zip(&typed)
+        .zip(typed)
         .filter_map(|(i, c)| Some((*i, c.as_ref()?)))
         .collect();
     let alert_labels = if configs.is_empty() {
@@ -127,7 +143,7 @@ pub fn run_checks(
             continue;
         };
         let mut findings = Vec::new();
-        for (item, typed) in alertmanager.iter().zip(&typed) {
+        for (item, typed) in alertmanager.iter().zip(typed) {
             let cx = ConfigContext {
                 item,
                 typed: typed.as_ref(),

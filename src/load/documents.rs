@@ -182,6 +182,7 @@ pub fn load_file(path: &Path, loaded: &mut Loaded) -> Result<(), LoadError> {
         path: name.to_string(),
         source: e,
     })?;
+    crate::load::reads::note(crate::load::reads::Read::File);
     load_bytes(name, &bytes, loaded);
     Ok(())
 }

@@ -2,6 +2,7 @@
 pub mod documents;
 pub mod duration;
 pub mod fields;
+pub mod reads;
 pub mod rules;
 pub mod scalar_pos;
 pub mod testfile;

@@ -119,6 +119,7 @@ const RULE_FIELDS: &[&str] = &[
 
 /// Reads and validates a rule file or PrometheusRule spec.
 pub fn load_rule_file(item: &Item) -> (RuleFile, Vec<Diagnostic>) {
+    crate::load::reads::note(crate::load::reads::Read::RuleFile);
     let mut cx = Cx::new(item.file.clone(), prefix(item), &RULE_CODES);
     cx.source = Some(item.source.clone());
     let mut rf = RuleFile {

@@ -156,6 +156,7 @@ fn pairs(cx: &mut Cx, node: Option<&Node>, what: &str) -> Vec<(String, String)> 
 
 /// Reads a test file document.
 pub fn load_test_file(item: &Item) -> (TestFile, Vec<Diagnostic>) {
+    crate::load::reads::note(crate::load::reads::Read::TestFile);
     let mut cx = Cx::new(item.file.clone(), String::new(), &TEST_CODES);
     let root = &item.root;
     let mut tf = TestFile {

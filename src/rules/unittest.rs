@@ -137,31 +137,78 @@ pub struct Options {
 
 /// Runs every test file found in `loaded` (the documents of the paths given).
 pub fn run_loaded(loaded: &Loaded, opts: &Options) -> Vec<FileResult> {
-    let mut out = Vec::new();
-    for item in loaded.items_of(Kind::TestFile) {
-        let (tf, mut diags) = crate::load::testfile::load_test_file(item);
-        if opts.ignore_unknown_fields {
-            diags.retain(|d| d.code != "test/unknown-field");
-        }
-        let mut res = FileResult {
-            file: item.file.to_string(),
-            diagnostics: diags,
-            groups: Vec::new(),
-            coverage: Vec::new(),
-        };
-        if !res
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
-        {
-            run_file(&tf, &mut res, opts);
-        }
-        out.push(res);
-    }
-    out
+    loaded
+        .items_of(Kind::TestFile)
+        .map(|item| {
+            let (tf, diags) = crate::load::testfile::load_test_file(item);
+            run_parsed(&tf, &diags, opts, &|_| None)
+        })
+        .collect()
 }
 
-fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
+/// A rule file read for a test: from disk ([`read_rule_file`]), or one its caller already read (a
+/// project's), so a test naming it does not read it again.
+#[derive(Default)]
+pub struct ReadFile {
+    /// Why the file could not be read at all.
+    pub unreadable: Option<String>,
+    /// What reading the file found (YAML errors, ...).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its rule files (one per PrometheusRule object in it), each with what reading it found.
+    pub rule_files: Vec<(RuleFile, Vec<Diagnostic>)>,
+}
+
+/// Reads the rule file at `path` from disk.
+pub fn read_rule_file(path: &Path) -> ReadFile {
+    let mut loaded = Loaded::default();
+    let unreadable = documents::load_file(path, &mut loaded)
+        .err()
+        .map(|e| e.to_string());
+    let rule_files = loaded
+        .items
+        .iter()
+        .filter(|i| matches!(i.kind, Kind::RuleFile | Kind::PrometheusRule))
+        .map(load_rule_file)
+        .collect();
+    ReadFile {
+        unreadable,
+        diagnostics: loaded.diagnostics,
+        rule_files,
+    }
+}
+
+/// Finds a rule file its caller already read, by the path a test's `rule_files` matched.
+pub type Known<'a> = dyn Fn(&Path) -> Option<ReadFile> + 'a;
+
+/// Runs one test file already read (`diagnostics`: what reading it found; a file with errors runs nothing).
+/// The rule files it names are taken from `known` where it has them, else read from disk.
+pub fn run_parsed(
+    tf: &TestFile,
+    diagnostics: &[Diagnostic],
+    opts: &Options,
+    known: &Known<'_>,
+) -> FileResult {
+    let mut diags = diagnostics.to_vec();
+    if opts.ignore_unknown_fields {
+        diags.retain(|d| d.code != "test/unknown-field");
+    }
+    let mut res = FileResult {
+        file: tf.file.to_string(),
+        diagnostics: diags,
+        groups: Vec::new(),
+        coverage: Vec::new(),
+    };
+    if !res
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        run_file(tf, &mut res, opts, known);
+    }
+    res
+}
+
+fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options, known: &Known<'_>) {
     let base = Path::new(&*tf.file)
         .parent()
         .map(Path::to_path_buf)
@@ -194,27 +241,22 @@ fn run_file(tf: &TestFile, res: &mut FileResult, opts: &Options) {
             );
             continue;
         }
-        let mut loaded = Loaded::default();
+        // promtool's --ignore-unknown-fields reaches the rule files too (`rulefmt.ParseFile`).
+        let keep = |d: &Diagnostic| {
+            d.severity == Severity::Error
+                && !(opts.ignore_unknown_fields && d.code == "rule/unknown-field")
+        };
         for p in matched {
-            if let Err(e) = documents::load_file(&p, &mut loaded) {
-                res.diagnostics.push(
-                    Diagnostic::error("test/rule-file", e.to_string()).at(&tf.file, pattern.pos),
-                );
+            let read = known(&p).unwrap_or_else(|| read_rule_file(&p));
+            if let Some(e) = read.unreadable {
+                res.diagnostics
+                    .push(Diagnostic::error("test/rule-file", e).at(&tf.file, pattern.pos));
             }
-        }
-        res.diagnostics.extend(loaded.diagnostics.iter().cloned());
-        for item in loaded
-            .items
-            .iter()
-            .filter(|i| matches!(i.kind, Kind::RuleFile | Kind::PrometheusRule))
-        {
-            let (rf, d) = load_rule_file(item);
-            // promtool's --ignore-unknown-fields reaches the rule files too (`rulefmt.ParseFile`).
-            res.diagnostics.extend(d.into_iter().filter(|d| {
-                d.severity == Severity::Error
-                    && !(opts.ignore_unknown_fields && d.code == "rule/unknown-field")
-            }));
-            rule_files.push(rf);
+            res.diagnostics.extend(read.diagnostics);
+            for (rf, d) in read.rule_files {
+                res.diagnostics.extend(d.into_iter().filter(keep));
+                rule_files.push(rf);
+            }
         }
     }
     if res

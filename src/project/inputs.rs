@@ -1,5 +1,5 @@
-//! Inputs shared by the commands that read series over a window (`dry-run`, `tune`): fixtures, raw series from
-//! a live server, and the Alertmanager configuration.
+//! Inputs beside the project's documents, for the commands that read series over a window (`dry-run`, `tune`,
+//! `eval`, ...): fixtures, raw series from a live server, and an Alertmanager configuration given on its own.
 
 use crate::series::store::Store;
 use std::path::Path;
@@ -29,6 +29,7 @@ pub fn load_series_at(
 ) -> anyhow::Result<crate::series::openmetrics::Format> {
     use crate::series::openmetrics::Format;
     let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    crate::load::reads::note(crate::load::reads::Read::Fixture);
     let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
     let len = file.metadata().map_err(|e| fail(&e))?.len();
     if len > STREAM_ABOVE {
@@ -180,14 +181,21 @@ pub fn fetch_raw(
     Ok(())
 }
 
-/// Loads the Alertmanager configuration `path` (a plain file, or a ConfigMap/Secret holding one) and the
-/// directory its template globs are relative to. A config with errors prints them with file:line and gives
-/// `None`: problems found (exit status 1, as `check` gives for the same file). A file that cannot be read,
-/// or that holds no Alertmanager configuration at all, is an error (exit status 2).
-pub fn load_alertmanager(
-    path: &Path,
-    style: &crate::report::human::Style,
-) -> anyhow::Result<Option<(crate::alertmanager::config::Config, std::path::PathBuf)>> {
+/// An Alertmanager configuration given on its own (`--alertmanager FILE`).
+pub enum AlertmanagerFile {
+    /// The configuration, and the directory its template globs are relative to.
+    Config(Box<crate::alertmanager::config::Config>, std::path::PathBuf),
+    /// It has errors (problems found: exit status 1, as `check` gives for the same file), with the files read
+    /// for code frames.
+    Errors {
+        errors: Vec<crate::diag::Diagnostic>,
+        files: Vec<crate::load::documents::SourceFile>,
+    },
+}
+
+/// Loads the Alertmanager configuration `path` (a plain file, or a ConfigMap/Secret holding one). A file
+/// that cannot be read, or that holds no Alertmanager configuration at all, is an error (exit status 2).
+pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
     let loaded = crate::load::documents::load_paths(&[path.to_path_buf()])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut diags = loaded.diagnostics.clone();
@@ -198,11 +206,11 @@ pub fn load_alertmanager(
         let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
         diags.extend(d);
         if let Some(c) = config {
-            return Ok(Some((c, base)));
+            return Ok(AlertmanagerFile::Config(Box::new(c), base));
         }
     }
     let errors: Vec<_> = diags
-        .iter()
+        .into_iter()
         .filter(|d| d.severity == crate::diag::Severity::Error)
         .collect();
     if errors.is_empty() {
@@ -211,14 +219,10 @@ pub fn load_alertmanager(
             path.display()
         );
     }
-    for d in errors {
-        eprint!("{}", crate::report::human::render(d, &loaded.files, style));
-    }
-    eprintln!(
-        "{}: the Alertmanager configuration has errors; `ruletest check` shows them all",
-        path.display()
-    );
-    Ok(None)
+    Ok(AlertmanagerFile::Errors {
+        errors,
+        files: loaded.files,
+    })
 }
 
 #[cfg(test)]
