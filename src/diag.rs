@@ -3,7 +3,7 @@
 //! A diagnostic has a stable code, a severity, a message in the user's words, a place in the user's file and,
 //! where we know it, a help line with the fix. Stages produce them; only `report` decides how they look.
 
-use crate::load::yaml::Pos;
+use crate::text::yaml::Pos;
 use serde::Serialize;
 use std::sync::Arc;
 

@@ -21,3 +21,4 @@ pub mod report;
 pub mod rules;
 pub mod series;
 pub mod template;
+pub mod text;

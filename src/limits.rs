@@ -8,7 +8,7 @@
 //! (`EngineOptions::default`, `ClientOptions::new`, template execution). One process runs one command, so a
 //! process-wide setting is enough, and it reaches stages whose callers build their options themselves.
 
-use crate::load::duration::{format_duration, parse_duration};
+use crate::text::duration::{format_duration, parse_duration};
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! points on the stable toolchain. Each test names its target and states what the library now returns.
 //! docs/robustness.md lists the campaign these came from.
 
-use ruletest::load::duration::{format_duration, parse_duration};
+use ruletest::text::duration::{format_duration, parse_duration};
 
 /// fuzz target `duration`: `format_duration` negated its argument, which overflows for i64::MIN (the
 /// target reads the first 8 input bytes as an i64).

@@ -247,7 +247,7 @@ fn seed_annotations_parse() {
 /// parses, and expands without error for a sample alert.
 #[test]
 fn corpus_templates_parse_and_expand() {
-    use ruletest::load::yaml::parse_stream;
+    use ruletest::text::yaml::parse_stream;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/awesome-prometheus-alerts");
     assert!(

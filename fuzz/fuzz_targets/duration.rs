@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ruletest::load::duration::{format_duration, parse_duration};
+use ruletest::text::duration::{format_duration, parse_duration};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

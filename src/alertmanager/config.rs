@@ -12,7 +12,7 @@ use super::matcher::{
 };
 use super::receivers::{self, read_fields, read_receiver, Receiver, Value};
 use crate::diag::Diagnostic;
-use crate::load::yaml::{Node, Pos};
+use crate::text::yaml::{Node, Pos};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -874,7 +874,7 @@ pub fn global_secret<'a>(c: &'a Config, key: &str) -> Option<&'a Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
 
     fn load(src: &str) -> (Option<Config>, Vec<Diagnostic>) {
         let s = parse_stream(src).unwrap();

@@ -14,9 +14,9 @@ use super::config::{from_node, Config, GroupBy, Route};
 use super::matcher::go_quote;
 use crate::diag::Diagnostic;
 use crate::load::documents::Item;
-use crate::load::duration::{format_duration, parse_duration};
 use crate::load::rules::closest;
-use crate::load::yaml::{parse_stream, Node, Pos};
+use crate::text::duration::{format_duration, parse_duration};
+use crate::text::yaml::{parse_stream, Node, Pos};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -508,7 +508,7 @@ pub fn merge(base: &Config, items: &[&Item]) -> (Option<Config>, Vec<Diagnostic>
 pub fn check_alone(item: &Item) -> Vec<Diagnostic> {
     let base_file: Arc<str> = Arc::from("<base config>");
     let Ok(stream) =
-        crate::load::yaml::parse_stream("route: {receiver: base}\nreceivers: [{name: base}]\n")
+        crate::text::yaml::parse_stream("route: {receiver: base}\nreceivers: [{name: base}]\n")
     else {
         return Vec::new();
     };

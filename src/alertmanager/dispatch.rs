@@ -456,7 +456,7 @@ fn needs_update(
 mod tests {
     use super::*;
     use crate::alertmanager::config::from_node;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     const MIN: i64 = 60_000;

@@ -16,26 +16,6 @@ pub struct Fired<'a> {
     pub generator_url: String,
 }
 
-impl<'a> Fired<'a> {
-    /// The alerts of a rule timeline that fired, each from its firing time (pending-only episodes are never
-    /// sent), as `dry-run` and `migrate-report` feed them.
-    pub fn of_timeline(alerts: &'a [crate::rules::timeline::AlertRecord]) -> Vec<Fired<'a>> {
-        alerts
-            .iter()
-            .filter_map(|a| {
-                Some(Fired {
-                    labels: &a.labels,
-                    annotations: &a.annotations,
-                    fired_at: a.fired_at?,
-                    resolved_at: a.resolved_at,
-                    interval_ms: a.interval_ms,
-                    generator_url: String::new(),
-                })
-            })
-            .collect()
-    }
-}
-
 /// Runs the simulator over what Prometheus would send for `fired` between `from` and `to`.
 pub fn simulate_fired(config: &Config, fired: &[Fired], from: i64, to: i64) -> Simulation {
     let mut sends = Vec::new();

@@ -3,8 +3,8 @@
 //! is an error.
 
 use crate::diag::Diagnostic;
-use crate::load::duration::parse_duration;
-use crate::load::yaml::{Node, Pos};
+use crate::text::duration::parse_duration;
+use crate::text::yaml::{Node, Pos};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};

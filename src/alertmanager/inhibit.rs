@@ -62,7 +62,7 @@ pub fn is_inhibited<'a>(
 mod tests {
     use super::*;
     use crate::alertmanager::config::from_node;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     fn rules(src: &str) -> Vec<InhibitRule> {

@@ -5,7 +5,7 @@
 //! any spec does.
 
 use super::fields::Reader;
-use crate::load::yaml::{Node, Pos};
+use crate::text::yaml::{Node, Pos};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 
@@ -330,7 +330,7 @@ fn read_spec(r: &mut Reader, node: &Node) -> Option<IntervalSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     fn interval(src: &str) -> TimeInterval {

@@ -22,6 +22,7 @@ pub mod route;
 pub mod routes_test;
 pub mod sender;
 pub mod source;
+pub mod symbolic;
 
 /// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.
 pub type LabelSet = BTreeMap<String, String>;

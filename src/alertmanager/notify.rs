@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn renders_set_fields_and_defaults() {
-        use crate::load::yaml::parse_stream;
+        use crate::text::yaml::parse_stream;
         use std::sync::Arc;
         let s = parse_stream(
             "route: {receiver: r}\nglobal: {smtp_smarthost: 'h:25', smtp_from: a@b}\nreceivers:\n  - name: r\n    email_configs: [{to: x@y, headers: {Subject: 'S {{ .Status }}'}}]\n",

@@ -6,7 +6,7 @@
 //! the kind, `send_resolved` and the templated texts, and a table lets every kind be validated the same way.
 
 use super::fields::{Reader, Secret};
-use crate::load::yaml::{Node, Pos};
+use crate::text::yaml::{Node, Pos};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -690,7 +690,7 @@ pub fn read_receiver(r: &mut Reader, node: &Node) -> Option<Receiver> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     fn read(src: &str) -> (Option<Receiver>, Vec<crate::diag::Diagnostic>) {

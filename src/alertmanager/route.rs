@@ -153,7 +153,7 @@ pub fn render_matching_tree(config: &Config, labels: &LabelSet) -> String {
 mod tests {
     use super::*;
     use crate::alertmanager::config::from_node;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     const CFG: &str = r#"
@@ -256,7 +256,7 @@ receivers: [{name: default}, {name: crit}, {name: teama}, {name: teamb}, {name: 
 mod properties {
     use super::*;
     use crate::alertmanager::config::from_node;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use proptest::prelude::*;
     use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use super::config::{Config, Route};
 use super::inhibit::inhibited_by;
 use super::route::match_routes;
 use super::LabelSet;
-use crate::lint::checks::am_model::{deliveries, AlertLabels, Tri};
+use crate::alertmanager::symbolic::{deliveries, AlertLabels, Tri};
 use std::collections::BTreeSet;
 
 /// What Alertmanager does with one alert.
@@ -133,7 +133,7 @@ pub fn coverage(config: &Config, cases: &[LabelSet], rules: &[AlertLabels]) -> C
 mod tests {
     use super::*;
     use crate::alertmanager::config::from_node;
-    use crate::load::yaml::parse_stream;
+    use crate::text::yaml::parse_stream;
     use std::sync::Arc;
 
     const CFG: &str = r#"

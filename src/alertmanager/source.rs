@@ -5,7 +5,7 @@
 
 use super::config::{from_node, Config};
 use crate::diag::Diagnostic;
-use crate::load::yaml::{parse_stream, parse_stream_at, Node, Pos};
+use crate::text::yaml::{parse_stream, parse_stream_at, Node, Pos};
 use base64::Engine;
 use std::sync::Arc;
 

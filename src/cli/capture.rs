@@ -6,7 +6,6 @@
 
 use super::Status;
 use crate::load::documents::{self, Kind};
-use crate::load::duration::parse_duration;
 use crate::load::rules::{load_rule_file, RuleKind};
 use crate::project::inputs;
 use crate::promql::syntax::ast::Expr;
@@ -14,6 +13,7 @@ use crate::rules::capture::{self, Capture};
 use crate::series::histogram::FloatHistogram;
 use crate::series::store::Store;
 use crate::series::Labels;
+use crate::text::duration::parse_duration;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -69,7 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.eval.install()?;
     let now = chrono::Utc::now().timestamp_millis();
     let time = |s: &str, what: &str| {
-        super::timearg::parse_time(s, now).map_err(|e| anyhow::anyhow!("{what}: {e}"))
+        crate::text::time::parse_time(s, now).map_err(|e| anyhow::anyhow!("{what}: {e}"))
     };
     let from = time(&args.from, "--from")?;
     let to = time(&args.to, "--to")?;

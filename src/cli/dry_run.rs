@@ -3,7 +3,7 @@
 //! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
 
 use super::Status;
-use crate::alertmanager::feed::{self, Fired};
+use crate::alertmanager::feed;
 use crate::diag::Severity;
 use crate::project::{check, inputs, Project};
 use crate::promql::{Engine, EngineOptions};
@@ -70,9 +70,10 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.eval.install()?;
     let now = chrono::Utc::now().timestamp_millis();
-    let from =
-        super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let to = super::timearg::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from = crate::text::time::parse_time(&args.from, now)
+        .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to =
+        crate::text::time::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     if to < from {
         anyhow::bail!("--to ({}) is before --from ({})", args.to, args.from);
     }
@@ -161,7 +162,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         texts: Vec::new(),
     };
     if let Some((config, base)) = config {
-        let fired = Fired::of_timeline(&run.timeline.alerts);
+        let fired = timeline::fired(&run.timeline.alerts);
         let sim = feed::simulate_fired(&config, &fired, from, to);
         run.inhibited = feed::inhibited_at_fire(&config, &fired);
         if args.show_text {

@@ -3,11 +3,11 @@
 //! of Prometheus's HTTP API (`--format json`).
 
 use super::Status;
-use crate::load::duration::parse_duration;
 use crate::promql::value::format_value;
 use crate::promql::{Engine, EngineOptions, Value};
 use crate::series::Store;
-use crate::template::gofmt::format_float_v;
+use crate::text::duration::parse_duration;
+use crate::text::gofmt::format_float_v;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -62,8 +62,8 @@ fn check_steps(start: i64, end: i64, step: i64, max: usize) -> anyhow::Result<()
         anyhow::bail!(
             "the range --from .. --to at --step {} has {n} evaluation steps, more than --max-steps {max}: \
              use --step {} or more, a shorter range, or a higher --max-steps",
-            crate::load::duration::format_duration(step),
-            crate::load::duration::format_duration(round_up_to_second(min_step_ms as i64)),
+            crate::text::duration::format_duration(step),
+            crate::text::duration::format_duration(round_up_to_second(min_step_ms as i64)),
         );
     }
     Ok(())

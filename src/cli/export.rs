@@ -3,11 +3,11 @@
 //! `promtool tsdb create-blocks-from openmetrics OUT DIR` can backfill it into a real Prometheus; `--json`
 //! writes Prometheus API JSON instead.
 
-use super::timearg::{now_ms, parse_time};
 use super::Status;
 use crate::series::api_json::write_api_json;
 use crate::series::openmetrics::write_openmetrics;
 use crate::series::Store;
+use crate::text::time::{now_ms, parse_time};
 use anyhow::{anyhow, Context};
 use std::io::Write;
 use std::path::PathBuf;

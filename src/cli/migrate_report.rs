@@ -107,7 +107,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             let v = v
                 .as_deref()
                 .ok_or_else(|| anyhow::anyhow!("{flag} is needed with --rules"))?;
-            super::timearg::parse_time(v, now).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+            crate::text::time::parse_time(v, now).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
         };
         let (from_ms, to_ms) = (time("--from", &args.from)?, time("--to", &args.to)?);
         if to_ms < from_ms {
@@ -126,7 +126,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             None => None,
         };
         let fetched = match args.live.client()? {
-            Some(client) => Some(super::migrate_dry_run::fetch(
+            Some(client) => Some(crate::project::migrate::fetch(
                 &client,
                 &args.rules,
                 from_ms,
@@ -139,8 +139,8 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             }
             None => None,
         };
-        Some(super::migrate_dry_run::compare(
-            &super::migrate_dry_run::Window {
+        Some(crate::project::migrate::compare(
+            &crate::project::migrate::Window {
                 rules: &args.rules,
                 series: &args.series,
                 fetched: fetched.as_ref(),
@@ -165,7 +165,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 print!("{}", unit_human(u));
             }
             if let Some(d) = &dry {
-                print!("{}", super::migrate_dry_run::human(d));
+                print!("{}", crate::report::migrate::human(d));
             }
         }
         Format::Markdown => {
@@ -173,7 +173,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 print!("{}", unit_markdown(u));
             }
             if let Some(d) = &dry {
-                print!("{}", super::migrate_dry_run::markdown(d));
+                print!("{}", crate::report::migrate::markdown(d));
             }
         }
         Format::Json => {
@@ -182,7 +182,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
                 .map(unit_json)
                 .unwrap_or_else(|| serde_json::json!({}));
             if let Some(d) = &dry {
-                v["dry_run"] = super::migrate_dry_run::json(d);
+                v["dry_run"] = crate::report::migrate::json(d);
             }
             println!("{v}");
         }
@@ -213,7 +213,7 @@ fn unit_tests(args: &Args) -> anyhow::Result<UnitReport> {
                 let text: String = g
                     .failures
                     .iter()
-                    .map(|x| super::test::render_failure(&f.file, x, false))
+                    .map(|x| crate::report::unittest::render_failure(&f.file, x, false))
                     .collect();
                 m.insert((f.file.clone(), g.line), (g.name.clone(), g.passed(), text));
             }

@@ -8,14 +8,12 @@ pub mod check;
 pub mod dry_run;
 pub mod eval;
 pub mod export;
-pub mod migrate_dry_run;
 pub mod migrate_report;
 pub mod promql_format;
 pub mod promql_test;
 pub mod record;
 pub mod routes;
 pub mod test;
-pub mod timearg;
 pub mod tune;
 
 /// The flags every command that evaluates PromQL takes: resource limits, which Prometheus to predict, and its

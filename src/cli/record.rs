@@ -2,12 +2,12 @@
 //! of the selected series from a live server and saves them as a fixture: OpenMetrics (which `promtool tsdb
 //! create-blocks-from openmetrics` can backfill), or Prometheus API JSON when FILE ends in `.json`.
 
-use super::timearg::{now_ms, parse_time};
 use super::Status;
 use crate::live::LiveArgs;
 use crate::series::api_json::write_api_json;
 use crate::series::openmetrics::write_openmetrics;
 use crate::series::Store;
+use crate::text::time::{now_ms, parse_time};
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -67,7 +67,7 @@ pub struct SourceArgs {
 }
 
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
-    let ms = crate::load::duration::parse_duration(s).map_err(|e| e.to_string())?;
+    let ms = crate::text::duration::parse_duration(s).map_err(|e| e.to_string())?;
     if ms <= 0 {
         return Err("the timeout must be positive".into());
     }

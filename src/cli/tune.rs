@@ -5,7 +5,6 @@
 use super::Status;
 use crate::alertmanager::feed::{self, Fired};
 use crate::diag::Severity;
-use crate::load::duration::parse_duration;
 use crate::load::rules::{RuleFile, RuleKind};
 use crate::project::{check, inputs, Project};
 use crate::promql::{Engine, EngineOptions, Value};
@@ -16,6 +15,7 @@ use crate::rules::timeline::{self, TimelineOptions, DEFAULT_INTERVAL_MS};
 use crate::rules::tune::{self as tune, Incident, Lhs, SweepSpec};
 use crate::series::store::Store;
 use crate::series::Labels;
+use crate::text::duration::parse_duration;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -127,7 +127,7 @@ fn parse_budget(s: &str) -> anyhow::Result<f64> {
 fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let stream = crate::load::yaml::parse_stream(&text)
+    let stream = crate::text::yaml::parse_stream(&text)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
     let Some(doc) = stream.documents.first() else {
         return Ok(Vec::new());
@@ -143,7 +143,7 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
             let v = it.get(k).and_then(|n| n.as_str()).ok_or_else(|| {
                 anyhow::anyhow!("{}:{}: incident needs `{k}`", path.display(), it.pos.line)
             })?;
-            super::timearg::parse_time(v, now)
+            crate::text::time::parse_time(v, now)
                 .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), it.pos.line))
         };
         let labels = it
@@ -167,9 +167,10 @@ fn load_incidents(path: &PathBuf) -> anyhow::Result<Vec<Incident>> {
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.eval.install()?;
     let now = chrono::Utc::now().timestamp_millis();
-    let from =
-        super::timearg::parse_time(&args.from, now).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let to = super::timearg::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from = crate::text::time::parse_time(&args.from, now)
+        .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to =
+        crate::text::time::parse_time(&args.to, now).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     if to < from {
         anyhow::bail!("--to is before --from");
     }
@@ -273,7 +274,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         anyhow::bail!(
             "the window holds no evaluation of {} (interval {})",
             args.alert,
-            crate::load::duration::format_duration(step)
+            crate::text::duration::format_duration(step)
         );
     }
     let n = ((to - start) / step) as usize + 1;

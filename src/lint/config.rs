@@ -10,9 +10,9 @@
 
 use crate::diag::{Diagnostic, Severity};
 use crate::lint::registry;
-use crate::load::duration::parse_duration;
 use crate::load::rules::closest;
-use crate::load::yaml::{self, Node};
+use crate::text::duration::parse_duration;
+use crate::text::yaml::{self, Node};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

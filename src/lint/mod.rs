@@ -10,7 +10,6 @@
 pub mod checks;
 pub mod config;
 pub mod docs;
-pub mod expr;
 pub mod registry;
 pub mod suppress;
 pub mod template;
@@ -65,7 +64,7 @@ pub fn run_checks(
 ) -> Vec<Diagnostic> {
     let typed: Vec<_> = loaded
         .items_of(Kind::Alertmanager)
-        .map(checks::am_model::typed)
+        .map(crate::alertmanager::symbolic::typed)
         .collect();
     run_checks_typed(checks, rule_files, loaded, &typed, config)
 }
@@ -136,7 +135,7 @@ pub fn run_checks_typed(
     let alert_labels = if configs.is_empty() {
         Vec::new()
     } else {
-        checks::am_model::AlertLabels::of_files(rule_files)
+        crate::alertmanager::symbolic::AlertLabels::of_files(rule_files)
     };
     for check in checks {
         let Some(severity) = config.severity_of(check.code(), check.default_severity()) else {
@@ -271,7 +270,7 @@ mod tests {
                 .map(|g| g.rules.len())
                 .sum();
             let mut f = Finding::new(
-                crate::load::yaml::Pos::new(1, 1),
+                crate::text::yaml::Pos::new(1, 1),
                 format!("{rules} rules, {} configs", cx.alertmanager.len()),
                 "none",
             );

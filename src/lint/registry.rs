@@ -6,14 +6,14 @@
 //! from the code.
 
 use crate::alertmanager::config::Config;
+use crate::alertmanager::symbolic::AlertLabels;
 use crate::diag::Severity;
 use crate::lint::checks;
-use crate::lint::checks::am_model::AlertLabels;
 use crate::lint::config::LintConfig;
 use crate::load::documents::Item;
 use crate::load::rules::{Group, Rule, RuleFile};
-use crate::load::yaml::Pos;
 use crate::promql::syntax::ast::Expr;
+use crate::text::yaml::Pos;
 use std::sync::Arc;
 
 /// One rule, parsed, with what a check may need around it.
@@ -30,7 +30,7 @@ pub struct RuleContext<'a> {
 
 impl RuleContext<'_> {
     /// Where byte `offset` of the rule's expression stands in the file.
-    pub fn at(&self, offset: usize) -> crate::load::yaml::Pos {
+    pub fn at(&self, offset: usize) -> crate::text::yaml::Pos {
         self.rule.expr_pos(offset, self.source)
     }
 
@@ -39,8 +39,8 @@ impl RuleContext<'_> {
         &self,
         value: &crate::load::fields::Spanned<String>,
         offset: usize,
-    ) -> crate::load::yaml::Pos {
-        crate::load::scalar_pos::pos_in_value(value.pos, &value.value, offset, self.source)
+    ) -> crate::text::yaml::Pos {
+        crate::text::scalar_pos::pos_in_value(value.pos, &value.value, offset, self.source)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::diag::Diagnostic;
 use crate::lint::registry::{is_known_code, Check};
 use crate::load::rules::Rule;
-use crate::load::yaml::Comment;
+use crate::text::yaml::Comment;
 use std::sync::Arc;
 
 const MARKER: &str = "ruletest:";
@@ -103,7 +103,7 @@ pub fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::Pos;
+    use crate::text::yaml::Pos;
 
     fn comment(line: u32, text: &str) -> Comment {
         Comment {

@@ -5,7 +5,7 @@
 use super::error::LiveError;
 use super::options::ClientOptions;
 use super::prometheus::Client;
-use crate::load::duration::parse_duration;
+use crate::text::duration::parse_duration;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! every file (for code frames), and the diagnostics of what could not be read.
 
 use crate::diag::Diagnostic;
-use crate::load::yaml::{self, Comment, Node, Pos};
+use crate::text::yaml::{self, Comment, Node, Pos};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! diagnostic codes.
 
 use crate::diag::Diagnostic;
-use crate::load::duration::parse_duration;
-use crate::load::yaml::{Node, Pos, Value};
+use crate::text::duration::parse_duration;
+use crate::text::yaml::{Node, Pos, Value};
 use std::sync::Arc;
 
 /// A value with the position it was written at.

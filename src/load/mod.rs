@@ -1,9 +1,7 @@
-//! Loading: YAML with spans, the kinds of document we recognise, rule files, and Prometheus durations.
+//! Loading: the kinds of document we recognise (plain files, PrometheusRule objects, ConfigMaps, Secrets,
+//! Lists), rule files and rule unit test files. YAML and durations are [`crate::text`]'s.
 pub mod documents;
-pub mod duration;
 pub mod fields;
 pub mod reads;
 pub mod rules;
-pub mod scalar_pos;
 pub mod testfile;
-pub mod yaml;

@@ -8,8 +8,8 @@ use crate::diag::Diagnostic;
 use crate::load::documents::{Item, Kind};
 pub use crate::load::fields::{closest, Spanned};
 use crate::load::fields::{Codes, Fields};
-use crate::load::yaml::{Node, Pos, Style};
 use crate::promql::legacy_names::valid_label_name;
+use crate::text::yaml::{Node, Pos, Style};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ pub struct Rule {
 impl Rule {
     /// Where byte `offset` of the expression stands in the file (`source`: the file's text, to check it).
     pub fn expr_pos(&self, offset: usize, source: Option<&str>) -> Pos {
-        crate::load::scalar_pos::pos_at(
+        crate::text::scalar_pos::pos_at(
             self.expr.pos,
             self.expr_style,
             &self.expr.value,
@@ -381,7 +381,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         if let Err((at, e)) = crate::promql::parse::parse_at(&expr.value, &options) {
             cx.error_help(
                 "rule/bad-expr",
-                crate::load::scalar_pos::pos_at(
+                crate::text::scalar_pos::pos_at(
                     expr.pos,
                     expr_style,
                     &expr.value,

@@ -7,7 +7,7 @@
 use crate::diag::Diagnostic;
 use crate::load::documents::Item;
 use crate::load::fields::{Codes, Fields, Spanned};
-use crate::load::yaml::{Node, Pos};
+use crate::text::yaml::{Node, Pos};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]

@@ -128,7 +128,7 @@ fn run_tests(project: &Project) -> Vec<Diagnostic> {
                         g.failures.len()
                     ),
                 )
-                .at(&file, crate::load::yaml::Pos::new(g.line, 3))
+                .at(&file, crate::text::yaml::Pos::new(g.line, 3))
                 .help(format!("`ruletest test {}` shows the differences", f.file)),
             );
         }

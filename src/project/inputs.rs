@@ -135,7 +135,7 @@ pub fn located(path: &Path, message: &str) -> String {
 }
 
 fn start_timestamp(text: &str) -> Option<i64> {
-    let stream = crate::load::yaml::parse_stream(text).ok()?;
+    let stream = crate::text::yaml::parse_stream(text).ok()?;
     let root = &stream.documents.first()?.root;
     crate::load::testfile::parse_timestamp(root.get("start_timestamp")?.as_str()?)
 }

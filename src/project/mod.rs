@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod inputs;
+pub mod migrate;
 
 use crate::alertmanager::config::Config;
 use crate::diag::Diagnostic;

@@ -5,6 +5,7 @@ pub mod binary;
 #[cfg(test)]
 mod consistency;
 pub mod engine;
+pub mod facts;
 pub mod features;
 pub mod functions;
 mod histogram_stats;

@@ -9,7 +9,6 @@ use super::engine::{Engine, EngineOptions, EvalError};
 use super::parse::Expr;
 use super::syntax::ast::At;
 use super::value::{format_value, Value};
-use crate::load::duration::parse_duration;
 use crate::series::histogram::FloatHistogram;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
@@ -17,6 +16,7 @@ use crate::series::notation::{
 };
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
+use crate::text::duration::parse_duration;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -49,7 +49,7 @@ fn property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::Pos;
+    use crate::text::yaml::Pos;
     use std::sync::Arc;
 
     #[test]

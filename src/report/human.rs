@@ -103,7 +103,7 @@ fn redact_message(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::Pos;
+    use crate::text::yaml::Pos;
     use std::sync::Arc;
 
     #[test]

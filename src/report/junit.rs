@@ -124,7 +124,7 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::Pos;
+    use crate::text::yaml::Pos;
     use std::sync::Arc;
 
     fn source(path: &str) -> SourceFile {

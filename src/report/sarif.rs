@@ -128,7 +128,7 @@ fn uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::yaml::Pos;
+    use crate::text::yaml::Pos;
     use std::sync::Arc;
 
     #[test]

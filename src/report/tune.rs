@@ -2,11 +2,11 @@
 //! `budget`), the distribution of the left side, JSON and CSV (documented in docs/tune.md), and an SVG plot
 //! of the left side over time with the thresholds and firing spans.
 
-use crate::load::duration::format_duration;
 use crate::promql::value::format_value;
 use crate::report::table;
 use crate::rules::sweep::CmpOp;
 use crate::rules::tune::{distribution, present, Lhs, Row};
+use crate::text::duration::format_duration;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

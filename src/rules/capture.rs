@@ -12,13 +12,13 @@
 //! the check times. Output: the test file's text.
 
 use crate::load::documents::{load_bytes, Loaded};
-use crate::load::duration::format_duration;
 use crate::rules::group::Mode;
 use crate::rules::unittest::{self, Failure, Options};
 use crate::series::histogram::{CounterResetHint, FloatHistogram};
 use crate::series::notation::{format_values, SeqValue};
 use crate::series::store::is_stale;
 use crate::series::Labels;
+use crate::text::duration::format_duration;
 use std::fmt::Write as _;
 use std::sync::Arc;
 

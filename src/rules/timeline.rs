@@ -248,3 +248,22 @@ fn dependency_order(set: &RuleSet) -> Vec<usize> {
     }
     order
 }
+
+/// The alerts of a timeline that fired, each from its firing time (pending-only episodes are never sent), as
+/// the Alertmanager simulator takes them ([`crate::alertmanager::feed::simulate_fired`]); `dry-run` and
+/// `migrate-report` feed them so.
+pub fn fired(alerts: &[AlertRecord]) -> Vec<crate::alertmanager::feed::Fired<'_>> {
+    alerts
+        .iter()
+        .filter_map(|a| {
+            Some(crate::alertmanager::feed::Fired {
+                labels: &a.labels,
+                annotations: &a.annotations,
+                fired_at: a.fired_at?,
+                resolved_at: a.resolved_at,
+                interval_ms: a.interval_ms,
+                generator_url: String::new(),
+            })
+        })
+        .collect()
+}

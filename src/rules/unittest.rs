@@ -7,7 +7,6 @@
 
 use crate::diag::{Diagnostic, Severity};
 use crate::load::documents::{self, Kind, Loaded};
-use crate::load::duration::format_duration;
 use crate::load::rules::{load_rule_file, RuleFile};
 use crate::load::testfile::{TestFile, TestGroup};
 use crate::promql::{Engine, EngineOptions, Value};
@@ -19,6 +18,7 @@ use crate::series::notation::{
 };
 use crate::series::store::Store;
 use crate::series::Labels;
+use crate::text::duration::format_duration;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -394,7 +394,7 @@ fn run_routes_tests(
         case_labels.push(labels);
     }
     res.groups.push(group);
-    let rules = crate::lint::checks::am_model::AlertLabels::of_files(rule_files);
+    let rules = crate::alertmanager::symbolic::AlertLabels::of_files(rule_files);
     let cov = coverage(&config, &case_labels, &rules);
     for r in &cov.routes {
         res.diagnostics.push(
@@ -405,7 +405,7 @@ fn run_routes_tests(
                     r.key, r.receiver
                 ),
             )
-            .at(&item.file, crate::load::yaml::Pos::new(r.line, 1)),
+            .at(&item.file, crate::text::yaml::Pos::new(r.line, 1)),
         );
     }
     if !cov.receivers.is_empty() {

@@ -4,8 +4,8 @@
 
 use super::notation::{parse_sequence, parse_series_descriptor, parse_series_sequence};
 use super::store::Store;
-use crate::load::duration::parse_duration;
-use crate::load::yaml::{parse_stream, Node};
+use crate::text::duration::parse_duration;
+use crate::text::yaml::{parse_stream, Node};
 
 /// Why a fixture could not be read; `line` is 1-based.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -544,7 +544,7 @@ impl FloatHistogram {
     /// `{count:4, sum:10, [-2,-1):1, [-0.001,0.001]:1, (1,2]:2}`, populated buckets only, negative ones
     /// from the lowest.
     pub fn go_string(&self) -> String {
-        use crate::template::gofmt::format_float_v as g;
+        use crate::text::gofmt::format_float_v as g;
         let mut out = format!("{{count:{}, sum:{}", g(self.count), g(self.sum));
         let custom = self.uses_custom_buckets();
         let bucket = |out: &mut String, lower: f64, upper: f64, idx: i32, c: f64| {
@@ -588,7 +588,7 @@ impl FloatHistogram {
     /// `exp_samples` `histogram:` by): zero fields left out, one run of buckets per side without empty
     /// buckets at either end, the hint unless unknown.
     pub fn test_expression(&self) -> String {
-        use crate::template::gofmt::format_float_v as g;
+        use crate::text::gofmt::format_float_v as g;
         let mut parts: Vec<String> = Vec::new();
         if self.schema != 0 {
             parts.push(format!("schema:{}", self.schema));

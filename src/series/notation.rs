@@ -5,7 +5,7 @@
 use super::histogram::{parse_sequence_item, FloatHistogram};
 use super::labels::{Labels, LabelsBuilder, METRIC_NAME};
 use super::store::{stale_nan, SeriesId, Store};
-use crate::load::duration::parse_duration;
+use crate::text::duration::parse_duration;
 use std::sync::Arc;
 
 /// One slot in a value sequence, one per interval.

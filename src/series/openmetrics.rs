@@ -425,7 +425,7 @@ fn parse_series_part(line: &str, float_label: Option<&str>) -> Result<(Labels, u
 /// A float as OpenMetrics writes it in a label value (Prometheus's `labels.FormatOpenMetricsFloat`): Go's
 /// shortest `%g`, with `.0` added when that has neither a `.` nor an exponent (`1.0`, `0.25`, `1e+06`, `+Inf`).
 pub fn format_openmetrics_float(f: f64) -> String {
-    let mut text = crate::template::gofmt::format_float_v(f);
+    let mut text = crate::text::gofmt::format_float_v(f);
     if f.is_finite() && !text.contains(['e', '.']) {
         text.push_str(".0");
     }

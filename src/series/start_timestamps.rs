@@ -9,7 +9,7 @@
 //!
 //! Example: `-30s-1mx2` is -30s, -1m30s, -2m30s: each sample started 30 s, 90 s and 150 s before it.
 
-use crate::load::duration::parse_duration;
+use crate::text::duration::parse_duration;
 
 /// A signed duration in ms: `-1m30s`, `+1m`, `0`, `1ms`.
 fn signed(s: &str) -> Result<i64, String> {

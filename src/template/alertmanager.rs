@@ -8,12 +8,12 @@
 //! `missingkey=zero` over a clone of the loaded set).
 
 use super::engine::{Dialect, Engine, TemplateError};
-use super::gofmt::format_float;
 use super::gotime;
 use super::prometheus::{self, insert};
 use super::values::{
     arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args, TYPE_KEY,
 };
+use crate::text::gofmt::format_float;
 use gotmpl::{FuncMap, Template, Value};
 use std::collections::BTreeMap;
 
@@ -466,7 +466,7 @@ fn json_float(f: f64) -> Result<String, String> {
     if f.is_nan() || f.is_infinite() {
         return Err(format!(
             "json: unsupported value: {}",
-            super::gofmt::format_float_v(f)
+            crate::text::gofmt::format_float_v(f)
         ));
     }
     let abs = f.abs();

@@ -3,8 +3,8 @@
 //! `eq ne lt le gt ge` (Go's kind rules and error texts, e.g. "incompatible types for comparison").
 
 use super::engine::Dialect;
-use super::gofmt::{self, Arg};
 use super::values::{exec_err, go_type_name, struct_type, to_arg};
+use crate::text::gofmt::{self, Arg};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::cmp::Ordering;
 use std::sync::Arc;

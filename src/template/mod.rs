@@ -2,13 +2,12 @@
 //!
 //! `rules` expands alert labels and annotations through [`prometheus`]; `alertmanager` renders notification
 //! text through [`alertmanager`]. Both sit on [`engine`], an adapter over the `gotmpl` crate that adds what a
-//! port without reflection lacks: Go's printing of values ([`values`], [`gofmt`], [`gotime`]), zero values for
+//! port without reflection lacks: Go's printing of values ([`values`], [`crate::text::gofmt`], [`gotime`]), zero values for
 //! missing map keys, method calls such as `.Alerts.Firing` or `.Labels.SortedPairs` ([`rewrite`]), Go's
 //! builtins where gotmpl differs ([`gobuiltins`]) and the parse-time checks Go makes ([`structure`]).
 pub mod alertmanager;
 pub mod engine;
 pub mod gobuiltins;
-pub mod gofmt;
 pub mod gotime;
 pub mod prometheus;
 pub mod rewrite;

@@ -7,11 +7,11 @@
 //! error. We do the same, and also hand the error back so the caller can report it.
 
 use super::engine::{Dialect, Engine, TemplateError};
-use super::gofmt::{format_float, format_float_v};
 use super::gotime;
 use super::values::{
     arg_str, exec_err, go_type_name, string_map, struct_type, struct_value, want_args,
 };
+use crate::text::gofmt::{format_float, format_float_v};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -249,7 +249,7 @@ fn parse_go_float(s: &str) -> Result<f64, String> {
     }
     Err(format!(
         "strconv.ParseFloat: parsing {}: invalid syntax",
-        super::gofmt::go_quote(s)
+        crate::text::gofmt::go_quote(s)
     ))
 }
 
@@ -596,7 +596,7 @@ pub fn query_unescape(s: &str) -> Result<String, String> {
                         let end = (i + 3).min(b.len());
                         return Err(format!(
                             "invalid URL escape {}",
-                            super::gofmt::go_quote(&String::from_utf8_lossy(&b[i..end]))
+                            crate::text::gofmt::go_quote(&String::from_utf8_lossy(&b[i..end]))
                         ));
                     }
                 }
@@ -635,7 +635,7 @@ fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| {
         format!(
             "regexp: Compile({}): {}",
-            super::gofmt::go_quote(pattern),
+            crate::text::gofmt::go_quote(pattern),
             go_regex_error(pattern, &e)
         )
     })
@@ -887,7 +887,7 @@ fn functions(
             Some(rest) if !prometheus2 => (-1.0, rest),
             _ => (1.0, text),
         };
-        let ms = crate::load::duration::parse_duration(text).map_err(exec_err)?;
+        let ms = crate::text::duration::parse_duration(text).map_err(exec_err)?;
         Ok(Value::Float(sign * ms as f64 / 1000.0))
     });
     m

@@ -2,8 +2,8 @@
 //! parser makes: unknown functions and undefined variables.
 
 use super::engine::{Engine, TemplateError};
-use super::gofmt;
 use super::values::exec_err;
+use crate::text::gofmt;
 use gotmpl::parse::{
     BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, Pos, SmolStr,
 };

@@ -2,8 +2,8 @@
 //! zero values, Alertmanager's KV and Pairs methods, and Go's `fmt.Fprint` printing of all of them.
 
 use super::engine::Dialect;
-use super::gofmt::{self, Arg};
 use super::gotime;
+use crate::text::gofmt::{self, Arg};
 use gotmpl::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `promql/constant-comparison`: comparisons whose outcome is known without looking at any series.
 
-use crate::lint::expr::{binary, flip_comparison, is_filter, number, value_range, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{binary, flip_comparison, is_filter, number, value_range, walk};
 
 /// ## What it finds
 /// Comparisons that are provably never true:

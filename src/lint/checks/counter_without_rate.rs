@@ -1,9 +1,9 @@
 //! `promql/counter-without-rate`: a raw counter compared with a threshold.
 
-use crate::lint::expr::{
+use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{
     binary, flip_comparison, is_filter, is_recorded_name, number, selector_name, strip_paren, walk,
 };
-use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds

@@ -1,6 +1,6 @@
 //! `routing/default-receiver-only`: alerts that fall through every child route to the root's receiver.
 
-use super::am_model::{deliveries, describe_route, Tri};
+use crate::alertmanager::symbolic::{deliveries, describe_route, Tri};
 use crate::diag::Severity;
 use crate::lint::registry::{Check, Finding, ProjectContext};
 
@@ -85,7 +85,7 @@ impl Check for DefaultReceiverOnly {
 #[cfg(test)]
 mod tests {
     use crate::diag::Severity;
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "routing/default-receiver-only";
     const AM: &str = "route:\n  receiver: default\n  routes:\n  - matchers: [severity=\"critical\"]\n    receiver: pager\n  - matchers: [team=\"db\"]\n    receiver: db\nreceivers:\n- name: default\n- name: pager\n- name: db\n";

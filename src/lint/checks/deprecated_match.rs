@@ -1,8 +1,8 @@
 //! `alertmanager/deprecated-match`: the old `match` / `match_re` / `source_match*` / `target_match*` maps.
 
-use super::am_model::{matcher_text, matchers_yaml, route_node};
+use crate::alertmanager::symbolic::{matcher_text, matchers_yaml, route_node};
 use crate::lint::registry::{Check, ConfigContext, Finding};
-use crate::load::yaml::Node;
+use crate::text::yaml::Node;
 
 /// ## What it finds
 /// A route's `match` or `match_re`, or an inhibit rule's `source_match`, `source_match_re`, `target_match` or
@@ -82,7 +82,7 @@ fn flag(node: &Node, keys: &[(&str, &str, &str)], out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/deprecated-match";
 

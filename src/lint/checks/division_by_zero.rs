@@ -1,7 +1,7 @@
 //! `promql/division-by-zero`: an alert dividing by something that is 0 when unset.
 
-use crate::lint::expr::{self, binary, number, op_text, selector_name, strip_paren};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{self, binary, number, op_text, selector_name, strip_paren};
 use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
@@ -139,7 +139,7 @@ fn nonzero_filters(e: &Expr, negated: bool, out: &mut Vec<String>) {
     let Some((o, lhs, rhs, _, _)) = binary(e) else {
         return;
     };
-    if expr::is_filter(e) {
+    if facts::is_filter(e) {
         let Some(t) = number(rhs) else { return };
         let drops_zero = match o {
             ">" => t >= 0.0,
@@ -150,7 +150,7 @@ fn nonzero_filters(e: &Expr, negated: bool, out: &mut Vec<String>) {
         };
         let removes_zero = o == "==" && t == 0.0;
         if (negated && removes_zero) || (!negated && drops_zero) {
-            expr::walk(lhs, &mut |x| {
+            facts::walk(lhs, &mut |x| {
                 if let Some(n) = selector_name(x) {
                     out.push(n.to_string());
                 }
@@ -181,7 +181,7 @@ fn zero_when_unset(e: &Expr) -> Option<(String, usize)> {
             match o {
                 "*" => zero_when_unset(lhs).or_else(|| zero_when_unset(rhs)),
                 // A filter guards when it drops 0: `x > 0`, `x != 0`, `x >= 1`, `x > 1e6`...
-                c if expr::is_comparison(c) && !return_bool => {
+                c if facts::is_comparison(c) && !return_bool => {
                     let t = number(rhs)?;
                     let zero_passes = match c {
                         ">" => 0.0 > t,
@@ -218,7 +218,7 @@ fn zero_when_unset(e: &Expr) -> Option<(String, usize)> {
 
 /// Limits and quotas are 0 (cAdvisor, kube-state-metrics) when none is configured.
 fn is_limit_name(name: &str) -> bool {
-    !expr::is_recorded_name(name)
+    !facts::is_recorded_name(name)
         && name
             .split('_')
             .any(|w| matches!(w, "limit" | "limits" | "quota"))

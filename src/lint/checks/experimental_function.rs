@@ -1,8 +1,8 @@
 //! `promql/experimental-function`: functions Prometheus 3 only accepts behind a feature flag.
 
 use crate::diag::Severity;
-use crate::lint::expr::{op_text, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{op_text, walk};
 use crate::promql::features::{Feature, Features};
 use crate::promql::syntax::ast::Expr;
 use crate::promql::syntax::{functions, TokenKind};

@@ -1,7 +1,7 @@
 //! `alert/for-not-multiple-of-interval`: a `for` (or `keep_firing_for`) the group's evaluations cannot honour.
 
 use crate::lint::registry::{Check, Finding, RuleContext};
-use crate::load::duration::format_duration;
+use crate::text::duration::format_duration;
 
 /// ## What it finds
 /// In a group with an explicit `interval`, an alert whose `for` or `keep_firing_for` is shorter than the

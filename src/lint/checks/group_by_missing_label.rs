@@ -1,9 +1,9 @@
 //! `routing/group-by-missing-label`: grouping by labels no loaded alert can carry.
 
-use super::am_model::route_node;
 use crate::alertmanager::config::GroupBy;
+use crate::alertmanager::symbolic::route_node;
 use crate::lint::registry::{Check, Finding, ProjectContext};
-use crate::load::yaml::Node;
+use crate::text::yaml::Node;
 
 /// ## What it finds
 /// A route's `group_by` label that none of the loaded alerting rules can carry: no rule (or its group) writes
@@ -79,7 +79,7 @@ impl Check for GroupByMissingLabel {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "routing/group-by-missing-label";
     const AM: &str =

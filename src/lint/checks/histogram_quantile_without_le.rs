@@ -1,8 +1,8 @@
 //! `promql/histogram-quantile-without-le`: classic histogram buckets aggregated away from their `le` label.
 
 use crate::diag::Severity;
-use crate::lint::expr::{self, op_text, selector_name, strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{self, op_text, selector_name, strip_paren, walk};
 use crate::promql::syntax::ast::{Expr, MatchOp};
 
 /// ## What it finds
@@ -110,7 +110,7 @@ fn drops_le(a: &Expr) -> Option<(String, usize)> {
             .matchers
             .iter()
             .any(|m| m.name == "le" && m.op == MatchOp::Equal);
-        if name.ends_with("_bucket") && !expr::is_recorded_name(name) && !one_le {
+        if name.ends_with("_bucket") && !facts::is_recorded_name(name) && !one_le {
             bucket.get_or_insert_with(|| (name.to_string(), vs.span.start));
         }
     });

@@ -1,7 +1,7 @@
 //! `alertmanager/inhibit-never-applies`: inhibit rules that cannot work as written.
 
-use super::am_model::contradiction;
 use crate::alertmanager::matcher::Matcher;
+use crate::alertmanager::symbolic::contradiction;
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
 /// ## What it finds
@@ -94,7 +94,7 @@ impl Check for InhibitNeverApplies {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/inhibit-never-applies";
 

@@ -1,7 +1,7 @@
 //! `routing/inhibit-never-matches`: inhibit rules that no pair of loaded alerts can trigger.
 
-use super::am_model::{AlertLabels, LabelValue, Tri};
 use crate::alertmanager::matcher::{display_matchers, Matcher};
+use crate::alertmanager::symbolic::{AlertLabels, LabelValue, Tri};
 use crate::lint::registry::{Check, Finding, ProjectContext};
 use std::collections::BTreeSet;
 
@@ -129,7 +129,7 @@ fn never(
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "routing/inhibit-never-matches";
     const AM: &str = "route: {receiver: a}\nreceivers:\n- name: a\ninhibit_rules:\n- source_matchers: [severity=\"critical\"]\n  target_matchers: [severity=\"warning\"]\n  equal: [alertname, cluster]\n- source_matchers: [severity=\"page\"]\n  target_matchers: [severity=\"warning\"]\n";

@@ -1,6 +1,5 @@
 //! The checks, one per file; each file's struct doc comment is its documentation (see `registry`).
 
-pub mod am_model;
 pub mod constant_comparison;
 pub mod counter_without_rate;
 pub mod default_receiver_only;

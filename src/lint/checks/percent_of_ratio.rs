@@ -1,8 +1,8 @@
 //! `alert/percent-of-ratio`: `{{ $value }}%` when the value is a ratio between 0 and 1.
 
-use crate::lint::expr::{binary, is_filter, number, strip_paren};
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::value_as_percent;
+use crate::promql::facts::{binary, is_filter, number, strip_paren};
 use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds

@@ -2,7 +2,7 @@
 
 use crate::alertmanager::receivers::spec;
 use crate::lint::registry::{Check, ConfigContext, Finding};
-use crate::load::yaml::Node;
+use crate::text::yaml::Node;
 
 /// ## What it finds
 /// A secret written inline where Alertmanager can read it from a file instead; the finding never quotes it.
@@ -126,7 +126,7 @@ fn flag(node: &Node, key: &str, file_key: &str, place: &str, out: &mut Vec<Findi
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/plaintext-secret";
 

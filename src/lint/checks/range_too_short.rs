@@ -1,9 +1,9 @@
 //! `promql/range-too-short`: a rate window that can hold fewer than two samples.
 
-use crate::lint::expr::{strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use crate::load::duration::format_duration;
+use crate::promql::facts::{strip_paren, walk};
 use crate::promql::syntax::ast::Expr;
+use crate::text::duration::format_duration;
 
 /// ## What it finds
 /// `rate`, `irate`, `increase`, `delta`, `idelta`, `deriv` or `predict_linear` over a range shorter than twice

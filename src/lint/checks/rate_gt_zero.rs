@@ -1,9 +1,9 @@
 //! `promql/rate-gt-zero`: `rate(x[w]) > 0` with a `for` shorter than the window.
 
-use crate::lint::expr::{aggregate, binary, call, number, range_arg_ms, strip_paren};
 use crate::lint::registry::{Check, Finding, RuleContext};
-use crate::load::duration::format_duration;
+use crate::promql::facts::{aggregate, binary, call, number, range_arg_ms, strip_paren};
 use crate::promql::syntax::ast::Expr;
+use crate::text::duration::format_duration;
 
 /// ## What it finds
 /// An alert `rate(x[w]) > 0` or `increase(x[w]) > 0` (possibly summed) whose `for` is set but shorter than

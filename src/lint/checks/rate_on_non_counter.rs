@@ -1,7 +1,7 @@
 //! `promql/rate-on-non-counter`: `rate`, `irate` or `increase` of a metric whose name says it is a gauge.
 
-use crate::lint::expr::{is_recorded_name, selector_name, strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{is_recorded_name, selector_name, strip_paren, walk};
 use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds

@@ -2,8 +2,8 @@
 //! pattern that matches no file.
 
 use crate::lint::registry::{Check, ConfigContext, Finding};
-use crate::load::yaml::Node;
 use crate::template::TemplateSet;
+use crate::text::yaml::Node;
 use std::path::Path;
 
 /// ## What it finds
@@ -91,7 +91,7 @@ impl Check for TemplateFile {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/template-file";
 

@@ -1,8 +1,8 @@
 //! `alert/template-missing-label`: a template uses `$labels.X` that the expression can never return.
 
-use crate::lint::expr::labels_of;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::lint::template::label_refs;
+use crate::promql::facts::labels_of;
 
 /// ## What it finds
 /// A label or annotation template referring to `$labels.X` (or `.Labels.X`, `index $labels "X"`) when the

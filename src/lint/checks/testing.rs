@@ -2,7 +2,7 @@
 
 use crate::diag::Diagnostic;
 use crate::lint::{run, LintConfig};
-use crate::load::documents::{load_bytes, Loaded};
+use crate::load::documents::{load_bytes, Kind, Loaded};
 use crate::load::rules::load_rule_file;
 use std::sync::Arc;
 
@@ -39,5 +39,36 @@ pub fn places(d: &[Diagnostic]) -> Vec<String> {
             let p = d.location.as_ref().map(|l| l.pos).unwrap_or_default();
             format!("{}:{}", p.line, p.col)
         })
+        .collect()
+}
+
+/// Diagnostics of `code` for an Alertmanager config `am` and, if given, a rule file `rules`.
+pub fn lint_am(am: &str, rules: Option<&str>, code: &str) -> Vec<Diagnostic> {
+    let mut loaded = Loaded::default();
+    load_bytes(Arc::from("am.yml"), am.as_bytes(), &mut loaded);
+    if let Some(r) = rules {
+        load_bytes(Arc::from("rules.yml"), r.as_bytes(), &mut loaded);
+    }
+    assert!(
+        loaded.items.iter().any(|i| i.kind == Kind::Alertmanager),
+        "not read as an Alertmanager config: {:?}",
+        loaded.diagnostics
+    );
+    let files: Vec<_> = loaded
+        .items
+        .iter()
+        .filter(|i| i.kind == Kind::RuleFile)
+        .map(|i| load_rule_file(i).0)
+        .collect();
+    run(&files, &loaded, &LintConfig::default())
+        .into_iter()
+        .filter(|d| d.code == code)
+        .collect()
+}
+
+/// `line:col` of each diagnostic.
+pub fn lines(d: &[Diagnostic]) -> Vec<u32> {
+    d.iter()
+        .map(|d| d.location.as_ref().map_or(0, |l| l.pos.line))
         .collect()
 }

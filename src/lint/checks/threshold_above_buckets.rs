@@ -1,8 +1,8 @@
 //! `promql/threshold-above-buckets`: a `histogram_quantile` alert whose threshold is at or above the highest
 //! finite bucket bound, when the bucket bounds are known.
 
-use crate::lint::expr::{binary, call, number, selector_name, strip_paren, walk};
 use crate::lint::registry::{Check, Finding, RuleContext};
+use crate::promql::facts::{binary, call, number, selector_name, strip_paren, walk};
 use crate::rules::sweep::{split_comparison, CmpOp};
 
 /// ## What it finds

@@ -1,10 +1,10 @@
 //! `alertmanager/timing-order`: group_wait, group_interval and repeat_interval that do not do what they say.
 
-use super::am_model::{describe_route, key_pos, route_node};
 use crate::alertmanager::config::Route;
+use crate::alertmanager::symbolic::{describe_route, key_pos, route_node};
 use crate::lint::registry::{Check, ConfigContext, Finding};
-use crate::load::duration::format_duration;
-use crate::load::yaml::Pos;
+use crate::text::duration::format_duration;
+use crate::text::yaml::Pos;
 
 /// ## What it finds
 /// Route timings that do not do what they say: `group_wait` longer than `group_interval`, or a
@@ -132,7 +132,7 @@ fn judge(route: &Route, at: &dyn Fn(&[&str]) -> Option<Pos>, out: &mut Vec<Findi
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/timing-order";
 

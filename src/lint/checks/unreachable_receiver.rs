@@ -1,7 +1,9 @@
 //! `routing/unreachable-receiver`: receivers that none of the loaded alerting rules can reach.
 
-use super::am_model::{deliveries, describe_route, path_matchers, taken_before, AlertLabels, Tri};
 use crate::alertmanager::config::Config;
+use crate::alertmanager::symbolic::{
+    deliveries, describe_route, path_matchers, taken_before, AlertLabels, Tri,
+};
 use crate::lint::registry::{Check, Finding, ProjectContext};
 
 /// ## What it finds
@@ -118,7 +120,7 @@ fn explain(
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "routing/unreachable-receiver";
     const AM: &str = "route:\n  receiver: default\n  routes:\n  - matchers: [severity=\"critical\"]\n    receiver: pager\n  - matchers: [component=\"kubernetes\"]\n    receiver: infra\n  - matchers: [component=\"security\"]\n    receiver: security\nreceivers:\n- name: default\n- name: pager\n- name: infra\n- name: security\n- name: unused\n";

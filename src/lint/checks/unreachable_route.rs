@@ -1,6 +1,6 @@
 //! `alertmanager/unreachable-route`: routes no alert can ever reach.
 
-use super::am_model::{contradiction, describe_route, implied, path_matchers};
+use crate::alertmanager::symbolic::{contradiction, describe_route, implied, path_matchers};
 use crate::lint::registry::{Check, ConfigContext, Finding};
 
 /// ## What it finds
@@ -80,7 +80,7 @@ impl Check for UnreachableRoute {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/unreachable-route";
 

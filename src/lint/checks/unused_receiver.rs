@@ -55,7 +55,7 @@ impl Check for UnusedReceiver {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::checks::am_model::testing::{lines, lint_am};
+    use crate::lint::checks::testing::{lines, lint_am};
 
     const CODE: &str = "alertmanager/unused-receiver";
 

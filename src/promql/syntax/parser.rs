@@ -198,10 +198,10 @@ fn hex_float(h: &str) -> Option<f64> {
     Some(v * 2f64.powi(exp))
 }
 
-/// Prometheus's `model.ParseDuration` (`load::duration::parse_duration`), with its error messages:
+/// Prometheus's `model.ParseDuration` (`text::duration::parse_duration`), with its error messages:
 /// `not a valid duration string: "30m1h"`, `duration out of range`.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    crate::load::duration::parse_duration(s).map_err(|e| {
+    crate::text::duration::parse_duration(s).map_err(|e| {
         if e.starts_with("duration out of range") {
             return "duration out of range".to_string();
         }
@@ -730,7 +730,7 @@ impl<'a> Parser<'a> {
                                         if v.is_finite() {
                                             format!("{v:.6}")
                                         } else {
-                                            crate::template::gofmt::format_float_v(v)
+                                            crate::text::gofmt::format_float_v(v)
                                         }
                                     ),
                                 );

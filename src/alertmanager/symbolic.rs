@@ -6,10 +6,10 @@
 
 use crate::alertmanager::config::{self, Config, Route};
 use crate::alertmanager::matcher::{go_quote, MatchType, Matcher};
-use crate::lint::expr::{labels_of, LabelSet};
 use crate::load::documents::Item;
 use crate::load::rules::{RuleFile, RuleKind};
-use crate::load::yaml::{Node, Pos};
+use crate::promql::facts::{labels_of, LabelSet};
+use crate::text::yaml::{Node, Pos};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -316,46 +316,6 @@ pub fn path_matchers<'a>(root: &'a Route, route: &Route) -> Vec<&'a Matcher> {
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
-    use crate::diag::Diagnostic;
-    use crate::lint::{run, LintConfig};
-    use crate::load::documents::{load_bytes, Kind, Loaded};
-    use crate::load::rules::load_rule_file;
-    use std::sync::Arc;
-
-    /// Diagnostics of `code` for an Alertmanager config `am` and, if given, a rule file `rules`.
-    pub fn lint_am(am: &str, rules: Option<&str>, code: &str) -> Vec<Diagnostic> {
-        let mut loaded = Loaded::default();
-        load_bytes(Arc::from("am.yml"), am.as_bytes(), &mut loaded);
-        if let Some(r) = rules {
-            load_bytes(Arc::from("rules.yml"), r.as_bytes(), &mut loaded);
-        }
-        assert!(
-            loaded.items.iter().any(|i| i.kind == Kind::Alertmanager),
-            "not read as an Alertmanager config: {:?}",
-            loaded.diagnostics
-        );
-        let files: Vec<_> = loaded
-            .items
-            .iter()
-            .filter(|i| i.kind == Kind::RuleFile)
-            .map(|i| load_rule_file(i).0)
-            .collect();
-        run(&files, &loaded, &LintConfig::default())
-            .into_iter()
-            .filter(|d| d.code == code)
-            .collect()
-    }
-
-    /// `line:col` of each diagnostic.
-    pub fn lines(d: &[Diagnostic]) -> Vec<u32> {
-        d.iter()
-            .map(|d| d.location.as_ref().map_or(0, |l| l.pos.line))
-            .collect()
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::alertmanager::matcher::parse_matcher;
@@ -399,7 +359,7 @@ mod tests {
     }
 
     fn tree(yaml: &str) -> Config {
-        let s = crate::load::yaml::parse_stream(yaml).unwrap();
+        let s = crate::text::yaml::parse_stream(yaml).unwrap();
         config::from_node(&s.documents[0].root, &Arc::from("am.yml"))
             .0
             .unwrap()

@@ -1,8 +1,8 @@
 //! Time arguments of the commands that talk to a live server (`record`, `dry-run --prometheus`, `tune`):
 //! absolute times (RFC3339, Unix seconds) and times relative to now (`now`, `-7d`, `now-2h`, `now+30m`).
-//! Durations are Prometheus's (`1h30m`, `7d`, `250ms`), read by `load::duration`.
+//! Durations are Prometheus's (`1h30m`, `7d`, `250ms`), read by `text::duration`.
 
-use crate::load::duration::parse_duration;
+use crate::text::duration::parse_duration;
 
 /// Reads a time and returns Unix milliseconds. `now_ms` is the caller's "now", so one command resolves all
 /// its relative times against the same instant and tests can pin it.

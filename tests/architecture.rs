@@ -1,0 +1,237 @@
+//! The import rules of docs/architecture.md, checked on the source:
+//! - each top-level module imports only modules of the layers below its own (so no circle can form among
+//!   them), apart from the edges listed in [`KNOWN`], which are debts being paid off one by one: the list may
+//!   only shrink, and an edge listed that no longer exists fails the test until it is taken off;
+//! - no front end in `src/cli/` imports another (what two commands share lives in a library module, or in
+//!   `cli/mod.rs` when it is about the command line itself).
+//!
+//! Imports are read as `crate::<module>` paths in code (comment lines are skipped).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first. A module may import any module of a lower layer, none of its own or a higher one.
+const LAYERS: &[&[&str]] = &[
+    &["text", "parallel"],
+    &["diag", "limits"],
+    &["series"],
+    &["promql"],
+    &["template"],
+    &["load"],
+    &["alertmanager", "live"],
+    &["rules"],
+    &["lint"],
+    &["project"],
+    &["report"],
+    &["cli"],
+];
+
+/// Imports against the layers that exist today, each with where it is: remove the entry with the import.
+const KNOWN: &[(&str, &str, &str)] = &[(
+    "series",
+    "promql",
+    "series reads the installed Prometheus version (promql::semantics, which imports nothing: it can move \
+     down to the layer of limits), Prometheus 2's message for a quoted name in a series descriptor \
+     (promql::legacy_names, made with the PromQL lexer's token description) and writes histogram values with \
+     promql::value::format_value (Go's float text, a text::gofmt function in all but place)",
+)];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The `crate::<name>` paths in the code of `text` (comment lines skipped), with their line numbers.
+fn crate_paths(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let before = rest[..at].chars().last();
+            rest = &rest[at + "crate::".len()..];
+            // `ruletest::crate::` cannot occur; `$crate::` in macros names this crate too.
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push((i + 1, name));
+            }
+        }
+    }
+    out
+}
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// The top-level module a file of `src/` belongs to (`None` for lib.rs and main.rs).
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel
+        .components()
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .to_string();
+    let name = first.trim_end_matches(".rs").to_string();
+    (name != "lib" && name != "main").then_some(name)
+}
+
+#[test]
+fn every_module_has_a_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let modules: BTreeSet<String> = files.iter().filter_map(|f| module_of(&src, f)).collect();
+    let missing: Vec<_> = modules.iter().filter(|m| layer_of(m).is_none()).collect();
+    assert!(
+        missing.is_empty(),
+        "modules without a layer (add them to LAYERS and to docs/architecture.md): {missing:?}"
+    );
+}
+
+#[test]
+fn modules_import_only_lower_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    // (from, to) -> first place.
+    let mut upward: BTreeMap<(String, String), String> = BTreeMap::new();
+    for f in &files {
+        let Some(from) = module_of(&src, f) else {
+            continue;
+        };
+        let Some(from_layer) = layer_of(&from) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(f).unwrap();
+        for (line, to) in crate_paths(&text) {
+            if to == from {
+                continue;
+            }
+            let Some(to_layer) = layer_of(&to) else {
+                continue;
+            };
+            if to_layer >= from_layer {
+                let place = format!("{}:{line}", f.strip_prefix(&src).unwrap().display());
+                upward.entry((from.clone(), to)).or_insert(place);
+            }
+        }
+    }
+    let known: BTreeSet<(String, String)> = KNOWN
+        .iter()
+        .map(|(a, b, _)| (a.to_string(), b.to_string()))
+        .collect();
+    let new: Vec<String> = upward
+        .iter()
+        .filter(|(k, _)| !known.contains(*k))
+        .map(|((a, b), at)| format!("{a} -> {b} (src/{at})"))
+        .collect();
+    let paid: Vec<String> = known
+        .iter()
+        .filter(|k| !upward.contains_key(*k))
+        .map(|(a, b)| format!("{a} -> {b}"))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "imports against the layers of docs/architecture.md (a module may import only lower layers):\n{}",
+        new.join("\n")
+    );
+    assert!(
+        paid.is_empty(),
+        "these known imports are gone: take them off KNOWN in tests/architecture.rs\n{}",
+        paid.join("\n")
+    );
+}
+
+#[test]
+fn no_front_end_imports_another() {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut files = Vec::new();
+    rust_files(&cli, &mut files);
+    let commands: BTreeSet<String> = files
+        .iter()
+        .map(|f| f.file_stem().unwrap().to_string_lossy().to_string())
+        .filter(|n| n != "mod")
+        .collect();
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("mod.rs")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            let bad = imports_a_front_end(code, &commands);
+            if bad {
+                found.push(format!("{}:{}: {code}", f.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "front ends importing other front ends (move what they share to a library module):\n{}",
+        found.join("\n")
+    );
+}
+
+/// Whether a line of code of a front end names another front end (`commands`: the modules of `src/cli/`).
+fn imports_a_front_end(code: &str, commands: &BTreeSet<String>) -> bool {
+    code.contains("crate::cli::")
+        || commands.iter().any(|c| {
+            code.contains(&format!("super::{c}::"))
+                || code.contains(&format!("super::{c};"))
+                || code.starts_with("use super::{")
+                    && code
+                        .trim_start_matches("use super::{")
+                        .split([',', '}', ' '])
+                        .any(|part| part == c)
+        })
+}
+
+#[test]
+fn the_reader_of_front_end_imports_finds_them() {
+    let commands: BTreeSet<String> = ["check", "routes"].iter().map(|s| s.to_string()).collect();
+    for bad in [
+        "let c = super::check::run(&a);",
+        "use super::routes;",
+        "use super::{routes, Status};",
+        "use super::{Status, check};",
+        "crate::cli::check::run(a)",
+    ] {
+        assert!(imports_a_front_end(bad, &commands), "{bad}");
+    }
+    for fine in [
+        "use super::Status;",
+        "use super::{EvalArgs, Status};",
+        "let c = crate::project::check::run(&p);",
+        "super::load_alertmanager(path, &style)",
+    ] {
+        assert!(!imports_a_front_end(fine, &commands), "{fine}");
+    }
+}
+
+#[test]
+fn the_reader_of_imports_finds_them() {
+    let text = "use crate::series::Store;\n// crate::rules in a comment\nlet x = crate::promql::parse(\"a\");\nfoo_crate::bar;\n";
+    let got: Vec<_> = crate_paths(text).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(got, vec!["series", "promql"]);
+    assert_eq!(layer_of("text"), Some(0));
+    assert!(layer_of("cli") > layer_of("report"));
+}
