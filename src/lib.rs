@@ -19,6 +19,7 @@ pub mod project;
 pub mod promql;
 pub mod report;
 pub mod rules;
+pub mod semantics;
 pub mod series;
 pub mod template;
 pub mod text;

@@ -18,8 +18,8 @@
 mod support;
 
 use ruletest::live::{Client, ClientOptions};
-use ruletest::promql::semantics::Semantics;
 use ruletest::promql::{Engine, EngineOptions, Value};
+use ruletest::semantics::Semantics;
 use ruletest::series::notation::parse_series_descriptor;
 use ruletest::series::{Labels, Store};
 use std::collections::BTreeMap;

@@ -31,7 +31,7 @@ fn corpus_findings_match_the_reviewed_counts() {
     let expected_text =
         std::fs::read_to_string(root.join("tests/lint_corpus_expected.txt")).unwrap();
     let expected = ruletest::lint::docs::parse_counts(&expected_text);
-    for info in ruletest::lint::registry::catalogue() {
+    for info in ruletest::lint::catalogue::catalogue() {
         assert!(
             expected.contains_key(info.code),
             "{} has no reviewed count in tests/lint_corpus_expected.txt",

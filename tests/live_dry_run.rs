@@ -7,7 +7,8 @@
 mod support;
 
 use assert_cmd::Command;
-use ruletest::series::openmetrics::{load_any, write_openmetrics};
+use ruletest::series::formats::load_any;
+use ruletest::series::openmetrics::write_openmetrics;
 use ruletest::series::Store;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

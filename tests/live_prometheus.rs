@@ -8,7 +8,7 @@ mod support;
 use assert_cmd::Command;
 use ruletest::live::{Client, ClientOptions};
 use ruletest::promql::{parse, Engine, Value};
-use ruletest::series::openmetrics::{load_any, Format};
+use ruletest::series::formats::{load_any, Format};
 use ruletest::series::{Labels, Store};
 use std::time::Duration;
 use support::prometheus::PrometheusServer;

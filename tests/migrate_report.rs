@@ -301,7 +301,8 @@ fn dry_run_lists_notification_groups_that_change() {
 /// over the same series read from a file.
 #[test]
 fn dry_run_over_live_series_equals_the_offline_one() {
-    use ruletest::series::openmetrics::{load_any, write_openmetrics};
+    use ruletest::series::formats::load_any;
+    use ruletest::series::openmetrics::write_openmetrics;
     const HOUR: i64 = 3_600_000;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/migrate");
     let base = (chrono::Utc::now().timestamp_millis() - 6 * HOUR) / HOUR * HOUR;

@@ -125,8 +125,8 @@ fn range_points(
 /// slid window at that window's end. 2.51 fixed it (prometheus#13559); `--semantics 2` reproduces it.
 #[test]
 fn semantics_2_slides_at_ranges_in_calls_that_read_the_step() {
-    use ruletest::promql::semantics::Semantics;
     use ruletest::promql::EngineOptions;
+    use ruletest::semantics::Semantics;
     let s = store("load 10s\n  x 0+1x30 30x170\n");
     let two = Engine::new(EngineOptions {
         semantics: Semantics::PROMETHEUS2,

@@ -4,9 +4,9 @@
 
 use super::Status;
 use crate::load::documents;
-use crate::promql::semantics::{Difference, Semantics};
 use crate::rules::group::Mode;
 use crate::rules::unittest::{self, FileResult, Options};
+use crate::semantics::{Difference, Semantics};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io::IsTerminal;

@@ -23,7 +23,7 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
+    pub semantics: crate::semantics::SemanticsArgs,
     #[command(flatten)]
     pub features: crate::promql::features::FeatureArgs,
 }

@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 fn options(f: Features) -> Options {
-    crate::promql::parse::options_for(f, crate::promql::semantics::Semantics::active())
+    crate::promql::parse::options_for(f, crate::semantics::Semantics::active())
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {

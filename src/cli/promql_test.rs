@@ -17,7 +17,7 @@ pub struct Args {
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     #[command(flatten)]
-    pub semantics: crate::promql::semantics::SemanticsArgs,
+    pub semantics: crate::semantics::SemanticsArgs,
     /// `.test` files to run.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,

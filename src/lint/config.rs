@@ -9,7 +9,7 @@
 //! Unknown keys and unknown check codes are errors with file:line, so a typo never silently disables nothing.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::registry;
+use crate::lint::catalogue;
 use crate::load::rules::closest;
 use crate::text::duration::parse_duration;
 use crate::text::yaml::{self, Node};
@@ -211,10 +211,10 @@ fn parse_checks(file: &Arc<str>, v: &Node, cfg: &mut LintConfig, diags: &mut Vec
         );
         return;
     };
-    let known = registry::known_codes();
+    let known = catalogue::known_codes();
     for (k, val) in entries {
         let code = k.as_str().unwrap_or("");
-        if !registry::is_known_code(code) {
+        if !catalogue::is_known_code(code) {
             let help = match closest(code, &known) {
                 Some(c) => format!("did you mean `{c}`? docs/checks.md lists every code"),
                 None => "docs/checks.md lists every code".to_string(),

@@ -1,7 +1,7 @@
 //! docs/checks.md, generated from the checks' doc comments so it cannot go stale: a test regenerates it and
 //! compares (`RULETEST_BLESS=1 cargo test --test lint_cli` rewrites it).
 
-use crate::lint::registry::{catalogue, FRAMEWORK_CODES};
+use crate::lint::catalogue::{catalogue, FRAMEWORK_CODES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

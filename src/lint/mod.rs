@@ -7,6 +7,7 @@
 //! checks themselves live in `checks/`, one per file; `registry` lists them; `suppress` honours
 //! `# ruletest: ignore <code> <reason>` comments.
 
+pub mod catalogue;
 pub mod checks;
 pub mod config;
 pub mod docs;
@@ -14,10 +15,9 @@ pub mod registry;
 pub mod suppress;
 pub mod template;
 
+pub use catalogue::all_checks;
 pub use config::{LintConfig, CONFIG_FILE_NAME};
-pub use registry::{
-    all_checks, Check, CheckInfo, ConfigContext, Finding, ProjectContext, RuleContext,
-};
+pub use registry::{Check, CheckInfo, ConfigContext, Finding, ProjectContext, RuleContext};
 
 use crate::diag::Diagnostic;
 use crate::diag::Severity;

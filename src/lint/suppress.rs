@@ -3,7 +3,8 @@
 //! without one the check is still suppressed, but `lint/suppression-without-reason` says so.
 
 use crate::diag::Diagnostic;
-use crate::lint::registry::{is_known_code, Check};
+use crate::lint::catalogue::is_known_code;
+use crate::lint::registry::Check;
 use crate::load::rules::Rule;
 use crate::text::yaml::Comment;
 use std::sync::Arc;

@@ -26,8 +26,8 @@ pub fn load_series_at(
     path: &Path,
     start: Start,
     store: &mut Store,
-) -> anyhow::Result<crate::series::openmetrics::Format> {
-    use crate::series::openmetrics::Format;
+) -> anyhow::Result<crate::series::formats::Format> {
+    use crate::series::formats::Format;
     let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
     crate::load::reads::note(crate::load::reads::Read::Fixture);
     let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
@@ -58,7 +58,7 @@ pub fn load_series_at(
         Start::FixtureOr(from) => start_timestamp(&text).unwrap_or(from),
         Start::At(t) => t,
     };
-    crate::series::openmetrics::load_any(&text, store, start)
+    crate::series::formats::load_any(&text, store, start)
         .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))
 }
 
@@ -66,13 +66,13 @@ pub fn load_series_at(
 pub const STREAM_ABOVE: u64 = 1 << 20;
 
 /// The format of a file to stream: API JSON, OpenMetrics (its last line is `# EOF`, or one of its first lines
-/// is, as `openmetrics::detect` decides on the whole text) or Prometheus text; `None` for the formats read
+/// is, as `formats::detect` decides on the whole text) or Prometheus text; `None` for the formats read
 /// whole (YAML). Reads the first 64 KiB, and the last 64 KiB of exposition text; leaves the file at its start.
 fn streamed_format(
     file: &mut std::fs::File,
     len: u64,
-) -> std::io::Result<Option<crate::series::openmetrics::Format>> {
-    use crate::series::openmetrics::{detect, Format};
+) -> std::io::Result<Option<crate::series::formats::Format>> {
+    use crate::series::formats::{detect, Format};
     use std::io::{Read, Seek, SeekFrom};
     const PART: u64 = 64 * 1024;
     let mut read_at = |at: u64| -> std::io::Result<String> {

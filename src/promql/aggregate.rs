@@ -6,7 +6,7 @@ use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
 use super::functions::kahan_sum_inc;
 use super::syntax::ast::Expr;
 use super::value::format_value;
-use crate::promql::semantics::Difference;
+use crate::semantics::Difference;
 use crate::series::histogram::FloatHistogram;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;

@@ -5,7 +5,7 @@
 
 use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
 use super::syntax::ast::{Card, Expr};
-use crate::promql::semantics::Difference;
+use crate::semantics::Difference;
 use crate::series::histogram::{FloatHistogram, HistogramError};
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;

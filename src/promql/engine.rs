@@ -11,9 +11,9 @@ use super::binary;
 use super::functions;
 use super::histogram_stats::stats_hints;
 use super::parse::{parse_for_query, Expr, ParseError};
-use super::semantics::Difference;
 use super::syntax::ast::{At, MatchOp as PMatchOp, VectorSelector};
 use super::value::{QueryResult, Sample, Series, Value};
+use crate::semantics::Difference;
 use crate::series::histogram::FloatHistogram;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::store::HistogramSamples;
@@ -34,17 +34,17 @@ pub struct EngineOptions {
     pub max_points: usize,
     /// Wall time one query may take (Prometheus's `--query.timeout`); `None` for no limit.
     pub timeout: Option<Duration>,
-    /// Which Prometheus to predict ([`crate::promql::semantics`]). Prometheus 2: range selectors, the lookback
+    /// Which Prometheus to predict ([`crate::semantics`]). Prometheus 2: range selectors, the lookback
     /// and subquery steps include the window's left edge (`[t-r, t]` instead of `(t-r, t]`), `rate` limits its
     /// extrapolation to the counter's zero point before the half-interval rule, `stddev`/`stdvar` of a lone
     /// NaN or Inf is 0, and comparison filters check one-to-one matching only for the pairs they keep.
-    pub semantics: crate::promql::semantics::Semantics,
+    pub semantics: crate::semantics::Semantics,
 }
 
 impl EngineOptions {
     /// Whether Prometheus 2's behaviour is asked for where `d` differs (`--semantics 2`, or one difference
     /// of `migrate-report`'s).
-    pub fn prometheus2(&self, d: crate::promql::semantics::Difference) -> bool {
+    pub fn prometheus2(&self, d: crate::semantics::Difference) -> bool {
         self.semantics.has(d)
     }
 }
@@ -62,7 +62,7 @@ impl Default for EngineOptions {
             max_samples: limits.max_samples,
             max_points: limits.max_points,
             timeout: Some(limits.eval_timeout),
-            semantics: crate::promql::semantics::Semantics::active(),
+            semantics: crate::semantics::Semantics::active(),
         }
     }
 }

@@ -5,10 +5,10 @@
 //! query or a series description is a parse error, and rule files, `label_replace`, `label_join` and
 //! `count_values` refuse other names.
 
-use super::semantics::{Difference, Semantics};
 use super::syntax::lexer::Lexer;
 use super::syntax::parser::{item_desc, ParseError};
 use super::syntax::TokenKind as K;
+use crate::semantics::{Difference, Semantics};
 use crate::series::labels::is_legacy_name;
 
 /// Stands for byte `b` of a string literal that is not UTF-8 (`"\xff"`): Go's strings hold such bytes, Rust's
@@ -122,21 +122,6 @@ fn first_quoted_name(query: &str) -> Option<String> {
     }
 }
 
-/// Prometheus 2's error for a quoted name in a series description (`{"a.b"="c"}` in a test file's
-/// `input_series` or expected labels); `quoted` is the name as written, quotes included.
-pub fn quoted_name_in_series(quoted: &str) -> String {
-    let t = super::syntax::Token {
-        kind: K::String,
-        pos: 0,
-        end: quoted.len(),
-        message: None,
-    };
-    format!(
-        "unexpected {} in label set, expected identifier or \"}}\"",
-        item_desc(&t, quoted)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,9 +199,33 @@ mod tests {
 
     #[test]
     fn series_descriptions_name_the_label_set() {
+        use crate::series::notation::quoted_name_in_series;
         assert_eq!(
             quoted_name_in_series(r#""a.b""#),
             r#"unexpected string "\"a.b\"" in label set, expected identifier or "}""#
         );
+        // The series side writes the message itself; the parser's description of the same string token
+        // is the reference.
+        for quoted in [
+            r#""a.b""#,
+            r#""my.long.metric.name""#,
+            "`raw`",
+            r#""tab\there""#,
+            "\"ünïcödé.näme.löng\"",
+            "\"ctl\u{7}x\"",
+            "\"\u{2028}sep\"",
+        ] {
+            let t = super::super::syntax::Token {
+                kind: K::String,
+                pos: 0,
+                end: quoted.len(),
+                message: None,
+            };
+            let want = format!(
+                "unexpected {} in label set, expected identifier or \"}}\"",
+                item_desc(&t, quoted)
+            );
+            assert_eq!(quoted_name_in_series(quoted), want, "{quoted}");
+        }
     }
 }

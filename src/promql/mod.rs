@@ -12,7 +12,6 @@ mod histogram_stats;
 pub mod instants;
 pub mod legacy_names;
 pub mod parse;
-pub mod semantics;
 pub mod syntax;
 pub mod testfile;
 pub mod value;

@@ -46,7 +46,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 pub fn active_options() -> super::syntax::parser::Options {
     options_for(
         super::features::Features::active(),
-        super::semantics::Semantics::active(),
+        crate::semantics::Semantics::active(),
     )
 }
 
@@ -62,7 +62,7 @@ pub fn rule_file_options() -> super::syntax::parser::Options {
 /// The parser options for a set of PromQL features under a Prometheus version.
 pub fn options_for(
     f: super::features::Features,
-    semantics: super::semantics::Semantics,
+    semantics: crate::semantics::Semantics,
 ) -> super::syntax::parser::Options {
     use super::features::Feature;
     super::syntax::parser::Options {
@@ -71,7 +71,7 @@ pub fn options_for(
         extended_range_selectors: f.has(Feature::ExtendedRangeSelectors),
         binop_fill_modifiers: f.has(Feature::BinopFillModifiers),
         // Prometheus 2 has `holt_winters`, a stable function there.
-        prometheus2_functions: semantics.has(super::semantics::Difference::HoltWinters),
+        prometheus2_functions: semantics.has(crate::semantics::Difference::HoltWinters),
     }
 }
 

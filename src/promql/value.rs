@@ -54,17 +54,4 @@ pub struct QueryResult {
     pub infos: Vec<String>,
 }
 
-/// Formats a float as Prometheus prints sample values (Go's `strconv.FormatFloat(f, 'f', -1, 64)` for
-/// the API, `+Inf`/`-Inf`/`NaN` spelled as Go does).
-pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        // Rust's shortest round-trip Display matches Go's 'f', -1 for finite values.
-        format!("{v}")
-    }
-}
+pub use crate::text::gofmt::format_value;

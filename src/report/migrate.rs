@@ -2,7 +2,7 @@
 //! pull request, JSON for tools.
 
 use crate::project::migrate::{AlertChange, Comparison, Episode, NotificationChange, Sent};
-use crate::promql::semantics::Difference;
+use crate::semantics::Difference;
 use std::fmt::Write;
 
 fn time(ms: i64) -> String {

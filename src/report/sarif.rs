@@ -2,7 +2,7 @@
 //! `runs[0].tool.driver.rules` is the lint catalogue, each diagnostic one result with its file, line and column.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::registry::{catalogue, FRAMEWORK_CODES};
+use crate::lint::catalogue::{catalogue, FRAMEWORK_CODES};
 use crate::report::redact::redact_url_credentials;
 use serde_json::{json, Value};
 

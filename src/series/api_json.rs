@@ -816,7 +816,7 @@ pub fn format_float(v: f64) -> String {
 /// bucket as `[boundary rule, lower, upper, count]` (rule 0: `(lower, upper]`, 1: `[lower, upper)`, 3: both
 /// bounds included).
 pub fn histogram_json(h: &crate::series::histogram::FloatHistogram) -> serde_json::Value {
-    use crate::promql::value::format_value;
+    use crate::text::gofmt::format_value;
     use serde_json::json;
     let zt = h.zero_threshold;
     let custom = h.uses_custom_buckets();

@@ -36,18 +36,6 @@ pub fn load_fixture_at(text: &str, store: &mut Store, start: i64) -> Result<(), 
     if is_test_form {
         return load_block_at(text, store, start);
     }
-    // Formats only `load_any` reads: say which one it is rather than "no input_series found".
-    use super::openmetrics::{detect, Format};
-    if let f @ (Format::OpenMetrics | Format::ApiJson) = detect(text) {
-        return Err(ferr(
-            1,
-            format!(
-                "this file is {}; here a fixture is a promtool input_series file or a `load` block \
-                 (dry-run, tune and export also read OpenMetrics and Prometheus API JSON)",
-                f.name()
-            ),
-        ));
-    }
     load_input_series_at(text, store, start)
 }
 
@@ -144,24 +132,6 @@ fn load_input_series_at(text: &str, store: &mut Store, start: i64) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn other_fixture_formats_are_named() {
-        for (text, name) in [
-            ("up 1 1762077600\n# EOF\n", "OpenMetrics"),
-            (
-                "{\"status\": \"success\", \"data\": {}}\n",
-                "Prometheus API JSON",
-            ),
-        ] {
-            let e = load_fixture(text, &mut Store::new()).unwrap_err();
-            assert_eq!(e.line, 1);
-            assert!(
-                e.message.starts_with(&format!("this file is {name};")),
-                "{e}"
-            );
-        }
-    }
 
     #[test]
     fn input_series_yaml() {

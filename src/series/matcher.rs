@@ -67,7 +67,7 @@ impl PartialEq for Matcher {
 /// selectors' matchers at every tick, and compiling the same pattern again dominated such runs (the
 /// kubernetes-mixin suite spent most of its time in the regex compiler).
 pub fn compile_anchored(re: &str) -> Result<Regex, MatcherError> {
-    use crate::promql::semantics::{Difference, Semantics};
+    use crate::semantics::{Difference, Semantics};
     let flags = if Semantics::active().has(Difference::RegexDotNewline) {
         ""
     } else {

@@ -4,6 +4,7 @@
 pub mod api_json;
 pub mod chunk;
 pub mod fixture;
+pub mod formats;
 pub mod histogram;
 pub mod kahan;
 pub mod labels;

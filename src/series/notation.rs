@@ -537,6 +537,21 @@ fn is_name_char(c: u8, first: bool) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c == b':' || (!first && c.is_ascii_digit())
 }
 
+/// Prometheus 2's error for a quoted name in a series description (`{"a.b"="c"}` in a test file's
+/// `input_series` or expected labels); `quoted` is the name as written, quotes included. Its parser names the
+/// lexer's string token so: `string` and the token Go-quoted, cut to 10 characters and `...` when longer
+/// (`promql::legacy_names` checks this against the PromQL parser's own description of the token).
+pub fn quoted_name_in_series(quoted: &str) -> String {
+    use crate::text::gofmt::go_quote;
+    let shown = if quoted.chars().count() > 10 {
+        let cut: String = quoted.chars().take(10).collect();
+        format!("{}...", go_quote(&cut))
+    } else {
+        go_quote(quoted)
+    };
+    format!("unexpected string {shown} in label set, expected identifier or \"}}\"")
+}
+
 /// Parses a series descriptor at the start of `text`; returns the labels and the byte offset after it.
 pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), NotationError> {
     let b = text.as_bytes();
@@ -570,10 +585,11 @@ pub fn parse_series_descriptor_prefix(text: &str) -> Result<(Labels, usize), Not
             }
             let (name, quoted) = if b[i] == b'"' || b[i] == b'`' {
                 let (n, next) = read_quoted(text, i)?;
-                if crate::promql::legacy_names::active() {
+                if crate::semantics::Semantics::active()
+                    .has(crate::semantics::Difference::LegacyNames)
+                {
                     // Prometheus 2 reads no quoted names.
-                    let message =
-                        crate::promql::legacy_names::quoted_name_in_series(&text[i..next]);
+                    let message = quoted_name_in_series(&text[i..next]);
                     return Err(err(i + 1, message));
                 }
                 i = next;

@@ -1,133 +1,19 @@
-//! Series files in the text exposition formats, and the one entry point that reads any fixture format.
+//! Series files in the text exposition formats.
 //!
 //! Reading: OpenMetrics (ends with `# EOF`; timestamps in seconds with decimals) and the Prometheus text format
 //! (no `# EOF`; timestamps in milliseconds). Every sample must carry a timestamp: a fixture is a history, not
-//! a scrape. `load_any` also recognises a promtool test file's `input_series`, a `.test`-style `load` block and
-//! Prometheus HTTP API JSON, so `dry-run --series` and `export` take whatever the user has.
+//! a scrape. Which format a file is in is [`super::formats`]'s to decide.
 //!
 //! Writing: OpenMetrics as `promtool tsdb create-blocks-from openmetrics` reads it, so `export` output can be
 //! backfilled into a real Prometheus: series grouped by metric name (a family's samples together), each
 //! series' samples in time order, timestamps in seconds, `# EOF` last. No `# TYPE` lines: every family is
 //! `unknown`, which keeps names such as `x_total` or `x_bucket` exactly as they are.
 
-use super::api_json::{format_float, load_api_json, parse_float};
-use super::fixture::load_fixture_at;
+use super::api_json::{format_float, parse_float};
 use super::labels::{is_legacy_name, Labels, METRIC_NAME};
 use super::store::{is_stale, SeriesId, Store};
-use crate::promql::semantics::{Difference, Semantics};
+use crate::semantics::{Difference, Semantics};
 use std::io::Write;
-
-/// The fixture format `load_any` found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// A promtool test file's `input_series` (times relative to 0).
-    InputSeries,
-    /// A `.test`-style `load <interval>` block (times relative to 0).
-    LoadBlock,
-    /// Prometheus text exposition with millisecond timestamps (absolute).
-    PrometheusText,
-    /// OpenMetrics text with second timestamps, ending in `# EOF` (absolute).
-    OpenMetrics,
-    /// Prometheus HTTP API JSON (absolute).
-    ApiJson,
-}
-
-impl Format {
-    /// Whether the format's times count from 0, so `load_any` shifts them to its `start_ms`.
-    pub fn is_relative(self) -> bool {
-        matches!(self, Format::InputSeries | Format::LoadBlock)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::InputSeries => "promtool input_series",
-            Format::LoadBlock => "load block",
-            Format::PrometheusText => "Prometheus text exposition",
-            Format::OpenMetrics => "OpenMetrics",
-            Format::ApiJson => "Prometheus API JSON",
-        }
-    }
-}
-
-/// Keys that begin a promtool test file (or a bare `input_series` map); a first line starting with one of
-/// them means YAML, not exposition text.
-const YAML_KEYS: [&str; 7] = [
-    "tests:",
-    "input_series:",
-    "interval:",
-    "rule_files:",
-    "evaluation_interval:",
-    "group_eval_order:",
-    "---",
-];
-
-/// Decides a fixture's format from its content.
-pub fn detect(text: &str) -> Format {
-    let meaningful = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && (!l.starts_with('#') || l.starts_with("# EOF")));
-    let first = meaningful.unwrap_or("");
-    if first.starts_with('[') || (first.starts_with('{') && looks_like_json(text)) {
-        return Format::ApiJson;
-    }
-    let lines = || text.lines().map(str::trim);
-    if YAML_KEYS.iter().any(|k| first.starts_with(k))
-        || lines().any(|l| l.trim_start_matches("- ").starts_with("input_series:"))
-    {
-        return Format::InputSeries;
-    }
-    if lines().any(|l| l == "load" || l.starts_with("load ")) {
-        return Format::LoadBlock;
-    }
-    if lines().any(|l| l == "# EOF") {
-        Format::OpenMetrics
-    } else {
-        Format::PrometheusText
-    }
-}
-
-/// A `{` first can also be a Prometheus 3 sample with a quoted metric name (`{"a.b"} 1 2`): JSON objects
-/// start with a quoted key followed by a colon.
-fn looks_like_json(text: &str) -> bool {
-    let t = text.trim_start().trim_start_matches('{').trim_start();
-    if !t.starts_with('"') {
-        return t.starts_with('}');
-    }
-    let mut escaped = false;
-    for (i, c) in t.char_indices().skip(1) {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return t[i + 1..].trim_start().starts_with(':'),
-            _ => escaped = false,
-        }
-    }
-    false
-}
-
-/// Reads any fixture format into `store`, deciding by content, and returns the format found. Formats with
-/// relative times (input_series, load blocks) are shifted so their time 0 lands on `start_ms`; the others
-/// carry absolute timestamps and are loaded as they are. Errors name the line (or JSON path) at fault.
-pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, String> {
-    // An empty file (a failed download, a truncated copy) would otherwise load as "no series" and make every
-    // alert look silent.
-    if text.trim().is_empty() {
-        return Err("line 1: the file is empty; a series fixture needs at least one series".into());
-    }
-    let format = detect(text);
-    match format {
-        Format::InputSeries | Format::LoadBlock => {
-            load_fixture_at(text, store, start_ms).map_err(|e| e.to_string())?;
-        }
-        Format::ApiJson => {
-            load_api_json(text, store).map_err(|e| e.to_string())?;
-        }
-        Format::OpenMetrics | Format::PrometheusText => {
-            load_exposition(text, store, format == Format::OpenMetrics)?;
-        }
-    }
-    Ok(format)
-}
 
 /// Reads exposition text: OpenMetrics when `openmetrics` (second timestamps, `# EOF` required, nothing
 /// after it), else the Prometheus text format (millisecond timestamps).
@@ -595,6 +481,7 @@ pub fn format_seconds(t: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::formats::{detect, load_any, Format};
     use super::*;
     use crate::series::store::stale_nan;
 

@@ -720,7 +720,7 @@ pub(crate) fn insert_string_funcs(m: &mut FuncMap) {
 
 /// Whether templates have Prometheus 2's function set (`--semantics 2`): see [`functions`].
 fn prometheus2_functions() -> bool {
-    use crate::promql::semantics::{Difference, Semantics};
+    use crate::semantics::{Difference, Semantics};
     Semantics::active().has(Difference::TemplateFunctions)
 }
 

@@ -271,6 +271,21 @@ pub fn sprintln(args: &[Arg]) -> String {
     format!("{}\n", parts.join(" "))
 }
 
+/// Formats a float as Prometheus prints sample values (Go's `strconv.FormatFloat(f, 'f', -1, 64)` for
+/// the API, `+Inf`/`-Inf`/`NaN` spelled as Go does).
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        // Rust's shortest round-trip Display matches Go's 'f', -1 for finite values.
+        format!("{v}")
+    }
+}
+
 /// Go's `strconv.Quote`: double-quoted with Go escapes; printable Unicode kept as is.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -5,8 +5,8 @@ use super::{
     arg_range, drop_name, map_windows, map_windows_with_starts, Ev, EvalError, RangeArg, StepHists,
     StepSeries, Val,
 };
-use crate::promql::semantics::Difference;
 use crate::promql::syntax::ast::Expr;
+use crate::semantics::Difference;
 use crate::series::histogram::{CounterResetHint, FloatHistogram};
 use std::sync::Arc;
 
