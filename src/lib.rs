@@ -1,11 +1,10 @@
 //! ruletest: test Prometheus alerting rules and Alertmanager routing before they page anyone.
 //!
-//! The pipeline, left to right (a module never reaches back into a later stage):
-//! `load` (YAML with spans, document kinds, durations) -> `series` (store, labels, matchers, notation)
-//! -> `promql` (evaluator) -> `rules` (rule groups over time, alert state) -> `alertmanager` (routing,
-//! inhibition, grouping, notification text) -> `report`. `template` (Go text/template with Prometheus and
-//! Alertmanager functions) serves `rules` and `alertmanager`; `lint` checks what `load` produced; `cli` holds
-//! the thin front ends.
+//! The pipeline, left to right: `load` (the user's documents) and `series` (fixtures, live history) ->
+//! `promql` (the engine) -> `rules` (rule groups over time, alert timelines) -> `alertmanager` (routing,
+//! inhibition, grouping, notification text) -> `report`. `project` reads a whole project once and holds the
+//! operations commands run on it; `cli` holds the thin front ends. Each module imports only the layers below
+//! it (docs/architecture.md has the table; tests/architecture.rs enforces it).
 
 pub mod alertmanager;
 pub mod cli;

@@ -383,3 +383,51 @@ fn notification_times_carry_milliseconds() {
     // The alert fires on a whole second; the first notification goes out 10.5 s later.
     assert!(first.ends_with(".500Z"), "{first}");
 }
+
+/// The library function the command calls gives, from code, the document the command prints (the path
+/// examples/dry_run.rs shows).
+#[test]
+fn the_library_gives_what_the_command_prints() {
+    use ruletest::project::dry_run::{self, Evaluation};
+    use ruletest::project::inputs::{self, AlertmanagerFile};
+    use ruletest::project::Project;
+    let from = ruletest::text::time::parse_time("2026-11-02T10:00:00Z", 0).unwrap();
+    let to = ruletest::text::time::parse_time("2026-11-02T12:00:00Z", 0).unwrap();
+    for fixture in ["crash-loop", "sql-latency", "normal"] {
+        let project = Project::load(&[root().join("rules")]).unwrap();
+        let mut store = ruletest::series::Store::with_compact_history();
+        let path = root().join(format!("fixtures/chat2sql/{fixture}.yml"));
+        inputs::load_series(&path, from, &mut store).unwrap();
+        let config = match inputs::load_alertmanager(&root().join("rules/alertmanager-config.yaml"))
+        {
+            Ok(AlertmanagerFile::Config(c, _)) => Some(*c),
+            _ => panic!("the shipped Alertmanager configuration does not load"),
+        };
+        let opts = dry_run::Options {
+            from_ms: from,
+            to_ms: to,
+            ..dry_run::Options::default()
+        };
+        let run = dry_run::run(
+            &project.rule_files,
+            &mut store,
+            config,
+            Evaluation::Here,
+            &opts,
+        )
+        .unwrap();
+        // The command was given relative paths, this run absolute ones.
+        let from_code = ruletest::report::dry_run::json(&run)
+            .to_string()
+            .replace(&format!("{}/", root().display()), "");
+        let from_code: Value = serde_json::from_str(&from_code).unwrap();
+        let printed = dry_run(fixture);
+        assert_eq!(from_code, printed, "{fixture}");
+        if fixture != "normal" {
+            assert!(
+                !printed["notifications"].as_array().unwrap().is_empty(),
+                "{fixture}"
+            );
+        }
+    }
+}

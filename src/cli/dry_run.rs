@@ -1,17 +1,14 @@
 //! `ruletest dry-run --rules PATH... --series FILE... [--alertmanager FILE] --from T --to T`: if these rules had
 //! been deployed over this window, which alerts would have fired, and who would have been notified, when,
-//! with what. A thin front end: load -> store -> rule timeline -> Alertmanager simulator -> report.
+//! with what. A thin front end: the project and the series, then [`crate::project::dry_run::run`], then the
+//! report.
 
 use super::Status;
-use crate::alertmanager::feed;
 use crate::diag::Severity;
+use crate::project::dry_run::{self, Evaluation};
 use crate::project::{check, inputs, Project};
-use crate::promql::{Engine, EngineOptions};
-use crate::report::dry_run::{self as report, DryRun};
-use crate::rules::group::Mode;
-use crate::rules::timeline::{self, TimelineOptions};
+use crate::report::dry_run as report;
 use crate::series::store::Store;
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -109,67 +106,36 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         },
         None => None,
     };
-    let engine = Engine::new(EngineOptions::default());
-    let opts = TimelineOptions {
+    let client = args.live.client()?;
+    let evaluation = match (&client, args.strategy) {
+        (Some(client), Strategy::Remote) => Evaluation::Remote(client),
+        (Some(client), Strategy::Local) => {
+            let engine = crate::promql::Engine::new(crate::promql::EngineOptions::default());
+            inputs::fetch_raw(client, &project.rule_files, from, to, &engine, &mut store)?;
+            Evaluation::Here
+        }
+        (None, _) => Evaluation::Here,
+    };
+    let (config, base) = match config {
+        Some((c, base)) => (Some(c), Some(base)),
+        None => (None, None),
+    };
+    let opts = dry_run::Options {
         from_ms: from,
         to_ms: to,
-        external_labels: BTreeMap::new(),
         external_url: args.external_url.clone(),
-        mode: if args.per_tick {
-            Mode::PerTick
-        } else {
-            Mode::Auto
-        },
+        per_tick: args.per_tick,
     };
-    let client = args.live.client()?;
-    if args.per_tick && client.is_some() && args.strategy == Strategy::Remote {
-        anyhow::bail!(
-            "--per-tick would send one query per rule per tick to the server: use --strategy local, \
-             which fetches the raw series once and evaluates them here"
-        );
-    }
-    let tl = match (&client, args.strategy) {
-        (Some(client), Strategy::Remote) => {
-            let remote = crate::rules::remote::RemoteSource::new(client);
-            let tl = timeline::build_with(&project.rule_files, &mut store, &engine, &remote, &opts);
-            // A failed request leaves holes: never present partial results as complete.
-            if let Ok(tl) = &tl {
-                if let Some((rule, _, msg)) = tl.errors.first() {
-                    anyhow::bail!("{rule}: the server could not evaluate it: {msg}");
-                }
-            }
-            tl
-        }
-        (Some(client), Strategy::Local) => {
-            inputs::fetch_raw(client, &project.rule_files, from, to, &engine, &mut store)?;
-            timeline::build(&project.rule_files, &mut store, &engine, &opts)
-        }
-        (None, _) => timeline::build(&project.rule_files, &mut store, &engine, &opts),
-    }
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let mut run = dry_run::run(&project.rule_files, &mut store, config, evaluation, &opts)?;
     if let Some(c) = &client {
         for w in c.warnings() {
             eprintln!("warning: the server said: {w}");
         }
     }
-    let mut run = DryRun {
-        from,
-        to,
-        timeline: tl,
-        simulation: None,
-        inhibited: Vec::new(),
-        config: None,
-        texts: Vec::new(),
-    };
-    if let Some((config, base)) = config {
-        let fired = timeline::fired(&run.timeline.alerts);
-        let sim = feed::simulate_fired(&config, &fired, from, to);
-        run.inhibited = feed::inhibited_at_fire(&config, &fired);
-        if args.show_text {
-            run.texts = report::render_texts(&config, &sim, &base, &args.external_url, now);
-        }
-        run.simulation = Some(sim);
-        run.config = Some(config);
+    if let (true, Some(config), Some(sim), Some(base)) =
+        (args.show_text, &run.config, &run.simulation, &base)
+    {
+        run.texts = report::render_texts(config, sim, base, &args.external_url, now);
     }
     match args.format {
         Format::Human => print!("{}", report::human(&run, std::io::stdout().is_terminal())),

@@ -8,6 +8,7 @@
 //! [`LoadError`] for a path that cannot be read at all (exit status 2).
 
 pub mod check;
+pub mod dry_run;
 pub mod inputs;
 pub mod migrate;
 

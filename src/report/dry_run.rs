@@ -7,24 +7,14 @@ use crate::alertmanager::dispatch::{Simulation, Suppression};
 use crate::alertmanager::notify::{render_integration, NotificationData};
 use crate::alertmanager::render::GoRenderer;
 use crate::report::table;
-use crate::rules::timeline::{AlertRecord, Timeline};
+use crate::rules::timeline::AlertRecord;
 use crate::text::duration::format_duration;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub struct DryRun {
-    pub from: i64,
-    pub to: i64,
-    pub timeline: Timeline,
-    pub simulation: Option<Simulation>,
-    /// Per fired alert (in timeline order, fired ones only): inhibited when it fired.
-    pub inhibited: Vec<bool>,
-    pub config: Option<Config>,
-    /// Rendered text per notification (index into notifications, field, text).
-    pub texts: Vec<(usize, String, String)>,
-}
+pub use crate::project::dry_run::DryRun;
 
 /// RFC 3339 in UTC, with the milliseconds when there are any (`10:00:00Z`, `10:00:00.500Z`): a group flush
 /// half a second into a minute is not the minute.

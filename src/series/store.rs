@@ -112,6 +112,11 @@ impl Clone for Cursor {
 
 impl StoredSeries {
     /// The histogram samples queries may read (see `visible_until`); empty for a float series.
+    /// Whether the series holds any histogram sample.
+    fn has_histograms(&self) -> bool {
+        self.histograms.as_ref().is_some_and(|h| !h.is_empty())
+    }
+
     pub fn visible_histograms(&self) -> &[(i64, Arc<FloatHistogram>)] {
         let Some(h) = &self.histograms else {
             return &[];
@@ -387,7 +392,7 @@ impl Store {
             self.extend_id(id, &new);
             return;
         }
-        if s.samples.is_empty() && new.windows(2).all(|w| w[0].0 < w[1].0) {
+        if s.samples.is_empty() && !s.has_histograms() && new.windows(2).all(|w| w[0].0 < w[1].0) {
             s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
             s.samples = Arc::new(new);
             return;
@@ -404,7 +409,7 @@ impl Store {
             return;
         };
         s.start_timestamps = None;
-        if s.samples.is_empty() && s.compact.is_none() {
+        if s.samples.is_empty() && s.compact.is_none() && !s.has_histograms() {
             s.has_stale |= has_stale;
             s.samples = Arc::clone(new);
             return;
@@ -430,7 +435,9 @@ impl Store {
             (Some(&(lt, _)), Some(&(ft, _))) => lt < ft,
             _ => true,
         };
-        if after_last && new.windows(2).all(|w| w[0].0 < w[1].0) {
+        // A float replaces a histogram at its time (one sample per timestamp): with histograms, each goes
+        // through `append_id`.
+        if after_last && !s.has_histograms() && new.windows(2).all(|w| w[0].0 < w[1].0) {
             s.has_stale |= new.iter().any(|&(_, v)| is_stale(v));
             Arc::make_mut(&mut s.samples).extend_from_slice(new);
             return;
