@@ -179,12 +179,7 @@ impl AlertLabels {
                         labels.insert(k.value.clone(), value);
                     }
                     labels.insert("alertname".to_string(), Some(r.name.value.clone()));
-                    let expr_labels = crate::promql::parse::parse_at(
-                        &r.expr.value,
-                        &crate::promql::parse::rule_file_options(),
-                    )
-                    .ok()
-                    .map(|e| labels_of(&e));
+                    let expr_labels = r.ast.as_deref().map(labels_of);
                     out.push(AlertLabels {
                         name: r.name.value.clone(),
                         file: f.file.clone(),

@@ -84,15 +84,14 @@ pub fn run_checks_typed(
         for group in &rf.groups {
             for rule in &group.rules {
                 // An expression that does not parse is already an error from `load`; nothing to lint.
-                let options = crate::promql::parse::rule_file_options();
-                let Ok(ast) = crate::promql::parse::parse_at(&rule.expr.value, &options) else {
+                let Some(ast) = rule.ast.as_deref() else {
                     continue;
                 };
                 let cx = RuleContext {
                     file: &rf.file,
                     group,
                     rule,
-                    ast: &ast,
+                    ast,
                     source: source.map(|s| s.text.as_str()),
                     config,
                 };

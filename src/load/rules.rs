@@ -46,6 +46,11 @@ pub struct Rule {
     /// The alert name or the recorded metric name.
     pub name: Spanned<String>,
     pub expr: Spanned<String>,
+    /// The expression parsed once, as rule files are read (the installed PromQL features, and experimental
+    /// functions always: the `promql/experimental-function` check reports those); `None` when it does not
+    /// parse (a `rule/bad-expr` error) or is empty. Lints and symbolic routing read it; evaluation prepares
+    /// its own under the features the run installed.
+    pub ast: Option<std::sync::Arc<crate::promql::Expr>>,
     /// How the expression was written in YAML (a `|` block keeps its lines; see [`Rule::expr_pos`]).
     pub expr_style: Style,
     pub for_ms: Option<Spanned<i64>>,
@@ -376,10 +381,12 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         .get("expr")
         .and_then(Node::scalar)
         .map_or(Style::Plain, |s| s.style);
+    let mut ast = None;
     if !expr.value.is_empty() {
         let options = crate::promql::parse::rule_file_options();
-        if let Err((at, e)) = crate::promql::parse::parse_at(&expr.value, &options) {
-            cx.error_help(
+        match crate::promql::parse::parse_at(&expr.value, &options) {
+            Ok(e) => ast = Some(std::sync::Arc::new(e)),
+            Err((at, e)) => cx.error_help(
                 "rule/bad-expr",
                 crate::text::scalar_pos::pos_at(
                     expr.pos,
@@ -390,7 +397,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
                 ),
                 format!("{p}could not parse expression: {}", e.trim()),
                 "fix the PromQL; `ruletest eval` can try an expression against a fixture",
-            );
+            ),
         }
     }
     let for_ms = r.get("for").and_then(|n| cx.duration(n, "for"));
@@ -482,6 +489,7 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
         kind,
         name,
         expr,
+        ast,
         for_ms,
         keep_firing_for_ms,
         labels,
