@@ -444,15 +444,7 @@ fn parse_go_float(s: &str) -> Option<f64> {
     }
 }
 
-/// `start_timestamp`: Unix seconds (integer or fractional) or RFC3339, to Unix milliseconds.
-pub fn parse_timestamp(s: &str) -> Option<i64> {
-    if let Ok(secs) = s.parse::<f64>() {
-        return secs.is_finite().then(|| (secs * 1000.0).round() as i64);
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_millis())
-}
+pub use crate::text::time::parse_timestamp;
 
 #[cfg(test)]
 mod tests {

@@ -12,14 +12,7 @@ pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<
     load_series_at(path, Start::FixtureOr(from), store).map(|_| ())
 }
 
-/// Where time 0 of a fixture with relative times lands.
-#[derive(Clone, Copy, Debug)]
-pub enum Start {
-    /// At the fixture's `start_timestamp`, or here when it has none.
-    FixtureOr(i64),
-    /// Here, whatever the fixture says (`export --start`).
-    At(i64),
-}
+pub use crate::series::fixture::Start;
 
 /// [`load_series`] with the start chosen by the caller; returns the format read.
 pub fn load_series_at(
@@ -54,11 +47,7 @@ pub fn load_series_at(
         }
     }
     let text = std::io::read_to_string(file).map_err(|e| fail(&e))?;
-    let start = match start {
-        Start::FixtureOr(from) => start_timestamp(&text).unwrap_or(from),
-        Start::At(t) => t,
-    };
-    crate::series::formats::load_any(&text, store, start)
+    crate::series::formats::load_any_from(&text, store, start)
         .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))
 }
 
@@ -132,12 +121,6 @@ pub fn located(path: &Path, message: &str) -> String {
         }
     }
     format!("{}: {message}", path.display())
-}
-
-fn start_timestamp(text: &str) -> Option<i64> {
-    let stream = crate::text::yaml::parse_stream(text).ok()?;
-    let root = &stream.documents.first()?.root;
-    crate::load::testfile::parse_timestamp(root.get("start_timestamp")?.as_str()?)
 }
 
 /// The `local` strategy: every series the rules select, raw, over the window plus how far back the

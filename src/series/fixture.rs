@@ -27,13 +27,31 @@ pub fn load_fixture(text: &str, store: &mut Store) -> Result<(), FixtureError> {
     load_fixture_at(text, store, 0)
 }
 
+/// Where time 0 of a fixture with relative times lands.
+#[derive(Clone, Copy, Debug)]
+pub enum Start {
+    /// At the fixture's `start_timestamp`, or here when it has none.
+    FixtureOr(i64),
+    /// Here, whatever the fixture says (`export --start`).
+    At(i64),
+}
+
 /// [`load_fixture`] with the fixture's time 0 at `start` (ms).
 pub fn load_fixture_at(text: &str, store: &mut Store, start: i64) -> Result<(), FixtureError> {
+    load_fixture_from(text, store, Start::At(start))
+}
+
+/// [`load_fixture`] with time 0 where `start` says: an input_series file's own `start_timestamp` is read
+/// from the tree the series are read from (the YAML is parsed once).
+pub fn load_fixture_from(text: &str, store: &mut Store, start: Start) -> Result<(), FixtureError> {
     let is_test_form = text
         .lines()
         .map(str::trim)
         .any(|l| l.starts_with("load ") || l == "load");
     if is_test_form {
+        let start = match start {
+            Start::FixtureOr(t) | Start::At(t) => t,
+        };
         return load_block_at(text, store, start);
     }
     load_input_series_at(text, store, start)
@@ -72,16 +90,24 @@ fn node_line(n: &Node) -> usize {
 
 /// Reads a promtool test file's `input_series` (the first test group's, or a top-level one).
 pub fn load_input_series(text: &str, store: &mut Store) -> Result<(), FixtureError> {
-    load_input_series_at(text, store, 0)
+    load_input_series_at(text, store, Start::At(0))
 }
 
-fn load_input_series_at(text: &str, store: &mut Store, start: i64) -> Result<(), FixtureError> {
+fn load_input_series_at(text: &str, store: &mut Store, start: Start) -> Result<(), FixtureError> {
     let stream = parse_stream(text).map_err(|e| ferr(e.pos.line as usize, e.message))?;
     let root = stream
         .documents
         .first()
         .map(|d| &d.root)
         .ok_or_else(|| ferr(1, "empty fixture file"))?;
+    let start = match start {
+        Start::FixtureOr(from) => root
+            .get("start_timestamp")
+            .and_then(|n| n.as_str())
+            .and_then(crate::text::time::parse_timestamp)
+            .unwrap_or(from),
+        Start::At(t) => t,
+    };
     // Accept a promtool test file (tests[0]) or a bare {interval, input_series} map.
     let group = match root
         .get("tests")

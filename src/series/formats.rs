@@ -4,7 +4,7 @@
 //! and `export` take whatever the user has. It sits above the readers: none of them decides formats.
 
 use super::api_json::load_api_json;
-use super::fixture::load_fixture_at;
+use super::fixture::{load_fixture_from, Start};
 use super::openmetrics::load_exposition;
 use super::store::Store;
 
@@ -100,6 +100,12 @@ fn looks_like_json(text: &str) -> bool {
 /// relative times (input_series, load blocks) are shifted so their time 0 lands on `start_ms`; the others
 /// carry absolute timestamps and are loaded as they are. Errors name the line (or JSON path) at fault.
 pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, String> {
+    load_any_from(text, store, Start::At(start_ms))
+}
+
+/// [`load_any`] with time 0 of a relative fixture where `start` says (its own `start_timestamp`, read as
+/// the series are read, or the caller's time).
+pub fn load_any_from(text: &str, store: &mut Store, start: Start) -> Result<Format, String> {
     // An empty file (a failed download, a truncated copy) would otherwise load as "no series" and make every
     // alert look silent.
     if text.trim().is_empty() {
@@ -108,7 +114,7 @@ pub fn load_any(text: &str, store: &mut Store, start_ms: i64) -> Result<Format, 
     let format = detect(text);
     match format {
         Format::InputSeries | Format::LoadBlock => {
-            load_fixture_at(text, store, start_ms).map_err(|e| e.to_string())?;
+            load_fixture_from(text, store, start).map_err(|e| e.to_string())?;
         }
         Format::ApiJson => {
             load_api_json(text, store).map_err(|e| e.to_string())?;
