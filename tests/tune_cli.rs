@@ -254,3 +254,57 @@ fn incidents_add_detection() {
     assert_eq!(current["mean_time_to_detect_seconds"], 300);
     assert_eq!(current["false_alerts"], 0);
 }
+
+/// `project::tune::run`, called from code, gives the document the command prints.
+#[test]
+fn the_library_gives_what_the_command_prints() {
+    use ruletest::project::inputs::{self, AlertmanagerFile};
+    use ruletest::project::{tune as lib, Project};
+    let from = ruletest::text::time::parse_time("2026-11-02T10:00:00Z", 0).unwrap();
+    let to = ruletest::text::time::parse_time("2026-11-02T12:00:00Z", 0).unwrap();
+    let project = Project::load(&[root().join("rules")]).unwrap();
+    let mut store = ruletest::series::Store::with_compact_history();
+    inputs::load_series(
+        &root().join("fixtures/chat2sql/crash-loop.yml"),
+        from,
+        &mut store,
+    )
+    .unwrap();
+    let Ok(AlertmanagerFile::Config(config, _)) =
+        inputs::load_alertmanager(&root().join("rules/alertmanager-config.yaml"))
+    else {
+        panic!("the shipped Alertmanager configuration does not load");
+    };
+    let mut opts = lib::Options::new("PodCrashLooping", from, to);
+    opts.thresholds = Some(vec![0.0, 0.001, 0.005, 0.01]);
+    opts.fors = Some(vec![0, 300_000, 900_000]);
+    let tuned = lib::run(&project.rule_files, &mut store, None, Some(&config), &opts).unwrap();
+    assert_eq!(tuned.rows.len(), 12);
+    let from_code = ruletest::report::tune::json(&tuned);
+    let (code, printed, _) = tune(
+        &[
+            SWEEP,
+            &[
+                "--format",
+                "json",
+                "--alertmanager",
+                "rules/alertmanager-config.yaml",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0);
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(from_code, printed);
+    // An alert the rules do not hold is a typed error the caller can tell apart.
+    let missing = lib::run(
+        &project.rule_files,
+        &mut store,
+        None,
+        None,
+        &lib::Options::new("NoSuchAlert", from, to),
+    )
+    .err()
+    .unwrap();
+    assert!(missing.downcast_ref::<lib::NoSuchAlert>().is_some());
+}

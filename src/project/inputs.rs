@@ -208,6 +208,48 @@ pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
     })
 }
 
+/// Known incidents for `tune --incidents`: a YAML list (or `incidents:` key) of `{start, end, labels}`,
+/// times as `--from` takes them.
+pub fn load_incidents(path: &Path) -> anyhow::Result<Vec<crate::rules::tune::Incident>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let stream = crate::text::yaml::parse_stream(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
+    let Some(doc) = stream.documents.first() else {
+        return Ok(Vec::new());
+    };
+    let list = doc.root.get("incidents").unwrap_or(&doc.root);
+    let items = list
+        .as_seq()
+        .ok_or_else(|| anyhow::anyhow!("{}: expected a list of incidents", path.display()))?;
+    let now = crate::text::time::now_ms();
+    let mut out = Vec::new();
+    for it in items {
+        let at = |k: &str| -> anyhow::Result<i64> {
+            let v = it.get(k).and_then(|n| n.as_str()).ok_or_else(|| {
+                anyhow::anyhow!("{}:{}: incident needs `{k}`", path.display(), it.pos.line)
+            })?;
+            crate::text::time::parse_time(v, now)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), it.pos.line))
+        };
+        let labels = it
+            .get("labels")
+            .and_then(|l| l.as_map())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(crate::rules::tune::Incident {
+            start_ms: at("start")?,
+            end_ms: at("end")?,
+            labels,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::located;

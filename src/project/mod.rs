@@ -11,6 +11,7 @@ pub mod check;
 pub mod dry_run;
 pub mod inputs;
 pub mod migrate;
+pub mod tune;
 
 use crate::alertmanager::config::Config;
 use crate::diag::Diagnostic;

@@ -4,49 +4,11 @@
 
 use crate::promql::value::format_value;
 use crate::report::table;
-use crate::rules::sweep::CmpOp;
-use crate::rules::tune::{distribution, present, Lhs, Row};
 use crate::text::duration::format_duration;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-pub struct Tune {
-    pub alert: String,
-    pub expr: String,
-    pub lhs: String,
-    pub op: CmpOp,
-    pub from: i64,
-    pub to: i64,
-    pub rows: Vec<Row>,
-    /// Per row: notifications per receiver (empty without `--alertmanager`).
-    pub notifications: Vec<BTreeMap<String, usize>>,
-    pub budget: Option<usize>,
-    pub incidents: bool,
-    pub distribution: Option<[f64; 5]>,
-    /// The series with the highest values (label text, index into the left side, distribution).
-    pub top: Vec<(String, usize, [f64; 5])>,
-}
-
-/// The `n` series whose maximum is highest (lowest for `<` thresholds is not special-cased: both tails
-/// matter less than where the bulk sits, which the overall distribution shows).
-pub fn top_series(lhs: &Lhs, n: usize) -> Vec<(String, usize, [f64; 5])> {
-    let mut v: Vec<(String, usize, [f64; 5])> = lhs
-        .series
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (l, vals))| {
-            Some((
-                l.to_string(),
-                i,
-                distribution(vals.iter().copied().filter_map(present))?,
-            ))
-        })
-        .collect();
-    v.sort_by(|a, b| b.2[4].total_cmp(&a.2[4]).then(a.0.cmp(&b.0)));
-    v.truncate(n);
-    v
-}
+pub use crate::project::tune::Tuned as Tune;
 
 fn dur(ms: i64) -> String {
     format_duration(ms)
@@ -58,7 +20,7 @@ pub fn table(t: &Tune) -> String {
     let _ = writeln!(
         out,
         "sweeping {} {} <threshold> from {} to {}\n",
-        t.lhs,
+        t.lhs_text,
         t.op.as_str(),
         super::dry_run::rfc3339(t.from),
         super::dry_run::rfc3339(t.to)
@@ -214,7 +176,7 @@ pub fn json(t: &Tune) -> serde_json::Value {
         })
         .collect();
     json!({
-        "rule": {"alert": t.alert, "expr": t.expr, "lhs": t.lhs, "op": t.op.as_str()},
+        "rule": {"alert": t.alert, "expr": t.expr, "lhs": t.lhs_text, "op": t.op.as_str()},
         "from": super::dry_run::rfc3339(t.from),
         "to": super::dry_run::rfc3339(t.to),
         "rows": rows,
@@ -282,7 +244,8 @@ fn esc(s: &str) -> String {
 
 /// The left side over time for the top series, a line per threshold (the current one bold), and the firing
 /// spans of the current setting (or the first row) shaded.
-pub fn svg(t: &Tune, lhs: &Lhs) -> String {
+pub fn svg(t: &Tune) -> String {
+    let lhs = &t.lhs;
     let (w, h) = (1000.0, 480.0);
     let (ml, mr, mt, mb) = (70.0, 20.0, 40.0, 120.0);
     let (pw, ph) = (w - ml - mr, h - mt - mb);
@@ -324,7 +287,7 @@ pub fn svg(t: &Tune, lhs: &Lhs) -> String {
         s,
         r#"<text x="{ml}" y="22" font-size="15" font-weight="bold">{}: {} {} threshold</text>"#,
         esc(&t.alert),
-        esc(&t.lhs),
+        esc(&t.lhs_text),
         esc(t.op.as_str())
     );
     // Firing spans of the current (or first) setting.
