@@ -3,12 +3,6 @@
 //! 3.x does to a team's tests (docs/semantics.md lists the differences that can cause a change).
 
 use super::Status;
-use crate::load::documents;
-use crate::rules::group::Mode;
-use crate::rules::unittest::{self, FileResult, Options};
-use crate::semantics::{Difference, Semantics};
-use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -51,49 +45,6 @@ pub struct Args {
     pub alertmanager: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-}
-
-/// One test group whose verdict differs.
-struct Change {
-    file: String,
-    line: u32,
-    name: String,
-    passes_on_2: bool,
-    passes_on_3: bool,
-    /// The failed checks on the failing side, as `test` prints them.
-    failures: String,
-    /// The differences that explain the change ([`causes`]).
-    causes: Vec<Difference>,
-    /// Whether no single difference does, and `causes` are those the change needs together.
-    combined: bool,
-}
-
-/// Per test group (file, line): its name, whether it passed, and its failed checks as `test` prints them.
-type VerdictMap = BTreeMap<(String, u32), (String, bool, String)>;
-
-/// The cause of a change in words: the differences that explain it, or that it needs together.
-fn cause_text(c: &Change) -> String {
-    if c.causes.is_empty() {
-        return "not attributed to one difference: several together, or one ruletest does not list"
-            .into();
-    }
-    let names: Vec<&str> = c.causes.iter().map(|d| d.name()).collect();
-    if c.combined {
-        format!("{} together", names.join(" + "))
-    } else {
-        names.join(", ")
-    }
-}
-
-fn run_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
-    s.switch_to();
-    let opts = Options {
-        run: Vec::new(),
-        mode: Mode::Auto,
-        ignore_unknown_fields: false,
-        coverage: false,
-    };
-    unittest::run_loaded(loaded, &opts)
 }
 
 pub fn run(args: &Args) -> anyhow::Result<Status> {
@@ -153,7 +104,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let units = if args.files.is_empty() {
         None
     } else {
-        Some(unit_tests(args)?)
+        Some(crate::project::migrate::unit_tests(&args.files)?)
     };
     let unit_changes = units.as_ref().map_or(0, |u| u.changes.len());
     let dry_changes = dry
@@ -162,7 +113,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     match args.format {
         Format::Human => {
             if let Some(u) = &units {
-                print!("{}", unit_human(u));
+                print!("{}", crate::report::migrate::unit_human(u));
             }
             if let Some(d) = &dry {
                 print!("{}", crate::report::migrate::human(d));
@@ -170,7 +121,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         }
         Format::Markdown => {
             if let Some(u) = &units {
-                print!("{}", unit_markdown(u));
+                print!("{}", crate::report::migrate::unit_markdown(u));
             }
             if let Some(d) = &dry {
                 print!("{}", crate::report::migrate::markdown(d));
@@ -179,7 +130,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Format::Json => {
             let mut v = units
                 .as_ref()
-                .map(unit_json)
+                .map(crate::report::migrate::unit_json)
                 .unwrap_or_else(|| serde_json::json!({}));
             if let Some(d) = &dry {
                 v["dry_run"] = crate::report::migrate::json(d);
@@ -192,194 +143,4 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     } else {
         Status::Problems
     })
-}
-
-/// The unit-test half: every test group's verdict under both semantics.
-struct UnitReport {
-    files: usize,
-    groups: usize,
-    changes: Vec<Change>,
-}
-
-fn unit_tests(args: &Args) -> anyhow::Result<UnitReport> {
-    let loaded = documents::load_paths(&args.files)?;
-    let v2 = run_under(&loaded, Semantics::PROMETHEUS2);
-    let v3 = run_under(&loaded, Semantics::PROMETHEUS3);
-    let mut changes = Vec::new();
-    let by_key = |results: &[FileResult]| -> VerdictMap {
-        let mut m = BTreeMap::new();
-        for f in results {
-            for g in &f.groups {
-                let text: String = g
-                    .failures
-                    .iter()
-                    .map(|x| crate::report::unittest::render_failure(&f.file, x, false))
-                    .collect();
-                m.insert((f.file.clone(), g.line), (g.name.clone(), g.passed(), text));
-            }
-        }
-        m
-    };
-    let (m2, m3) = (by_key(&v2), by_key(&v3));
-    // Verdicts with one difference at a time: on top of Prometheus 3 (which alone gives 2's verdict?) and taken
-    // out of Prometheus 2 (which does 2's verdict need?). Only run when something changes.
-    // Only the files with a change are run again.
-    let changed: std::collections::HashSet<&str> = m2
-        .iter()
-        .filter(|(k, (_, p2, _))| m3.get(k).is_some_and(|(_, p3, _)| p3 != p2))
-        .map(|(k, _)| k.0.as_str())
-        .collect();
-    let mut alone: Vec<(Difference, VerdictMap)> = Vec::new();
-    let mut without: Vec<(Difference, VerdictMap)> = Vec::new();
-    if !changed.is_empty() {
-        let subset = documents::Loaded {
-            files: loaded.files.clone(),
-            items: loaded
-                .items
-                .iter()
-                .filter(|i| changed.contains(&*i.file))
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
-        for d in Difference::ALL {
-            alone.push((
-                d,
-                by_key(&run_under(&subset, Semantics::prometheus3_with(d))),
-            ));
-            without.push((
-                d,
-                by_key(&run_under(&subset, Semantics::PROMETHEUS2.without(d))),
-            ));
-        }
-        Semantics::PROMETHEUS3.switch_to();
-    }
-    let groups = m2.len();
-    for (key, (name, pass2, fail2)) in &m2 {
-        let Some((_, pass3, fail3)) = m3.get(key) else {
-            continue;
-        };
-        if pass2 != pass3 {
-            let verdict_in = |m: &VerdictMap| m.get(key).map(|(_, p, _)| *p);
-            let mut causes: Vec<Difference> = alone
-                .iter()
-                .filter(|(_, m)| verdict_in(m) == Some(*pass2))
-                .map(|(d, _)| *d)
-                .collect();
-            let combined = causes.is_empty();
-            if combined {
-                causes = without
-                    .iter()
-                    .filter(|(_, m)| verdict_in(m) == Some(*pass3))
-                    .map(|(d, _)| *d)
-                    .collect();
-            }
-            changes.push(Change {
-                file: key.0.clone(),
-                line: key.1,
-                name: name.clone(),
-                passes_on_2: *pass2,
-                passes_on_3: *pass3,
-                failures: if *pass2 { fail3.clone() } else { fail2.clone() },
-                causes,
-                combined,
-            });
-        }
-    }
-    Ok(UnitReport {
-        files: v3.len(),
-        groups,
-        changes,
-    })
-}
-
-fn verdict(p: bool) -> &'static str {
-    if p {
-        "passes"
-    } else {
-        "fails"
-    }
-}
-
-fn unit_human(u: &UnitReport) -> String {
-    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
-    let mut out = format!(
-        "Prometheus 2 -> 3: {files} test files, {groups} test groups; {} change verdict\n",
-        changes.len()
-    );
-    for c in changes {
-        let _ = writeln!(
-            out,
-            "{}:{}: {:?} {} on Prometheus 2, {} on Prometheus 3",
-            c.file,
-            c.line,
-            c.name,
-            verdict(c.passes_on_2),
-            verdict(c.passes_on_3)
-        );
-        let _ = writeln!(out, "  cause: {}", cause_text(c));
-        for d in &c.causes {
-            let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
-        }
-        out.push_str(&c.failures);
-    }
-    out
-}
-
-fn unit_markdown(u: &UnitReport) -> String {
-    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
-    let mut out = format!(
-        "### Prometheus 2 -> 3\n\n{files} test files, {groups} test groups; {} change verdict.\n\n",
-        changes.len()
-    );
-    if !changes.is_empty() {
-        out.push_str("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |\n|---|---|---|---|---|\n");
-        for c in changes {
-            let checks: Vec<String> = c
-                .failures
-                .lines()
-                .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
-                .map(|l| {
-                    let l = l.trim();
-                    let l = l
-                        .strip_prefix(c.file.as_str())
-                        .and_then(|r| r.strip_prefix(':'))
-                        .map(|r| format!("line {r}"))
-                        .unwrap_or_else(|| l.to_string());
-                    l.replace('|', "\\|")
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "| `{}:{}` {} | {} | {} | {} | {} |",
-                c.file,
-                c.line,
-                c.name.replace('|', "\\|"),
-                verdict(c.passes_on_2),
-                verdict(c.passes_on_3),
-                cause_text(c),
-                checks.join("<br>")
-            );
-        }
-    }
-    out
-}
-
-fn unit_json(u: &UnitReport) -> serde_json::Value {
-    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
-    let list: Vec<_> = changes
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "file": c.file, "line": c.line, "name": c.name,
-                "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
-                "failures": c.failures,
-                "causes": c.causes.iter().map(|d| serde_json::json!({
-                    "difference": d.name(), "explanation": d.explain(),
-                })).collect::<Vec<_>>(),
-                "causes_combined": c.combined,
-            })
-        })
-        .collect();
-    serde_json::json!({"files": files, "groups": groups, "changes": list})
 }

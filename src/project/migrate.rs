@@ -4,14 +4,19 @@
 //! Prometheus 2's episodes. With an Alertmanager configuration, the alerts of each run go through the same
 //! Alertmanager simulation as `dry-run`'s, and every notification group whose notifications differ is listed
 //! the same way. Its text is [`crate::report::migrate`]'s.
+//!
+//! The unit-test half, [`unit_tests`]: every rule unit test group under both semantics, and each whose
+//! verdict differs, with the differences that explain it.
 
 use crate::alertmanager::config::Config;
 use crate::alertmanager::feed;
 use crate::alertmanager::route::labelset_string;
+use crate::load::documents;
 use crate::project::{check, inputs, Project};
 use crate::promql::{Engine, EngineOptions};
 use crate::rules::group::Mode;
 use crate::rules::timeline::{self, AlertRecord, TimelineOptions};
+use crate::rules::unittest::{self, Failure, FileResult};
 use crate::semantics::{Difference, Semantics};
 use crate::series::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
@@ -253,5 +258,137 @@ pub fn compare(w: &Window<'_>) -> anyhow::Result<Comparison> {
         changes,
         groups: w.alertmanager.map(|_| groups),
         notification_changes,
+    })
+}
+
+/// One test group whose verdict differs.
+pub struct UnitChange {
+    pub file: String,
+    pub line: u32,
+    pub name: String,
+    pub passes_on_2: bool,
+    pub passes_on_3: bool,
+    /// The failed checks on the failing side.
+    pub failures: Vec<Failure>,
+    /// The differences that explain the change ([`causes`]).
+    pub causes: Vec<Difference>,
+    /// Whether no single difference does, and `causes` are those the change needs together.
+    pub combined: bool,
+}
+
+/// Per test group (file, line): its name, whether it passed, and its failed checks.
+type VerdictMap = BTreeMap<(String, u32), (String, bool, Vec<Failure>)>;
+
+fn tests_under(loaded: &documents::Loaded, s: Semantics) -> Vec<FileResult> {
+    s.switch_to();
+    let opts = unittest::Options {
+        run: Vec::new(),
+        mode: Mode::Auto,
+        ignore_unknown_fields: false,
+        coverage: false,
+    };
+    unittest::run_loaded(loaded, &opts)
+}
+
+/// The unit-test half: every test group's verdict under both semantics.
+pub struct UnitReport {
+    /// Test files run.
+    pub files: usize,
+    /// Test groups run.
+    pub groups: usize,
+    /// The groups whose verdict differs.
+    pub changes: Vec<UnitChange>,
+}
+
+/// Runs the rule unit tests under `paths` under Prometheus 2 and Prometheus 3 semantics and lists every test
+/// group whose verdict differs, with the [`Difference`]s that explain it. Leaves Prometheus 3 semantics
+/// switched on.
+pub fn unit_tests(paths: &[PathBuf]) -> anyhow::Result<UnitReport> {
+    let loaded = documents::load_paths(paths)?;
+    let v2 = tests_under(&loaded, Semantics::PROMETHEUS2);
+    let v3 = tests_under(&loaded, Semantics::PROMETHEUS3);
+    let mut changes = Vec::new();
+    let by_key = |results: &[FileResult]| -> VerdictMap {
+        let mut m = BTreeMap::new();
+        for f in results {
+            for g in &f.groups {
+                m.insert(
+                    (f.file.clone(), g.line),
+                    (g.name.clone(), g.passed(), g.failures.clone()),
+                );
+            }
+        }
+        m
+    };
+    let (m2, m3) = (by_key(&v2), by_key(&v3));
+    // Verdicts with one difference at a time: on top of Prometheus 3 (which alone gives 2's verdict?) and taken
+    // out of Prometheus 2 (which does 2's verdict need?). Only run when something changes.
+    // Only the files with a change are run again.
+    let changed: std::collections::HashSet<&str> = m2
+        .iter()
+        .filter(|(k, (_, p2, _))| m3.get(k).is_some_and(|(_, p3, _)| p3 != p2))
+        .map(|(k, _)| k.0.as_str())
+        .collect();
+    let mut alone: Vec<(Difference, VerdictMap)> = Vec::new();
+    let mut without: Vec<(Difference, VerdictMap)> = Vec::new();
+    if !changed.is_empty() {
+        let subset = documents::Loaded {
+            files: loaded.files.clone(),
+            items: loaded
+                .items
+                .iter()
+                .filter(|i| changed.contains(&*i.file))
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        for d in Difference::ALL {
+            alone.push((
+                d,
+                by_key(&tests_under(&subset, Semantics::prometheus3_with(d))),
+            ));
+            without.push((
+                d,
+                by_key(&tests_under(&subset, Semantics::PROMETHEUS2.without(d))),
+            ));
+        }
+        Semantics::PROMETHEUS3.switch_to();
+    }
+    let groups = m2.len();
+    for (key, (name, pass2, fail2)) in &m2 {
+        let Some((_, pass3, fail3)) = m3.get(key) else {
+            continue;
+        };
+        if pass2 != pass3 {
+            let verdict_in = |m: &VerdictMap| m.get(key).map(|(_, p, _)| *p);
+            let mut causes: Vec<Difference> = alone
+                .iter()
+                .filter(|(_, m)| verdict_in(m) == Some(*pass2))
+                .map(|(d, _)| *d)
+                .collect();
+            let combined = causes.is_empty();
+            if combined {
+                causes = without
+                    .iter()
+                    .filter(|(_, m)| verdict_in(m) == Some(*pass3))
+                    .map(|(d, _)| *d)
+                    .collect();
+            }
+            changes.push(UnitChange {
+                file: key.0.clone(),
+                line: key.1,
+                name: name.clone(),
+                passes_on_2: *pass2,
+                passes_on_3: *pass3,
+                failures: if *pass2 { fail3.clone() } else { fail2.clone() },
+                causes,
+                combined,
+            });
+        }
+    }
+    Ok(UnitReport {
+        files: v3.len(),
+        groups,
+        changes,
     })
 }

@@ -1,7 +1,9 @@
 //! The text of `migrate-report`'s dry-run half ([`crate::project::migrate`]): a table for people, Markdown for a
 //! pull request, JSON for tools.
 
-use crate::project::migrate::{AlertChange, Comparison, Episode, NotificationChange, Sent};
+use crate::project::migrate::{
+    AlertChange, Comparison, Episode, NotificationChange, Sent, UnitChange, UnitReport,
+};
 use crate::semantics::Difference;
 use std::fmt::Write;
 
@@ -212,4 +214,119 @@ pub fn json(c: &Comparison) -> serde_json::Value {
             .collect();
     }
     out
+}
+
+/// The cause of a change in words: the differences that explain it, or that it needs together.
+fn cause_text(c: &UnitChange) -> String {
+    if c.causes.is_empty() {
+        return "not attributed to one difference: several together, or one ruletest does not list"
+            .into();
+    }
+    let names: Vec<&str> = c.causes.iter().map(|d| d.name()).collect();
+    if c.combined {
+        format!("{} together", names.join(" + "))
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The failed checks of a changed group, as `test` prints them.
+fn failures_text(c: &UnitChange) -> String {
+    c.failures
+        .iter()
+        .map(|x| crate::report::unittest::render_failure(&c.file, x, false))
+        .collect()
+}
+
+fn verdict(p: bool) -> &'static str {
+    if p {
+        "passes"
+    } else {
+        "fails"
+    }
+}
+
+/// The unit-test half for people: each changed group, its cause, and the failed checks as `test` prints them.
+pub fn unit_human(u: &UnitReport) -> String {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let mut out = format!(
+        "Prometheus 2 -> 3: {files} test files, {groups} test groups; {} change verdict\n",
+        changes.len()
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "{}:{}: {:?} {} on Prometheus 2, {} on Prometheus 3",
+            c.file,
+            c.line,
+            c.name,
+            verdict(c.passes_on_2),
+            verdict(c.passes_on_3)
+        );
+        let _ = writeln!(out, "  cause: {}", cause_text(c));
+        for d in &c.causes {
+            let _ = writeln!(out, "    {}: {}", d.name(), d.explain());
+        }
+        out.push_str(&failures_text(c));
+    }
+    out
+}
+
+/// The unit-test half as a Markdown table for a pull request.
+pub fn unit_markdown(u: &UnitReport) -> String {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let mut out = format!(
+        "### Prometheus 2 -> 3\n\n{files} test files, {groups} test groups; {} change verdict.\n\n",
+        changes.len()
+    );
+    if !changes.is_empty() {
+        out.push_str("| test group | Prometheus 2 | Prometheus 3 | cause | failed checks |\n|---|---|---|---|---|\n");
+        for c in changes {
+            let checks: Vec<String> = failures_text(c)
+                .lines()
+                .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+                .map(|l| {
+                    let l = l.trim();
+                    let l = l
+                        .strip_prefix(c.file.as_str())
+                        .and_then(|r| r.strip_prefix(':'))
+                        .map(|r| format!("line {r}"))
+                        .unwrap_or_else(|| l.to_string());
+                    l.replace('|', "\\|")
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| `{}:{}` {} | {} | {} | {} | {} |",
+                c.file,
+                c.line,
+                c.name.replace('|', "\\|"),
+                verdict(c.passes_on_2),
+                verdict(c.passes_on_3),
+                cause_text(c),
+                checks.join("<br>")
+            );
+        }
+    }
+    out
+}
+
+/// The unit-test half for tools.
+pub fn unit_json(u: &UnitReport) -> serde_json::Value {
+    let (files, groups, changes) = (u.files, u.groups, u.changes.as_slice());
+    let list: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "file": c.file, "line": c.line, "name": c.name,
+                "prometheus2": verdict(c.passes_on_2), "prometheus3": verdict(c.passes_on_3),
+                "failures": failures_text(c),
+                "causes": c.causes.iter().map(|d| serde_json::json!({
+                    "difference": d.name(), "explanation": d.explain(),
+                })).collect::<Vec<_>>(),
+                "causes_combined": c.combined,
+            })
+        })
+        .collect();
+    serde_json::json!({"files": files, "groups": groups, "changes": list})
 }
