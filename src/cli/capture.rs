@@ -5,18 +5,10 @@
 //! labels dropped or renamed (pod names, say) before they go in.
 
 use super::Status;
-use crate::load::documents::{self, Kind};
-use crate::load::rules::{load_rule_file, RuleKind};
-use crate::project::inputs;
-use crate::promql::syntax::ast::Expr;
-use crate::rules::capture::{self, Capture};
-use crate::series::histogram::FloatHistogram;
+use crate::project::{capture, inputs, Project};
 use crate::series::store::Store;
-use crate::series::Labels;
 use crate::text::duration::parse_duration;
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -103,57 +95,6 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     if at.is_empty() {
         at.push(to);
     }
-    // Rules: the files, and the names to check.
-    let loaded = documents::load_paths(&args.rules)?;
-    let mut alertnames = BTreeSet::new();
-    let mut recordings = BTreeSet::new();
-    let mut rule_paths = BTreeSet::new();
-    for item in loaded
-        .items
-        .iter()
-        .filter(|i| matches!(i.kind, Kind::RuleFile | Kind::PrometheusRule))
-    {
-        rule_paths.insert(item.file.to_string());
-        let (rf, _) = load_rule_file(item);
-        for r in rf.groups.iter().flat_map(|g| &g.rules) {
-            match r.kind {
-                RuleKind::Alerting => alertnames.insert(r.name.value.clone()),
-                RuleKind::Recording => recordings.insert(r.name.value.clone()),
-            };
-        }
-    }
-    if rule_paths.is_empty() {
-        anyhow::bail!("--rules: no rule file or PrometheusRule object found");
-    }
-    let out_dir = match &args.output {
-        Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => PathBuf::new(),
-    };
-    let rule_files: Vec<String> = rule_paths
-        .iter()
-        .map(|p| relative(&out_dir, Path::new(p)))
-        .collect();
-    // Series: loaded, selected, relabelled.
-    let mut store = Store::new();
-    for path in &args.series {
-        inputs::load_series(path, from, &mut store)?;
-    }
-    let ids: Vec<u32> = if args.matches.is_empty() {
-        (0..store.len() as u32).collect()
-    } else {
-        let mut ids = BTreeSet::new();
-        for m in &args.matches {
-            let expr =
-                crate::promql::parse(m).map_err(|e| anyhow::anyhow!("--match {m:?}: {e}"))?;
-            let Expr::Vector(vs) = expr.without_parens() else {
-                anyhow::bail!("--match {m:?}: not a series selector");
-            };
-            let matchers = crate::promql::engine::selector_matchers(vs)
-                .map_err(|e| anyhow::anyhow!("--match {m:?}: {e}"))?;
-            ids.extend(store.select(&matchers));
-        }
-        ids.into_iter().collect()
-    };
     let mut renames = Vec::new();
     for r in &args.rename_labels {
         let Some((old, new)) = r
@@ -162,82 +103,32 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         else {
             anyhow::bail!("--rename-label {r:?}: write OLD=NEW");
         };
-        renames.push((old, new));
+        renames.push((old.to_string(), new.to_string()));
     }
-    type Floats = Vec<(i64, f64)>;
-    type Histograms = Vec<(i64, Arc<FloatHistogram>)>;
-    let mut series: Vec<(Labels, Floats, Histograms)> = Vec::new();
-    let mut seen: HashMap<Labels, Labels> = HashMap::new();
-    for id in ids {
-        let Some(s) = store.get(id) else { continue };
-        let mut b = s.labels.builder();
-        for d in &args.drop_labels {
-            b.del(d);
-        }
-        for (old, new) in &renames {
-            if let Some(v) = s.labels.get(old) {
-                b.del(old);
-                b.set(new, v);
-            }
-        }
-        let labels = b.build();
-        if let Some(other) = seen.insert(labels.clone(), s.labels.clone()) {
-            anyhow::bail!(
-                "{} and {} are both {} once labels are dropped or renamed; keep a label that tells them apart",
-                other,
-                s.labels,
-                labels
-            );
-        }
-        series.push((labels, s.samples.to_vec(), s.visible_histograms().to_vec()));
+    let project = Project::load(&args.rules)?;
+    let mut store = Store::new();
+    for path in &args.series {
+        inputs::load_series(path, from, &mut store)?;
     }
-    series.sort_by(|a, b| a.0.cmp(&b.0));
-    let (series, histograms): (Vec<_>, Vec<_>) =
-        series.into_iter().map(|(l, f, h)| ((l, f), h)).unzip();
-    let file = args
-        .output
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "captured.test.yml".into());
-    let rfc = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default()
-    };
-    let sources: Vec<String> = args
-        .series
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let header = format!(
-        "Captured by `ruletest capture` from {} over {} to {} (time 0 is {}).\nThe expectations are what these rules did on this data: review them before committing.",
-        sources.join(", "),
-        rfc(from),
-        rfc(to),
-        rfc(from)
-    );
-    let alertnames: Vec<String> = alertnames.into_iter().collect();
-    let recordings: Vec<String> = if args.recordings {
-        recordings.into_iter().collect()
-    } else {
-        Vec::new()
-    };
-    let captured = capture::write(&Capture {
-        file: &file,
-        rule_files: &rule_files,
-        alertnames: &alertnames,
-        recordings: &recordings,
-        series: &series,
-        histograms: &histograms,
+    let opts = capture::Options {
         from_ms: from,
         to_ms: to,
         interval_ms: interval,
-        at_ms: &at,
+        at_ms: at,
+        matches: args.matches.clone(),
+        drop_labels: args.drop_labels.clone(),
+        renames,
+        recordings: args.recordings,
         all_alerts: args.all_alerts,
-        name: &args.name,
-        header: &header,
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+        name: args.name.clone(),
+        output: args.output.clone(),
+        sources: args
+            .series
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
+    let captured = capture::run(&project.rule_files, &store, &opts)?;
     match &args.output {
         Some(p) => std::fs::write(p, &captured.text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
@@ -245,7 +136,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     eprintln!(
         "{} series{}, checked at {} time(s)",
-        series.len(),
+        captured.series,
         if captured.off_grid > 0 {
             format!(
                 " ({} samples off the {} grid moved to the next slot)",
@@ -254,37 +145,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         } else {
             String::new()
         },
-        at.len()
+        captured.checked_at
     );
     Ok(Status::Ok)
-}
-
-/// `to` as a path from directory `from` (both made absolute against the current directory).
-fn relative(from: &Path, to: &Path) -> String {
-    let abs = |p: &Path| {
-        std::fs::canonicalize(p).unwrap_or_else(|_| {
-            std::env::current_dir()
-                .map(|d| d.join(p))
-                .unwrap_or_else(|_| p.to_path_buf())
-        })
-    };
-    let (from, to) = (
-        abs(if from.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            from
-        }),
-        abs(to),
-    );
-    let a: Vec<Component> = from.components().collect();
-    let b: Vec<Component> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..a.len() {
-        out.push("..");
-    }
-    for c in &b[common..] {
-        out.push(c);
-    }
-    out.to_string_lossy().into_owned()
 }

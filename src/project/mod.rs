@@ -7,6 +7,7 @@
 //! Input: paths. Output: [`Project`] (the documents, their typed forms, what reading them found) or a
 //! [`LoadError`] for a path that cannot be read at all (exit status 2).
 
+pub mod capture;
 pub mod check;
 pub mod dry_run;
 pub mod inputs;
