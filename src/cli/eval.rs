@@ -3,11 +3,10 @@
 //! of Prometheus's HTTP API (`--format json`).
 
 use super::Status;
-use crate::promql::value::format_value;
-use crate::promql::{Engine, EngineOptions, Value};
+use crate::promql::{Engine, EngineOptions};
+use crate::report::query as report;
 use crate::series::Store;
 use crate::text::duration::parse_duration;
-use crate::text::gofmt::format_float_v;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,82 +88,6 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     })
 }
 
-fn ts_json(t: i64) -> serde_json::Value {
-    let secs = t as f64 / 1000.0;
-    serde_json::Number::from_f64(secs)
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::Null)
-}
-
-fn labels_json(l: &crate::series::Labels) -> serde_json::Value {
-    let m: serde_json::Map<String, serde_json::Value> = l
-        .iter()
-        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
-        .collect();
-    serde_json::Value::Object(m)
-}
-
-/// The Prometheus HTTP API's `data` for a value.
-pub fn value_json(v: &Value) -> serde_json::Value {
-    use serde_json::json;
-    match v {
-        Value::Scalar { t, v } => {
-            json!({"resultType": "scalar", "result": [ts_json(*t), format_value(*v)]})
-        }
-        Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(*t), s]}),
-        Value::Vector(samples) => json!({
-            "resultType": "vector",
-            "result": samples.iter().map(|s| match &s.h {
-                Some(h) => json!({"metric": labels_json(&s.labels), "histogram": [ts_json(s.t), crate::series::api_json::histogram_json(h)]}),
-                None => json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]}),
-            }).collect::<Vec<_>>(),
-        }),
-        Value::Matrix(series) => json!({
-            "resultType": "matrix",
-            "result": series.iter().map(|s| {
-                let mut o = json!({"metric": labels_json(&s.labels)});
-                if !s.points.is_empty() {
-                    o["values"] = s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect();
-                }
-                if !s.histograms.is_empty() {
-                    o["histograms"] = s.histograms.iter().map(|(t, h)| json!([ts_json(*t), crate::series::api_json::histogram_json(h)])).collect();
-                }
-                o
-            }).collect::<Vec<_>>(),
-        }),
-    }
-}
-
-/// Prometheus's text form of a value (`{labels} => value @[ts]`).
-pub fn value_text(v: &Value) -> String {
-    let mut out = String::new();
-    match v {
-        Value::Scalar { t, v } => out.push_str(&format!("scalar: {} @[{t}]\n", format_float_v(*v))),
-        Value::String { t, s } => out.push_str(&format!("string: {s} @[{t}]\n")),
-        Value::Vector(samples) => {
-            for s in samples {
-                let v = match &s.h {
-                    Some(h) => h.go_string(),
-                    None => format_float_v(s.v),
-                };
-                out.push_str(&format!("{} => {v} @[{}]\n", s.labels, s.t));
-            }
-        }
-        Value::Matrix(series) => {
-            for s in series {
-                out.push_str(&format!("{} =>\n", s.labels));
-                for (t, v) in &s.points {
-                    out.push_str(&format!("{} @[{t}]\n", format_float_v(*v)));
-                }
-                for (t, h) in &s.histograms {
-                    out.push_str(&format!("{} @[{t}]\n", h.go_string()));
-                }
-            }
-        }
-    }
-    out
-}
-
 pub fn run(args: &Args) -> anyhow::Result<Status> {
     args.eval.install()?;
     // The loader `dry-run`, `tune` and `export` use: promtool input_series (at its start_timestamp, else
@@ -190,21 +113,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     };
     let result = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     match args.format {
-        Format::Json => {
-            let mut obj =
-                serde_json::json!({"status": "success", "data": value_json(&result.value)});
-            let mut notes: Vec<&String> = result.warnings.iter().collect();
-            if !notes.is_empty() {
-                obj["warnings"] = serde_json::json!(notes);
-            }
-            notes = result.infos.iter().collect();
-            if !notes.is_empty() {
-                obj["infos"] = serde_json::json!(notes);
-            }
-            println!("{obj}");
-        }
+        Format::Json => println!("{}", report::json(&result)),
         Format::Text => {
-            print!("{}", value_text(&result.value));
+            print!("{}", report::value_text(&result.value));
             for w in &result.warnings {
                 eprintln!("warning: {w}");
             }
@@ -226,20 +137,5 @@ mod tests {
         assert_eq!(parse_time("1.5"), Ok(1_500));
         assert_eq!(parse_time("1970-01-01T00:01:00Z"), Ok(60_000));
         assert!(parse_time("soon").is_err());
-    }
-
-    #[test]
-    fn values_print_as_go_prints_them() {
-        for (v, text) in [
-            (100.0, "100"),
-            (1e6, "1e+06"),
-            (123456.0, "123456"),
-            (1e-5, "1e-05"),
-            (0.5, "0.5"),
-            (-0.0, "-0"),
-            (f64::INFINITY, "+Inf"),
-        ] {
-            assert_eq!(format_float_v(v), text);
-        }
     }
 }

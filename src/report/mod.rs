@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod migrate;
+pub mod query;
 pub mod redact;
 pub mod sarif;
 pub mod table;
