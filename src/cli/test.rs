@@ -2,11 +2,8 @@
 //! files), print failures as a diff of expected and actual alerts or samples, and a closing count.
 
 use super::Status;
-use crate::diag::Severity;
-use crate::load::documents::{self, Kind};
-use crate::report::unittest::{coverage_text, junit, render_file};
-use crate::rules::group::Mode;
-use crate::rules::unittest::{self, FileResult, Options};
+use crate::project::unittest;
+use crate::report::unittest as report;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -62,116 +59,28 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     for r in &args.run {
         run.push(regex::Regex::new(r).map_err(|e| anyhow::anyhow!("--run {r:?}: {e}"))?);
     }
-    let loaded = documents::load_paths(&args.files)?;
-    let opts = Options {
+    let opts = unittest::Options {
         run,
-        mode: if args.per_tick {
-            Mode::PerTick
-        } else {
-            Mode::Auto
-        },
+        per_tick: args.per_tick,
         ignore_unknown_fields: args.ignore_unknown_fields,
-        coverage: args.coverage || args.coverage_min.is_some(),
+        coverage: args.coverage,
+        coverage_min: args.coverage_min,
     };
-    let mut results = unittest::run_loaded(&loaded, &opts);
-    // Files given that hold no test: say so rather than pass silently.
-    for f in &loaded.files {
-        if !loaded.items_of(Kind::TestFile).any(|i| i.file == f.path) {
-            let mut r = FileResult {
-                file: f.path.to_string(),
-                diagnostics: Vec::new(),
-                groups: Vec::new(),
-                coverage: Vec::new(),
-            };
-            let mut ds: Vec<_> = loaded
-                .diagnostics
-                .iter()
-                .filter(|d| d.location.as_ref().is_some_and(|l| l.file == f.path))
-                .cloned()
-                .collect();
-            if ds.is_empty() {
-                ds.push(
-                    crate::diag::Diagnostic::error(
-                        "test/not-a-test-file",
-                        "no rule unit test in this file",
-                    )
-                    .at(&f.path, crate::text::yaml::Pos::new(1, 1))
-                    .help("a test file has `rule_files:` and `tests:`, or `alertmanager_config:` and `routes_test:`"),
-                );
-            }
-            r.diagnostics = ds;
-            results.push(r);
-        }
-    }
-    let passed = results
-        .iter()
-        .flat_map(|f| &f.groups)
-        .filter(|g| g.passed())
-        .count();
-    let failed_groups = results
-        .iter()
-        .flat_map(|f| &f.groups)
-        .filter(|g| !g.passed())
-        .count();
-    let failed_files = results
-        .iter()
-        .filter(|f| f.diagnostics.iter().any(|d| d.severity == Severity::Error))
-        .count();
-    let coverage =
-        crate::rules::coverage::merge(results.iter().flat_map(|f| f.coverage.iter().cloned()));
-    let covered = crate::rules::coverage::percent(&coverage);
-    let below = args.coverage_min.is_some_and(|min| covered < min);
-    let failed = failed_groups + failed_files;
+    let tested = unittest::run(&args.files, &opts)?;
     match args.format {
-        Format::Human => {
-            let color = std::io::stdout().is_terminal();
-            for f in &results {
-                print!("{}", render_file(f, &loaded.files, color));
-            }
-            println!("{passed} passed, {failed} failed");
-            if opts.coverage {
-                print!(
-                    "{}",
-                    coverage_text(&coverage, covered, args.coverage_min.filter(|_| below))
-                );
-            }
-        }
-        Format::Json => {
-            let files: Vec<_> = results
-                .iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "file": f.file,
-                        "passed": f.passed(),
-                        "errors": f.diagnostics.iter().map(crate::report::json::diagnostic).collect::<Vec<_>>(),
-                        "groups": f.groups.iter().map(|g| serde_json::json!({
-                            "name": g.name, "line": g.line, "passed": g.passed(), "failures": g.failures,
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let mut out = serde_json::json!({"files": files, "passed": passed, "failed": failed});
-            if opts.coverage {
-                out["coverage"] = serde_json::json!({
-                    "percent": covered,
-                    "min": args.coverage_min,
-                    "below_min": below,
-                    "rules": coverage,
-                });
-            }
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
+        Format::Human => print!(
+            "{}",
+            report::human(&tested, std::io::stdout().is_terminal())
+        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&tested))?),
     }
     if let Some(path) = &args.junit {
-        std::fs::write(
-            path,
-            junit(&results, opts.coverage.then_some((&coverage[..], covered))),
-        )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        std::fs::write(path, report::junit_of(&tested))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
-    Ok(if failed > 0 || below {
-        Status::Problems
-    } else {
+    Ok(if tested.ok() {
         Status::Ok
+    } else {
+        Status::Problems
     })
 }

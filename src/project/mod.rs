@@ -13,6 +13,7 @@ pub mod dry_run;
 pub mod inputs;
 pub mod migrate;
 pub mod tune;
+pub mod unittest;
 
 use crate::alertmanager::config::Config;
 use crate::diag::Diagnostic;

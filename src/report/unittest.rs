@@ -2,6 +2,7 @@
 //! table, and JUnit XML for CI.
 
 use crate::load::documents;
+use crate::project::unittest::Tested;
 use crate::report::human;
 use crate::rules::coverage::{Reach, RuleCoverage};
 use crate::rules::unittest::{AlertView, Failure, FileResult, SampleView};
@@ -182,6 +183,59 @@ fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// `test`'s text: each file, the count, and the coverage table when measured.
+pub fn human(t: &Tested, color: bool) -> String {
+    let mut out = String::new();
+    for f in &t.files {
+        out.push_str(&render_file(f, &t.sources, color));
+    }
+    let _ = writeln!(out, "{} passed, {} failed", t.passed, t.failed);
+    if let Some(c) = &t.coverage {
+        out.push_str(&coverage_text(
+            &c.rules,
+            c.percent,
+            c.min.filter(|_| c.below_min),
+        ));
+    }
+    out
+}
+
+/// `test --format json` (docs/unit-testing.md).
+pub fn json(t: &Tested) -> serde_json::Value {
+    let files: Vec<_> = t
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "file": f.file,
+                "passed": f.passed(),
+                "errors": f.diagnostics.iter().map(crate::report::json::diagnostic).collect::<Vec<_>>(),
+                "groups": f.groups.iter().map(|g| serde_json::json!({
+                    "name": g.name, "line": g.line, "passed": g.passed(), "failures": g.failures,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut out = serde_json::json!({"files": files, "passed": t.passed, "failed": t.failed});
+    if let Some(c) = &t.coverage {
+        out["coverage"] = serde_json::json!({
+            "percent": c.percent,
+            "min": c.min,
+            "below_min": c.below_min,
+            "rules": c.rules,
+        });
+    }
+    out
+}
+
+/// `test --junit FILE`: [`junit`] of a run.
+pub fn junit_of(t: &Tested) -> String {
+    junit(
+        &t.files,
+        t.coverage.as_ref().map(|c| (&c.rules[..], c.percent)),
+    )
 }
 
 /// JUnit XML: one testsuite per file, one testcase per test group.
