@@ -4,10 +4,9 @@
 
 use super::Status;
 use crate::diag::Severity;
-use crate::project::check::{self, Checked};
+use crate::project::check;
 use crate::project::Project;
-use crate::report::{github, human, json, junit, sarif};
-use serde_json::json;
+use crate::report::{self, check::CheckReport};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -71,72 +70,21 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Severity::Error
     };
     let failed = checked.has(threshold);
-    match args.format {
-        Format::Human => print_human(&project, &checked, args.verbose),
-        Format::Json => {
-            let out = json!({
-                "version": 1,
-                "summary": checked.summary,
-                "diagnostics": checked.diagnostics.iter().map(json::diagnostic).collect::<Vec<_>>(),
-                "skipped": project.loaded.skipped.iter().map(|s| json!({
-                    "file": s.file.to_string(), "line": s.pos.line, "what": s.what,
-                })).collect::<Vec<_>>(),
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
-        Format::Sarif => println!(
-            "{}",
-            serde_json::to_string_pretty(&sarif::render(&checked.diagnostics))?
-        ),
-        Format::Github => print!("{}", github::render(&checked.diagnostics)),
-        Format::Junit => print!(
-            "{}",
-            junit::render(&checked.diagnostics, &project.loaded.files)
-        ),
-    }
-    Ok(if failed { Status::Problems } else { Status::Ok })
-}
-
-fn print_human(project: &Project, checked: &Checked, verbose: bool) {
-    let style = human::Style {
+    let format = match args.format {
+        Format::Human => report::Format::Human,
+        Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
+        Format::Junit => report::Format::Junit,
+    };
+    let style = report::Style {
         color: std::io::stdout().is_terminal(),
     };
-    for d in &checked.diagnostics {
-        print!("{}", human::render(d, &project.loaded.files, &style));
-    }
-    if verbose {
-        for s in &project.loaded.skipped {
-            println!("{}:{}: skipped {}", s.file, s.pos.line, s.what);
-        }
-    }
-    let s = &checked.summary;
-    println!(
-        "checked {} {}: {} {}, {} {} ({} alerting, {} recording), {} Alertmanager {} ({} {}), {} test {}; {} {}, {} {}",
-        s.files,
-        plural(s.files, "file", "files"),
-        s.groups,
-        plural(s.groups, "group", "groups"),
-        s.rules,
-        plural(s.rules, "rule", "rules"),
-        s.alerting_rules,
-        s.recording_rules,
-        s.alertmanager_configs,
-        plural(s.alertmanager_configs, "config", "configs"),
-        s.receivers,
-        plural(s.receivers, "receiver", "receivers"),
-        s.test_files,
-        plural(s.test_files, "file", "files"),
-        s.errors,
-        plural(s.errors, "error", "errors"),
-        s.warnings,
-        plural(s.warnings, "warning", "warnings"),
-    );
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
+    let result = CheckReport {
+        project: &project,
+        checked: &checked,
+        verbose: args.verbose,
+    };
+    print!("{}", report::render(&result, format, style)?);
+    Ok(if failed { Status::Problems } else { Status::Ok })
 }

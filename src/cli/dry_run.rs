@@ -137,10 +137,14 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     {
         run.texts = report::render_texts(config, sim, base, &args.external_url, now);
     }
-    match args.format {
-        Format::Human => print!("{}", report::human(&run, std::io::stdout().is_terminal())),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run))?),
-    }
+    let format = match args.format {
+        Format::Human => crate::report::Format::Human,
+        Format::Json => crate::report::Format::Json,
+    };
+    let stdout = crate::report::Style {
+        color: std::io::stdout().is_terminal(),
+    };
+    print!("{}", crate::report::render(&run, format, stdout)?);
     // Rules that failed to evaluate are problems found (the report lists them).
     Ok(if run.timeline.errors.is_empty() {
         Status::Ok

@@ -4,7 +4,7 @@
 
 use super::Status;
 use crate::promql::{Engine, EngineOptions};
-use crate::report::query as report;
+use crate::report;
 use crate::series::Store;
 use crate::text::duration::parse_duration;
 use std::path::PathBuf;
@@ -112,16 +112,21 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         }
     };
     let result = result.map_err(|e| anyhow::anyhow!("{e}"))?;
-    match args.format {
-        Format::Json => println!("{}", report::json(&result)),
-        Format::Text => {
-            print!("{}", report::value_text(&result.value));
-            for w in &result.warnings {
-                eprintln!("warning: {w}");
-            }
-            for i in &result.infos {
-                eprintln!("info: {i}");
-            }
+    let format = match args.format {
+        Format::Json => report::Format::Json,
+        Format::Text => report::Format::Human,
+    };
+    print!(
+        "{}",
+        report::render(&result, format, report::Style::default())?
+    );
+    // In JSON they are part of the document.
+    if args.format == Format::Text {
+        for w in &result.warnings {
+            eprintln!("warning: {w}");
+        }
+        for i in &result.infos {
+            eprintln!("info: {i}");
         }
     }
     Ok(Status::Ok)

@@ -110,34 +110,19 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     let dry_changes = dry
         .as_ref()
         .map_or(0, |d| d.changes.len() + d.notification_changes.len());
-    match args.format {
-        Format::Human => {
-            if let Some(u) = &units {
-                print!("{}", crate::report::migrate::unit_human(u));
-            }
-            if let Some(d) = &dry {
-                print!("{}", crate::report::migrate::human(d));
-            }
-        }
-        Format::Markdown => {
-            if let Some(u) = &units {
-                print!("{}", crate::report::migrate::unit_markdown(u));
-            }
-            if let Some(d) = &dry {
-                print!("{}", crate::report::migrate::markdown(d));
-            }
-        }
-        Format::Json => {
-            let mut v = units
-                .as_ref()
-                .map(crate::report::migrate::unit_json)
-                .unwrap_or_else(|| serde_json::json!({}));
-            if let Some(d) = &dry {
-                v["dry_run"] = crate::report::migrate::json(d);
-            }
-            println!("{v}");
-        }
-    }
+    let format = match args.format {
+        Format::Human => crate::report::Format::Human,
+        Format::Json => crate::report::Format::Json,
+        Format::Markdown => crate::report::Format::Markdown,
+    };
+    let result = crate::report::migrate::MigrateReport {
+        units: units.as_ref(),
+        dry: dry.as_ref(),
+    };
+    print!(
+        "{}",
+        crate::report::render(&result, format, crate::report::Style::default())?
+    );
     Ok(if unit_changes + dry_changes == 0 {
         Status::Ok
     } else {

@@ -3,7 +3,7 @@
 
 use super::Status;
 use crate::project::unittest;
-use crate::report::unittest as report;
+use crate::report;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -67,16 +67,20 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         coverage_min: args.coverage_min,
     };
     let tested = unittest::run(&args.files, &opts)?;
-    match args.format {
-        Format::Human => print!(
-            "{}",
-            report::human(&tested, std::io::stdout().is_terminal())
-        ),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&tested))?),
-    }
+    let format = match args.format {
+        Format::Human => report::Format::Human,
+        Format::Json => report::Format::Json,
+    };
+    let stdout = report::Style {
+        color: std::io::stdout().is_terminal(),
+    };
+    print!("{}", report::render(&tested, format, stdout)?);
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit_of(&tested))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        std::fs::write(
+            path,
+            report::render(&tested, report::Format::Junit, stdout)?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     Ok(if tested.ok() {
         Status::Ok

@@ -189,11 +189,15 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Some(n) => anyhow::anyhow!("{n} under {:?}", args.rules),
         None => e,
     })?;
-    match args.format {
-        Format::Table => print!("{}", report::table(&out)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&out))?),
-        Format::Csv => print!("{}", report::csv(&out)),
-    }
+    let format = match args.format {
+        Format::Table => crate::report::Format::Human,
+        Format::Json => crate::report::Format::Json,
+        Format::Csv => crate::report::Format::Csv,
+    };
+    print!(
+        "{}",
+        crate::report::render(&out, format, crate::report::Style::default())?
+    );
     if let Some(p) = &args.plot {
         std::fs::write(p, report::svg(&out))
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;

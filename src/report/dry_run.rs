@@ -409,6 +409,20 @@ pub fn render_texts(
     out
 }
 
+impl super::Report for DryRun {
+    fn formats(&self) -> &'static [super::Format] {
+        &[super::Format::Human, super::Format::Json]
+    }
+
+    fn render(&self, format: super::Format, style: super::Style) -> Option<String> {
+        match format {
+            super::Format::Human => Some(human(self, style.color)),
+            super::Format::Json => Some(super::pretty(&json(self))),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::rfc3339;

@@ -6,19 +6,7 @@ use crate::load::documents::SourceFile;
 use crate::report::redact::redact_line;
 use std::fmt::Write as _;
 
-pub struct Style {
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-}
+pub use super::Style;
 
 /// Renders one diagnostic; `sources` gives the text for the code frame.
 pub fn render(d: &Diagnostic, sources: &[SourceFile], style: &Style) -> String {

@@ -330,3 +330,45 @@ pub fn unit_json(u: &UnitReport) -> serde_json::Value {
         .collect();
     serde_json::json!({"files": files, "groups": groups, "changes": list})
 }
+
+/// `migrate-report`'s two halves, either or both.
+pub struct MigrateReport<'a> {
+    pub units: Option<&'a UnitReport>,
+    pub dry: Option<&'a Comparison>,
+}
+
+impl super::Report for MigrateReport<'_> {
+    fn formats(&self) -> &'static [super::Format] {
+        &[
+            super::Format::Human,
+            super::Format::Json,
+            super::Format::Markdown,
+        ]
+    }
+
+    fn render(&self, format: super::Format, _: super::Style) -> Option<String> {
+        let mut out = String::new();
+        match format {
+            super::Format::Human => {
+                out.extend(self.units.map(unit_human));
+                out.extend(self.dry.map(human));
+            }
+            super::Format::Markdown => {
+                out.extend(self.units.map(unit_markdown));
+                out.extend(self.dry.map(markdown));
+            }
+            super::Format::Json => {
+                let mut v = self
+                    .units
+                    .map(unit_json)
+                    .unwrap_or_else(|| serde_json::json!({}));
+                if let Some(d) = self.dry {
+                    v["dry_run"] = json(d);
+                }
+                let _ = writeln!(out, "{v}");
+            }
+            _ => return None,
+        }
+        Some(out)
+    }
+}

@@ -93,6 +93,21 @@ pub fn value_text(v: &Value) -> String {
     out
 }
 
+/// The answer of a query; human is Prometheus's text form (warnings and infos are the caller's to show).
+impl super::Report for QueryResult {
+    fn formats(&self) -> &'static [super::Format] {
+        &[super::Format::Human, super::Format::Json]
+    }
+
+    fn render(&self, format: super::Format, _: super::Style) -> Option<String> {
+        match format {
+            super::Format::Human => Some(value_text(&self.value)),
+            super::Format::Json => Some(format!("{}\n", json(self))),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

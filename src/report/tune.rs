@@ -406,3 +406,23 @@ pub fn svg(t: &Tune) -> String {
     s.push_str("</svg>\n");
     s
 }
+
+impl super::Report for Tune {
+    fn formats(&self) -> &'static [super::Format] {
+        &[
+            super::Format::Human,
+            super::Format::Json,
+            super::Format::Csv,
+        ]
+    }
+
+    /// Human is the table; the SVG plot is a file of its own ([`svg`]).
+    fn render(&self, format: super::Format, _: super::Style) -> Option<String> {
+        match format {
+            super::Format::Human => Some(table(self)),
+            super::Format::Json => Some(super::pretty(&json(self))),
+            super::Format::Csv => Some(csv(self)),
+            _ => None,
+        }
+    }
+}
