@@ -228,3 +228,58 @@ fn the_reader_of_imports_finds_them() {
     assert_eq!(layer_of("text"), Some(0));
     assert!(layer_of("cli") > layer_of("report"));
 }
+
+/// The PromQL engine's parts (functions, aggregations, binary operators) see the narrow evaluation context of
+/// `promql::context`, not the engine that calls them: no circle between the engine and its parts.
+#[test]
+fn the_engines_parts_do_not_import_the_engine() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/promql");
+    let mut files = vec![
+        src.join("aggregate.rs"),
+        src.join("binary.rs"),
+        src.join("context.rs"),
+    ];
+    rust_files(&src.join("functions"), &mut files);
+    assert!(files.len() > 5, "{files:?}");
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if names_the_engine(line) {
+                found.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these name promql::engine; use promql::context (and add to its Context what they need):\n{}",
+        found.join("\n")
+    );
+}
+
+/// Whether a line of code (not a comment) names the engine module.
+fn names_the_engine(line: &str) -> bool {
+    let code = line.trim_start();
+    !code.starts_with("//")
+        && (code.contains("super::engine")
+            || code.contains("promql::engine")
+            || code.contains("Ev<"))
+}
+
+#[test]
+fn the_reader_of_engine_imports_finds_them() {
+    for bad in [
+        "use super::engine::{qerr, Ev};",
+        "    s.labels = crate::promql::engine::drop_metric_name(&l);",
+        "fn f(ev: &mut Ev<'_>) {}",
+    ] {
+        assert!(names_the_engine(bad), "{bad}");
+    }
+    for fine in [
+        "use super::context::{qerr, Context};",
+        "// the engine (super::engine) calls this",
+        "fn f(ev: &mut dyn Context) {}",
+    ] {
+        assert!(!names_the_engine(fine), "{fine}");
+    }
+}

@@ -2,12 +2,12 @@
 //! `bottomk`, `quantile`, `count_values`, `limitk`, `limit_ratio`) with `by`/`without`. Each input series
 //! is assigned to its group once; each step then folds the present members.
 
-use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
-use super::functions::kahan_sum_inc;
+use super::context::{qerr, Context, EvalError, StepHists, StepSeries, Val};
 use super::syntax::ast::Expr;
 use super::value::format_value;
 use crate::semantics::Difference;
 use crate::series::histogram::FloatHistogram;
+use crate::series::kahan::inc as kahan_sum_inc;
 use crate::series::labels::{FxBuild, METRIC_NAME};
 use crate::series::Labels;
 use std::collections::HashMap;
@@ -86,7 +86,7 @@ fn param_k(v: f64, what: &str) -> Result<i64, EvalError> {
 }
 
 /// `a` is an [`Expr::Aggregate`].
-pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval_aggregate(ev: &mut dyn Context, a: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
     let Expr::Aggregate {
         op,
         expr: inner,
@@ -107,10 +107,10 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
     // Which of several equal values topk / bottomk keep, and which series limitk keeps, depend on the order
     // of the input series (see `go_heap_select`).
     let ordered = matches!(op, "topk" | "bottomk" | "limitk");
-    let keep_order = ordered || ev.label_order;
-    let saved = std::mem::replace(&mut ev.label_order, keep_order);
+    let saved = ev.label_order();
+    ev.set_label_order(ordered || saved);
     let input = ev.eval(inner, ts);
-    ev.label_order = saved;
+    ev.set_label_order(saved);
     let input = match input? {
         Val::Vector(v) => v,
         other => {
@@ -202,7 +202,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                     }
                 }
             } else {
-                let legacy = ev.opts.prometheus2(Difference::TopkTies);
+                let legacy = ev.opts().prometheus2(Difference::TopkTies);
                 for i in 0..n {
                     let k = param_k(p[i], "Parameter")?;
                     if k < 1 {
@@ -440,7 +440,7 @@ pub(crate) fn eval_aggregate(ev: &mut Ev, a: &Expr, ts: &[i64]) -> Result<Val, E
                         // Prometheus 3 (#14941); Prometheus 2 ran the recurrence, which gives 0 for a lone
                         // NaN or Inf.
                         Reduce::Stddev | Reduce::Stdvar
-                            if !ev.opts.prometheus2(Difference::StddevNonFinite)
+                            if !ev.opts().prometheus2(Difference::StddevNonFinite)
                                 && buf.iter().any(|v| !v.is_finite()) =>
                         {
                             f64::NAN

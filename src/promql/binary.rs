@@ -3,7 +3,7 @@
 //! Matching is per step (which series are present varies), but result label sets are computed once per
 //! matched pair of series, not per step.
 
-use super::engine::{qerr, Ev, EvalError, StepHists, StepSeries, Val};
+use super::context::{qerr, Context, EvalError, StepHists, StepSeries, Val};
 use super::syntax::ast::{Card, Expr};
 use crate::semantics::Difference;
 use crate::series::histogram::{FloatHistogram, HistogramError};
@@ -150,7 +150,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn report(&self, ev: &mut Ev, op: &str, pos: &str) {
+    fn report(&self, ev: &mut dyn Context, op: &str, pos: &str) {
         match self {
             Refusal::Incompatible(l, r) => ev.info(format!(
                 "PromQL info: incompatible sample types encountered for binary operator {op:?}: {l} {op} {r} {pos}"
@@ -300,7 +300,7 @@ pub(crate) fn go_labels(l: &Labels) -> String {
 
 /// `b` is an [`Expr::Binary`]. An operator chain (`a + b + c + ...`, as deep as it is long) is evaluated
 /// along its left edge in a loop: the leftmost operand first, then each operator with its right operand.
-pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval_binary(ev: &mut dyn Context, b: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
     let mut spine = vec![b];
     let mut leftmost = b;
     while let Expr::Binary { lhs, .. } = leftmost {
@@ -311,7 +311,7 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, Eval
     }
     // Operands under a trim operator read whole histograms ([`super::histogram_stats`]): the leftmost sits
     // under every operation of the spine, each right operand under its own operation and those above it.
-    let saved_path = ev.stats_path;
+    let saved_path = ev.stats_path();
     let is_trim = |b: &Expr| {
         use crate::promql::syntax::TokenKind;
         matches!(
@@ -330,25 +330,25 @@ pub(crate) fn eval_binary(ev: &mut Ev, b: &Expr, ts: &[i64]) -> Result<Val, Eval
         })
         .collect();
     if trims.last().copied().unwrap_or(false) {
-        ev.stats_path = saved_path.blocked();
+        ev.set_stats_path(saved_path.blocked());
     }
     let acc = ev.eval(leftmost, ts);
-    ev.stats_path = saved_path;
+    ev.set_stats_path(saved_path);
     let mut acc = acc?;
     for (b, trimmed) in spine.into_iter().zip(trims).rev() {
         ev.check_deadline()?;
         if trimmed {
-            ev.stats_path = saved_path.blocked();
+            ev.set_stats_path(saved_path.blocked());
         }
         let r = eval_with_lhs(ev, b, acc, ts);
-        ev.stats_path = saved_path;
+        ev.set_stats_path(saved_path);
         acc = r?;
     }
     Ok(acc)
 }
 
 /// Binary operation `b` whose left operand evaluated to `lhs`.
-fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, EvalError> {
+fn eval_with_lhs(ev: &mut dyn Context, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, EvalError> {
     let Expr::Binary {
         op,
         rhs,
@@ -366,9 +366,9 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
     let rhs = ev.eval(rhs, ts)?;
     let pos = b.span().start;
     let mut refusals: Vec<Refusal> = Vec::new();
-    let delayed = ev.opts.delayed_name_removal;
+    let delayed = ev.opts().delayed_name_removal;
     // Before 2.47 `atan2` kept the metric name (shouldDropMetricName did not list it).
-    let keep_name = op == Op::Atan2 && ev.opts.prometheus2(Difference::Atan2KeepsName);
+    let keep_name = op == Op::Atan2 && ev.opts().prometheus2(Difference::Atan2KeepsName);
     // For a vector-scalar operation: whether the scalar is on the left.
     let scalar_left = matches!(lhs, Val::Scalar(_));
     match (lhs, rhs) {
@@ -417,7 +417,7 @@ fn eval_with_lhs(ev: &mut Ev, b: &Expr, lhs: Val, ts: &[i64]) -> Result<Val, Eva
             let fill = matching
                 .as_ref()
                 .map_or((None, None), |vm| (vm.fill_lhs, vm.fill_rhs));
-            let prometheus2 = ev.opts.prometheus2(Difference::FilterMatching);
+            let prometheus2 = ev.opts().prometheus2(Difference::FilterMatching);
             let out = vector_vector(
                 l,
                 r,
@@ -452,7 +452,7 @@ fn note(refusals: &mut Vec<Refusal>, e: Refusal) {
 }
 
 /// Reports each pair refused during a binary operation, once per kind.
-fn report(ev: &mut Ev, refusals: &[Refusal], op: &str, at: usize) {
+fn report(ev: &mut dyn Context, refusals: &[Refusal], op: &str, at: usize) {
     if refusals.is_empty() {
         return;
     }
@@ -504,7 +504,7 @@ fn vector_scalar(
                 if delayed {
                     series.drop_name = true;
                 } else {
-                    series.labels = super::engine::drop_metric_name(&series.labels);
+                    series.labels = super::context::drop_metric_name(&series.labels);
                 }
             }
             continue;
@@ -544,7 +544,7 @@ fn vector_scalar(
             if delayed {
                 series.drop_name = true;
             } else {
-                series.labels = super::engine::drop_metric_name(&series.labels);
+                series.labels = super::context::drop_metric_name(&series.labels);
             }
         }
     }

@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod binary;
 #[cfg(test)]
 mod consistency;
+pub mod context;
 pub mod engine;
 pub mod facts;
 pub mod features;
@@ -17,7 +18,8 @@ pub mod testfile;
 pub mod value;
 mod xxhash;
 
-pub use engine::{Engine, EngineOptions, EvalError};
+pub use context::{EngineOptions, EvalError};
+pub use engine::Engine;
 pub use instants::{matrix_of_instants, range_equals_instants};
 pub use parse::{parse, Expr, ParseError};
 pub use value::{QueryResult, Sample, Series, Value};

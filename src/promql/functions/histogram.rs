@@ -2,8 +2,8 @@
 //! counters with an `le` label), grouped by their labels without `le`.
 
 use super::native_histogram::{self, NanNote};
-use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, StepHists, StepSeries, Val};
-use crate::promql::engine::qerr;
+use super::{arg_scalar, arg_vector, drop_name, Context, EvalError, StepHists, StepSeries, Val};
+use crate::promql::context::qerr;
 use crate::promql::syntax::ast::Expr;
 use crate::promql::value::format_value;
 use crate::series::labels::FxBuild;
@@ -188,7 +188,12 @@ fn parse_le(s: &str) -> Option<f64> {
     Some(v)
 }
 
-pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(
+    ev: &mut dyn Context,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let n = ts.len();
     let missing = || qerr("missing argument");
     // histogram_quantiles(v, "label", q...) gives one series per quantile, labelled with it.
@@ -288,7 +293,7 @@ pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         for i in 0..n {
             if s.hist(i).is_some() && groups[g].1.iter().any(|&(m, _)| input[m].vals[i].is_some()) {
                 conflicts.push((si, i));
-                let name = if ev.opts.delayed_name_removal {
+                let name = if ev.opts().delayed_name_removal {
                     s.labels.name().unwrap_or("")
                 } else {
                     ""

@@ -1,8 +1,8 @@
 //! `info(v, {selector})` (experimental): enriches each series with the data labels of the info series
 //! (default `target_info`) that share its identifying labels (`instance`, `job`) at that step.
 
-use super::{arg_vector, Ev, EvalError, StepSeries, Val};
-use crate::promql::engine::{qerr, selector_matchers, StepHists};
+use super::{arg_vector, Context, EvalError, StepSeries, Val};
+use crate::promql::context::{qerr, selector_matchers, StepHists};
 use crate::promql::syntax::ast::{Expr, LabelMatcher, MatchOp as PMatchOp, VectorSelector};
 use crate::series::labels::{FxBuild, LabelsBuilder, METRIC_NAME};
 use crate::series::{Labels, MatchOp, Matcher};
@@ -12,7 +12,7 @@ const IDENTIFYING: [&str; 2] = ["instance", "job"];
 
 /// The times the base expression's data is read at, per step: the `@`/offset of its (first) selector,
 /// composed through subqueries. Expressions with no single data path read at the step times.
-fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
+fn reference_times(ev: &dyn Context, e: &Expr, ts: &[i64]) -> Vec<i64> {
     match e {
         Expr::Vector(vs) => ev.eff_times(&vs.at, vs.offset_ms, ts),
         Expr::Matrix { selector, .. } => ev.eff_times(&selector.at, selector.offset_ms, ts),
@@ -44,7 +44,7 @@ fn reference_times(ev: &Ev, e: &Expr, ts: &[i64]) -> Vec<i64> {
     }
 }
 
-pub(crate) fn eval(ev: &mut Ev, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(ev: &mut dyn Context, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
     let n = ts.len();
     let base = arg_vector(ev, args[0], ts)?;
     let mut sel = match args.get(1).map(|a| a.without_parens()) {

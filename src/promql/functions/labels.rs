@@ -1,7 +1,7 @@
 //! `label_replace`, `label_join` and the sorting functions.
 
-use super::{arg_string, arg_vector, Ev, EvalError, StepSeries, Val};
-use crate::promql::engine::qerr;
+use super::{arg_string, arg_vector, Context, EvalError, StepSeries, Val};
+use crate::promql::context::qerr;
 use crate::promql::legacy_names::{display, valid_label_name};
 use crate::promql::syntax::ast::Expr;
 use crate::series::labels::{FxBuild, METRIC_NAME};
@@ -26,7 +26,12 @@ fn dedupe(v: Vec<StepSeries>) -> Result<Vec<StepSeries>, EvalError> {
     Ok(out)
 }
 
-pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(
+    ev: &mut dyn Context,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let mut v = arg_vector(ev, args[0], ts)?;
     let strs: Vec<String> = args[1..]
         .iter()
@@ -120,7 +125,12 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     (ab.len() - i).cmp(&(bb.len() - j))
 }
 
-pub(crate) fn sort(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn sort(
+    ev: &mut dyn Context,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let mut v = arg_vector(ev, args[0], ts)?;
     let labels: Vec<String> = args[1..]
         .iter()
@@ -133,10 +143,10 @@ pub(crate) fn sort(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Resul
         }
         v.retain(StepSeries::any);
     }
-    if ev.is_range {
+    if ev.is_range() {
         let msg = format!(
             "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {}",
-            ev.pos_at(ev.call_start)
+            ev.pos_at(ev.call_start())
         );
         ev.warn(msg);
         return Ok(Val::Vector(v));

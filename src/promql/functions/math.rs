@@ -1,7 +1,7 @@
 //! Element-wise math functions (`abs`, `ln`, trigonometry, ...) and those with scalar parameters
 //! (`round`, `clamp`, `clamp_min`, `clamp_max`).
 
-use super::{arg_scalar, arg_vector, drop_name, Ev, EvalError, Val};
+use super::{arg_scalar, arg_vector, drop_name, Context, EvalError, Val};
 use crate::promql::syntax::ast::Expr;
 
 /// Go's `math.Max`: NaN wins over everything but is beaten by nothing.
@@ -64,7 +64,7 @@ pub(crate) fn unary(name: &str) -> Option<fn(f64) -> f64> {
 }
 
 pub(crate) fn eval_param(
-    ev: &mut Ev,
+    ev: &mut dyn Context,
     name: &str,
     args: &[&Expr],
     ts: &[i64],

@@ -12,7 +12,7 @@ mod rate;
 mod start_time;
 mod time;
 
-use super::engine::{qerr, Ev, EvalError, RangeArg, StepHists, StepSeries, Val};
+use super::context::{qerr, Context, EvalError, RangeArg, StepHists, StepSeries, Val};
 use super::syntax::ast::{Expr, MatchOp};
 use crate::series::labels::METRIC_NAME;
 use crate::series::Labels;
@@ -20,7 +20,11 @@ use crate::series::Labels;
 /// Neumaier-improved Kahan summation step, as Prometheus's `kahansum.Inc`.
 pub(crate) use crate::series::kahan::inc as kahan_sum_inc;
 
-pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSeries>, EvalError> {
+pub(crate) fn arg_vector(
+    ev: &mut dyn Context,
+    e: &Expr,
+    ts: &[i64],
+) -> Result<Vec<StepSeries>, EvalError> {
     match ev.eval(e, ts)? {
         Val::Vector(v) => Ok(v),
         other => Err(qerr(format!(
@@ -30,7 +34,11 @@ pub(crate) fn arg_vector(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<StepSe
     }
 }
 
-pub(crate) fn arg_scalar(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<f64>, EvalError> {
+pub(crate) fn arg_scalar(
+    ev: &mut dyn Context,
+    e: &Expr,
+    ts: &[i64],
+) -> Result<Vec<f64>, EvalError> {
     match ev.eval(e, ts)? {
         Val::Scalar(v) => Ok(v),
         other => Err(qerr(format!(
@@ -40,7 +48,7 @@ pub(crate) fn arg_scalar(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<Vec<f64>, 
     }
 }
 
-pub(crate) fn arg_string(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<String, EvalError> {
+pub(crate) fn arg_string(ev: &mut dyn Context, e: &Expr, ts: &[i64]) -> Result<String, EvalError> {
     match ev.eval(e, ts)? {
         Val::Str(s) => Ok(s),
         other => Err(qerr(format!(
@@ -50,7 +58,7 @@ pub(crate) fn arg_string(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<String, Ev
     }
 }
 
-pub(crate) fn arg_range(ev: &mut Ev, e: &Expr, ts: &[i64]) -> Result<RangeArg, EvalError> {
+pub(crate) fn arg_range(ev: &mut dyn Context, e: &Expr, ts: &[i64]) -> Result<RangeArg, EvalError> {
     match ev.eval(e, ts)? {
         Val::Range(r) => Ok(r),
         other => Err(qerr(format!(
@@ -68,18 +76,18 @@ pub(crate) type TimedValue<'a> = (
 );
 
 /// Marks a series' name for removal (delayed) or removes it now.
-pub(crate) fn drop_name(ev: &Ev, s: &mut StepSeries) {
-    if ev.opts.delayed_name_removal {
+pub(crate) fn drop_name(ev: &dyn Context, s: &mut StepSeries) {
+    if ev.opts().delayed_name_removal {
         s.drop_name = true;
     } else {
-        s.labels = super::engine::drop_metric_name(&s.labels);
+        s.labels = super::context::drop_metric_name(&s.labels);
     }
 }
 
 /// Applies `f` to every float value; the result drops the metric name. Histogram samples are left out, as
 /// Prometheus's float functions ignore them.
 pub(crate) fn map_values(
-    ev: &Ev,
+    ev: &dyn Context,
     mut v: Vec<StepSeries>,
     f: impl Fn(f64) -> f64,
 ) -> Vec<StepSeries> {
@@ -96,7 +104,7 @@ pub(crate) fn map_values(
 
 /// Runs a window function over each series and step of a range argument.
 pub(crate) fn map_windows(
-    ev: &Ev,
+    ev: &dyn Context,
     ra: &RangeArg,
     keep_name: bool,
     mut f: impl FnMut(&[(i64, f64)], usize) -> Option<f64>,
@@ -107,7 +115,7 @@ pub(crate) fn map_windows(
 /// [`map_windows`], also handing `f` the window's start timestamps when the series has them
 /// ([`start_time`]).
 pub(crate) fn map_windows_with_starts(
-    ev: &Ev,
+    ev: &dyn Context,
     ra: &RangeArg,
     keep_name: bool,
     mut f: impl FnMut(&[(i64, f64)], Option<&[i64]>, usize) -> Option<f64>,
@@ -172,7 +180,7 @@ fn absent_labels(e: &Expr) -> Labels {
 }
 
 pub(crate) fn eval_call(
-    ev: &mut Ev,
+    ev: &mut dyn Context,
     name: &str,
     args: &[Expr],
     ts: &[i64],
@@ -188,10 +196,13 @@ pub(crate) fn eval_call(
         "time" => Ok(Val::Scalar(ts.iter().map(|&t| t as f64 / 1000.0).collect())),
         "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; n])),
         // Query shape, in seconds: an instant query has step 0 and range 0.
-        "step" => Ok(Val::Scalar(vec![ev.step as f64 / 1000.0; n])),
-        "range" => Ok(Val::Scalar(vec![(ev.end - ev.start) as f64 / 1000.0; n])),
-        "start" => Ok(Val::Scalar(vec![ev.start as f64 / 1000.0; n])),
-        "end" => Ok(Val::Scalar(vec![ev.end as f64 / 1000.0; n])),
+        "step" => Ok(Val::Scalar(vec![ev.step() as f64 / 1000.0; n])),
+        "range" => Ok(Val::Scalar(vec![
+            (ev.end() - ev.start()) as f64 / 1000.0;
+            n
+        ])),
+        "start" => Ok(Val::Scalar(vec![ev.start() as f64 / 1000.0; n])),
+        "end" => Ok(Val::Scalar(vec![ev.end() as f64 / 1000.0; n])),
         "min_of" | "max_of" => {
             let a = arg_scalar(ev, arg(0)?, ts)?;
             let b = arg_scalar(ev, arg(1)?, ts)?;
@@ -273,7 +284,7 @@ pub(crate) fn eval_call(
             for (s, t) in v.iter_mut().zip(tss) {
                 for (i, sample_t) in t.into_iter().enumerate() {
                     if s.present(i) {
-                        let start = ev.store.start_timestamp_at(&s.labels, sample_t);
+                        let start = ev.store().start_timestamp_at(&s.labels, sample_t);
                         s.vals[i] = Some(start as f64 / 1000.0);
                     }
                 }

@@ -2,11 +2,11 @@
 //! `predict_linear`, `double_exponential_smoothing`, `ts_of_*_over_time`.
 
 use super::{
-    arg_range, arg_scalar, kahan_sum_inc, map_windows, map_windows_with_starts, Ev, EvalError,
+    arg_range, arg_scalar, kahan_sum_inc, map_windows, map_windows_with_starts, Context, EvalError,
     RangeArg, StepHists, StepSeries, Val,
 };
 use crate::promql::aggregate::{prom_mean, quantile};
-use crate::promql::engine::qerr;
+use crate::promql::context::qerr;
 use crate::promql::syntax::ast::Expr;
 use crate::promql::value::format_value;
 
@@ -67,7 +67,7 @@ fn extreme(w: &[(i64, f64)], max: bool) -> (i64, f64) {
 /// long the window. NaN samples never win against a number (Prometheus replaces a NaN running extreme
 /// with the next value and never replaces a number with NaN), so they stay out of the queue; a window of
 /// only NaNs gives NaN.
-fn sliding_extreme(ev: &Ev, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
+fn sliding_extreme(ev: &dyn Context, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     for s in &ra.series {
         let vals = sliding_extreme_values(&s.samples, &s.win, max);
@@ -88,7 +88,7 @@ fn sliding_extreme(ev: &Ev, ra: &RangeArg, max: bool) -> Vec<StepSeries> {
 /// sum/avg_over_time. For a series whose values are all integers small enough that every partial sum
 /// is exact in a float, any summation order gives Prometheus's (Kahan) result bit for bit, so windows
 /// are answered from prefix sums; other series are summed window by window as Prometheus does.
-fn sum_or_avg(ev: &Ev, ra: &RangeArg, avg: bool) -> Vec<StepSeries> {
+fn sum_or_avg(ev: &dyn Context, ra: &RangeArg, avg: bool) -> Vec<StepSeries> {
     let mut out = Vec::with_capacity(ra.series.len());
     for s in &ra.series {
         let vals = sum_or_avg_values(&s.samples, &s.win, avg);
@@ -198,7 +198,7 @@ fn sliding_extreme_values(
 /// `sum_over_time` / `avg_over_time` when the window holds no float (a mix is a warning and no value),
 /// compared by `changes` and `resets`, and otherwise ignored (with an info when the window also holds floats).
 fn with_histograms(
-    ev: &mut Ev,
+    ev: &mut dyn Context,
     name: &str,
     ra: &RangeArg,
     mut out: Vec<StepSeries>,
@@ -365,7 +365,12 @@ fn with_histograms(
     out
 }
 
-pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(
+    ev: &mut dyn Context,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let first_arg = args
         .first()
         .ok_or_else(|| qerr(format!("missing argument to {name}")))?;

@@ -2,8 +2,8 @@
 //! `idelta` (last two samples).
 
 use super::{
-    arg_range, drop_name, map_windows, map_windows_with_starts, Ev, EvalError, RangeArg, StepHists,
-    StepSeries, Val,
+    arg_range, drop_name, map_windows, map_windows_with_starts, Context, EvalError, RangeArg,
+    StepHists, StepSeries, Val,
 };
 use crate::promql::syntax::ast::Expr;
 use crate::semantics::Difference;
@@ -51,7 +51,7 @@ impl HistogramNote {
     }
 
     /// Reports the note as Prometheus does: a warning, or for reconciled bounds an info.
-    pub(crate) fn report(self, ev: &mut Ev, metric: &str, pos: &str) {
+    pub(crate) fn report(self, ev: &mut dyn Context, metric: &str, pos: &str) {
         match self {
             HistogramNote::Reconciled(_) => ev.info(self.text(metric, pos)),
             _ => ev.warn(self.text(metric, pos)),
@@ -335,7 +335,7 @@ fn extrapolate(
 /// rate/increase/delta over every step of every series. A prefix count of counter resets lets a window
 /// without resets (the usual case) be computed from its two end samples, without rescanning it.
 fn windows_extrapolated(
-    ev: &mut Ev,
+    ev: &mut dyn Context,
     ra: &RangeArg,
     is_counter: bool,
     is_rate: bool,
@@ -416,7 +416,7 @@ fn windows_extrapolated(
                     ra.range_ms,
                     is_counter,
                     is_rate,
-                    ev.opts.prometheus2(Difference::RateExtrapolation),
+                    ev.opts().prometheus2(Difference::RateExtrapolation),
                 ))
             })
             .collect();
@@ -487,7 +487,7 @@ fn windows_extrapolated(
 /// kind; two histograms give their difference (for `irate`, per second and nothing subtracted across a
 /// reset), a float and a histogram give nothing and a warning.
 fn instant_histograms(
-    ev: &mut Ev,
+    ev: &mut dyn Context,
     ra: &RangeArg,
     mut out: Vec<StepSeries>,
     is_rate: bool,
@@ -611,7 +611,12 @@ fn instant(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
     Some(v)
 }
 
-pub(crate) fn eval(ev: &mut Ev, name: &str, arg: &Expr, ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(
+    ev: &mut dyn Context,
+    name: &str,
+    arg: &Expr,
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let ra = arg_range(ev, arg, ts)?;
     let at = arg.span().start;
     let out = match name {

@@ -1,7 +1,7 @@
 //! Calendar functions (`minute`, `hour`, `day_of_week`, `month`, `year`, ...) over sample values read as
 //! Unix seconds in UTC; without an argument they read the evaluation time.
 
-use super::{arg_vector, drop_name, Ev, EvalError, StepHists, StepSeries, Val};
+use super::{arg_vector, drop_name, Context, EvalError, StepHists, StepSeries, Val};
 use crate::promql::syntax::ast::Expr;
 use crate::series::Labels;
 
@@ -99,7 +99,12 @@ fn component(name: &str, secs: f64) -> f64 {
     }
 }
 
-pub(crate) fn eval(ev: &mut Ev, name: &str, args: &[&Expr], ts: &[i64]) -> Result<Val, EvalError> {
+pub(crate) fn eval(
+    ev: &mut dyn Context,
+    name: &str,
+    args: &[&Expr],
+    ts: &[i64],
+) -> Result<Val, EvalError> {
     let mut v = match args.first() {
         Some(a) => arg_vector(ev, a, ts)?,
         None => vec![StepSeries {
