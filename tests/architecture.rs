@@ -283,3 +283,27 @@ fn the_reader_of_engine_imports_finds_them() {
         assert!(!names_the_engine(fine), "{fine}");
     }
 }
+
+/// Inside `lint`, the settings and the `Check` interface sit below the checks and their table: `config` and
+/// `registry` name neither `catalogue` nor `checks` (the catalogue imports the checks, the checks import the
+/// registry, the registry reads the settings; the codes a settings file may name are handed to it).
+#[test]
+fn lint_settings_and_interface_do_not_import_the_checks() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lint");
+    let mut found = Vec::new();
+    for name in ["config.rs", "registry.rs"] {
+        let text = std::fs::read_to_string(src.join(name)).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if !code.starts_with("//")
+                && (code.contains("lint::catalogue")
+                    || code.contains("lint::checks")
+                    || code.contains("super::catalogue")
+                    || code.contains("super::checks"))
+            {
+                found.push(format!("src/lint/{name}:{}: {}", i + 1, code));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -89,7 +89,9 @@ impl Loaded {
     }
 }
 
-/// A path that cannot be read at all: a usage / I/O error (exit status 2).
+/// An input that cannot be read: a path that does not exist or cannot be read, or a file whose content no
+/// reader accepts (a fixture, an incidents list), with where in it the cause is. A usage / I/O error (exit
+/// status 2). Problems inside the documents of a project are diagnostics instead, which travel with it.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{path}: no such file or directory")]
@@ -99,6 +101,80 @@ pub enum LoadError {
         path: String,
         source: std::io::Error,
     },
+    /// The content is at fault: `path:line:column: message` (line and column when the reader knows them).
+    #[error("{}", content_text(path, *line, *column, message))]
+    Content {
+        path: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+impl LoadError {
+    /// A reader's message about `path`'s content. Readers write a place as `line 4: ...` or
+    /// `line 3, column 1: ...`; that becomes the error's line and column.
+    pub fn content(path: &Path, message: &str) -> LoadError {
+        let path = path.display().to_string();
+        let at = |rest: &str| -> Option<(usize, Option<usize>, usize)> {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let line: usize = rest[..digits].parse().ok()?;
+            let after = &rest[digits..];
+            if let Some(col) = after.strip_prefix(", column ") {
+                let d = col.bytes().take_while(u8::is_ascii_digit).count();
+                let column: usize = col[..d].parse().ok()?;
+                col[d..]
+                    .starts_with(':')
+                    .then_some((line, Some(column), digits + 9 + d + 1))
+            } else {
+                after.starts_with(':').then_some((line, None, digits + 1))
+            }
+        };
+        if let Some(rest) = message.strip_prefix("line ") {
+            if let Some((line, column, used)) = at(rest) {
+                let tail = &rest[used..];
+                return LoadError::Content {
+                    path,
+                    line: Some(line),
+                    column,
+                    message: tail.strip_prefix(' ').unwrap_or(tail).to_string(),
+                };
+            }
+        }
+        LoadError::Content {
+            path,
+            line: None,
+            column: None,
+            message: message.to_string(),
+        }
+    }
+
+    /// A problem at a known line of `path`.
+    pub fn at_line(path: &Path, line: usize, message: impl Into<String>) -> LoadError {
+        LoadError::Content {
+            path: path.display().to_string(),
+            line: Some(line),
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// The file the error is about.
+    pub fn path(&self) -> &str {
+        match self {
+            LoadError::NotFound { path } | LoadError::Io { path, .. } => path,
+            LoadError::Content { path, .. } => path,
+        }
+    }
+}
+
+/// `path:line:column: message`, the form every diagnostic uses (editors and CI annotations jump to it).
+fn content_text(path: &str, line: Option<usize>, column: Option<usize>, message: &str) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{path}:{l}:{c}: {message}"),
+        (Some(l), None) => format!("{path}:{l}: {message}"),
+        _ => format!("{path}: {message}"),
+    }
 }
 
 /// Largest file we read; anything bigger is refused rather than exhausting memory.

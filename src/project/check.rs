@@ -51,8 +51,11 @@ impl Checked {
 /// rule unit tests (a failing group is an error at the group's line).
 pub fn run(project: &Project, opts: &Options<'_>) -> Checked {
     let mut diagnostics = project.diagnostics.clone();
-    let (mut lint_config, config_diags) =
-        crate::lint::LintConfig::discover(&project.paths, opts.config_file.as_deref());
+    let (mut lint_config, config_diags) = crate::lint::LintConfig::discover(
+        &project.paths,
+        opts.config_file.as_deref(),
+        &crate::lint::catalogue::known_codes(),
+    );
     diagnostics.extend(config_diags);
     lint_config.bucket_bounds = bucket_bounds(project, opts.series);
     let lints = crate::lint::run_on_valid(

@@ -4,11 +4,13 @@
 use crate::series::store::Store;
 use std::path::Path;
 
+pub use crate::load::documents::LoadError;
+
 /// Loads a fixture of any format (promtool input_series YAML, `.test` load blocks, OpenMetrics / Prometheus
 /// text with timestamps, Prometheus API JSON). Fixtures with relative times start at their
 /// `start_timestamp`, or at `from`. Exposition text and API JSON over [`STREAM_ABOVE`] bytes are read as a
 /// stream, a line or a series at a time (a recorded history may be gigabytes); YAML is read whole.
-pub fn load_series(path: &Path, from: i64, store: &mut Store) -> anyhow::Result<()> {
+pub fn load_series(path: &Path, from: i64, store: &mut Store) -> Result<(), LoadError> {
     load_series_at(path, Start::FixtureOr(from), store).map(|_| ())
 }
 
@@ -19,19 +21,27 @@ pub fn load_series_at(
     path: &Path,
     start: Start,
     store: &mut Store,
-) -> anyhow::Result<crate::series::formats::Format> {
+) -> Result<crate::series::formats::Format, LoadError> {
     use crate::series::formats::Format;
-    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    let fail = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound {
+            path: path.display().to_string(),
+        },
+        _ => LoadError::Io {
+            path: path.display().to_string(),
+            source: e,
+        },
+    };
     crate::load::reads::note(crate::load::reads::Read::Fixture);
-    let mut file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-    let len = file.metadata().map_err(|e| fail(&e))?.len();
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
     if len > STREAM_ABOVE {
-        let format = streamed_format(&mut file, len).map_err(|e| fail(&e))?;
+        let format = streamed_format(&mut file, len).map_err(fail)?;
         let input = std::io::BufReader::with_capacity(1 << 20, file);
         match format {
             Some(Format::ApiJson) => {
                 crate::series::api_json::load_api_json_from(input, store)
-                    .map_err(|e| anyhow::anyhow!("{}", located(path, &e.to_string())))?;
+                    .map_err(|e| LoadError::content(path, &e.to_string()))?;
                 return Ok(Format::ApiJson);
             }
             Some(f @ (Format::OpenMetrics | Format::PrometheusText)) => {
@@ -40,15 +50,15 @@ pub fn load_series_at(
                     store,
                     f == Format::OpenMetrics,
                 )
-                .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))?;
+                .map_err(|e| LoadError::content(path, &e))?;
                 return Ok(f);
             }
             _ => file = input.into_inner(),
         }
     }
-    let text = std::io::read_to_string(file).map_err(|e| fail(&e))?;
+    let text = std::io::read_to_string(file).map_err(fail)?;
     crate::series::formats::load_any_from(&text, store, start)
-        .map_err(|e| anyhow::anyhow!("{}", located(path, &e)))
+        .map_err(|e| LoadError::content(path, &e))
 }
 
 /// Fixtures larger than this are streamed when they are exposition text or API JSON.
@@ -92,35 +102,6 @@ fn streamed_format(
     };
     file.seek(SeekFrom::Start(0))?;
     Ok(format)
-}
-
-/// A loader's message (`line 4: ...`, `line 3, column 1: ...`) as `path:4: ...` / `path:3:1: ...`, the
-/// form every other diagnostic uses (editors and CI annotations jump to it); other messages as `path: ...`.
-pub fn located(path: &Path, message: &str) -> String {
-    let at = |rest: &str| -> Option<(usize, Option<usize>, usize)> {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let line: usize = rest[..digits].parse().ok()?;
-        let after = &rest[digits..];
-        if let Some(col) = after.strip_prefix(", column ") {
-            let d = col.bytes().take_while(u8::is_ascii_digit).count();
-            let column: usize = col[..d].parse().ok()?;
-            col[d..]
-                .starts_with(':')
-                .then_some((line, Some(column), digits + 9 + d + 1))
-        } else {
-            after.starts_with(':').then_some((line, None, digits + 1))
-        }
-    };
-    if let Some(rest) = message.strip_prefix("line ") {
-        if let Some((line, column, used)) = at(rest) {
-            let tail = &rest[used..];
-            return match column {
-                Some(c) => format!("{}:{line}:{c}:{tail}", path.display()),
-                None => format!("{}:{line}:{tail}", path.display()),
-            };
-        }
-    }
-    format!("{}: {message}", path.display())
 }
 
 /// The `local` strategy: every series the rules select, raw, over the window plus how far back the
@@ -210,27 +191,37 @@ pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
 
 /// Known incidents for `tune --incidents`: a YAML list (or `incidents:` key) of `{start, end, labels}`,
 /// times as `--from` takes them.
-pub fn load_incidents(path: &Path) -> anyhow::Result<Vec<crate::rules::tune::Incident>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+pub fn load_incidents(path: &Path) -> Result<Vec<crate::rules::tune::Incident>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound {
+            path: path.display().to_string(),
+        },
+        _ => LoadError::Io {
+            path: path.display().to_string(),
+            source: e,
+        },
+    })?;
     let stream = crate::text::yaml::parse_stream(&text)
-        .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
+        .map_err(|e| LoadError::at_line(path, e.pos.line as usize, e.message))?;
     let Some(doc) = stream.documents.first() else {
         return Ok(Vec::new());
     };
     let list = doc.root.get("incidents").unwrap_or(&doc.root);
-    let items = list
-        .as_seq()
-        .ok_or_else(|| anyhow::anyhow!("{}: expected a list of incidents", path.display()))?;
+    let items = list.as_seq().ok_or_else(|| LoadError::Content {
+        path: path.display().to_string(),
+        line: None,
+        column: None,
+        message: "expected a list of incidents".into(),
+    })?;
     let now = crate::text::time::now_ms();
     let mut out = Vec::new();
     for it in items {
-        let at = |k: &str| -> anyhow::Result<i64> {
+        let at = |k: &str| -> Result<i64, LoadError> {
             let v = it.get(k).and_then(|n| n.as_str()).ok_or_else(|| {
-                anyhow::anyhow!("{}:{}: incident needs `{k}`", path.display(), it.pos.line)
+                LoadError::at_line(path, it.pos.line as usize, format!("incident needs `{k}`"))
             })?;
             crate::text::time::parse_time(v, now)
-                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), it.pos.line))
+                .map_err(|e| LoadError::at_line(path, it.pos.line as usize, e))
         };
         let labels = it
             .get("labels")
@@ -252,18 +243,66 @@ pub fn load_incidents(path: &Path) -> anyhow::Result<Vec<crate::rules::tune::Inc
 
 #[cfg(test)]
 mod tests {
-    use super::located;
+    use super::LoadError;
     use std::path::Path;
 
     #[test]
     fn loader_lines_become_path_line_column() {
         let p = Path::new("f.yml");
-        assert_eq!(located(p, "line 4: bad value"), "f.yml:4: bad value");
+        let e = LoadError::content(p, "line 4: bad value");
+        assert!(matches!(
+            &e,
+            LoadError::Content { line: Some(4), column: None, message, .. } if message == "bad value"
+        ));
+        assert_eq!(e.to_string(), "f.yml:4: bad value");
+        let e = LoadError::content(p, "line 3, column 1: invalid JSON");
+        assert!(matches!(
+            e,
+            LoadError::Content {
+                line: Some(3),
+                column: Some(1),
+                ..
+            }
+        ));
+        assert_eq!(e.to_string(), "f.yml:3:1: invalid JSON");
         assert_eq!(
-            located(p, "line 3, column 1: invalid JSON"),
-            "f.yml:3:1: invalid JSON"
+            LoadError::content(p, "no series").to_string(),
+            "f.yml: no series"
         );
-        assert_eq!(located(p, "no series"), "f.yml: no series");
-        assert_eq!(located(p, "line x: odd"), "f.yml: line x: odd");
+        assert_eq!(
+            LoadError::content(p, "line x: odd").to_string(),
+            "f.yml: line x: odd"
+        );
+        assert_eq!(LoadError::content(p, "no series").path(), "f.yml");
+    }
+
+    #[test]
+    fn incidents_name_the_line_of_the_bad_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("incidents.yml");
+        std::fs::write(
+            &p,
+            "incidents:\n- start: 2026-01-01T00:00:00Z\n  end: 2026-01-01T01:00:00Z\n- start: soon\n  end: 2026-01-01T01:00:00Z\n",
+        )
+        .unwrap();
+        let e = super::load_incidents(&p).unwrap_err();
+        assert!(
+            matches!(e, LoadError::Content { line: Some(4), .. }),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(&format!("{}:4: ", p.display())),
+            "{e}"
+        );
+        std::fs::write(&p, "incidents:\n- start: 2026-01-01T00:00:00Z\n").unwrap();
+        let e = super::load_incidents(&p).unwrap_err().to_string();
+        assert!(e.ends_with(":2: incident needs `end`"), "{e}");
+        std::fs::write(&p, "[a: b").unwrap();
+        assert!(super::load_incidents(&p).is_err());
+        let gone = dir.path().join("gone.yml");
+        assert!(matches!(
+            super::load_incidents(&gone),
+            Err(LoadError::NotFound { .. })
+        ));
     }
 }
