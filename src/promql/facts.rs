@@ -377,9 +377,36 @@ pub fn value_range(e: &Expr) -> Option<(f64, f64)> {
     }
 }
 
+/// Whether `e` uses an experimental function (or the experimental `limitk` / `limit_ratio` aggregations):
+/// what Prometheus refuses to parse unless started with `--enable-feature=promql-experimental-functions`.
+pub fn uses_experimental(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        found |= match x {
+            Expr::Call { func, .. } => {
+                crate::promql::syntax::functions::get(func).is_some_and(|f| f.experimental)
+            }
+            Expr::Aggregate { op, .. } => matches!(op, TokenKind::Limitk | TokenKind::LimitRatio),
+            _ => false,
+        };
+    });
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn experimental_constructs_are_found_anywhere() {
+        let p = |t: &str| {
+            crate::promql::parse::parse_at(t, &crate::promql::parse::rule_file_options()).unwrap()
+        };
+        assert!(uses_experimental(&p("sum(sort_by_label(up, \"job\"))")));
+        assert!(uses_experimental(&p("limitk(2, up) > 0")));
+        assert!(!uses_experimental(&p("sum by (job) (rate(x[5m])) > 0")));
+        assert!(!uses_experimental(&p("topk(2, up)")));
+    }
     use crate::promql::parse;
 
     fn labels(q: &str) -> LabelSet {

@@ -44,7 +44,8 @@ pub type AlertState = AlertingRuleState<Labels, Payload>;
 /// A rule ready to evaluate.
 pub struct PreparedRule {
     pub rule: Rule,
-    pub expr: Expr,
+    /// The parsed expression (the one the rule file was read into, shared).
+    pub expr: Arc<Expr>,
     /// Group labels (Prometheus 3) merged under the rule's own labels.
     pub labels: Vec<(String, String)>,
     pub group: usize,
@@ -98,16 +99,23 @@ impl RuleSet {
                     .unwrap_or(usize::MAX)
             });
         }
+        let experimental_on = promql::parse::active_options().experimental_functions;
         for (f, g) in ordered {
             let gi = groups.len();
             let mut idx = Vec::new();
             for r in &g.rules {
-                let expr = promql::parse(&r.expr.value).map_err(|e| PrepareError {
-                    file: f.file.clone(),
-                    group: g.name.clone(),
-                    rule: r.name.value.clone(),
-                    message: format!("could not parse expression: {e}"),
-                })?;
+                // The expression as the rule file was read, unless it uses what this run's parser refuses
+                // (rule files are read with experimental functions on, for the lint that reports them):
+                // then parsing again gives the error.
+                let expr = match &r.ast {
+                    Some(a) if experimental_on || !promql::facts::uses_experimental(a) => a.clone(),
+                    _ => Arc::new(promql::parse(&r.expr.value).map_err(|e| PrepareError {
+                        file: f.file.clone(),
+                        group: g.name.clone(),
+                        rule: r.name.value.clone(),
+                        message: format!("could not parse expression: {e}"),
+                    })?),
+                };
                 let mut labels: Vec<(String, String)> = g
                     .labels
                     .iter()
@@ -554,7 +562,7 @@ pub fn show_window(
     let min_off = offsets().min().unwrap_or(0).min(0);
     show_reach(
         store,
-        set.rules.iter().map(|r| &r.expr),
+        set.rules.iter().map(|r| &*r.expr),
         lookback_ms,
         first.saturating_sub(max_off),
         last.saturating_sub(min_off),
