@@ -77,8 +77,8 @@ fn table_marks_the_current_setting() {
     assert!(out.contains("left side: min 0"), "{out}");
 }
 
-#[test]
-fn json_and_csv() {
+/// The JSON of [`SWEEP`] routed through the shipped Alertmanager configuration.
+fn sweep_json() -> serde_json::Value {
     let (code, out, _) = tune(
         &[
             SWEEP,
@@ -92,7 +92,12 @@ fn json_and_csv() {
         .concat(),
     );
     assert_eq!(code, 0);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn json_and_csv() {
+    let v = sweep_json();
     assert_eq!(v["rule"]["alert"], "PodCrashLooping");
     assert_eq!(
         v["rule"]["lhs"],
@@ -281,21 +286,7 @@ fn the_library_gives_what_the_command_prints() {
     let tuned = lib::run(&project.rule_files, &mut store, None, Some(&config), &opts).unwrap();
     assert_eq!(tuned.rows.len(), 12);
     let from_code = ruletest::report::tune::json(&tuned);
-    let (code, printed, _) = tune(
-        &[
-            SWEEP,
-            &[
-                "--format",
-                "json",
-                "--alertmanager",
-                "rules/alertmanager-config.yaml",
-            ],
-        ]
-        .concat(),
-    );
-    assert_eq!(code, 0);
-    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
-    assert_eq!(from_code, printed);
+    assert_eq!(from_code, sweep_json());
     // An alert the rules do not hold is a typed error the caller can tell apart.
     let missing = lib::run(
         &project.rule_files,

@@ -149,6 +149,15 @@ impl LoadError {
         }
     }
 
+    /// Reading `path` failed: [`LoadError::NotFound`] when it does not exist, else [`LoadError::Io`].
+    pub fn io(path: &Path, e: std::io::Error) -> LoadError {
+        let path = path.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound { path },
+            _ => LoadError::Io { path, source: e },
+        }
+    }
+
     /// A problem at a known line of `path`.
     pub fn at_line(path: &Path, line: usize, message: impl Into<String>) -> LoadError {
         LoadError::Content {
@@ -185,15 +194,7 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => LoadError::NotFound {
-                path: p.display().to_string(),
-            },
-            _ => LoadError::Io {
-                path: p.display().to_string(),
-                source: e,
-            },
-        })?;
+        let meta = std::fs::metadata(p).map_err(|e| LoadError::io(p, e))?;
         if meta.is_dir() {
             walk(p, &mut out).map_err(|e| LoadError::Io {
                 path: p.display().to_string(),

@@ -23,15 +23,7 @@ pub fn load_series_at(
     store: &mut Store,
 ) -> Result<crate::series::formats::Format, LoadError> {
     use crate::series::formats::Format;
-    let fail = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => LoadError::NotFound {
-            path: path.display().to_string(),
-        },
-        _ => LoadError::Io {
-            path: path.display().to_string(),
-            source: e,
-        },
-    };
+    let fail = |e| LoadError::io(path, e);
     crate::load::reads::note(crate::load::reads::Read::Fixture);
     let mut file = std::fs::File::open(path).map_err(fail)?;
     let len = file.metadata().map_err(fail)?.len();
@@ -200,15 +192,7 @@ pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
 /// Known incidents for `tune --incidents`: a YAML list (or `incidents:` key) of `{start, end, labels}`,
 /// times as `--from` takes them.
 pub fn load_incidents(path: &Path) -> Result<Vec<crate::rules::tune::Incident>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => LoadError::NotFound {
-            path: path.display().to_string(),
-        },
-        _ => LoadError::Io {
-            path: path.display().to_string(),
-            source: e,
-        },
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, e))?;
     let stream = crate::text::yaml::parse_stream(&text)
         .map_err(|e| LoadError::at_line(path, e.pos.line as usize, e.message))?;
     let Some(doc) = stream.documents.first() else {
