@@ -307,3 +307,103 @@ fn lint_settings_and_interface_do_not_import_the_checks() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// The modules directly in `src/<folder>/` and the siblings each names in code (`super::x`,
+/// `crate::<folder>::x`).
+fn sibling_imports(folder: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(folder);
+    let names: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let stem = p.file_stem()?.to_str()?.to_string();
+            (p.is_dir() || p.extension().is_some_and(|x| x == "rs")).then_some(stem)
+        })
+        .filter(|n| n != "mod")
+        .collect();
+    let mut graph = BTreeMap::new();
+    for name in &names {
+        let file = dir.join(format!("{name}.rs"));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let mut uses = BTreeSet::new();
+        for line in text.lines().map(str::trim_start) {
+            if line.starts_with("//") {
+                continue;
+            }
+            for other in &names {
+                let qualified = format!("crate::{folder}::{other}");
+                if other != name
+                    && (line.contains(&format!("super::{other}")) || line.contains(&qualified))
+                {
+                    uses.insert(other.clone());
+                }
+            }
+        }
+        graph.insert(name.clone(), uses);
+    }
+    graph
+}
+
+/// A circle in `graph`, if there is one.
+fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut c = path[i..].to_vec();
+            c.push(n.to_string());
+            return Some(c);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_string());
+        for m in graph.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+/// Inside these folders the modules import each other without a circle too (the template engine's parts:
+/// values, Go's time, builtins and the rewriter sit below the engine; the lint settings below the checks).
+#[test]
+fn no_circle_inside_these_folders() {
+    for folder in ["template", "lint", "project", "report"] {
+        let graph = sibling_imports(folder);
+        assert!(graph.len() > 3, "{folder}: {graph:?}");
+        assert_eq!(find_circle(&graph), None, "{folder}");
+    }
+}
+
+#[test]
+fn the_circle_finder_finds_circles() {
+    let g = |edges: &[(&str, &str)]| {
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            m.entry(a.to_string()).or_default().insert(b.to_string());
+            m.entry(b.to_string()).or_default();
+        }
+        m
+    };
+    assert_eq!(find_circle(&g(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    assert_eq!(
+        find_circle(&g(&[("a", "b"), ("b", "c"), ("c", "a")])),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+}

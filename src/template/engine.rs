@@ -15,51 +15,14 @@
 //!
 //! Unknown functions are reported at parse time, as Go's parser does.
 
+pub use super::error::TemplateError;
+pub use super::gobuiltins::GO_BUILTINS;
 use super::rewrite::{Ctx, Rewriter};
+pub use super::values::Dialect;
 use super::values::{call_method, exec_err, field_step, print_value, struct_type};
 use gotmpl::parse::Parser;
 use gotmpl::{FuncMap, Template, Value, ValueFunc};
 use std::sync::Arc;
-
-/// Go's own template builtins (text/template/funcs.go); `and`/`or` are evaluated lazily by gotmpl itself.
-pub const GO_BUILTINS: &[&str] = &[
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
-];
-
-/// Which product's data model the templates run against; it decides what a string map is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// Prometheus: label maps are plain `map[string]string`.
-    Prometheus,
-    /// Alertmanager: label maps are `template.KV`, with methods and a `String()` of `a=b, c=d`.
-    Alertmanager,
-}
-
-/// A template error, in Go's wording where we can reproduce it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    /// The text does not parse. `line`/`col` are 1-based inside the template text (col 0 when unknown).
-    #[error("{message}")]
-    Parse {
-        message: String,
-        line: usize,
-        col: usize,
-    },
-    /// Execution failed.
-    #[error("{0}")]
-    Exec(String),
-}
-
-impl TemplateError {
-    /// Line and column (1-based) inside the template, when known.
-    pub fn position(&self) -> Option<(usize, usize)> {
-        match self {
-            TemplateError::Parse { line, col, .. } if *line > 0 => Some((*line, *col)),
-            _ => None,
-        }
-    }
-}
 
 /// A set of functions plus the dialect: everything needed to parse and run templates of one product.
 #[derive(Clone)]
@@ -93,11 +56,6 @@ impl Engine {
     }
 
     /// Whether `name` is callable from a template (ours or a Go builtin).
-    /// Whether `name` is one of the functions we registered (and so wrap with error context).
-    pub(crate) fn owns_func(&self, name: &str) -> bool {
-        self.funcs.contains_key(name)
-    }
-
     pub fn has_func(&self, name: &str) -> bool {
         self.funcs.contains_key(name) || GO_BUILTINS.contains(&name)
     }
@@ -151,7 +109,7 @@ impl Engine {
             col: e.col,
         })?;
         let rw = Rewriter {
-            engine: self,
+            funcs: &self.funcs,
             src: text,
             parse_name,
         };

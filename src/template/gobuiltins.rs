@@ -2,12 +2,18 @@
 //! not Rust's float printing), `index` (zero value for a missing string-map key) and the comparison functions
 //! `eq ne lt le gt ge` (Go's kind rules and error texts, e.g. "incompatible types for comparison").
 
-use super::engine::Dialect;
+use super::values::Dialect;
 use super::values::{exec_err, go_type_name, struct_type, to_arg};
 use crate::text::gofmt::{self, Arg};
 use gotmpl::{FuncMap, Value, ValueFunc};
 use std::cmp::Ordering;
 use std::sync::Arc;
+
+/// Go's own template builtins (text/template/funcs.go); `and`/`or` are evaluated lazily by gotmpl itself.
+pub const GO_BUILTINS: &[&str] = &[
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+];
 
 /// Go builtins whose gotmpl versions print or compare values differently from Go.
 pub fn add_go_overrides(funcs: &mut FuncMap, dialect: Dialect) {

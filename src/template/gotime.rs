@@ -1,11 +1,11 @@
 //! Go's `time.Time` and `time.Duration` as template values: `String()`, `Format(layout)` and the few methods
 //! notification templates call (`.StartsAt.Format "..."`, `.StartsAt.Unix`, `.EndsAt.Sub`...).
 //!
-//! A time is a struct-like value (see [`super::values::struct_value`]) holding seconds, nanoseconds, the
+//! A time is a struct-like value (see [`super::structs::struct_value`]) holding seconds, nanoseconds, the
 //! offset from UTC and the zone abbreviation, so `{{ .StartsAt }}` prints exactly like Go's
 //! `2006-01-02 15:04:05.999999999 -0700 MST`.
 
-use super::values::{struct_type, struct_value};
+use super::structs::{struct_type, struct_value};
 use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use gotmpl::Value;
 use std::fmt::Write as _;

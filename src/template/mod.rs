@@ -7,10 +7,12 @@
 //! builtins where gotmpl differs ([`gobuiltins`]) and the parse-time checks Go makes ([`structure`]).
 pub mod alertmanager;
 pub mod engine;
+pub mod error;
 pub mod gobuiltins;
 pub mod gotime;
 pub mod prometheus;
 pub mod rewrite;
+pub mod structs;
 pub mod structure;
 pub mod values;
 

@@ -1,7 +1,8 @@
 //! Rewriting of parsed gotmpl trees (see the `engine` module doc for why), plus the parse-time checks Go's
 //! parser makes: unknown functions and undefined variables.
 
-use super::engine::{Engine, TemplateError};
+use super::error::TemplateError;
+use super::gobuiltins::GO_BUILTINS;
 use super::values::exec_err;
 use crate::text::gofmt;
 use gotmpl::parse::{
@@ -44,7 +45,8 @@ impl Ctx {
 
 /// Walks parsed trees, checks function names and rewrites nodes (see the module doc).
 pub(crate) struct Rewriter<'a> {
-    pub(crate) engine: &'a Engine,
+    /// The engine's own functions (Go's builtins are [`GO_BUILTINS`]).
+    pub(crate) funcs: &'a gotmpl::FuncMap,
     pub(crate) src: &'a str,
     pub(crate) parse_name: &'a str,
 }
@@ -99,7 +101,10 @@ impl Rewriter<'_> {
         let mut err = None;
         visit_list(list, &mut |e| {
             if let Expr::Identifier(pos, name) = e {
-                if err.is_none() && !self.engine.has_func(name) {
+                if err.is_none()
+                    && !(self.funcs.contains_key(name.as_str())
+                        || GO_BUILTINS.contains(&name.as_str()))
+                {
                     let (line, col) = line_col(self.src, pos.offset);
                     err = Some(TemplateError::Parse {
                         message: format!(
@@ -256,7 +261,7 @@ impl Rewriter<'_> {
         let text = command_text(c);
         let pos = c.pos;
         match c.args.first() {
-            Some(Expr::Identifier(_, name)) if self.engine.owns_func(name) => {
+            Some(Expr::Identifier(_, name)) if self.funcs.contains_key(name.as_str()) => {
                 let mut args = vec![
                     ident(pos, "__fn"),
                     self.ctx(pos, exec, text),

@@ -1,40 +1,25 @@
 //! Template values with Go's types in mind: struct-like maps tagged with their Go type, string maps with
 //! zero values, Alertmanager's KV and Pairs methods, and Go's `fmt.Fprint` printing of all of them.
 
-use super::engine::Dialect;
 use super::gotime;
+pub use super::structs::{struct_type, struct_value, TYPE_KEY};
 use crate::text::gofmt::{self, Arg};
 use gotmpl::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Key under which a struct-like map records its Go type name. The NUL keeps it out of any real label name.
-pub const TYPE_KEY: &str = "\u{0}type";
+/// Which product's data model the templates run against; it decides what a string map is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// Prometheus: label maps are plain `map[string]string`.
+    Prometheus,
+    /// Alertmanager: label maps are `template.KV`, with methods and a `String()` of `a=b, c=d`.
+    Alertmanager,
+}
 
 /// The Go type of a native histogram in a template (`$value` of an alert on a histogram); its field
 /// `String` holds what its `String()` method returns, which is how Go prints it.
 pub const HISTOGRAM_TYPE: &str = "*histogram.FloatHistogram";
-
-/// Build a struct-like value: fields plus the Go type name used in error messages.
-pub fn struct_value(go_type: &str, fields: Vec<(&str, Value)>) -> Value {
-    let mut m: BTreeMap<Arc<str>, Value> = BTreeMap::new();
-    m.insert(TYPE_KEY.into(), Value::String(go_type.into()));
-    for (k, v) in fields {
-        m.insert(k.into(), v);
-    }
-    Value::Map(Arc::new(m))
-}
-
-/// The Go type name of a struct-like value, if it is one.
-pub fn struct_type(v: &Value) -> Option<&str> {
-    match v {
-        Value::Map(m) => match m.get(TYPE_KEY) {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 /// A `map[string]string` value.
 pub fn string_map(m: &BTreeMap<String, String>) -> Value {
