@@ -85,6 +85,17 @@ impl Rule {
             .find(|(k, _)| k.value == name)
             .map(|(_, v)| v.value.as_str())
     }
+    /// The parsed expression: the one the rule file was read into, or, where that did not parse (or the rule
+    /// was built in code), a parse with this run's options, whose error says why.
+    pub fn parsed_expr(
+        &self,
+    ) -> Result<std::borrow::Cow<'_, crate::promql::Expr>, crate::promql::ParseError> {
+        match &self.ast {
+            Some(a) => Ok(std::borrow::Cow::Borrowed(&**a)),
+            None => crate::promql::parse(&self.expr.value).map(std::borrow::Cow::Owned),
+        }
+    }
+
     pub fn for_duration(&self) -> i64 {
         self.for_ms.as_ref().map_or(0, |f| f.value)
     }

@@ -112,18 +112,11 @@ pub fn fetch_raw(
         .iter()
         .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
     {
-        // The expression as the rule file was read; parsed here only for one that was not (the error).
-        let parsed;
-        let expr = match &r.ast {
-            Some(a) => &**a,
-            None => {
-                parsed = crate::promql::parse(&r.expr.value)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", r.name.value))?;
-                &parsed
-            }
-        };
+        let expr = r
+            .parsed_expr()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", r.name.value))?;
         let (s, back) =
-            crate::rules::group::selectors_and_reach(expr, engine.opts.lookback_delta_ms);
+            crate::rules::group::selectors_and_reach(&expr, engine.opts.lookback_delta_ms);
         selectors.extend(s);
         reach = reach.max(back);
     }

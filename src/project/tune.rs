@@ -124,16 +124,8 @@ pub fn run(
     let (lhs_text, op, current_threshold) = match &opts.lhs {
         Some((l, op)) => (l.clone(), *op, None),
         None => {
-            let parsed;
-            let expr = match &rule.ast {
-                Some(a) => &**a,
-                None => {
-                    parsed = crate::promql::parse(&rule.expr.value)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    &parsed
-                }
-            };
-            match split_comparison(expr) {
+            let expr = rule.parsed_expr().map_err(|e| anyhow::anyhow!("{e}"))?;
+            match split_comparison(&expr) {
                 Ok(s) => (s.lhs, s.op, Some(s.threshold)),
                 Err(why) => anyhow::bail!(
                     "{}: cannot sweep {:?}: {why}; give the left side to sweep with --lhs EXPR (and --op)",
@@ -184,15 +176,16 @@ pub fn run(
         .filter(|i| *i > 0)
         .unwrap_or(DEFAULT_INTERVAL_MS);
     let offset = group.query_offset_ms.unwrap_or(0);
-    let lhs = left_side(store, &engine, &lhs_expr, &lhs_text, from, to, step, offset).map_err(
-        |e| match e {
-            LeftSide::NoTick => anyhow::anyhow!(
-                "the window holds no evaluation of {} (interval {})",
-                opts.alert,
-                crate::text::duration::format_duration(step)
-            ),
-            LeftSide::Other(e) => e,
-        },
+    let start = from.div_euclid(step) * step + if from.rem_euclid(step) == 0 { 0 } else { step };
+    if start > to {
+        anyhow::bail!(
+            "the window holds no evaluation of {} (interval {})",
+            opts.alert,
+            crate::text::duration::format_duration(step)
+        );
+    }
+    let lhs = left_side(
+        store, &engine, &lhs_expr, &lhs_text, start, to, step, offset,
     )?;
     let distribution = sweep::distribution(
         lhs.series
@@ -305,12 +298,7 @@ impl std::fmt::Display for NoSuchAlert {
 
 impl std::error::Error for NoSuchAlert {}
 
-enum LeftSide {
-    NoTick,
-    Other(anyhow::Error),
-}
-
-/// The left side at the group's ticks in the window. The window goes in pieces of at most
+/// The left side at the group's ticks from `start` (a tick) to `to`. The window goes in pieces of at most
 /// DEFAULT_CHUNK_TICKS steps, as rule evaluation does, so its length is not limited; a series keeps one row
 /// across the pieces.
 #[allow(clippy::too_many_arguments)]
@@ -319,15 +307,11 @@ fn left_side(
     engine: &Engine,
     expr: &crate::promql::Expr,
     text: &str,
-    from: i64,
+    start: i64,
     to: i64,
     step: i64,
     offset: i64,
-) -> Result<Lhs, LeftSide> {
-    let start = from.div_euclid(step) * step + if from.rem_euclid(step) == 0 { 0 } else { step };
-    if start > to {
-        return Err(LeftSide::NoTick);
-    }
+) -> anyhow::Result<Lhs> {
     let n = ((to - start) / step) as usize + 1;
     let mut series: Vec<(Labels, Vec<f64>)> = Vec::new();
     let mut row_of: HashMap<Labels, usize> = HashMap::new();
@@ -344,13 +328,9 @@ fn left_side(
             t1,
             step,
         );
-        let res = engine
-            .instants(store, expr, t0, t1, step)
-            .map_err(|e| LeftSide::Other(e.into()))?;
+        let res = engine.instants(store, expr, t0, t1, step)?;
         let Value::Matrix(m) = res.value else {
-            return Err(LeftSide::Other(anyhow::anyhow!(
-                "the left side {text:?} does not return a vector"
-            )));
+            anyhow::bail!("the left side {text:?} does not return a vector");
         };
         for s in m {
             let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
