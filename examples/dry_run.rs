@@ -36,7 +36,7 @@ fn main() -> anyhow::Result<()> {
 
     // The Alertmanager configuration given on its own.
     let config = match inputs::load_alertmanager(Path::new("rules/alertmanager-config.yaml"))? {
-        AlertmanagerFile::Config(c, _) => Some(*c),
+        AlertmanagerFile::Config { config, .. } => Some(*config),
         AlertmanagerFile::Errors { errors, .. } => {
             anyhow::bail!("{} error(s) in the config", errors.len())
         }

@@ -14,7 +14,6 @@ use ruletest::alertmanager::config::Config;
 use ruletest::alertmanager::dispatch::simulate_deliveries;
 use ruletest::alertmanager::notify::{json_time, webhook_payload, NotificationData};
 use ruletest::alertmanager::sender::Delivery;
-use ruletest::alertmanager::source::load_config_text;
 use ruletest::alertmanager::LabelSet;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -231,8 +230,12 @@ fn start(config_template: &str) -> Harness {
     let config_text = config_template.replace("WEBHOOK_PORT", &hook_port.to_string());
     let config_path = dir.path().join("am.yml");
     std::fs::write(&config_path, &config_text).unwrap();
-    let (config, diags) = load_config_text(&config_text, &Arc::from("am.yml"));
-    assert!(diags.is_empty(), "{diags:?}");
+    let config = match ruletest::project::inputs::alertmanager_from_text("am.yml", &config_text) {
+        Ok(ruletest::project::inputs::AlertmanagerFile::Config {
+            config, warnings, ..
+        }) if warnings.is_empty() => *config,
+        _ => panic!("the scenario's config does not load cleanly"),
+    };
 
     let port = free_port();
     let am = Running(
@@ -263,7 +266,7 @@ fn start(config_template: &str) -> Harness {
         _dir: dir,
         port,
         received,
-        config: config.unwrap(),
+        config,
     }
 }
 

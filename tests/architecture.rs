@@ -330,7 +330,7 @@ fn sibling_imports(folder: &str) -> BTreeMap<String, BTreeSet<String>> {
             continue;
         };
         let mut uses = BTreeSet::new();
-        for line in text.lines().map(str::trim_start) {
+        for line in without_test_modules(&text) {
             if line.starts_with("//") {
                 continue;
             }
@@ -346,6 +346,35 @@ fn sibling_imports(folder: &str) -> BTreeMap<String, BTreeSet<String>> {
         graph.insert(name.clone(), uses);
     }
     graph
+}
+
+/// The lines of `text`, trimmed at the start, without the `#[cfg(test)] mod ... { ... }` blocks: a unit test
+/// may use its folder's higher modules to build its input without making a circle in the code that ships.
+fn without_test_modules(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line == "#[cfg(test)]"
+            && lines
+                .peek()
+                .is_some_and(|l| l.starts_with("mod ") && l.ends_with('{'))
+        {
+            // rustfmt closes a module at the top level with a `}` alone at the start of a line.
+            lines.by_ref().find(|l| *l == "}");
+            continue;
+        }
+        out.push(line.trim_start());
+    }
+    out
+}
+
+#[test]
+fn test_modules_are_left_out_of_the_import_graph() {
+    let text = "use super::a;\n#[cfg(test)]\nmod tests {\n    use super::b;\n    fn f() { g(\"}\"); }\n}\nuse super::c;\n";
+    assert_eq!(
+        without_test_modules(text),
+        ["use super::a;", "use super::c;"]
+    );
 }
 
 /// A circle in `graph`, if there is one.
@@ -381,10 +410,12 @@ fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>
 }
 
 /// Inside these folders the modules import each other without a circle too (the template engine's parts:
-/// values, Go's time, builtins and the rewriter sit below the engine; the lint settings below the checks).
+/// values, Go's time, builtins and the rewriter sit below the engine; the lint settings below the checks;
+/// the engine's functions below the engine; float and histogram parsing and summation below the store).
+/// Unit-test modules are left out: they may build their input with the folder's higher modules.
 #[test]
 fn no_circle_inside_these_folders() {
-    for folder in ["template", "lint", "project", "report"] {
+    for folder in ["template", "lint", "project", "report", "promql", "series"] {
         let graph = sibling_imports(folder);
         assert!(graph.len() > 3, "{folder}: {graph:?}");
         assert_eq!(find_circle(&graph), None, "{folder}");

@@ -400,7 +400,7 @@ fn the_library_gives_what_the_command_prints() {
         inputs::load_series(&path, from, &mut store).unwrap();
         let config = match inputs::load_alertmanager(&root().join("rules/alertmanager-config.yaml"))
         {
-            Ok(AlertmanagerFile::Config(c, _)) => Some(*c),
+            Ok(AlertmanagerFile::Config { config, .. }) => Some(*config),
             _ => panic!("the shipped Alertmanager configuration does not load"),
         };
         let opts = dry_run::Options {

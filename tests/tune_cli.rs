@@ -275,7 +275,7 @@ fn the_library_gives_what_the_command_prints() {
         &mut store,
     )
     .unwrap();
-    let Ok(AlertmanagerFile::Config(config, _)) =
+    let Ok(AlertmanagerFile::Config { config, .. }) =
         inputs::load_alertmanager(&root().join("rules/alertmanager-config.yaml"))
     else {
         panic!("the shipped Alertmanager configuration does not load");
@@ -298,4 +298,19 @@ fn the_library_gives_what_the_command_prints() {
     .err()
     .unwrap();
     assert!(missing.downcast_ref::<lib::NoSuchAlert>().is_some());
+    // A window between two evaluations holds nothing to sweep, and says so.
+    let empty = lib::run(
+        &project.rule_files,
+        &mut store,
+        None,
+        None,
+        &lib::Options::new("PodCrashLooping", from + 1_000, from + 2_000),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        empty.starts_with("the window holds no evaluation of PodCrashLooping (interval "),
+        "{empty}"
+    );
 }

@@ -21,7 +21,6 @@ pub mod render;
 pub mod route;
 pub mod routes_test;
 pub mod sender;
-pub mod source;
 pub mod symbolic;
 
 /// An alert's labels. The PromQL side has its own `series::Labels`; the pipeline converts between them.

@@ -45,7 +45,7 @@ pub fn load_alertmanager(
 ) -> anyhow::Result<Option<(crate::alertmanager::config::Config, std::path::PathBuf)>> {
     use crate::project::inputs::AlertmanagerFile;
     match crate::project::inputs::load_alertmanager(path)? {
-        AlertmanagerFile::Config(c, base) => Ok(Some((*c, base))),
+        AlertmanagerFile::Config { config, base, .. } => Ok(Some((*config, base))),
         AlertmanagerFile::Errors { errors, files } => {
             for d in &errors {
                 eprint!("{}", crate::report::human::render(d, &files, style));

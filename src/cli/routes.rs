@@ -8,11 +8,9 @@ use super::Status;
 use crate::alertmanager::config::Config;
 use crate::alertmanager::matcher::{parse_matcher, MatchType};
 use crate::alertmanager::route::{receivers_slug, render_matching_tree, render_tree};
-use crate::alertmanager::source::load_config_text;
 use crate::alertmanager::LabelSet;
 use crate::diag::Diagnostic;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -88,40 +86,32 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
 }
 
 fn load(source: &SourceArgs) -> anyhow::Result<Result<Config, Vec<Diagnostic>>> {
-    let (src, file) = match (&source.config, &source.alertmanager_url) {
-        (Some(path), _) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
-            path.display().to_string(),
-        ),
-        (None, Some(url)) => (
-            crate::live::alertmanager::fetch_config(url, source.timeout)?,
+    use crate::project::inputs::{self, AlertmanagerFile};
+    let file = match (&source.config, &source.alertmanager_url) {
+        (Some(path), _) => inputs::load_alertmanager(path)?,
+        (None, Some(url)) => inputs::alertmanager_from_text(
             // Diagnostics name the server's config, without credentials.
-            format!(
+            &format!(
                 "{} (config.original)",
                 crate::live::options::redact_url(url)
             ),
-        ),
+            &crate::live::alertmanager::fetch_config(url, source.timeout)?,
+        )?,
         (None, None) => anyhow::bail!("give --config FILE or --alertmanager.url URL"),
     };
-    let file: Arc<str> = Arc::from(file);
-    let (config, mut diags) = load_config_text(&src, &file);
-    let config = match (config, source.alertmanager_configs.is_empty()) {
-        (Some(base), false) => {
-            let loaded = crate::load::documents::load_paths(&source.alertmanager_configs)?;
-            let items: Vec<_> = loaded
-                .items_of(crate::load::documents::Kind::AlertmanagerConfigCrd)
-                .collect();
-            if items.is_empty() {
-                anyhow::bail!(
-                    "--alertmanagerconfig: no AlertmanagerConfig object in the paths given"
-                );
-            }
-            let (merged, d) = crate::alertmanager::crd::merge(&base, &items);
-            diags.extend(d);
-            merged
-        }
-        (config, _) => config,
+    let (base, mut diags) = match file {
+        AlertmanagerFile::Config {
+            config, warnings, ..
+        } => (*config, warnings),
+        AlertmanagerFile::Errors { errors, .. } => return Ok(Err(errors)),
+    };
+    let config = if source.alertmanager_configs.is_empty() {
+        Some(base)
+    } else {
+        let (merged, d) = inputs::merge_alertmanager_configs(&base, &source.alertmanager_configs)
+            .map_err(|e| anyhow::anyhow!("--alertmanagerconfig: {e}"))?;
+        diags.extend(d);
+        merged
     };
     Ok(match config {
         Some(c) => {

@@ -138,10 +138,15 @@ pub fn fetch_raw(
     Ok(())
 }
 
-/// An Alertmanager configuration given on its own (`--alertmanager FILE`).
+/// An Alertmanager configuration given on its own (`--alertmanager FILE`, `routes --config FILE`, or the text
+/// a running Alertmanager reports).
 pub enum AlertmanagerFile {
-    /// The configuration, and the directory its template globs are relative to.
-    Config(Box<crate::alertmanager::config::Config>, std::path::PathBuf),
+    /// The configuration, the directory its template globs are relative to, and the warnings found reading it.
+    Config {
+        config: Box<crate::alertmanager::config::Config>,
+        base: std::path::PathBuf,
+        warnings: Vec<crate::diag::Diagnostic>,
+    },
     /// It has errors (problems found: exit status 1, as `check` gives for the same file), with the files read
     /// for code frames.
     Errors {
@@ -155,6 +160,23 @@ pub enum AlertmanagerFile {
 pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
     let loaded = crate::load::documents::load_paths(&[path.to_path_buf()])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    alertmanager_from(loaded, &path.display().to_string(), base)
+}
+
+/// Reads an Alertmanager configuration from text already in hand (what a running Alertmanager reports as
+/// `config.original`); `name` stands for the file in messages. The same classifier as for files finds the
+/// configuration, so a ConfigMap or Secret holding one reads the same way.
+pub fn alertmanager_from_text(name: &str, text: &str) -> anyhow::Result<AlertmanagerFile> {
+    let mut loaded = crate::load::documents::Loaded::default();
+    crate::load::documents::load_bytes(std::sync::Arc::from(name), text.as_bytes(), &mut loaded);
+    alertmanager_from(loaded, name, std::path::PathBuf::new())
+}
+
+fn alertmanager_from(
+    loaded: crate::load::documents::Loaded,
+    name: &str,
+    base: std::path::PathBuf,
+) -> anyhow::Result<AlertmanagerFile> {
     let mut diags = loaded.diagnostics.clone();
     if let Some(item) = loaded
         .items_of(crate::load::documents::Kind::Alertmanager)
@@ -162,8 +184,12 @@ pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
     {
         let (config, d) = crate::alertmanager::config::from_node(&item.root, &item.file);
         diags.extend(d);
-        if let Some(c) = config {
-            return Ok(AlertmanagerFile::Config(Box::new(c), base));
+        if let Some(config) = config {
+            return Ok(AlertmanagerFile::Config {
+                config: Box::new(config),
+                base,
+                warnings: diags,
+            });
         }
     }
     let errors: Vec<_> = diags
@@ -172,14 +198,33 @@ pub fn load_alertmanager(path: &Path) -> anyhow::Result<AlertmanagerFile> {
         .collect();
     if errors.is_empty() {
         anyhow::bail!(
-            "{}: no Alertmanager configuration in this file (give an alertmanager.yml, or a ConfigMap or Secret holding one)",
-            path.display()
+            "{name}: no Alertmanager configuration in this file (give an alertmanager.yml, or a ConfigMap or Secret holding one)"
         );
     }
     Ok(AlertmanagerFile::Errors {
         errors,
         files: loaded.files,
     })
+}
+
+/// Merges the Prometheus Operator AlertmanagerConfig objects found under `paths` into `base`, as the operator
+/// does. `None` with the diagnostics when an object has errors; paths holding no such object are an error
+/// (exit status 2).
+pub fn merge_alertmanager_configs(
+    base: &crate::alertmanager::config::Config,
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<(
+    Option<crate::alertmanager::config::Config>,
+    Vec<crate::diag::Diagnostic>,
+)> {
+    let loaded = crate::load::documents::load_paths(paths)?;
+    let items: Vec<_> = loaded
+        .items_of(crate::load::documents::Kind::AlertmanagerConfigCrd)
+        .collect();
+    if items.is_empty() {
+        anyhow::bail!("no AlertmanagerConfig object in the paths given");
+    }
+    Ok(crate::alertmanager::crd::merge(base, &items))
 }
 
 /// Known incidents for `tune --incidents`: a YAML list (or `incidents:` key) of `{start, end, labels}`,
@@ -228,8 +273,44 @@ pub fn load_incidents(path: &Path) -> Result<Vec<crate::rules::tune::Incident>, 
 
 #[cfg(test)]
 mod tests {
-    use super::LoadError;
+    use super::{alertmanager_from_text, AlertmanagerFile, LoadError};
+    use crate::text::yaml::Pos;
+    use base64::Engine as _;
     use std::path::Path;
+
+    #[test]
+    fn configmap_positions_point_into_the_outer_file() {
+        let src = "apiVersion: v1\nkind: ConfigMap\ndata:\n  alertmanager.yml: |\n    route:\n      receiver: nope\n    receivers: [{name: x}]\n";
+        let Ok(AlertmanagerFile::Errors { errors, .. }) = alertmanager_from_text("cm.yaml", src)
+        else {
+            panic!("an undefined receiver was accepted");
+        };
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "alertmanager/undefined-receiver");
+        // The value `nope` on line 6 of the ConfigMap.
+        assert_eq!(errors[0].location.as_ref().unwrap().pos, Pos::new(6, 17));
+    }
+
+    #[test]
+    fn secret_data_is_base64() {
+        let inner = "route: {receiver: x}\nreceivers: [{name: x}]\n";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+        let src = format!("kind: Secret\ndata:\n  alertmanager.yaml: {b64}\n");
+        let Ok(AlertmanagerFile::Config {
+            config, warnings, ..
+        }) = alertmanager_from_text("s.yaml", &src)
+        else {
+            panic!("the Secret's config does not load");
+        };
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.route.receiver, "x");
+        let src = "kind: Secret\ndata:\n  alertmanager.yaml: '%%%'\n";
+        let Ok(AlertmanagerFile::Errors { errors, .. }) = alertmanager_from_text("s.yaml", src)
+        else {
+            panic!("bad base64 was accepted");
+        };
+        assert_eq!(errors[0].code, "load/bad-base64");
+    }
 
     #[test]
     fn loader_lines_become_path_line_column() {

@@ -514,7 +514,7 @@ pub(crate) fn sum_histograms(
     mean: bool,
 ) -> Result<(FloatHistogram, bool, bool), usize> {
     use crate::series::histogram::CounterResetHint;
-    let mut acc = crate::series::kahan::HistogramSum::new(hs[0], mean);
+    let mut acc = crate::series::histogram_sum::HistogramSum::new(hs[0], mean);
     let (mut reset, mut not_reset, mut reconciled) = (false, false, false);
     for (k, h) in hs.iter().enumerate() {
         match h.counter_reset_hint {

@@ -12,8 +12,9 @@ use super::value::{format_value, Value};
 use crate::series::histogram::FloatHistogram;
 use crate::series::labels::METRIC_NAME;
 use crate::series::notation::{
-    expand_samples, parse_number, parse_series_descriptor_prefix, parse_series_sequence, Run,
+    expand_samples, parse_series_descriptor_prefix, parse_series_sequence, Run,
 };
+use crate::series::number::parse_number;
 use crate::series::store::stale_nan;
 use crate::series::{Labels, Store};
 use crate::text::duration::parse_duration;

@@ -934,15 +934,14 @@ pub fn parse_description(text: &str) -> Result<Described, String> {
         };
         rest = tail.trim_start();
         let number = |v: &str| {
-            crate::series::notation::parse_number(v)
-                .ok_or_else(|| format!("error parsing {key} number: {v}"))
+            super::number::parse_number(v).ok_or_else(|| format!("error parsing {key} number: {v}"))
         };
         let list = |v: &str| -> Result<Vec<f64>, String> {
             v.trim_start_matches('[')
                 .trim_end_matches(']')
                 .split_whitespace()
                 .map(|x| {
-                    crate::series::notation::parse_number(x)
+                    super::number::parse_number(x)
                         .ok_or_else(|| format!("error parsing {key} float array: {x}"))
                 })
                 .collect()

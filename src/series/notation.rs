@@ -4,8 +4,8 @@
 
 use super::histogram::{parse_sequence_item, FloatHistogram};
 use super::labels::{Labels, LabelsBuilder, METRIC_NAME};
+use super::number::parse_number;
 use super::store::{stale_nan, SeriesId, Store};
-use crate::text::duration::parse_duration;
 use std::sync::Arc;
 
 /// One slot in a value sequence, one per interval.
@@ -59,49 +59,6 @@ fn err(column: usize, message: impl Into<String>) -> NotationError {
         column,
         message: message.into(),
     }
-}
-
-/// Parses one number as the notation allows: float, `Inf`/`-Inf`/`NaN`, hex, or a duration in seconds.
-pub fn parse_number(tok: &str) -> Option<f64> {
-    let (sign, body) = match tok.as_bytes().first() {
-        Some(b'-') => (-1.0, &tok[1..]),
-        Some(b'+') => (1.0, &tok[1..]),
-        _ => (1.0, tok),
-    };
-    if body.is_empty() {
-        return None;
-    }
-    let lower = body.to_ascii_lowercase();
-    if lower == "inf" || lower == "infinity" {
-        return Some(sign * f64::INFINITY);
-    }
-    if lower == "nan" {
-        return Some(f64::NAN);
-    }
-    if let Some(hex) = lower.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok().map(|v| sign * v as f64);
-    }
-    if body.bytes().all(|b| {
-        b.is_ascii_digit()
-            || b == b'.'
-            || b == b'e'
-            || b == b'E'
-            || b == b'+'
-            || b == b'-'
-            || b == b'_'
-    }) && body.as_bytes()[0] != b'e'
-    {
-        let clean: String = body.chars().filter(|&c| c != '_').collect();
-        if let Ok(v) = clean.parse::<f64>() {
-            return Some(sign * v);
-        }
-    }
-    if body.as_bytes()[0].is_ascii_digit() {
-        if let Ok(ms) = parse_duration(body) {
-            return Some(sign * ms as f64 / 1000.0);
-        }
-    }
-    None
 }
 
 /// Splits `a+b` / `a-b` into (a, sign*b); None when there is no such operator.
