@@ -58,6 +58,10 @@ pub struct Args {
     /// Show the rendered text of every notification.
     #[arg(long)]
     pub show_text: bool,
+    /// Also write the report as one self-contained HTML page to FILE: plots of each alert's values against
+    /// its threshold, the episodes, and every notification with its text.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Evaluate every rule at every tick, as Prometheus does, instead of one range query per rule (slower;
     /// the results are the same, which this cross-checks). Not with `--strategy remote`.
     #[arg(long)]
@@ -107,6 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         None => None,
     };
     let client = args.live.client()?;
+    let here = !matches!((&client, args.strategy), (Some(_), Strategy::Remote));
     let evaluation = match (&client, args.strategy) {
         (Some(client), Strategy::Remote) => Evaluation::Remote(client),
         (Some(client), Strategy::Local) => {
@@ -132,10 +137,25 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             eprintln!("warning: the server said: {w}");
         }
     }
-    if let (true, Some(config), Some(sim), Some(base)) =
-        (args.show_text, &run.config, &run.simulation, &base)
-    {
+    if let (true, Some(config), Some(sim), Some(base)) = (
+        args.show_text || args.html.is_some(),
+        &run.config,
+        &run.simulation,
+        &base,
+    ) {
         run.texts = report::render_texts(config, sim, base, &args.external_url, now);
+    }
+    if let Some(path) = &args.html {
+        if here {
+            run.values = dry_run::values(&run, &project.rule_files, &mut store, PLOTTED_SERIES);
+        }
+        let page = crate::report::render(&run, crate::report::Format::Html, Default::default())?;
+        std::fs::write(path, page)
+            .map_err(|e| anyhow::anyhow!("--html: cannot write {}: {e}", path.display()))?;
+        // The texts were rendered for the page; the terminal shows them only when asked.
+        if !args.show_text {
+            run.texts.clear();
+        }
     }
     let format = match args.format {
         Format::Human => crate::report::Format::Human,
@@ -152,6 +172,9 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         Status::Problems
     })
 }
+
+/// Series a rule's plot shows: those nearest to its threshold.
+const PLOTTED_SERIES: usize = 6;
 
 fn display_paths(p: &[PathBuf]) -> String {
     p.iter()

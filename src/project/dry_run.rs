@@ -8,7 +8,9 @@ use crate::alertmanager::feed;
 use crate::load::rules::RuleFile;
 use crate::promql::{Engine, EngineOptions};
 use crate::rules::group::Mode;
+use crate::rules::sweep::{split_comparison, CmpOp};
 use crate::rules::timeline::{self, Timeline, TimelineOptions};
+use crate::rules::tune::{left_side, present, Lhs};
 use crate::series::store::Store;
 use std::collections::BTreeMap;
 
@@ -24,6 +26,9 @@ pub struct DryRun {
     /// Rendered text per notification (index into notifications, field, text); filled by the caller that
     /// wants it (`report::dry_run::render_texts`).
     pub texts: Vec<(usize, String, String)>,
+    /// The values behind each alerting rule that had an alert, for the HTML report's plots; filled by the
+    /// caller that wants them ([`values`]).
+    pub values: Vec<RuleValues>,
 }
 
 /// Where the rules' expressions are evaluated.
@@ -96,6 +101,7 @@ pub fn run(
         inhibited: Vec::new(),
         config: None,
         texts: Vec::new(),
+        values: Vec::new(),
     };
     if let Some(config) = alertmanager {
         let fired = timeline::fired(&run.timeline.alerts);
@@ -105,6 +111,104 @@ pub fn run(
         run.config = Some(config);
     }
     Ok(run)
+}
+
+/// The values behind one alerting rule over the window, for a plot: its comparison's left side per series
+/// (or the whole expression where it is no comparison with a number) and the threshold.
+pub struct RuleValues {
+    /// Index into the timeline's rules.
+    pub rule: usize,
+    /// The query plotted.
+    pub query: String,
+    /// The comparison and its threshold, when the expression ends in one.
+    pub comparison: Option<(CmpOp, f64)>,
+    /// The series plotted, at most the number asked for: those nearest to firing (highest for `>`, lowest
+    /// for `<`).
+    pub lhs: Lhs,
+    /// How many series the query returned in all.
+    pub total_series: usize,
+}
+
+/// The values of each alerting rule that had an alert (pending or firing) in `run`, over its window, for the
+/// HTML report's plots: at most `max_series` series a rule. Reads `store` as the run left it (with the
+/// recorded series written in), so run it after [`run`] with the same store. A rule whose values cannot be
+/// evaluated here (evaluated on a live server, say) is left out.
+pub fn values(
+    run: &DryRun,
+    rule_files: &[RuleFile],
+    store: &mut Store,
+    max_series: usize,
+) -> Vec<RuleValues> {
+    let engine = Engine::new(EngineOptions::default());
+    let mut out = Vec::new();
+    for (i, info) in run.timeline.rules.iter().enumerate() {
+        if !run.timeline.alerts.iter().any(|a| a.rule == i) {
+            continue;
+        }
+        let found = rule_files
+            .iter()
+            .filter(|f| *f.file == *info.file)
+            .flat_map(|f| f.groups.iter())
+            .filter(|g| g.name == info.group)
+            .find_map(|g| {
+                g.rules
+                    .iter()
+                    .find(|r| r.name.value == info.alertname && r.pos.line == info.line)
+                    .map(|r| (g, r))
+            });
+        let Some((group, rule)) = found else { continue };
+        let Ok(expr) = rule.parsed_expr() else {
+            continue;
+        };
+        let (query, comparison) = match split_comparison(&expr) {
+            Ok(s) => (s.lhs, Some((s.op, s.threshold))),
+            Err(_) => (rule.expr.value.trim().to_string(), None),
+        };
+        let Ok(lhs_expr) = crate::promql::parse(&query) else {
+            continue;
+        };
+        let step = info.interval_ms.max(1);
+        let start = run.from.div_euclid(step) * step
+            + if run.from.rem_euclid(step) == 0 {
+                0
+            } else {
+                step
+            };
+        if start > run.to {
+            continue;
+        }
+        let offset = group.query_offset_ms.unwrap_or(0);
+        let Ok(mut lhs) = left_side(
+            store, &engine, &lhs_expr, &query, start, run.to, step, offset,
+        ) else {
+            continue;
+        };
+        let total_series = lhs.series.len();
+        let low = matches!(comparison, Some((CmpOp::Lt | CmpOp::Le, _)));
+        let extreme = |v: &[f64]| {
+            let it = v
+                .iter()
+                .copied()
+                .filter_map(present)
+                .filter(|x| !x.is_nan());
+            if low {
+                -it.fold(f64::INFINITY, f64::min)
+            } else {
+                it.fold(f64::NEG_INFINITY, f64::max)
+            }
+        };
+        lhs.series
+            .sort_by(|a, b| extreme(&b.1).total_cmp(&extreme(&a.1)).then(a.0.cmp(&b.0)));
+        lhs.series.truncate(max_series);
+        out.push(RuleValues {
+            rule: i,
+            query,
+            comparison,
+            lhs,
+            total_series,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -20,14 +20,13 @@
 use crate::alertmanager::config::Config;
 use crate::alertmanager::feed::{self, Fired};
 use crate::load::rules::{RuleFile, RuleKind};
-use crate::promql::{Engine, EngineOptions, Value};
-use crate::rules::group::{Mode, DEFAULT_CHUNK_TICKS};
+use crate::promql::{Engine, EngineOptions};
+use crate::rules::group::Mode;
 use crate::rules::sweep::{split_comparison, CmpOp};
 use crate::rules::timeline::{self, TimelineOptions, DEFAULT_INTERVAL_MS};
 use crate::rules::tune::{self as sweep, Incident, Lhs, Row, SweepSpec};
 use crate::series::store::Store;
-use crate::series::Labels;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What to sweep.
 #[derive(Clone, Debug)]
@@ -184,7 +183,7 @@ pub fn run(
             crate::text::duration::format_duration(step)
         );
     }
-    let lhs = left_side(
+    let lhs = sweep::left_side(
         store, &engine, &lhs_expr, &lhs_text, start, to, step, offset,
     )?;
     let distribution = sweep::distribution(
@@ -297,64 +296,6 @@ impl std::fmt::Display for NoSuchAlert {
 }
 
 impl std::error::Error for NoSuchAlert {}
-
-/// The left side at the group's ticks from `start` (a tick) to `to`. The window goes in pieces of at most
-/// DEFAULT_CHUNK_TICKS steps, as rule evaluation does, so its length is not limited; a series keeps one row
-/// across the pieces.
-#[allow(clippy::too_many_arguments)]
-fn left_side(
-    store: &mut Store,
-    engine: &Engine,
-    expr: &crate::promql::Expr,
-    text: &str,
-    start: i64,
-    to: i64,
-    step: i64,
-    offset: i64,
-) -> anyhow::Result<Lhs> {
-    let n = ((to - start) / step) as usize + 1;
-    let mut series: Vec<(Labels, Vec<f64>)> = Vec::new();
-    let mut row_of: HashMap<Labels, usize> = HashMap::new();
-    let first = start - offset;
-    let mut k0 = 0usize;
-    while k0 < n {
-        let k1 = (k0 + DEFAULT_CHUNK_TICKS).min(n);
-        let (t0, t1) = (first + k0 as i64 * step, first + (k1 as i64 - 1) * step);
-        crate::rules::group::show_reach(
-            store,
-            std::iter::once(expr),
-            Some(engine.opts.lookback_delta_ms),
-            t0,
-            t1,
-            step,
-        );
-        let res = engine.instants(store, expr, t0, t1, step)?;
-        let Value::Matrix(m) = res.value else {
-            anyhow::bail!("the left side {text:?} does not return a vector");
-        };
-        for s in m {
-            let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
-                series.push((s.labels, vec![sweep::ABSENT; n]));
-                series.len() - 1
-            });
-            for (t, v) in s.points {
-                let k = ((t - first) / step) as usize;
-                if k < n {
-                    series[row].1[k] = v;
-                }
-            }
-        }
-        k0 = k1;
-    }
-    // One order whatever the pieces: by labels, as one range query returns them.
-    series.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Lhs {
-        start_ms: start,
-        step_ms: step,
-        n,
-        series,
-    })
-}
 
 /// The `n` series whose maximum is highest (lowest for `<` thresholds is not special-cased: both tails
 /// matter less than where the bulk sits, which the overall distribution shows).

@@ -1,6 +1,7 @@
 //! The dry-run report: per rule (episodes, firing time, longest episode, series), per receiver
 //! (notifications, alerts, first and last, inhibited and muted), then the timeline; or the JSON document
-//! (`alerts`, `notifications`, `rules`, `receivers`) documented in docs/dry-run.md.
+//! (`alerts`, `notifications`, `rules`, `receivers`) documented in docs/dry-run.md. The run's [`super::Report`]
+//! is in `report::dry_run_html`, which renders the page from these parts.
 
 use crate::alertmanager::config::Config;
 use crate::alertmanager::dispatch::{Simulation, Suppression};
@@ -407,20 +408,6 @@ pub fn render_texts(
         }
     }
     out
-}
-
-impl super::Report for DryRun {
-    fn formats(&self) -> &'static [super::Format] {
-        &[super::Format::Human, super::Format::Json]
-    }
-
-    fn render(&self, format: super::Format, style: super::Style) -> Option<String> {
-        match format {
-            super::Format::Human => Some(human(self, style.color)),
-            super::Format::Json => Some(super::pretty(&json(self))),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

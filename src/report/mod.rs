@@ -10,11 +10,14 @@
 
 pub mod check;
 pub mod dry_run;
+pub mod dry_run_html;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod migrate;
+pub mod plot;
 pub mod query;
 pub mod redact;
 pub mod sarif;
@@ -39,6 +42,8 @@ pub enum Format {
     Markdown,
     /// Comma-separated values, for a spreadsheet.
     Csv,
+    /// One self-contained HTML page (inline CSS, SVG and script), for a person to look at.
+    Html,
 }
 
 impl Format {
@@ -52,6 +57,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Csv => "csv",
+            Format::Html => "html",
         }
     }
 }

@@ -32,6 +32,64 @@ impl Lhs {
     }
 }
 
+/// The left side at the group's ticks from `start` (a tick) to `to`. The window goes in pieces of at most
+/// DEFAULT_CHUNK_TICKS steps, as rule evaluation does, so its length is not limited; a series keeps one row
+/// across the pieces.
+#[allow(clippy::too_many_arguments)]
+pub fn left_side(
+    store: &mut crate::series::store::Store,
+    engine: &crate::promql::Engine,
+    expr: &crate::promql::Expr,
+    text: &str,
+    start: i64,
+    to: i64,
+    step: i64,
+    offset: i64,
+) -> anyhow::Result<Lhs> {
+    let n = ((to - start) / step) as usize + 1;
+    let mut series: Vec<(Labels, Vec<f64>)> = Vec::new();
+    let mut row_of: std::collections::HashMap<Labels, usize> = Default::default();
+    let first = start - offset;
+    let mut k0 = 0usize;
+    while k0 < n {
+        let k1 = (k0 + super::group::DEFAULT_CHUNK_TICKS).min(n);
+        let (t0, t1) = (first + k0 as i64 * step, first + (k1 as i64 - 1) * step);
+        super::group::show_reach(
+            store,
+            std::iter::once(expr),
+            Some(engine.opts.lookback_delta_ms),
+            t0,
+            t1,
+            step,
+        );
+        let res = engine.instants(store, expr, t0, t1, step)?;
+        let crate::promql::Value::Matrix(m) = res.value else {
+            anyhow::bail!("the left side {text:?} does not return a vector");
+        };
+        for s in m {
+            let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
+                series.push((s.labels, vec![ABSENT; n]));
+                series.len() - 1
+            });
+            for (t, v) in s.points {
+                let k = ((t - first) / step) as usize;
+                if k < n {
+                    series[row].1[k] = v;
+                }
+            }
+        }
+        k0 = k1;
+    }
+    // One order whatever the pieces: by labels, as one range query returns them.
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Lhs {
+        start_ms: start,
+        step_ms: step,
+        n,
+        series,
+    })
+}
+
 /// A known incident: a time window, optionally restricted to series with these labels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Incident {

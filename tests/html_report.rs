@@ -1,0 +1,371 @@
+//! The HTML report (`dry-run --html`), checked in a real browser: Debian's headless `chromium` loads each page
+//! from disk, runs its script, and dumps the DOM; the test reads the content back (alerts, receivers, counts),
+//! checks that hostile strings from the user's files stay text, that the script ran without an error, and
+//! saves a screenshot of each page under the test's output directory
+//! (`target/tmp/html-report/`). Without chromium the browser part is skipped with a message; `.ci/run`
+//! installs it.
+//!
+//! The page itself (written without a browser) is checked first: self-contained and escaped.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Instant;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn out_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs `ruletest dry-run ARGS --html FILE` and returns the page.
+fn dry_run_html(args: &[&str], page: &Path) -> String {
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .arg("dry-run")
+        .args(args)
+        .arg("--html")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0),
+        "dry-run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(page).unwrap()
+}
+
+fn example(page: &Path) -> String {
+    dry_run_html(
+        &[
+            "--rules",
+            "rules/",
+            "--series",
+            "fixtures/chat2sql/crash-loop.yml",
+            "--alertmanager",
+            "rules/alertmanager-config.yaml",
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T12:00:00Z",
+        ],
+        page,
+    )
+}
+
+const HOSTILE_RULES: &str = r#"groups:
+- name: hostile
+  interval: 1m
+  rules:
+  - alert: Hostile
+    expr: hostile_metric > 0
+    labels:
+      severity: page
+      note: "\"quoted\" & <b>bold</b>"
+    annotations:
+      summary: "<script>document.documentElement.setAttribute('data-pwned', '1')</script> on {{ $labels.pod }}"
+      description: "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned', '2')\"> ünïcödé ✓ 告警"
+"#;
+
+const HOSTILE_SERIES: &str = r#"interval: 1m
+input_series:
+- series: 'hostile_metric{pod="<i>p\"o''d</i>", zone="東京"}'
+  values: '0 0 1x20 0x10'
+"#;
+
+const HOSTILE_AM: &str = r#"route:
+  receiver: "<script>x</script>"
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 5m
+receivers:
+- name: "<script>x</script>"
+  webhook_configs: [{url: 'http://127.0.0.1:9/hook'}]
+"#;
+
+fn hostile(dir: &Path, page: &Path) -> String {
+    std::fs::write(dir.join("rules.yml"), HOSTILE_RULES).unwrap();
+    std::fs::write(dir.join("series.yml"), HOSTILE_SERIES).unwrap();
+    std::fs::write(dir.join("am.yml"), HOSTILE_AM).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    dry_run_html(
+        &[
+            "--rules",
+            &p("rules.yml"),
+            "--series",
+            &p("series.yml"),
+            "--alertmanager",
+            &p("am.yml"),
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T10:40:00Z",
+        ],
+        page,
+    )
+}
+
+/// A run with 10,000 notifications: 200 series firing for 100 minutes, each its own group, notified every
+/// other minute (a repeat interval of 1m is due at the second group interval after a notification).
+fn large(dir: &Path, page: &Path) -> String {
+    let mut series = String::from("interval: 1m\ninput_series:\n");
+    for i in 0..200 {
+        series.push_str(&format!(
+            "- series: 'load_metric{{instance=\"host-{i:03}\"}}'\n  values: '1x105'\n"
+        ));
+    }
+    std::fs::write(dir.join("series.yml"), series).unwrap();
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n- name: load\n  interval: 1m\n  rules:\n  - alert: Loaded\n    expr: load_metric > 0\n    labels: {severity: page}\n    annotations: {summary: '{{ $labels.instance }} is loaded'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("am.yml"),
+        "route:\n  receiver: pager\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1m\n  repeat_interval: 1m\nreceivers:\n- name: pager\n  webhook_configs: [{url: 'http://127.0.0.1:9/hook'}]\n",
+    )
+    .unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    dry_run_html(
+        &[
+            "--rules",
+            &p("rules.yml"),
+            "--series",
+            &p("series.yml"),
+            "--alertmanager",
+            &p("am.yml"),
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T11:39:30Z",
+        ],
+        page,
+    )
+}
+
+/// The page needs nothing from anywhere: no external script, style, image or font.
+fn assert_self_contained(html: &str) {
+    for needle in [
+        "<script src",
+        "<link",
+        "<img",
+        "@import",
+        "url(http",
+        "<iframe",
+    ] {
+        assert!(!html.contains(needle), "the page fetches: {needle}");
+    }
+    assert_eq!(html.matches("<script").count(), 1, "one inline script");
+}
+
+#[test]
+fn the_example_page_holds_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let html = example(&page);
+    assert_self_contained(&html);
+    // Summary: six alerting rules, one alert fired, ten notifications to one receiver.
+    for card in [
+        "<b>6</b><span>alerting rules</span>",
+        "<b>1</b><span>alerts fired</span>",
+        "<b>10</b><span>notifications</span>",
+        "<b>1</b><span>receivers notified</span>",
+    ] {
+        assert!(html.contains(card), "{card}");
+    }
+    // The alert links to its rule's section, which names the file and line, and has its plot.
+    assert!(html.contains("<a href=\"#rule-3\">PodCrashLooping</a>"));
+    assert!(html.contains("<code>rules/chat2sql-prometheus-rules.yaml:56</code>"));
+    assert_eq!(html.matches("<svg class=\"plot\"").count(), 1);
+    assert!(html.contains("rate(kube_pod_container_status_restarts_total[15m])"));
+    // Each notification links to the route that matched, and has its text.
+    assert_eq!(
+        html.matches("<a href=\"#route-0\">root › 1</a>").count(),
+        10
+    );
+    assert!(html.contains("<li id=\"route-0\">"));
+    assert_eq!(html.matches("<summary>text</summary>").count(), 10);
+    // Secrets of the configuration are not on the page.
+    assert!(!html.contains("smtp-password"));
+}
+
+#[test]
+fn hostile_strings_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("hostile.html");
+    let html = hostile(dir.path(), &page);
+    assert_self_contained(&html);
+    assert!(!html.contains("<script>document"));
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("<b>bold</b>") && !html.contains("<i>p"));
+    assert!(html.contains("&lt;script&gt;document.documentElement.setAttribute("));
+    assert!(html.contains("ünïcödé ✓ 告警") && html.contains("東京"));
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+}
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RULETEST_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// What the browser made of a page: its DOM after the script ran, and its log.
+struct Loaded {
+    dom: String,
+    log: String,
+}
+
+fn browser(chromium: &Path, profile: &Path, extra: &[String], page: &Path) -> (String, String) {
+    // Bounded: a browser that hangs fails the test instead of holding the suite.
+    let out = Process::new("timeout")
+        .args(["--kill-after=5", "120"])
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn load(chromium: &Path, page: &Path, shot: &Path) -> Loaded {
+    let profile = tempfile::tempdir().unwrap();
+    let (dom, log) = browser(
+        chromium,
+        profile.path(),
+        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+        page,
+    );
+    let (_, shot_log) = browser(
+        chromium,
+        profile.path(),
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2000".into(),
+            "--hide-scrollbars".into(),
+        ],
+        page,
+    );
+    assert!(
+        shot.exists(),
+        "no screenshot at {}: {shot_log}",
+        shot.display()
+    );
+    Loaded { dom, log }
+}
+
+/// The script ran to its end, recorded no error, and the browser logged none.
+fn assert_script_ran(l: &Loaded, what: &str) {
+    assert!(
+        l.dom.contains("data-ready=\"1\""),
+        "{what}: the page's script did not run to its end: {}",
+        &l.dom[..l.dom.len().min(400)]
+    );
+    assert!(
+        !l.dom.contains("data-errors="),
+        "{what}: script errors: {}",
+        l.dom
+    );
+    for line in l.log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") && (line.contains("Uncaught") || line.contains("Error"))),
+            "{what}: console error: {line}"
+        );
+    }
+}
+
+/// The load time the page measured (`data-load-ms`: from navigation start to its `load` event, layout done).
+fn load_ms(dom: &str) -> f64 {
+    let at = dom
+        .find("data-load-ms=\"")
+        .expect("the page records its load time")
+        + 14;
+    let end = dom[at..].find('"').unwrap();
+    dom[at..at + end].parse().unwrap()
+}
+
+#[test]
+fn pages_in_a_real_browser() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: no chromium (install Debian's chromium, or set RULETEST_CHROMIUM); .ci/run installs it"
+        );
+        return;
+    };
+    let out = out_dir();
+    let dir = tempfile::tempdir().unwrap();
+
+    // The shipped example.
+    let page = out.join("dry-run-example.html");
+    example(&page);
+    let l = load(&chromium, &page, &out.join("dry-run-example.png"));
+    assert_script_ran(&l, "example");
+    assert!(l.dom.contains("PodCrashLooping"));
+    assert!(l.dom.contains("critical-alerts"));
+    assert!(l.dom.contains("<b>10</b><span>notifications</span>"));
+
+    // Hostile strings: no script of theirs ran, no element of theirs exists; their text is there.
+    let page = out.join("dry-run-hostile.html");
+    hostile(dir.path(), &page);
+    let l = load(&chromium, &page, &out.join("dry-run-hostile.png"));
+    assert_script_ran(&l, "hostile");
+    let html_tag = &l.dom[l.dom.find("<html").unwrap()..];
+    let html_tag = &html_tag[..html_tag.find('>').unwrap()];
+    assert!(html_tag.contains("data-ready"), "{html_tag}");
+    assert!(
+        !html_tag.contains("data-pwned"),
+        "a hostile script ran: {html_tag}"
+    );
+    assert_eq!(l.dom.matches("<script").count(), 1);
+    assert!(!l.dom.contains("<img") && !l.dom.contains("<b>bold"));
+    assert!(l.dom.contains("&lt;script&gt;document.documentElement"));
+    assert!(l.dom.contains("ünïcödé ✓ 告警"));
+
+    // 10,000 notifications: shown a page of 100 rows at a time, the rest hidden until asked for.
+    let page = out.join("dry-run-large.html");
+    let started = Instant::now();
+    let html = large(dir.path(), &page);
+    let generated = started.elapsed();
+    assert!(
+        html.contains("<b>10000</b><span>notifications</span>"),
+        "the generated run has 10,000 notifications"
+    );
+    let l = load(&chromium, &page, &out.join("dry-run-large.png"));
+    assert_script_ran(&l, "large");
+    assert!(l.dom.contains("page 1 of 100 (10000 rows)"), "pager");
+    let ms = load_ms(&l.dom);
+    // A figure for docs/performance.md, not an assertion on time.
+    eprintln!(
+        "10,000-notification page: {} KiB, written in {:.2} s, loaded in headless chromium in {ms:.0} ms",
+        html.len() / 1024,
+        generated.as_secs_f64()
+    );
+    eprintln!("screenshots: {}", out.display());
+}
