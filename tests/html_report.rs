@@ -59,6 +59,67 @@ fn example(page: &Path) -> String {
     )
 }
 
+/// `tune --html` over the shipped example, with a known incident.
+fn tune_page(dir: &Path, page: &Path) -> String {
+    let incidents = dir.join("incidents.yml");
+    std::fs::write(
+        &incidents,
+        "incidents:\n- start: 2026-11-02T11:00:00Z\n  end: 2026-11-02T11:30:00Z\n  labels: {pod: api-7d9f}\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "tune",
+            "--rules",
+            "rules/",
+            "--series",
+            "fixtures/chat2sql/crash-loop.yml",
+            "--alertmanager",
+            "rules/alertmanager-config.yaml",
+            "--from",
+            "2026-11-02T10:00:00Z",
+            "--to",
+            "2026-11-02T12:00:00Z",
+            "--alert",
+            "PodCrashLooping",
+            "--threshold",
+            "0,0.001,0.002,0.003",
+            "--for",
+            "0m,5m,15m",
+            "--incidents",
+        ])
+        .arg(&incidents)
+        .arg("--html")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tune failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(page).unwrap()
+}
+
+#[test]
+fn the_tune_page_holds_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = tune_page(dir.path(), &dir.path().join("tune.html"));
+    assert_self_contained(&html);
+    assert!(html.contains("<b>12</b><span>combinations</span>"));
+    // The rule's own setting (> 0, for 5m) is the highlighted row, and the table sorts.
+    assert_eq!(html.matches("<tr class=\"current\">").count(), 1);
+    assert!(html.contains("<span data-sort=\"0\">0 <span class=\"tag\">the rule's</span></span>"));
+    assert!(html.contains("class=\"sortable\""));
+    // One plot per threshold, the incident marked on each, with what each detected.
+    assert_eq!(html.matches("<svg class=\"plot\"").count(), 4);
+    assert_eq!(html.matches("class=\"span span-incident\"").count(), 4);
+    assert!(html.contains("&gt; 0 (the rule's setting)"));
+    assert!(html.contains("incidents detected: 1, mean time to detect: 5m"));
+}
+
 const HOSTILE_RULES: &str = r#"groups:
 - name: hostile
   interval: 1m
@@ -347,6 +408,15 @@ fn pages_in_a_real_browser() {
     assert!(!l.dom.contains("<img") && !l.dom.contains("<b>bold"));
     assert!(l.dom.contains("&lt;script&gt;document.documentElement"));
     assert!(l.dom.contains("ünïcödé ✓ 告警"));
+
+    // The sweep page runs clean. (Sorting needs a click, which `--dump-dom` cannot give: the sort keys are
+    // checked in `the_tune_page_holds_the_sweep`.)
+    let page = out.join("tune-example.html");
+    tune_page(dir.path(), &page);
+    let l = load(&chromium, &page, &out.join("tune-example.png"));
+    assert_script_ran(&l, "tune");
+    assert!(l.dom.contains("PodCrashLooping"));
+    assert_eq!(l.dom.matches("<svg class=\"plot\"").count(), 4);
 
     // 10,000 notifications: shown a page of 100 rows at a time, the rest hidden until asked for.
     let page = out.join("dry-run-large.html");

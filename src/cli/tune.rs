@@ -67,6 +67,10 @@ pub struct Args {
     /// Draw the left side, thresholds and firing spans as SVG.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Also write the sweep as one self-contained HTML page to FILE: the table (sortable, the current setting
+    /// highlighted) and a plot per candidate threshold with its firing spans and the incidents.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 fn parse_list(s: &str, what: &str) -> anyhow::Result<Vec<f64>> {
@@ -201,6 +205,15 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     if let Some(p) = &args.plot {
         std::fs::write(p, report::svg(&out))
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
+    if let Some(p) = &args.html {
+        let page = crate::report::render(
+            &out,
+            crate::report::Format::Html,
+            crate::report::Style::default(),
+        )?;
+        std::fs::write(p, page)
+            .map_err(|e| anyhow::anyhow!("--html: cannot write {}: {e}", p.display()))?;
     }
     Ok(Status::Ok)
 }

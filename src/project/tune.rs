@@ -85,6 +85,8 @@ pub struct Tuned {
     pub budget: Option<usize>,
     /// Whether incidents were given (the incident columns mean something).
     pub incidents: bool,
+    /// The known incidents given, for plots.
+    pub known_incidents: Vec<Incident>,
     /// The distribution of the left side's values (min, p50, p90, p99, max).
     pub distribution: Option<[f64; 5]>,
     /// The series with the highest values (label text, index into [`Self::lhs`], distribution).
@@ -279,6 +281,7 @@ pub fn run(
         notifications,
         budget,
         incidents: !opts.incidents.is_empty(),
+        known_incidents: opts.incidents.clone(),
         distribution,
         top: top_series(&lhs, 5),
         lhs,

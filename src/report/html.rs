@@ -41,6 +41,7 @@ impl Table<'_> {
     pub fn html(&self) -> String {
         let mut s = String::new();
         let paged = self.rows.len() > self.page;
+        s.push_str("<div class=\"table-wrap\">");
         s.push_str(&format!(
             "<table id=\"{}\" class=\"{}{}\" data-page-size=\"{}\"><thead><tr>",
             escape(self.id),
@@ -71,7 +72,7 @@ impl Table<'_> {
             }
             s.push_str("</tr>");
         }
-        s.push_str("</tbody></table>");
+        s.push_str("</tbody></table></div>");
         s
     }
 }
@@ -90,6 +91,7 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 .card b { display: block; font-size: 20px; }
 .card span { color: var(--muted); font-size: 12px; }
 table { border-collapse: collapse; margin: 6px 0 10px; width: 100%; }
+.table-wrap { overflow-x: auto; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
 table.sortable th { cursor: pointer; user-select: none; }
@@ -99,7 +101,7 @@ tr.current td { background: #fff2cc; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .labels { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; }
 .labels { overflow-wrap: anywhere; }
-.tag { display: inline-block; border-radius: 3px; padding: 0 5px; font-size: 12px; border: 1px solid; }
+.tag { white-space: nowrap; display: inline-block; border-radius: 3px; padding: 0 5px; font-size: 12px; border: 1px solid; }
 .tag.firing { color: #8a3100; border-color: #D55E00; }
 .tag.resolved { color: #00563f; border-color: #009E73; }
 .tag.muted, .tag.inhibited { color: #5f6368; border-color: #999; }

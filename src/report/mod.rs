@@ -23,6 +23,7 @@ pub mod redact;
 pub mod sarif;
 pub mod table;
 pub mod tune;
+pub mod tune_html;
 pub mod unittest;
 
 /// An output format.

@@ -1,6 +1,7 @@
 //! `tune` output: the table of combinations (the rule's own setting marked `*`, the budget pick marked
 //! `budget`), the distribution of the left side, JSON and CSV (documented in docs/tune.md), and an SVG plot
-//! of the left side over time with the thresholds and firing spans.
+//! of the left side over time with the thresholds and firing spans. The result's [`super::Report`] is in
+//! `report::tune_html`, which renders the page from these parts.
 
 use crate::promql::value::format_value;
 use crate::report::table;
@@ -405,24 +406,4 @@ pub fn svg(t: &Tune) -> String {
     }
     s.push_str("</svg>\n");
     s
-}
-
-impl super::Report for Tune {
-    fn formats(&self) -> &'static [super::Format] {
-        &[
-            super::Format::Human,
-            super::Format::Json,
-            super::Format::Csv,
-        ]
-    }
-
-    /// Human is the table; the SVG plot is a file of its own ([`svg`]).
-    fn render(&self, format: super::Format, _: super::Style) -> Option<String> {
-        match format {
-            super::Format::Human => Some(table(self)),
-            super::Format::Json => Some(super::pretty(&json(self))),
-            super::Format::Csv => Some(csv(self)),
-            _ => None,
-        }
-    }
 }
