@@ -120,6 +120,83 @@ fn the_tune_page_holds_the_sweep() {
     assert!(html.contains("incidents detected: 1, mean time to detect: 5m"));
 }
 
+const FAILING_RULES: &str = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 1m\n    labels: {severity: page}\n    annotations: {summary: 'instance {{ $labels.instance }} is down'}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n";
+
+/// One group passes; one expects an alert on the wrong instance and a wrong recorded value.
+const FAILING_TESTS: &str = r#"rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+- name: passes
+  interval: 1m
+  input_series:
+  - series: 'up{job="api", instance="a"}'
+    values: '0x5'
+  alert_rule_test:
+  - eval_time: 3m
+    alertname: Down
+    exp_alerts:
+    - exp_labels: {severity: page, instance: a, job: api}
+      exp_annotations: {summary: 'instance a is down'}
+- name: fails
+  interval: 1m
+  input_series:
+  - series: 'up{job="api", instance="a"}'
+    values: '0x5'
+  - series: 'up{job="api", instance="b"}'
+    values: '1x5'
+  alert_rule_test:
+  - eval_time: 3m
+    alertname: Down
+    exp_alerts:
+    - exp_labels: {severity: page, instance: b, job: api}
+      exp_annotations: {summary: 'instance b is down'}
+  promql_expr_test:
+  - expr: job:up:sum
+    eval_time: 3m
+    exp_samples:
+    - labels: 'job:up:sum{job="api"}'
+      value: 2
+"#;
+
+fn test_page(dir: &Path, page: &Path) -> String {
+    std::fs::write(dir.join("rules.yml"), FAILING_RULES).unwrap();
+    std::fs::write(dir.join("rules_test.yml"), FAILING_TESTS).unwrap();
+    let out = Command::cargo_bin("ruletest")
+        .unwrap()
+        .arg("test")
+        .arg(dir.join("rules_test.yml"))
+        .arg("--coverage")
+        .arg("--html")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(page).unwrap()
+}
+
+#[test]
+fn the_test_page_shows_expected_beside_actual() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = test_page(dir.path(), &dir.path().join("test.html"));
+    assert_self_contained(&html);
+    assert!(html.contains("<b>1</b><span>groups passed</span>"));
+    assert!(html.contains("<b>1</b><span>failed</span>"));
+    // The failing group links to its failures: the alert expected on b is missing, the one on a unexpected,
+    // and the recorded sample's value differs.
+    assert!(html.contains("<a href=\"#group-0-1\">fails</a>"));
+    assert_eq!(html.matches("<span class=\"tag missing\">").count(), 2);
+    assert_eq!(html.matches("<span class=\"tag unexpected\">").count(), 2);
+    assert!(html.contains("instance a is down") && html.contains("instance b is down"));
+    assert!(html.contains("job:up:sum{job=&quot;api&quot;} 2"));
+    assert!(html.contains("job:up:sum{job=&quot;api&quot;} 1"));
+    assert!(html.contains("<h2 id=\"coverage\">Coverage</h2>"));
+}
+
 const HOSTILE_RULES: &str = r#"groups:
 - name: hostile
   interval: 1m
@@ -417,6 +494,13 @@ fn pages_in_a_real_browser() {
     assert_script_ran(&l, "tune");
     assert!(l.dom.contains("PodCrashLooping"));
     assert_eq!(l.dom.matches("<svg class=\"plot\"").count(), 4);
+
+    // Unit test results.
+    let page = out.join("test-failures.html");
+    test_page(dir.path(), &page);
+    let l = load(&chromium, &page, &out.join("test-failures.png"));
+    assert_script_ran(&l, "test");
+    assert!(l.dom.contains("instance b is down"));
 
     // 10,000 notifications: shown a page of 100 rows at a time, the rest hidden until asked for.
     let page = out.join("dry-run-large.html");

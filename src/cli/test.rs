@@ -26,6 +26,10 @@ pub struct Args {
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the results as one self-contained HTML page here: each failure's expected and actual alerts
+    /// or samples side by side, and the coverage when asked for.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// Evaluate every rule at every tick instead of range-natively (for cross-checking).
@@ -81,6 +85,10 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             report::render(&tested, report::Format::Junit, stdout)?,
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, report::render(&tested, report::Format::Html, stdout)?)
+            .map_err(|e| anyhow::anyhow!("--html: cannot write {}: {e}", path.display()))?;
     }
     Ok(if tested.ok() {
         Status::Ok

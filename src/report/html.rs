@@ -105,6 +105,11 @@ code, .labels { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mo
 .tag.firing { color: #8a3100; border-color: #D55E00; }
 .tag.resolved { color: #00563f; border-color: #009E73; }
 .tag.muted, .tag.inhibited { color: #5f6368; border-color: #999; }
+.tag.missing { color: #8a3100; border-color: #D55E00; }
+.tag.unexpected { color: #004a7a; border-color: #0072B2; }
+table.diff td { width: 50%; }
+.alert { margin: 2px 0 6px; }
+.failure { margin: 6px 0 14px; }
 details { margin: 2px 0; }
 details pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; padding: 6px 8px;
               border-radius: 4px; margin: 4px 0; max-height: 24em; overflow: auto; }

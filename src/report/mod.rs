@@ -25,6 +25,7 @@ pub mod table;
 pub mod tune;
 pub mod tune_html;
 pub mod unittest;
+pub mod unittest_html;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -388,22 +388,3 @@ pub fn coverage_text(rules: &[RuleCoverage], percent: f64, below_min: Option<f64
     }
     out
 }
-
-impl super::Report for Tested {
-    fn formats(&self) -> &'static [super::Format] {
-        &[
-            super::Format::Human,
-            super::Format::Json,
-            super::Format::Junit,
-        ]
-    }
-
-    fn render(&self, format: super::Format, style: super::Style) -> Option<String> {
-        match format {
-            super::Format::Human => Some(human(self, style.color)),
-            super::Format::Json => Some(super::pretty(&json(self))),
-            super::Format::Junit => Some(junit_of(self)),
-            _ => None,
-        }
-    }
-}
