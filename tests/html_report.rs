@@ -209,6 +209,10 @@ const HOSTILE_RULES: &str = r#"groups:
     annotations:
       summary: "<script>document.documentElement.setAttribute('data-pwned', '1')</script> on {{ $labels.pod }}"
       description: "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned', '2')\"> ünïcödé ✓ 告警"
+  - alert: HostileEcho
+    expr: hostile_metric > 0
+    labels:
+      severity: info
 "#;
 
 const HOSTILE_SERIES: &str = r#"interval: 1m
@@ -226,6 +230,10 @@ const HOSTILE_AM: &str = r#"route:
 receivers:
 - name: "<script>x</script>"
   webhook_configs: [{url: 'http://127.0.0.1:9/hook'}]
+inhibit_rules:
+- source_matchers: [severity="page"]
+  target_matchers: [severity="info"]
+  equal: [pod]
 "#;
 
 fn hostile(dir: &Path, page: &Path) -> String {
@@ -346,6 +354,11 @@ fn hostile_strings_are_escaped() {
     assert!(html.contains("&lt;script&gt;document.documentElement.setAttribute("));
     assert!(html.contains("ünïcödé ✓ 告警") && html.contains("東京"));
     assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+    // The echo alert's group is inhibited, and the page says by which rule and which source alert.
+    assert!(
+        html.contains("<div>by inhibit rule 1, line 11 (source Hostile <span class=\"labels\">"),
+        "{html}"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {

@@ -71,6 +71,8 @@ pub enum Suppression {
         at: i64,
         group_key: String,
         receiver: String,
+        /// What inhibited them: per inhibition rule that did, the first source alert.
+        by: Vec<crate::alertmanager::inhibit::Inhibition>,
     },
     /// The flush fell outside every active time interval.
     Inactive {
@@ -313,9 +315,20 @@ fn notify(
     from: i64,
     sim: &mut Simulation,
 ) {
+    let mut by: Vec<crate::alertmanager::inhibit::Inhibition> = Vec::new();
     let alerts: Vec<&Alert> = alerts
         .iter()
-        .filter(|a| inhibited_by(&config.inhibit_rules, store.values(), &a.labels, at).is_none())
+        .filter(
+            |a| match inhibited_by(&config.inhibit_rules, store.values(), &a.labels, at) {
+                Some(i) => {
+                    if !by.iter().any(|b| b.rule == i.rule) {
+                        by.push(i);
+                    }
+                    false
+                }
+                None => true,
+            },
+        )
         .collect();
     if alerts.is_empty() {
         if at >= from {
@@ -324,6 +337,7 @@ fn notify(
                 group_key: g.key.clone(),
                 // The group's own route: sibling routes with the same matchers share a route key.
                 receiver: g.route.receiver.clone(),
+                by,
             });
         }
         return;
@@ -594,11 +608,27 @@ mod tests {
             .map(|n| n.group_key.as_str())
             .collect();
         assert_eq!(keys, ["{}:{alertname=\"Down\", severity=\"critical\"}"]);
-        assert!(sim.suppressions.contains(&Suppression::Inhibited {
-            at: 10_000,
-            group_key: "{}:{alertname=\"Down\", severity=\"warning\"}".into(),
-            receiver: "hook".into(),
-        }));
+        let inhibited = sim.suppressions.iter().find_map(|s| match s {
+            Suppression::Inhibited {
+                at: 10_000,
+                group_key,
+                receiver,
+                by,
+            } if group_key == "{}:{alertname=\"Down\", severity=\"warning\"}"
+                && receiver == "hook" =>
+            {
+                Some(by)
+            }
+            _ => None,
+        });
+        // Inhibited by the one inhibition rule, with the critical alert as its source.
+        let by = inhibited.expect("the warning group's flush is inhibited");
+        assert_eq!(by.len(), 1);
+        assert_eq!(by[0].rule, 0);
+        assert_eq!(
+            by[0].source.get("severity").map(String::as_str),
+            Some("critical")
+        );
         assert!(sim
             .suppressions
             .iter()

@@ -504,6 +504,7 @@ fn receivers_section(run: &DryRun, config: &Config, b: &mut String) {
 
 fn suppressions_section(run: &DryRun, b: &mut String) {
     let Some(sim) = &run.simulation else { return };
+    let config = run.config.as_ref();
     if sim.suppressions.is_empty() {
         return;
     }
@@ -516,12 +517,27 @@ fn suppressions_section(run: &DryRun, b: &mut String) {
                 at,
                 group_key,
                 receiver,
+                by,
             } => vec![
                 time(*at),
                 escape(receiver),
                 format!("<code>{}</code>", escape(group_key)),
-                "<span class=\"tag inhibited\">inhibited</span> every alert of the group, by an inhibition rule"
-                    .to_string(),
+                format!(
+                    "<span class=\"tag inhibited\">inhibited</span> every alert of the group{}",
+                    by.iter()
+                        .map(|i| {
+                            let rule = config.and_then(|c| c.inhibit_rules.get(i.rule));
+                            format!(
+                                "<div>by inhibit rule {}{} (source {} {})</div>",
+                                i.rule + 1,
+                                rule.map(|r| format!(", line {}", r.pos.line))
+                                    .unwrap_or_default(),
+                                escape(i.source.get("alertname").map(String::as_str).unwrap_or("")),
+                                labels(&i.source, &["alertname"])
+                            )
+                        })
+                        .collect::<String>()
+                ),
             ],
             Suppression::Inactive {
                 at,
