@@ -111,7 +111,7 @@ fn the_tune_page_holds_the_sweep() {
     assert!(html.contains("<b>12</b><span>combinations</span>"));
     // The rule's own setting (> 0, for 5m) is the highlighted row, and the table sorts.
     assert_eq!(html.matches("<tr class=\"current\">").count(), 1);
-    assert!(html.contains("<span data-sort=\"0\">0 <span class=\"tag\">the rule's</span></span>"));
+    assert!(html.contains("<span data-sort=\"0\">0</span> <span class=\"tag\">the rule's</span>"));
     assert!(html.contains("class=\"sortable\""));
     // One plot per threshold, the incident marked on each, with what each detected.
     assert_eq!(html.matches("<svg class=\"plot\"").count(), 4);

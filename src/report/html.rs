@@ -115,10 +115,6 @@ details pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f
               border-radius: 4px; margin: 4px 0; max-height: 24em; overflow: auto; }
 .pager { margin: 2px 0 14px; color: var(--muted); }
 .pager button { margin: 0 6px; }
-svg.plot { max-width: 100%; height: auto; display: block; }
-svg.plot .plot-title { font-size: 13px; font-weight: 600; }
-svg.plot text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
-svg.plot .axis { font-size: 12px; fill: #555; }
 .note { color: var(--muted); font-size: 12.5px; }
 a { color: var(--accent); }
 time { white-space: nowrap; }
@@ -191,8 +187,9 @@ const SCRIPT: &str = r#"
 /// The whole page around `body` (already HTML).
 pub fn page(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(title),
+        super::plot::STYLE
     )
 }
 

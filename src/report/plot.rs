@@ -268,6 +268,14 @@ pub const PALETTE: [&str; 7] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
 ];
 
+/// The plot's CSS, for the page's `<style>` and a standalone file's.
+pub const STYLE: &str = "
+svg.plot { max-width: 100%; height: auto; display: block; }
+svg.plot .plot-title { font-size: 13px; font-weight: 600; }
+svg.plot text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
+svg.plot .axis { font-size: 12px; fill: #555; }
+";
+
 const W: f64 = 900.0;
 const PLOT_H: f64 = 260.0;
 const ML: f64 = 80.0;
@@ -277,6 +285,18 @@ const AXIS_H: f64 = 44.0;
 const LEGEND_ROW: f64 = 16.0;
 
 impl Plot {
+    /// The plot as a file of its own (`tune --plot`): the element with its style and a white background,
+    /// so that viewers and converters show it as the page does.
+    pub fn document(&self) -> String {
+        let svg = self.svg();
+        let head_end = svg.find('>').map_or(0, |i| i + 1);
+        format!(
+            "{}<style>{STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"white\"/>{}\n",
+            &svg[..head_end],
+            &svg[head_end..]
+        )
+    }
+
     /// The plot as an `<svg>` element.
     pub fn svg(&self) -> String {
         let pw = W - ML - MR;

@@ -4,7 +4,9 @@
 //! `report::tune_html`, which renders the page from these parts.
 
 use crate::promql::value::format_value;
+use crate::report::plot::{Plot, Span, SpanKind, Threshold, Unit};
 use crate::report::table;
+use crate::rules::tune::{present, Row};
 use crate::text::duration::format_duration;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -13,6 +15,81 @@ pub use crate::project::tune::Tuned as Tune;
 
 fn dur(ms: i64) -> String {
     format_duration(ms)
+}
+
+/// A cell of the sweep table: its text, and for numbers and durations the key it sorts by.
+pub struct Cell {
+    pub text: String,
+    pub key: Option<f64>,
+}
+
+/// The receivers that have a column of notification counts.
+pub fn receivers(t: &Tune) -> Vec<String> {
+    t.notifications
+        .first()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The sweep table's columns before the receivers': the setting and what it did.
+pub fn columns(t: &Tune) -> Vec<&'static str> {
+    let mut c = vec![
+        "threshold",
+        "for",
+        "keep_firing_for",
+        "episodes",
+        "series",
+        "firing",
+        "median",
+        "p95",
+        "refires",
+        "peak",
+    ];
+    if t.incidents {
+        c.extend(["detected", "time to detect", "false alerts"]);
+    }
+    c
+}
+
+/// Row `i` of the sweep table, one cell per [`columns`] and then per [`receivers`].
+pub fn cells(t: &Tune, i: usize, receivers: &[String]) -> Vec<Cell> {
+    let r = &t.rows[i];
+    let n = |v: usize| Cell {
+        text: v.to_string(),
+        key: Some(v as f64),
+    };
+    let d = |ms: i64| Cell {
+        text: dur(ms),
+        key: Some(ms as f64),
+    };
+    let none = || Cell {
+        text: "-".into(),
+        key: None,
+    };
+    let mut row = vec![
+        Cell {
+            text: format_value(r.threshold),
+            key: Some(r.threshold),
+        },
+        d(r.for_ms),
+        d(r.keep_firing_for_ms),
+        n(r.episodes),
+        n(r.series),
+        d(r.firing_ms),
+        d(r.median_episode_ms),
+        d(r.p95_episode_ms),
+        n(r.refires),
+        n(r.peak_concurrent),
+    ];
+    if t.incidents {
+        row.push(r.detected.map_or_else(none, n));
+        row.push(r.mean_time_to_detect_ms.map_or_else(none, d));
+        row.push(r.false_alerts.map_or_else(none, n));
+    }
+    for rc in receivers {
+        row.push(n(t.notifications[i].get(rc).copied().unwrap_or(0)));
+    }
+    row
 }
 
 pub fn table(t: &Tune) -> String {
@@ -26,69 +103,22 @@ pub fn table(t: &Tune) -> String {
         super::dry_run::rfc3339(t.from),
         super::dry_run::rfc3339(t.to)
     );
-    let receivers: Vec<String> = t
-        .notifications
-        .first()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let mut header: Vec<String> = [
-        "",
-        "threshold",
-        "for",
-        "keep_firing_for",
-        "episodes",
-        "series",
-        "firing",
-        "median",
-        "p95",
-        "refires",
-        "peak",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if t.incidents {
-        header.extend(
-            ["detected", "time to detect", "false alerts"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-    }
+    let receivers = receivers(t);
+    let mut header: Vec<String> = vec![String::new()];
+    header.extend(columns(t).iter().map(|s| s.to_string()));
     header.extend(receivers.iter().cloned());
-    let rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
+    let rows: Vec<Vec<String>> = (0..t.rows.len())
+        .map(|i| {
             let mut mark = String::new();
-            if r.current {
+            if t.rows[i].current {
                 mark.push('*');
             }
             if t.budget == Some(i) {
                 mark.push_str("budget");
             }
-            let mut row = vec![
-                mark,
-                format_value(r.threshold),
-                dur(r.for_ms),
-                dur(r.keep_firing_for_ms),
-                r.episodes.to_string(),
-                r.series.to_string(),
-                dur(r.firing_ms),
-                dur(r.median_episode_ms),
-                dur(r.p95_episode_ms),
-                r.refires.to_string(),
-                r.peak_concurrent.to_string(),
-            ];
-            if t.incidents {
-                row.push(r.detected.map_or("-".into(), |d| d.to_string()));
-                row.push(r.mean_time_to_detect_ms.map_or("-".into(), dur));
-                row.push(r.false_alerts.map_or("-".into(), |d| d.to_string()));
-            }
-            for rc in &receivers {
-                row.push(t.notifications[i].get(rc).copied().unwrap_or(0).to_string());
-            }
-            row
+            std::iter::once(mark)
+                .chain(cells(t, i, &receivers).into_iter().map(|c| c.text))
+                .collect()
         })
         .collect();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -236,174 +266,105 @@ pub fn csv(t: &Tune) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The unit of the left side's values, for the plots' axes.
+pub fn unit(t: &Tune) -> Unit {
+    Unit::guess(
+        &t.lhs_text,
+        t.lhs
+            .series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied().filter_map(present)),
+    )
 }
 
-/// The left side over time for the top series, a line per threshold (the current one bold), and the firing
-/// spans of the current setting (or the first row) shaded.
-pub fn svg(t: &Tune) -> String {
-    let lhs = &t.lhs;
-    let (w, h) = (1000.0, 480.0);
-    let (ml, mr, mt, mb) = (70.0, 20.0, 40.0, 120.0);
-    let (pw, ph) = (w - ml - mr, h - mt - mb);
-    let x0 = lhs.start_ms as f64;
-    let x1 = lhs.time(lhs.n.saturating_sub(1)).max(lhs.start_ms + 1) as f64;
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for (_, i, _) in &t.top {
-        for v in lhs.series[*i].1.iter().filter(|v| v.is_finite()) {
-            lo = lo.min(*v);
-            hi = hi.max(*v);
-        }
+/// The plotted series: the left side of the series with the highest values, as points over the window.
+pub fn plotted_series(t: &Tune) -> Vec<(String, Vec<(i64, f64)>)> {
+    t.top
+        .iter()
+        .map(|(name, i, _)| {
+            let points = t.lhs.series[*i]
+                .1
+                .iter()
+                .enumerate()
+                .map(|(k, v)| (t.lhs.time(k), present(*v).unwrap_or(f64::NAN)))
+                .collect();
+            (name.clone(), points)
+        })
+        .collect()
+}
+
+/// The thresholds swept, each once: the rule's own first, then the others in sweep order.
+pub fn thresholds(t: &Tune) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    if let Some(cur) = t.rows.iter().find(|r| r.current) {
+        out.push(cur.threshold);
     }
     for r in &t.rows {
-        if r.threshold.is_finite() {
-            lo = lo.min(r.threshold);
-            hi = hi.max(r.threshold);
+        if !out.iter().any(|x| x.to_bits() == r.threshold.to_bits()) {
+            out.push(r.threshold);
         }
     }
-    if !lo.is_finite() || !hi.is_finite() {
-        lo = 0.0;
-        hi = 1.0;
-    }
-    if hi - lo < 1e-12 {
-        hi = lo + 1.0;
-    }
-    let pad = (hi - lo) * 0.05;
-    let (lo, hi) = (lo - pad, hi + pad);
-    let sx = |t: f64| ml + (t - x0) / (x1 - x0) * pw;
-    let sy = |v: f64| mt + ph - (v.clamp(lo, hi) - lo) / (hi - lo) * ph;
-    let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{ml}" y="22" font-size="15" font-weight="bold">{}: {} {} threshold</text>"#,
-        esc(&t.alert),
-        esc(&t.lhs_text),
-        esc(t.op.as_str())
-    );
-    // Firing spans of the current (or first) setting.
-    if let Some(r) = t.rows.iter().find(|r| r.current).or(t.rows.first()) {
-        for (_, f, res) in &r.fired {
-            let a = sx(*f as f64);
-            let b = sx(res.unwrap_or(lhs.time(lhs.n.saturating_sub(1))) as f64);
-            let _ = writeln!(
-                s,
-                r##"<rect x="{a:.1}" y="{mt}" width="{:.1}" height="{ph}" fill="#d62728" fill-opacity="0.12"/>"##,
-                (b - a).max(1.0)
-            );
-        }
-    }
-    // Axes and grid.
-    let _ = writeln!(
-        s,
-        r##"<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##
-    );
-    for i in 0..=4 {
-        let v = lo + (hi - lo) * i as f64 / 4.0;
-        let y = sy(v);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{ml}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-            ml + pw,
-            ml - 6.0,
-            y + 4.0,
-            esc(format!("{:.4}", v)
-                .trim_end_matches('0')
-                .trim_end_matches('.'))
-        );
-    }
-    for i in 0..=4 {
-        let tm = x0 + (x1 - x0) * i as f64 / 4.0;
-        let x = sx(tm);
-        let label = chrono::DateTime::from_timestamp_millis(tm as i64)
-            .map(|d| d.format("%m-%d %H:%M").to_string())
-            .unwrap_or_default();
-        let anchor = match i {
-            0 => "start",
-            4 => "end",
-            _ => "middle",
-        };
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{mt}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" text-anchor="{anchor}">{}</text>"##,
-            mt + ph,
-            mt + ph + 16.0,
-            esc(&label)
-        );
-    }
-    // Series, downsampled to at most ~2 points per pixel column.
-    for (ci, (name, i, _)) in t.top.iter().enumerate() {
-        let vals = &lhs.series[*i].1;
-        let stride = (vals.len() / (pw as usize * 2)).max(1);
-        let mut path = String::new();
-        let mut pen_down = false;
-        for (k, v) in vals.iter().enumerate().step_by(stride) {
-            match Some(*v).filter(|v| v.is_finite()) {
-                Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        sx(lhs.time(k) as f64),
-                        sy(v)
-                    );
-                    pen_down = true;
-                }
-                None => pen_down = false,
-            }
-        }
-        let c = colors[ci % colors.len()];
-        let _ = writeln!(
-            s,
-            r#"<path d="{}" fill="none" stroke="{c}" stroke-width="1.5"/>"#,
-            path.trim_end()
-        );
-        let ly = mt + ph + 36.0 + ci as f64 * 15.0;
-        let _ = writeln!(
-            s,
-            r#"<rect x="{ml}" y="{:.1}" width="14" height="3" fill="{c}"/><text x="{}" y="{:.1}">{}</text>"#,
-            ly - 4.0,
-            ml + 20.0,
-            ly,
-            esc(name)
-        );
-    }
-    // Threshold lines.
-    let mut seen = Vec::new();
-    for r in &t.rows {
-        if !r.threshold.is_finite() || seen.contains(&r.threshold.to_bits()) {
-            continue;
-        }
-        seen.push(r.threshold.to_bits());
-        let y = sy(r.threshold);
-        let current = t
-            .rows
+    out
+}
+
+/// The row that stands for a threshold in a plot: the threshold at the rule's own `for` and
+/// `keep_firing_for`, else the first swept with it.
+pub fn row_for(t: &Tune, threshold: f64) -> Option<&Row> {
+    let current = t.rows.iter().find(|r| r.current);
+    let with = || {
+        t.rows
             .iter()
-            .any(|x| x.current && x.threshold == r.threshold);
-        let (sw, dash) = if current {
-            (2.0, "")
-        } else {
-            (1.0, r#" stroke-dasharray="4 3""#)
-        };
-        let _ = writeln!(
-            s,
-            r##"<line x1="{ml}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d62728" stroke-width="{sw}"{dash}/><text x="{}" y="{:.1}" fill="#d62728" text-anchor="end">{}</text>"##,
-            ml + pw,
-            ml + pw - 4.0,
-            y - 4.0,
-            esc(&format_value(r.threshold))
-        );
+            .filter(move |r| r.threshold.to_bits() == threshold.to_bits())
+    };
+    with()
+        .find(|r| {
+            current.is_some_and(|c| {
+                c.for_ms == r.for_ms && c.keep_firing_for_ms == r.keep_firing_for_ms
+            })
+        })
+        .or_else(|| with().next())
+}
+
+/// The spans shaded under a row's plot: the known incidents and the row's firing episodes.
+pub fn spans(t: &Tune, row: &Row) -> Vec<Span> {
+    let mut spans: Vec<Span> = t
+        .known_incidents
+        .iter()
+        .map(|i| Span {
+            from: i.start_ms,
+            to: i.end_ms,
+            kind: SpanKind::Incident,
+        })
+        .collect();
+    spans.extend(row.fired.iter().map(|(_, f, res)| Span {
+        from: *f,
+        to: res.unwrap_or(t.to),
+        kind: SpanKind::Firing,
+    }));
+    spans
+}
+
+/// `tune --plot FILE`: the left side over time for the top series, a line per threshold (the rule's own
+/// solid), and the firing spans of the rule's setting (or the first row) shaded, as an SVG file.
+pub fn svg(t: &Tune) -> String {
+    let thresholds = thresholds(t);
+    let main = t.rows.iter().find(|r| r.current).map(|r| r.threshold);
+    let shaded = t.rows.iter().find(|r| r.current).or(t.rows.first());
+    Plot {
+        title: format!("{}: {} {} threshold", t.alert, t.lhs_text, t.op.as_str()),
+        unit: unit(t),
+        from: t.from,
+        to: t.to,
+        series: plotted_series(t),
+        thresholds: thresholds
+            .iter()
+            .map(|v| Threshold {
+                value: *v,
+                label: format!("{} {}", t.op.as_str(), format_value(*v)),
+                main: main.is_some_and(|m| m.to_bits() == v.to_bits()),
+            })
+            .collect(),
+        spans: shaded.map(|r| spans(t, r)).unwrap_or_default(),
     }
-    s.push_str("</svg>\n");
-    s
+    .document()
 }

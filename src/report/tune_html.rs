@@ -6,10 +6,9 @@
 //! Rendering only: everything shown is in the [`Tune`] result.
 
 use super::html::{escape, page, Table};
-use super::plot::{Plot, Span, SpanKind, Threshold, Unit};
+use super::plot::{Plot, Threshold};
 use super::tune::Tune;
 use super::Format;
-use crate::rules::tune::present;
 use crate::text::duration::format_duration;
 use crate::text::gofmt::format_value;
 use std::fmt::Write as _;
@@ -39,13 +38,7 @@ pub fn html(t: &Tune) -> String {
         escape(&super::dry_run::rfc3339(t.from)),
         escape(&super::dry_run::rfc3339(t.to))
     );
-    let unit = Unit::guess(
-        &t.lhs_text,
-        t.lhs
-            .series
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied().filter_map(present)),
-    );
+    let unit = super::tune::unit(t);
     b.push_str("<div class=\"cards\" id=\"summary\">");
     let card = |v: String, what: &str| {
         format!(
@@ -63,62 +56,27 @@ pub fn html(t: &Tune) -> String {
     }
     b.push_str("</div>");
     // The table.
-    let receivers: Vec<String> = t
-        .notifications
-        .first()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let mut headers: Vec<String> = [
-        "threshold",
-        "for",
-        "keep_firing_for",
-        "episodes",
-        "series",
-        "firing",
-        "median",
-        "p95",
-        "refires",
-        "peak",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if t.incidents {
-        headers.extend(["detected", "time to detect", "false alerts"].map(String::from));
-    }
+    let receivers = super::tune::receivers(t);
+    let mut headers: Vec<String> = super::tune::columns(t)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     headers.extend(receivers.iter().map(|r| format!("→ {r}")));
     let mut rows = Vec::new();
     let mut classes = Vec::new();
     for (i, r) in t.rows.iter().enumerate() {
-        let mut mark = String::new();
+        let mut row: Vec<String> = super::tune::cells(t, i, &receivers)
+            .into_iter()
+            .map(|c| match c.key {
+                Some(key) => num(key, escape(&c.text)),
+                None => escape(&c.text),
+            })
+            .collect();
         if r.current {
-            mark.push_str(" <span class=\"tag\">the rule's</span>");
+            row[0].push_str(" <span class=\"tag\">the rule's</span>");
         }
         if t.budget == Some(i) {
-            mark.push_str(" <span class=\"tag\">budget pick</span>");
-        }
-        let mut row = vec![
-            num(r.threshold, escape(&format_value(r.threshold)) + &mark),
-            num(r.for_ms, dur(r.for_ms)),
-            num(r.keep_firing_for_ms, dur(r.keep_firing_for_ms)),
-            r.episodes.to_string(),
-            r.series.to_string(),
-            num(r.firing_ms, dur(r.firing_ms)),
-            num(r.median_episode_ms, dur(r.median_episode_ms)),
-            num(r.p95_episode_ms, dur(r.p95_episode_ms)),
-            r.refires.to_string(),
-            r.peak_concurrent.to_string(),
-        ];
-        if t.incidents {
-            row.push(r.detected.map_or("-".into(), |d| d.to_string()));
-            row.push(
-                r.mean_time_to_detect_ms
-                    .map_or("-".into(), |d| num(d, dur(d))),
-            );
-            row.push(r.false_alerts.map_or("-".into(), |d| d.to_string()));
-        }
-        for rc in &receivers {
-            row.push(t.notifications[i].get(rc).copied().unwrap_or(0).to_string());
+            row[0].push_str(" <span class=\"tag\">budget pick</span>");
         }
         rows.push(row);
         classes.push(if r.current || t.budget == Some(i) {
@@ -148,74 +106,21 @@ pub fn html(t: &Tune) -> String {
         ". Receiver columns count notifications after routing, inhibition and grouping.</p>",
     );
     // Plots, one per candidate threshold.
-    let mut thresholds: Vec<f64> = Vec::new();
-    for r in &t.rows {
-        if !thresholds
-            .iter()
-            .any(|x| x.to_bits() == r.threshold.to_bits())
-        {
-            thresholds.push(r.threshold);
-        }
-    }
-    // The rule's own threshold first, then the others in sweep order.
-    if let Some(cur) = t.rows.iter().find(|r| r.current) {
-        thresholds.retain(|x| x.to_bits() != cur.threshold.to_bits());
-        thresholds.insert(0, cur.threshold);
-    }
+    let thresholds = super::tune::thresholds(t);
     let shown = thresholds.len().min(PLOTS);
     b.push_str("<h2 id=\"plots\">The left side against each threshold</h2>");
     if t.top.is_empty() {
         b.push_str("<p class=\"note\">The left side has no data in the window.</p>");
     }
-    let series: Vec<(String, Vec<(i64, f64)>)> = t
-        .top
-        .iter()
-        .map(|(name, i, _)| {
-            let vals = &t.lhs.series[*i].1;
-            let points = vals
-                .iter()
-                .enumerate()
-                .map(|(k, v)| (t.lhs.time(k), present(*v).unwrap_or(f64::NAN)))
-                .collect();
-            (name.clone(), points)
-        })
-        .collect();
-    let incidents: Vec<Span> = t
-        .known_incidents
-        .iter()
-        .map(|i| Span {
-            from: i.start_ms,
-            to: i.end_ms,
-            kind: SpanKind::Incident,
-        })
-        .collect();
+    let series = super::tune::plotted_series(t);
     for th in thresholds
         .iter()
         .take(if t.top.is_empty() { 0 } else { shown })
     {
-        // The row drawn: this threshold at the rule's `for` and `keep_firing_for`, else the first swept.
-        let current = t.rows.iter().find(|r| r.current);
-        let row = t
-            .rows
-            .iter()
-            .filter(|r| r.threshold.to_bits() == th.to_bits())
-            .find(|r| {
-                current.is_some_and(|c| {
-                    c.for_ms == r.for_ms && c.keep_firing_for_ms == r.keep_firing_for_ms
-                })
-            })
-            .or_else(|| {
-                t.rows
-                    .iter()
-                    .find(|r| r.threshold.to_bits() == th.to_bits())
-            });
-        let Some(row) = row else { continue };
-        let mut spans = incidents.clone();
-        spans.extend(row.fired.iter().map(|(_, f, res)| Span {
-            from: *f,
-            to: res.unwrap_or(t.to),
-            kind: SpanKind::Firing,
-        }));
+        let Some(row) = super::tune::row_for(t, *th) else {
+            continue;
+        };
+        let spans = super::tune::spans(t, row);
         let label = format!("{} {}", t.op.as_str(), format_value(*th));
         let plot = Plot {
             title: format!("{} {label}", t.lhs_text),
