@@ -359,6 +359,13 @@ fn hostile_strings_are_escaped() {
         html.contains("<div>by inhibit rule 1, line 11 (source Hostile <span class=\"labels\">"),
         "{html}"
     );
+    // In its rule's episode table, the echo alert (and only it) is tagged inhibited.
+    assert_eq!(
+        html.matches("resolved</span> <span class=\"tag inhibited\">inhibited</span>")
+            .count(),
+        1,
+        "{html}"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {

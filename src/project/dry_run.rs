@@ -168,12 +168,7 @@ pub fn values(
             continue;
         };
         let step = info.interval_ms.max(1);
-        let start = run.from.div_euclid(step) * step
-            + if run.from.rem_euclid(step) == 0 {
-                0
-            } else {
-                step
-            };
+        let start = crate::rules::timeline::first_tick(run.from, step);
         if start > run.to {
             continue;
         }

@@ -177,7 +177,7 @@ pub fn run(
         .filter(|i| *i > 0)
         .unwrap_or(DEFAULT_INTERVAL_MS);
     let offset = group.query_offset_ms.unwrap_or(0);
-    let start = from.div_euclid(step) * step + if from.rem_euclid(step) == 0 { 0 } else { step };
+    let start = crate::rules::timeline::first_tick(from, step);
     if start > to {
         anyhow::bail!(
             "the window holds no evaluation of {} (interval {})",

@@ -11,7 +11,7 @@ use crate::report::table;
 use crate::rules::timeline::AlertRecord;
 use crate::text::duration::format_duration;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -29,15 +29,6 @@ fn hms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| ms.to_string())
-}
-
-fn labels_str(l: &BTreeMap<String, String>) -> String {
-    let parts: Vec<String> = l
-        .iter()
-        .filter(|(k, _)| *k != "alertname")
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    format!("{{{}}}", parts.join(", "))
 }
 
 /// Statistics of one rule's fired episodes.
@@ -247,7 +238,11 @@ pub fn human(run: &DryRun, color: bool) -> String {
     // Timeline.
     let mut events: Vec<(i64, u8, String)> = Vec::new();
     for a in &run.timeline.alerts {
-        let name = format!("{}{}", a.alertname, labels_str(&a.labels));
+        let name = format!(
+            "{}{}",
+            a.alertname,
+            super::labels::braces(&a.labels, &["alertname"])
+        );
         events.push((
             a.active_at,
             0,

@@ -178,8 +178,24 @@ fn rules_section(run: &DryRun, b: &mut String) {
     );
     let values: BTreeMap<usize, &crate::project::dry_run::RuleValues> =
         run.values.iter().map(|v| (v.rule, v)).collect();
+    // Whether each alert was inhibited: `run.inhibited` counts the alerts that fired, in order.
+    let mut inhibited = vec![false; tl.alerts.len()];
+    for ((k, _), inh) in tl
+        .alerts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.fired_at.is_some())
+        .zip(&run.inhibited)
+    {
+        inhibited[k] = *inh;
+    }
     for (i, r) in tl.rules.iter().enumerate() {
-        let alerts: Vec<_> = tl.alerts.iter().filter(|a| a.rule == i).collect();
+        let alerts: Vec<_> = tl
+            .alerts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.rule == i)
+            .collect();
         if alerts.is_empty() {
             continue;
         }
@@ -196,7 +212,7 @@ fn rules_section(run: &DryRun, b: &mut String) {
         );
         if let Some(v) = values.get(&i) {
             let mut spans = Vec::new();
-            for a in &alerts {
+            for (_, a) in &alerts {
                 let pending_end = a.fired_at.or(a.resolved_at).unwrap_or(run.to);
                 spans.push(Span {
                     from: a.active_at,
@@ -260,21 +276,9 @@ fn rules_section(run: &DryRun, b: &mut String) {
         } else {
             b.push_str("<p class=\"note\">No plot: the values were not evaluated here (a live server evaluated the rules), or the expression returns none.</p>");
         }
-        let fired_index: BTreeMap<*const crate::rules::timeline::AlertRecord, usize> = run
-            .timeline
-            .alerts
-            .iter()
-            .filter(|a| a.fired_at.is_some())
-            .enumerate()
-            .map(|(k, a)| (a as *const _, k))
-            .collect();
         let mut rows = Vec::new();
-        for a in &alerts {
-            let inhibited = fired_index
-                .get(&(*a as *const _))
-                .and_then(|k| run.inhibited.get(*k))
-                .copied()
-                .unwrap_or(false);
+        for (k, a) in &alerts {
+            let inhibited = inhibited[*k];
             let state = match (a.fired_at, a.resolved_at) {
                 (None, _) => "<span class=\"tag muted\">pending only</span>".to_string(),
                 (Some(_), None) => "<span class=\"tag firing\">firing at the end</span>".into(),

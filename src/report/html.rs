@@ -195,14 +195,9 @@ pub fn page(title: &str, body: &str) -> String {
 
 /// Labels as `{a="b", c="d"}`, escaped, in a span that wraps anywhere.
 pub fn labels(l: &std::collections::BTreeMap<String, String>, skip: &[&str]) -> String {
-    let parts: Vec<String> = l
-        .iter()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
     format!(
-        "<span class=\"labels\">{{{}}}</span>",
-        escape(&parts.join(", "))
+        "<span class=\"labels\">{}</span>",
+        escape(&super::labels::braces(l, skip))
     )
 }
 

@@ -37,13 +37,11 @@ pub fn episodes_text(eps: &[Episode]) -> String {
 }
 
 pub fn alert_text(c: &AlertChange) -> String {
-    let labels: Vec<String> = c
-        .labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "alertname")
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    format!("{}{{{}}}", c.alertname, labels.join(", "))
+    format!(
+        "{}{}",
+        c.alertname,
+        super::labels::braces(&c.labels, &["alertname"])
+    )
 }
 
 pub fn causes_text(causes: &[Difference]) -> String {

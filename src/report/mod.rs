@@ -16,6 +16,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod labels;
 pub mod migrate;
 pub mod plot;
 pub mod query;

@@ -50,8 +50,7 @@ pub fn render_file(f: &FileResult, sources: &[documents::SourceFile], color: boo
 }
 
 fn fmt_map(m: &std::collections::BTreeMap<String, String>) -> String {
-    let inner: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", inner.join(", "))
+    super::labels::braces(m, &[])
 }
 
 fn render_alert(a: &AlertView) -> String {

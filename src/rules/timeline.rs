@@ -18,6 +18,16 @@ use std::collections::{BTreeMap, HashSet};
 /// Default group interval (Prometheus's `evaluation_interval` default).
 pub const DEFAULT_INTERVAL_MS: i64 = 60_000;
 
+/// A group's first evaluation at or after `from`: its ticks fall on multiples of its interval (Unix ms).
+pub fn first_tick(from: i64, interval: i64) -> i64 {
+    let t = from.div_euclid(interval) * interval;
+    if t < from {
+        t + interval
+    } else {
+        t
+    }
+}
+
 /// One episode of one alert.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRecord {
@@ -95,12 +105,7 @@ pub fn build_with(
             .interval_ms
             .filter(|i| *i > 0)
             .unwrap_or(DEFAULT_INTERVAL_MS);
-        let start = opts.from_ms.div_euclid(interval) * interval
-            + if opts.from_ms.rem_euclid(interval) == 0 {
-                0
-            } else {
-                interval
-            };
+        let start = first_tick(opts.from_ms, interval);
         let settings = Settings {
             start_ms: start,
             end_ms: opts.to_ms,
@@ -266,4 +271,18 @@ pub fn fired(alerts: &[AlertRecord]) -> Vec<crate::alertmanager::feed::Fired<'_>
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_tick;
+
+    #[test]
+    fn the_first_tick_is_the_first_multiple_of_the_interval_not_before_from() {
+        assert_eq!(first_tick(120_000, 60_000), 120_000);
+        assert_eq!(first_tick(120_001, 60_000), 180_000);
+        assert_eq!(first_tick(119_999, 60_000), 120_000);
+        assert_eq!(first_tick(-1, 60_000), 0);
+        assert_eq!(first_tick(-60_001, 60_000), -60_000);
+    }
 }
