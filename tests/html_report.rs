@@ -87,7 +87,7 @@ fn tune_page(dir: &Path, page: &Path) -> String {
             "--threshold",
             "0,0.001,0.002,0.003",
             "--for",
-            "0m,5m,15m",
+            "30s,5m,15m",
             "--incidents",
         ])
         .arg(&incidents)
@@ -469,6 +469,41 @@ fn load_ms(dom: &str) -> f64 {
     dom[at..at + end].parse().unwrap()
 }
 
+/// The page with a script of the test's after its own: what a person's clicks would do.
+fn with_script(html: &str, script: &str) -> String {
+    assert_eq!(html.matches("</body>").count(), 1);
+    html.replace("</body>", &format!("<script>{script}</script></body>"))
+}
+
+/// Sorts the sweep by "for" twice and records the sort keys in row order after each.
+const SORT_BY_FOR: &str = r#"
+(function () {
+  var t = document.getElementById('sweep-table');
+  var col = Array.prototype.map.call(t.tHead.rows[0].cells, function (h) { return h.textContent; }).indexOf('for');
+  function keys() {
+    return Array.prototype.map.call(t.tBodies[0].rows, function (r) {
+      return r.cells[col].querySelector('[data-sort]').getAttribute('data-sort');
+    }).join(',');
+  }
+  t.tHead.rows[0].cells[col].click();
+  document.documentElement.setAttribute('data-up', keys());
+  t.tHead.rows[0].cells[col].click();
+  document.documentElement.setAttribute('data-down', keys());
+})();
+"#;
+
+/// Clicks "next" under the notification table and records where the visible rows start and how many.
+const NEXT_PAGE: &str = r#"
+(function () {
+  var t = document.querySelector('table.paged[id^="notifications-"]');
+  t.parentNode.querySelector('.pager button:last-child').click();
+  var rows = Array.prototype.slice.call(t.tBodies[0].rows);
+  var first = rows.findIndex(function (r) { return !r.hidden; });
+  var shown = rows.filter(function (r) { return !r.hidden; }).length;
+  document.documentElement.setAttribute('data-visible', first + ',' + shown);
+})();
+"#;
+
 #[test]
 fn pages_in_a_real_browser() {
     let Some(chromium) = chromium() else {
@@ -506,14 +541,32 @@ fn pages_in_a_real_browser() {
     assert!(l.dom.contains("&lt;script&gt;document.documentElement"));
     assert!(l.dom.contains("ünïcödé ✓ 告警"));
 
-    // The sweep page runs clean. (Sorting needs a click, which `--dump-dom` cannot give: the sort keys are
-    // checked in `the_tune_page_holds_the_sweep`.)
+    // The sweep page runs clean.
     let page = out.join("tune-example.html");
-    tune_page(dir.path(), &page);
+    let html = tune_page(dir.path(), &page);
     let l = load(&chromium, &page, &out.join("tune-example.png"));
     assert_script_ran(&l, "tune");
     assert!(l.dom.contains("PodCrashLooping"));
     assert_eq!(l.dom.matches("<svg class=\"plot\"").count(), 4);
+    // A click on "for" sorts by the duration (its sort key, not its text: "30s" is less than "5m"), and a
+    // second click reverses it. The click is a script of the test's, run after the page's.
+    let clicked = dir.path().join("tune-sorted.html");
+    std::fs::write(&clicked, with_script(&html, SORT_BY_FOR)).unwrap();
+    let l = load(&chromium, &clicked, &out.join("tune-sorted.png"));
+    assert_script_ran(&l, "tune sorted");
+    let order = |attr: &str| -> Vec<f64> {
+        let at = l.dom.find(&format!("{attr}=\"")).expect(attr) + attr.len() + 2;
+        let end = l.dom[at..].find('"').unwrap();
+        l.dom[at..at + end]
+            .split(',')
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let (up, down) = (order("data-up"), order("data-down"));
+    assert_eq!(up.len(), 12);
+    assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
+    assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+    assert_eq!((up[0], down[0]), (30_000.0, 900_000.0));
 
     // Unit test results.
     let page = out.join("test-failures.html");
@@ -535,6 +588,17 @@ fn pages_in_a_real_browser() {
     assert_script_ran(&l, "large");
     assert!(l.dom.contains("page 1 of 100 (10000 rows)"), "pager");
     let ms = load_ms(&l.dom);
+    // "next" shows the second page: rows 101 to 200 visible, the first hundred hidden.
+    let paged = dir.path().join("large-next.html");
+    std::fs::write(&paged, with_script(&html, NEXT_PAGE)).unwrap();
+    let l2 = load(&chromium, &paged, &out.join("dry-run-large-page-2.png"));
+    assert_script_ran(&l2, "large, next page");
+    assert!(l2.dom.contains("page 2 of 100 (10000 rows)"), "pager");
+    assert!(
+        l2.dom.contains("data-visible=\"100,100\""),
+        "{}",
+        &l2.dom[..300]
+    );
     // A figure for docs/performance.md, not an assertion on time.
     eprintln!(
         "10,000-notification page: {} KiB, written in {:.2} s, loaded in headless chromium in {ms:.0} ms",

@@ -64,9 +64,31 @@ fn compare(fixture: &str, expect_alerts: usize) {
     write_openmetrics(&store, &mut std::fs::File::create(&om).unwrap()).unwrap();
     let server = PrometheusServer::start(&store);
     let (from, to) = (base, base + 2 * HOUR);
+    let (offline_page, remote_page) = (dir.path().join("o.html"), dir.path().join("r.html"));
     let offline = dry_run(&["--series", om.to_str().unwrap()], from, to);
+    // The values plotted are the server's: offline, 2.42's closed windows give the same ones.
+    let offline_2 = dry_run(
+        &[
+            "--series",
+            om.to_str().unwrap(),
+            "--semantics",
+            "2",
+            "--html",
+            offline_page.to_str().unwrap(),
+        ],
+        from,
+        to,
+    );
+    assert_eq!(offline["alerts"], offline_2["alerts"]);
     let remote = dry_run(
-        &["--prometheus", &server.url, "--strategy", "remote"],
+        &[
+            "--prometheus",
+            &server.url,
+            "--strategy",
+            "remote",
+            "--html",
+            remote_page.to_str().unwrap(),
+        ],
         from,
         to,
     );
@@ -89,6 +111,34 @@ fn compare(fixture: &str, expect_alerts: usize) {
     assert_eq!(offline["notifications"], local["notifications"]);
     assert!(!offline["notifications"].as_array().unwrap().is_empty());
     assert!(Path::new(&om).exists());
+    // The page of the remote run plots the values the server answered, and they are the values plotted
+    // offline under Prometheus 2 semantics (the server is 2.42): the same lines, point for point.
+    let lines = |page: &Path| -> Vec<String> {
+        let html = std::fs::read_to_string(page).unwrap();
+        html.split("<path class=\"series\" d=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].to_string())
+            .collect()
+    };
+    let (o, r) = (lines(&offline_page), lines(&remote_page));
+    assert!(o.iter().any(|d| d.contains('L')), "{o:?}");
+    assert_eq!(o.len(), r.len(), "{o:?} {r:?}");
+    for (a, b) in o.iter().zip(&r) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split('L').collect(), b.split('L').collect());
+        let diff: Vec<(usize, &str, &str)> = a
+            .iter()
+            .zip(&b)
+            .enumerate()
+            .filter(|(_, (x, y))| x != y)
+            .map(|(i, (x, y))| (i, *x, *y))
+            .collect();
+        assert!(
+            diff.is_empty() && a.len() == b.len(),
+            "the remote run plots other values: {} vs {} points, {diff:?}",
+            a.len(),
+            b.len()
+        );
+    }
 }
 
 #[test]

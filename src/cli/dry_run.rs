@@ -146,9 +146,17 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
         run.texts = report::render_texts(config, sim, base, &args.external_url, now);
     }
     if let Some(path) = &args.html {
-        if here {
-            run.values = dry_run::values(&run, &project.rule_files, &mut store, PLOTTED_SERIES);
-        }
+        let evaluation = match &client {
+            Some(c) if !here => Evaluation::Remote(c),
+            _ => Evaluation::Here,
+        };
+        run.values = dry_run::values(
+            &run,
+            &project.rule_files,
+            &mut store,
+            &evaluation,
+            PLOTTED_SERIES,
+        );
         let page = crate::report::render(&run, crate::report::Format::Html, Default::default())?;
         std::fs::write(path, page)
             .map_err(|e| anyhow::anyhow!("--html: cannot write {}: {e}", path.display()))?;

@@ -131,12 +131,14 @@ pub struct RuleValues {
 
 /// The values of each alerting rule that had an alert (pending or firing) in `run`, over its window, for the
 /// HTML report's plots: at most `max_series` series a rule. Reads `store` as the run left it (with the
-/// recorded series written in), so run it after [`run`] with the same store. A rule whose values cannot be
-/// evaluated here (evaluated on a live server, say) is left out.
+/// recorded series written in), so run it after [`run`] with the same store and evaluation: with
+/// [`Evaluation::Remote`] the live server answers a range query per rule. A rule whose values cannot be had
+/// (its query fails) is left out.
 pub fn values(
     run: &DryRun,
     rule_files: &[RuleFile],
     store: &mut Store,
+    evaluation: &Evaluation,
     max_series: usize,
 ) -> Vec<RuleValues> {
     let engine = Engine::new(EngineOptions::default());
@@ -173,9 +175,15 @@ pub fn values(
             continue;
         }
         let offset = group.query_offset_ms.unwrap_or(0);
-        let Ok(mut lhs) = left_side(
-            store, &engine, &lhs_expr, &query, start, run.to, step, offset,
-        ) else {
+        let lhs = match evaluation {
+            Evaluation::Here => left_side(
+                store, &engine, &lhs_expr, &query, start, run.to, step, offset,
+            ),
+            Evaluation::Remote(client) => {
+                crate::rules::remote::left_side(client, &query, start, run.to, step, offset)
+            }
+        };
+        let Ok(mut lhs) = lhs else {
             continue;
         };
         let total_series = lhs.series.len();

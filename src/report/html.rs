@@ -120,6 +120,14 @@ a { color: var(--accent); }
 time { white-space: nowrap; }
 "#;
 
+/// The plots' CSS (`report::plot`), for the page's `<style>` and a plot's file of its own.
+pub const PLOT_STYLE: &str = "
+svg.plot { max-width: 100%; height: auto; display: block; }
+svg.plot .plot-title { font-size: 13px; font-weight: 600; }
+svg.plot text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
+svg.plot .axis { font-size: 12px; fill: #555; }
+";
+
 const SCRIPT: &str = r#"
 (function () {
   var root = document.documentElement;
@@ -159,8 +167,8 @@ const SCRIPT: &str = r#"
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         function key(r) {
-          var c = r.cells[col]; var v = c.getAttribute('data-sort');
-          if (v === null) { v = c.textContent; }
+          var c = r.cells[col]; var k = c.querySelector('[data-sort]');
+          var v = k ? k.getAttribute('data-sort') : c.textContent;
           var n = parseFloat(v);
           return isNaN(n) || !/^\s*[-+0-9.]/.test(v) ? v.toLowerCase() : n;
         }
@@ -189,7 +197,7 @@ pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
         escape(title),
-        super::plot::STYLE
+        PLOT_STYLE
     )
 }
 

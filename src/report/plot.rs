@@ -10,7 +10,7 @@
 //! vec![Threshold { value: 0.05, label: "> 0.05".into(), main: true }], spans: vec![Span { from, to, kind:
 //! SpanKind::Firing }] }.svg()`.
 
-use super::html::escape;
+use super::html::{escape, PLOT_STYLE};
 use std::fmt::Write as _;
 
 /// What the values measure, for the axis and the tick labels.
@@ -268,14 +268,6 @@ pub const PALETTE: [&str; 7] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
 ];
 
-/// The plot's CSS, for the page's `<style>` and a standalone file's.
-pub const STYLE: &str = "
-svg.plot { max-width: 100%; height: auto; display: block; }
-svg.plot .plot-title { font-size: 13px; font-weight: 600; }
-svg.plot text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
-svg.plot .axis { font-size: 12px; fill: #555; }
-";
-
 const W: f64 = 900.0;
 const PLOT_H: f64 = 260.0;
 const ML: f64 = 80.0;
@@ -291,7 +283,7 @@ impl Plot {
         let svg = self.svg();
         let head_end = svg.find('>').map_or(0, |i| i + 1);
         format!(
-            "{}<style>{STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"white\"/>{}\n",
+            "{}<style>{PLOT_STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"white\"/>{}\n",
             &svg[..head_end],
             &svg[head_end..]
         )

@@ -132,3 +132,22 @@ impl QuerySource for RemoteSource<'_> {
         false
     }
 }
+
+/// A query's values at a group's ticks from `start` (a tick) to `to`, as the live server answers them: what
+/// [`super::tune::left_side`] evaluates over the store, for a run whose rules the server evaluated.
+pub fn left_side(
+    client: &Client,
+    query: &str,
+    start: i64,
+    to: i64,
+    step: i64,
+    offset: i64,
+) -> anyhow::Result<super::tune::Lhs> {
+    let mut rows = super::tune::Rows::new(start, to, step, offset);
+    let first = start - offset;
+    let last = first + (rows.n as i64 - 1) * step;
+    for (labels, points) in client.query_range(query, first, last, step)? {
+        rows.add(labels, points);
+    }
+    Ok(rows.finish())
+}

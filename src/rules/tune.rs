@@ -46,10 +46,8 @@ pub fn left_side(
     step: i64,
     offset: i64,
 ) -> anyhow::Result<Lhs> {
-    let n = ((to - start) / step) as usize + 1;
-    let mut series: Vec<(Labels, Vec<f64>)> = Vec::new();
-    let mut row_of: std::collections::HashMap<Labels, usize> = Default::default();
-    let first = start - offset;
+    let mut rows = Rows::new(start, to, step, offset);
+    let (n, first) = (rows.n, start - offset);
     let mut k0 = 0usize;
     while k0 < n {
         let k1 = (k0 + super::group::DEFAULT_CHUNK_TICKS).min(n);
@@ -67,27 +65,66 @@ pub fn left_side(
             anyhow::bail!("the left side {text:?} does not return a vector");
         };
         for s in m {
-            let row = *row_of.entry(s.labels.clone()).or_insert_with(|| {
-                series.push((s.labels, vec![ABSENT; n]));
-                series.len() - 1
-            });
-            for (t, v) in s.points {
-                let k = ((t - first) / step) as usize;
-                if k < n {
-                    series[row].1[k] = v;
-                }
-            }
+            rows.add(s.labels, s.points);
         }
         k0 = k1;
     }
-    // One order whatever the pieces: by labels, as one range query returns them.
-    series.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Lhs {
-        start_ms: start,
-        step_ms: step,
-        n,
-        series,
-    })
+    Ok(rows.finish())
+}
+
+/// The left side put together from answers in pieces (of time or of series): a row per series, its value
+/// at each tick. Ticks run from `start` to `to` every `step`; the answers are at the query times, `offset`
+/// (the group's `query_offset`) before the ticks.
+pub struct Rows {
+    start: i64,
+    step: i64,
+    first: i64,
+    pub n: usize,
+    series: Vec<(Labels, Vec<f64>)>,
+    row_of: std::collections::HashMap<Labels, usize>,
+}
+
+impl Rows {
+    pub fn new(start: i64, to: i64, step: i64, offset: i64) -> Rows {
+        Rows {
+            start,
+            step,
+            first: start - offset,
+            n: ((to - start) / step) as usize + 1,
+            series: Vec::new(),
+            row_of: Default::default(),
+        }
+    }
+
+    /// One series' points (query time, value); points off the ticks or outside them are dropped.
+    pub fn add(&mut self, labels: Labels, points: impl IntoIterator<Item = (i64, f64)>) {
+        let n = self.n;
+        let row = *self.row_of.entry(labels.clone()).or_insert_with(|| {
+            self.series.push((labels, vec![ABSENT; n]));
+            self.series.len() - 1
+        });
+        for (t, v) in points {
+            let d = t - self.first;
+            if d < 0 || d % self.step != 0 {
+                continue;
+            }
+            let k = (d / self.step) as usize;
+            if k < n {
+                self.series[row].1[k] = v;
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Lhs {
+        // One order whatever the pieces: by labels, as one range query returns them.
+        self.series.sort_by(|a, b| a.0.cmp(&b.0));
+        Lhs {
+            start_ms: self.start,
+            step_ms: self.step,
+            n: self.n,
+            series: self.series,
+        }
+    }
 }
 
 /// A known incident: a time window, optionally restricted to series with these labels.
