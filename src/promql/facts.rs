@@ -334,6 +334,57 @@ fn equality_labels(vs: &VectorSelector) -> LabelSet {
     )
 }
 
+/// Every string a label matcher's regex matches, when there are few (at most 64) and the regex says
+/// exactly which: `1(\\.0)?` matches `1` and `1.0`, `a|b` matches `a` and `b`; `a.*` matches too many to list
+/// (None). Prometheus anchors the regex at both ends, as this reads it.
+pub fn regex_strings(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = regex_syntax::ParserBuilder::new()
+        .dot_matches_new_line(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let seq = Extractor::new().extract(&hir);
+    if !seq.is_exact() {
+        return None;
+    }
+    let lits = seq.literals()?;
+    if lits.len() > 64 {
+        return None;
+    }
+    lits.iter()
+        .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
+        .collect()
+}
+
+/// Whether a selector's matchers on `label` pick one value of it, up to how a number is written: `le="1"`,
+/// or `le=~"1(\\.0)?"` (the bound as Prometheus 2 and 3 write it). The numbers compare as floats.
+pub fn one_number_value(
+    matchers: &[crate::promql::syntax::ast::LabelMatcher],
+    label: &str,
+) -> bool {
+    let as_number = |s: &str| -> Option<f64> {
+        match s {
+            "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+            "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+            _ => s.parse::<f64>().ok(),
+        }
+    };
+    matchers
+        .iter()
+        .filter(|m| m.name == label)
+        .any(|m| match m.op {
+            MatchOp::Equal => true,
+            MatchOp::Regexp => regex_strings(&m.value).is_some_and(|all| {
+                let nums: Option<Vec<f64>> = all.iter().map(|s| as_number(s)).collect();
+                nums.is_some_and(|n| {
+                    !n.is_empty() && n.iter().all(|x| x.to_bits() == n[0].to_bits())
+                })
+            }),
+            _ => false,
+        })
+}
+
 /// Whether `e` is a scalar (a number, `scalar(...)`, `time()`, arithmetic of those).
 pub fn is_scalar(e: &Expr) -> bool {
     e.value_type() == ValueType::Scalar
@@ -396,6 +447,23 @@ pub fn uses_experimental(e: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_strings_lists_a_finite_regex_and_nothing_else() {
+        let s = |p: &str| {
+            regex_strings(p).map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        assert_eq!(s(r"1(\.0)?"), Some(vec!["1".into(), "1.0".into()]));
+        assert_eq!(s("a|b"), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(s("api"), Some(vec!["api".into()]));
+        assert_eq!(s("a.*"), None);
+        assert_eq!(s("0.5"), None, "`.` is any character");
+        assert_eq!(s("[0-9]+"), None);
+        assert_eq!(s("("), None, "not a regex");
+    }
 
     #[test]
     fn experimental_constructs_are_found_anywhere() {

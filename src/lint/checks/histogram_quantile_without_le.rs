@@ -3,12 +3,13 @@
 use crate::diag::Severity;
 use crate::lint::registry::{Check, Finding, RuleContext};
 use crate::promql::facts::{self, op_text, selector_name, strip_paren, walk};
-use crate::promql::syntax::ast::{Expr, MatchOp};
+use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
 /// `histogram_quantile` over classic `_bucket` series that were aggregated without keeping `le`
 /// (`sum(rate(x_bucket[5m]))`, `sum by (job) (...)`, `sum without (le) (...)`): an error. Elsewhere, a sum of
-/// bucket rates that drops `le` (and selects no single `le`) is a warning. `histogram_quantile` straight over
+/// bucket rates that drops `le` (and selects no single `le`: `le="1"`, or a regex matching one bound written
+/// several ways, `le=~"1(\\.0)?"`) is a warning. `histogram_quantile` straight over
 /// `rate(x_bucket[5m])` is fine.
 ///
 /// ## Why it matters
@@ -106,10 +107,7 @@ fn drops_le(a: &Expr) -> Option<(String, usize)> {
             _ => return,
         };
         let Some(name) = selector_name(e) else { return };
-        let one_le = vs
-            .matchers
-            .iter()
-            .any(|m| m.name == "le" && m.op == MatchOp::Equal);
+        let one_le = facts::one_number_value(&vs.matchers, "le");
         if name.ends_with("_bucket") && !facts::is_recorded_name(name) && !one_le {
             bucket.get_or_insert_with(|| (name.to_string(), vs.span.start));
         }
@@ -139,7 +137,7 @@ fn with_le(a: &Expr) -> String {
 #[cfg(test)]
 mod tests {
     use crate::diag::Severity;
-    use crate::lint::checks::testing::lint_expr;
+    use crate::lint::checks::testing::{lint_expr, places};
 
     const CODE: &str = "promql/histogram-quantile-without-le";
 
@@ -178,8 +176,36 @@ mod tests {
             "histogram_quantile(0.95, sum without (pod) (rate(x_bucket[5m]))) > 1",
             "histogram_quantile(0.95, sum(rate(native_histogram[5m]))) > 1",
             "sum(rate(x_bucket{le=\"0.5\"}[5m])) / sum(rate(x_count[5m])) < 0.9",
+            // One bound, written either way (Prometheus 3 normalises `1` to `1.0`): kube-prometheus's idiom.
+            "sum by (cluster) (rate(x_bucket{le=~\"1(\\\\.0)?\"}[5m])) / sum by (cluster) (rate(x_count[5m])) < 0.9",
+            "sum(rate(x_bucket{le=~\"0\\\\.5|0\\\\.50\"}[5m])) > 1",
+            "sum(rate(x_bucket{le=~\"\\\\+Inf\"}[5m])) > 1",
         ] {
             assert!(lint_expr(q, CODE).is_empty(), "{q}");
         }
+    }
+
+    #[test]
+    fn a_regex_over_several_bounds_sums_them() {
+        for q in [
+            "sum(rate(x_bucket{le=~\"1|2\"}[5m])) > 1",
+            "sum(rate(x_bucket{le=~\"1.*\"}[5m])) > 1",
+            // `.` is any character: `0.5` also matches `0x5`.
+            "sum(rate(x_bucket{le=~\"0.5|0.50\"}[5m])) > 1",
+            "sum(rate(x_bucket{le!=\"1\"}[5m])) > 1",
+        ] {
+            assert_eq!(lint_expr(q, CODE).len(), 1, "{q}");
+        }
+    }
+
+    #[test]
+    fn each_sum_is_reported_where_it_is() {
+        let d = lint_expr(
+            "sum(rate(x_bucket{job=\"a\"}[5m])) - sum(rate(x_bucket{job=\"a\"}[5m])) > 1",
+            CODE,
+        );
+        let p = places(&d);
+        assert_eq!(p.len(), 2, "{d:?}");
+        assert_ne!(p[0], p[1], "{p:?}");
     }
 }
