@@ -37,6 +37,13 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
 }
 
 /// Codes the framework itself reports (not checks, but they can be turned off or re-graded all the same).
+/// Warnings the loader gives while reading rule files, listed with the checks because they judge rules too.
+pub const LOAD_WARNINGS: &[(&str, Severity, &str)] = &[(
+    "rule/duplicate",
+    Severity::Warning,
+    "Two rules in one file with the same name and labels whose series can be the same (promtool's duplicate-rules). Not when both keep a label whose values their selectors split: `sum by (code) (x{code=~\"2..\"})` and `sum by (code) (x{code=~\"3..\"})` record one name, not one series.",
+)];
+
 pub const FRAMEWORK_CODES: &[(&str, Severity, &str)] = &[
     (
         "lint/suppression-without-reason",

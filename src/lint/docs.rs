@@ -1,7 +1,7 @@
 //! docs/checks.md, generated from the checks' doc comments so it cannot go stale: a test regenerates it and
 //! compares (`RULETEST_BLESS=1 cargo test --test lint_cli` rewrites it).
 
-use crate::lint::catalogue::{catalogue, FRAMEWORK_CODES};
+use crate::lint::catalogue::{catalogue, FRAMEWORK_CODES, LOAD_WARNINGS};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -53,7 +53,7 @@ honest); each was reviewed as one a careful SRE would agree with.\n"
             corpus.get(i.code).copied().unwrap_or(0)
         );
     }
-    for (code, sev, what) in FRAMEWORK_CODES {
+    for (code, sev, what) in FRAMEWORK_CODES.iter().chain(LOAD_WARNINGS) {
         let _ = writeln!(
             out,
             "| `{code}` | {} | {what} | {} |",

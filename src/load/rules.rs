@@ -509,9 +509,11 @@ fn load_rule(cx: &mut Cx, r: &Node, group: &str, index: usize) -> Option<Rule> {
     })
 }
 
-/// promtool's `duplicate-rules` lint: rules with the same name and the same labels in one file.
+/// promtool's `duplicate-rules` lint: rules with the same name and the same labels in one file, unless
+/// their series can never be the same: both keep a label whose values their selectors split
+/// (`sum by (code) (x{code=~"2.."})` and `sum by (code) (x{code=~"3.."})` record one name, not one series).
 fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
-    type Key<'a> = (&'a str, Vec<(&'a str, &'a str)>, Pos);
+    type Key<'a> = (&'a Rule, Vec<(&'a str, &'a str)>);
     let mut seen: Vec<Key> = Vec::new();
     for g in &rf.groups {
         for r in &g.rules {
@@ -521,11 +523,16 @@ fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
                 .map(|(k, v)| (k.value.as_str(), v.value.as_str()))
                 .collect();
             labels.sort();
-            if let Some((_, _, first)) = seen
+            let set: Vec<&str> = labels.iter().map(|(k, _)| *k).collect();
+            let apart = |other: &Rule| match (&r.ast, &other.ast) {
+                (Some(a), Some(b)) => crate::promql::facts::tell_apart(a, b, &set).is_some(),
+                _ => false,
+            };
+            let same = seen
                 .iter()
-                .find(|(n, l, _)| *n == r.name.value && *l == labels)
-            {
-                let first = *first;
+                .find(|(o, l)| o.name.value == r.name.value && *l == labels && !apart(o));
+            if let Some((first, _)) = same {
+                let first = first.name.pos;
                 cx.diags.push(
                     Diagnostic::warning(
                         "rule/duplicate",
@@ -535,7 +542,7 @@ fn duplicate_rules(cx: &mut Cx, rf: &RuleFile) {
                     .help("both rules produce the same series; remove one or give them distinguishing labels"),
                 );
             } else {
-                seen.push((r.name.value.as_str(), labels, r.name.pos));
+                seen.push((r, labels));
             }
         }
     }
@@ -612,6 +619,56 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, "rule/duplicate");
         assert_eq!(diags[0].severity, crate::diag::Severity::Warning);
+    }
+
+    #[test]
+    fn one_name_over_series_split_by_a_kept_label_is_no_duplicate() {
+        let file = |a: &str, b: &str| {
+            format!("groups:\n- name: g\n  rules:\n  - record: r\n    expr: '{a}'\n  - record: r\n    expr: '{b}'\n")
+        };
+        let dups = |a: &str, b: &str| {
+            load(&file(a, b))
+                .1
+                .iter()
+                .filter(|d| d.code == "rule/duplicate")
+                .count()
+        };
+        // Apart: the kept label's values cannot meet.
+        for (a, b) in [
+            (
+                r#"sum by (code) (rate(x{code=~"2.."}[5m]))"#,
+                r#"sum by (code) (rate(x{code=~"3.."}[5m]))"#,
+            ),
+            (
+                r#"sum by (code) (x{code="200"})"#,
+                r#"sum by (code) (x{code="500"})"#,
+            ),
+            (r#"x{code="200"}"#, r#"x{code=~"5.."}"#),
+            (r#"x{code=~"200|201"}"#, r#"x{code=~"500|503"}"#),
+            (r#"x{code="200"}"#, r#"x{code!="200"}"#),
+        ] {
+            assert_eq!(dups(a, b), 0, "{a} / {b}");
+        }
+        // The same series can come from both.
+        for (a, b) in [
+            ("up", "up > 1"),
+            // `code` is summed away: both give one series per job.
+            (
+                r#"sum by (job) (x{code="200"})"#,
+                r#"sum by (job) (x{code="500"})"#,
+            ),
+            (r#"x{code=~"2.."}"#, r#"x{code=~"20."}"#),
+            (r#"x{code=~".*"}"#, r#"x{code="500"}"#),
+            (r#"x{code="200"}"#, r#"x{code=~"2.."}"#),
+            // Two selectors: no proof attempted.
+            (r#"x{code="200"} + y"#, r#"x{code="500"} + y"#),
+            (
+                r#"label_replace(x{code="200"}, "code", "1", "", "")"#,
+                r#"label_replace(x{code="500"}, "code", "1", "", "")"#,
+            ),
+        ] {
+            assert_eq!(dups(a, b), 1, "{a} / {b}");
+        }
     }
 
     #[test]

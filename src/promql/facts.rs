@@ -357,6 +357,92 @@ pub fn regex_strings(pattern: &str) -> Option<Vec<String>> {
         .collect()
 }
 
+/// The literal prefixes every string a regex matches starts with, when they are few (at most 64): `2..`
+/// starts with `2`, `5..|429` with `5` or `429`; `.*` may start with anything (None).
+fn regex_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .dot_matches_new_line(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    (lits.len() <= 64).then(|| lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// Whether no label value satisfies both matchers (on the same label).
+fn matchers_disjoint(
+    a: &crate::promql::syntax::ast::LabelMatcher,
+    b: &crate::promql::syntax::ast::LabelMatcher,
+) -> bool {
+    let matches = |pattern: &str, v: &str| {
+        regex::Regex::new(&format!("^(?s:{pattern})$")).is_ok_and(|r| r.is_match(v))
+    };
+    match (a.op, b.op) {
+        (MatchOp::Equal, MatchOp::Equal) => a.value != b.value,
+        (MatchOp::Equal, MatchOp::NotEqual) | (MatchOp::NotEqual, MatchOp::Equal) => {
+            a.value == b.value
+        }
+        (MatchOp::Equal, MatchOp::Regexp) => !matches(&b.value, &a.value),
+        (MatchOp::Regexp, MatchOp::Equal) => !matches(&a.value, &b.value),
+        (MatchOp::Equal, MatchOp::NotRegexp) => matches(&b.value, &a.value),
+        (MatchOp::NotRegexp, MatchOp::Equal) => matches(&a.value, &b.value),
+        (MatchOp::Regexp, MatchOp::NotRegexp) | (MatchOp::NotRegexp, MatchOp::Regexp) => {
+            a.value == b.value
+        }
+        (MatchOp::Regexp, MatchOp::Regexp) => {
+            if let (Some(x), Some(y)) = (regex_strings(&a.value), regex_strings(&b.value)) {
+                return !x.iter().any(|v| y.contains(v));
+            }
+            // Every match of each starts with one of its prefixes: no prefix of one may begin the other's.
+            match (regex_prefixes(&a.value), regex_prefixes(&b.value)) {
+                (Some(x), Some(y)) => !x
+                    .iter()
+                    .any(|p| y.iter().any(|q| p.starts_with(q) || q.starts_with(p))),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A label by which the series of two expressions can never be the same: both keep it from their one
+/// selector, and their selectors' matchers on it have no value in common (`sum by (code) (x{code=~"2.."})`
+/// and `sum by (code) (x{code=~"3.."})`). Labels in `set` (set by the rule, the same on both) are no proof.
+/// None when no such label is found, which includes every expression with more than one selector or a label
+/// function.
+pub fn tell_apart(a: &Expr, b: &Expr, set: &[&str]) -> Option<String> {
+    fn one_selector(e: &Expr) -> Option<&VectorSelector> {
+        let mut found: Vec<&VectorSelector> = Vec::new();
+        let mut rewrites = false;
+        walk(e, &mut |x| match x {
+            Expr::Vector(vs) => found.push(vs),
+            Expr::Matrix { selector, .. } => found.push(selector),
+            Expr::Call { func, .. } if func.starts_with("label_") => rewrites = true,
+            _ => {}
+        });
+        (found.len() == 1 && !rewrites).then(|| found[0])
+    }
+    let (sa, sb) = (one_selector(a)?, one_selector(b)?);
+    let (la, lb) = (labels_of(a), labels_of(b));
+    let mut names: Vec<&str> = sa.matchers.iter().map(|m| m.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().find_map(|l| {
+        if l == "__name__" || set.contains(&l) || !la.may_have(l) || !lb.may_have(l) {
+            return None;
+        }
+        let ma: Vec<_> = sa.matchers.iter().filter(|m| m.name == l).collect();
+        let mb: Vec<_> = sb.matchers.iter().filter(|m| m.name == l).collect();
+        ma.iter()
+            .any(|x| mb.iter().any(|y| matchers_disjoint(x, y)))
+            .then(|| l.to_string())
+    })
+}
+
 /// Whether a selector's matchers on `label` pick one value of it, up to how a number is written: `le="1"`,
 /// or `le=~"1(\\.0)?"` (the bound as Prometheus 2 and 3 write it). The numbers compare as floats.
 pub fn one_number_value(
