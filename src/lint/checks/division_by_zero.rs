@@ -12,7 +12,8 @@ use crate::promql::syntax::ast::Expr;
 /// Containers without a memory limit report `container_spec_memory_limit_bytes` 0: the ratio is `+Inf`, which
 /// is "over 90%", and every unlimited container pages. (0 / 0 is NaN and fails every comparison, so only a
 /// non-zero numerator over a zero denominator misfires.) Denominators that are rates are not flagged: a rate
-/// of requests that is 0 goes with a rate of errors that is 0 too.
+/// of requests that is 0 goes with a rate of errors that is 0 too. Nor are the node exporter's limits
+/// (`node_nf_conntrack_entries_limit`): they are kernel settings, never 0.
 ///
 /// ## Example
 /// ```yaml
@@ -216,9 +217,12 @@ fn zero_when_unset(e: &Expr) -> Option<(String, usize)> {
     }
 }
 
-/// Limits and quotas are 0 (cAdvisor, kube-state-metrics) when none is configured.
+/// Limits and quotas are 0 (cAdvisor, kube-state-metrics) when none is configured. The node exporter's
+/// limits are the kernel's settings (`node_nf_conntrack_entries_limit` is `nf_conntrack_max`), never 0: where
+/// there is no setting there is no series.
 fn is_limit_name(name: &str) -> bool {
     !facts::is_recorded_name(name)
+        && !name.starts_with("node_")
         && name
             .split('_')
             .any(|w| matches!(w, "limit" | "limits" | "quota"))
@@ -289,6 +293,8 @@ mod tests {
             "(a / ignoring(limit) instance_limits{limit=\"x\"} * 100 > 80) and instance_limits{limit=\"x\"} > 0",
             "a / sum by (b) (mem_limit) > 0.9 and sum by (b) (mem_limit) > 0",
             "a / mem_limit > 0.9 unless mem_limit == 0",
+            // A kernel setting, never 0 (kube-prometheus's NodeHighNumberConntrackEntriesUsed).
+            "(node_nf_conntrack_entries{job=\"node-exporter\"} / node_nf_conntrack_entries_limit) > 0.75",
         ] {
             assert!(lint_expr(q, CODE).is_empty(), "{q}");
         }

@@ -29,6 +29,11 @@ impl Check for RateGtZero {
     fn code(&self) -> &'static str {
         "promql/rate-gt-zero"
     }
+    /// Info: on real rule sets most of these are deliberate ("any sync failure in 30m, seen for 5m"); the
+    /// finding says what the rule does, for its author to confirm, rather than that it is wrong.
+    fn default_severity(&self) -> crate::diag::Severity {
+        crate::diag::Severity::Info
+    }
     fn source(&self) -> &'static str {
         include_str!("rate_gt_zero.rs")
     }
