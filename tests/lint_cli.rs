@@ -117,6 +117,7 @@ const FAILING: &[(&str, u64)] = &[
     ("alert/percent-of-ratio", 44),
     ("alert/required-labels", 45),
     ("alert/value-in-labels", 51),
+    ("promql/join-never-matches", 53),
 ];
 
 #[test]
@@ -128,7 +129,43 @@ fn every_check_fails_its_failing_rule_and_only_that() {
     let want: Vec<(String, u64)> = FAILING.iter().map(|(c, l)| (c.to_string(), *l)).collect();
     assert_eq!(got, want);
     let catalogue: Vec<&str> = FAILING.iter().map(|(c, _)| *c).collect();
-    assert_eq!(catalogue.len(), 13, "one failing rule per check");
+    assert_eq!(catalogue.len(), 14, "one failing rule per check");
+}
+
+/// awesome-prometheus-alerts' KubernetesCronjobTooLong, which promql/join-never-matches flags: over a job
+/// that started two hours ago and never completed it returns nothing; matched `on ()`, it returns the job.
+#[test]
+fn the_join_the_check_flags_returns_nothing_and_its_fix_returns_the_job() {
+    let eval = |expr: &str| {
+        let out = Command::cargo_bin("ruletest")
+            .unwrap()
+            .current_dir(root())
+            .args([
+                "eval",
+                "--series",
+                "fixtures/lint/cronjob-too-long.yml",
+                "--at",
+                "2h",
+                "--format",
+                "json",
+            ])
+            .arg(expr)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let flagged = "kube_job_status_start_time > 0 and absent(kube_job_status_completion_time) and (time() - kube_job_status_start_time) > 3600";
+    let fixed = "kube_job_status_start_time > 0 and on () absent(kube_job_status_completion_time) and (time() - kube_job_status_start_time) > 3600";
+    let (a, b) = (eval(flagged), eval(fixed));
+    assert_eq!(a["data"]["result"].as_array().unwrap().len(), 0, "{a}");
+    let r = b["data"]["result"].as_array().unwrap();
+    assert_eq!(r.len(), 1, "{b}");
+    assert_eq!(r[0]["metric"]["job_name"], "backup-1");
 }
 
 #[test]

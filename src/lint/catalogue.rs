@@ -33,10 +33,10 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::inhibit_never_matches::InhibitNeverMatches,
         &checks::group_by_missing_label::GroupByMissingLabel,
         &checks::template_file::TemplateFile,
+        &checks::join_never_matches::JoinNeverMatches,
     ]
 }
 
-/// Codes the framework itself reports (not checks, but they can be turned off or re-graded all the same).
 /// Warnings the loader gives while reading rule files, listed with the checks because they judge rules too.
 pub const LOAD_WARNINGS: &[(&str, Severity, &str)] = &[(
     "rule/duplicate",
@@ -44,6 +44,7 @@ pub const LOAD_WARNINGS: &[(&str, Severity, &str)] = &[(
     "Two rules in one file with the same name and labels whose series can be the same (promtool's duplicate-rules). Not when both keep a label whose values their selectors split: `sum by (code) (x{code=~\"2..\"})` and `sum by (code) (x{code=~\"3..\"})` record one name, not one series.",
 )];
 
+/// Codes the framework itself reports (not checks, but they can be turned off or re-graded all the same).
 pub const FRAMEWORK_CODES: &[(&str, Severity, &str)] = &[
     (
         "lint/suppression-without-reason",

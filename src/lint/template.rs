@@ -16,7 +16,7 @@ static VALUE_REF: LazyLock<Regex> = LazyLock::new(|| {
 /// `{{ $value }}%`, `{{ .Value }} %`, `{{ $value | printf "%.1f" }}%`, `{{ printf "%.2f" $value }}%`: the
 /// value printed as-is and followed by a percent sign.
 static VALUE_AS_PERCENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"\{\{-?\s*(?:(?:\$value|\.Value)(?:\s*\|\s*printf\s+"[^"]*")?|printf\s+"[^"]*"\s+(?:\$value|\.Value))\s*-?\}\}\s*%"#)
+    Regex::new(r#"\{\{-?\s*(?:(?:\$value|\.Value)(?:\s*\|\s*(?:printf\s+"[^"]*"|humanize))?|(?:printf\s+"[^"]*"|humanize)\s+(?:\$value|\.Value))\s*-?\}\}\s*%"#)
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
@@ -76,6 +76,9 @@ mod tests {
         assert!(value_as_percent(r#"{{ $value | printf "%.2f" }} %"#).is_some());
         assert!(value_as_percent(r#"{{ printf "%.1f" $value }}%"#).is_some());
         assert!(value_as_percent("{{ $value | humanizePercentage }}").is_none());
+        assert!(value_as_percent("{{ $value | humanize }}%").is_some());
+        assert!(value_as_percent("{{ humanize $value }} %").is_some());
+        assert!(value_as_percent("{{ $value | humanizePercentage }}%").is_none());
         assert!(value_as_percent("{{ $value }}s").is_none());
         assert_eq!(value_ref("x {{ .Value }}"), Some((5, ".Value")));
         assert_eq!(value_ref("{{ $labels.value }}"), None);

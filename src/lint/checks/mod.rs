@@ -11,6 +11,7 @@ pub mod group_by_missing_label;
 pub mod histogram_quantile_without_le;
 pub mod inhibit_never_applies;
 pub mod inhibit_never_matches;
+pub mod join_never_matches;
 pub mod percent_of_ratio;
 pub mod plaintext_secret;
 pub mod range_too_short;

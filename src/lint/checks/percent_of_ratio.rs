@@ -6,8 +6,9 @@ use crate::promql::facts::{binary, is_filter, number, strip_paren};
 use crate::promql::syntax::ast::Expr;
 
 /// ## What it finds
-/// A label or annotation printing `{{ $value }}%` (or `.Value`, with or without `printf`) while the alert's
-/// expression is a ratio compared with a threshold between 0 and 1: `a / b > 0.9`, `1 - a / b > 0.8`.
+/// A label or annotation printing `{{ $value }}%` (or `.Value`, with or without `printf` or `humanize`)
+/// while the alert's expression is a ratio compared with a threshold between 0 and 1: `a / b > 0.9`,
+/// `1 - a / b > 0.8`.
 ///
 /// ## Why it matters
 /// `$value` is the ratio itself: the notification says "usage 0.93%" when usage is 93%, and whoever reads it
@@ -115,6 +116,15 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn humanize_does_not_make_a_ratio_a_percentage() {
+        let d = lint(
+            &with_description("a / b > 0.9", "at {{ $value | humanize }}%"),
+            CODE,
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
     }
 
     #[test]

@@ -7,11 +7,15 @@ use crate::text::duration::format_duration;
 
 /// ## What it finds
 /// `rate`, `irate`, `increase`, `delta`, `idelta`, `deriv` or `predict_linear` over a range shorter than twice
-/// the scrape interval (`scrape_interval` in `.ruletest.yaml`, 15s by default, so anything under 30s).
+/// the scrape interval (`scrape_interval` in `.ruletest.yaml`, 15s by default, so anything under 30s). A range
+/// of 2x to under 4x the interval (`[30s]`, `[45s]` at 15s) is an info, except for `irate` and `idelta`,
+/// which read only the last two samples anyway.
 ///
 /// ## Why it matters
 /// These functions need at least two samples in the window. With one scrape every 15s, a 20s window often
 /// holds a single sample: the result is empty, and the alert silently never fires (or flaps as samples shift).
+/// At 2x to 4x, the window holds two or three samples: one missed or late scrape empties it, and the rate
+/// rests on so few samples that it jumps.
 ///
 /// ## Example
 /// ```yaml
@@ -52,7 +56,10 @@ impl Check for RangeTooShort {
                 return;
             };
             let range = *range_ms;
-            if range >= 2 * scrape {
+            let few = range >= 2 * scrape
+                && range < 4 * scrape
+                && !matches!(func.as_str(), "irate" | "idelta");
+            if range >= 2 * scrape && !few {
                 return;
             }
             // The finding points at the range's `[`, just after the selector.
@@ -63,6 +70,22 @@ impl Check for RangeTooShort {
                 .and_then(|t| t.find('['))
                 .map_or(selector.span.start, |i| after + i);
             let pos = cx.at(bracket);
+            if few {
+                out.push(
+                    Finding::new(
+                        pos,
+                        format!(
+                            "{}() over {} holds 2 or 3 samples at a {} scrape interval: one missed scrape leaves it one sample, and it returns nothing",
+                            func,
+                            format_duration(range),
+                            format_duration(scrape)
+                        ),
+                        format!("use a range of at least {} (4x the scrape interval)", format_duration(4 * scrape)),
+                    )
+                    .with_severity(crate::diag::Severity::Info),
+                );
+                return;
+            }
             out.push(Finding::new(
                 pos,
                 format!(
@@ -89,8 +112,28 @@ mod tests {
         let d = lint_expr("rate(http_requests_total[20s]) > 100", CODE);
         assert_eq!(places(&d), vec!["5:35"]);
         assert!(d[0].help.as_deref().unwrap().contains("1m"));
-        assert!(lint_expr("rate(http_requests_total[30s]) > 100", CODE).is_empty());
         assert!(lint_expr("max_over_time(up[10s]) > 0", CODE).is_empty());
+        assert_eq!(d[0].severity, crate::diag::Severity::Warning);
+    }
+
+    #[test]
+    fn ranges_under_four_scrapes_are_an_info() {
+        for q in [
+            "rate(http_requests_total[30s]) > 100",
+            "increase(http_requests_total[45s]) > 100",
+        ] {
+            let d = lint_expr(q, CODE);
+            assert_eq!(d.len(), 1, "{q}");
+            assert_eq!(d[0].severity, crate::diag::Severity::Info, "{q}");
+            assert!(d[0].message.contains("2 or 3 samples"), "{q}");
+        }
+        for q in [
+            "rate(http_requests_total[1m]) > 100",
+            "irate(http_requests_total[30s]) > 100",
+            "idelta(x[30s]) > 1",
+        ] {
+            assert!(lint_expr(q, CODE).is_empty(), "{q}");
+        }
     }
 
     #[test]
