@@ -34,6 +34,7 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::group_by_missing_label::GroupByMissingLabel,
         &checks::template_file::TemplateFile,
         &checks::join_never_matches::JoinNeverMatches,
+        &checks::duplicate_alert::DuplicateAlert,
     ]
 }
 

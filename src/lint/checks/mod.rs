@@ -5,6 +5,7 @@ pub mod counter_without_rate;
 pub mod default_receiver_only;
 pub mod deprecated_match;
 pub mod division_by_zero;
+pub mod duplicate_alert;
 pub mod experimental_function;
 pub mod for_not_multiple_of_interval;
 pub mod group_by_missing_label;

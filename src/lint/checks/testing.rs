@@ -17,6 +17,19 @@ pub fn lint_with(yaml: &str, code: &str, config: &LintConfig) -> Vec<Diagnostic>
         .collect()
 }
 
+/// Diagnostics of check `code` on several rule files, each `(name, yaml)`.
+pub fn lint_files(files: &[(&str, &str)], code: &str) -> Vec<Diagnostic> {
+    let mut loaded = Loaded::default();
+    for (name, yaml) in files {
+        load_bytes(Arc::from(*name), yaml.as_bytes(), &mut loaded);
+    }
+    let rule_files: Vec<_> = loaded.items.iter().map(|i| load_rule_file(i).0).collect();
+    run(&rule_files, &loaded, &LintConfig::default())
+        .into_iter()
+        .filter(|d| d.code == code)
+        .collect()
+}
+
 pub fn lint(yaml: &str, code: &str) -> Vec<Diagnostic> {
     lint_with(yaml, code, &LintConfig::default())
 }
