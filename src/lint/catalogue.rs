@@ -100,6 +100,6 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 25);
+        assert_eq!(codes.len(), 27);
     }
 }
