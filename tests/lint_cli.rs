@@ -394,3 +394,43 @@ fn fixed_rules_are_valid_for_promtool() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The same finding on many rules (a template copied into each) is shown once with its code frame, then the
+/// other places one per line; two alike are still shown in full; JSON keeps every finding.
+#[test]
+fn boilerplate_findings_are_grouped_in_the_human_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |name: &str| {
+        format!("  - alert: {name}\n    expr: sum(rate(errors_total[5m])) > 1\n    labels: {{severity: page}}\n    annotations: {{summary: 'errors on {{{{ $labels.instance }}}}'}}\n")
+    };
+    let mut text = String::from("groups:\n- name: g\n  rules:\n");
+    for n in ["A", "B", "C", "D"] {
+        text.push_str(&rule(n));
+    }
+    let path = dir.path().join("rules.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let p = path.to_str().unwrap();
+    let (code, out, _) = check(&[p]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.matches("warning[alert/template-missing-label]").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("  = the same in 3 more places:\n"), "{out}");
+    for line in [11, 15, 19] {
+        assert!(out.contains(&format!("{p}:{line}:")), "line {line}: {out}");
+    }
+    let (_, d) = json_diagnostics(&[p]);
+    assert_eq!(d.len(), 4);
+    // Two alike are shown in full.
+    let two: String = text.lines().take(11).collect::<Vec<_>>().join("\n") + "\n";
+    std::fs::write(&path, &two).unwrap();
+    let (_, out, _) = check(&[p]);
+    assert_eq!(
+        out.matches("warning[alert/template-missing-label]").count(),
+        2,
+        "{out}"
+    );
+    assert!(!out.contains("the same in"), "{out}");
+}

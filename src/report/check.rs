@@ -46,11 +46,41 @@ impl Report for CheckReport<'_> {
     }
 }
 
-impl CheckReport<'_> {
+/// Identical findings from this many on are grouped in the human output.
+const GROUP_FROM: usize = 3;
+
+impl<'a> CheckReport<'a> {
     fn human(&self, style: Style) -> String {
         let mut out = String::new();
-        for d in &self.checked.diagnostics {
+        let diags = &self.checked.diagnostics;
+        // The same finding (code, severity, message, fix) in many places, boilerplate copied across rules,
+        // is shown once with its code frame, then the other places one per line.
+        type Key<'a> = (&'a str, crate::diag::Severity, &'a str, Option<&'a str>);
+        let key = |d: &'a crate::diag::Diagnostic| -> Key<'a> {
+            (d.code, d.severity, d.message.as_str(), d.help.as_deref())
+        };
+        let mut count: std::collections::HashMap<Key, usize> = Default::default();
+        for d in diags {
+            *count.entry(key(d)).or_default() += 1;
+        }
+        let mut shown: std::collections::HashSet<Key> = Default::default();
+        for d in diags {
+            let k = key(d);
+            let n = count[&k];
+            if n < GROUP_FROM {
+                out.push_str(&human::render(d, &self.project.loaded.files, &style));
+                continue;
+            }
+            if !shown.insert(k) {
+                continue;
+            }
             out.push_str(&human::render(d, &self.project.loaded.files, &style));
+            let _ = writeln!(out, "  = the same in {} more places:", n - 1);
+            for other in diags.iter().filter(|o| key(o) == k).skip(1) {
+                if let Some(l) = &other.location {
+                    let _ = writeln!(out, "    {}:{}:{}", l.file, l.pos.line, l.pos.col);
+                }
+            }
         }
         if self.verbose {
             for s in &self.project.loaded.skipped {
