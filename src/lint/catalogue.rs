@@ -35,6 +35,7 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &checks::template_file::TemplateFile,
         &checks::join_never_matches::JoinNeverMatches,
         &checks::duplicate_alert::DuplicateAlert,
+        &checks::regex_literal::RegexLiteral,
     ]
 }
 
@@ -100,6 +101,6 @@ mod tests {
             }
             assert!(!info.summary().is_empty(), "{}", info.code);
         }
-        assert_eq!(codes.len(), 27);
+        assert_eq!(codes.len(), 28);
     }
 }

@@ -18,6 +18,7 @@ pub mod plaintext_secret;
 pub mod range_too_short;
 pub mod rate_gt_zero;
 pub mod rate_on_non_counter;
+pub mod regex_literal;
 pub mod required_labels;
 pub mod template_file;
 pub mod template_missing_label;
