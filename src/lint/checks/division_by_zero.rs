@@ -293,6 +293,9 @@ mod tests {
             "(a / ignoring(limit) instance_limits{limit=\"x\"} * 100 > 80) and instance_limits{limit=\"x\"} > 0",
             "a / sum by (b) (mem_limit) > 0.9 and sum by (b) (mem_limit) > 0",
             "a / mem_limit > 0.9 unless mem_limit == 0",
+            // Counts of targets: `up` is 0 or 1, but the sum is 0 only when no target is up at all.
+            "sum by (job) (up == 0) / count by (job) (up) > 0.5",
+            "a / sum(up) > 0.5",
             // A kernel setting, never 0 (kube-prometheus's NodeHighNumberConntrackEntriesUsed).
             "(node_nf_conntrack_entries{job=\"node-exporter\"} / node_nf_conntrack_entries_limit) > 0.75",
         ] {
