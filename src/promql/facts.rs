@@ -379,7 +379,7 @@ fn matchers_disjoint(
     b: &crate::promql::syntax::ast::LabelMatcher,
 ) -> bool {
     let matches = |pattern: &str, v: &str| {
-        regex::Regex::new(&format!("^(?s:{pattern})$")).is_ok_and(|r| r.is_match(v))
+        crate::series::matcher::compile_anchored(pattern).is_ok_and(|r| r.is_match(v))
     };
     match (a.op, b.op) {
         (MatchOp::Equal, MatchOp::Equal) => a.value != b.value,

@@ -118,7 +118,7 @@ fn definite_labels(e: &Expr) -> BTreeSet<String> {
                 .filter(|m| m.name != "__name__")
                 .filter(|m| match m.op {
                     MatchOp::Equal => !m.value.is_empty(),
-                    MatchOp::Regexp => !regex::Regex::new(&format!("^(?s:{})$", m.value))
+                    MatchOp::Regexp => !crate::series::matcher::compile_anchored(&m.value)
                         .is_ok_and(|r| r.is_match("")),
                     _ => false,
                 })
